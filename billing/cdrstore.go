@@ -1,0 +1,366 @@
+package billing
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Buckets of the CDR store.
+var (
+	bucketCDRs     = []byte("cdrs")        // leg id -> CDR JSON
+	bucketCDRIndex = []byte("cdrs_by_end") // ended unix ms (8 bytes) + leg id -> leg id
+	bucketOpenLegs = []byte("legs_open")   // leg id -> CDR JSON of a leg that has started
+)
+
+// LegPoster charges an ended leg inside the transaction that stores its
+// CDR, so the CDR, its charge and the balance change commit together.
+type LegPoster interface {
+	PostLeg(tx *bbolt.Tx, cdr *CDR) (afterCommit func(), err error)
+}
+
+// CDRStore writes CDRs to bbolt through one writer goroutine that groups
+// everything queued into a single transaction (group commit): one fsync
+// covers hundreds of legs at high call rates, and the single writer keeps
+// a leg's "started" record ordered before its CDR.
+type CDRStore struct {
+	db     *bbolt.DB
+	poster LegPoster
+	log    *slog.Logger
+	queue  chan writeReq
+	done   chan struct{}
+}
+
+type writeReq struct {
+	cdr   CDR
+	ended bool
+	errc  chan error // nil: nobody waits
+}
+
+// maxBatch bounds one transaction so a burst cannot make one commit huge.
+const maxBatch = 2048
+
+// OpenCDRStore prepares the buckets, turns legs left open by a crash into
+// "interrupted" CDRs, and starts the writer.
+func OpenCDRStore(db *bbolt.DB, poster LegPoster, log *slog.Logger) (*CDRStore, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &CDRStore{db: db, poster: poster, log: log, queue: make(chan writeReq, 4096), done: make(chan struct{})}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketCDRs, bucketCDRIndex, bucketOpenLegs} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open cdr store: %w", err)
+	}
+	if err := s.recoverInterrupted(); err != nil {
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+// recoverInterrupted writes a CDR for every leg that was up when the
+// process died. Their duration after the crash is unknown, so they carry
+// no billable time: the customer is never charged for a guess.
+func (s *CDRStore) recoverInterrupted() error {
+	var open []CDR
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketOpenLegs).ForEach(func(k, v []byte) error {
+			var c CDR
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode open leg %s: %w", k, err)
+			}
+			open = append(open, c)
+			return nil
+		})
+	})
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	now := Millis(time.Now())
+	reqs := make([]writeReq, len(open))
+	for i, c := range open {
+		c.EndedAt = now
+		c.Disposition = Interrupted
+		c.BillableSecs = 0
+		reqs[i] = writeReq{cdr: c, ended: true}
+	}
+	after, err := s.commit(reqs)
+	if err != nil {
+		return fmt.Errorf("recover interrupted legs: %w", err)
+	}
+	for _, f := range after {
+		f()
+	}
+	s.log.Warn("legs interrupted by a restart recorded", "legs", len(open))
+	return nil
+}
+
+// Started records that a leg is up, without waiting for the disk.
+func (s *CDRStore) Started(cdr *CDR) {
+	s.queue <- writeReq{cdr: *cdr}
+}
+
+// Ended writes a leg's final CDR (rated and charged by the poster) and
+// returns once it is durable. Writing the same leg twice changes nothing.
+func (s *CDRStore) Ended(cdr *CDR) error {
+	errc := make(chan error, 1)
+	s.queue <- writeReq{cdr: *cdr, ended: true, errc: errc}
+	return <-errc
+}
+
+// Close stops the writer after everything queued is written.
+func (s *CDRStore) Close() {
+	close(s.queue)
+	<-s.done
+}
+
+func (s *CDRStore) writer() {
+	defer close(s.done)
+	batch := make([]writeReq, 0, maxBatch)
+	for first := range s.queue {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		after, err := s.commit(batch)
+		if err == nil {
+			for _, f := range after {
+				f()
+			}
+		} else {
+			s.log.Error("commit CDR batch", "legs", len(batch), "error", err)
+		}
+		for _, r := range batch {
+			if r.errc != nil {
+				r.errc <- err
+			}
+		}
+	}
+}
+
+// commit writes a batch in one transaction.
+func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
+	var after []func()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		after = after[:0]
+		cdrs, index, open := tx.Bucket(bucketCDRs), tx.Bucket(bucketCDRIndex), tx.Bucket(bucketOpenLegs)
+		for i := range batch {
+			r := &batch[i]
+			id := []byte(r.cdr.LegID)
+			if !r.ended {
+				if cdrs.Get(id) != nil {
+					continue // ended already (queued after its end)
+				}
+				v, err := json.Marshal(&r.cdr)
+				if err != nil {
+					return fmt.Errorf("encode open leg %s: %w", r.cdr.LegID, err)
+				}
+				if err := open.Put(id, v); err != nil {
+					return fmt.Errorf("store open leg %s: %w", r.cdr.LegID, err)
+				}
+				continue
+			}
+			if cdrs.Get(id) != nil {
+				continue // idempotent: a replayed CDR is not charged twice
+			}
+			if s.poster != nil {
+				f, err := s.poster.PostLeg(tx, &r.cdr)
+				if err != nil {
+					// The CDR is kept even when it cannot be rated: losing
+					// the record would be worse than an unrated leg, which
+					// shows as one without a charge and is logged.
+					s.log.Error("rate leg", "leg_id", r.cdr.LegID, "error", err)
+				} else if f != nil {
+					after = append(after, f)
+				}
+			}
+			v, err := json.Marshal(&r.cdr)
+			if err != nil {
+				return fmt.Errorf("encode cdr %s: %w", r.cdr.LegID, err)
+			}
+			if err := cdrs.Put(id, v); err != nil {
+				return fmt.Errorf("store cdr %s: %w", r.cdr.LegID, err)
+			}
+			if err := index.Put(indexKey(r.cdr.EndedAt, r.cdr.LegID), id); err != nil {
+				return fmt.Errorf("index cdr %s: %w", r.cdr.LegID, err)
+			}
+			if err := open.Delete(id); err != nil {
+				return fmt.Errorf("close leg %s: %w", r.cdr.LegID, err)
+			}
+		}
+		return nil
+	})
+	return after, err
+}
+
+func indexKey(t time.Time, legID string) []byte {
+	k := make([]byte, 8, 8+len(legID))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixMilli()))
+	return append(k, legID...)
+}
+
+// ListCDRs calls fn for every CDR of a leg that ended at or after since,
+// oldest first.
+func ListCDRs(db *bbolt.DB, since time.Time, fn func(*CDR) error) error {
+	return db.View(func(tx *bbolt.Tx) error {
+		cdrs, index := tx.Bucket(bucketCDRs), tx.Bucket(bucketCDRIndex)
+		if cdrs == nil || index == nil {
+			return nil
+		}
+		c := index.Cursor()
+		start := make([]byte, 8)
+		if !since.IsZero() {
+			binary.BigEndian.PutUint64(start, uint64(since.UnixMilli()))
+		}
+		for k, id := c.Seek(start); k != nil; k, id = c.Next() {
+			v := cdrs.Get(id)
+			if v == nil {
+				continue
+			}
+			var cdr CDR
+			if err := json.Unmarshal(v, &cdr); err != nil {
+				return fmt.Errorf("decode cdr %s: %w", id, err)
+			}
+			if err := fn(&cdr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CDRWriter writes CDRs as JSON lines or CSV.
+type CDRWriter struct {
+	json *json.Encoder
+	csv  *csv.Writer
+	n    int
+}
+
+// CSVHeader lists the CSV columns, in the JSON keys' names.
+var CSVHeader = []string{"leg_id", "call_id", "parent_leg_id", "direction", "endpoint", "billing_class", "reason",
+	"from", "to", "caller_id", "user", "phone_number", "trunk", "created_at", "answered_at", "ended_at",
+	"billable_seconds", "disposition", "sip_code", "charge", "currency"}
+
+// NewCDRWriter returns a writer for format "json" (one object per line) or "csv".
+func NewCDRWriter(w io.Writer, format string) (*CDRWriter, error) {
+	switch format {
+	case "", "json":
+		return &CDRWriter{json: json.NewEncoder(w)}, nil
+	case "csv":
+		return &CDRWriter{csv: csv.NewWriter(w)}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (json or csv)", format)
+}
+
+// Write writes one CDR.
+func (w *CDRWriter) Write(c *CDR) error {
+	if w.json != nil {
+		return w.json.Encode(c)
+	}
+	if w.n == 0 {
+		if err := w.csv.Write(CSVHeader); err != nil {
+			return err
+		}
+	}
+	w.n++
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+	answered, charge, currency := "", "", ""
+	if c.AnsweredAt != nil {
+		answered = ts(*c.AnsweredAt)
+	}
+	if c.Charge != nil {
+		charge, currency = c.Charge.Amount.String(), c.Charge.Currency
+	}
+	return w.csv.Write([]string{c.LegID, c.CallID, c.ParentLegID, string(c.Direction), string(c.Endpoint),
+		string(c.BillingClass), string(c.Reason), c.From, c.To, c.CallerID, c.User, c.PhoneNumber, c.Trunk,
+		ts(c.CreatedAt), answered, ts(c.EndedAt), strconv.FormatInt(c.BillableSecs, 10), string(c.Disposition),
+		strconv.Itoa(c.SIPCode), charge, currency})
+}
+
+// Flush flushes buffered CSV output.
+func (w *CDRWriter) Flush() error {
+	if w.csv != nil {
+		if w.n == 0 {
+			_ = w.csv.Write(CSVHeader)
+		}
+		w.csv.Flush()
+		return w.csv.Error()
+	}
+	return nil
+}
+
+// ParseSince parses a --since / ?since= value: RFC 3339 time, a date, or a
+// duration back from now ("24h").
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("since %q: want RFC 3339 time, YYYY-MM-DD or a duration like 24h", s)
+}
+
+// CDRHandler serves GET /v1/cdrs?since=&format=json|csv.
+func CDRHandler(db *bbolt.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		since, err := ParseSince(r.URL.Query().Get("since"), time.Now())
+		if err != nil {
+			cdrHTTPError(w, http.StatusBadRequest, err)
+			return
+		}
+		format := r.URL.Query().Get("format")
+		cw, err := NewCDRWriter(w, format)
+		if err != nil {
+			cdrHTTPError(w, http.StatusBadRequest, err)
+			return
+		}
+		if format == "csv" {
+			w.Header().Set("Content-Type", "text/csv")
+		} else {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+		}
+		if err := ListCDRs(db, since, cw.Write); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("list cdrs", "error", err)
+		}
+		_ = cw.Flush()
+	})
+}
+
+func cdrHTTPError(w http.ResponseWriter, code int, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}

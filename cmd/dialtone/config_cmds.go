@@ -1,0 +1,115 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+	"go.etcd.io/bbolt"
+)
+
+func cmdDemoConfig(args []string, stdout, stderr io.Writer) int {
+	_, _ = stdout.Write(config.DemoYAML())
+	return 0
+}
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: dialtone check-config FILE")
+		return 2
+	}
+	cfg, err := config.Load(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d users, %d numbers, %d trunks)\n", args[0], len(cfg.Users), len(cfg.Numbers), len(cfg.Trunks))
+	return 0
+}
+
+// loadConfig loads --config, or the embedded demo config when it is empty.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Demo()
+	}
+	return config.Load(path)
+}
+
+// dataDir is --data, else the config's data_dir.
+func dataDir(flagValue string, cfg *config.Config) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return cfg.ResolvePath(cfg.DataDir)
+}
+
+// openDB opens the switch's bbolt file; a running switch holds its lock.
+func openDB(dir string, readOnly bool) (*bbolt.DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dir, "dialtone.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: readOnly})
+	if err != nil {
+		if err == bbolt.ErrTimeout {
+			return nil, fmt.Errorf("open %s: database is in use by a running switch", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func cmdCDR(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "list" {
+		fmt.Fprintln(stderr, "usage: dialtone cdr list [--config FILE] [--data DIR] [--since T] [--format json|csv]")
+		return 2
+	}
+	fs := flag.NewFlagSet("cdr list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
+	data := fs.String("data", "", "data directory (default: the config's data_dir)")
+	sinceFlag := fs.String("since", "", "only legs that ended at or after: RFC 3339 time, YYYY-MM-DD, or a duration like 24h")
+	format := fs.String("format", "json", "json (one object per line) or csv")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	since, err := billing.ParseSince(*sinceFlag, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cw, err := billing.NewCDRWriter(stdout, *format)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	dir := *data
+	if dir == "" {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		dir = dataDir("", cfg)
+	}
+	db, err := openDB(dir, true)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer db.Close()
+	if err := billing.ListCDRs(db, since, cw.Write); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if err := cw.Flush(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
+	data := fs.String("data", "", "data directory (default: the config's data_dir)")
+	logFormat := fs.String("log-format", "text", "text or json")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	grace := fs.Duration("shutdown-grace", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are hung up")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, dataDir(*data, cfg), *grace, log, stdout); err != nil {
+		log.Error("serve", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// serve runs the switch until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
+	db, err := openDB(dir, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	meter, err := newMeter(ctx, db, cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	var poster billing.LegPoster
+	if meter != nil {
+		poster = meter.poster()
+	}
+	cdrs, err := billing.OpenCDRStore(db, poster, log)
+	if err != nil {
+		return err
+	}
+	defer cdrs.Close()
+
+	opts := sip.Options{Logger: log, CDRs: cdrs}
+	if meter != nil {
+		opts.Meter = meter
+	}
+	sw, err := sip.New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(sw.Metrics().Collectors()...)
+	if err := sw.Start(ctx); err != nil {
+		return err
+	}
+
+	var httpSrv *http.Server
+	httpAddr := ""
+	if cfg.HTTP.Listen != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+		})
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		api := http.NewServeMux()
+		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
+		if meter != nil {
+			meter.routes(api)
+		}
+		mux.Handle("/v1/", bearerAuth(cfg.HTTP.Tokens, api))
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			_ = sw.Shutdown(context.Background())
+			return fmt.Errorf("listen http %s: %w", cfg.HTTP.Listen, err)
+		}
+		httpAddr = ln.Addr().String()
+		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server", "error", err)
+			}
+		}()
+	}
+	printWelcome(stdout, cfg, sw, httpAddr, dir)
+
+	<-ctx.Done()
+	log.Info("shutting down: no new calls; waiting for calls in progress", "grace", grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	_ = sw.Shutdown(shutdownCtx)
+	if httpSrv != nil {
+		hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer hcancel()
+		_ = httpSrv.Shutdown(hctx)
+	}
+	if meter != nil {
+		meter.stop()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// bearerAuth lets through requests carrying one of the configured tokens.
+func bearerAuth(tokens []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			for _, t := range tokens {
+				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="dialtone"`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":"missing or wrong bearer token"}`+"\n")
+	})
+}
+
+// printWelcome tells a newcomer how to point a softphone at the switch.
+func printWelcome(w io.Writer, cfg *config.Config, sw *sip.Switch, httpAddr, dir string) {
+	addr := sw.Addr("udp")
+	if addr == "" {
+		addr = sw.Addr("tcp")
+	}
+	fmt.Fprintf(w, "\ndialtone is running: SIP on %s (udp %s, tcp %s), data in %s\n", cfg.SIP.Domain, orNone(sw.Addr("udp")), orNone(sw.Addr("tcp")), dir)
+	if httpAddr != "" {
+		fmt.Fprintf(w, "HTTP API on http://%s  (try: curl -H 'Authorization: Bearer <token>' http://%s/v1/cdrs)\n", httpAddr, httpAddr)
+	}
+	fmt.Fprintf(w, "\nRegister a softphone (e.g. baresip, Linphone, Zoiper) with:\n")
+	fmt.Fprintf(w, "  SIP server / proxy: %s   domain/realm: %s\n", addr, cfg.SIP.Domain)
+	for _, u := range cfg.Users {
+		pw := "(see the config)"
+		if cfg.Path == config.DemoPath {
+			pw = u.Password
+		}
+		fmt.Fprintf(w, "  user %-6s (%s)  username %s  password %s\n", u.Extension, u.Name, u.Extension, pw)
+	}
+	fmt.Fprintf(w, "Then dial another user's extension, or an E.164 number to go out through the trunk.\n\n")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "off"
+	}
+	return s
+}

@@ -1,0 +1,155 @@
+// Package config holds dialtone's YAML schema, its loader and validation,
+// and the embedded demo configuration.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/shopspring/decimal"
+)
+
+// Config is the whole admin configuration of one organization's switch.
+type Config struct {
+	Organization Organization `yaml:"organization"`
+	SIP          SIP          `yaml:"sip"`
+	HTTP         HTTP         `yaml:"http"`
+	DataDir      string       `yaml:"data_dir"`
+	Roles        []Role       `yaml:"roles"`
+	Users        []User       `yaml:"users"`
+	Groups       []Group      `yaml:"groups"`
+	Numbers      []Number     `yaml:"numbers"`
+	Trunks       []Trunk      `yaml:"trunks"`
+	Billing      Billing      `yaml:"billing"`
+
+	// Path is the file the config was loaded from; relative paths inside it
+	// (rate deck, data dir) resolve against its directory.
+	Path string `yaml:"-"`
+}
+
+// Organization is the account whose prepaid balance pays for usage.
+type Organization struct {
+	ID              string          `yaml:"id"`
+	Name            string          `yaml:"name"`
+	Currency        string          `yaml:"currency"`
+	StartingBalance decimal.Decimal `yaml:"starting_balance"`
+	LowBalance      decimal.Decimal `yaml:"low_balance"`
+}
+
+// SIP configures the listeners and call handling.
+type SIP struct {
+	Domain      string   `yaml:"domain"`
+	UDP         string   `yaml:"udp"`
+	TCP         string   `yaml:"tcp"`
+	RingTimeout Duration `yaml:"ring_timeout"`
+	// MaxCallDuration caps any call even when credit would pay for more.
+	MaxCallDuration Duration `yaml:"max_call_duration"`
+	NonceTTL        Duration `yaml:"nonce_ttl"`
+	// RegisterMaxExpires bounds the Expires a phone may ask for.
+	RegisterMaxExpires Duration `yaml:"register_max_expires"`
+	// AuthFailLimit failures from one source address within AuthBlock
+	// block that address for AuthBlock (brute-force protection).
+	AuthFailLimit int      `yaml:"auth_fail_limit"`
+	AuthBlock     Duration `yaml:"auth_block"`
+	UserAgent     string   `yaml:"user_agent"`
+}
+
+// HTTP configures the REST API, metrics and health endpoints.
+type HTTP struct {
+	Listen string   `yaml:"listen"`
+	Tokens []string `yaml:"tokens"`
+}
+
+// Role grants a set of permissions to the users that hold it.
+type Role struct {
+	Name        string   `yaml:"name"`
+	Permissions []string `yaml:"permissions"`
+}
+
+// User is a person with a SIP extension.
+type User struct {
+	Extension   string `yaml:"extension"`
+	Name        string `yaml:"name"`
+	DisplayName string `yaml:"display_name"`
+	Password    string `yaml:"password"`
+	Role        string `yaml:"role"`
+	// CallerIDs are the E.164 numbers this user may present; the first is
+	// the default.
+	CallerIDs []string `yaml:"caller_ids"`
+	// MaxCalls limits this user's concurrent calls (0: the default of 4).
+	MaxCalls int `yaml:"max_calls"`
+}
+
+// Group rings several users at once.
+type Group struct {
+	Name    string   `yaml:"name"`
+	Members []string `yaml:"members"`
+}
+
+// Number is a phone number (DID) the organization rents.
+type Number struct {
+	Number  string `yaml:"number"`
+	Country string `yaml:"country"`
+	Type    string `yaml:"type"`
+	User    string `yaml:"user"`
+	Group   string `yaml:"group"`
+	// Rented is the rental day (YYYY-MM-DD); empty means the day the switch
+	// first saw the number.
+	Rented string `yaml:"rented"`
+}
+
+// Trunk is a carrier SIP trunk to and from the public network.
+type Trunk struct {
+	Name      string `yaml:"name"`
+	Address   string `yaml:"address"`
+	Transport string `yaml:"transport"`
+	Username  string `yaml:"username"`
+	Password  string `yaml:"password"`
+	// AllowedSources are the IP addresses (or CIDR prefixes) inbound calls
+	// from this trunk may come from.
+	AllowedSources []string `yaml:"allowed_sources"`
+}
+
+// Billing configures the meter: the rate deck and rental rules.
+type Billing struct {
+	// RateDeck is a CSV file (relative to the config file) or "sample" for
+	// the embedded sample deck.
+	RateDeck string `yaml:"rate_deck"`
+	// Rates are inline deck rows, added after (and overriding) the file's.
+	Rates []Rate `yaml:"rates"`
+	// RentalGrace is how long a removed number can be restored.
+	RentalGrace Duration `yaml:"rental_grace"`
+}
+
+// Rate is one row of a rate deck.
+type Rate struct {
+	Kind       string          `yaml:"kind"`
+	Origin     string          `yaml:"origin"`
+	Prefix     string          `yaml:"prefix"`
+	NumberType string          `yaml:"number_type"`
+	Price      decimal.Decimal `yaml:"price"`
+	Currency   string          `yaml:"currency"`
+	ConnectFee decimal.Decimal `yaml:"connect_fee"`
+	Initial    int             `yaml:"initial"`
+	Increment  int             `yaml:"increment"`
+	Decimals   *int            `yaml:"decimals"`
+}
+
+// Duration is a time.Duration written as "30s", "5m" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses a Go duration string; the error carries the line so
+// the loader can point at it.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration (like 30s or 5m)", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as Go formats it.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDemoConfigIsValid(t *testing.T) {
+	cfg, err := Demo()
+	if err != nil {
+		t.Fatalf("demo config: %v", err)
+	}
+	if len(cfg.Users) != 2 || cfg.Numbers[0].Country != "US" || cfg.Numbers[0].Type != TypeLocal {
+		t.Fatalf("unexpected demo config: %+v", cfg)
+	}
+}
+
+const base = `
+roles:
+  - name: agent
+    permissions: [calls.outbound]
+users:
+  - extension: "1001"
+    password: x
+    role: agent
+`
+
+func TestConfigErrorsNameFileLineAndField(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"an unknown top-level field is refused", "bogus: 1\n", "t.yaml:1: bogus: unknown field"},
+		{"an unknown user field is refused", base + "    shoe_size: 9\n", "t.yaml:9: shoe_size: unknown field"},
+		{"a duplicate extension is refused", base + "  - extension: \"1001\"\n    password: y\n    role: agent\n", "t.yaml:9: users[1].extension: duplicate extension 1001"},
+		{"an unknown role is refused", base + "  - extension: \"1002\"\n    password: y\n    role: boss\n", "t.yaml:11: users[1].role: unknown role \"boss\""},
+		{"a number that is not E.164 is refused", base + "numbers:\n  - number: \"4155550100\"\n    user: \"1001\"\n", "t.yaml:10: numbers[0].number: \"4155550100\" is not E.164"},
+		{"a duplicate number is refused", base + "numbers:\n  - number: \"+14155550100\"\n    user: \"1001\"\n  - number: \"+1 415 555 0100\"\n    user: \"1001\"\n", "t.yaml:12: numbers[1].number: duplicate number +14155550100"},
+		{"an unknown owner is refused", base + "numbers:\n  - number: \"+14155550100\"\n    user: \"1009\"\n", "t.yaml:11: numbers[0].user: unknown user \"1009\""},
+		{"an unknown permission is refused", "roles:\n  - name: r\n    permissions: [calls.everything]\n", "t.yaml:3: roles[0].permissions[0]: unknown permission"},
+		{"a wrongly typed field is refused", "sip:\n  ring_timeout: forever\n", "t.yaml:2: ring_timeout: \"forever\" is not a duration"},
+		{"a bad trunk source is refused", "trunks:\n  - name: c\n    address: 127.0.0.1:5080\n    allowed_sources: [nowhere]\n", "t.yaml:4: trunks[0].allowed_sources[0]: \"nowhere\" is not an address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "t.yaml")
+			if err == nil {
+				t.Fatal("want an error, got none")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(demoYAML)
+	f.Add([]byte(base))
+	f.Add([]byte("users: [{extension: 12}]\nnumbers: [{number: '+1'}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, "f.yaml")
+		if err == nil && cfg == nil {
+			t.Fatal("no config and no error")
+		}
+		if err != nil && cfg != nil {
+			t.Fatal("a config with an error: a bad config must never start half-configured")
+		}
+	})
+}

@@ -1,0 +1,513 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is one problem in a config file, located by line and field.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e FieldError) Error() string {
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
+}
+
+// Errors is every problem found in one config file.
+type Errors []FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads, parses and validates the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses and validates config data; name is used in error messages
+// and to resolve relative paths.
+func Parse(data []byte, name string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, nil, err)
+	}
+	cfg := &Config{}
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil {
+			return nil, yamlError(name, &root, err)
+		}
+	}
+	cfg.Path = name
+	cfg.applyDefaults()
+	v := validator{file: name, root: &root}
+	v.validate(cfg)
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return cfg, nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+// yamlError turns the YAML library's messages into FILE:LINE: field: problem.
+func yamlError(name string, root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var es Errors
+	for _, m := range msgs {
+		fe := FieldError{File: name, Field: "yaml", Msg: m}
+		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+			fe.Line, _ = strconv.Atoi(sub[1])
+			fe.Msg = sub[2]
+			if k := keyAtLine(root, fe.Line); k != "" {
+				fe.Field = k
+			}
+			if u := unknownField.FindStringSubmatch(sub[2]); u != nil {
+				fe.Field = u[1]
+				fe.Msg = "unknown field (in " + strings.TrimPrefix(u[2], "config.") + ")"
+			}
+		}
+		es = append(es, fe)
+	}
+	return es
+}
+
+// keyAtLine names the mapping key written on line, to say which field a
+// value error is about.
+func keyAtLine(n *yaml.Node, line int) string {
+	if n == nil {
+		return ""
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Line == line && n.Content[i+1].Line == line {
+				return n.Content[i].Value
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if k := keyAtLine(c, line); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+// Defaults for a config that leaves them out.
+const (
+	DefaultRingTimeout   = 30 * time.Second
+	DefaultMaxCall       = 4 * time.Hour
+	DefaultNonceTTL      = 5 * time.Minute
+	DefaultMaxExpires    = time.Hour
+	DefaultAuthFailLimit = 10
+	DefaultAuthBlock     = 5 * time.Minute
+	DefaultMaxCalls      = 4
+	DefaultRentalGrace   = 30 * 24 * time.Hour
+)
+
+func (c *Config) applyDefaults() {
+	if c.Organization.ID == "" {
+		c.Organization.ID = "default"
+	}
+	if c.Organization.Currency == "" {
+		c.Organization.Currency = "USD"
+	}
+	if c.SIP.Domain == "" {
+		c.SIP.Domain = "dialtone.local"
+	}
+	if c.SIP.UDP == "" && c.SIP.TCP == "" {
+		c.SIP.UDP = "127.0.0.1:5060"
+	}
+	setDur(&c.SIP.RingTimeout, DefaultRingTimeout)
+	setDur(&c.SIP.MaxCallDuration, DefaultMaxCall)
+	setDur(&c.SIP.NonceTTL, DefaultNonceTTL)
+	setDur(&c.SIP.RegisterMaxExpires, DefaultMaxExpires)
+	setDur(&c.SIP.AuthBlock, DefaultAuthBlock)
+	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
+	if c.SIP.AuthFailLimit == 0 {
+		c.SIP.AuthFailLimit = DefaultAuthFailLimit
+	}
+	if c.SIP.UserAgent == "" {
+		c.SIP.UserAgent = "dialtone"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	for i := range c.Users {
+		if c.Users[i].MaxCalls == 0 {
+			c.Users[i].MaxCalls = DefaultMaxCalls
+		}
+	}
+	for i := range c.Trunks {
+		if c.Trunks[i].Transport == "" {
+			c.Trunks[i].Transport = "udp"
+		}
+	}
+}
+
+func setDur(d *Duration, def time.Duration) {
+	if d.Duration == 0 {
+		d.Duration = def
+	}
+}
+
+// ResolvePath resolves p relative to the config file's directory.
+func (c *Config) ResolvePath(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" || strings.HasPrefix(c.Path, "<") {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// Permissions a role can grant.
+const (
+	PermCallsInbound       = "calls.inbound"
+	PermCallsOutbound      = "calls.outbound"
+	PermCallsInternational = "calls.international"
+	PermCallsPremium       = "calls.premium"
+	PermSMS                = "sms"
+	PermMMS                = "mms"
+	PermRecordingListen    = "recording.listen"
+	PermDialer             = "dialer"
+)
+
+var knownPermissions = map[string]bool{
+	PermCallsInbound: true, PermCallsOutbound: true, PermCallsInternational: true,
+	PermCallsPremium: true, PermSMS: true, PermMMS: true, PermRecordingListen: true, PermDialer: true,
+}
+
+// Number types.
+const (
+	TypeLocal    = "local"
+	TypeMobile   = "mobile"
+	TypeTollFree = "toll-free"
+)
+
+type validator struct {
+	file string
+	root *yaml.Node
+	errs Errors
+}
+
+// fail records a problem at the YAML node that path names (keys and indexes).
+func (v *validator) fail(msg string, path ...any) {
+	field := ""
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			if field != "" {
+				field += "."
+			}
+			field += p
+		case int:
+			field += fmt.Sprintf("[%d]", p)
+		}
+	}
+	v.errs = append(v.errs, FieldError{File: v.file, Line: lineOf(v.root, path...), Field: field, Msg: msg})
+}
+
+// lineOf finds the line of the deepest node along path that exists.
+func lineOf(root *yaml.Node, path ...any) int {
+	n := root
+	if n == nil {
+		return 1
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch p := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == p {
+						next = n.Content[i+1]
+						line = n.Content[i].Line
+						break
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && p < len(n.Content) {
+				next = n.Content[p]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+		if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode {
+			line = n.Line
+		}
+	}
+	if line == 0 {
+		line = 1
+	}
+	return line
+}
+
+var extensionRE = regexp.MustCompile(`^[0-9]{2,8}$`)
+
+func (v *validator) validate(c *Config) {
+	for _, a := range []struct{ addr, field string }{{c.SIP.UDP, "udp"}, {c.SIP.TCP, "tcp"}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			v.fail(fmt.Sprintf("%q is not host:port", a.addr), "sip", a.field)
+		}
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			v.fail(fmt.Sprintf("%q is not host:port", c.HTTP.Listen), "http", "listen")
+		}
+	}
+	for i, t := range c.HTTP.Tokens {
+		if len(t) < 8 {
+			v.fail("token shorter than 8 characters", "http", "tokens", i)
+		}
+	}
+	if c.Organization.StartingBalance.IsNegative() {
+		v.fail("must not be negative", "organization", "starting_balance")
+	}
+
+	roles := map[string]bool{}
+	for i, r := range c.Roles {
+		if r.Name == "" {
+			v.fail("missing", "roles", i, "name")
+		} else if roles[r.Name] {
+			v.fail(fmt.Sprintf("duplicate role %q", r.Name), "roles", i, "name")
+		}
+		roles[r.Name] = true
+		for j, p := range r.Permissions {
+			if !knownPermissions[p] {
+				v.fail(fmt.Sprintf("unknown permission %q", p), "roles", i, "permissions", j)
+			}
+		}
+	}
+
+	numbers := map[string]bool{}
+	for i, n := range c.Numbers {
+		e164, err := NormalizeE164(n.Number)
+		if err != nil {
+			v.fail(err.Error(), "numbers", i, "number")
+			continue
+		}
+		if numbers[e164] {
+			v.fail(fmt.Sprintf("duplicate number %s", e164), "numbers", i, "number")
+		}
+		numbers[e164] = true
+		c.Numbers[i].Number = e164
+		country, typ := NumberInfo(e164)
+		if n.Country == "" {
+			c.Numbers[i].Country = country
+		} else if !strings.EqualFold(n.Country, country) {
+			v.fail(fmt.Sprintf("%s is a %s number, not %s", e164, country, n.Country), "numbers", i, "country")
+		} else {
+			c.Numbers[i].Country = strings.ToUpper(n.Country)
+		}
+		switch n.Type {
+		case "":
+			c.Numbers[i].Type = typ
+		case TypeLocal, TypeMobile, TypeTollFree:
+		default:
+			v.fail(fmt.Sprintf("unknown type %q (local, mobile or toll-free)", n.Type), "numbers", i, "type")
+		}
+		if n.Rented != "" {
+			if _, err := time.Parse(time.DateOnly, n.Rented); err != nil {
+				v.fail(fmt.Sprintf("%q is not YYYY-MM-DD", n.Rented), "numbers", i, "rented")
+			}
+		}
+	}
+
+	exts := map[string]bool{}
+	for i, u := range c.Users {
+		switch {
+		case u.Extension == "":
+			v.fail("missing", "users", i, "extension")
+		case !extensionRE.MatchString(u.Extension):
+			v.fail(fmt.Sprintf("%q is not 2 to 8 digits", u.Extension), "users", i, "extension")
+		case exts[u.Extension]:
+			v.fail(fmt.Sprintf("duplicate extension %s", u.Extension), "users", i, "extension")
+		}
+		exts[u.Extension] = true
+		if u.Name != "" && u.Name != u.Extension {
+			if exts[u.Name] {
+				v.fail(fmt.Sprintf("duplicate user name %s", u.Name), "users", i, "name")
+			}
+			exts[u.Name] = true
+		}
+		if u.Password == "" {
+			v.fail("missing", "users", i, "password")
+		}
+		if u.Role == "" {
+			v.fail("missing", "users", i, "role")
+		} else if !roles[u.Role] {
+			v.fail(fmt.Sprintf("unknown role %q", u.Role), "users", i, "role")
+		}
+		for j, id := range u.CallerIDs {
+			e164, err := NormalizeE164(id)
+			if err != nil {
+				v.fail(err.Error(), "users", i, "caller_ids", j)
+				continue
+			}
+			c.Users[i].CallerIDs[j] = e164
+		}
+		if u.MaxCalls < 0 {
+			v.fail("must not be negative", "users", i, "max_calls")
+		}
+	}
+	groups := map[string]bool{}
+	for i, g := range c.Groups {
+		if g.Name == "" {
+			v.fail("missing", "groups", i, "name")
+		} else if groups[g.Name] {
+			v.fail(fmt.Sprintf("duplicate group %q", g.Name), "groups", i, "name")
+		}
+		groups[g.Name] = true
+		for j, m := range g.Members {
+			if !exts[m] {
+				v.fail(fmt.Sprintf("unknown user %q", m), "groups", i, "members", j)
+			}
+		}
+	}
+	for i, n := range c.Numbers {
+		switch {
+		case n.User != "" && n.Group != "":
+			v.fail("a number has one owner: user or group, not both", "numbers", i, "group")
+		case n.User == "" && n.Group == "":
+			v.fail("missing owner (user or group)", "numbers", i, "user")
+		case n.User != "" && !exts[n.User]:
+			v.fail(fmt.Sprintf("unknown user %q", n.User), "numbers", i, "user")
+		case n.Group != "" && !groups[n.Group]:
+			v.fail(fmt.Sprintf("unknown group %q", n.Group), "numbers", i, "group")
+		}
+	}
+	trunks := map[string]bool{}
+	for i, t := range c.Trunks {
+		if t.Name == "" {
+			v.fail("missing", "trunks", i, "name")
+		} else if trunks[t.Name] {
+			v.fail(fmt.Sprintf("duplicate trunk %q", t.Name), "trunks", i, "name")
+		}
+		trunks[t.Name] = true
+		if _, _, err := net.SplitHostPort(t.Address); err != nil {
+			v.fail(fmt.Sprintf("%q is not host:port", t.Address), "trunks", i, "address")
+		}
+		if t.Transport != "udp" && t.Transport != "tcp" {
+			v.fail(fmt.Sprintf("unknown transport %q (udp or tcp)", t.Transport), "trunks", i, "transport")
+		}
+		for j, s := range t.AllowedSources {
+			if _, err := ParseSource(s); err != nil {
+				v.fail(err.Error(), "trunks", i, "allowed_sources", j)
+			}
+		}
+	}
+	for i, r := range c.Billing.Rates {
+		if r.Kind == "" {
+			v.fail("missing", "billing", "rates", i, "kind")
+		}
+		if r.Price.IsNegative() {
+			v.fail("must not be negative", "billing", "rates", i, "price")
+		}
+	}
+}
+
+// NormalizeE164 checks that s is a valid E.164 number and returns it in
+// canonical +CC... form.
+func NormalizeE164(s string) (string, error) {
+	if !strings.HasPrefix(s, "+") {
+		return "", fmt.Errorf("%q is not E.164 (must start with +)", s)
+	}
+	n, err := phonenumbers.Parse(s, "")
+	if err != nil {
+		return "", fmt.Errorf("%q is not E.164: %v", s, err)
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a valid phone number", s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// NumberInfo returns the ISO country and number type (local, mobile,
+// toll-free) of an E.164 number; unknown parts are empty.
+func NumberInfo(e164 string) (country, typ string) {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return "", ""
+	}
+	country = phonenumbers.GetRegionCodeForNumber(n)
+	switch phonenumbers.GetNumberType(n) {
+	case phonenumbers.MOBILE:
+		typ = TypeMobile
+	case phonenumbers.TOLL_FREE:
+		typ = TypeTollFree
+	default:
+		typ = TypeLocal
+	}
+	return country, typ
+}
+
+// ParseSource parses an allowed source: an IP address or a CIDR prefix.
+func ParseSource(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or prefix", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or prefix", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// NationalToE164 parses a national number of country into E.164.
+func NationalToE164(s, country string) (string, error) {
+	n, err := phonenumbers.Parse(s, country)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a %s number: %v", s, country, err)
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a valid %s number", s, country)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}

@@ -1,0 +1,153 @@
+package sip
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/dialtone/dialtone/config"
+)
+
+// user is a configured user as the switch needs it: no plaintext password.
+type user struct {
+	Extension   string
+	Name        string
+	DisplayName string
+	ha1         map[string]string // by auth username (extension and name)
+	Permissions map[string]bool
+	CallerIDs   []string
+	MaxCalls    int
+}
+
+func (u *user) may(perm string) bool { return u.Permissions[perm] }
+
+// trunk is a configured carrier trunk.
+type trunk struct {
+	config.Trunk
+	sources []netip.Prefix
+}
+
+// number is an organization phone number.
+type number = config.Number
+
+// directory answers "who is this" and "where does this go" from the config.
+type directory struct {
+	users   map[string]*user // by extension and by name
+	numbers map[string]*number
+	groups  map[string][]string // group name -> extensions
+	trunks  []*trunk
+}
+
+func newDirectory(cfg *config.Config, realm string) *directory {
+	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{}}
+	perms := map[string]map[string]bool{}
+	for _, r := range cfg.Roles {
+		p := map[string]bool{}
+		for _, x := range r.Permissions {
+			p[x] = true
+		}
+		perms[r.Name] = p
+	}
+	for _, cu := range cfg.Users {
+		u := &user{
+			Extension:   cu.Extension,
+			Name:        cu.Name,
+			DisplayName: cu.DisplayName,
+			ha1:         map[string]string{cu.Extension: HA1(cu.Extension, realm, cu.Password)},
+			Permissions: perms[cu.Role],
+			CallerIDs:   cu.CallerIDs,
+			MaxCalls:    cu.MaxCalls,
+		}
+		if u.DisplayName == "" {
+			u.DisplayName = cu.Name
+		}
+		d.users[cu.Extension] = u
+		if cu.Name != "" {
+			u.ha1[cu.Name] = HA1(cu.Name, realm, cu.Password)
+			d.users[cu.Name] = u
+		}
+	}
+	for _, g := range cfg.Groups {
+		d.groups[g.Name] = g.Members
+	}
+	for _, n := range cfg.Numbers {
+		d.numbers[n.Number] = &n
+	}
+	for _, t := range cfg.Trunks {
+		tr := &trunk{Trunk: t}
+		for _, s := range t.AllowedSources {
+			if p, err := config.ParseSource(s); err == nil {
+				tr.sources = append(tr.sources, p)
+			}
+		}
+		d.trunks = append(d.trunks, tr)
+	}
+	return d
+}
+
+func (d *directory) user(name string) *user { return d.users[name] }
+
+// trunkFor returns the trunk whose allowed sources hold host.
+func (d *directory) trunkFor(host string) *trunk {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil
+	}
+	a = a.Unmap()
+	for _, t := range d.trunks {
+		for _, p := range t.sources {
+			if p.Contains(a) {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// outboundTrunk picks the trunk for calls to the public network.
+func (d *directory) outboundTrunk() *trunk {
+	if len(d.trunks) == 0 {
+		return nil
+	}
+	return d.trunks[0]
+}
+
+// owners returns the extensions that ring for an organization number.
+func (d *directory) owners(n *number) []string {
+	if n.User != "" {
+		return []string{n.User}
+	}
+	return d.groups[n.Group]
+}
+
+// normalizeDialed turns what a phone dialed into an E.164 number when it
+// looks like one: "+14155550100", "14155550100" (NANP with country code),
+// "0014155550100" (international prefix). defaultCountry is the country of
+// the caller's caller ID, for national numbers.
+func normalizeDialed(dialed, defaultCountry string) (string, bool) {
+	s := strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' || r == '(' || r == ')' || r == '.' {
+			return -1
+		}
+		return r
+	}, dialed)
+	switch {
+	case strings.HasPrefix(s, "+"):
+	case strings.HasPrefix(s, "00"):
+		s = "+" + s[2:]
+	case strings.HasPrefix(s, "011"):
+		s = "+" + s[3:]
+	case len(s) == 11 && strings.HasPrefix(s, "1"):
+		s = "+" + s
+	case len(s) >= 7 && defaultCountry != "":
+		return nationalToE164(s, defaultCountry)
+	default:
+		return "", false
+	}
+	e, err := config.NormalizeE164(s)
+	return e, err == nil
+}
+
+func nationalToE164(s, country string) (string, bool) {
+	e, err := config.NationalToE164(s, country)
+	return e, err == nil
+}

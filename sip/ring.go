@@ -1,0 +1,254 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+var (
+	errNoAnswer      = errors.New("no answer within the ring timeout")
+	errNotRegistered = errors.New("user not registered")
+)
+
+// fork is one INVITE of the outgoing leg: to one contact, or the trunk.
+type fork struct {
+	session *sipgo.DialogClientSession
+	cancel  context.CancelFunc
+	res     *sip.Response
+	err     error
+}
+
+// ring sends the outgoing INVITE to every contact of every target (or to
+// the trunk), relays ringing to the caller, and returns the first fork
+// that answers; the others are canceled. On failure it returns the most
+// telling final response.
+func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
+	sw := c.sw
+	reqs, err := c.outgoingInvites()
+	if err != nil {
+		return nil, nil, err
+	}
+	ringCtx, stopRinging := context.WithTimeout(sw.ctx, sw.cfg.SIP.RingTimeout.Duration)
+	defer stopRinging()
+	// The caller's CANCEL ends the caller's dialog: stop ringing then.
+	go func() {
+		select {
+		case <-c.a.server.Context().Done():
+			stopRinging()
+		case <-ringCtx.Done():
+		}
+	}()
+
+	var relayMu sync.Mutex
+	relayed := map[int]bool{}
+	relay := func(res *sip.Response) error {
+		if !res.IsProvisional() || res.StatusCode == 100 {
+			return nil
+		}
+		code := res.StatusCode
+		hasSDP := len(res.Body()) > 0
+		relayMu.Lock()
+		// One 180 is enough; early media (183 with SDP) once per call.
+		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
+			relayMu.Unlock()
+			return nil
+		}
+		relayed[code] = true
+		relayMu.Unlock()
+		var hdrs []sip.Header
+		if hasSDP {
+			hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
+			_ = c.a.server.Respond(code, res.Reason, res.Body(), hdrs...)
+		} else {
+			_ = c.a.server.Respond(code, res.Reason, nil)
+		}
+		return nil
+	}
+
+	forks := make([]*fork, len(reqs))
+	results := make(chan int, len(reqs))
+	ua := sw.dialogUA["udp"]
+	for i, req := range reqs {
+		f := &fork{}
+		forks[i] = f
+		ctx, cancel := context.WithCancel(ringCtx)
+		f.cancel = cancel
+		if req.Transport() == "TCP" && sw.dialogUA["tcp"] != nil {
+			ua = sw.dialogUA["tcp"]
+		}
+		session, err := ua.WriteInvite(ctx, req)
+		if err != nil {
+			f.err = fmt.Errorf("send invite to %s: %w", req.Recipient.String(), err)
+			results <- i
+			continue
+		}
+		f.session = session
+		opts := sipgo.AnswerOptions{OnResponse: relay}
+		if t := c.rt.outTrunk; t != nil && t.Password != "" {
+			opts.Username, opts.Password = t.Username, t.Password
+		}
+		go func(i int) {
+			f.err = session.WaitAnswer(ctx, opts)
+			f.res = session.InviteResponse
+			results <- i
+		}(i)
+	}
+
+	var winner *fork
+	var best *sip.Response
+	var lastErr error
+	for range reqs {
+		i := <-results
+		f := forks[i]
+		if f.err == nil {
+			if winner == nil {
+				winner = f
+				for _, other := range forks {
+					if other != f {
+						other.cancel()
+					}
+				}
+				continue
+			}
+			// Two contacts answered at once: keep the first, hang up this one.
+			go func(s *sipgo.DialogClientSession) {
+				_ = s.Ack(context.Background())
+				_ = s.Bye(context.Background())
+			}(f.session)
+			continue
+		}
+		lastErr = f.err
+		var de *sipgo.ErrDialogResponse
+		if errors.As(f.err, &de) && de.Res != nil {
+			if best == nil || rank(de.Res.StatusCode) > rank(best.StatusCode) {
+				best = de.Res
+			}
+		}
+	}
+	for _, f := range forks {
+		if f != winner {
+			f.cancel()
+		}
+	}
+	if winner != nil {
+		return winner.session, winner.res, nil
+	}
+	if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && c.a.server.Context().Err() == nil {
+		return nil, best, errNoAnswer
+	}
+	if best != nil {
+		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no fork")
+	}
+	return nil, nil, lastErr
+}
+
+// rank orders final responses by how much they tell the caller
+// (RFC 3261 §16.7: busy beats unavailable beats generic failures).
+func rank(code int) int {
+	switch {
+	case code == 486 || code == 600:
+		return 5
+	case code == 603:
+		return 4
+	case code == 480 || code == 408:
+		return 3
+	case code >= 400 && code < 500 && code != 401 && code != 407:
+		return 2
+	default:
+		return 1
+	}
+}
+
+// outgoingInvites builds the INVITEs of the outgoing leg.
+func (c *call) outgoingInvites() ([]*sip.Request, error) {
+	if t := c.rt.outTrunk; t != nil {
+		host, portStr, _ := net.SplitHostPort(t.Address)
+		port, _ := strconv.Atoi(portStr)
+		uri := sip.Uri{Scheme: "sip", User: c.rt.e164, Host: host, Port: port}
+		req := c.newInvite(uri, c.rt.callerID, "")
+		req.SetTransport(strings.ToUpper(t.Transport))
+		req.SetDestination(t.Address)
+		return []*sip.Request{req}, nil
+	}
+	var reqs []*sip.Request
+	for _, u := range c.rt.targets {
+		for _, b := range c.sw.reg.lookup(u.Extension) {
+			uri := *b.Contact.Clone()
+			req := c.newInvite(uri, c.fromUser(), c.fromDisplay())
+			req.SetTransport(strings.ToUpper(b.Transport))
+			// Send where the phone's REGISTER came from: a phone behind NAT
+			// cannot be reached at the private address in its Contact.
+			req.SetDestination(b.Source)
+			reqs = append(reqs, req)
+		}
+	}
+	if len(reqs) == 0 {
+		return nil, errNotRegistered
+	}
+	return reqs, nil
+}
+
+// fromUser is who the callee sees calling.
+func (c *call) fromUser() string {
+	if c.rt.caller != nil {
+		return c.rt.caller.Extension
+	}
+	return c.req.From().Address.User
+}
+
+func (c *call) fromDisplay() string {
+	if c.rt.caller != nil {
+		return c.rt.caller.DisplayName
+	}
+	return c.req.From().DisplayName
+}
+
+// newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
+// caller's SDP offer: the switch is a B2BUA, not a proxy.
+func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, uri)
+	domain := c.sw.cfg.SIP.Domain
+	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: domain}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: uri.User, Host: uri.Host, Port: uri.Port}, Params: sip.NewParams()}
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	callID := sip.CallIDHeader(c.id + "-" + sip.GenerateTagN(8))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	mf := sip.MaxForwardsHeader(70)
+	if in := c.req.MaxForwards(); in != nil && in.Val() > 1 {
+		mf = sip.MaxForwardsHeader(in.Val() - 1)
+	}
+	req.AppendHeader(&mf)
+	if c.rt.outTrunk != nil && c.rt.callerID != "" {
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", c.rt.callerID, domain)))
+	}
+	if body := c.req.Body(); len(body) > 0 {
+		ct := "application/sdp"
+		if h := c.req.ContentType(); h != nil {
+			ct = h.Value()
+		}
+		req.AppendHeader(sip.NewHeader("Content-Type", ct))
+		req.SetBody(body)
+	}
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	return req
+}
+
+// slogger is a logger with a call's attributes.
+type slogger = slog.Logger
+
+func newSlogger(l *slog.Logger, args ...any) *slog.Logger { return l.With(args...) }

@@ -1,0 +1,327 @@
+// Package sip is dialtone's switch: listeners, the registrar with digest
+// auth, routing, and calls as back-to-back user agents (each side of a call
+// is its own dialog, so the switch controls, meters and can cut off both).
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// CDRWriter stores leg records. Started marks a leg as up so a crash can be
+// recovered as "interrupted"; Ended writes the final CDR durably.
+type CDRWriter interface {
+	Started(cdr *billing.CDR)
+	Ended(cdr *billing.CDR) error
+}
+
+// Meter authorizes chargeable legs before they start.
+type Meter interface {
+	// Authorize reserves credit for leg and returns the longest duration the
+	// reservation pays for (0: no limit, the leg is free). A refusal wraps
+	// billing.ErrInsufficientCredit.
+	Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error)
+	// Release frees what Authorize reserved for a leg that never produced a
+	// CDR the meter saw.
+	Release(legID string)
+}
+
+// Options are the switch's collaborators.
+type Options struct {
+	Logger *slog.Logger
+	CDRs   CDRWriter
+	Meter  Meter // nil: no credit control
+}
+
+// Switch is a running softswitch.
+type Switch struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	cdrs    CDRWriter
+	meter   Meter
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	cli     *sipgo.Client
+	dir     *directory
+	reg     *registrar
+	auth    *digestAuth
+	guard   *authGuard
+	metrics *Metrics
+
+	// dialog UAs per transport, so Contact says how to reach us back.
+	dialogUA map[string]*sipgo.DialogUA
+
+	uas sync.Map // server-dialog id -> *leg (legs whose INVITE we received)
+	uac sync.Map // client-dialog id -> *leg (legs whose INVITE we sent)
+
+	userCallsMu sync.Mutex
+	userCalls   map[string]int
+
+	calls    sync.WaitGroup
+	active   atomic.Int64
+	draining atomic.Bool
+
+	listeners []func() error
+	addrs     map[string]string // transport -> bound host:port
+	ctx       context.Context
+	cancel    context.CancelFunc
+}
+
+// New builds a switch from a validated config.
+func New(cfg *config.Config, opts Options) (*Switch, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CDRs == nil {
+		return nil, errors.New("new switch: a CDR writer is required")
+	}
+	realm := cfg.SIP.Domain
+	sw := &Switch{
+		cfg:       cfg,
+		log:       opts.Logger,
+		cdrs:      opts.CDRs,
+		meter:     opts.Meter,
+		dir:       newDirectory(cfg, realm),
+		reg:       newRegistrar(),
+		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
+		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
+		userCalls: map[string]int{},
+		dialogUA:  map[string]*sipgo.DialogUA{},
+		addrs:     map[string]string{},
+	}
+	sw.metrics = newMetrics(sw.reg)
+	return sw, nil
+}
+
+// Metrics returns the switch's Prometheus collectors.
+func (sw *Switch) Metrics() *Metrics { return sw.metrics }
+
+// Addr returns the bound address of a transport ("udp" or "tcp").
+func (sw *Switch) Addr(transport string) string { return sw.addrs[transport] }
+
+// Start binds the listeners and serves until Shutdown.
+func (sw *Switch) Start(ctx context.Context) error {
+	sw.ctx, sw.cancel = context.WithCancel(context.Background())
+	host := ""
+	var udpConn net.PacketConn
+	var tcpLn net.Listener
+	var err error
+	if sw.cfg.SIP.UDP != "" {
+		if udpConn, err = net.ListenPacket("udp", sw.cfg.SIP.UDP); err != nil {
+			return fmt.Errorf("listen udp %s: %w", sw.cfg.SIP.UDP, err)
+		}
+		if uc, ok := udpConn.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(8 << 20) // absorb bursts at high call rates
+		}
+		sw.addrs["udp"] = udpConn.LocalAddr().String()
+		host, _, _ = net.SplitHostPort(sw.addrs["udp"])
+	}
+	if sw.cfg.SIP.TCP != "" {
+		if tcpLn, err = net.Listen("tcp", sw.cfg.SIP.TCP); err != nil {
+			if udpConn != nil {
+				udpConn.Close()
+			}
+			return fmt.Errorf("listen tcp %s: %w", sw.cfg.SIP.TCP, err)
+		}
+		sw.addrs["tcp"] = tcpLn.Addr().String()
+		if host == "" {
+			host, _, _ = net.SplitHostPort(sw.addrs["tcp"])
+		}
+	}
+
+	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host))
+	if err != nil {
+		return fmt.Errorf("new user agent: %w", err)
+	}
+	if sw.srv, err = sipgo.NewServer(sw.ua, sipgo.WithServerLogger(sw.log)); err != nil {
+		return fmt.Errorf("new server: %w", err)
+	}
+	if sw.cli, err = sipgo.NewClient(sw.ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(sw.log)); err != nil {
+		return fmt.Errorf("new client: %w", err)
+	}
+	for transport, addr := range sw.addrs {
+		h, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		contact := sip.ContactHeader{Address: sip.Uri{User: "dialtone", Host: h, Port: port}}
+		if transport == "tcp" {
+			contact.Address.UriParams = sip.NewParams()
+			contact.Address.UriParams.Add("transport", "tcp")
+		}
+		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.cli, ContactHDR: contact, RewriteContact: true}
+	}
+
+	sw.srv.OnRegister(sw.handleRegister)
+	sw.srv.OnInvite(sw.handleInvite)
+	sw.srv.OnAck(sw.handleAck)
+	sw.srv.OnBye(sw.handleBye)
+	sw.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	})
+	sw.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+		_ = tx.Respond(res)
+	})
+	sw.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, 405, "Method Not Allowed")
+	})
+
+	if udpConn != nil {
+		go func() {
+			if err := sw.srv.ServeUDP(udpConn); err != nil && sw.ctx.Err() == nil {
+				sw.log.Error("udp listener stopped", "error", err)
+			}
+		}()
+		sw.listeners = append(sw.listeners, udpConn.Close)
+	}
+	if tcpLn != nil {
+		go func() {
+			if err := sw.srv.ServeTCP(tcpLn); err != nil && sw.ctx.Err() == nil {
+				sw.log.Error("tcp listener stopped", "error", err)
+			}
+		}()
+		sw.listeners = append(sw.listeners, tcpLn.Close)
+	}
+	go sw.housekeeping()
+	sw.log.Info("switch listening", "udp", sw.addrs["udp"], "tcp", sw.addrs["tcp"], "domain", sw.cfg.SIP.Domain)
+	return nil
+}
+
+func (sw *Switch) housekeeping() {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-sw.ctx.Done():
+			return
+		case <-t.C:
+			sw.reg.expire()
+		}
+	}
+}
+
+// Shutdown stops taking new calls, waits for calls in progress to end (or
+// ctx to expire, then hangs them up so their CDRs are written), and closes
+// the listeners.
+func (sw *Switch) Shutdown(ctx context.Context) error {
+	sw.draining.Store(true)
+	done := make(chan struct{})
+	go func() { sw.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		sw.log.Warn("shutdown: hanging up calls still in progress", "calls", sw.active.Load())
+		sw.cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	sw.cancel()
+	for _, closeFn := range sw.listeners {
+		_ = closeFn()
+	}
+	if sw.ua != nil {
+		_ = sw.ua.Close()
+	}
+	return nil
+}
+
+// respond answers a request outside any dialog.
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, phrase string, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, phrase, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// sourceHost is the IP a request came from.
+func sourceHost(req *sip.Request) string {
+	h, _, err := net.SplitHostPort(req.Source())
+	if err != nil {
+		return req.Source()
+	}
+	return h
+}
+
+// authenticate checks digest credentials on a request from a phone and
+// answers the challenge or refusal itself; it returns the user only when
+// the request may proceed.
+func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy bool) *user {
+	host := sourceHost(req)
+	if sw.guard.blocked(host) {
+		sw.metrics.Blocked.Inc()
+		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="too many failed authentications"`))
+		return nil
+	}
+	authHeader, challengeHeader, code, phrase := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
+	if proxy {
+		authHeader, challengeHeader, code, phrase = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
+	}
+	challenge := func(stale bool) {
+		respond(tx, req, code, phrase, sip.NewHeader(challengeHeader, sw.auth.challenge(stale)))
+	}
+	var value string
+	if h := req.GetHeader(authHeader); h != nil {
+		value = h.Value()
+	}
+	creds, err := parseCredentials(value)
+	if errors.Is(err, errNoCredentials) {
+		challenge(false)
+		return nil
+	}
+	if err != nil {
+		respond(tx, req, 400, "Bad Request")
+		return nil
+	}
+	u := sw.dir.user(creds.Username)
+	var ha1 string
+	if u != nil {
+		ha1 = u.ha1[creds.Username]
+	} else {
+		// Verify against a throwaway HA1 so an unknown user costs as much
+		// as a known one and the answer does not tell them apart.
+		ha1 = HA1(creds.Username, sw.auth.realm, "")
+	}
+	err = sw.auth.verify(creds, string(req.Method), ha1)
+	switch {
+	case errors.Is(err, errStaleNonce) && u != nil:
+		challenge(true)
+		return nil
+	case err != nil || u == nil:
+		sw.metrics.AuthFailures.Inc()
+		if sw.guard.fail(host) {
+			sw.log.Warn("blocking source after repeated authentication failures", "source", host, "for", sw.cfg.SIP.AuthBlock.Duration)
+		}
+		sw.log.Info("authentication failed", "source", req.Source(), "username", creds.Username, "method", req.Method)
+		respond(tx, req, 403, "Forbidden")
+		return nil
+	}
+	// The To (REGISTER) or From (INVITE) user must be the authenticated one,
+	// or anyone could act as anyone with their own password.
+	claimed := req.From().Address.User
+	if req.IsInvite() == false {
+		claimed = req.To().Address.User
+	}
+	if cu := sw.dir.user(claimed); cu != u {
+		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
+		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
+		return nil
+	}
+	sw.guard.succeed(host)
+	return u
+}
