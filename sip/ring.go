@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -21,10 +22,27 @@ var (
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
 type fork struct {
-	session *sipgo.DialogClientSession
-	cancel  context.CancelFunc
-	res     *sip.Response
-	err     error
+	session     *sipgo.DialogClientSession
+	cancel      context.CancelCauseFunc
+	provisional atomic.Bool
+	answered    atomic.Bool // WaitAnswer returned: nothing left to stop
+	res         *sip.Response
+	err         error
+}
+
+// stop ends a pending fork. CANCEL may only follow a provisional response
+// (RFC 3261 §9.1); a contact that never answered at all (a phone gone
+// without unregistering) is abandoned at once instead of holding the call
+// for the 32 s of timer B.
+func (f *fork) stop() {
+	if f.cancel == nil || f.answered.Load() {
+		return
+	}
+	if f.provisional.Load() {
+		f.cancel(nil)
+		return
+	}
+	f.cancel(sipgo.WaitAnswerForceCancelErr)
 }
 
 // ring sends the outgoing INVITE to every contact of every target (or to
@@ -76,12 +94,12 @@ func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
 
 	forks := make([]*fork, len(reqs))
 	results := make(chan int, len(reqs))
-	ua := sw.dialogUA["udp"]
 	for i, req := range reqs {
 		f := &fork{}
 		forks[i] = f
-		ctx, cancel := context.WithCancel(ringCtx)
+		ctx, cancel := context.WithCancelCause(context.Background())
 		f.cancel = cancel
+		ua := sw.dialogUA["udp"]
 		if req.Transport() == "TCP" && sw.dialogUA["tcp"] != nil {
 			ua = sw.dialogUA["tcp"]
 		}
@@ -92,16 +110,29 @@ func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
 			continue
 		}
 		f.session = session
-		opts := sipgo.AnswerOptions{OnResponse: relay}
+		opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() {
+				f.provisional.Store(true)
+			}
+			return relay(res)
+		}}
 		if t := c.rt.outTrunk; t != nil && t.Password != "" {
 			opts.Username, opts.Password = t.Username, t.Password
 		}
 		go func(i int) {
 			f.err = session.WaitAnswer(ctx, opts)
 			f.res = session.InviteResponse
+			f.answered.Store(f.err == nil)
 			results <- i
 		}(i)
 	}
+	// Stop every fork still pending when ringing ends.
+	go func() {
+		<-ringCtx.Done()
+		for _, f := range forks {
+			f.stop()
+		}
+	}()
 
 	var winner *fork
 	var best *sip.Response
@@ -114,7 +145,7 @@ func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
 				winner = f
 				for _, other := range forks {
 					if other != f {
-						other.cancel()
+						other.stop()
 					}
 				}
 				continue
@@ -134,13 +165,11 @@ func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
 			}
 		}
 	}
-	for _, f := range forks {
-		if f != winner {
-			f.cancel()
-		}
-	}
 	if winner != nil {
 		return winner.session, winner.res, nil
+	}
+	if best != nil && rank(best.StatusCode) >= 3 {
+		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
 	}
 	if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && c.a.server.Context().Err() == nil {
 		return nil, best, errNoAnswer

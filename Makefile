@@ -1,0 +1,45 @@
+# dialtone: `make run` starts the switch on the embedded demo config;
+# `make test` runs the whole suite (installing the SIP peers it needs).
+GO       ?= go
+BIN      := bin/dialtone
+DATA     ?= data
+PKGS     := ./...
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build run test test-unit deps lint bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dialtone
+
+run: build
+	./$(BIN) serve --data $(DATA)
+
+# deps installs the real SIP peers the end-to-end tests drive (Debian).
+deps:
+	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v sox >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox >/dev/null; \
+	fi
+
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 12m $(PKGS)
+
+test-unit:
+	$(GO) test -count=1 -short $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+
+bench: build deps
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	./bench/sipp_load.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./config
+
+clean:
+	rm -rf bin
