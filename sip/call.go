@@ -207,6 +207,9 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 			if errors.Is(err, billing.ErrInsufficientCredit) {
 				return 0, &callError{Code: 402, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
 			}
+			if errors.Is(err, billing.ErrNoRate) {
+				return 0, &callError{Code: 403, Phrase: "Forbidden", Reason: "destination not priced in the rate deck", Err: err}
+			}
 			return 0, &callError{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
 		if d > 0 && d < limit {

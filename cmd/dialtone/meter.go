@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,17 +13,50 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// meterAdapter connects the billing meter to the switch.
-type meterAdapter struct{}
+// meterAdapter connects the billing meter to the switch and runs its
+// rental scheduler.
+type meterAdapter struct {
+	m      *billing.Meter
+	cancel context.CancelFunc
+	done   chan struct{}
+}
 
 func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.Logger, reg *prometheus.Registry) (*meterAdapter, error) {
-	return nil, nil
+	deck, err := billing.DeckForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("rate deck: %w", err)
+	}
+	m, err := billing.NewMeter(db, cfg, deck, billing.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("meter: %w", err)
+	}
+	reg.MustRegister(m.Collectors()...)
+	if err := m.SyncNumbers(ctx, cfg.Numbers, time.Now()); err != nil {
+		// A rental the balance cannot pay is flagged and retried by the
+		// scheduler; the switch still starts.
+		log.Warn("sync phone-number rentals", "error", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a := &meterAdapter{m: m, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(a.done); m.RunRentals(runCtx) }()
+	return a, nil
 }
 
-func (m *meterAdapter) poster() billing.LegPoster { return nil }
-func (m *meterAdapter) routes(mux *http.ServeMux)  {}
-func (m *meterAdapter) stop()                      {}
-func (m *meterAdapter) Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
-	return 0, nil
+func (a *meterAdapter) poster() billing.LegPoster  { return a.m }
+func (a *meterAdapter) routes(mux *http.ServeMux) { a.m.Routes(mux) }
+
+func (a *meterAdapter) stop() {
+	a.cancel()
+	<-a.done
 }
-func (m *meterAdapter) Release(legID string) {}
+
+// Authorize reserves credit for a leg.
+func (a *meterAdapter) Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
+	r, err := a.m.Authorize(ctx, billing.LegRequestFromCDR(leg))
+	if err != nil {
+		return 0, err
+	}
+	return r.MaxDuration, nil
+}
+
+func (a *meterAdapter) Release(legID string) { a.m.Release(legID) }

@@ -1,0 +1,199 @@
+package billing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Routes registers the meter's API on mux. Authentication is the
+// caller's: it wraps the mux.
+//
+//	GET  /v1/balance                                 the balance, reservations, threshold
+//	POST /v1/topups  {"amount":"10.00","note":"..."}  needs an Idempotency-Key header;
+//	                                                 a replay returns the first result
+//	GET  /v1/usage?from=&to=&group_by=user|kind|day  totals of calls, numbers, texts
+//	GET  /v1/postings?from=&to=&limit=               the ledger's postings
+//	GET  /v1/rentals                                 numbers and their rental status
+func (m *Meter) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/balance", m.handleBalance)
+	mux.HandleFunc("POST /v1/topups", m.handleTopUp)
+	mux.HandleFunc("GET /v1/usage", m.handleUsage)
+	mux.HandleFunc("GET /v1/postings", m.handlePostings)
+	mux.HandleFunc("GET /v1/rentals", m.handleRentals)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func (m *Meter) handleBalance(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, m.Info())
+}
+
+// TopUpResult is the response to a top-up, the same on every replay.
+type TopUpResult struct {
+	ID       string          `json:"id"`
+	Amount   decimal.Decimal `json:"amount"`
+	Currency string          `json:"currency"`
+	Note     string          `json:"note,omitempty"`
+	Time     time.Time       `json:"time"`
+	// Balance is the balance right after this top-up was posted.
+	Balance decimal.Decimal `json:"balance"`
+}
+
+func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		writeError(w, http.StatusBadRequest, errors.New("the Idempotency-Key header is required"))
+		return
+	}
+	if len(key) > 200 {
+		writeError(w, http.StatusBadRequest, errors.New("the Idempotency-Key header is longer than 200 characters"))
+		return
+	}
+	var body struct {
+		Amount *decimal.Decimal `json:"amount"`
+		Note   string           `json:"note"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("decode top-up: %w", err))
+		return
+	}
+	if body.Amount == nil {
+		writeError(w, http.StatusBadRequest, errors.New("amount is required"))
+		return
+	}
+	if !body.Amount.IsPositive() || -body.Amount.Exponent() > 10 {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("amount %s is not a positive amount", body.Amount))
+		return
+	}
+	p, replay, err := m.TopUp(r.Context(), key, *body.Amount, body.Note)
+	switch {
+	case errors.Is(err, ErrPostingConflict):
+		writeError(w, http.StatusConflict, fmt.Errorf("Idempotency-Key %q was used for another top-up", key))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	res := TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance}
+	code := http.StatusCreated
+	if replay {
+		code = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, code, res)
+}
+
+// parseTime reads an API time: RFC 3339, or a date (midnight UTC; as an
+// upper bound, a date includes its whole day).
+func parseTime(s string, upper bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
+	}
+	if upper {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}
+
+func parseRange(r *http.Request) (from, to time.Time, err error) {
+	q := r.URL.Query()
+	if from, err = parseTime(q.Get("from"), false); err != nil {
+		return from, to, fmt.Errorf("from: %w", err)
+	}
+	if to, err = parseTime(q.Get("to"), true); err != nil {
+		return from, to, fmt.Errorf("to: %w", err)
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return from, to, errors.New("to is not after from")
+	}
+	return from, to, nil
+}
+
+func (m *Meter) handleUsage(w http.ResponseWriter, r *http.Request) {
+	from, to, err := parseRange(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	group := r.URL.Query().Get("group_by")
+	switch group {
+	case "", GroupByUser, GroupByKind, GroupByDay:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not user, kind or day", group))
+		return
+	}
+	rows, err := m.Usage(from, to, group)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"from": optTime(from), "to": optTime(to), "group_by": group, "currency": m.Currency(), "rows": rows,
+	})
+}
+
+func optTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func (m *Meter) handlePostings(w http.ResponseWriter, r *http.Request) {
+	from, to, err := parseRange(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	limit := 1000
+	if s := r.URL.Query().Get("limit"); s != "" {
+		if _, err := fmt.Sscanf(s, "%d", &limit); err != nil || limit < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q is not a positive number", s))
+			return
+		}
+	}
+	ps, err := m.Postings(from, to, limit)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if ps == nil {
+		ps = []Posting{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"postings": ps})
+}
+
+func (m *Meter) handleRentals(w http.ResponseWriter, r *http.Request) {
+	rs, err := m.Rentals()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if rs == nil {
+		rs = []Rental{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rentals": rs})
+}

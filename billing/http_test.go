@@ -1,0 +1,110 @@
+package billing
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHTTP(t *testing.T) {
+	m := newTestMeter(t, nil, testConfig("5.00"))
+	postLegs(t, m, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70))
+	mux := http.NewServeMux()
+	m.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	do := func(method, path, key, body string) (int, http.Header, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out map[string]any
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: body %q is not a JSON object", method, path, raw)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("content type %q", ct)
+		}
+		return resp.StatusCode, resp.Header, out
+	}
+
+	t.Run("the balance shows what is available", func(t *testing.T) {
+		code, _, out := do("GET", "/v1/balance", "", "")
+		if code != 200 || out["balance"] != "4.93" || out["currency"] != "USD" || out["organization"] != "acme" {
+			t.Errorf("%d %v", code, out)
+		}
+	})
+	t.Run("a top-up is created once and replayed with the same result", func(t *testing.T) {
+		code, _, first := do("POST", "/v1/topups", "card-1", `{"amount":"10.00","note":"card"}`)
+		if code != 201 || first["amount"] != "10" || first["balance"] != "14.93" {
+			t.Fatalf("%d %v", code, first)
+		}
+		code, h, again := do("POST", "/v1/topups", "card-1", `{"amount":"10.00","note":"card"}`)
+		if code != 200 || h.Get("Idempotent-Replayed") != "true" || again["id"] != first["id"] || again["balance"] != first["balance"] {
+			t.Fatalf("replay %d %v", code, again)
+		}
+		_, _, bal := do("GET", "/v1/balance", "", "")
+		if bal["balance"] != "14.93" {
+			t.Errorf("balance after replay %v", bal["balance"])
+		}
+	})
+	errorCases := []struct {
+		name, method, path, key, body string
+		code                          int
+		msg                           string
+	}{
+		{"a top-up without an Idempotency-Key is refused", "POST", "/v1/topups", "", `{"amount":"1"}`, 400, "Idempotency-Key"},
+		{"a reused key with another amount is a conflict", "POST", "/v1/topups", "card-1", `{"amount":"11.00"}`, 409, "another top-up"},
+		{"a negative top-up is refused", "POST", "/v1/topups", "neg", `{"amount":"-1"}`, 400, "not a positive amount"},
+		{"a top-up without an amount is refused", "POST", "/v1/topups", "none", `{"note":"x"}`, 400, "amount is required"},
+		{"a top-up with a non-numeric amount is refused", "POST", "/v1/topups", "abc", `{"amount":"abc"}`, 400, "decode top-up"},
+		{"a top-up with unknown fields is refused", "POST", "/v1/topups", "unk", `{"amount":"1","colour":"red"}`, 400, "unknown field"},
+		{"usage with a bad date is refused", "GET", "/v1/usage?from=yesterday", "", "", 400, "from:"},
+		{"usage with an unknown grouping is refused", "GET", "/v1/usage?group_by=colour", "", "", 400, "group_by"},
+		{"usage with an empty range is refused", "GET", "/v1/usage?from=2025-03-10&to=2025-03-01", "", "", 400, "not after"},
+	}
+	for _, tt := range errorCases {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, out := do(tt.method, tt.path, tt.key, tt.body)
+			msg, _ := out["error"].(string)
+			if code != tt.code || !strings.Contains(msg, tt.msg) {
+				t.Errorf("%d %q, want %d %q", code, msg, tt.code, tt.msg)
+			}
+		})
+	}
+	t.Run("usage groups the day's calls by kind", func(t *testing.T) {
+		code, _, out := do("GET", "/v1/usage?from=2025-03-10&to=2025-03-10&group_by=kind", "", "")
+		rows, _ := out["rows"].([]any)
+		if code != 200 || len(rows) != 1 {
+			t.Fatalf("%d %v", code, out)
+		}
+		row := rows[0].(map[string]any)
+		if row["group"] != "call" || row["calls"] != "0.07" {
+			t.Errorf("row %v", row)
+		}
+	})
+	t.Run("postings and rentals are listed", func(t *testing.T) {
+		code, _, out := do("GET", "/v1/postings?limit=2", "", "")
+		if ps, _ := out["postings"].([]any); code != 200 || len(ps) != 2 {
+			t.Errorf("%d %v", code, out)
+		}
+		code, _, out = do("GET", "/v1/rentals", "", "")
+		if _, ok := out["rentals"].([]any); code != 200 || !ok {
+			t.Errorf("%d %v", code, out)
+		}
+	})
+}
