@@ -42,7 +42,7 @@ func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.L
 	return a, nil
 }
 
-func (a *meterAdapter) poster() billing.LegPoster  { return a.m }
+func (a *meterAdapter) poster() billing.LegPoster { return a.m }
 func (a *meterAdapter) routes(mux *http.ServeMux) { a.m.Routes(mux) }
 
 func (a *meterAdapter) stop() {

@@ -156,19 +156,20 @@ users:
     name: carol
     password: carol-secret
     role: agent
-numbers:
+{{if not .NoNumbers}}numbers:
   - number: "+14155550100"
     user: "1001"
   - number: "+14155550101"
     user: "1002"
   - number: "+18005550100"
     user: "1003"
-trunks:
+{{end}}trunks:
   - name: carrier
     address: 127.0.0.1:{{.Trunk}}
     allowed_sources: [127.0.0.1]
 billing:
   rate_deck: sample
+{{.Rates}}
 {{.Extra}}
 `
 
@@ -177,6 +178,8 @@ type switchOpts struct {
 	RingTimeout   string
 	AuthFailLimit int
 	Extra         string
+	Rates         string // lines under billing:, e.g. "  rates: [...]"
+	NoNumbers     bool   // no rented numbers, so the balance is exactly the starting one
 	Data          string // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
@@ -209,6 +212,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	if err := tmpl.Execute(&cfg, map[string]any{
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
+		"Rates": o.Rates, "NoNumbers": o.NoNumbers,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +296,23 @@ func (s *switchProc) api(method, path string, body io.Reader, hdr ...string) (in
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b
+}
+
+// balance returns the organization's balance and available credit.
+func (s *switchProc) balance() (balance, available string) {
+	s.t.Helper()
+	code, body := s.api("GET", "/v1/balance", nil)
+	if code != 200 {
+		s.t.Fatalf("GET /v1/balance: %d %s", code, body)
+	}
+	var b struct {
+		Balance   string `json:"balance"`
+		Available string `json:"available"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		s.t.Fatalf("balance %s: %v", body, err)
+	}
+	return b.Balance, b.Available
 }
 
 // cdr is the subset of a CDR the tests look at.

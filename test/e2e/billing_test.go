@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+)
+
+func dec(t *testing.T, s string) decimal.Decimal {
+	t.Helper()
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return d
+}
+
+func TestOutboundCallIsChargedOncePerStartedMinuteAndDebited(t *testing.T) {
+	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
+	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "10")) {
+		t.Fatalf("starting balance %s", b)
+	}
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 1500); res.code != 0 {
+		t.Fatalf("call: sipp exit %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+	in, out := byDirection(t, sw.cdrs(2))
+	// Sample deck: US -> US 0.014/min; 2 s is one started minute; rounded up to the cent.
+	if out.Charge == nil || !dec(t, out.Charge.Amount).Equal(dec(t, "0.02")) || out.Charge.Units != 1 {
+		t.Fatalf("trunk leg charge: %+v", out.Charge)
+	}
+	if in.Charge != nil && !dec(t, in.Charge.Amount).IsZero() {
+		t.Fatalf("the caller's access leg must be free: %+v", in.Charge)
+	}
+	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "9.98")) {
+		t.Fatalf("balance after the call %s, want 9.98", b)
+	}
+	sw.stop()
+	out2, errOut, code := cli(t, "ledger", "verify", "--config", sw.cfgPath, "--data", sw.data)
+	if code != 0 {
+		t.Fatalf("ledger verify: exit %d\n%s%s", code, out2, errOut)
+	}
+}
+
+func TestCallWithoutCreditIsRefusedWith402(t *testing.T) {
+	sw := startSwitch(t, switchOpts{Balance: "0.00", NoNumbers: true})
+	res := sw.call(t, "1001", "alice-secret", "+14155550199", 100)
+	if res.code == 0 {
+		t.Fatal("a call without credit went through")
+	}
+	mustContain(t, res.out, "402")
+	legs := sw.cdrs(1)
+	if len(legs) != 1 || legs[0].Disposition != "refused" || legs[0].SIPCode != 402 || !strings.Contains(legs[0].RefuseReason, "credit") {
+		t.Fatalf("refused leg: %+v", legs)
+	}
+}
+
+func TestCallIsCutOffWhenTheCreditRunsOut(t *testing.T) {
+	// One cent per second, billed per second: 0.03 pays exactly 3 seconds.
+	rates := `  rates:
+    - {kind: outbound, origin: US, prefix: "1", price: "0.60", currency: USD, initial: 1, increment: 1}`
+	sw := startSwitch(t, switchOpts{Balance: "0.03", NoNumbers: true, Rates: rates})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	// The caller would hold 20 s; the switch must hang up both sides at 3 s.
+	res := sw.call(t, "1001", "alice-secret", "+14155550199", 20000)
+	_ = trunk()
+	_ = res // sipp counts the switch's BYE as an unexpected message: the CDRs tell
+	in, out := byDirection(t, sw.cdrs(2))
+	for _, l := range []cdr{in, out} {
+		if l.Disposition != "credit-exhausted" || l.BillableSecs < 3 || l.BillableSecs > 4 {
+			t.Errorf("leg: disposition %s, %d s", l.Disposition, l.BillableSecs)
+		}
+	}
+	b, _ := sw.balance()
+	if d := dec(t, b); d.IsNegative() && d.LessThan(dec(t, "-0.01")) {
+		t.Fatalf("balance went below zero by more than one increment: %s", b)
+	}
+}
