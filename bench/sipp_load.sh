@@ -79,10 +79,11 @@ sleep 1; rss0=$(rss); heap0=$(heap)
 sleep 0.3
 (cd "$work" && sipp "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret \
    -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -m "$N" -r 500 -d 15000 -timeout 60s >/dev/null 2>&1) &
+HOLD_UAC=$!
 sleep $((N / 500 + 4))
 active=$(curl -sf "http://127.0.0.1:$HTTP/metrics" | awk '/^dialtone_active_calls/ {printf "%d", $2}')
 rss1=$(rss); heap1=$(heap)
-wait 2>/dev/null || true
+wait "$HOLD_UAC" 2>/dev/null || true
 
 ratio=$(awk -v a="$best_switch" -v b="$best_direct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 echo

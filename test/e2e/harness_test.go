@@ -167,7 +167,7 @@ users:
   - name: carrier
     address: 127.0.0.1:{{.Trunk}}
     allowed_sources: [127.0.0.1]
-billing:
+{{.TrunkAuth}}billing:
   rate_deck: sample
 {{.Rates}}
 {{.Extra}}
@@ -180,6 +180,7 @@ type switchOpts struct {
 	Extra         string
 	Rates         string // lines under billing:, e.g. "  rates: [...]"
 	NoNumbers     bool   // no rented numbers, so the balance is exactly the starting one
+	TrunkAuth     string // lines added to the trunk (credentials)
 	Data          string // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
@@ -212,7 +213,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	if err := tmpl.Execute(&cfg, map[string]any{
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
-		"Rates": o.Rates, "NoNumbers": o.NoNumbers,
+		"Rates": o.Rates, "NoNumbers": o.NoNumbers, "TrunkAuth": o.TrunkAuth,
 	}); err != nil {
 		t.Fatal(err)
 	}
