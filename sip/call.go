@@ -46,15 +46,6 @@ func (l *leg) end(d billing.Disposition, code int) {
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
 }
 
-// ctx returns the dialog's context: done when the far end hangs up or
-// cancels.
-func (l *leg) ctx() context.Context {
-	if l.server != nil {
-		return l.server.Context()
-	}
-	return l.client.Context()
-}
-
 func (l *leg) bye(ctx context.Context) error {
 	if l.server != nil {
 		return l.server.Bye(ctx)
@@ -83,18 +74,28 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	var rt *route
 	var err error
+	if body := req.Body(); len(body) > 0 {
+		if ct := req.ContentType(); ct == nil || ct.Value() == "application/sdp" {
+			err = checkOffer(body)
+		}
+	}
 	// A request claiming to be one of our users must authenticate even when
 	// it comes from a trunk's address; anything else from a trunk's address
 	// is the carrier.
 	t := sw.dir.trunkFor(sourceHost(req))
-	if t != nil && sw.dir.user(req.From().Address.User) == nil {
-		rt, err = sw.routeFromTrunk(req, t)
-	} else {
+	switch {
+	case t != nil && sw.dir.user(req.From().Address.User) == nil:
+		if err == nil {
+			rt, err = sw.routeFromTrunk(req, t)
+		}
+	default:
 		u := sw.authenticate(req, tx, true)
 		if u == nil {
 			return
 		}
-		rt, err = sw.routeFromPhone(req, u)
+		if err == nil {
+			rt, err = sw.routeFromPhone(req, u)
+		}
 	}
 	c := sw.newCall(req, tx, rt)
 	sw.calls.Add(1)

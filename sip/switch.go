@@ -189,7 +189,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 	}
 	if tcpLn != nil {
 		go func() {
-			if err := sw.srv.ServeTCP(tcpLn); err != nil && sw.ctx.Err() == nil {
+			if err := sw.srv.ServeTCP(tcpLn); sw.ctx.Err() == nil {
 				sw.log.Error("tcp listener stopped", "error", err)
 			}
 		}()
@@ -314,7 +314,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	// The To (REGISTER) or From (INVITE) user must be the authenticated one,
 	// or anyone could act as anyone with their own password.
 	claimed := req.From().Address.User
-	if req.IsInvite() == false {
+	if !req.IsInvite() {
 		claimed = req.To().Address.User
 	}
 	if cu := sw.dir.user(claimed); cu != u {

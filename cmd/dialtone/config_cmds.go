@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 func cmdDemoConfig(args []string, stdout, stderr io.Writer) int {
@@ -56,7 +58,7 @@ func openDB(dir string, readOnly bool) (*bbolt.DB, error) {
 	path := filepath.Join(dir, "dialtone.db")
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: readOnly})
 	if err != nil {
-		if err == bbolt.ErrTimeout {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: database is in use by a running switch", path)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -202,6 +202,19 @@ func TestMalformedSIPIsAnsweredOrDroppedAndTheSwitchLives(t *testing.T) {
 	}
 	resp := exchange(t, conn, "INVITE sip:1002@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP "+conn.LocalAddr().String()+";branch=z9hG4bK-bad1\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
 	mustContain(t, resp, "SIP/2.0 400")
+	// An offer that is not SDP gets 400 before any leg is placed.
+	conn.Close()
+	conn, err = net.Dial("udp", sw.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "this is not sdp"
+	resp = exchange(t, conn, "INVITE sip:+14155550100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP "+conn.LocalAddr().String()+";branch=z9hG4bK-bad2\r\n"+
+		"From: <sip:+16505550123@127.0.0.1>;tag=9\r\nTo: <sip:+14155550100@127.0.0.1>\r\nCall-ID: bad-sdp-1\r\nCSeq: 1 INVITE\r\n"+
+		"Contact: <sip:+16505550123@"+conn.LocalAddr().String()+">\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n"+
+		"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	mustContain(t, resp, "SIP/2.0 400")
+	mustContain(t, resp, "malformed SDP")
 	// And the switch still works.
 	conn.Close()
 	conn, err = net.Dial("udp", sw.addr())

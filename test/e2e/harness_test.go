@@ -534,15 +534,6 @@ func tail(s string, n int) string {
 	return s
 }
 
-// legsOf groups CDRs by call.
-func legsOf(cdrs []cdr) map[string][]cdr {
-	m := map[string][]cdr{}
-	for _, c := range cdrs {
-		m[c.CallID] = append(m[c.CallID], c)
-	}
-	return m
-}
-
 // byDirection returns the inbound and outbound legs of a two-leg call.
 func byDirection(t *testing.T, legs []cdr) (in, out cdr) {
 	t.Helper()

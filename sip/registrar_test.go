@@ -1,0 +1,110 @@
+package sip
+
+import (
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+func TestRegistrarBindings(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	r := newRegistrar()
+	r.now = func() time.Time { return now }
+	contact := func(port int, ttl time.Duration) binding {
+		return binding{Contact: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: port}, Expires: now.Add(ttl)}
+	}
+	r.update("1001", []binding{contact(5070, time.Hour), contact(5071, time.Minute)}, nil, false)
+	if n := len(r.lookup("1001")); n != 2 {
+		t.Fatalf("a user keeps several contacts: got %d", n)
+	}
+	r.update("1001", []binding{contact(5070, 2*time.Hour)}, nil, false)
+	if n := len(r.lookup("1001")); n != 2 {
+		t.Fatalf("re-registering a contact replaces it: got %d", n)
+	}
+	r.now = func() time.Time { return now.Add(30 * time.Minute) }
+	if got := r.lookup("1001"); len(got) != 1 || got[0].Contact.Port != 5070 {
+		t.Fatalf("an expired contact is not rung: %+v", got)
+	}
+	gone := contact(5070, 0)
+	r.update("1001", nil, []string{gone.Contact.String()}, false)
+	if n := len(r.lookup("1001")); n != 0 {
+		t.Fatalf("expires=0 un-registers: %d left", n)
+	}
+	r.update("1002", []binding{contact(1, time.Hour), contact(2, time.Hour)}, nil, false)
+	r.update("1002", nil, nil, true)
+	if r.count() != 0 || len(r.users()) != 0 {
+		t.Fatalf("Contact: * removes everything: %d left", r.count())
+	}
+}
+
+func TestAuthGuardBlocksAfterRepeatedFailures(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	g := newAuthGuard(3, time.Minute)
+	g.now = func() time.Time { return now }
+	for i := 0; i < 2; i++ {
+		if g.fail("198.51.100.7") {
+			t.Fatal("blocked too early")
+		}
+	}
+	if g.blocked("198.51.100.7") {
+		t.Fatal("blocked before the limit")
+	}
+	if !g.fail("198.51.100.7") || !g.blocked("198.51.100.7") {
+		t.Fatal("not blocked at the limit")
+	}
+	if g.blocked("198.51.100.8") {
+		t.Fatal("another address is blocked too")
+	}
+	g.succeed("198.51.100.7")
+	if !g.blocked("198.51.100.7") {
+		t.Fatal("a success during the block must not lift it")
+	}
+	g.now = func() time.Time { return now.Add(2 * time.Minute) }
+	if g.blocked("198.51.100.7") {
+		t.Fatal("the block does not expire")
+	}
+}
+
+func TestNormalizeDialed(t *testing.T) {
+	tests := []struct {
+		dialed, country, want string
+		ok                    bool
+	}{
+		{"+14155550100", "", "+14155550100", true},
+		{"14155550100", "", "+14155550100", true},
+		{"0014155550100", "", "+14155550100", true},
+		{"011442071838750", "US", "+442071838750", true},
+		{"(415) 555-0100", "US", "+14155550100", true},
+		{"02071838750", "GB", "+442071838750", true},
+		{"1002", "US", "", false},
+		{"+1", "", "", false},
+		{"alice", "US", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dialed, func(t *testing.T) {
+			got, ok := normalizeDialed(tt.dialed, tt.country)
+			if got != tt.want || ok != tt.ok {
+				t.Fatalf("normalizeDialed(%q, %q) = %q, %v; want %q, %v", tt.dialed, tt.country, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func FuzzNormalizeDialed(f *testing.F) {
+	for _, s := range []string{"+14155550100", "0014155550100", "(415) 555-0100", "1002", "+"} {
+		f.Add(s, "US")
+	}
+	f.Fuzz(func(t *testing.T, dialed, country string) {
+		got, ok := normalizeDialed(dialed, country)
+		if ok && (len(got) < 3 || got[0] != '+') {
+			t.Fatalf("normalizeDialed(%q) = %q: not E.164", dialed, got)
+		}
+	})
+}
+
+func TestRankPrefersBusyOverUnavailable(t *testing.T) {
+	if !(rank(486) > rank(480) && rank(480) > rank(404) && rank(404) > rank(500) && rank(407) < rank(404)) {
+		t.Fatal("response ranking is wrong")
+	}
+}
