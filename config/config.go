@@ -54,6 +54,13 @@ type SIP struct {
 	AuthFailLimit int      `yaml:"auth_fail_limit"`
 	AuthBlock     Duration `yaml:"auth_block"`
 	UserAgent     string   `yaml:"user_agent"`
+	// ForwardCallerID is what a call forwarded to an outside number
+	// presents (and is rated from): "called-number" (the organization
+	// number that was called, the default) or "original-caller".
+	ForwardCallerID string `yaml:"forward_caller_id"`
+	// TransferRecall rings the transferor again when a blind transfer's
+	// target does not answer (default true).
+	TransferRecall *bool `yaml:"transfer_recall"`
 }
 
 // HTTP configures the REST API, metrics and health endpoints.
@@ -79,7 +86,24 @@ type User struct {
 	// the default.
 	CallerIDs []string `yaml:"caller_ids"`
 	// MaxCalls limits this user's concurrent calls (0: the default of 4).
-	MaxCalls int `yaml:"max_calls"`
+	MaxCalls   int        `yaml:"max_calls"`
+	Forwarding Forwarding `yaml:"forwarding"`
+}
+
+// Forwarding says where calls to a user or number go instead. A target is
+// a user (extension or name), "group:NAME", "voicemail", or an E.164 number
+// outside the organization.
+type Forwarding struct {
+	Always        string   `yaml:"always" json:"always,omitempty"`
+	Busy          string   `yaml:"busy" json:"busy,omitempty"`
+	NoAnswer      string   `yaml:"no_answer" json:"no_answer,omitempty"`
+	NoAnswerAfter Duration `yaml:"no_answer_after" json:"no_answer_after,omitempty"`
+	Unregistered  string   `yaml:"unregistered" json:"unregistered,omitempty"`
+}
+
+// IsZero reports whether no rule is set.
+func (f Forwarding) IsZero() bool {
+	return f.Always == "" && f.Busy == "" && f.NoAnswer == "" && f.Unregistered == ""
 }
 
 // Group rings several users at once.
@@ -97,7 +121,8 @@ type Number struct {
 	Group   string `yaml:"group"`
 	// Rented is the rental day (YYYY-MM-DD); empty means the day the switch
 	// first saw the number.
-	Rented string `yaml:"rented"`
+	Rented     string     `yaml:"rented"`
+	Forwarding Forwarding `yaml:"forwarding"`
 }
 
 // Trunk is a carrier SIP trunk to and from the public network.
@@ -153,3 +178,13 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalText writes the duration as Go formats it.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// UnmarshalText parses a Go duration string (JSON and flags).
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a duration (like 30s or 5m)", b)
+	}
+	d.Duration = v
+	return nil
+}

@@ -69,3 +69,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestForwardingTargetsAreChecked(t *testing.T) {
+	yaml := base + "    forwarding:\n      busy: \"1009\"\n      no_answer: \"+1555\"\n      always: voicemail\n"
+	_, err := Parse([]byte(yaml), "f.yaml")
+	if err == nil {
+		t.Fatal("bad forwarding targets accepted")
+	}
+	for _, want := range []string{`f.yaml:10: users[0].forwarding.busy: unknown forwarding target "1009"`, "users[0].forwarding.no_answer:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q not in %q", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "forwarding.always") {
+		t.Errorf("voicemail is a valid target: %v", err)
+	}
+}

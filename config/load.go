@@ -163,6 +163,13 @@ func (c *Config) applyDefaults() {
 	if c.SIP.UserAgent == "" {
 		c.SIP.UserAgent = "dialtone"
 	}
+	if c.SIP.ForwardCallerID == "" {
+		c.SIP.ForwardCallerID = ForwardCalledNumber
+	}
+	if c.SIP.TransferRecall == nil {
+		recall := true
+		c.SIP.TransferRecall = &recall
+	}
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
@@ -191,6 +198,18 @@ func (c *Config) ResolvePath(p string) string {
 	}
 	return filepath.Join(filepath.Dir(c.Path), p)
 }
+
+// Caller IDs a forwarded call can present.
+const (
+	ForwardCalledNumber   = "called-number"
+	ForwardOriginalCaller = "original-caller"
+)
+
+// Forwarding target kinds.
+const (
+	TargetVoicemail   = "voicemail"
+	TargetGroupPrefix = "group:"
+)
 
 // Permissions a role can grant.
 const (
@@ -407,7 +426,20 @@ func (v *validator) validate(c *Config) {
 			}
 		}
 	}
+	switch c.SIP.ForwardCallerID {
+	case ForwardCalledNumber, ForwardOriginalCaller:
+	default:
+		v.fail(fmt.Sprintf("%q is not called-number or original-caller", c.SIP.ForwardCallerID), "sip", "forward_caller_id")
+	}
+	for i, u := range c.Users {
+		for _, p := range CheckForwarding(u.Forwarding, exts, groups) {
+			v.fail(p.Problem, "users", i, "forwarding", p.Field)
+		}
+	}
 	for i, n := range c.Numbers {
+		for _, p := range CheckForwarding(n.Forwarding, exts, groups) {
+			v.fail(p.Problem, "numbers", i, "forwarding", p.Field)
+		}
 		switch {
 		case n.User != "" && n.Group != "":
 			v.fail("a number has one owner: user or group, not both", "numbers", i, "group")
@@ -449,6 +481,37 @@ func (v *validator) validate(c *Config) {
 	}
 }
 
+// FieldProblem names a field and what is wrong with it.
+type FieldProblem struct{ Field, Problem string }
+
+// CheckForwarding returns a problem per rule field whose target is not a
+// known user, "group:NAME" of a known group, "voicemail" or a valid E.164
+// number; users and groups are the known names.
+func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem {
+	var problems []FieldProblem
+	for _, r := range []FieldProblem{{"always", f.Always}, {"busy", f.Busy}, {"no_answer", f.NoAnswer}, {"unregistered", f.Unregistered}} {
+		field, target := r.Field, r.Problem
+		if target == "" {
+			continue
+		}
+		fail := func(msg string) { problems = append(problems, FieldProblem{field, msg}) }
+		switch {
+		case target == TargetVoicemail:
+		case strings.HasPrefix(target, TargetGroupPrefix):
+			if !groups[strings.TrimPrefix(target, TargetGroupPrefix)] {
+				fail(fmt.Sprintf("unknown group %q", strings.TrimPrefix(target, TargetGroupPrefix)))
+			}
+		case strings.HasPrefix(target, "+"):
+			if _, err := NormalizeE164(target); err != nil {
+				fail(err.Error())
+			}
+		case !users[target]:
+			fail(fmt.Sprintf("unknown forwarding target %q (a user, group:NAME, voicemail or an E.164 number)", target))
+		}
+	}
+	return problems
+}
+
 // NormalizeE164 checks that s is a valid E.164 number and returns it in
 // canonical +CC... form.
 func NormalizeE164(s string) (string, error) {
@@ -482,6 +545,17 @@ func NumberInfo(e164 string) (country, typ string) {
 		typ = TypeLocal
 	}
 	return country, typ
+}
+
+// IsPremium reports whether an E.164 number is premium-rate (or shared
+// cost), which only roles with calls.premium may dial.
+func IsPremium(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return false
+	}
+	t := phonenumbers.GetNumberType(n)
+	return t == phonenumbers.PREMIUM_RATE || t == phonenumbers.SHARED_COST
 }
 
 // ParseSource parses an allowed source: an IP address or a CIDR prefix.

@@ -265,22 +265,19 @@ func (c *call) run() {
 	sw.uas.Store(server.ID, c.a)
 	defer sw.uas.Delete(server.ID)
 
-	c.b = c.newOutgoingLeg()
-	limit, err := c.authorize(server.Context(), c.a, c.b)
+	limit, err := c.authorize(server.Context(), c.a)
 	if err != nil {
-		ce := asCallError(err)
 		c.log.Info("credit refused", "error", err)
-		c.refuseDialog(ce)
+		c.refuseDialog(asCallError(err))
 		return
 	}
 	sw.cdrs.Started(&c.a.cdr)
-	sw.cdrs.Started(&c.b.cdr)
 
-	winner, res, err := c.ring()
-	if err != nil {
-		c.failRinging(res, err)
+	winner, bLimit, ok := c.ringHops()
+	if !ok {
 		return
 	}
+	limit = min(limit, bLimit)
 	c.b.client = winner
 	sw.uac.Store(winner.ID, c.b)
 	defer sw.uac.Delete(winner.ID)
@@ -357,16 +354,16 @@ func (c *call) run() {
 	wg.Wait()
 	c.a.end(disposition, 200)
 	c.b.end(disposition, 200)
-	c.finishBoth()
+	c.finishPair(c.a, c.b)
 	c.log.Info("call ended", "disposition", disposition, "hung_up_by", hungUpBy(hangA, hangB), "billable_seconds", c.a.cdr.BillableSecs)
 }
 
-// finishBoth writes both legs' CDRs concurrently so they share a commit.
-func (c *call) finishBoth() {
+// finishPair writes two legs' CDRs concurrently so they share a commit.
+func (c *call) finishPair(x, y *leg) {
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); c.finish(c.b) }()
-	c.finish(c.a)
+	go func() { defer wg.Done(); c.finish(y) }()
+	c.finish(x)
 	wg.Wait()
 }
 
@@ -403,86 +400,186 @@ func (c *call) refuseDialog(ce *callError) {
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.cdr.From, "to", c.a.cdr.To)
 }
 
-// newOutgoingLeg describes the leg the switch will place.
-func (c *call) newOutgoingLeg() *leg {
+// newOutgoingLeg describes the leg the switch will place for a hop.
+func (c *call) newOutgoingLeg(h *hop) *leg {
 	rt := c.rt
-	ep := billing.EndpointPhone
-	if rt.outTrunk != nil {
-		ep = billing.EndpointTrunk
+	ep, class := billing.EndpointPhone, billing.ClassClient
+	switch {
+	case h.trunk != nil:
+		ep, class = billing.EndpointTrunk, billing.ClassPSTNOutbound
+	case rt.inTrunk != nil:
+		// The carrier's leg in is charged; the owner's phone side is free.
+		class = billing.ClassAccess
 	}
-	b := newLeg(c.id, billing.Outbound, ep, rt.bClass)
+	b := newLeg(c.id, billing.Outbound, ep, class)
 	b.cdr.ParentLegID = c.a.cdr.LegID
-	b.cdr.CallerID = rt.callerID
+	b.cdr.Reason = h.reason
+	b.cdr.CallerID = h.callerID
 	if rt.number != nil {
 		b.cdr.PhoneNumber = rt.number.Number
 	}
-	switch {
-	case rt.outTrunk != nil:
-		b.cdr.Trunk = rt.outTrunk.Name
-		b.cdr.From = rt.callerID
-		b.cdr.To = rt.e164
+	if h.trunk != nil {
+		b.cdr.Trunk = h.trunk.Name
+		b.cdr.From = h.callerID
+		b.cdr.To = h.e164
 		if rt.caller != nil {
 			b.cdr.User = rt.caller.Extension
 		}
-	default:
-		b.cdr.From = c.a.cdr.From
-		if rt.caller != nil {
-			b.cdr.From = rt.caller.Extension
-		}
-		b.cdr.To = rt.targets[0].Extension
-		b.cdr.User = rt.targets[0].Extension
-		if rt.inTrunk != nil {
-			b.cdr.Trunk = rt.inTrunk.Name
-		}
+		return b
+	}
+	b.cdr.From = c.fromUser()
+	b.cdr.To = h.users[0].Extension
+	b.cdr.User = h.users[0].Extension
+	if rt.inTrunk != nil {
+		b.cdr.Trunk = rt.inTrunk.Name
 	}
 	return b
 }
 
-// failRinging ends a call that was never answered.
-func (c *call) failRinging(res *sip.Response, err error) {
-	var disp billing.Disposition
+// ringHops rings the call's target and follows its forwarding rules until
+// a leg answers. On failure it has answered the caller and written every
+// CDR; ok is false.
+func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duration, ok bool) {
+	sw := c.sw
+	h := c.firstHop()
+	visited := map[string]bool{}
+	if c.rt.caller != nil {
+		visited[c.rt.caller.Extension] = true
+	}
+	for n := 0; ; n++ {
+		for _, u := range h.users {
+			visited[u.Extension] = true
+		}
+		if h.rules.Always != "" {
+			next, err := c.forwardHop(h.rules.Always, h, visited)
+			if err == nil && n >= maxForwardHops {
+				err = errForwardLoop
+			}
+			if err != nil {
+				c.log.Warn("forwarding stopped", "rule", "always", "target", h.rules.Always, "error", err)
+				c.failRinging(nil, nil, err)
+				return nil, 0, false
+			}
+			c.log.Info("forwarding", "rule", "always", "from", h.String(), "to", next.String())
+			h = next
+			continue
+		}
+		if h.voicemail != nil {
+			c.failRinging(nil, nil, errNoVoicemail)
+			return nil, 0, false
+		}
+		if h.trunk != nil && c.rt.caller != nil {
+			// The call leaves through the trunk: the caller's own leg is
+			// the free access side of it, as for a dialed outside number.
+			c.a.cdr.BillingClass = billing.ClassAccess
+		}
+		if !c.anyRegistered(h) && h.rules.Unregistered != "" && n < maxForwardHops {
+			// Nothing to ring: no leg is placed, no CDR is written.
+			next, err := c.forwardHop(h.rules.Unregistered, h, visited)
+			if err == nil {
+				c.log.Info("forwarding", "rule", "unregistered", "from", h.String(), "to", next.String())
+				h = next
+				continue
+			}
+			c.log.Warn("forward unregistered", "error", err)
+		}
+		b := c.newOutgoingLeg(h)
+		bLimit, err := c.authorize(c.a.server.Context(), b)
+		if err != nil {
+			c.b = nil
+			c.refuseDialog(asCallError(err))
+			return nil, 0, false
+		}
+		c.b = b
+		sw.cdrs.Started(&b.cdr)
+		w, res, err := c.ring(h)
+		if err == nil {
+			return w, bLimit, true
+		}
+		rule := nextRule(h.rules, res, err)
+		if rule == "" || c.a.server.Context().Err() != nil || n >= maxForwardHops {
+			c.failRinging(b, res, err)
+			return nil, 0, false
+		}
+		next, ferr := c.forwardHop(rule, h, visited)
+		if ferr != nil {
+			c.log.Warn("forwarding stopped", "target", rule, "error", ferr)
+			c.failRinging(b, res, err)
+			return nil, 0, false
+		}
+		c.log.Info("forwarding", "from", h.String(), "to", next.String(), "because", err)
+		disp, code := ringFailure(res, err)
+		b.end(disp, code)
+		c.finish(b)
+		h = next
+	}
+}
+
+// anyRegistered reports whether a hop has someone to ring.
+func (c *call) anyRegistered(h *hop) bool {
+	if h.trunk != nil {
+		return true
+	}
+	for _, u := range h.users {
+		if len(c.sw.reg.lookup(u.Extension)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ringFailure maps how ringing failed to a disposition and the callee's code.
+func ringFailure(res *sip.Response, err error) (billing.Disposition, int) {
+	switch {
+	case errors.Is(err, errNoAnswer):
+		return billing.NoAnswer, 487
+	case errors.Is(err, errNotRegistered), errors.Is(err, errNoVoicemail):
+		return billing.Failed, 480
+	case res != nil && (res.StatusCode == 486 || res.StatusCode == 600):
+		return billing.Busy, res.StatusCode
+	case res != nil && (res.StatusCode == 480 || res.StatusCode == 408):
+		return billing.NoAnswer, res.StatusCode
+	case res != nil && res.StatusCode == 487:
+		return billing.Canceled, 487
+	case res != nil:
+		return billing.Failed, res.StatusCode
+	}
+	return billing.Failed, 503
+}
+
+// failRinging ends a call that was never answered; b is the last
+// outgoing leg placed, if any.
+func (c *call) failRinging(b *leg, res *sip.Response, err error) {
+	disp, bCode := ringFailure(res, err)
 	code, phrase := 480, "Temporarily Unavailable"
-	bCode := 0
+	var hdrs []sip.Header
 	switch {
 	case c.a.server.Context().Err() != nil:
-		disp, code, phrase = billing.Canceled, 487, "Request Terminated"
-	case errors.Is(err, errNoAnswer):
-		disp = billing.NoAnswer
-		bCode = 487
+		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
+	case disp == billing.Busy:
+		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
-		disp = billing.Failed
-	case res != nil:
-		bCode = res.StatusCode
-		code, phrase = res.StatusCode, res.Reason
-		switch {
-		case res.StatusCode == 486 || res.StatusCode == 600:
-			disp, code, phrase = billing.Busy, 486, "Busy Here"
-		case res.StatusCode == 480 || res.StatusCode == 408:
-			disp = billing.NoAnswer
-		case res.StatusCode == 487:
-			disp = billing.Canceled
-		case res.StatusCode == 401 || res.StatusCode == 407:
-			// The callee's challenge is not the caller's to answer.
-			disp, code, phrase = billing.Failed, 503, "Service Unavailable"
-		default:
-			disp = billing.Failed
-		}
-	default:
+		hdrs = append(hdrs, sip.NewHeader("Reason", `SIP;cause=480;text="user not registered"`))
+	case errors.Is(err, errForwardLoop):
+		code, phrase = 482, "Loop Detected"
+	case res != nil && (res.StatusCode == 401 || res.StatusCode == 407):
+		// The callee's challenge is not the caller's to answer.
 		disp, code, phrase = billing.Failed, 503, "Service Unavailable"
+	case res != nil && res.StatusCode >= 400 && disp == billing.Failed:
+		code, phrase = res.StatusCode, res.Reason
+	case res == nil && disp == billing.Failed && !errors.Is(err, errNoVoicemail):
+		code, phrase = 503, "Service Unavailable"
 	}
 	if disp != billing.Canceled {
-		var hdrs []sip.Header
-		if errors.Is(err, errNotRegistered) {
-			hdrs = append(hdrs, sip.NewHeader("Reason", `SIP;cause=480;text="user not registered"`))
-		}
 		_ = c.a.server.Respond(code, phrase, nil, hdrs...)
 	}
 	c.a.end(disp, code)
-	if bCode == 0 {
-		bCode = code
+	if b != nil {
+		b.end(disp, bCode)
+		c.finishPair(c.a, b)
+	} else {
+		c.finish(c.a)
 	}
-	c.b.end(disp, bCode)
-	c.finishBoth()
 	c.sw.metrics.Calls.WithLabelValues(codeClass(code)).Inc()
 	c.log.Info("call not answered", "disposition", disp, "code", code, "error", err)
 }

@@ -16,6 +16,7 @@ type user struct {
 	Permissions map[string]bool
 	CallerIDs   []string
 	MaxCalls    int
+	Forwarding  config.Forwarding
 }
 
 func (u *user) may(perm string) bool { return u.Permissions[perm] }
@@ -56,6 +57,7 @@ func newDirectory(cfg *config.Config, realm string) *directory {
 			Permissions: perms[cu.Role],
 			CallerIDs:   cu.CallerIDs,
 			MaxCalls:    cu.MaxCalls,
+			Forwarding:  cu.Forwarding,
 		}
 		if u.DisplayName == "" {
 			u.DisplayName = cu.Name

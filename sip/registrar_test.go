@@ -108,3 +108,31 @@ func TestRankPrefersBusyOverUnavailable(t *testing.T) {
 		t.Fatal("response ranking is wrong")
 	}
 }
+
+func TestIdentityNumber(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<sip:+14155550100@example.org>", "+14155550100"},
+		{`"Alice" <tel:+14155550100>`, "+14155550100"},
+		{"<sip:+14155550100@example.org;user=phone>", "+14155550100"},
+		{"sip:+442071838750@x", "+442071838750"},
+		{"<sip:alice@example.org>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, _ := identityNumber(tt.in)
+			if got != tt.want {
+				t.Fatalf("identityNumber(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzIdentityNumber(f *testing.F) {
+	f.Add("<sip:+14155550100@example.org>")
+	f.Add(`"x" <tel:+1>`)
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, ok := identityNumber(v); ok && got[0] != '+' {
+			t.Fatalf("%q -> %q", v, got)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 var (
 	errNoAnswer      = errors.New("no answer within the ring timeout")
 	errNotRegistered = errors.New("user not registered")
+	errNoVoicemail   = errors.New("voicemail is not available")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
@@ -49,13 +50,13 @@ func (f *fork) stop() {
 // the trunk), relays ringing to the caller, and returns the first fork
 // that answers; the others are canceled. On failure it returns the most
 // telling final response.
-func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
+func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
 	sw := c.sw
-	reqs, err := c.outgoingInvites()
+	reqs, err := c.outgoingInvites(h)
 	if err != nil {
 		return nil, nil, err
 	}
-	ringCtx, stopRinging := context.WithTimeout(sw.ctx, sw.cfg.SIP.RingTimeout.Duration)
+	ringCtx, stopRinging := context.WithTimeout(sw.ctx, sw.ringTimeout(h))
 	defer stopRinging()
 	// The caller's CANCEL ends the caller's dialog: stop ringing then.
 	go func() {
@@ -116,7 +117,7 @@ func (c *call) ring() (*sipgo.DialogClientSession, *sip.Response, error) {
 			}
 			return relay(res)
 		}}
-		if t := c.rt.outTrunk; t != nil && t.Password != "" {
+		if t := h.trunk; t != nil && t.Password != "" {
 			opts.Username, opts.Password = t.Username, t.Password
 		}
 		go func(i int) {
@@ -201,18 +202,19 @@ func rank(code int) int {
 }
 
 // outgoingInvites builds the INVITEs of the outgoing leg.
-func (c *call) outgoingInvites() ([]*sip.Request, error) {
-	if t := c.rt.outTrunk; t != nil {
+func (c *call) outgoingInvites(h *hop) ([]*sip.Request, error) {
+	if t := h.trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
-		uri := sip.Uri{Scheme: "sip", User: c.rt.e164, Host: host, Port: port}
-		req := c.newInvite(uri, c.rt.callerID, "")
+		uri := sip.Uri{Scheme: "sip", User: h.e164, Host: host, Port: port}
+		req := c.newInvite(uri, h.callerID, "")
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.callerID, c.sw.cfg.SIP.Domain)))
 		req.SetTransport(strings.ToUpper(t.Transport))
 		req.SetDestination(t.Address)
 		return []*sip.Request{req}, nil
 	}
 	var reqs []*sip.Request
-	for _, u := range c.rt.targets {
+	for _, u := range h.users {
 		for _, b := range c.sw.reg.lookup(u.Extension) {
 			uri := *b.Contact.Clone()
 			req := c.newInvite(uri, c.fromUser(), c.fromDisplay())
@@ -262,9 +264,6 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
 		mf = sip.MaxForwardsHeader(in.Val() - 1)
 	}
 	req.AppendHeader(&mf)
-	if c.rt.outTrunk != nil && c.rt.callerID != "" {
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", c.rt.callerID, domain)))
-	}
 	if body := c.req.Body(); len(body) > 0 {
 		ct := "application/sdp"
 		if h := c.req.ContentType(); h != nil {

@@ -62,8 +62,9 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	dialed := dialedUser(req)
 	r := &route{caller: u, aClass: billing.ClassClient, bClass: billing.ClassClient}
-	if len(u.CallerIDs) > 0 {
-		r.callerID = u.CallerIDs[0]
+	var err error
+	if dialed, r.callerID, err = chooseCallerID(req, u, dialed); err != nil {
+		return nil, err
 	}
 	if t := sw.dir.user(dialed); t != nil {
 		r.targets = []*user{t}
@@ -107,6 +108,9 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	if destCountry != callerCountry && !u.may(config.PermCallsInternational) {
 		return nil, refuse(403, "Forbidden", "international calls not permitted for this user")
 	}
+	if config.IsPremium(e164) && !u.may(config.PermCallsPremium) {
+		return nil, refuse(403, "Forbidden", "premium-rate numbers not permitted for this user")
+	}
 	r.outTrunk = sw.dir.outboundTrunk()
 	if r.outTrunk == nil {
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
@@ -114,4 +118,63 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	r.e164 = e164
 	r.aClass, r.bClass = billing.ClassAccess, billing.ClassPSTNOutbound
 	return r, nil
+}
+
+// callerIDPrefix on a dialed number picks one of the user's caller IDs by
+// position: "*72" + number presents the second one.
+const callerIDPrefix = "*7"
+
+// chooseCallerID picks the caller ID a call presents: the user's default
+// (the first configured), another verified one named by a
+// P-Preferred-Identity header or the dial prefix, never an unverified one.
+// It returns the dialed string without the prefix.
+func chooseCallerID(req *sip.Request, u *user, dialed string) (rest, callerID string, err error) {
+	if len(u.CallerIDs) > 0 {
+		callerID = u.CallerIDs[0]
+	}
+	if strings.HasPrefix(dialed, callerIDPrefix) && len(dialed) > len(callerIDPrefix)+1 {
+		n := int(dialed[len(callerIDPrefix)] - '0')
+		if n < 1 || n > 9 {
+			return "", "", refuse(404, "Not Found", "caller ID prefix needs a digit 1-9")
+		}
+		if n > len(u.CallerIDs) {
+			return "", "", refuse(403, "Forbidden", "no such caller ID for this user")
+		}
+		callerID = u.CallerIDs[n-1]
+		dialed = dialed[len(callerIDPrefix)+1:]
+	}
+	if h := req.GetHeader("P-Preferred-Identity"); h != nil {
+		wanted, ok := identityNumber(h.Value())
+		if !ok {
+			return "", "", refuse(400, "Bad Request", "unreadable P-Preferred-Identity")
+		}
+		verified := false
+		for _, id := range u.CallerIDs {
+			if id == wanted {
+				verified = true
+			}
+		}
+		if !verified {
+			return "", "", refuse(403, "Forbidden", "caller ID "+wanted+" is not verified for this user")
+		}
+		callerID = wanted
+	}
+	return dialed, callerID, nil
+}
+
+// identityNumber reads the E.164 number of a P-Preferred-Identity value
+// such as <sip:+14155550100@host> or <tel:+14155550100>.
+func identityNumber(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+		if j := strings.IndexByte(v, '>'); j >= 0 {
+			v = v[:j]
+		}
+	}
+	v = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(v, "sips:"), "sip:"), "tel:")
+	if i := strings.IndexAny(v, "@;"); i >= 0 {
+		v = v[:i]
+	}
+	return normalizeDialed(v, "")
 }

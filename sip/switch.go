@@ -43,6 +43,8 @@ type Options struct {
 	Logger *slog.Logger
 	CDRs   CDRWriter
 	Meter  Meter // nil: no credit control
+	// Forwarding keeps forwarding rules set through the API (nil: in memory).
+	Forwarding ForwardingStore
 }
 
 // Switch is a running softswitch.
@@ -68,6 +70,10 @@ type Switch struct {
 
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
+
+	fwdMu        sync.RWMutex
+	fwdOverrides map[string]config.Forwarding // by extension, set through the API
+	fwdStore     ForwardingStore
 
 	calls    sync.WaitGroup
 	active   atomic.Int64
@@ -98,10 +104,23 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
 		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
 		userCalls: map[string]int{},
+		fwdStore:  opts.Forwarding,
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}
 	sw.metrics = newMetrics(sw.reg)
+	sw.fwdOverrides = map[string]config.Forwarding{}
+	if sw.fwdStore != nil {
+		saved, err := sw.fwdStore.LoadForwarding()
+		if err != nil {
+			return nil, fmt.Errorf("load forwarding rules: %w", err)
+		}
+		for ext, f := range saved {
+			if sw.dir.user(ext) != nil {
+				sw.fwdOverrides[ext] = f
+			}
+		}
+	}
 	return sw, nil
 }
 

@@ -94,7 +94,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	defer cdrs.Close()
 
-	opts := sip.Options{Logger: log, CDRs: cdrs}
+	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}}
 	if meter != nil {
 		opts.Meter = meter
 	}
@@ -118,6 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		api := http.NewServeMux()
 		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
+		sw.Routes(api)
 		if meter != nil {
 			meter.routes(api)
 		}

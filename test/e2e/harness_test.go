@@ -133,6 +133,7 @@ sip:
   ring_timeout: {{.RingTimeout}}
   auth_fail_limit: {{.AuthFailLimit}}
   auth_block: 1m
+{{.SIPExtra}}
 http:
   listen: 127.0.0.1:{{.HTTP}}
   tokens: [test-token-123]
@@ -146,16 +147,19 @@ users:
     name: alice
     password: alice-secret
     role: admin
-    caller_ids: ["+14155550100"]
+    caller_ids: ["+14155550100", "+16505550100"]
+{{index .UserExtra "1001"}}
   - extension: "1002"
     name: bob
     password: bob-secret
     role: agent
     caller_ids: ["+14155550100"]
+{{index .UserExtra "1002"}}
   - extension: "1003"
     name: carol
     password: carol-secret
     role: agent
+{{index .UserExtra "1003"}}
 {{if not .NoNumbers}}numbers:
   - number: "+14155550100"
     user: "1001"
@@ -181,6 +185,8 @@ type switchOpts struct {
 	Rates         string // lines under billing:, e.g. "  rates: [...]"
 	NoNumbers     bool   // no rented numbers, so the balance is exactly the starting one
 	TrunkAuth     string // lines added to the trunk (credentials)
+	UserExtra     map[string]string // lines added to a user, by extension
+	SIPExtra      string            // lines added under sip:
 	Data          string // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
@@ -214,6 +220,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
 		"Rates": o.Rates, "NoNumbers": o.NoNumbers, "TrunkAuth": o.TrunkAuth,
+		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,171 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+	"github.com/emiago/sipgo/sip"
+)
+
+// maxForwardHops bounds a chain of forwards even without a loop.
+const maxForwardHops = 5
+
+var errForwardLoop = errors.New("forwarding loop")
+
+// hop is one place the outgoing leg of a call rings: users' phones, or the
+// trunk to an outside number.
+type hop struct {
+	users    []*user
+	trunk    *trunk
+	e164     string
+	callerID string // what the trunk leg presents, and is rated from
+	reason   billing.Reason
+	// rules are the forwarding rules of the user or number being rung.
+	rules     config.Forwarding
+	voicemail *user // set when the hop is this user's voicemail
+}
+
+func (h *hop) String() string {
+	switch {
+	case h.trunk != nil:
+		return h.e164
+	case h.voicemail != nil:
+		return "voicemail:" + h.voicemail.Extension
+	case len(h.users) == 1:
+		return h.users[0].Extension
+	default:
+		names := make([]string, len(h.users))
+		for i, u := range h.users {
+			names[i] = u.Extension
+		}
+		return strings.Join(names, ",")
+	}
+}
+
+// firstHop is where the route sends the call, with the forwarding rules of
+// the number dialed (they win) or of the single user called.
+func (c *call) firstHop() *hop {
+	rt := c.rt
+	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonDirect}
+	switch {
+	case rt.number != nil && !rt.number.Forwarding.IsZero():
+		h.rules = rt.number.Forwarding
+	case len(rt.targets) == 1 && rt.outTrunk == nil:
+		h.rules = c.sw.forwardingOf(rt.targets[0])
+	}
+	return h
+}
+
+// forwardingOf is a user's forwarding: set through the API, else the config.
+func (sw *Switch) forwardingOf(u *user) config.Forwarding {
+	sw.fwdMu.RLock()
+	defer sw.fwdMu.RUnlock()
+	if f, ok := sw.fwdOverrides[u.Extension]; ok {
+		return f
+	}
+	return u.Forwarding
+}
+
+// forwardHop resolves a forwarding target into the next hop. visited holds
+// the users already rung in this call, to stop loops.
+func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*hop, error) {
+	h := &hop{reason: billing.ReasonForward}
+	dir := c.sw.dir
+	switch {
+	case target == config.TargetVoicemail:
+		if len(from.users) != 1 {
+			return nil, fmt.Errorf("voicemail target for %s: not one user", from)
+		}
+		h.voicemail = from.users[0]
+		return h, nil
+	case strings.HasPrefix(target, config.TargetGroupPrefix):
+		for _, ext := range dir.groups[strings.TrimPrefix(target, config.TargetGroupPrefix)] {
+			if u := dir.user(ext); u != nil && !visited[u.Extension] {
+				h.users = append(h.users, u)
+			}
+		}
+		if len(h.users) == 0 {
+			return nil, fmt.Errorf("group %s: %w", target, errForwardLoop)
+		}
+	case strings.HasPrefix(target, "+"):
+		e164, err := config.NormalizeE164(target)
+		if err != nil {
+			return nil, fmt.Errorf("forward target %s: %w", target, err)
+		}
+		if n := dir.numbers[e164]; n != nil {
+			// An organization number: ring its owners, not the trunk.
+			for _, ext := range dir.owners(n) {
+				if u := dir.user(ext); u != nil && !visited[u.Extension] {
+					h.users = append(h.users, u)
+				}
+			}
+			if len(h.users) == 0 {
+				return nil, fmt.Errorf("number %s: %w", e164, errForwardLoop)
+			}
+			h.rules = n.Forwarding
+			return h, nil
+		}
+		h.trunk = dir.outboundTrunk()
+		if h.trunk == nil {
+			return nil, errors.New("no trunk for an outside forward target")
+		}
+		h.e164 = e164
+		h.callerID = c.forwardCallerID(from)
+	default:
+		u := dir.user(target)
+		if u == nil {
+			return nil, fmt.Errorf("unknown forward target %q", target)
+		}
+		if visited[u.Extension] {
+			return nil, fmt.Errorf("%s: %w", u.Extension, errForwardLoop)
+		}
+		h.users = []*user{u}
+		h.rules = c.sw.forwardingOf(u)
+	}
+	return h, nil
+}
+
+// forwardCallerID is what a call forwarded outside presents: the called
+// organization number (or the forwarding user's caller ID), or the original
+// caller's number when the config says so and it is a real number.
+func (c *call) forwardCallerID(from *hop) string {
+	if c.sw.cfg.SIP.ForwardCallerID == config.ForwardOriginalCaller {
+		if e, ok := normalizeDialed(c.req.From().Address.User, ""); ok {
+			return e
+		}
+	}
+	if c.rt.number != nil {
+		return c.rt.number.Number
+	}
+	if len(from.users) == 1 && len(from.users[0].CallerIDs) > 0 {
+		return from.users[0].CallerIDs[0]
+	}
+	return c.rt.callerID
+}
+
+// nextRule picks the forwarding rule that applies to how ringing failed.
+func nextRule(rules config.Forwarding, res *sip.Response, err error) string {
+	switch {
+	case errors.Is(err, errNotRegistered):
+		return rules.Unregistered
+	case errors.Is(err, errNoAnswer):
+		return rules.NoAnswer
+	case res != nil && (res.StatusCode == 486 || res.StatusCode == 600):
+		return rules.Busy
+	case res != nil && (res.StatusCode == 480 || res.StatusCode == 408):
+		return rules.NoAnswer
+	}
+	return ""
+}
+
+// ringTimeout is how long a hop rings before its no-answer rule applies.
+func (sw *Switch) ringTimeout(h *hop) time.Duration {
+	if h.rules.NoAnswer != "" && h.rules.NoAnswerAfter.Duration > 0 {
+		return h.rules.NoAnswerAfter.Duration
+	}
+	return sw.cfg.SIP.RingTimeout.Duration
+}

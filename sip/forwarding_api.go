@@ -1,0 +1,106 @@
+package sip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/dialtone/dialtone/config"
+)
+
+// ForwardingStore persists forwarding rules set through the API.
+type ForwardingStore interface {
+	LoadForwarding() (map[string]config.Forwarding, error)
+	SaveForwarding(extension string, f config.Forwarding) error
+}
+
+// Routes registers the switch's HTTP API: GET and PUT
+// /v1/users/{id}/forwarding, where id is an extension or user name.
+func (sw *Switch) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/users/{id}/forwarding", sw.handleGetForwarding)
+	mux.HandleFunc("PUT /v1/users/{id}/forwarding", sw.handlePutForwarding)
+	mux.HandleFunc("GET /v1/registrations", sw.handleRegistrations)
+}
+
+func (sw *Switch) handleGetForwarding(w http.ResponseWriter, r *http.Request) {
+	u := sw.dir.user(r.PathValue("id"))
+	if u == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.PathValue("id")))
+		return
+	}
+	writeJSON(w, http.StatusOK, sw.forwardingOf(u))
+}
+
+// handlePutForwarding replaces a user's forwarding rules; an empty object
+// clears them.
+func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
+	u := sw.dir.user(r.PathValue("id"))
+	if u == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.PathValue("id")))
+		return
+	}
+	var f config.Forwarding
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding: %w", err))
+		return
+	}
+	users, groups := map[string]bool{}, map[string]bool{}
+	for name := range sw.dir.users {
+		users[name] = true
+	}
+	for name := range sw.dir.groups {
+		groups[name] = true
+	}
+	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {
+		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
+		return
+	}
+	if sw.fwdStore != nil {
+		if err := sw.fwdStore.SaveForwarding(u.Extension, f); err != nil {
+			writeJSONError(w, http.StatusInternalServerError, fmt.Errorf("save forwarding: %w", err))
+			return
+		}
+	}
+	sw.fwdMu.Lock()
+	sw.fwdOverrides[u.Extension] = f
+	sw.fwdMu.Unlock()
+	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
+	writeJSON(w, http.StatusOK, f)
+}
+
+// handleRegistrations lists live contacts per user.
+func (sw *Switch) handleRegistrations(w http.ResponseWriter, r *http.Request) {
+	type contact struct {
+		User      string `json:"user"`
+		Contact   string `json:"contact"`
+		Source    string `json:"source"`
+		Transport string `json:"transport"`
+		Expires   string `json:"expires"`
+	}
+	out := []contact{}
+	for _, ext := range sw.reg.users() {
+		for _, b := range sw.reg.lookup(ext) {
+			out = append(out, contact{User: ext, Contact: b.Contact.String(), Source: b.Source, Transport: b.Transport, Expires: b.Expires.UTC().Format("2006-01-02T15:04:05Z")})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].User < out[j].User })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, code int, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		code = http.StatusRequestEntityTooLarge
+	}
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
