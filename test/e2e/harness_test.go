@@ -182,12 +182,12 @@ type switchOpts struct {
 	RingTimeout   string
 	AuthFailLimit int
 	Extra         string
-	Rates         string // lines under billing:, e.g. "  rates: [...]"
-	NoNumbers     bool   // no rented numbers, so the balance is exactly the starting one
-	TrunkAuth     string // lines added to the trunk (credentials)
+	Rates         string            // lines under billing:, e.g. "  rates: [...]"
+	NoNumbers     bool              // no rented numbers, so the balance is exactly the starting one
+	TrunkAuth     string            // lines added to the trunk (credentials)
 	UserExtra     map[string]string // lines added to a user, by extension
 	SIPExtra      string            // lines added under sip:
-	Data          string // reuse a data dir (restart tests)
+	Data          string            // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
 
