@@ -82,9 +82,9 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// A request claiming to be one of our users must authenticate even when
 	// it comes from a trunk's address; anything else from a trunk's address
 	// is the carrier.
-	t := sw.dir.trunkFor(sourceHost(req))
+	t := sw.directory().trunkFor(sourceHost(req))
 	switch {
-	case t != nil && sw.dir.user(req.From().Address.User) == nil:
+	case t != nil && sw.directory().user(req.From().Address.User) == nil:
 		if err == nil {
 			rt, err = sw.routeFromTrunk(req, t)
 		}

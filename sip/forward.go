@@ -74,7 +74,7 @@ func (sw *Switch) forwardingOf(u *user) config.Forwarding {
 // the users already rung in this call, to stop loops.
 func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*hop, error) {
 	h := &hop{reason: billing.ReasonForward}
-	dir := c.sw.dir
+	dir := c.sw.directory()
 	switch {
 	case target == config.TargetVoicemail:
 		if len(from.users) != 1 {

@@ -25,7 +25,7 @@ func (sw *Switch) Routes(mux *http.ServeMux) {
 }
 
 func (sw *Switch) handleGetForwarding(w http.ResponseWriter, r *http.Request) {
-	u := sw.dir.user(r.PathValue("id"))
+	u := sw.directory().user(r.PathValue("id"))
 	if u == nil {
 		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.PathValue("id")))
 		return
@@ -36,7 +36,7 @@ func (sw *Switch) handleGetForwarding(w http.ResponseWriter, r *http.Request) {
 // handlePutForwarding replaces a user's forwarding rules; an empty object
 // clears them.
 func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
-	u := sw.dir.user(r.PathValue("id"))
+	u := sw.directory().user(r.PathValue("id"))
 	if u == nil {
 		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.PathValue("id")))
 		return
@@ -49,10 +49,10 @@ func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	users, groups := map[string]bool{}, map[string]bool{}
-	for name := range sw.dir.users {
+	for name := range sw.directory().users {
 		users[name] = true
 	}
-	for name := range sw.dir.groups {
+	for name := range sw.directory().groups {
 		groups[name] = true
 	}
 	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {

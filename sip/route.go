@@ -41,14 +41,14 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	if !ok {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
-	n := sw.dir.numbers[e164]
+	n := sw.directory().numbers[e164]
 	if n == nil {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
 	r := &route{inTrunk: t, number: n, aClass: billing.ClassPSTNInbound, bClass: billing.ClassAccess}
 	r.callerID = req.From().Address.User
-	for _, ext := range sw.dir.owners(n) {
-		if u := sw.dir.user(ext); u != nil && u.may(config.PermCallsInbound) {
+	for _, ext := range sw.directory().owners(n) {
+		if u := sw.directory().user(ext); u != nil && u.may(config.PermCallsInbound) {
 			r.targets = append(r.targets, u)
 		}
 	}
@@ -66,13 +66,13 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	if dialed, r.callerID, err = chooseCallerID(req, u, dialed); err != nil {
 		return nil, err
 	}
-	if t := sw.dir.user(dialed); t != nil {
+	if t := sw.directory().user(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil
 	}
-	if members, ok := sw.dir.groups[dialed]; ok {
+	if members, ok := sw.directory().groups[dialed]; ok {
 		for _, ext := range members {
-			if t := sw.dir.user(ext); t != nil && t != u {
+			if t := sw.directory().user(ext); t != nil && t != u {
 				r.targets = append(r.targets, t)
 			}
 		}
@@ -86,10 +86,10 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	if !ok {
 		return nil, refuse(404, "Not Found", "no such user or number")
 	}
-	if n := sw.dir.numbers[e164]; n != nil {
+	if n := sw.directory().numbers[e164]; n != nil {
 		r.number = n
-		for _, ext := range sw.dir.owners(n) {
-			if t := sw.dir.user(ext); t != nil && t != u {
+		for _, ext := range sw.directory().owners(n) {
+			if t := sw.directory().user(ext); t != nil && t != u {
 				r.targets = append(r.targets, t)
 			}
 		}
@@ -111,7 +111,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	if config.IsPremium(e164) && !u.may(config.PermCallsPremium) {
 		return nil, refuse(403, "Forbidden", "premium-rate numbers not permitted for this user")
 	}
-	r.outTrunk = sw.dir.outboundTrunk()
+	r.outTrunk = sw.directory().outboundTrunk()
 	if r.outTrunk == nil {
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
 	}

@@ -56,7 +56,7 @@ type Switch struct {
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	cli     *sipgo.Client
-	dir     *directory
+	dir     atomic.Pointer[directory] // swapped whole on reload
 	reg     *registrar
 	auth    *digestAuth
 	guard   *authGuard
@@ -99,7 +99,6 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		log:       opts.Logger,
 		cdrs:      opts.CDRs,
 		meter:     opts.Meter,
-		dir:       newDirectory(cfg, realm),
 		reg:       newRegistrar(),
 		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
 		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
@@ -108,6 +107,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}
+	sw.dir.Store(newDirectory(cfg, realm))
 	sw.metrics = newMetrics(sw.reg)
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {
@@ -116,12 +116,27 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 			return nil, fmt.Errorf("load forwarding rules: %w", err)
 		}
 		for ext, f := range saved {
-			if sw.dir.user(ext) != nil {
+			if sw.directory().user(ext) != nil {
 				sw.fwdOverrides[ext] = f
 			}
 		}
 	}
 	return sw, nil
+}
+
+// directory is the current users, numbers, groups and trunks.
+func (sw *Switch) directory() *directory { return sw.dir.Load() }
+
+// Reload applies a new config's users, numbers, groups, trunks, roles and
+// forwarding without dropping registrations or calls in progress. Listen
+// addresses and the SIP domain need a restart.
+func (sw *Switch) Reload(cfg *config.Config) error {
+	if cfg.SIP.Domain != sw.cfg.SIP.Domain || cfg.SIP.UDP != sw.cfg.SIP.UDP || cfg.SIP.TCP != sw.cfg.SIP.TCP {
+		sw.log.Warn("reload: SIP domain and listen addresses change only on restart")
+	}
+	sw.dir.Store(newDirectory(cfg, sw.cfg.SIP.Domain))
+	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
+	return nil
 }
 
 // Metrics returns the switch's Prometheus collectors.
@@ -307,7 +322,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 		respond(tx, req, 400, "Bad Request")
 		return nil
 	}
-	u := sw.dir.user(creds.Username)
+	u := sw.directory().user(creds.Username)
 	var ha1 string
 	if u != nil {
 		ha1 = u.ha1[creds.Username]
@@ -336,7 +351,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	if !req.IsInvite() {
 		claimed = req.To().Address.User
 	}
-	if cu := sw.dir.user(claimed); cu != u {
+	if cu := sw.directory().user(claimed); cu != u {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil

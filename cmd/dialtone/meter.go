@@ -17,6 +17,7 @@ import (
 // rental scheduler.
 type meterAdapter struct {
 	m      *billing.Meter
+	log    *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -37,9 +38,25 @@ func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.L
 		log.Warn("sync phone-number rentals", "error", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &meterAdapter{m: m, cancel: cancel, done: make(chan struct{})}
+	a := &meterAdapter{m: m, log: log, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(a.done); m.RunRentals(runCtx) }()
 	return a, nil
+}
+
+// reload applies a new config's rate deck and numbers: numbers new to the
+// config are rented (and charged) now, removed ones stop renewing.
+func (a *meterAdapter) reload(ctx context.Context, cfg *config.Config) error {
+	deck, err := billing.DeckForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("rate deck: %w", err)
+	}
+	if err := a.m.Reload(cfg, deck); err != nil {
+		return err
+	}
+	if err := a.m.SyncNumbers(ctx, cfg.Numbers, time.Now()); err != nil {
+		a.log.Warn("sync phone-number rentals", "error", err) // flagged and retried, as at start
+	}
+	return nil
 }
 
 func (a *meterAdapter) poster() billing.LegPoster { return a.m }

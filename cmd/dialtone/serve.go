@@ -138,7 +138,17 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	printWelcome(stdout, cfg, sw, httpAddr, dir)
 
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			reload(ctx, cfg.Path, sw, meter, log)
+		}
+	}
 	log.Info("shutting down: no new calls; waiting for calls in progress", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -153,6 +163,29 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reload re-reads the config file on SIGHUP. A config with any error is
+// refused whole: the switch keeps running on the one it has.
+func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapter, log *slog.Logger) {
+	if path == config.DemoPath {
+		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
+		return
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		log.Error("reload refused: the config has errors; still running on the previous one", "error", err)
+		return
+	}
+	if meter != nil {
+		if err := meter.reload(ctx, cfg); err != nil {
+			log.Error("reload refused: billing", "error", err)
+			return
+		}
+	}
+	if err := sw.Reload(cfg); err != nil {
+		log.Error("reload switch", "error", err)
+	}
 }
 
 // bearerAuth lets through requests carrying one of the configured tokens.

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -78,4 +81,35 @@ func TestCallIsCutOffWhenTheCreditRunsOut(t *testing.T) {
 	if d := dec(t, b); d.IsNegative() && d.LessThan(dec(t, "-0.01")) {
 		t.Fatalf("balance went below zero by more than one increment: %s", b)
 	}
+}
+
+func TestANumberAddedToTheConfigIsRentedOnReload(t *testing.T) {
+	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
+	cfg, err := os.ReadFile(sw.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := strings.Replace(string(cfg), "trunks:", "numbers:\n  - number: \"+14155550100\"\n    user: \"1001\"\ntrunks:", 1)
+	if err := os.WriteFile(sw.cfgPath, []byte(added), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(sw.log.String(), "config reloaded") })
+	// Sample deck: a US local number rents for 1.15 a month.
+	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "8.85")) {
+		t.Fatalf("balance after renting a number: %s, want 8.85", b)
+	}
+	// And the number now rings its owner: a trunk call to it is routed (480: alice is not registered).
+	res := sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+14155550100", "-key", "caller", "+16505550123",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)))
+	mustContain(t, res.out, "480")
+
+	// A config with an error is refused whole.
+	if err := os.WriteFile(sw.cfgPath, []byte(added+"\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = sw.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the refusal", 5*time.Second, func() bool { return strings.Contains(sw.log.String(), "reload refused") })
 }
