@@ -1,0 +1,95 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// referTarget is what a REFER asks for (RFC 3515): a target, and for an
+// attended transfer the dialog it replaces (RFC 3891).
+type referTarget struct {
+	User     string // user part of the Refer-To URI: an extension, name or number
+	Replaces *replaces
+}
+
+// replaces names a dialog by Call-ID and tags, as the transferor sees it.
+type replaces struct {
+	CallID  string
+	ToTag   string // the far end's tag, from the transferor's side: ours
+	FromTag string // the transferor's own tag
+}
+
+var errBadReferTo = errors.New("malformed Refer-To")
+
+// parseReferTo reads a Refer-To header value such as
+// <sip:1003@example.org?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>.
+func parseReferTo(v string) (*referTarget, error) {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		j := strings.LastIndexByte(v, '>')
+		if j < i {
+			return nil, errBadReferTo
+		}
+		v = v[i+1 : j]
+	} else if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i] // without <>, ;params belong to the header
+	}
+	uri, headers, _ := strings.Cut(v, "?")
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok || (scheme != "sip" && scheme != "sips" && scheme != "tel") {
+		return nil, fmt.Errorf("%w: scheme of %q", errBadReferTo, uri)
+	}
+	user := rest
+	if scheme != "tel" {
+		var found bool
+		user, _, found = strings.Cut(rest, "@")
+		if !found {
+			return nil, fmt.Errorf("%w: no user in %q", errBadReferTo, uri)
+		}
+	}
+	user, _, _ = strings.Cut(user, ";")
+	if u, err := url.PathUnescape(user); err == nil {
+		user = u
+	}
+	if user == "" {
+		return nil, fmt.Errorf("%w: empty user", errBadReferTo)
+	}
+	t := &referTarget{User: user}
+	for _, h := range strings.Split(headers, "&") {
+		name, value, _ := strings.Cut(h, "=")
+		if !strings.EqualFold(name, "Replaces") {
+			continue
+		}
+		raw, err := url.QueryUnescape(value)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Replaces: %v", errBadReferTo, err)
+		}
+		r, err := parseReplaces(raw)
+		if err != nil {
+			return nil, err
+		}
+		t.Replaces = r
+	}
+	return t, nil
+}
+
+// parseReplaces reads "callid;to-tag=x;from-tag=y" (RFC 3891 §6.1).
+func parseReplaces(v string) (*replaces, error) {
+	parts := strings.Split(v, ";")
+	r := &replaces{CallID: strings.TrimSpace(parts[0])}
+	for _, p := range parts[1:] {
+		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		switch strings.ToLower(k) {
+		case "to-tag":
+			r.ToTag = val
+		case "from-tag":
+			r.FromTag = val
+		}
+	}
+	if r.CallID == "" || r.ToTag == "" || r.FromTag == "" {
+		return nil, fmt.Errorf("%w: Replaces %q needs a call id, to-tag and from-tag", errBadReferTo, v)
+	}
+	return r, nil
+}
