@@ -64,6 +64,7 @@ const (
 	Refused         Disposition = "refused"
 	Interrupted     Disposition = "interrupted"
 	CreditExhausted Disposition = "credit-exhausted"
+	MediaTimeout    Disposition = "media-timeout"
 )
 
 // CDR is the record of one call leg, written once when the leg ends.
@@ -89,6 +90,17 @@ type CDR struct {
 	SIPCode      int         `json:"sip_code"`
 	RefuseReason string      `json:"refuse_reason,omitempty"`
 	Charge       *Charge     `json:"charge,omitempty"`
+	Media        *MediaStats `json:"media,omitempty"`
+}
+
+// MediaStats are a leg's RTP counters when the switch anchored its media:
+// in is what the leg's party sent the switch, out what the switch sent it.
+type MediaStats struct {
+	PacketsIn  uint64 `json:"packets_in"`
+	BytesIn    uint64 `json:"bytes_in"`
+	PacketsOut uint64 `json:"packets_out"`
+	BytesOut   uint64 `json:"bytes_out"`
+	Dropped    uint64 `json:"dropped"`
 }
 
 // Charge is what the meter charged for a leg or message.

@@ -23,6 +23,7 @@ type Config struct {
 	Numbers      []Number     `yaml:"numbers"`
 	Trunks       []Trunk      `yaml:"trunks"`
 	Billing      Billing      `yaml:"billing"`
+	Media        Media        `yaml:"media"`
 
 	// Path is the file the config was loaded from; relative paths inside it
 	// (rate deck, data dir) resolve against its directory.
@@ -61,6 +62,21 @@ type SIP struct {
 	// TransferRecall rings the transferor again when a blind transfer's
 	// target does not answer (default true).
 	TransferRecall *bool `yaml:"transfer_recall"`
+}
+
+// Media configures RTP anchoring: the switch relays every call's audio
+// through its own ports, so it can record, cut off and play prompts, and
+// phones behind NAT hear each other.
+type Media struct {
+	// Anchor turns anchoring on (default true); off, RTP flows directly
+	// between the endpoints.
+	Anchor *bool `yaml:"anchor"`
+	// IP is the address put in SDP and bound for RTP (default: the SIP
+	// listen address).
+	IP      string   `yaml:"ip"`
+	PortMin int      `yaml:"port_min"`
+	PortMax int      `yaml:"port_max"`
+	Timeout Duration `yaml:"timeout"` // no RTP for this long hangs up (default 60s)
 }
 
 // HTTP configures the REST API, metrics and health endpoints.

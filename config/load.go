@@ -170,6 +170,14 @@ func (c *Config) applyDefaults() {
 		recall := true
 		c.SIP.TransferRecall = &recall
 	}
+	if c.Media.Anchor == nil {
+		anchor := true
+		c.Media.Anchor = &anchor
+	}
+	if c.Media.PortMin == 0 && c.Media.PortMax == 0 {
+		c.Media.PortMin, c.Media.PortMax = 20000, 29999
+	}
+	setDur(&c.Media.Timeout, 60*time.Second)
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
@@ -316,6 +324,14 @@ func (v *validator) validate(c *Config) {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			v.fail(fmt.Sprintf("%q is not host:port", c.HTTP.Listen), "http", "listen")
 		}
+	}
+	if c.Media.IP != "" {
+		if _, err := netip.ParseAddr(c.Media.IP); err != nil {
+			v.fail(fmt.Sprintf("%q is not an IP address", c.Media.IP), "media", "ip")
+		}
+	}
+	if c.Media.PortMin < 1024 || c.Media.PortMax > 65535 || c.Media.PortMax-c.Media.PortMin < 1 {
+		v.fail(fmt.Sprintf("port range %d-%d: want 1024 <= port_min < port_max <= 65535", c.Media.PortMin, c.Media.PortMax), "media", "port_min")
 	}
 	for i, t := range c.HTTP.Tokens {
 		if len(t) < 8 {

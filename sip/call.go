@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ import (
 
 // leg is one side of a call: one dialog, one CDR.
 type leg struct {
+	call   *call
 	cdr    billing.CDR
 	server *sipgo.DialogServerSession // legs whose INVITE we received
 	client *sipgo.DialogClientSession // legs whose INVITE we sent
@@ -123,6 +125,9 @@ type call struct {
 	a   *leg
 	b   *leg
 	log *slogger
+
+	offer []byte       // what the outgoing legs are offered
+	relay *media.Relay // the anchored media, when the switch anchors it
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
@@ -136,6 +141,7 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 		}
 	}
 	c.a = newLeg(c.id, billing.Inbound, ep, class)
+	c.a.call = c
 	c.a.cdr.From = req.From().Address.User
 	c.a.cdr.To = dialedUser(req)
 	if rt != nil {
@@ -271,6 +277,12 @@ func (c *call) run() {
 		c.refuseDialog(asCallError(err))
 		return
 	}
+	if err := c.anchorOffer(); err != nil {
+		c.log.Warn("anchor media", "error", err)
+		c.refuseDialog(asCallError(err))
+		return
+	}
+	defer c.closeMedia()
 	sw.cdrs.Started(&c.a.cdr)
 
 	winner, bLimit, ok := c.ringHops()
@@ -286,9 +298,24 @@ func (c *call) run() {
 	if err := winner.Ack(context.Background()); err != nil {
 		c.log.Warn("ack callee", "error", err)
 	}
+	answer, err := c.anchorAnswer(winner.InviteResponse.Body())
+	if err != nil {
+		ce := asCallError(err)
+		c.log.Warn("callee's answer refused", "error", err)
+		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = winner.Bye(byeCtx)
+		cancel()
+		c.refuseDialogWith(ce, c.b)
+		return
+	}
 	c.a.answer(now)
 	answerErr := make(chan error, 1)
-	go func() { answerErr <- server.RespondSDP(winner.InviteResponse.Body()) }()
+	go func() { answerErr <- server.RespondSDP(answer) }()
+	var mediaTimeout <-chan struct{}
+	if c.relay != nil {
+		c.relay.Answered()
+		mediaTimeout = c.relay.TimedOut()
+	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)
 
@@ -311,6 +338,8 @@ func (c *call) run() {
 				hangB = false
 			case <-timer.C:
 				disposition = c.cutoffDisposition(limit)
+			case <-mediaTimeout:
+				disposition = billing.MediaTimeout
 			case <-sw.ctx.Done():
 			}
 		} else {
@@ -323,9 +352,13 @@ func (c *call) run() {
 				hangB = false
 			case <-timer.C:
 				disposition = c.cutoffDisposition(limit)
+			case <-mediaTimeout:
+				disposition = billing.MediaTimeout
 			case <-sw.ctx.Done():
 			}
 		}
+	case <-mediaTimeout:
+		disposition = billing.MediaTimeout
 	case <-timer.C:
 		disposition = c.cutoffDisposition(limit)
 	case <-sw.ctx.Done():
@@ -354,6 +387,7 @@ func (c *call) run() {
 	wg.Wait()
 	c.a.end(disposition, 200)
 	c.b.end(disposition, 200)
+	c.closeMedia()
 	c.finishPair(c.a, c.b)
 	c.log.Info("call ended", "disposition", disposition, "hung_up_by", hungUpBy(hangA, hangB), "billable_seconds", c.a.cdr.BillableSecs)
 }
@@ -387,7 +421,11 @@ func (c *call) cutoffDisposition(limit time.Duration) billing.Disposition {
 }
 
 // refuseDialog refuses a call after its dialog was read.
-func (c *call) refuseDialog(ce *callError) {
+func (c *call) refuseDialog(ce *callError) { c.refuseDialogWith(ce, nil) }
+
+// refuseDialogWith refuses the caller after an outgoing leg b answered
+// something the switch cannot accept; b's CDR is written as failed.
+func (c *call) refuseDialogWith(ce *callError, b *leg) {
 	var hdrs []sip.Header
 	if ce.Reason != "" {
 		hdrs = append(hdrs, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", ce.Code, ce.Reason)))
@@ -395,7 +433,13 @@ func (c *call) refuseDialog(ce *callError) {
 	_ = c.a.server.Respond(ce.Code, ce.Phrase, nil, hdrs...)
 	c.a.cdr.RefuseReason = ce.Reason
 	c.a.end(billing.Refused, ce.Code)
-	c.finish(c.a)
+	c.closeMedia()
+	if b != nil {
+		b.end(billing.Failed, ce.Code)
+		c.finishPair(c.a, b)
+	} else {
+		c.finish(c.a)
+	}
 	c.sw.metrics.Calls.WithLabelValues(codeClass(ce.Code)).Inc()
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.cdr.From, "to", c.a.cdr.To)
 }
@@ -412,6 +456,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 		class = billing.ClassAccess
 	}
 	b := newLeg(c.id, billing.Outbound, ep, class)
+	b.call = c
 	b.cdr.ParentLegID = c.a.cdr.LegID
 	b.cdr.Reason = h.reason
 	b.cdr.CallerID = h.callerID
@@ -550,6 +595,7 @@ func ringFailure(res *sip.Response, err error) (billing.Disposition, int) {
 // failRinging ends a call that was never answered; b is the last
 // outgoing leg placed, if any.
 func (c *call) failRinging(b *leg, res *sip.Response, err error) {
+	c.closeMedia()
 	disp, bCode := ringFailure(res, err)
 	code, phrase := 480, "Temporarily Unavailable"
 	var hdrs []sip.Header

@@ -1,6 +1,9 @@
 package sip
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/dialtone/dialtone/media"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the switch's Prometheus collectors.
 type Metrics struct {
@@ -10,6 +13,9 @@ type Metrics struct {
 	Legs          *prometheus.CounterVec // by disposition
 	AuthFailures  prometheus.Counter
 	Blocked       prometheus.Counter
+	RTPPackets    *prometheus.CounterVec // relayed, by direction into the switch
+	RTPBytes      *prometheus.CounterVec
+	RTPDropped    prometheus.Counter
 }
 
 func newMetrics(reg *registrar) *Metrics {
@@ -32,10 +38,29 @@ func newMetrics(reg *registrar) *Metrics {
 		Blocked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dialtone_auth_blocked_total", Help: "Requests refused because their source is blocked after repeated failures.",
 		}),
+		RTPPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_rtp_packets_total", Help: "RTP packets received from the parties of ended calls, by side.",
+		}, []string{"side"}),
+		RTPBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_rtp_bytes_total", Help: "RTP bytes received from the parties of ended calls, by side.",
+		}, []string{"side"}),
+		RTPDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_rtp_dropped_total", Help: "RTP packets dropped (foreign source, invalid, undeliverable).",
+		}),
 	}
 }
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked}
+	return []prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}
+}
+
+// countMedia adds an ended call's counters; per call, not per packet, so
+// the relay's hot path stays free of metric updates.
+func (m *Metrics) countMedia(a, b media.Stats) {
+	m.RTPPackets.WithLabelValues("caller").Add(float64(a.RTPPacketsIn))
+	m.RTPPackets.WithLabelValues("callee").Add(float64(b.RTPPacketsIn))
+	m.RTPBytes.WithLabelValues("caller").Add(float64(a.RTPBytesIn))
+	m.RTPBytes.WithLabelValues("callee").Add(float64(b.RTPBytesIn))
+	m.RTPDropped.Add(float64(a.Dropped() + b.Dropped()))
 }

@@ -85,8 +85,14 @@ func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
 		relayMu.Unlock()
 		var hdrs []sip.Header
 		if hasSDP {
+			body, err := c.anchorAnswer(res.Body())
+			if err != nil {
+				c.log.Info("early media refused", "error", err)
+				_ = c.a.server.Respond(code, res.Reason, nil)
+				return nil
+			}
 			hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
-			_ = c.a.server.Respond(code, res.Reason, res.Body(), hdrs...)
+			_ = c.a.server.Respond(code, res.Reason, body, hdrs...)
 		} else {
 			_ = c.a.server.Respond(code, res.Reason, nil)
 		}
@@ -264,7 +270,7 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
 		mf = sip.MaxForwardsHeader(in.Val() - 1)
 	}
 	req.AppendHeader(&mf)
-	if body := c.req.Body(); len(body) > 0 {
+	if body := c.offer; len(body) > 0 {
 		ct := "application/sdp"
 		if h := c.req.ContentType(); h != nil {
 			ct = h.Value()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -45,6 +46,8 @@ type Options struct {
 	Meter  Meter // nil: no credit control
 	// Forwarding keeps forwarding rules set through the API (nil: in memory).
 	Forwarding ForwardingStore
+	// Media anchors RTP (nil: media flows directly between the parties).
+	Media *media.Pool
 }
 
 // Switch is a running softswitch.
@@ -75,6 +78,9 @@ type Switch struct {
 	fwdOverrides map[string]config.Forwarding // by extension, set through the API
 	fwdStore     ForwardingStore
 
+	media   *media.Pool
+	mediaIP string
+
 	calls    sync.WaitGroup
 	active   atomic.Int64
 	draining atomic.Bool
@@ -104,10 +110,14 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
 		userCalls: map[string]int{},
 		fwdStore:  opts.Forwarding,
+		media:     opts.Media,
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}
 	sw.dir.Store(newDirectory(cfg, realm))
+	if opts.Media != nil {
+		sw.mediaIP = opts.Media.IP().String()
+	}
 	sw.metrics = newMetrics(sw.reg)
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,6 +97,13 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	defer cdrs.Close()
 
 	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}}
+	if *cfg.Media.Anchor {
+		pool, err := newMediaPool(cfg, log)
+		if err != nil {
+			return err
+		}
+		opts.Media = pool
+	}
 	if meter != nil {
 		opts.Meter = meter
 	}
@@ -163,6 +172,29 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newMediaPool makes the RTP port pool on the media IP: the configured
+// one, else the SIP listen address.
+func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
+	ipText := cfg.Media.IP
+	if ipText == "" {
+		listen := cfg.SIP.UDP
+		if listen == "" {
+			listen = cfg.SIP.TCP
+		}
+		ipText, _, _ = net.SplitHostPort(listen)
+	}
+	ip, err := netip.ParseAddr(ipText)
+	if err != nil || ip.IsUnspecified() {
+		return nil, fmt.Errorf("media: set media.ip to the address phones reach the switch at (SIP listens on %q)", ipText)
+	}
+	pool, err := media.NewPool(ip, cfg.Media.PortMin, cfg.Media.PortMax,
+		media.WithMediaTimeout(cfg.Media.Timeout.Duration), media.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("media port pool: %w", err)
+	}
+	return pool, nil
 }
 
 // reload re-reads the config file on SIGHUP. A config with any error is

@@ -171,7 +171,11 @@ users:
   - name: carrier
     address: 127.0.0.1:{{.Trunk}}
     allowed_sources: [127.0.0.1]
-{{.TrunkAuth}}billing:
+{{.TrunkAuth}}media:
+  port_min: 10000
+  port_max: 10999
+{{.MediaExtra}}
+billing:
   rate_deck: sample
 {{.Rates}}
 {{.Extra}}
@@ -187,6 +191,7 @@ type switchOpts struct {
 	TrunkAuth     string            // lines added to the trunk (credentials)
 	UserExtra     map[string]string // lines added to a user, by extension
 	SIPExtra      string            // lines added under sip:
+	MediaExtra    string            // lines added under media:
 	Data          string            // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
@@ -220,7 +225,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
 		"Rates": o.Rates, "NoNumbers": o.NoNumbers, "TrunkAuth": o.TrunkAuth,
-		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra,
+		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra, "MediaExtra": o.MediaExtra,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +241,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.stop()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("E2E_LOG") != "" {
 			t.Logf("dialtone log:\n%s", tail(s.log.String(), 6000))
 		}
 	})

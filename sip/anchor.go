@@ -1,0 +1,100 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
+)
+
+// The switch anchors a call's media by giving each side its own port pair
+// and relaying between them: A's offer goes to B rewritten to B's ports,
+// B's answer goes to A rewritten to A's ports.
+
+// anchorOffer allocates both sides' media and prepares the offer the
+// outgoing leg carries. Without a pool (anchoring off) or an offer (a
+// late-offer INVITE), the caller's body passes through unchanged.
+func (c *call) anchorOffer() error {
+	c.offer = c.req.Body()
+	pool := c.sw.media
+	if pool == nil || len(c.offer) == 0 {
+		return nil
+	}
+	remote, err := media.Remote(c.offer)
+	if err != nil {
+		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
+	}
+	a, err := pool.Allocate()
+	if err != nil {
+		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
+	}
+	b, err := pool.Allocate()
+	if err != nil {
+		_ = a.Close()
+		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
+	}
+	a.SetRemote(remote)
+	offer, err := media.Rewrite(c.offer, c.sw.mediaIP, b.Port())
+	if err != nil {
+		_, _ = a.Close(), b.Close()
+		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
+	}
+	relay, err := media.NewRelay(a, b)
+	if err != nil {
+		_, _ = a.Close(), b.Close()
+		return fmt.Errorf("anchor media: %w", err)
+	}
+	// Start at once so early media flows and both sides latch.
+	if err := relay.Start(); err != nil {
+		_ = relay.Close()
+		return fmt.Errorf("anchor media: %w", err)
+	}
+	c.relay, c.offer = relay, offer
+	return nil
+}
+
+// anchorAnswer takes the callee's SDP (183 or 2xx), points the B side at
+// it and returns what the caller gets.
+func (c *call) anchorAnswer(sdpB []byte) ([]byte, error) {
+	if c.relay == nil || len(sdpB) == 0 {
+		return sdpB, nil
+	}
+	if err := media.Negotiable(c.req.Body(), sdpB); err != nil {
+		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
+	}
+	remote, err := media.Remote(sdpB)
+	if err != nil {
+		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
+	}
+	c.relay.B().SetRemote(remote)
+	answer, err := media.Rewrite(sdpB, c.sw.mediaIP, c.relay.A().Port())
+	if err != nil {
+		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
+	}
+	return answer, nil
+}
+
+// closeMedia releases the call's ports and copies the packet counters into
+// the legs' CDRs.
+func (c *call) closeMedia() {
+	if c.relay == nil {
+		return
+	}
+	fill := func(l *leg, s media.Stats) {
+		if l == nil {
+			return
+		}
+		l.cdr.Media = &billing.MediaStats{
+			PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
+			Dropped: s.Dropped(),
+		}
+	}
+	fill(c.a, c.relay.A().Stats())
+	fill(c.b, c.relay.B().Stats())
+	c.sw.metrics.countMedia(c.relay.A().Stats(), c.relay.B().Stats())
+	if err := c.relay.Close(); err != nil && !errors.Is(err, media.ErrClosed) {
+		c.log.Warn("close media", "error", err)
+	}
+	c.relay = nil
+}
