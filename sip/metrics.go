@@ -16,10 +16,11 @@ type Metrics struct {
 	RTPPackets    *prometheus.CounterVec // relayed, by direction into the switch
 	RTPBytes      *prometheus.CounterVec
 	RTPDropped    prometheus.Counter
+	extra         []prometheus.Collector
 }
 
-func newMetrics(reg *registrar) *Metrics {
-	return &Metrics{
+func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
+	m := &Metrics{
 		Registrations: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "dialtone_registrations", Help: "Live registered contacts.",
 		}, func() float64 { return float64(reg.count()) }),
@@ -48,11 +49,19 @@ func newMetrics(reg *registrar) *Metrics {
 			Name: "dialtone_rtp_dropped_total", Help: "RTP packets dropped (foreign source, invalid, undeliverable).",
 		}),
 	}
+	if pool != nil {
+		m.extra = append(m.extra,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_port_pairs", Help: "RTP/RTCP port pairs in the media pool."},
+				func() float64 { return float64(pool.Size()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_ports_in_use", Help: "RTP/RTCP port pairs held by calls."},
+				func() float64 { return float64(pool.Size() - pool.Available()) }))
+	}
+	return m
 }
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}
+	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}, m.extra...)
 }
 
 // countMedia adds an ended call's counters; per call, not per packet, so

@@ -118,7 +118,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	if opts.Media != nil {
 		sw.mediaIP = opts.Media.IP().String()
 	}
-	sw.metrics = newMetrics(sw.reg)
+	sw.metrics = newMetrics(sw.reg, opts.Media)
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {
 		saved, err := sw.fwdStore.LoadForwarding()

@@ -350,6 +350,10 @@ type cdr struct {
 	Disposition  string     `json:"disposition"`
 	SIPCode      int        `json:"sip_code"`
 	RefuseReason string     `json:"refuse_reason"`
+	Media        *struct {
+		PacketsIn  uint64 `json:"packets_in"`
+		PacketsOut uint64 `json:"packets_out"`
+	} `json:"media"`
 	Charge       *struct {
 		Amount   string `json:"amount"`
 		Currency string `json:"currency"`

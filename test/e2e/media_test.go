@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sippRTPCaller runs uac_auth_rtp.xml from a directory holding a 5 s
+// 440 Hz tone (250 RTP packets).
+func sippRTPCaller(t *testing.T, sw *switchProc, target string, holdMS int) sippResult {
+	t.Helper()
+	requireTool(t, "sox")
+	cmd := sippCmd(context.Background(), t, sw.addr(), "-sf", scenario("uac_auth_rtp.xml"), "-s", target, "-key", "caller", "1001",
+		"-au", "1001", "-ap", "alice-secret", "-d", strconv.Itoa(holdMS), "-m", "1", "-p", strconv.Itoa(freePort(t)), "-mi", "127.0.0.1")
+	sox := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", filepath.Join(cmd.Dir, "tone.ulaw"), "synth", "5", "sine", "440", "vol", "0.5")
+	if out, err := sox.CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	out, err := cmd.CombinedOutput()
+	res := sippResult{out: string(out), dir: cmd.Dir}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.code = ee.ExitCode()
+	}
+	return res
+}
+
+func TestEveryRTPPacketCrossesTheRelay(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	// The trunk echoes every RTP packet back, so both directions are counted.
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
+	if res := sippRTPCaller(t, sw, "+14155550199", 5500); res.code != 0 {
+		t.Fatalf("caller: %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+	in, out := byDirection(t, sw.cdrs(2))
+	if in.Media == nil || out.Media == nil {
+		t.Fatalf("no media counters: %+v %+v", in, out)
+	}
+	// 5 s of 20 ms packets from the caller; all reach the trunk and come back.
+	if in.Media.PacketsIn != 250 || out.Media.PacketsOut != 250 {
+		t.Fatalf("caller sent %d packets, the trunk got %d; want 250", in.Media.PacketsIn, out.Media.PacketsOut)
+	}
+	if out.Media.PacketsIn != 250 || in.Media.PacketsOut != 250 {
+		t.Fatalf("the trunk echoed %d packets, the caller got %d; want 250", out.Media.PacketsIn, in.Media.PacketsOut)
+	}
+	code, body := sw.api("GET", "/metrics", nil)
+	if code != 200 || !regexp.MustCompile(`dialtone_rtp_packets_total\{side="caller"\} 250`).Match(body) {
+		t.Fatalf("metrics:\n%s", grepLines(string(body), "dialtone_rtp"))
+	}
+}
+
+func TestACallWithoutMediaIsHungUpAfterTheMediaTimeout(t *testing.T) {
+	sw := startSwitch(t, switchOpts{MediaExtra: "  timeout: 2s"})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	start := time.Now()
+	// The caller would hold 15 s without sending any RTP.
+	_ = sw.call(t, "1001", "alice-secret", "+14155550199", 15000)
+	_ = trunk()
+	if took := time.Since(start); took > 12*time.Second {
+		t.Errorf("the call lasted %s", took)
+	}
+	in, out := byDirection(t, sw.cdrs(2))
+	if in.Disposition != "media-timeout" || out.Disposition != "media-timeout" || in.BillableSecs > 5 {
+		t.Fatalf("legs: %s %s %d s", in.Disposition, out.Disposition, in.BillableSecs)
+	}
+}
+
+func TestMediaPortsReturnToThePool(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "30")
+	res := sipp(t, sw.addr(), "-sf", scenario("uac_auth.xml"), "-s", "+14155550199", "-key", "caller", "1001",
+		"-au", "1001", "-ap", "alice-secret", "-d", "100", "-m", "30", "-r", "15", "-l", "10", "-p", strconv.Itoa(freePort(t)))
+	if res.code != 0 {
+		t.Fatalf("calls: %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+	sw.cdrs(60)
+	_, body := sw.api("GET", "/metrics", nil)
+	if !strings.Contains(string(body), "dialtone_media_ports_in_use 0") || !strings.Contains(string(body), "dialtone_media_port_pairs 500") {
+		t.Fatalf("the pool leaks:\n%s", grepLines(string(body), "dialtone_media"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
