@@ -354,7 +354,7 @@ type cdr struct {
 		PacketsIn  uint64 `json:"packets_in"`
 		PacketsOut uint64 `json:"packets_out"`
 	} `json:"media"`
-	Charge       *struct {
+	Charge *struct {
 		Amount   string `json:"amount"`
 		Currency string `json:"currency"`
 		Units    int64  `json:"units"`
