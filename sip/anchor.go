@@ -81,20 +81,27 @@ func (c *call) closeMedia() {
 	if c.relay == nil {
 		return
 	}
-	fill := func(l *leg, s media.Stats) {
-		if l == nil {
-			return
-		}
-		l.cdr.Media = &billing.MediaStats{
-			PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
-			Dropped: s.Dropped(),
-		}
-	}
-	fill(c.a, c.relay.A().Stats())
-	fill(c.b, c.relay.B().Stats())
-	c.sw.metrics.countMedia(c.relay.A().Stats(), c.relay.B().Stats())
+	// Close first: the counters then include the last packets in flight.
 	if err := c.relay.Close(); err != nil && !errors.Is(err, media.ErrClosed) {
 		c.log.Warn("close media", "error", err)
 	}
+	c.countMedia(c.a, c.relay.A())
+	c.countMedia(c.b, c.relay.B())
 	c.relay = nil
+}
+
+// countMedia copies a media leg's counters into l's CDR and the metrics.
+func (c *call) countMedia(l *leg, m *media.Leg) {
+	if m == nil {
+		return
+	}
+	s := m.Stats()
+	c.sw.metrics.countMedia(l, s)
+	if l == nil {
+		return
+	}
+	l.cdr.Media = &billing.MediaStats{
+		PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
+		Dropped: s.Dropped(),
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
@@ -17,8 +18,9 @@ import (
 
 // leg is one side of a call: one dialog, one CDR.
 type leg struct {
-	call   *call
+	owner  atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
 	cdr    billing.CDR
+	sdp    []byte // the session description the leg's party gave us
 	server *sipgo.DialogServerSession // legs whose INVITE we received
 	client *sipgo.DialogClientSession // legs whose INVITE we sent
 }
@@ -46,6 +48,19 @@ func (l *leg) end(d billing.Disposition, code int) {
 	l.cdr.Disposition = d
 	l.cdr.SIPCode = code
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
+}
+
+// done is closed when the leg's dialog ends (BYE, CANCEL); nil for no leg.
+func (l *leg) done() <-chan struct{} {
+	switch {
+	case l == nil:
+		return nil
+	case l.server != nil:
+		return l.server.Context().Done()
+	case l.client != nil:
+		return l.client.Context().Done()
+	}
+	return nil
 }
 
 func (l *leg) bye(ctx context.Context) error {
@@ -128,10 +143,17 @@ type call struct {
 
 	offer []byte       // what the outgoing legs are offered
 	relay *media.Relay // the anchored media, when the switch anchors it
+
+	inbox    chan func()   // work for the call's goroutine (transfers)
+	ended    chan struct{} // closed to end the call from its inbox
+	finished chan struct{} // closed when the call stops taking work
+	xfer     *transfer     // a blind transfer in progress
+	riders   []*leg        // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
-	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt}
+	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
+		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{})}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {
@@ -141,7 +163,8 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 		}
 	}
 	c.a = newLeg(c.id, billing.Inbound, ep, class)
-	c.a.call = c
+	c.a.owner.Store(c)
+	c.a.sdp = req.Body()
 	c.a.cdr.From = req.From().Address.User
 	c.a.cdr.To = dialedUser(req)
 	if rt != nil {
@@ -177,6 +200,14 @@ func (c *call) refuse(ce *callError) {
 
 // finish writes a leg's CDR; it retries because a lost CDR is lost money.
 func (c *call) finish(l *leg) {
+	// The dialog is over for the switch: forget it, so in-dialog requests
+	// that come late get 481.
+	if l.server != nil {
+		c.sw.uas.Delete(l.server.ID)
+	}
+	if l.client != nil && l.client.ID != "" {
+		c.sw.uac.Delete(l.client.ID)
+	}
 	c.sw.metrics.Legs.WithLabelValues(string(l.cdr.Disposition)).Inc()
 	for attempt := 0; ; attempt++ {
 		err := c.sw.cdrs.Ended(&l.cdr)
@@ -269,7 +300,6 @@ func (c *call) run() {
 	}
 	c.a.server = server
 	sw.uas.Store(server.ID, c.a)
-	defer sw.uas.Delete(server.ID)
 
 	limit, err := c.authorize(server.Context(), c.a)
 	if err != nil {
@@ -291,8 +321,8 @@ func (c *call) run() {
 	}
 	limit = min(limit, bLimit)
 	c.b.client = winner
+	c.b.sdp = winner.InviteResponse.Body()
 	sw.uac.Store(winner.ID, c.b)
-	defer sw.uac.Delete(winner.ID)
 	now := time.Now()
 	c.b.answer(now)
 	if err := winner.Ack(context.Background()); err != nil {
@@ -309,107 +339,136 @@ func (c *call) run() {
 		return
 	}
 	c.a.answer(now)
-	answerErr := make(chan error, 1)
-	go func() { answerErr <- server.RespondSDP(answer) }()
-	var mediaTimeout <-chan struct{}
+	go func() {
+		// sipgo reports "No ACK received" when ACK and BYE cross; the
+		// dialog itself tells whether the caller is still there.
+		if err := server.RespondSDP(answer); err != nil {
+			c.log.Debug("answer caller", "error", err)
+		}
+	}()
 	if c.relay != nil {
 		c.relay.Answered()
-		mediaTimeout = c.relay.TimedOut()
 	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)
+	c.up(limit)
+}
 
+// up runs an answered call until it ends: a party hangs up, the credit or
+// the media runs out, or the switch shuts down. Transfers replace legs
+// meanwhile, through the call's inbox.
+func (c *call) up(limit time.Duration) {
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	disposition := billing.Answered
-	hangA, hangB := true, true
-	select {
-	case <-server.Context().Done():
-		hangA = false
-	case <-winner.Context().Done():
-		hangB = false
-	case err := <-answerErr:
-		if err == nil {
-			// Answered and ACKed: now wait for the end.
-			select {
-			case <-server.Context().Done():
-				hangA = false
-			case <-winner.Context().Done():
-				hangB = false
-			case <-timer.C:
-				disposition = c.cutoffDisposition(limit)
-			case <-mediaTimeout:
-				disposition = billing.MediaTimeout
-			case <-sw.ctx.Done():
-			}
-		} else {
-			// sipgo reports "No ACK received" when ACK and BYE cross; the
-			// dialog itself tells whether the caller is still there.
-			select {
-			case <-server.Context().Done():
-				hangA = false
-			case <-winner.Context().Done():
-				hangB = false
-			case <-timer.C:
-				disposition = c.cutoffDisposition(limit)
-			case <-mediaTimeout:
-				disposition = billing.MediaTimeout
-			case <-sw.ctx.Done():
-			}
+	var gone *leg
+	for gone == nil {
+		var mediaTimeout <-chan struct{}
+		if c.relay != nil {
+			mediaTimeout = c.relay.TimedOut()
 		}
-	case <-mediaTimeout:
-		disposition = billing.MediaTimeout
-	case <-timer.C:
-		disposition = c.cutoffDisposition(limit)
-	case <-sw.ctx.Done():
+		stop := false
+		select {
+		case <-c.a.done():
+			gone = c.hungUp(c.a)
+		case <-c.b.done():
+			gone = c.hungUp(c.b)
+		case f := <-c.inbox:
+			f()
+		case <-timer.C:
+			disposition, stop = c.cutoffDisposition(limit), true
+		case <-mediaTimeout:
+			disposition, stop = billing.MediaTimeout, true
+		case <-c.sw.ctx.Done():
+			stop = true
+		case <-c.ended:
+			stop = true // handed over to another call, or nobody left
+		}
+		if stop {
+			break
+		}
 	}
+	close(c.finished)
 	byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	if hangA {
+	for _, l := range []*leg{c.a, c.b} {
+		if l == nil || l == gone {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.a.bye(byeCtx); err != nil {
-				c.log.Debug("bye caller", "error", err)
-			}
-		}()
-	}
-	if hangB {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.b.bye(byeCtx); err != nil {
-				c.log.Debug("bye callee", "error", err)
+			if err := l.bye(byeCtx); err != nil {
+				c.log.Debug("bye", "leg_id", l.cdr.LegID, "error", err)
 			}
 		}()
 	}
 	wg.Wait()
-	c.a.end(disposition, 200)
-	c.b.end(disposition, 200)
 	c.closeMedia()
-	c.finishPair(c.a, c.b)
-	c.log.Info("call ended", "disposition", disposition, "hung_up_by", hungUpBy(hangA, hangB), "billable_seconds", c.a.cdr.BillableSecs)
+	var legs []*leg
+	for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
+		if l != nil {
+			l.end(disposition, 200)
+			legs = append(legs, l)
+		}
+	}
+	c.finishAll(legs...)
+	c.log.Info("call ended", "disposition", disposition, "hung_up_by", c.hangupSide(gone))
+}
+
+// hungUp handles a party's BYE: it ends the call, unless a blind transfer
+// is on its way for the party that left (the transferor may leave first).
+func (c *call) hungUp(l *leg) (gone *leg) {
+	if c.xfer != nil && c.xfer.transferor == l {
+		c.xfer.transferorGone = true
+		l.end(billing.Answered, 200)
+		c.finish(l)
+		c.setSlot(l, nil)
+		return nil
+	}
+	return l
+}
+
+func (c *call) hangupSide(gone *leg) string {
+	switch {
+	case gone == nil:
+		return "switch"
+	case gone.cdr.Direction == billing.Inbound:
+		return "caller"
+	default:
+		return "callee"
+	}
+}
+
+// setSlot replaces old (one of the two bridged legs) with l.
+func (c *call) setSlot(old, l *leg) {
+	if c.a == old {
+		c.a = l
+	} else if c.b == old {
+		c.b = l
+	}
+}
+
+// peerOf is the other bridged leg.
+func (c *call) peerOf(l *leg) *leg {
+	if c.a == l {
+		return c.b
+	}
+	return c.a
 }
 
 // finishPair writes two legs' CDRs concurrently so they share a commit.
-func (c *call) finishPair(x, y *leg) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); c.finish(y) }()
-	c.finish(x)
-	wg.Wait()
-}
+func (c *call) finishPair(x, y *leg) { c.finishAll(x, y) }
 
-func hungUpBy(hangA, hangB bool) string {
-	switch {
-	case !hangA:
-		return "caller"
-	case !hangB:
-		return "callee"
-	default:
-		return "switch"
+// finishAll writes legs' CDRs concurrently so they share a commit.
+func (c *call) finishAll(legs ...*leg) {
+	var wg sync.WaitGroup
+	for _, l := range legs {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.finish(l) }()
 	}
+	wg.Wait()
 }
 
 // cutoffDisposition says why the switch ended a call at its time limit.
@@ -456,7 +515,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 		class = billing.ClassAccess
 	}
 	b := newLeg(c.id, billing.Outbound, ep, class)
-	b.call = c
+	b.owner.Store(c)
 	b.cdr.ParentLegID = c.a.cdr.LegID
 	b.cdr.Reason = h.reason
 	b.cdr.CallerID = h.callerID

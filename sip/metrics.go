@@ -54,7 +54,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_port_pairs", Help: "RTP/RTCP port pairs in the media pool."},
 				func() float64 { return float64(pool.Size()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_ports_in_use", Help: "RTP/RTCP port pairs held by calls."},
-				func() float64 { return float64(pool.Size() - pool.Available()) }))
+				func() float64 { return float64(pool.InUse()) }))
 	}
 	return m
 }
@@ -64,12 +64,14 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}, m.extra...)
 }
 
-// countMedia adds an ended call's counters; per call, not per packet, so
+// countMedia adds an ended leg's counters; per leg, not per packet, so
 // the relay's hot path stays free of metric updates.
-func (m *Metrics) countMedia(a, b media.Stats) {
-	m.RTPPackets.WithLabelValues("caller").Add(float64(a.RTPPacketsIn))
-	m.RTPPackets.WithLabelValues("callee").Add(float64(b.RTPPacketsIn))
-	m.RTPBytes.WithLabelValues("caller").Add(float64(a.RTPBytesIn))
-	m.RTPBytes.WithLabelValues("callee").Add(float64(b.RTPBytesIn))
-	m.RTPDropped.Add(float64(a.Dropped() + b.Dropped()))
+func (m *Metrics) countMedia(l *leg, s media.Stats) {
+	side := "callee"
+	if l != nil && l.cdr.Direction == "inbound" {
+		side = "caller"
+	}
+	m.RTPPackets.WithLabelValues(side).Add(float64(s.RTPPacketsIn))
+	m.RTPBytes.WithLabelValues(side).Add(float64(s.RTPBytesIn))
+	m.RTPDropped.Add(float64(s.Dropped()))
 }

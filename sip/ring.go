@@ -51,8 +51,14 @@ func (f *fork) stop() {
 // that answers; the others are canceled. On failure it returns the most
 // telling final response.
 func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
+	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
+}
+
+// ringWith rings a hop with an offer on behalf of the leg "from" (whose
+// hang-up stops the ringing), passing provisional responses to relay.
+func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, error) {
 	sw := c.sw
-	reqs, err := c.outgoingInvites(h)
+	reqs, err := c.outgoingInvites(h, offer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,43 +67,11 @@ func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
 	// The caller's CANCEL ends the caller's dialog: stop ringing then.
 	go func() {
 		select {
-		case <-c.a.server.Context().Done():
+		case <-from.done():
 			stopRinging()
 		case <-ringCtx.Done():
 		}
 	}()
-
-	var relayMu sync.Mutex
-	relayed := map[int]bool{}
-	relay := func(res *sip.Response) error {
-		if !res.IsProvisional() || res.StatusCode == 100 {
-			return nil
-		}
-		code := res.StatusCode
-		hasSDP := len(res.Body()) > 0
-		relayMu.Lock()
-		// One 180 is enough; early media (183 with SDP) once per call.
-		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
-			relayMu.Unlock()
-			return nil
-		}
-		relayed[code] = true
-		relayMu.Unlock()
-		var hdrs []sip.Header
-		if hasSDP {
-			body, err := c.anchorAnswer(res.Body())
-			if err != nil {
-				c.log.Info("early media refused", "error", err)
-				_ = c.a.server.Respond(code, res.Reason, nil)
-				return nil
-			}
-			hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
-			_ = c.a.server.Respond(code, res.Reason, body, hdrs...)
-		} else {
-			_ = c.a.server.Respond(code, res.Reason, nil)
-		}
-		return nil
-	}
 
 	forks := make([]*fork, len(reqs))
 	results := make(chan int, len(reqs))
@@ -178,7 +152,7 @@ func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
 	if best != nil && rank(best.StatusCode) >= 3 {
 		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
 	}
-	if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && c.a.server.Context().Err() == nil {
+	if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
 		return nil, best, errNoAnswer
 	}
 	if best != nil {
@@ -188,6 +162,43 @@ func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
 		lastErr = errors.New("no fork")
 	}
 	return nil, nil, lastErr
+}
+
+// relayProvisional passes the callee's ringing and early media to the
+// caller, once each.
+func (c *call) relayProvisional() func(*sip.Response) error {
+	var relayMu sync.Mutex
+	relayed := map[int]bool{}
+	return func(res *sip.Response) error {
+		if !res.IsProvisional() || res.StatusCode == 100 {
+			return nil
+		}
+		code := res.StatusCode
+		hasSDP := len(res.Body()) > 0
+		relayMu.Lock()
+		// One 180 is enough; early media (183 with SDP) once per call.
+		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
+			relayMu.Unlock()
+			return nil
+		}
+		relayed[code] = true
+		relayMu.Unlock()
+		var hdrs []sip.Header
+		if hasSDP {
+			body, err := c.anchorAnswer(res.Body())
+			if err != nil {
+				c.log.Info("early media refused", "error", err)
+				_ = c.a.server.Respond(code, res.Reason, nil)
+				return nil
+			}
+			hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
+			_ = c.a.server.Respond(code, res.Reason, body, hdrs...)
+		} else {
+			_ = c.a.server.Respond(code, res.Reason, nil)
+		}
+		return nil
+	}
+
 }
 
 // rank orders final responses by how much they tell the caller
@@ -208,12 +219,12 @@ func rank(code int) int {
 }
 
 // outgoingInvites builds the INVITEs of the outgoing leg.
-func (c *call) outgoingInvites(h *hop) ([]*sip.Request, error) {
+func (c *call) outgoingInvites(h *hop, offer []byte) ([]*sip.Request, error) {
 	if t := h.trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
 		uri := sip.Uri{Scheme: "sip", User: h.e164, Host: host, Port: port}
-		req := c.newInvite(uri, h.callerID, "")
+		req := c.newInvite(uri, h.callerID, "", offer)
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.callerID, c.sw.cfg.SIP.Domain)))
 		req.SetTransport(strings.ToUpper(t.Transport))
 		req.SetDestination(t.Address)
@@ -223,7 +234,7 @@ func (c *call) outgoingInvites(h *hop) ([]*sip.Request, error) {
 	for _, u := range h.users {
 		for _, b := range c.sw.reg.lookup(u.Extension) {
 			uri := *b.Contact.Clone()
-			req := c.newInvite(uri, c.fromUser(), c.fromDisplay())
+			req := c.newInvite(uri, c.fromUser(), c.fromDisplay(), offer)
 			req.SetTransport(strings.ToUpper(b.Transport))
 			// Send where the phone's REGISTER came from: a phone behind NAT
 			// cannot be reached at the private address in its Contact.
@@ -254,7 +265,7 @@ func (c *call) fromDisplay() string {
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
 // caller's SDP offer: the switch is a B2BUA, not a proxy.
-func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
+func (c *call) newInvite(uri sip.Uri, fromUser, display string, offer []byte) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, uri)
 	domain := c.sw.cfg.SIP.Domain
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: domain}, Params: sip.NewParams()}
@@ -270,7 +281,7 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
 		mf = sip.MaxForwardsHeader(in.Val() - 1)
 	}
 	req.AppendHeader(&mf)
-	if body := c.offer; len(body) > 0 {
+	if body := offer; len(body) > 0 {
 		ct := "application/sdp"
 		if h := c.req.ContentType(); h != nil {
 			ct = h.Value()
@@ -286,3 +297,13 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string) *sip.Request {
 type slogger = slog.Logger
 
 func newSlogger(l *slog.Logger, args ...any) *slog.Logger { return l.With(args...) }
+
+// isDone reports whether a done channel is closed.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

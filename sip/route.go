@@ -60,12 +60,17 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 
 // routeFromPhone routes a call a registered user places.
 func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
-	dialed := dialedUser(req)
-	r := &route{caller: u, aClass: billing.ClassClient, bClass: billing.ClassClient}
-	var err error
-	if dialed, r.callerID, err = chooseCallerID(req, u, dialed); err != nil {
+	dialed, callerID, err := chooseCallerID(req, u, dialedUser(req))
+	if err != nil {
 		return nil, err
 	}
+	return sw.routeDialed(u, dialed, callerID)
+}
+
+// routeDialed routes what user u dialed (an extension, name, group,
+// organization number or outside number), presenting callerID outside.
+func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) {
+	r := &route{caller: u, callerID: callerID, aClass: billing.ClassClient, bClass: billing.ClassClient}
 	if t := sw.directory().user(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil

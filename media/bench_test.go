@@ -1,0 +1,136 @@
+package media
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// A 20 ms PCMU packet: 12 bytes of header and 160 of payload.
+func benchPacket(b *testing.B) []byte {
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, Timestamp: 160, SSRC: 1}, Payload: make([]byte, 160)}
+	return mustMarshal(b, &pkt)
+}
+
+// pingPong sends n packets from src to dst through the hop under test, one
+// at a time, and returns each round's time.
+func pingPong(b *testing.B, src, dst *phone, to []byte, hop func() net.Addr, n int, lat []time.Duration) time.Duration {
+	addr := hop().(*net.UDPAddr).AddrPort()
+	buf := make([]byte, 2048)
+	_ = dst.conn.SetReadDeadline(time.Now().Add(time.Minute))
+	start := time.Now()
+	for i := range n {
+		t0 := time.Now()
+		if _, err := src.conn.WriteToUDPAddrPort(to, addr); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := dst.conn.ReadFromUDPAddrPort(buf); err != nil {
+			b.Fatalf("packet %d lost: %v", i, err)
+		}
+		if lat != nil {
+			lat[i] = time.Since(t0)
+		}
+	}
+	return time.Since(start)
+}
+
+// echo is the baseline: the same two socket hops as the relay (read on one
+// socket, write from another) with nothing else.
+func echo(b *testing.B, to *phone) (in *net.UDPConn, stop func()) {
+	in = must(net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}))
+	out := must(net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}))
+	dst := to.addr()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, maxPacketSize)
+		for {
+			n, _, err := in.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			_, _ = out.WriteToUDPAddrPort(buf[:n], dst)
+		}
+	}()
+	return in, func() { in.Close(); out.Close(); wg.Wait() }
+}
+
+// BenchmarkRelay measures one RTP packet from phone A through the relay to
+// phone B (two socket hops, latching, counters, a tap), lock-step so the
+// time per op is the added latency plus the kernel's loopback. It runs the
+// plain UDP echo baseline for the same number of packets first and reports
+// the ratio relay/baseline, and the relay's p99 round time.
+func BenchmarkRelay(b *testing.B) {
+	pool := newTestPool(b, 2, WithLogger(slog.New(slog.DiscardHandler)))
+	la, lb := must(pool.Allocate()), must(pool.Allocate())
+	pa, pb := newPhone(b), newPhone(b)
+	la.SetRemote(pa.addr())
+	lb.SetRemote(pb.addr())
+	r := must(NewRelay(la, lb))
+	defer r.Close()
+	var tapped int
+	r.AddTap(TapFunc(func(Direction, *rtp.Packet) { tapped++ })) // one reader writes it
+	if err := r.Start(); err != nil {
+		b.Fatal(err)
+	}
+	r.Answered()
+	pkt := benchPacket(b)
+
+	in, stop := echo(b, pb)
+	pingPong(b, pa, pb, pkt, in.LocalAddr, 1000, nil) // warm up both paths
+	pingPong(b, pa, pb, pkt, func() net.Addr { return net.UDPAddrFromAddrPort(la.Addr()) }, 1000, nil)
+	baseline := pingPong(b, pa, pb, pkt, in.LocalAddr, b.N, nil)
+	stop()
+
+	lat := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	relayed := pingPong(b, pa, pb, pkt, func() net.Addr { return net.UDPAddrFromAddrPort(la.Addr()) }, b.N, lat)
+	b.StopTimer()
+
+	slices.Sort(lat)
+	b.ReportMetric(float64(baseline.Nanoseconds())/float64(b.N), "baseline-ns/op")
+	b.ReportMetric(float64(relayed)/float64(baseline), "x-baseline")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	if s := lb.Stats(); s.Dropped() != 0 {
+		b.Errorf("dropped %d", s.Dropped())
+	}
+}
+
+// BenchmarkRelayHotPath measures what the relay adds per packet without
+// the kernel: parsing, latching, counters, the tap, on one leg's sink,
+// sending into a socket nobody reads.
+func BenchmarkRelayHotPath(b *testing.B) {
+	pool := newTestPool(b, 2, WithLogger(slog.New(slog.DiscardHandler)))
+	la, lb := must(pool.Allocate()), must(pool.Allocate())
+	defer la.Close()
+	defer lb.Close()
+	sinkPhone := newPhone(b)
+	lb.SetRemote(sinkPhone.addr())
+	var ts taps
+	ts.add(TapFunc(func(Direction, *rtp.Packet) {}))
+	f := &forwarder{dir: FromA, to: lb, taps: &ts}
+	raw := benchPacket(b)
+	src := newPhone(b).addr()
+	var pkt rtp.Packet
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := pkt.Unmarshal(raw); err != nil {
+			b.Fatal(err)
+		}
+		if !la.accept(&la.rtp, src) {
+			b.Fatal("not accepted")
+		}
+		f.onRTP(raw, &pkt)
+	}
+}

@@ -1,0 +1,538 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// maxPacketSize is the read buffer of each socket: larger than any audio
+// packet, so nothing is truncated.
+const maxPacketSize = 4096
+
+// Leg is one party's side of the media: a bound RTP/RTCP socket pair from
+// a Pool, the address that party sends from and is sent to, its counters
+// and its media timeout. A Leg does nothing until a Relay or Endpoint
+// starts it; that owner then reads its sockets in two goroutines, and
+// closing the owner closes the leg.
+//
+// Symmetric RTP: the remote address starts as the one SetRemote gave (from
+// the SDP). The first valid packet from any address latches the leg to
+// that address (a phone behind NAT sends from its NAT mapping, not from
+// the address in its SDP), and replies go there. Once latched, packets
+// from any other address are dropped and counted as Foreign, except
+// within the latch window after the leg starts or after SetRemote, when
+// the leg moves to the new sender. RTP and RTCP latch independently.
+//
+// All methods are safe for concurrent use.
+type Leg struct {
+	pool        *Pool
+	port        int
+	log         *slog.Logger
+	latchWindow time.Duration
+	timeout     time.Duration
+
+	rtp, rtcp path
+
+	latchUntil atomic.Int64 // unix nanoseconds: a latched leg may move until then
+	hold       atomic.Bool
+	seen       atomic.Bool // RTP arrived since the watchdog last looked
+	closing    atomic.Bool // Close is stopping the readers for good
+	stopping   atomic.Bool // detach is stopping the readers for a new owner
+	stats      counters
+
+	mu         sync.Mutex // guards what follows; never taken per packet
+	sdpRemote  netip.AddrPort
+	claimed    bool
+	started    bool
+	closed     bool
+	armed      bool
+	timer      *time.Timer
+	lastActive time.Time
+	onTimeout  func()
+	timedOut   chan struct{}
+	fired      bool
+
+	wg sync.WaitGroup
+}
+
+// path is one socket of a leg and the party's address on it.
+type path struct {
+	conn *net.UDPConn
+	peer atomic.Pointer[remote]
+}
+
+// remote is an immutable snapshot of where a path sends to.
+type remote struct {
+	addr    netip.AddrPort
+	latched bool // a packet came from addr
+	ok      bool // addr can be sent to
+}
+
+func newRemote(addr netip.AddrPort, latched bool) *remote {
+	return &remote{
+		addr:    addr,
+		latched: latched,
+		ok:      addr.IsValid() && addr.Port() != 0 && !addr.Addr().IsUnspecified(),
+	}
+}
+
+// counters are the leg's statistics. The "in" group is written by the
+// leg's own readers, the "out" group by whoever sends to the leg's party
+// (the other leg's readers, a Player): they sit on separate cache lines.
+type counters struct {
+	rtpIn, rtpBytesIn, rtcpIn, rtcpBytesIn atomic.Uint64
+	foreign, invalid, latches              atomic.Uint64
+	_                                      [64]byte
+	rtpOut, rtpBytesOut, rtcpOut           atomic.Uint64
+	rtcpBytesOut, undeliverable            atomic.Uint64
+}
+
+// Stats is a snapshot of a leg's counters. "In" counts what the leg's party
+// sent to the switch, "Out" what the switch sent to the party; bytes are
+// UDP payload bytes (whole RTP or RTCP packets).
+type Stats struct {
+	RTPPacketsIn, RTPBytesIn     uint64
+	RTPPacketsOut, RTPBytesOut   uint64
+	RTCPPacketsIn, RTCPBytesIn   uint64
+	RTCPPacketsOut, RTCPBytesOut uint64
+	// Foreign counts packets dropped because they came from an address
+	// other than the latched one, outside the latch window.
+	Foreign uint64
+	// Invalid counts packets dropped because they were not RTP (or RTCP
+	// on the RTCP socket).
+	Invalid uint64
+	// Undeliverable counts packets for this leg's party that were dropped
+	// because the leg had no remote address yet or the send failed.
+	Undeliverable uint64
+	// Latches counts how often the leg (RTP or RTCP) latched to a source.
+	Latches uint64
+}
+
+func (s Stats) add(o Stats) Stats {
+	s.RTPPacketsIn += o.RTPPacketsIn
+	s.RTPBytesIn += o.RTPBytesIn
+	s.RTPPacketsOut += o.RTPPacketsOut
+	s.RTPBytesOut += o.RTPBytesOut
+	s.RTCPPacketsIn += o.RTCPPacketsIn
+	s.RTCPBytesIn += o.RTCPBytesIn
+	s.RTCPPacketsOut += o.RTCPPacketsOut
+	s.RTCPBytesOut += o.RTCPBytesOut
+	s.Foreign += o.Foreign
+	s.Invalid += o.Invalid
+	s.Undeliverable += o.Undeliverable
+	s.Latches += o.Latches
+	return s
+}
+
+// Dropped returns the number of packets dropped in either direction.
+func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable }
+
+func newLeg(p *Pool, port int, rtpConn, rtcpConn *net.UDPConn) *Leg {
+	l := &Leg{
+		pool:        p,
+		port:        port,
+		log:         p.log.With("rtp_port", port),
+		latchWindow: p.latchWindow,
+		timeout:     p.mediaTimeout,
+		timedOut:    make(chan struct{}),
+	}
+	l.rtp.conn, l.rtcp.conn = rtpConn, rtcpConn
+	return l
+}
+
+// Port returns the local RTP port (RTCP is Port()+1): the port to write
+// into the SDP this leg's party receives.
+func (l *Leg) Port() int { return l.port }
+
+// Addr returns the local RTP address the leg's sockets are bound to.
+func (l *Leg) Addr() netip.AddrPort {
+	return netip.AddrPortFrom(l.pool.ip, uint16(l.port))
+}
+
+// SetRemote sets the address the party's SDP gives for its RTP (RTCP goes
+// to the port above it) and opens the latch window, so a party that moved
+// is followed. Call it with the remote from the first SDP the party sent
+// and again for every re-INVITE or UPDATE. An unspecified address
+// (c=0.0.0.0 hold) stops sending until the party sends again. Giving the
+// same address as before keeps the current latch, so a re-INVITE that
+// does not move the party does not undo NAT latching.
+func (l *Leg) SetRemote(addr netip.AddrPort) {
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	if addr == l.sdpRemote {
+		return
+	}
+	l.sdpRemote = addr
+	l.rtp.peer.Store(newRemote(addr, false))
+	rtcpAddr := netip.AddrPort{}
+	if addr.Port() != 0 && addr.Port() < 65535 {
+		rtcpAddr = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
+	}
+	l.rtcp.peer.Store(newRemote(rtcpAddr, false))
+}
+
+// Remote returns where the leg sends RTP: the latched source, else the
+// address SetRemote gave, else the zero AddrPort.
+func (l *Leg) Remote() netip.AddrPort {
+	if r := l.rtp.peer.Load(); r != nil {
+		return r.addr
+	}
+	return netip.AddrPort{}
+}
+
+// Latched reports whether an RTP packet from the current remote address
+// has arrived.
+func (l *Leg) Latched() bool {
+	r := l.rtp.peer.Load()
+	return r != nil && r.latched
+}
+
+// SetHold marks the leg as on hold (true) or resumed (false). A leg on
+// hold reports no media timeout, since its party may legitimately stop
+// sending; relaying goes on regardless.
+func (l *Leg) SetHold(on bool) {
+	l.hold.Store(on)
+	l.seen.Store(true) // the count restarts from the change
+}
+
+// OnHold reports what SetHold last set.
+func (l *Leg) OnHold() bool { return l.hold.Load() }
+
+// TimedOut returns a channel that is closed when the leg's media timeout
+// is armed (Relay.Answered, Endpoint.Start) and no RTP then arrives for
+// the pool's media timeout while the leg is not on hold. It is closed at
+// most once and never closed by Close; a leg handed to a new owner
+// (Relay.Detach, Endpoint.Detach) gets a new channel.
+func (l *Leg) TimedOut() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.timedOut
+}
+
+// Stats returns a snapshot of the leg's counters. It may be called at any
+// time, during or after the call.
+func (l *Leg) Stats() Stats {
+	c := &l.stats
+	return Stats{
+		RTPPacketsIn:   c.rtpIn.Load(),
+		RTPBytesIn:     c.rtpBytesIn.Load(),
+		RTPPacketsOut:  c.rtpOut.Load(),
+		RTPBytesOut:    c.rtpBytesOut.Load(),
+		RTCPPacketsIn:  c.rtcpIn.Load(),
+		RTCPBytesIn:    c.rtcpBytesIn.Load(),
+		RTCPPacketsOut: c.rtcpOut.Load(),
+		RTCPBytesOut:   c.rtcpBytesOut.Load(),
+		Foreign:        c.foreign.Load(),
+		Invalid:        c.invalid.Load(),
+		Undeliverable:  c.undeliverable.Load(),
+		Latches:        c.latches.Load(),
+	}
+}
+
+// Close stops the leg's readers and media timeout, closes its sockets and
+// returns its ports to the pool. It is idempotent. It must not be called
+// from a Tap (which runs on a reader Close waits for).
+func (l *Leg) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.closing.Store(true)
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.mu.Unlock()
+	err := errors.Join(l.rtp.conn.Close(), l.rtcp.conn.Close())
+	l.wg.Wait()
+	l.pool.release(l)
+	if err != nil {
+		return fmt.Errorf("close leg on port %d: %w", l.port, err)
+	}
+	return nil
+}
+
+// claim makes the caller the leg's only owner.
+func (l *Leg) claim() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return fmt.Errorf("leg on port %d: %w", l.port, ErrClosed)
+	case l.claimed:
+		return fmt.Errorf("leg on port %d: %w", l.port, ErrLegInUse)
+	}
+	l.claimed = true
+	return nil
+}
+
+// detach stops the leg's readers and media timeout without closing its
+// sockets, so a new Relay or Endpoint can claim it. Packets that arrive
+// meanwhile wait in the socket's buffer.
+func (l *Leg) detach() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return fmt.Errorf("detach leg on port %d: %w", l.port, ErrClosed)
+	}
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	if l.started {
+		l.stopping.Store(true)
+		past := time.Unix(1, 0)
+		_ = l.rtp.conn.SetReadDeadline(past)
+		_ = l.rtcp.conn.SetReadDeadline(past)
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.rtp.conn.SetReadDeadline(time.Time{})
+	_ = l.rtcp.conn.SetReadDeadline(time.Time{})
+	l.stopping.Store(false)
+	l.claimed, l.started, l.armed = false, false, false
+	l.timer, l.onTimeout = nil, nil
+	if l.fired {
+		l.fired = false
+		l.timedOut = make(chan struct{})
+	}
+	return nil
+}
+
+// sink receives what a leg's readers accept.
+type sink interface {
+	// onRTP gets an RTP packet; pkt is nil for RTCP multiplexed on the
+	// RTP socket (RFC 5761), which is passed on but not parsed.
+	onRTP(raw []byte, pkt *rtp.Packet)
+	onRTCP(raw []byte)
+}
+
+// start launches the readers; onTimeout (may be nil) runs when the media
+// timeout fires.
+func (l *Leg) start(s sink, onTimeout func()) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return fmt.Errorf("start leg on port %d: %w", l.port, ErrClosed)
+	case l.started:
+		return fmt.Errorf("start leg on port %d: %w", l.port, ErrLegInUse)
+	}
+	l.started = true
+	l.onTimeout = onTimeout
+	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	l.wg.Add(2)
+	go l.readRTP(s)
+	go l.readRTCP(s)
+	return nil
+}
+
+func (l *Leg) readRTP(s sink) {
+	defer l.wg.Done()
+	buf := make([]byte, maxPacketSize)
+	pkt := new(rtp.Packet)
+	for {
+		n, src, err := l.rtp.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if l.closing.Load() || l.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // a transient error (an ICMP report): keep reading
+		}
+		raw := buf[:n]
+		muxedRTCP := n >= 2 && raw[1] >= 192 && raw[1] <= 223
+		if muxedRTCP {
+			if !validRTCP(raw) {
+				l.stats.invalid.Add(1)
+				continue
+			}
+		} else if err := pkt.Unmarshal(raw); err != nil || pkt.Version != 2 {
+			l.stats.invalid.Add(1)
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if !l.accept(&l.rtp, src) {
+			continue
+		}
+		if muxedRTCP {
+			l.stats.rtcpIn.Add(1)
+			l.stats.rtcpBytesIn.Add(uint64(n))
+			s.onRTP(raw, nil)
+			continue
+		}
+		l.stats.rtpIn.Add(1)
+		l.stats.rtpBytesIn.Add(uint64(n))
+		if !l.seen.Load() {
+			l.seen.Store(true)
+		}
+		s.onRTP(raw, pkt)
+	}
+}
+
+func (l *Leg) readRTCP(s sink) {
+	defer l.wg.Done()
+	buf := make([]byte, maxPacketSize)
+	for {
+		n, src, err := l.rtcp.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if l.closing.Load() || l.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		raw := buf[:n]
+		if !validRTCP(raw) {
+			l.stats.invalid.Add(1)
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if !l.accept(&l.rtcp, src) {
+			continue
+		}
+		l.stats.rtcpIn.Add(1)
+		l.stats.rtcpBytesIn.Add(uint64(n))
+		s.onRTCP(raw)
+	}
+}
+
+// validRTCP checks the fixed header of the first packet of a compound
+// RTCP packet: version 2 and a packet type of the RTCP range.
+func validRTCP(b []byte) bool {
+	return len(b) >= 4 && b[0]>>6 == 2 && b[1] >= 192 && b[1] <= 223
+}
+
+// accept applies latching to a packet from src on p and reports whether
+// the packet may pass.
+func (l *Leg) accept(p *path, src netip.AddrPort) bool {
+	for {
+		cur := p.peer.Load()
+		if cur != nil && cur.latched {
+			if cur.addr == src {
+				return true // the hot path: no allocation, no lock
+			}
+			if time.Now().UnixNano() > l.latchUntil.Load() {
+				l.stats.foreign.Add(1)
+				return false
+			}
+		}
+		next := newRemote(src, true)
+		if p.peer.CompareAndSwap(cur, next) {
+			l.stats.latches.Add(1)
+			if l.log.Enabled(context.Background(), slog.LevelDebug) {
+				l.log.Debug("media latched", "socket", l.socketName(p), "source", src)
+			}
+			return true
+		}
+	}
+}
+
+func (l *Leg) socketName(p *path) string {
+	if p == &l.rtcp {
+		return "rtcp"
+	}
+	return "rtp"
+}
+
+// sendRTP sends raw to the party's RTP address from the leg's RTP socket.
+func (l *Leg) sendRTP(raw []byte) error {
+	return l.send(&l.rtp, raw, &l.stats.rtpOut, &l.stats.rtpBytesOut)
+}
+
+// sendMuxedRTCP sends RTCP that came multiplexed on an RTP socket the same
+// way, counted as RTCP.
+func (l *Leg) sendMuxedRTCP(raw []byte) error {
+	return l.send(&l.rtp, raw, &l.stats.rtcpOut, &l.stats.rtcpBytesOut)
+}
+
+// sendRTCP sends raw to the party's RTCP address from the RTCP socket.
+func (l *Leg) sendRTCP(raw []byte) error {
+	return l.send(&l.rtcp, raw, &l.stats.rtcpOut, &l.stats.rtcpBytesOut)
+}
+
+// errUndeliverable is returned by send for a leg without a remote; it is
+// preallocated so the hot path never allocates.
+var errUndeliverable = fmt.Errorf("send: %w", ErrNoRemote)
+
+func (l *Leg) send(p *path, raw []byte, packets, bytes *atomic.Uint64) error {
+	r := p.peer.Load()
+	if r == nil || !r.ok {
+		l.stats.undeliverable.Add(1)
+		return errUndeliverable
+	}
+	if _, err := p.conn.WriteToUDPAddrPort(raw, r.addr); err != nil {
+		l.stats.undeliverable.Add(1)
+		return err
+	}
+	packets.Add(1)
+	bytes.Add(uint64(len(raw)))
+	return nil
+}
+
+// armTimeout starts the media-timeout watchdog. It runs on a timer, not a
+// goroutine of its own, and stops when the leg closes or times out.
+func (l *Leg) armTimeout() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.timeout <= 0 || l.armed || l.closed {
+		return
+	}
+	l.armed = true
+	l.lastActive = time.Now()
+	l.timer = time.AfterFunc(l.watchPeriod(), l.watch)
+}
+
+// watchPeriod is how often the watchdog looks: a quarter of the timeout,
+// at most a second, so a timeout is reported at most that late.
+func (l *Leg) watchPeriod() time.Duration {
+	return min(max(l.timeout/4, time.Millisecond), time.Second)
+}
+
+func (l *Leg) watch() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.fired {
+		return
+	}
+	if l.checkTimeout(time.Now()) {
+		l.fire()
+		return
+	}
+	l.timer.Reset(l.watchPeriod())
+}
+
+// checkTimeout reports whether the media timeout has run out at now.
+// The caller holds l.mu.
+func (l *Leg) checkTimeout(now time.Time) bool {
+	if l.seen.Swap(false) || l.hold.Load() {
+		l.lastActive = now
+		return false
+	}
+	return now.Sub(l.lastActive) >= l.timeout
+}
+
+// fire reports the timeout once. The caller holds l.mu.
+func (l *Leg) fire() {
+	if l.fired {
+		return
+	}
+	l.fired = true
+	close(l.timedOut)
+	l.log.Info("media timeout", "after", l.timeout, "remote", l.Remote())
+	if l.onTimeout != nil {
+		l.onTimeout()
+	}
+}

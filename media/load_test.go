@@ -1,0 +1,261 @@
+package media
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// BenchmarkRelayLoad runs 1,000 anchored calls at once (MEDIA_LOAD_CALLS
+// changes that), each party sending a 20 ms PCMU packet every 20 ms:
+// 100,000 packets a second through the relay, in rounds of 20 ms.
+// The phones run in a child process (this test binary again, as
+// TestLoadPhones), as they would on other machines; the legs learn their
+// addresses by latching. It reports the loss and the percentiles of the
+// latency from send to receive, which includes the phones' own socket
+// hops and shares the two cores with them, so it is pessimistic; the same
+// phones sending to each other directly, run first, are the baseline
+// (direct-*, and added-p99-µs the difference). It runs at least 250
+// rounds (5 s) whatever -benchtime says:
+//
+//	go test -run '^$' -bench RelayLoad ./media/
+func BenchmarkRelayLoad(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a load run")
+	}
+	calls := loadCalls()
+	rounds := max(b.N, 250) // at least 5 s, whatever -benchtime says
+	pool := newTestPool(b, 2*calls, WithLogger(slog.New(slog.DiscardHandler)))
+	var relays []*Relay
+	var ports []string
+	for range calls {
+		la, lb := must(pool.Allocate()), must(pool.Allocate())
+		r := must(NewRelay(la, lb))
+		if err := r.Start(); err != nil {
+			b.Fatal(err)
+		}
+		relays = append(relays, r)
+		ports = append(ports, strconv.Itoa(la.Port()), strconv.Itoa(lb.Port()))
+	}
+	defer func() {
+		for _, r := range relays {
+			r.Close()
+		}
+	}()
+	phones := func(direct bool) map[string]float64 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoadPhones$", "-test.v")
+		cmd.Env = append(os.Environ(), "MEDIA_LOAD_PORTS="+strings.Join(ports, ","), "MEDIA_LOAD_ROUNDS="+strconv.Itoa(rounds))
+		if direct {
+			cmd.Env = append(cmd.Env, "MEDIA_LOAD_DIRECT=1")
+		}
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		var result string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), "LOAD "); ok {
+				result = line
+			}
+		}
+		if err := cmd.Wait(); err != nil || result == "" {
+			b.Fatalf("phones: %v, result %q", err, result)
+		}
+		m := map[string]float64{}
+		for _, kv := range strings.Fields(result) {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k], _ = strconv.ParseFloat(v, 64)
+		}
+		return m
+	}
+	base := phones(true) // the baseline: the same phones sending to each other
+	b.ResetTimer()
+	cpu0, t0 := cpuTime(), time.Now()
+	got := phones(false)
+	cpu, wall := cpuTime()-cpu0, time.Since(t0)
+	b.StopTimer()
+	// the relay process's CPU (user+system), in cores and per packet
+	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "relay-cores")
+	if n := got["pkts/s"] * wall.Seconds(); n > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/n, "relay-cpu-ns/pkt")
+	}
+	for k, v := range got {
+		b.ReportMetric(v, k)
+	}
+	b.ReportMetric(base["p50-µs"], "direct-p50-µs")
+	b.ReportMetric(base["p99-µs"], "direct-p99-µs")
+	b.ReportMetric(got["p99-µs"]-base["p99-µs"], "added-p99-µs")
+	var dropped uint64
+	for _, r := range relays {
+		dropped += r.A().Stats().Foreign + r.B().Stats().Foreign + r.A().Stats().Invalid + r.B().Stats().Invalid
+	}
+	b.ReportMetric(float64(dropped), "relay-dropped")
+}
+
+// TestLoadPhones is the phones' side of BenchmarkRelayLoad; it does
+// nothing unless the benchmark started it.
+func TestLoadPhones(t *testing.T) {
+	portList := os.Getenv("MEDIA_LOAD_PORTS")
+	if portList == "" {
+		t.Skip("run by BenchmarkRelayLoad")
+	}
+	rounds, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_ROUNDS"))
+	type party struct {
+		conn *net.UDPConn
+		to   netip.AddrPort
+		pkt  rtp.Packet
+		sent atomic.Uint64
+	}
+	var parties []*party
+	for _, p := range strings.Split(portList, ",") {
+		port, _ := strconv.Atoi(p)
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadBuffer(1 << 20)
+		parties = append(parties, &party{conn: c, to: netip.AddrPortFrom(loopback, uint16(port))})
+	}
+	if os.Getenv("MEDIA_LOAD_DIRECT") != "" { // the baseline: A and B talk without the relay
+		for i := 0; i+1 < len(parties); i += 2 {
+			a, b := parties[i], parties[i+1]
+			a.to, b.to = b.conn.LocalAddr().(*net.UDPAddr).AddrPort(), a.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		}
+	}
+	base := time.Now()
+	// latency histogram in 10 µs buckets up to 100 ms
+	const bucket, buckets = 10 * time.Microsecond, 10000
+	var hist [buckets + 1]atomic.Uint64
+	var received atomic.Uint64
+	var wg sync.WaitGroup
+	for _, p := range parties {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 2048)
+			var pkt rtp.Packet
+			for {
+				n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					if errors.Is(err, net.ErrClosed) {
+						return
+					}
+					continue
+				}
+				if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) < 8 {
+					continue
+				}
+				sentAt := time.Duration(binary.BigEndian.Uint64(pkt.Payload))
+				lat := time.Since(base) - sentAt
+				hist[min(int(lat/bucket), buckets)].Add(1)
+				received.Add(1)
+			}
+		}()
+	}
+
+	// every phone says hello so its leg latches, then the measured rounds
+	hello := make([]byte, 172)
+	hello[0] = 0x80
+	for _, p := range parties {
+		_, _ = p.conn.WriteToUDPAddrPort(hello, p.to)
+	}
+	time.Sleep(300 * time.Millisecond)
+	received.Store(0)
+	for i := range hist {
+		hist[i].Store(0)
+	}
+
+	// two senders, one per core, each sending for half of the parties
+	var senders sync.WaitGroup
+	for half := range 2 {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			mine := parties[half*len(parties)/2 : (half+1)*len(parties)/2]
+			buf := make([]byte, 172)
+			payload := make([]byte, 160)
+			start := time.Now()
+			// Phones are not synchronized: spread each round's packets over
+			// 20 slots of 1 ms.
+			const slots = 20
+			for round := range rounds {
+				for slot := range slots {
+					time.Sleep(time.Until(start.Add(time.Duration(round)*PacketTime + time.Duration(slot)*PacketTime/slots)))
+					for i := slot; i < len(mine); i += slots {
+						p := mine[i]
+						binary.BigEndian.PutUint64(payload, uint64(time.Since(base)))
+						p.pkt.Header = rtp.Header{Version: 2, SequenceNumber: uint16(round), Timestamp: uint32(round * 160), SSRC: 1}
+						p.pkt.Payload = payload
+						n, _ := p.pkt.MarshalTo(buf)
+						if _, err := p.conn.WriteToUDPAddrPort(buf[:n], p.to); err == nil {
+							p.sent.Add(1)
+						}
+					}
+				}
+			}
+		}()
+	}
+	senders.Wait()
+	time.Sleep(200 * time.Millisecond) // the last packets drain
+	var sent uint64
+	for _, p := range parties {
+		sent += p.sent.Load()
+	}
+	got := received.Load()
+	for _, p := range parties {
+		p.conn.Close()
+	}
+	wg.Wait()
+
+	pct := func(q float64) float64 {
+		want := uint64(q * float64(got))
+		var acc uint64
+		for i := range hist {
+			acc += hist[i].Load()
+			if acc > want {
+				return float64(time.Duration(i+1)*bucket) / float64(time.Microsecond)
+			}
+		}
+		return float64(buckets * bucket / time.Microsecond)
+	}
+	fmt.Printf("LOAD pkts/s=%.0f loss-%%=%.4f p50-µs=%.0f p99-µs=%.0f p99.9-µs=%.0f\n",
+		float64(sent)/float64(rounds)/PacketTime.Seconds(), 100*float64(sent-min(got, sent))/float64(sent), pct(0.50), pct(0.99), pct(0.999))
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadCalls is the number of calls of BenchmarkRelayLoad: 1000, or
+// MEDIA_LOAD_CALLS.
+func loadCalls() int {
+	if n, err := strconv.Atoi(os.Getenv("MEDIA_LOAD_CALLS")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}

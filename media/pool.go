@@ -1,0 +1,198 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Defaults for the options of NewPool.
+const (
+	// DefaultMediaTimeout is how long a leg may receive no RTP before its
+	// TimedOut channel closes.
+	DefaultMediaTimeout = 60 * time.Second
+	// DefaultLatchWindow is how long after a leg starts, or after
+	// SetRemote, a leg may re-latch to a new source address.
+	DefaultLatchWindow = 2 * time.Second
+)
+
+// Pool hands out RTP/RTCP socket pairs from a UDP port range on one IP.
+// Each Leg it allocates holds an even RTP port and the RTCP port above it;
+// closing the Leg returns the pair. A Pool is safe for concurrent use.
+type Pool struct {
+	ip      netip.Addr
+	network string
+	first   int // lowest even RTP port
+	pairs   int // number of pairs in the range
+
+	mediaTimeout time.Duration
+	latchWindow  time.Duration
+	sockBuf      int
+	log          *slog.Logger
+
+	mu     sync.Mutex
+	free   []int // RTP ports, oldest released first
+	inUse  map[int]*Leg
+	closed Stats // the counters of legs already closed
+}
+
+// PoolOption configures a Pool and the legs it allocates.
+type PoolOption func(*Pool)
+
+// WithMediaTimeout sets how long an armed leg may receive no RTP before
+// it reports a media timeout (default DefaultMediaTimeout). Zero or a
+// negative duration disables the timeout.
+func WithMediaTimeout(d time.Duration) PoolOption {
+	return func(p *Pool) { p.mediaTimeout = d }
+}
+
+// WithLatchWindow sets how long after a leg starts, or after SetRemote, a
+// latched leg may move to a new source address (default
+// DefaultLatchWindow). Outside the window, packets from any address but
+// the latched one are dropped.
+func WithLatchWindow(d time.Duration) PoolOption {
+	return func(p *Pool) { p.latchWindow = d }
+}
+
+// WithSocketBuffer sets SO_RCVBUF and SO_SNDBUF of every socket the pool
+// binds (default: the system's).
+func WithSocketBuffer(bytes int) PoolOption {
+	return func(p *Pool) { p.sockBuf = bytes }
+}
+
+// WithLogger sets the logger of the pool and its legs (default
+// slog.Default). Nothing is logged per packet.
+func WithLogger(l *slog.Logger) PoolOption {
+	return func(p *Pool) { p.log = l }
+}
+
+// NewPool makes a pool of the RTP/RTCP port pairs in [minPort, maxPort] on
+// ip. RTP ports are even and their RTCP port (RTP+1) must lie in the range
+// too, so [10000, 10003] holds two pairs. The ip is where sockets bind; it
+// may be unspecified (0.0.0.0), in which case the address written into SDP
+// must come from configuration.
+func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, error) {
+	if !ip.IsValid() {
+		return nil, fmt.Errorf("new pool: %w: no IP", ErrInvalidAddress)
+	}
+	first := minPort + minPort%2
+	if minPort < 1 || maxPort > 65535 || first+1 > maxPort {
+		return nil, fmt.Errorf("new pool [%d, %d]: %w", minPort, maxPort, ErrInvalidPortRange)
+	}
+	p := &Pool{
+		ip:           ip.Unmap(),
+		network:      "udp4",
+		first:        first,
+		pairs:        (maxPort - first + 1) / 2,
+		mediaTimeout: DefaultMediaTimeout,
+		latchWindow:  DefaultLatchWindow,
+		log:          slog.Default(),
+		inUse:        map[int]*Leg{},
+	}
+	if p.ip.Is6() {
+		p.network = "udp6"
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	p.free = make([]int, 0, p.pairs)
+	for i := range p.pairs {
+		p.free = append(p.free, first+2*i)
+	}
+	return p, nil
+}
+
+// IP returns the address the pool's sockets bind to.
+func (p *Pool) IP() netip.Addr { return p.ip }
+
+// Size returns the number of port pairs in the range.
+func (p *Pool) Size() int { return p.pairs }
+
+// Available returns the number of port pairs not in use.
+func (p *Pool) Available() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
+
+// Allocate binds the next free RTP/RTCP port pair and returns it as a Leg
+// with no remote address yet. Ports are handed out in the order they were
+// released, so a pair just freed is the last to be reused (late packets of
+// an ended call do not reach the next one). A port that some other
+// program holds is skipped. Close the leg (or the Relay or Endpoint that
+// owns it) to return its ports.
+func (p *Pool) Allocate() (*Leg, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var lastErr error
+	for range len(p.free) {
+		port := p.free[0]
+		p.free = p.free[1:]
+		rtpConn, rtcpConn, err := p.bind(port)
+		if err != nil {
+			lastErr = err
+			p.free = append(p.free, port)
+			continue
+		}
+		l := newLeg(p, port, rtpConn, rtcpConn)
+		p.inUse[port] = l
+		return l, nil
+	}
+	if lastErr != nil {
+		return nil, fmt.Errorf("allocate rtp ports on %s: %w (last bind error: %w)", p.ip, ErrPoolExhausted, lastErr)
+	}
+	return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrPoolExhausted)
+}
+
+func (p *Pool) bind(port int) (rtpConn, rtcpConn *net.UDPConn, err error) {
+	rtpConn, err = net.ListenUDP(p.network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bind rtp port %d: %w", port, err)
+	}
+	rtcpConn, err = net.ListenUDP(p.network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+	if err != nil {
+		rtpConn.Close()
+		return nil, nil, fmt.Errorf("bind rtcp port %d: %w", port+1, err)
+	}
+	if p.sockBuf > 0 {
+		for _, c := range []*net.UDPConn{rtpConn, rtcpConn} {
+			_ = c.SetReadBuffer(p.sockBuf)
+			_ = c.SetWriteBuffer(p.sockBuf)
+		}
+	}
+	return rtpConn, rtcpConn, nil
+}
+
+// InUse returns the number of legs allocated and not yet closed.
+func (p *Pool) InUse() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.inUse)
+}
+
+// Stats returns the counters of every leg the pool allocated, open or
+// closed, added up: monotonic totals for /metrics.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	total := p.closed
+	for _, l := range p.inUse {
+		total = total.add(l.Stats())
+	}
+	return total
+}
+
+// release returns an RTP port to the pool; the leg has closed its sockets.
+func (p *Pool) release(l *Leg) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inUse[l.port] != l {
+		return
+	}
+	delete(p.inUse, l.port)
+	p.closed = p.closed.add(l.Stats())
+	p.free = append(p.free, l.port)
+}

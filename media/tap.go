@@ -1,0 +1,101 @@
+package media
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+)
+
+// Direction says which party sent a packet.
+type Direction uint8
+
+const (
+	// FromA marks packets sent by the A leg's party: the caller in a
+	// Relay, the remote party of an Endpoint.
+	FromA Direction = iota
+	// FromB marks packets sent by the B leg's party: the callee in a
+	// Relay, the switch itself (prompts) on an Endpoint.
+	FromB
+)
+
+// String returns "a" or "b".
+func (d Direction) String() string {
+	if d == FromB {
+		return "b"
+	}
+	return "a"
+}
+
+// A Tap sees the RTP packets a Relay or Endpoint handles: every valid
+// packet accepted from a leg's party (after latching), and on an Endpoint
+// every packet its Player sends. RTCP is not tapped.
+//
+// Packet runs on the goroutine that read the packet, after the packet was
+// forwarded, so a Tap delays the next packet of that direction: it must be
+// quick and must not block. Packets of the two directions arrive on two
+// goroutines, so a Tap that sees both must be safe for concurrent use.
+//
+// Ownership: pkt and pkt.Payload belong to the caller and are reused for
+// the next packet as soon as Packet returns. A Tap must copy whatever it
+// keeps (for instance with append(dst[:0], pkt.Payload...)), and must not
+// modify the packet.
+type Tap interface {
+	Packet(dir Direction, pkt *rtp.Packet)
+}
+
+// TapFunc adapts a function to a Tap.
+type TapFunc func(dir Direction, pkt *rtp.Packet)
+
+// Packet calls f(dir, pkt).
+func (f TapFunc) Packet(dir Direction, pkt *rtp.Packet) { f(dir, pkt) }
+
+// taps is a copy-on-write list of taps: readers load it without a lock.
+type taps struct {
+	mu   sync.Mutex // serializes writers
+	list atomic.Pointer[[]*tapEntry]
+}
+
+type tapEntry struct{ t Tap }
+
+// add installs t and returns a function that removes it.
+func (ts *taps) add(t Tap) (remove func()) {
+	e := &tapEntry{t: t}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	var next []*tapEntry
+	if cur := ts.list.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, e)
+	ts.list.Store(&next)
+	var once sync.Once
+	return func() { once.Do(func() { ts.remove(e) }) }
+}
+
+func (ts *taps) remove(e *tapEntry) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	cur := ts.list.Load()
+	if cur == nil {
+		return
+	}
+	next := make([]*tapEntry, 0, len(*cur))
+	for _, x := range *cur {
+		if x != e {
+			next = append(next, x)
+		}
+	}
+	ts.list.Store(&next)
+}
+
+// deliver hands pkt to every tap.
+func (ts *taps) deliver(dir Direction, pkt *rtp.Packet) {
+	cur := ts.list.Load()
+	if cur == nil {
+		return
+	}
+	for _, e := range *cur {
+		e.t.Packet(dir, pkt)
+	}
+}

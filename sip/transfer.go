@@ -1,0 +1,464 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Transfers (RFC 3515 REFER; attended with RFC 3891 Replaces) re-bridge
+// the transferee's leg P with a leg to the target T. The legs they add are
+// the ones the help article charges for:
+//   - to a user: the transferor's outbound leg to the user (here a leg with
+//     reason transfer, user = transferor, parent = the transferor's leg)
+//     and the user's incoming leg (parent = that one): three charged legs
+//     with the original, repeated per transfer;
+//   - to an outside number: one outbound trunk leg: two with the original.
+// An attended transfer needs no new leg: the consultation call already
+// made both, and they join the original call.
+
+// transfer is a blind transfer in progress.
+type transfer struct {
+	transferor     *leg // X: the leg that sent the REFER
+	transferorGone bool // X hung up before the target answered
+	user           *user
+}
+
+// handleRefer answers a REFER inside a dialog.
+func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
+	x := sw.legOfRequest(req)
+	if x == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	h := req.GetHeader("Refer-To")
+	if h == nil {
+		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", `SIP;cause=400;text="no Refer-To"`))
+		return
+	}
+	target, err := parseReferTo(h.Value())
+	if err != nil {
+		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=400;text=%q", err.Error())))
+		return
+	}
+	c := x.owner.Load()
+	u := sw.directory().user(x.cdr.User)
+	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
+		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
+	_ = tx.Respond(res)
+	sw.log.Info("transfer requested", "call_id", c.id, "leg_id", x.cdr.LegID, "user", u.Extension, "target", target.User, "attended", target.Replaces != nil)
+	work := func() {
+		if target.Replaces != nil {
+			c.attendedTransfer(x, u, target.Replaces)
+		} else {
+			c.blindTransfer(x, u, target.User)
+		}
+	}
+	select {
+	case c.inbox <- work:
+	case <-c.finished:
+		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+	}
+}
+
+// legOfRequest finds the leg an in-dialog request belongs to.
+func (sw *Switch) legOfRequest(req *sip.Request) *leg {
+	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		if v, ok := sw.uas.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
+		if v, ok := sw.uac.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	return nil
+}
+
+// notifyRefer tells the transferor how the transfer goes (RFC 3515 §2.4.5):
+// a sipfrag with the target's status; a final status ends the subscription.
+func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
+	if x == nil || isDone(x.done()) {
+		return
+	}
+	var target sip.Uri
+	switch {
+	case x.server != nil && x.server.InviteRequest.Contact() != nil:
+		target = x.server.InviteRequest.Contact().Address
+	case x.client != nil && x.client.InviteResponse != nil && x.client.InviteResponse.Contact() != nil:
+		target = x.client.InviteResponse.Contact().Address
+	default:
+		return
+	}
+	req := sip.NewRequest(sip.NOTIFY, *target.Clone())
+	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	state := "active;expires=60"
+	if code >= 200 {
+		state = "terminated;reason=noresource"
+	}
+	req.AppendHeader(sip.NewHeader("Subscription-State", state))
+	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+	req.SetBody([]byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", code, reason)))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	if x.server != nil {
+		_, err = x.server.Do(ctx, req)
+	} else {
+		_, err = x.client.Do(ctx, req)
+	}
+	if err != nil {
+		sw.log.Debug("notify transferor", "leg_id", x.cdr.LegID, "error", err)
+	}
+}
+
+// transferLeg describes a leg a transfer adds, in this call.
+func (c *call) transferLeg(dir billing.Direction, ep billing.Endpoint, class billing.Class, parent *leg, u *user) *leg {
+	l := newLeg(c.id, dir, ep, class)
+	l.owner.Store(c)
+	l.cdr.Reason = billing.ReasonTransfer
+	l.cdr.ParentLegID = parent.cdr.LegID
+	if u != nil {
+		l.cdr.User = u.Extension
+	}
+	return l
+}
+
+// blindTransfer connects the transferor's peer P to what the transferor
+// dialed, in the call's goroutine; the ringing happens in another one.
+func (c *call) blindTransfer(x *leg, u *user, dialed string) {
+	sw := c.sw
+	p := c.peerOf(x)
+	if c.xfer != nil || p == nil {
+		sw.notifyRefer(x, 491, "Request Pending")
+		return
+	}
+	callerID := ""
+	if len(u.CallerIDs) > 0 {
+		callerID = u.CallerIDs[0]
+	}
+	rt, err := sw.routeDialed(u, dialed, callerID)
+	if err != nil {
+		ce := asCallError(err)
+		sw.notifyRefer(x, ce.Code, ce.Phrase)
+		return
+	}
+	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonTransfer}
+	c.xfer = &transfer{transferor: x, user: u}
+	sw.notifyRefer(x, 100, "Trying")
+	c.startTransferLeg(h, p, x, u)
+}
+
+// startTransferLeg places the legs of a transfer to hop h for peer p.
+func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
+	sw := c.sw
+	var legs []*leg // what the transfer adds, in order
+	var t *leg
+	if h.trunk != nil {
+		t = c.transferLeg(billing.Outbound, billing.EndpointTrunk, billing.ClassPSTNOutbound, x, u)
+		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.trunk.Name, h.callerID, h.callerID, h.e164
+		legs = []*leg{t}
+	} else {
+		v := c.transferLeg(billing.Inbound, billing.EndpointPhone, billing.ClassClient, x, u)
+		v.cdr.From, v.cdr.To = u.Extension, h.users[0].Extension
+		t = c.transferLeg(billing.Outbound, billing.EndpointPhone, billing.ClassClient, v, h.users[0])
+		t.cdr.From, t.cdr.To = u.Extension, h.users[0].Extension
+		legs = []*leg{v, t}
+	}
+	for _, l := range legs {
+		if _, err := c.authorize(context.Background(), l); err != nil {
+			ce := asCallError(err)
+			c.failTransfer(ce.Code, ce.Phrase, nil)
+			return
+		}
+	}
+	offer := p.sdp
+	var tm *media.Leg
+	if c.relay != nil && len(p.sdp) > 0 {
+		var err error
+		if tm, err = sw.media.Allocate(); err != nil {
+			c.failTransfer(503, "Service Unavailable", legs)
+			return
+		}
+		if offer, err = media.Rewrite(p.sdp, sw.mediaIP, tm.Port()); err != nil {
+			_ = tm.Close()
+			c.failTransfer(488, "Not Acceptable Here", legs)
+			return
+		}
+	}
+	for _, l := range legs {
+		sw.cdrs.Started(&l.cdr)
+	}
+	from := x
+	if c.xfer == nil || c.xfer.transferorGone {
+		from = p
+	}
+	go func() {
+		relay := func(res *sip.Response) error {
+			if res.StatusCode == 180 || res.StatusCode == 183 {
+				sw.notifyRefer(x, res.StatusCode, res.Reason)
+			}
+			return nil
+		}
+		winner, res, err := c.ringWith(h, offer, from, relay)
+		result := func() { c.transferAnswered(winner, res, err, legs, t, tm, p, x) }
+		select {
+		case c.inbox <- result:
+		case <-c.finished:
+			if winner != nil {
+				_ = winner.Ack(context.Background())
+				_ = winner.Bye(context.Background())
+			}
+			if tm != nil {
+				_ = tm.Close()
+			}
+		}
+	}()
+}
+
+// transferAnswered finishes a blind transfer in the call's goroutine.
+func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Response, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
+	sw := c.sw
+	xf := c.xfer
+	if err != nil {
+		if tm != nil {
+			_ = tm.Close()
+		}
+		disp, code := ringFailure(res, err)
+		for _, l := range legs {
+			l.end(disp, code)
+		}
+		c.finishAll(legs...)
+		reason := "Temporarily Unavailable"
+		if res != nil {
+			code, reason = res.StatusCode, res.Reason
+		}
+		sw.notifyRefer(x, code, reason)
+		c.log.Info("transfer target did not answer", "code", code, "error", err)
+		c.xfer = nil
+		if xf != nil && xf.transferorGone {
+			c.recall(xf, p)
+		}
+		return
+	}
+	now := time.Now()
+	if err := winner.Ack(context.Background()); err != nil {
+		c.log.Warn("ack transfer target", "error", err)
+	}
+	t.client = winner
+	t.sdp = winner.InviteResponse.Body()
+	sw.uac.Store(winner.ID, t)
+	for _, l := range legs {
+		l.answer(now)
+	}
+	if err := c.rebridge(p, x, tm, t.sdp); err != nil {
+		c.log.Error("re-bridge media after transfer", "error", err)
+	}
+	sw.notifyRefer(x, 200, "OK")
+	if c.a == x || c.b == x {
+		c.setSlot(x, t)
+	} else {
+		c.setSlot(nil, t) // the transferor left: its slot is empty
+	}
+	if len(legs) == 2 {
+		c.riders = append(c.riders, legs[0]) // the transferor's leg to the user lasts as long as the user's
+	}
+	c.xfer = nil
+	if x != nil && (xf == nil || !xf.transferorGone) && !isDone(x.done()) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = x.bye(ctx)
+		cancel()
+		x.end(billing.Answered, 200)
+		c.finish(x)
+	}
+	c.log.Info("transfer completed", "to", t.cdr.To, "legs_added", len(legs))
+}
+
+// rebridge connects p's media to tm (the target's) in place of x's.
+func (c *call) rebridge(p, x *leg, tm *media.Leg, answer []byte) error {
+	if c.relay == nil || tm == nil {
+		return nil
+	}
+	remote, err := media.Remote(answer)
+	if err != nil {
+		_ = tm.Close()
+		return err
+	}
+	tm.SetRemote(remote)
+	a, b, err := c.relay.Detach()
+	if err != nil {
+		_ = tm.Close()
+		return err
+	}
+	pm, xm := a, b
+	if c.b == p {
+		pm, xm = b, a
+	}
+	c.countMedia(x, xm)
+	_ = xm.Close()
+	relay, err := media.NewRelay(pm, tm)
+	if err != nil {
+		return err
+	}
+	c.relay = relay
+	if err := relay.Start(); err != nil {
+		return err
+	}
+	relay.Answered()
+	return nil
+}
+
+// recall rings the transferor again when a blind transfer failed after
+// the transferor hung up, if the config says so; else the call ends.
+func (c *call) recall(xf *transfer, p *leg) {
+	if !*c.sw.cfg.SIP.TransferRecall {
+		c.log.Info("transfer failed and the transferor left: ending the call")
+		close(c.ended)
+		return
+	}
+	c.xfer = &transfer{transferorGone: true, user: xf.user}
+	h := &hop{users: []*user{xf.user}, reason: billing.ReasonTransfer}
+	c.log.Info("transfer failed: ringing the transferor again", "user", xf.user.Extension)
+	c.startTransferLeg(h, p, xf.transferor, xf.user)
+}
+
+// failTransfer reports a transfer that could not start.
+func (c *call) failTransfer(code int, reason string, legs []*leg) {
+	for _, l := range legs {
+		l.end(billing.Failed, code)
+	}
+	c.finishAll(legs...)
+	if c.xfer != nil {
+		xf := c.xfer
+		c.xfer = nil
+		c.sw.notifyRefer(xf.transferor, code, reason)
+		if xf.transferorGone {
+			close(c.ended)
+		}
+	}
+}
+
+// attendedTransfer joins the transferor's peer in this call with the
+// other party of the transferor's consultation call (named by Replaces).
+func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
+	sw := c.sw
+	x2 := sw.legByDialog(r)
+	var c2 *call
+	if x2 != nil {
+		c2 = x2.owner.Load()
+	}
+	if x2 == nil || c2 == nil || c2 == c {
+		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	p := c.peerOf(x)
+	type handover struct {
+		t  *leg
+		tm *media.Leg
+	}
+	got := make(chan handover, 1)
+	give := func() {
+		t := c2.peerOf(x2)
+		var tm *media.Leg
+		if c2.relay != nil {
+			a, b, err := c2.relay.Detach()
+			if err == nil {
+				tm, xm := a, b
+				if c2.a == x2 {
+					tm, xm = b, a
+				}
+				c2.countMedia(x2, xm)
+				_ = xm.Close()
+				got <- handover{t: t, tm: tm}
+			}
+			c2.relay = nil
+		}
+		if tm == nil {
+			got <- handover{t: t}
+		}
+		// The consultation legs now belong to the original call.
+		x2.cdr.Reason, x2.cdr.ParentLegID, x2.cdr.CallID = billing.ReasonTransfer, x.cdr.LegID, c.id
+		if t != nil {
+			t.cdr.Reason, t.cdr.CallID = billing.ReasonTransfer, c.id
+			t.owner.Store(c)
+		}
+		c2.setSlot(t, nil)
+		close(c2.ended)
+	}
+	select {
+	case c2.inbox <- give:
+	case <-c2.finished:
+		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	var h handover
+	select {
+	case h = <-got:
+	case <-time.After(5 * time.Second):
+		sw.notifyRefer(x, 500, "Server Internal Error")
+		return
+	}
+	if h.t == nil {
+		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	sw.notifyRefer(x, 100, "Trying")
+	if c.relay != nil && h.tm != nil {
+		if err := c.rebridgeLeg(p, x, h.tm); err != nil {
+			c.log.Error("re-bridge media after attended transfer", "error", err)
+		}
+	}
+	sw.notifyRefer(x, 200, "OK")
+	c.setSlot(x, h.t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = x.bye(ctx)
+	cancel()
+	x.end(billing.Answered, 200)
+	c.finish(x)
+	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.cdr.To)
+}
+
+// rebridgeLeg connects p's media to a target media leg already latched.
+func (c *call) rebridgeLeg(p, x *leg, tm *media.Leg) error {
+	a, b, err := c.relay.Detach()
+	if err != nil {
+		return err
+	}
+	pm, xm := a, b
+	if c.b == p {
+		pm, xm = b, a
+	}
+	c.countMedia(x, xm)
+	_ = xm.Close()
+	relay, err := media.NewRelay(pm, tm)
+	if err != nil {
+		return err
+	}
+	c.relay = relay
+	if err := relay.Start(); err != nil {
+		return err
+	}
+	relay.Answered()
+	return nil
+}
+
+// legByDialog finds a leg by the dialog a Replaces header names.
+func (sw *Switch) legByDialog(r *replaces) *leg {
+	id := sip.DialogIDMake(r.CallID, r.ToTag, r.FromTag)
+	if v, ok := sw.uas.Load(id); ok {
+		return v.(*leg)
+	}
+	if v, ok := sw.uac.Load(id); ok {
+		return v.(*leg)
+	}
+	return nil
+}
