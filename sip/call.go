@@ -20,7 +20,7 @@ import (
 type leg struct {
 	owner  atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
 	cdr    billing.CDR
-	sdp    []byte // the session description the leg's party gave us
+	sdp    []byte                     // the session description the leg's party gave us
 	server *sipgo.DialogServerSession // legs whose INVITE we received
 	client *sipgo.DialogClientSession // legs whose INVITE we sent
 }
