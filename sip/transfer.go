@@ -108,7 +108,9 @@ func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
 	req.AppendHeader(sip.NewHeader("Subscription-State", state))
 	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
 	req.SetBody([]byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", code, reason)))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Short: the call's goroutine waits for it, and a transferor that does
+	// not answer NOTIFY must not hold the call up.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var err error
 	if x.server != nil {
@@ -203,13 +205,10 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		from = p
 	}
 	go func() {
-		relay := func(res *sip.Response) error {
-			if res.StatusCode == 180 || res.StatusCode == 183 {
-				sw.notifyRefer(x, res.StatusCode, res.Reason)
-			}
-			return nil
-		}
-		winner, res, err := c.ringWith(h, offer, from, relay)
+		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
+		// optional, and a transferor needs only the outcome.
+		noRelay := func(*sip.Response) error { return nil }
+		winner, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() { c.transferAnswered(winner, res, err, legs, t, tm, p, x) }
 		select {
 		case c.inbox <- result:

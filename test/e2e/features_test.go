@@ -18,6 +18,8 @@ func legSummary(legs []cdr) []string {
 	return out
 }
 
+func sortStrings(s []string) { sort.Strings(s) }
+
 func assertLegs(t *testing.T, legs []cdr, want ...string) {
 	t.Helper()
 	got := legSummary(legs)
