@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// transferorPhone is a minimal softphone built on sipgo for the one flow
+// sipp cannot script in one process: answer a call, place a consultation
+// call, then REFER the first call to the second with Replaces.
+type transferorPhone struct {
+	t        *testing.T
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	cli      *sipgo.Client
+	incoming *sipgo.DialogServerCache
+	outgoing *sipgo.DialogClientCache
+	answered chan *sipgo.DialogServerSession
+
+	mu       sync.Mutex
+	notifies []string
+	byes     int
+}
+
+const phoneSDP = "v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+
+func newTransferorPhone(t *testing.T, port int) *transferorPhone {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &transferorPhone{t: t, ua: ua, answered: make(chan *sipgo.DialogServerSession, 1)}
+	p.srv, _ = sipgo.NewServer(ua)
+	p.cli, _ = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	contact := sip.ContactHeader{Address: sip.Uri{User: "bob", Host: "127.0.0.1", Port: port}}
+	p.incoming = sipgo.NewDialogServerCache(p.cli, contact)
+	p.outgoing = sipgo.NewDialogClientCache(p.cli, contact)
+	p.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		d, err := p.incoming.ReadInvite(req, tx)
+		if err != nil {
+			return
+		}
+		if err := d.RespondSDP([]byte(fmt.Sprintf(phoneSDP, freePort(t)))); err == nil {
+			p.answered <- d
+		}
+		<-d.Context().Done()
+	})
+	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = p.incoming.ReadAck(req, tx) })
+	p.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		p.byes++
+		p.mu.Unlock()
+		if err := p.incoming.ReadBye(req, tx); err == nil {
+			return
+		}
+		if err := p.outgoing.ReadBye(req, tx); err != nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		}
+	})
+	p.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		p.notifies = append(p.notifies, strings.TrimSpace(string(req.Body())))
+		p.mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.srv.ServeUDP(pc) }()
+	t.Cleanup(func() { pc.Close(); ua.Close() })
+	return p
+}
+
+// register registers the phone from its own listening port, so the
+// switch sends calls there.
+func (p *transferorPhone) register(t *testing.T, sw *switchProc, user, password string, port int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: "127.0.0.1", Port: sw.sipPort})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: user, Host: "127.0.0.1"}, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{User: user, Host: "127.0.0.1"}})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: "bob", Host: "127.0.0.1", Port: port}})
+	req.AppendHeader(sip.NewHeader("Expires", "300"))
+	res, err := p.cli.Do(ctx, req)
+	if err == nil && res.StatusCode == 401 {
+		res, err = p.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: password})
+	}
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("register %s: %v %v", user, res, err)
+	}
+}
+
+func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	bobPort, carolPort := freePort(t), freePort(t)
+	bob := newTransferorPhone(t, bobPort)
+	bob.register(t, sw, "1002", "bob-secret", bobPort)
+	sw.registerFor(t, "1003", "carol-secret", carolPort)
+	carol := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(carolPort), "-m", "1")
+
+	// The carrier calls bob's number and holds for 6 s.
+	caller := make(chan sippResult, 1)
+	go func() {
+		caller <- sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+14155550101", "-key", "caller", "+16505550123",
+			"-d", "6000", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	}()
+	var first *sipgo.DialogServerSession
+	select {
+	case first = <-bob.answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's phone never rang")
+	}
+
+	// Bob consults carol.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	from := &sip.FromHeader{Address: sip.Uri{User: "1002", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	consult, err := bob.outgoing.Invite(ctx, sip.Uri{User: "1003", Host: "127.0.0.1", Port: sw.sipPort},
+		[]byte(fmt.Sprintf(phoneSDP, freePort(t))), sip.NewHeader("Content-Type", "application/sdp"), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := consult.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1002", Password: "bob-secret"}); err != nil {
+		t.Fatalf("consultation call: %v", err)
+	}
+	if err := consult.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Bob transfers the caller to carol, replacing the consultation dialog.
+	fromTag, _ := consult.InviteRequest.From().Params.Get("tag")
+	toTag, _ := consult.InviteResponse.To().Params.Get("tag")
+	replaces := url.QueryEscape(fmt.Sprintf("%s;to-tag=%s;from-tag=%s", consult.InviteRequest.CallID().Value(), toTag, fromTag))
+	refer := sip.NewRequest(sip.REFER, first.InviteRequest.Contact().Address)
+	refer.AppendHeader(sip.NewHeader("Refer-To", fmt.Sprintf("<sip:1003@127.0.0.1:%d?Replaces=%s>", sw.sipPort, replaces)))
+	res, err := first.Do(ctx, refer)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v", res, err)
+	}
+
+	if r := <-caller; r.code != 0 {
+		t.Fatalf("caller: %d\n%s", r.code, r.out)
+	}
+	if r := carol(); r.code != 0 {
+		t.Fatalf("carol: %d\n%s", r.code, r.out)
+	}
+	bob.mu.Lock()
+	notifies, byes := strings.Join(bob.notifies, " | "), bob.byes
+	bob.mu.Unlock()
+	if !strings.Contains(notifies, "SIP/2.0 100 Trying") || !strings.Contains(notifies, "SIP/2.0 200 OK") {
+		t.Errorf("NOTIFYs to the transferor: %s", notifies)
+	}
+	if byes != 2 {
+		t.Errorf("the switch must hang up both of bob's dialogs: %d BYEs", byes)
+	}
+	legs := sw.cdrs(4)
+	assertTransferLegs(t, legs,
+		"inbound/trunk/pstn-inbound/direct/answered/",
+		"outbound/phone/access/direct/answered/1002",
+		"inbound/phone/client/transfer/answered/1002",
+		"outbound/phone/client/transfer/answered/1003")
+	if got := strings.Join(charged(t, legs), " "); strings.Count(got, "client=") != 2 || !strings.Contains(got, "pstn-inbound=") {
+		t.Fatalf("want three charged legs, got %s", got)
+	}
+}
