@@ -515,3 +515,49 @@ func names(cs []Codec) []string {
 	}
 	return out
 }
+
+// Reanswer answers a re-INVITE or UPDATE offer on a leg whose session is
+// already set up: it is the answer the switch gave that leg before
+// (previous), with a new origin version and the direction that mirrors
+// the offer's (a phone putting the call on hold with sendonly gets
+// recvonly). Codecs and ports stay as negotiated.
+func Reanswer(previous, offer []byte) ([]byte, error) {
+	sd, err := unmarshal(previous)
+	if err != nil {
+		return nil, fmt.Errorf("reanswer: previous answer: %w", err)
+	}
+	od, err := unmarshal(offer)
+	if err != nil {
+		return nil, fmt.Errorf("reanswer: offer: %w", err)
+	}
+	om := firstAudio(od)
+	m := firstAudio(sd)
+	if om == nil || m == nil {
+		return nil, fmt.Errorf("reanswer: %w", ErrNoAudio)
+	}
+	want := mirror(mode(od, om))
+	attrs := m.Attributes[:0:0]
+	for _, a := range m.Attributes {
+		switch Mode(a.Key) {
+		case SendRecv, SendOnly, RecvOnly, Inactive:
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	m.Attributes = append(attrs, sdp.NewPropertyAttribute(string(want)))
+	session := sd.Attributes[:0:0]
+	for _, a := range sd.Attributes {
+		switch Mode(a.Key) {
+		case SendRecv, SendOnly, RecvOnly, Inactive:
+			continue
+		}
+		session = append(session, a)
+	}
+	sd.Attributes = session
+	sd.Origin.SessionVersion++
+	out, err := sd.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("reanswer: %w", err)
+	}
+	return out, nil
+}

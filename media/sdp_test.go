@@ -387,3 +387,28 @@ func FuzzRewrite(f *testing.F) {
 		}
 	})
 }
+
+func TestReanswerMirrorsTheOfferDirection(t *testing.T) {
+	previous := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
+	tests := []struct{ name, offerMode, want string }{
+		{"hold with sendonly is answered recvonly", "sendonly", "recvonly"},
+		{"hold with inactive is answered inactive", "inactive", "inactive"},
+		{"resume is answered sendrecv", "sendrecv", "sendrecv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			offer := []byte("v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=" + tt.offerMode + "\r\n")
+			out, err := Reanswer(previous, offer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := Parse(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(d.Mode) != tt.want || d.Remote.Port() != 20000 {
+				t.Fatalf("answer %s on port %d, want %s on 20000:\n%s", d.Mode, d.Remote.Port(), tt.want, out)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/media"
@@ -103,5 +104,36 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 	l.cdr.Media = &billing.MediaStats{
 		PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
 		Dropped: s.Dropped(),
+	}
+}
+
+// followOffer points the relay at where a leg's new offer wants its audio
+// and holds or resumes the call's media timeout. It runs in the call's
+// goroutine (which owns c.relay, c.a and c.b).
+func (c *call) followOffer(l *leg, offer []byte) {
+	r := c.relay
+	if r == nil {
+		return
+	}
+	d, err := media.Parse(offer)
+	if err != nil {
+		return
+	}
+	m := r.A()
+	if c.b == l {
+		m = r.B()
+	}
+	m.SetRemote(d.Remote)
+	r.SetHold(d.Mode != media.SendRecv)
+}
+
+// do runs f in the call's goroutine, unless the call has ended; it waits
+// at most a second, for a call busy with a transfer.
+func (c *call) do(f func()) {
+	select {
+	case c.inbox <- f:
+	case <-c.finished:
+	case <-time.After(time.Second):
+		c.log.Warn("call busy: in-dialog update not applied")
 	}
 }

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -36,26 +37,41 @@ func (sw *Switch) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, 481, "Call/Transaction Does Not Exist")
 }
 
-// handleReinvite answers a session refresh inside an established dialog.
-// Until media is anchored (issue: media) the switch keeps the session as
-// it is and answers with the SDP it last sent on that dialog.
+// handleUpdate answers UPDATE (RFC 3311) like a re-INVITE; without a body
+// it only refreshes the session.
+func (sw *Switch) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	sw.handleReinvite(req, tx)
+}
+
+// handleReinvite answers a re-INVITE inside an established dialog (hold,
+// resume, a phone's new address). The switch answers it itself: with media
+// anchored, the other party keeps sending to the switch and needs no
+// re-INVITE; the relay follows the new address and the hold state.
 func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	id, err := sip.DialogIDFromRequestUAS(req)
-	if err == nil {
-		if v, ok := sw.uas.Load(id); ok {
-			l := v.(*leg)
-			if res := l.server.InviteResponse; res != nil && res.IsSuccess() {
-				_ = tx.Respond(sip.NewSDPResponseFromRequest(req, res.Body()))
-				return
-			}
-		}
+	l := sw.legOfRequest(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
 	}
-	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		if v, ok := sw.uac.Load(id); ok {
-			l := v.(*leg)
-			_ = tx.Respond(sip.NewSDPResponseFromRequest(req, l.client.InviteRequest.Body()))
-			return
-		}
+	var previous []byte
+	if l.server != nil && l.server.InviteResponse != nil && l.server.InviteResponse.IsSuccess() {
+		previous = l.server.InviteResponse.Body()
+	} else if l.client != nil {
+		previous = l.client.InviteRequest.Body()
 	}
-	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	offer := req.Body()
+	if len(offer) == 0 || len(previous) == 0 {
+		// No offer (a session refresh): the answer is the session as it is.
+		_ = tx.Respond(sip.NewSDPResponseFromRequest(req, previous))
+		return
+	}
+	answer, err := media.Reanswer(previous, offer)
+	if err != nil {
+		respond(tx, req, 488, "Not Acceptable Here")
+		return
+	}
+	if c := l.owner.Load(); c != nil {
+		c.do(func() { c.followOffer(l, offer) })
+	}
+	_ = tx.Respond(sip.NewSDPResponseFromRequest(req, answer))
 }

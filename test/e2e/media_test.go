@@ -96,3 +96,20 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestHoldIsAnsweredAndSuspendsTheMediaTimeout(t *testing.T) {
+	// The media timeout is 2 s and nobody sends RTP: on hold the call must
+	// live on for the caller's 4 s.
+	sw := startSwitch(t, switchOpts{MediaExtra: "  timeout: 2s"})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	res := sipp(t, sw.addr(), "-sf", scenario("uac_hold.xml"), "-s", "+14155550199", "-key", "caller", "1001",
+		"-au", "1001", "-ap", "alice-secret", "-d", "4000", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if res.code != 0 {
+		t.Fatalf("hold: sipp exit %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+	in, _ := byDirection(t, sw.cdrs(2))
+	if in.Disposition != "answered" || in.BillableSecs < 4 {
+		t.Fatalf("a held call was cut: %s after %d s", in.Disposition, in.BillableSecs)
+	}
+}
