@@ -91,6 +91,7 @@ type CDR struct {
 	RefuseReason string      `json:"refuse_reason,omitempty"`
 	Charge       *Charge     `json:"charge,omitempty"`
 	Media        *MediaStats `json:"media,omitempty"`
+	Recording    *Recording  `json:"recording,omitempty"`
 }
 
 // MediaStats are a leg's RTP counters when the switch anchored its media:
@@ -101,6 +102,12 @@ type MediaStats struct {
 	PacketsOut uint64 `json:"packets_out"`
 	BytesOut   uint64 `json:"bytes_out"`
 	Dropped    uint64 `json:"dropped"`
+}
+
+// Recording is the stereo WAV of a call (caller left, callee right).
+type Recording struct {
+	Path    string  `json:"path"` // relative to the data directory
+	Seconds float64 `json:"seconds"`
 }
 
 // Charge is what the meter charged for a leg or message.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -363,4 +364,44 @@ func cdrHTTPError(w http.ResponseWriter, code int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+// GetCDR returns the CDR of one leg, or nil.
+func GetCDR(db *bbolt.DB, legID string) (*CDR, error) {
+	var out *CDR
+	err := db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketCDRs)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(legID))
+		if v == nil {
+			return nil
+		}
+		out = &CDR{}
+		return json.Unmarshal(v, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get cdr %s: %w", legID, err)
+	}
+	return out, nil
+}
+
+// RecordingHandler serves GET /v1/recordings/{leg_id}: the WAV of the
+// call the leg belongs to, from under dataDir.
+func RecordingHandler(db *bbolt.DB, dataDir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cdr, err := GetCDR(db, r.PathValue("leg_id"))
+		if err != nil {
+			cdrHTTPError(w, http.StatusInternalServerError, err)
+			return
+		}
+		if cdr == nil || cdr.Recording == nil {
+			cdrHTTPError(w, http.StatusNotFound, fmt.Errorf("no recording for leg %q", r.PathValue("leg_id")))
+			return
+		}
+		path := filepath.Join(dataDir, filepath.FromSlash(cdr.Recording.Path))
+		w.Header().Set("Content-Type", "audio/wav")
+		http.ServeFile(w, r, path)
+	})
 }

@@ -77,6 +77,8 @@ type Media struct {
 	PortMin int      `yaml:"port_min"`
 	PortMax int      `yaml:"port_max"`
 	Timeout Duration `yaml:"timeout"` // no RTP for this long hangs up (default 60s)
+	// RecordAll records every answered call of the organization.
+	RecordAll bool `yaml:"record_all"`
 }
 
 // HTTP configures the REST API, metrics and health endpoints.
@@ -102,7 +104,9 @@ type User struct {
 	// the default.
 	CallerIDs []string `yaml:"caller_ids"`
 	// MaxCalls limits this user's concurrent calls (0: the default of 4).
-	MaxCalls   int        `yaml:"max_calls"`
+	MaxCalls int `yaml:"max_calls"`
+	// Record records every call of this user.
+	Record     bool       `yaml:"record"`
 	Forwarding Forwarding `yaml:"forwarding"`
 }
 
@@ -138,6 +142,7 @@ type Number struct {
 	// Rented is the rental day (YYYY-MM-DD); empty means the day the switch
 	// first saw the number.
 	Rented     string     `yaml:"rented"`
+	Record     bool       `yaml:"record"` // record every call to or from this number
 	Forwarding Forwarding `yaml:"forwarding"`
 }
 

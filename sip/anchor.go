@@ -3,6 +3,8 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
@@ -89,6 +91,19 @@ func (c *call) closeMedia() {
 	c.countMedia(c.a, c.relay.A())
 	c.countMedia(c.b, c.relay.B())
 	c.relay = nil
+	if c.recorder != nil {
+		d, err := c.recorder.Close()
+		if err != nil {
+			c.log.Error("close recording", "path", c.recordPath, "error", err)
+		}
+		rec := &billing.Recording{Path: c.recordPath, Seconds: d.Round(time.Millisecond).Seconds()}
+		for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
+			if l != nil {
+				l.cdr.Recording = rec
+			}
+		}
+		c.recorder = nil
+	}
 }
 
 // countMedia copies a media leg's counters into l's CDR and the metrics.
@@ -136,4 +151,61 @@ func (c *call) do(f func()) {
 	case <-time.After(time.Second):
 		c.log.Warn("call busy: in-dialog update not applied")
 	}
+}
+
+// startRecording taps the relay with a stereo WAV recorder (caller left,
+// callee right) when the organization, a user of the call or the number
+// called is recorded.
+func (c *call) startRecording() {
+	if c.relay == nil || c.sw.dataDir == "" || !c.recorded() {
+		return
+	}
+	rel := filepath.ToSlash(filepath.Join("recordings", time.Now().UTC().Format(time.DateOnly), c.a.cdr.LegID+".wav"))
+	path := filepath.Join(c.sw.dataDir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		c.log.Error("recording directory", "error", err)
+		return
+	}
+	rec, err := media.OpenRecorder(path)
+	if err != nil {
+		c.log.Error("start recording", "error", err)
+		return
+	}
+	c.recorder, c.recordPath = rec, rel
+	c.relay.AddTap(rec)
+	c.log.Info("recording", "path", rel)
+}
+
+func (c *call) recorded() bool {
+	if c.sw.cfg.Media.RecordAll || (c.rt.number != nil && c.rt.number.Record) {
+		return true
+	}
+	dir := c.sw.directory()
+	for _, l := range []*leg{c.a, c.b} {
+		if l == nil {
+			continue
+		}
+		if u := dir.user(l.cdr.User); u != nil && u.Record {
+			return true
+		}
+	}
+	return false
+}
+
+// newRelay bridges two media legs keeping the caller's side first, and
+// carries the call's recording over.
+func (c *call) newRelay(first, second *media.Leg) error {
+	relay, err := media.NewRelay(first, second)
+	if err != nil {
+		return err
+	}
+	c.relay = relay
+	if c.recorder != nil {
+		relay.AddTap(c.recorder)
+	}
+	if err := relay.Start(); err != nil {
+		return err
+	}
+	relay.Answered()
+	return nil
 }

@@ -148,6 +148,9 @@ type call struct {
 	ended    chan struct{} // closed to end the call from its inbox
 	finished chan struct{} // closed when the call stops taking work
 	xfer     *transfer     // a blind transfer in progress
+
+	recorder   *media.Recorder
+	recordPath string // relative to the data directory
 	riders   []*leg        // legs that end with the call but are not bridged (a transferor's leg)
 }
 
@@ -348,6 +351,7 @@ func (c *call) run() {
 	}()
 	if c.relay != nil {
 		c.relay.Answered()
+		c.startRecording()
 	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)

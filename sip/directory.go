@@ -17,6 +17,7 @@ type user struct {
 	CallerIDs   []string
 	MaxCalls    int
 	Forwarding  config.Forwarding
+	Record      bool
 }
 
 func (u *user) may(perm string) bool { return u.Permissions[perm] }
@@ -58,6 +59,7 @@ func newDirectory(cfg *config.Config, realm string) *directory {
 			CallerIDs:   cu.CallerIDs,
 			MaxCalls:    cu.MaxCalls,
 			Forwarding:  cu.Forwarding,
+			Record:      cu.Record,
 		}
 		if u.DisplayName == "" {
 			u.DisplayName = cu.Name

@@ -48,6 +48,8 @@ type Options struct {
 	Forwarding ForwardingStore
 	// Media anchors RTP (nil: media flows directly between the parties).
 	Media *media.Pool
+	// DataDir is where recordings are written.
+	DataDir string
 }
 
 // Switch is a running softswitch.
@@ -80,6 +82,7 @@ type Switch struct {
 
 	media   *media.Pool
 	mediaIP string
+	dataDir string
 
 	calls    sync.WaitGroup
 	active   atomic.Int64
@@ -111,6 +114,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		userCalls: map[string]int{},
 		fwdStore:  opts.Forwarding,
 		media:     opts.Media,
+		dataDir:   opts.DataDir,
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}

@@ -304,16 +304,10 @@ func (c *call) rebridge(p, x *leg, tm *media.Leg, answer []byte) error {
 	}
 	c.countMedia(x, xm)
 	_ = xm.Close()
-	relay, err := media.NewRelay(pm, tm)
-	if err != nil {
-		return err
+	if c.b == p {
+		return c.newRelay(tm, pm)
 	}
-	c.relay = relay
-	if err := relay.Start(); err != nil {
-		return err
-	}
-	relay.Answered()
-	return nil
+	return c.newRelay(pm, tm)
 }
 
 // recall rings the transferor again when a blind transfer failed after
@@ -438,16 +432,10 @@ func (c *call) rebridgeLeg(p, x *leg, tm *media.Leg) error {
 	}
 	c.countMedia(x, xm)
 	_ = xm.Close()
-	relay, err := media.NewRelay(pm, tm)
-	if err != nil {
-		return err
+	if c.b == p {
+		return c.newRelay(tm, pm)
 	}
-	c.relay = relay
-	if err := relay.Start(); err != nil {
-		return err
-	}
-	relay.Answered()
-	return nil
+	return c.newRelay(pm, tm)
 }
 
 // legByDialog finds a leg by the dialog a Replaces header names.

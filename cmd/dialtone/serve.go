@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	defer cdrs.Close()
 
-	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}}
+	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir}
 	if *cfg.Media.Anchor {
 		pool, err := newMediaPool(cfg, log)
 		if err != nil {
@@ -127,6 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		api := http.NewServeMux()
 		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
+		api.Handle("GET /v1/recordings/{leg_id}", billing.RecordingHandler(db, dir))
 		sw.Routes(api)
 		if meter != nil {
 			meter.routes(api)

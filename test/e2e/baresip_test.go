@@ -146,7 +146,7 @@ func (b *baresip) receivedFrequency(t *testing.T) (freq int, seconds float64) {
 }
 
 func TestBaresipPhonesCallEachOtherByExtensionWithAudio(t *testing.T) {
-	sw := startSwitch(t, switchOpts{})
+	sw := startSwitch(t, switchOpts{MediaExtra: "  record_all: true"})
 	bob := startBaresip(t, sw, "bob", "bob-secret")
 	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {
 		t.Fatalf("bob did not register:\n%s", bob.log.String())
@@ -166,10 +166,39 @@ func TestBaresipPhonesCallEachOtherByExtensionWithAudio(t *testing.T) {
 	if in.Disposition != "answered" || in.BillableSecs < 2 {
 		t.Errorf("caller leg: %+v", in)
 	}
+	// The switch's recording: caller left, callee right; both phones play the tone.
+	if in.Recording == nil || in.Recording.Seconds < 2 {
+		t.Fatalf("no recording on the caller's leg: %+v", in.Recording)
+	}
+	code, wav := sw.api("GET", "/v1/recordings/"+out.LegID, nil)
+	if code != 200 {
+		t.Fatalf("GET recording: %d %s", code, wav)
+	}
+	path := filepath.Join(t.TempDir(), "call.wav")
+	if err := os.WriteFile(path, wav, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for channel, name := range map[string]string{"1": "left (caller)", "2": "right (callee)"} {
+		if f := wavFrequency(t, path, "remix", channel); f < 400 || f > 480 {
+			t.Errorf("the switch's recording has %d Hz on the %s channel, want 440", f, name)
+		}
+	}
 	bob.stop()
 	freq, secs := bob.receivedFrequency(t)
 	t.Logf("bob heard %d Hz for %.1f s", freq, secs)
 	if freq < 400 || freq > 480 || secs < 2 {
 		t.Errorf("bob heard %d Hz for %.1f s, want alice's 440 Hz tone", freq, secs)
 	}
+}
+
+// wavFrequency is sox's rough frequency of a WAV, after sox effects.
+func wavFrequency(t *testing.T, path string, effects ...string) int {
+	t.Helper()
+	out, _ := exec.Command("sox", append([]string{path, "-n"}, append(effects, "stat")...)...).CombinedOutput()
+	m := regexp.MustCompile(`Rough\s+frequency:\s+(\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("sox stat %s: %s", path, out)
+	}
+	f, _ := strconv.Atoi(m[1])
+	return f
 }

@@ -354,6 +354,10 @@ type cdr struct {
 		PacketsIn  uint64 `json:"packets_in"`
 		PacketsOut uint64 `json:"packets_out"`
 	} `json:"media"`
+	Recording *struct {
+		Path    string  `json:"path"`
+		Seconds float64 `json:"seconds"`
+	} `json:"recording"`
 	Charge *struct {
 		Amount   string `json:"amount"`
 		Currency string `json:"currency"`
