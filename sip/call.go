@@ -151,7 +151,7 @@ type call struct {
 
 	recorder   *media.Recorder
 	recordPath string // relative to the data directory
-	riders   []*leg        // legs that end with the call but are not bridged (a transferor's leg)
+	riders     []*leg // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
