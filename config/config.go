@@ -62,6 +62,10 @@ type SIP struct {
 	// TransferRecall rings the transferor again when a blind transfer's
 	// target does not answer (default true).
 	TransferRecall *bool `yaml:"transfer_recall"`
+	// VoicemailDefault sends calls a user does not take (no answer, busy,
+	// not registered) to voicemail when no forwarding rule says otherwise
+	// (default true).
+	VoicemailDefault *bool `yaml:"voicemail_default"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio
@@ -106,8 +110,11 @@ type User struct {
 	// MaxCalls limits this user's concurrent calls (0: the default of 4).
 	MaxCalls int `yaml:"max_calls"`
 	// Record records every call of this user.
-	Record     bool       `yaml:"record"`
-	Forwarding Forwarding `yaml:"forwarding"`
+	Record bool `yaml:"record"`
+	// VoicemailGreeting is an 8 kHz mono WAV played to callers (default:
+	// a generated prompt).
+	VoicemailGreeting string     `yaml:"voicemail_greeting"`
+	Forwarding        Forwarding `yaml:"forwarding"`
 }
 
 // Forwarding says where calls to a user or number go instead. A target is

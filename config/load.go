@@ -166,6 +166,10 @@ func (c *Config) applyDefaults() {
 	if c.SIP.ForwardCallerID == "" {
 		c.SIP.ForwardCallerID = ForwardCalledNumber
 	}
+	if c.SIP.VoicemailDefault == nil {
+		vm := true
+		c.SIP.VoicemailDefault = &vm
+	}
 	if c.SIP.TransferRecall == nil {
 		recall := true
 		c.SIP.TransferRecall = &recall

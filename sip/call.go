@@ -573,7 +573,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			continue
 		}
 		if h.voicemail != nil {
-			c.failRinging(nil, nil, errNoVoicemail)
+			c.depositVoicemail(h.voicemail)
 			return nil, 0, false
 		}
 		if h.trunk != nil && c.rt.caller != nil {
@@ -581,9 +581,9 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			// the free access side of it, as for a dialed outside number.
 			c.a.cdr.BillingClass = billing.ClassAccess
 		}
-		if !c.anyRegistered(h) && h.rules.Unregistered != "" && n < maxForwardHops {
+		if rule := c.orVoicemail(h, h.rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && n < maxForwardHops {
 			// Nothing to ring: no leg is placed, no CDR is written.
-			next, err := c.forwardHop(h.rules.Unregistered, h, visited)
+			next, err := c.forwardHop(rule, h, visited)
 			if err == nil {
 				c.log.Info("forwarding", "rule", "unregistered", "from", h.String(), "to", next.String())
 				h = next
@@ -604,7 +604,10 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		if err == nil {
 			return w, bLimit, true
 		}
-		rule := nextRule(h.rules, res, err)
+		rule := c.orVoicemail(h, nextRule(h.rules, res, err), err)
+		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
+			rule = c.orVoicemail(h, "", errBusy)
+		}
 		if rule == "" || c.a.server.Context().Err() != nil || n >= maxForwardHops {
 			c.failRinging(b, res, err)
 			return nil, 0, false
@@ -621,6 +624,20 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		c.finish(b)
 		h = next
 	}
+}
+
+// orVoicemail is rule, or the user's voicemail when no rule applies, the
+// switch takes voicemail, and the call failed as voicemail catches: no
+// answer, busy, or not registered.
+func (c *call) orVoicemail(h *hop, rule string, why error) string {
+	sw := c.sw
+	if rule != "" || !*sw.cfg.SIP.VoicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.users) != 1 || h.trunk != nil {
+		return rule
+	}
+	if errors.Is(why, errNoAnswer) || errors.Is(why, errNotRegistered) || errors.Is(why, errBusy) {
+		return "voicemail"
+	}
+	return ""
 }
 
 // anyRegistered reports whether a hop has someone to ring.

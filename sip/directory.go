@@ -18,6 +18,7 @@ type user struct {
 	MaxCalls    int
 	Forwarding  config.Forwarding
 	Record      bool
+	Greeting    string // WAV path, relative to the config file
 }
 
 func (u *user) may(perm string) bool { return u.Permissions[perm] }
@@ -60,6 +61,7 @@ func newDirectory(cfg *config.Config, realm string) *directory {
 			MaxCalls:    cu.MaxCalls,
 			Forwarding:  cu.Forwarding,
 			Record:      cu.Record,
+			Greeting:    cu.VoicemailGreeting,
 		}
 		if u.DisplayName == "" {
 			u.DisplayName = cu.Name

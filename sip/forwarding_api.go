@@ -22,6 +22,9 @@ func (sw *Switch) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/users/{id}/forwarding", sw.handleGetForwarding)
 	mux.HandleFunc("PUT /v1/users/{id}/forwarding", sw.handlePutForwarding)
 	mux.HandleFunc("GET /v1/registrations", sw.handleRegistrations)
+	mux.HandleFunc("GET /v1/voicemail", sw.handleVoicemailList)
+	mux.HandleFunc("GET /v1/voicemail/{user}/{id}", sw.handleVoicemailAudio)
+	mux.HandleFunc("DELETE /v1/voicemail/{user}/{id}", sw.handleVoicemailDelete)
 }
 
 func (sw *Switch) handleGetForwarding(w http.ResponseWriter, r *http.Request) {

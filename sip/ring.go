@@ -19,6 +19,7 @@ var (
 	errNoAnswer      = errors.New("no answer within the ring timeout")
 	errNotRegistered = errors.New("user not registered")
 	errNoVoicemail   = errors.New("voicemail is not available")
+	errBusy          = errors.New("busy")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.

@@ -48,8 +48,10 @@ type Options struct {
 	Forwarding ForwardingStore
 	// Media anchors RTP (nil: media flows directly between the parties).
 	Media *media.Pool
-	// DataDir is where recordings are written.
+	// DataDir is where recordings and voicemail are written.
 	DataDir string
+	// Voicemail keeps the mailboxes (nil: no voicemail).
+	Voicemail VoicemailStore
 }
 
 // Switch is a running softswitch.
@@ -84,6 +86,10 @@ type Switch struct {
 	mediaIP string
 	dataDir string
 
+	voicemail       VoicemailStore
+	defaultGreeting []int16
+	mwi             mwiSubs
+
 	calls    sync.WaitGroup
 	active   atomic.Int64
 	draining atomic.Bool
@@ -115,10 +121,13 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		fwdStore:  opts.Forwarding,
 		media:     opts.Media,
 		dataDir:   opts.DataDir,
+		voicemail: opts.Voicemail,
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}
 	sw.dir.Store(newDirectory(cfg, realm))
+	sw.mwi.subs = map[string]*mwiSub{}
+	sw.defaultGreeting = media.DefaultGreeting()
 	if opts.Media != nil {
 		sw.mediaIP = opts.Media.IP().String()
 	}
@@ -216,12 +225,13 @@ func (sw *Switch) Start(ctx context.Context) error {
 	sw.srv.OnBye(sw.handleBye)
 	sw.srv.OnRefer(sw.handleRefer)
 	sw.srv.OnUpdate(sw.handleUpdate)
+	sw.srv.OnSubscribe(sw.handleSubscribe)
 	sw.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
 	sw.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	})

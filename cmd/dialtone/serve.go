@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	defer cdrs.Close()
 
-	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir}
+	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db}}
 	if *cfg.Media.Anchor {
 		pool, err := newMediaPool(cfg, log)
 		if err != nil {

@@ -133,6 +133,7 @@ sip:
   ring_timeout: {{.RingTimeout}}
   auth_fail_limit: {{.AuthFailLimit}}
   auth_block: 1m
+  voicemail_default: {{.Voicemail}}
 {{.SIPExtra}}
 http:
   listen: 127.0.0.1:{{.HTTP}}
@@ -192,6 +193,7 @@ type switchOpts struct {
 	UserExtra     map[string]string // lines added to a user, by extension
 	SIPExtra      string            // lines added under sip:
 	MediaExtra    string            // lines added under media:
+	Voicemail     bool              // calls a user does not take go to voicemail
 	Data          string            // reuse a data dir (restart tests)
 	Ports         *switchProc
 }
@@ -225,7 +227,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
 		"Rates": o.Rates, "NoNumbers": o.NoNumbers, "TrunkAuth": o.TrunkAuth,
-		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra, "MediaExtra": o.MediaExtra,
+		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra, "MediaExtra": o.MediaExtra, "Voicemail": o.Voicemail,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -111,5 +113,46 @@ func TestHoldIsAnsweredAndSuspendsTheMediaTimeout(t *testing.T) {
 	in, _ := byDirection(t, sw.cdrs(2))
 	if in.Disposition != "answered" || in.BillableSecs < 4 {
 		t.Fatalf("a held call was cut: %s after %d s", in.Disposition, in.BillableSecs)
+	}
+}
+
+func TestVoicemailTakesAMessageAndLightsTheLamp(t *testing.T) {
+	sw := startSwitch(t, switchOpts{Voicemail: true})
+	lamp := startSipp(t, sw.addr(), "-sf", scenario("subscribe_mwi.xml"), "-s", "1003", "-au", "1003", "-ap", "carol-secret",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)), "-timeout", "40s")
+	// Carol is not registered: her voicemail answers, plays the greeting
+	// and records alice's tone until alice hangs up at 6 s.
+	if res := sippRTPCaller(t, sw, "1003", 6000); res.code != 0 {
+		t.Fatalf("caller: %d\n%s", res.code, res.out)
+	}
+	if r := lamp(); r.code != 0 {
+		t.Fatalf("message-waiting subscription: %d\n%s", r.code, r.out)
+	}
+	legs := sw.cdrs(1)
+	if len(legs) != 1 || legs[0].Reason != "voicemail" || legs[0].Disposition != "answered" || legs[0].BillingClass != "client" || legs[0].BillableSecs < 5 {
+		t.Fatalf("voicemail leg: %+v", legs)
+	}
+	code, body := sw.api("GET", "/v1/voicemail?user=carol", nil)
+	var msgs []struct {
+		ID      string  `json:"id"`
+		From    string  `json:"from"`
+		Seconds float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(body, &msgs); err != nil || code != 200 || len(msgs) != 1 || msgs[0].From != "1001" || msgs[0].Seconds < 2 {
+		t.Fatalf("GET /v1/voicemail: %d %s", code, body)
+	}
+	code, wav := sw.api("GET", "/v1/voicemail/1003/"+msgs[0].ID, nil)
+	path := filepath.Join(t.TempDir(), "message.wav")
+	if err := os.WriteFile(path, wav, 0o600); err != nil || code != 200 {
+		t.Fatalf("GET message audio: %d", code)
+	}
+	if f := wavFrequency(t, path); f < 400 || f > 480 {
+		t.Errorf("the message has %d Hz, want alice's 440 Hz tone", f)
+	}
+	if code, _ := sw.api("DELETE", "/v1/voicemail/1003/"+msgs[0].ID, nil); code != 204 {
+		t.Fatalf("DELETE message: %d", code)
+	}
+	if _, body := sw.api("GET", "/v1/voicemail?user=1003", nil); strings.TrimSpace(string(body)) != "[]" {
+		t.Fatalf("after delete: %s", body)
 	}
 }

@@ -1,0 +1,214 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
+)
+
+// VoicemailMessage is one message left in a user's mailbox.
+type VoicemailMessage struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	From    string    `json:"from"`
+	LegID   string    `json:"leg_id"`
+	Time    time.Time `json:"time"`
+	Seconds float64   `json:"seconds"`
+	Path    string    `json:"path"` // relative to the data directory
+	Heard   bool      `json:"heard"`
+}
+
+// VoicemailStore keeps the mailboxes' index (the audio is WAV files).
+type VoicemailStore interface {
+	AddMessage(m VoicemailMessage) error
+	Messages(user string) ([]VoicemailMessage, error)
+	DeleteMessage(user, id string) error
+}
+
+// Voicemail limits.
+const (
+	voicemailMaxLength = 2 * time.Minute
+	voicemailSilence   = 5 * time.Second
+)
+
+// depositVoicemail answers the caller for user u's mailbox: it plays the
+// greeting and records until hang-up, #, silence or the maximum length.
+// The caller's leg becomes an answered leg with reason voicemail, charged
+// like any answered leg of its class.
+func (c *call) depositVoicemail(u *user) {
+	sw := c.sw
+	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
+		c.failRinging(nil, nil, errNoVoicemail)
+		return
+	}
+	a, b, err := c.relay.Detach()
+	c.relay = nil
+	if err != nil {
+		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
+		return
+	}
+	_ = b.Close()
+	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
+	if err != nil {
+		_ = a.Close()
+		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
+		return
+	}
+	var opts []media.EndpointOption
+	if sel.TelephoneEvent != nil {
+		opts = append(opts, media.WithTelephoneEvent(sel.TelephoneEvent.PayloadType))
+	}
+	ep, err := media.NewEndpoint(a, sel.Codec.PayloadType, opts...)
+	if err != nil {
+		_ = a.Close()
+		c.failRinging(nil, nil, fmt.Errorf("voicemail endpoint: %w", err))
+		return
+	}
+	c.a.cdr.Reason = billing.ReasonVoicemail
+	c.a.answer(time.Now())
+	if err := c.a.server.RespondSDP(answer); err != nil {
+		c.log.Debug("voicemail answer", "error", err)
+	}
+	if err := ep.Start(); err != nil {
+		c.log.Warn("voicemail start", "error", err)
+	}
+	sw.metrics.Calls.WithLabelValues("2xx").Inc()
+	ctx, cancel := context.WithCancel(sw.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.a.done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	msg := VoicemailMessage{ID: strconv.FormatInt(time.Now().UnixNano(), 36), User: u.Extension, From: c.a.cdr.From, LegID: c.a.cdr.LegID, Time: time.Now().UTC()}
+	msg.Path = filepath.ToSlash(filepath.Join("voicemail", u.Extension, msg.ID+".wav"))
+	path := filepath.Join(sw.dataDir, filepath.FromSlash(msg.Path))
+	recorded := time.Duration(0)
+	if err := ep.Play(ctx, sw.greeting(u)); err == nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err == nil {
+			if rec, err := media.OpenRecorder(path, media.RecordMono(media.FromA)); err == nil {
+				reason, _, _ := ep.Record(ctx, rec, media.RecordOptions{MaxLength: voicemailMaxLength, Silence: voicemailSilence, StopKeys: "#"})
+				recorded, _ = rec.Close()
+				c.log.Info("voicemail recorded", "user", u.Extension, "seconds", recorded.Seconds(), "stopped_by", reason)
+			}
+		}
+	}
+	if !isDone(c.a.done()) {
+		byeCtx, byeCancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.a.bye(byeCtx)
+		byeCancel()
+	}
+	_ = ep.Close()
+	c.countMedia(c.a, a)
+	if recorded >= 500*time.Millisecond {
+		msg.Seconds = recorded.Round(time.Millisecond).Seconds()
+		if err := sw.voicemail.AddMessage(msg); err != nil {
+			c.log.Error("store voicemail", "error", err)
+		} else {
+			sw.notifyMailbox(u.Extension)
+		}
+	} else {
+		_ = os.Remove(path) // a hang-up during the greeting leaves no message
+	}
+	c.a.end(billing.Answered, 200)
+	c.finish(c.a)
+}
+
+// greeting is the user's recorded greeting, else the default prompt.
+func (sw *Switch) greeting(u *user) []int16 {
+	if u.Greeting != "" {
+		if g, err := media.LoadPromptFile(sw.cfg.ResolvePath(u.Greeting)); err == nil {
+			return g
+		} else {
+			sw.log.Warn("voicemail greeting", "user", u.Extension, "error", err)
+		}
+	}
+	return sw.defaultGreeting
+}
+
+// handleVoicemailList serves GET /v1/voicemail?user=EXT.
+func (sw *Switch) handleVoicemailList(w http.ResponseWriter, r *http.Request) {
+	if sw.voicemail == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("voicemail is not enabled"))
+		return
+	}
+	u := sw.directory().user(r.URL.Query().Get("user"))
+	if u == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.URL.Query().Get("user")))
+		return
+	}
+	msgs, err := sw.voicemail.Messages(u.Extension)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if msgs == nil {
+		msgs = []VoicemailMessage{}
+	}
+	writeJSON(w, http.StatusOK, msgs)
+}
+
+// handleVoicemailAudio serves GET /v1/voicemail/{user}/{id}.wav.
+func (sw *Switch) handleVoicemailAudio(w http.ResponseWriter, r *http.Request) {
+	u := sw.directory().user(r.PathValue("user"))
+	if u == nil || sw.voicemail == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no mailbox %q", r.PathValue("user")))
+		return
+	}
+	msgs, err := sw.voicemail.Messages(u.Extension)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	for _, m := range msgs {
+		if m.ID == r.PathValue("id") {
+			w.Header().Set("Content-Type", "audio/wav")
+			http.ServeFile(w, r, filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
+			return
+		}
+	}
+	writeJSONError(w, http.StatusNotFound, fmt.Errorf("no message %q", r.PathValue("id")))
+}
+
+// handleVoicemailDelete serves DELETE /v1/voicemail/{user}/{id}.
+func (sw *Switch) handleVoicemailDelete(w http.ResponseWriter, r *http.Request) {
+	u := sw.directory().user(r.PathValue("user"))
+	if u == nil || sw.voicemail == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no mailbox %q", r.PathValue("user")))
+		return
+	}
+	if err := sw.deleteMessage(u.Extension, r.PathValue("id")); err != nil {
+		writeJSONError(w, http.StatusNotFound, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteMessage removes a message and its audio, and updates the phones'
+// message-waiting lamps.
+func (sw *Switch) deleteMessage(ext, id string) error {
+	msgs, err := sw.voicemail.Messages(ext)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.ID == id {
+			if err := sw.voicemail.DeleteMessage(ext, id); err != nil {
+				return err
+			}
+			_ = os.Remove(filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
+			sw.notifyMailbox(ext)
+			return nil
+		}
+	}
+	return fmt.Errorf("no message %q for %s", id, ext)
+}
