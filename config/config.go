@@ -66,6 +66,9 @@ type SIP struct {
 	// not registered) to voicemail when no forwarding rule says otherwise
 	// (default true).
 	VoicemailDefault *bool `yaml:"voicemail_default"`
+	// VoicemailExtension is what a user dials to hear their messages
+	// (default *97).
+	VoicemailExtension string `yaml:"voicemail_extension"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio

@@ -166,6 +166,9 @@ func (c *Config) applyDefaults() {
 	if c.SIP.ForwardCallerID == "" {
 		c.SIP.ForwardCallerID = ForwardCalledNumber
 	}
+	if c.SIP.VoicemailExtension == "" {
+		c.SIP.VoicemailExtension = "*97"
+	}
 	if c.SIP.VoicemailDefault == nil {
 		vm := true
 		c.SIP.VoicemailDefault = &vm

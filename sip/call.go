@@ -151,12 +151,15 @@ type call struct {
 
 	recorder   *media.Recorder
 	recordPath string // relative to the data directory
-	riders     []*leg // legs that end with the call but are not bridged (a transferor's leg)
+
+	infoDigits chan rune // DTMF that came as SIP INFO, for calls the switch answers
+	riders     []*leg                         // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
-		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{})}
+		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}),
+		infoDigits: make(chan rune, 8)}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {
@@ -317,6 +320,10 @@ func (c *call) run() {
 	}
 	defer c.closeMedia()
 	sw.cdrs.Started(&c.a.cdr)
+	if c.rt.mailbox {
+		c.listenMailbox(c.rt.caller)
+		return
+	}
 
 	winner, bLimit, ok := c.ringHops()
 	if !ok {

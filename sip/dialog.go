@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"strings"
+
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo/sip"
 )
@@ -74,4 +76,50 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.do(func() { c.followOffer(l, offer) })
 	}
 	_ = tx.Respond(sip.NewSDPResponseFromRequest(req, answer))
+}
+
+// handleInfo takes DTMF sent as SIP INFO (application/dtmf-relay
+// "Signal=5", or application/dtmf "5") for a call the switch answers
+// itself; other INFO is acknowledged and dropped.
+func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+	l := sw.legOfRequest(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if key, ok := infoDigit(req); ok {
+		if c := l.owner.Load(); c != nil {
+			select {
+			case c.infoDigits <- key:
+			default:
+			}
+		}
+	}
+	respond(tx, req, 200, "OK")
+}
+
+// infoDigit reads the key of a DTMF INFO body.
+func infoDigit(req *sip.Request) (rune, bool) {
+	body := strings.TrimSpace(string(req.Body()))
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "Signal") {
+				body = strings.TrimSpace(v)
+				break
+			}
+		}
+	case strings.HasPrefix(ct, "application/dtmf"):
+	default:
+		return 0, false
+	}
+	if len(body) != 1 || !strings.ContainsRune("0123456789*#ABCDabcd", rune(body[0])) {
+		return 0, false
+	}
+	return rune(strings.ToUpper(body)[0]), true
 }

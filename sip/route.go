@@ -20,6 +20,7 @@ type route struct {
 	callerID string  // the number the call presents (and is rated from)
 
 	aClass, bClass billing.Class
+	mailbox        bool // the caller dialed the voicemail extension
 }
 
 // dialedUser is the user part of the Request-URI, or of To when the
@@ -63,6 +64,9 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	dialed, callerID, err := chooseCallerID(req, u, dialedUser(req))
 	if err != nil {
 		return nil, err
+	}
+	if dialed == sw.cfg.SIP.VoicemailExtension {
+		return &route{caller: u, callerID: callerID, aClass: billing.ClassClient, mailbox: true}, nil
 	}
 	return sw.routeDialed(u, dialed, callerID)
 }

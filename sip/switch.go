@@ -226,12 +226,13 @@ func (sw *Switch) Start(ctx context.Context) error {
 	sw.srv.OnRefer(sw.handleRefer)
 	sw.srv.OnUpdate(sw.handleUpdate)
 	sw.srv.OnSubscribe(sw.handleSubscribe)
+	sw.srv.OnInfo(sw.handleInfo)
 	sw.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
 	sw.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE, INFO"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	})

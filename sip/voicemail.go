@@ -48,38 +48,10 @@ func (c *call) depositVoicemail(u *user) {
 		c.failRinging(nil, nil, errNoVoicemail)
 		return
 	}
-	a, b, err := c.relay.Detach()
-	c.relay = nil
+	ep, a, err := c.answerEndpoint()
 	if err != nil {
-		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
 		return
 	}
-	_ = b.Close()
-	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
-	if err != nil {
-		_ = a.Close()
-		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
-		return
-	}
-	var opts []media.EndpointOption
-	if sel.TelephoneEvent != nil {
-		opts = append(opts, media.WithTelephoneEvent(sel.TelephoneEvent.PayloadType))
-	}
-	ep, err := media.NewEndpoint(a, sel.Codec.PayloadType, opts...)
-	if err != nil {
-		_ = a.Close()
-		c.failRinging(nil, nil, fmt.Errorf("voicemail endpoint: %w", err))
-		return
-	}
-	c.a.cdr.Reason = billing.ReasonVoicemail
-	c.a.answer(time.Now())
-	if err := c.a.server.RespondSDP(answer); err != nil {
-		c.log.Debug("voicemail answer", "error", err)
-	}
-	if err := ep.Start(); err != nil {
-		c.log.Warn("voicemail start", "error", err)
-	}
-	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	ctx, cancel := context.WithCancel(sw.ctx)
 	defer cancel()
 	go func() {
@@ -93,7 +65,7 @@ func (c *call) depositVoicemail(u *user) {
 	msg.Path = filepath.ToSlash(filepath.Join("voicemail", u.Extension, msg.ID+".wav"))
 	path := filepath.Join(sw.dataDir, filepath.FromSlash(msg.Path))
 	recorded := time.Duration(0)
-	if err := ep.Play(ctx, sw.greeting(u)); err == nil {
+	if err := ep.Play(ctx, sw.greeting(u)); err == nil && ctx.Err() == nil {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err == nil {
 			if rec, err := media.OpenRecorder(path, media.RecordMono(media.FromA)); err == nil {
 				reason, _, _ := ep.Record(ctx, rec, media.RecordOptions{MaxLength: voicemailMaxLength, Silence: voicemailSilence, StopKeys: "#"})
@@ -121,6 +93,147 @@ func (c *call) depositVoicemail(u *user) {
 	}
 	c.a.end(billing.Answered, 200)
 	c.finish(c.a)
+}
+
+// answerEndpoint answers the caller with the switch itself as the far
+// end: the caller's media leg leaves the relay for an Endpoint that plays
+// and records. On error the call has been answered with a failure.
+func (c *call) answerEndpoint() (*media.Endpoint, *media.Leg, error) {
+	sw := c.sw
+	a, b, err := c.relay.Detach()
+	c.relay = nil
+	if err != nil {
+		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
+		return nil, nil, err
+	}
+	_ = b.Close()
+	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
+	if err != nil {
+		_ = a.Close()
+		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
+		return nil, nil, err
+	}
+	var opts []media.EndpointOption
+	if sel.TelephoneEvent != nil {
+		opts = append(opts, media.WithTelephoneEvent(sel.TelephoneEvent.PayloadType))
+	}
+	ep, err := media.NewEndpoint(a, sel.Codec.PayloadType, opts...)
+	if err != nil {
+		_ = a.Close()
+		c.failRinging(nil, nil, fmt.Errorf("voicemail endpoint: %w", err))
+		return nil, nil, err
+	}
+	c.a.cdr.Reason = billing.ReasonVoicemail
+	c.a.answer(time.Now())
+	if err := c.a.server.RespondSDP(answer); err != nil {
+		c.log.Debug("voicemail answer", "error", err)
+	}
+	if err := ep.Start(); err != nil {
+		c.log.Warn("voicemail start", "error", err)
+	}
+	sw.metrics.Calls.WithLabelValues("2xx").Inc()
+	return ep, a, nil
+}
+
+// listenMailbox plays a user's messages to the user's own phone: a beep
+// per new message first, then each message; during or after a message,
+// 7 deletes it, 9 keeps it, # skips to the next. RFC 4733 events and SIP
+// INFO both work.
+func (c *call) listenMailbox(u *user) {
+	sw := c.sw
+	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
+		c.failRinging(nil, nil, errNoVoicemail)
+		return
+	}
+	ep, a, err := c.answerEndpoint()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(sw.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.a.done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	msgs, _ := sw.voicemail.Messages(u.Extension)
+	beep, gap := media.GenerateBeep(), media.GenerateSilence(300*time.Millisecond)
+	var intro []int16
+	for _, m := range msgs {
+		if !m.Heard {
+			intro = append(append(intro, beep...), gap...)
+		}
+	}
+	_ = ep.Play(ctx, intro)
+	for _, m := range msgs {
+		audio, err := media.LoadPromptFile(filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
+		if err != nil {
+			c.log.Warn("voicemail message", "id", m.ID, "error", err)
+			continue
+		}
+		key := c.playUntilKey(ctx, ep, append(append(beep, gap...), audio...), 5*time.Second)
+		switch key {
+		case '7':
+			if err := sw.deleteMessage(u.Extension, m.ID); err != nil {
+				c.log.Warn("delete voicemail", "error", err)
+			}
+			c.log.Info("voicemail deleted by phone", "user", u.Extension, "id", m.ID)
+		default:
+			if !m.Heard {
+				m.Heard = true
+				_ = sw.voicemail.AddMessage(m)
+				sw.notifyMailbox(u.Extension)
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	_ = ep.Play(ctx, append(append(beep, gap...), beep...))
+	if !isDone(c.a.done()) {
+		byeCtx, byeCancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.a.bye(byeCtx)
+		byeCancel()
+	}
+	_ = ep.Close()
+	c.countMedia(c.a, a)
+	c.a.end(billing.Answered, 200)
+	c.finish(c.a)
+}
+
+// playUntilKey plays samples and then waits up to wait for a key; a key
+// pressed while playing stops the playing. It returns the key, or 0.
+func (c *call) playUntilKey(ctx context.Context, ep *media.Endpoint, samples []int16, wait time.Duration) rune {
+	playCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	played := make(chan struct{})
+	go func() { _ = ep.Play(playCtx, samples); close(played) }()
+	timeout := time.NewTimer(time.Hour)
+	defer timeout.Stop()
+	for {
+		select {
+		case d, ok := <-ep.Digits():
+			if !ok {
+				return 0
+			}
+			stop()
+			<-played
+			return d.Key
+		case k := <-c.infoDigits:
+			stop()
+			<-played
+			return k
+		case <-played:
+			played = nil
+			timeout.Reset(wait)
+		case <-timeout.C:
+			return 0
+		case <-ctx.Done():
+			return 0
+		}
+	}
 }
 
 // greeting is the user's recorded greeting, else the default prompt.

@@ -149,10 +149,16 @@ func TestVoicemailTakesAMessageAndLightsTheLamp(t *testing.T) {
 	if f := wavFrequency(t, path); f < 400 || f > 480 {
 		t.Errorf("the message has %d Hz, want alice's 440 Hz tone", f)
 	}
-	if code, _ := sw.api("DELETE", "/v1/voicemail/1003/"+msgs[0].ID, nil); code != 204 {
-		t.Fatalf("DELETE message: %d", code)
+	// Carol dials her mailbox, hears the message and deletes it with 7.
+	res := sipp(t, sw.addr(), "-sf", scenario("uac_mailbox.xml"), "-s", "*97", "-key", "caller", "1003",
+		"-au", "1003", "-ap", "carol-secret", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if res.code != 0 {
+		t.Fatalf("mailbox: %d\n%s", res.code, res.out)
 	}
 	if _, body := sw.api("GET", "/v1/voicemail?user=1003", nil); strings.TrimSpace(string(body)) != "[]" {
-		t.Fatalf("after delete: %s", body)
+		t.Fatalf("after 7 the message must be gone: %s", body)
+	}
+	if code, _ := sw.api("DELETE", "/v1/voicemail/1003/"+msgs[0].ID, nil); code != 404 {
+		t.Fatalf("DELETE of a deleted message: %d, want 404", code)
 	}
 }
