@@ -153,7 +153,7 @@ type call struct {
 	recordPath string // relative to the data directory
 
 	infoDigits chan rune // DTMF that came as SIP INFO, for calls the switch answers
-	riders     []*leg                         // legs that end with the call but are not bridged (a transferor's leg)
+	riders     []*leg    // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
