@@ -234,3 +234,21 @@ func TestCallerIDAndPermissions(t *testing.T) {
 		t.Fatalf("want 3 refused CDRs (unverified, international, premium), got %d", refused)
 	}
 }
+
+func TestForwardingToVoicemail(t *testing.T) {
+	// Voicemail is not the default here: the rule sends busy calls there.
+	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {busy: voicemail}"}})
+	port := freePort(t)
+	sw.registerFor(t, "1002", "bob-secret", port)
+	busy := startSipp(t, "-sf", scenario("callee_busy.xml"), "-p", strconv.Itoa(port), "-m", "1")
+	if res := sippRTPCaller(t, sw, "1002", 4000); res.code != 0 {
+		t.Fatalf("caller: %d\n%s", res.code, res.out)
+	}
+	_ = busy()
+	assertLegs(t, sw.cdrs(2),
+		"inbound/phone/client/voicemail/answered/1001",
+		"outbound/phone/client/direct/busy/1002")
+	if _, body := sw.api("GET", "/v1/voicemail?user=bob", nil); !strings.Contains(string(body), `"from":"1001"`) {
+		t.Fatalf("no message from alice: %s", body)
+	}
+}
