@@ -72,9 +72,8 @@ cdrs=$(curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$HTTP/v
 
 # Memory per established call: hold N calls up and compare heap and RSS.
 N=${HOLD_CALLS:-1000}
-rss() { awk '/VmRSS/ {print $2}' /proc/$SWITCH_PID/status; }
 heap() { curl -sf "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inuse_bytes/ {printf "%d", $2}'; }
-sleep 1; rss0=$(rss); heap0=$(heap)
+sleep 1; heap0=$(heap)
 (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -m "$N" -timeout 60s >/dev/null 2>&1) &
 sleep 0.3
 (cd "$work" && sipp "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret \
@@ -82,14 +81,15 @@ sleep 0.3
 HOLD_UAC=$!
 sleep $((N / 500 + 4))
 active=$(curl -sf "http://127.0.0.1:$HTTP/metrics" | awk '/^dialtone_active_calls/ {printf "%d", $2}')
-rss1=$(rss); heap1=$(heap)
+heap1=$(heap)
 wait "$HOLD_UAC" 2>/dev/null || true
 
 ratio=$(awk -v a="$best_switch" -v b="$best_direct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 echo
 echo "highest call rate with zero failed calls: via dialtone ${best_switch} cps, sipp direct ${best_direct} cps, ratio ${ratio}"
-echo "CDRs committed: ${cdrs} for $((total_calls)) calls through the switch (2 legs per call: want $((total_calls * 2)) or fewer if a step failed)"
+echo "CDRs committed: ${cdrs} of $((total_calls * 2)) legs ($((total_calls)) calls through the switch, 2 legs each, failed calls included)"
 if [ "${active:-0}" -gt 0 ]; then
-  echo "memory per established call: $(( (heap1 - heap0) / active )) bytes heap, $(( (rss1 - rss0) * 1024 / active )) bytes RSS (${active} calls up)"
+  # Heap in use, not RSS: the Go runtime keeps RSS from the load steps.
+  echo "memory per established call: $(( (heap1 - heap0) / active )) bytes of Go heap (${active} calls up, media anchored)"
 fi
 kill -TERM $SWITCH_PID; wait $SWITCH_PID 2>/dev/null || true

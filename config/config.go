@@ -144,16 +144,16 @@ type Group struct {
 
 // Number is a phone number (DID) the organization rents.
 type Number struct {
-	Number  string `yaml:"number"`
-	Country string `yaml:"country"`
-	Type    string `yaml:"type"`
-	User    string `yaml:"user"`
-	Group   string `yaml:"group"`
+	Number  string `yaml:"number" json:"number"`
+	Country string `yaml:"country" json:"country"`
+	Type    string `yaml:"type" json:"type"`
+	User    string `yaml:"user" json:"user,omitempty"`
+	Group   string `yaml:"group" json:"group,omitempty"`
 	// Rented is the rental day (YYYY-MM-DD); empty means the day the switch
 	// first saw the number.
-	Rented     string     `yaml:"rented"`
-	Record     bool       `yaml:"record"` // record every call to or from this number
-	Forwarding Forwarding `yaml:"forwarding"`
+	Rented     string     `yaml:"rented" json:"rented,omitempty"`
+	Record     bool       `yaml:"record" json:"record,omitempty"` // record every call to or from this number
+	Forwarding Forwarding `yaml:"forwarding" json:"forwarding,omitzero"`
 }
 
 // Trunk is a carrier SIP trunk to and from the public network.

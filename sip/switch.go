@@ -52,6 +52,10 @@ type Options struct {
 	DataDir string
 	// Voicemail keeps the mailboxes (nil: no voicemail).
 	Voicemail VoicemailStore
+	// Numbers keeps numbers rented through the API; NumbersChanged is
+	// told the whole set when it changes.
+	Numbers        NumberStore
+	NumbersChanged NumbersChanged
 }
 
 // Switch is a running softswitch.
@@ -86,7 +90,13 @@ type Switch struct {
 	mediaIP string
 	dataDir string
 
-	voicemail       VoicemailStore
+	voicemail VoicemailStore
+
+	numbersMu       sync.Mutex
+	cfgNumbers      []config.Number
+	apiNumbers      []config.Number
+	numberStore     NumberStore
+	onNumbers       NumbersChanged
 	defaultGreeting []int16
 	mwi             mwiSubs
 
@@ -110,22 +120,31 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	}
 	realm := cfg.SIP.Domain
 	sw := &Switch{
-		cfg:       cfg,
-		log:       opts.Logger,
-		cdrs:      opts.CDRs,
-		meter:     opts.Meter,
-		reg:       newRegistrar(),
-		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
-		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
-		userCalls: map[string]int{},
-		fwdStore:  opts.Forwarding,
-		media:     opts.Media,
-		dataDir:   opts.DataDir,
-		voicemail: opts.Voicemail,
-		dialogUA:  map[string]*sipgo.DialogUA{},
-		addrs:     map[string]string{},
+		cfg:         cfg,
+		log:         opts.Logger,
+		cdrs:        opts.CDRs,
+		meter:       opts.Meter,
+		reg:         newRegistrar(),
+		auth:        newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
+		guard:       newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
+		userCalls:   map[string]int{},
+		fwdStore:    opts.Forwarding,
+		media:       opts.Media,
+		dataDir:     opts.DataDir,
+		voicemail:   opts.Voicemail,
+		numberStore: opts.Numbers,
+		onNumbers:   opts.NumbersChanged,
+		dialogUA:    map[string]*sipgo.DialogUA{},
+		addrs:       map[string]string{},
 	}
-	sw.dir.Store(newDirectory(cfg, realm))
+	if sw.numberStore != nil {
+		saved, err := sw.numberStore.LoadNumbers()
+		if err != nil {
+			return nil, fmt.Errorf("load numbers: %w", err)
+		}
+		sw.apiNumbers = saved
+	}
+	sw.rebuild(cfg)
 	sw.mwi.subs = map[string]*mwiSub{}
 	sw.defaultGreeting = media.DefaultGreeting()
 	if opts.Media != nil {
@@ -157,7 +176,7 @@ func (sw *Switch) Reload(cfg *config.Config) error {
 	if cfg.SIP.Domain != sw.cfg.SIP.Domain || cfg.SIP.UDP != sw.cfg.SIP.UDP || cfg.SIP.TCP != sw.cfg.SIP.TCP {
 		sw.log.Warn("reload: SIP domain and listen addresses change only on restart")
 	}
-	sw.dir.Store(newDirectory(cfg, sw.cfg.SIP.Domain))
+	sw.rebuild(cfg)
 	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
 	return nil
 }

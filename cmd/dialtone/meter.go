@@ -18,6 +18,7 @@ import (
 type meterAdapter struct {
 	m      *billing.Meter
 	log    *slog.Logger
+	run    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -32,31 +33,35 @@ func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.L
 		return nil, fmt.Errorf("meter: %w", err)
 	}
 	reg.MustRegister(m.Collectors()...)
-	if err := m.SyncNumbers(ctx, cfg.Numbers, time.Now()); err != nil {
-		// A rental the balance cannot pay is flagged and retried by the
-		// scheduler; the switch still starts.
-		log.Warn("sync phone-number rentals", "error", err)
-	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &meterAdapter{m: m, log: log, cancel: cancel, done: make(chan struct{})}
-	go func() { defer close(a.done); m.RunRentals(runCtx) }()
+	a := &meterAdapter{m: m, log: log, cancel: cancel, done: make(chan struct{}), run: runCtx}
 	return a, nil
 }
 
-// reload applies a new config's rate deck and numbers: numbers new to the
-// config are rented (and charged) now, removed ones stop renewing.
-func (a *meterAdapter) reload(ctx context.Context, cfg *config.Config) error {
+// start rents the organization's numbers (config and API) and starts the
+// rental scheduler.
+func (a *meterAdapter) start(ctx context.Context, numbers []config.Number) {
+	_ = a.syncNumbers(ctx, numbers)
+	go func() { defer close(a.done); a.m.RunRentals(a.run) }()
+}
+
+// syncNumbers rents numbers new to the set and stops renewing removed
+// ones. A rental the balance cannot pay is flagged and retried by the
+// scheduler, so it is logged, not fatal.
+func (a *meterAdapter) syncNumbers(ctx context.Context, numbers []config.Number) error {
+	if err := a.m.SyncNumbers(ctx, numbers, time.Now()); err != nil {
+		a.log.Warn("sync phone-number rentals", "error", err)
+	}
+	return nil
+}
+
+// reload applies a new config's rate deck.
+func (a *meterAdapter) reload(cfg *config.Config) error {
 	deck, err := billing.DeckForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("rate deck: %w", err)
 	}
-	if err := a.m.Reload(cfg, deck); err != nil {
-		return err
-	}
-	if err := a.m.SyncNumbers(ctx, cfg.Numbers, time.Now()); err != nil {
-		a.log.Warn("sync phone-number rentals", "error", err) // flagged and retried, as at start
-	}
-	return nil
+	return a.m.Reload(cfg, deck)
 }
 
 func (a *meterAdapter) poster() billing.LegPoster { return a.m }
@@ -64,7 +69,10 @@ func (a *meterAdapter) routes(mux *http.ServeMux) { a.m.Routes(mux) }
 
 func (a *meterAdapter) stop() {
 	a.cancel()
-	<-a.done
+	select {
+	case <-a.done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // Authorize reserves credit for a leg.

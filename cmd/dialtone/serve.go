@@ -96,7 +96,11 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	defer cdrs.Close()
 
-	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db}}
+	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db},
+		Numbers: numberStore{db}}
+	if meter != nil {
+		opts.NumbersChanged = meter.syncNumbers
+	}
 	if *cfg.Media.Anchor {
 		pool, err := newMediaPool(cfg, log)
 		if err != nil {
@@ -112,6 +116,9 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		return err
 	}
 	reg.MustRegister(sw.Metrics().Collectors()...)
+	if meter != nil {
+		meter.start(ctx, sw.AllNumbers())
+	}
 	if err := sw.Start(ctx); err != nil {
 		return err
 	}
@@ -211,13 +218,16 @@ func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapte
 		return
 	}
 	if meter != nil {
-		if err := meter.reload(ctx, cfg); err != nil {
+		if err := meter.reload(cfg); err != nil {
 			log.Error("reload refused: billing", "error", err)
 			return
 		}
 	}
 	if err := sw.Reload(cfg); err != nil {
 		log.Error("reload switch", "error", err)
+	}
+	if meter != nil {
+		_ = meter.syncNumbers(ctx, sw.AllNumbers())
 	}
 }
 

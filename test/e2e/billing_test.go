@@ -113,3 +113,36 @@ func TestANumberAddedToTheConfigIsRentedOnReload(t *testing.T) {
 	_ = sw.cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, "the refusal", 5*time.Second, func() bool { return strings.Contains(sw.log.String(), "reload refused") })
 }
+
+func TestANumberAddedThroughTheAPIIsRentedAndRings(t *testing.T) {
+	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
+	code, body := sw.api("POST", "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"carol"}`))
+	if code != 201 || !strings.Contains(string(body), `"type":"toll-free"`) {
+		t.Fatalf("POST /v1/numbers: %d %s", code, body)
+	}
+	// Sample deck: a US toll-free number rents for 2.15 a month.
+	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "7.85")) {
+		t.Fatalf("balance after renting: %s, want 7.85", b)
+	}
+	if code, _ := sw.api("POST", "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"1001"}`)); code != 409 {
+		t.Fatalf("renting it twice: %d, want 409", code)
+	}
+	if code, _ := sw.api("POST", "/v1/numbers", strings.NewReader(`{"number":"555","user":"1001"}`)); code != 400 {
+		t.Fatalf("a bad number: %d, want 400", code)
+	}
+	// It survives a restart, is not charged again, and routes to carol.
+	sw.stop()
+	sw = startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true, Data: sw.data, Ports: sw})
+	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "7.85")) {
+		t.Fatalf("balance after a restart: %s, want 7.85", b)
+	}
+	res := sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+18885550199", "-key", "caller", "+16505550123",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)))
+	mustContain(t, res.out, "480") // carol is not registered: routed to her
+	if code, _ := sw.api("DELETE", "/v1/numbers/+18885550199", nil); code != 204 {
+		t.Fatalf("DELETE: %d", code)
+	}
+	res = sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+18885550199", "-key", "caller", "+16505550123",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)))
+	mustContain(t, res.out, "404")
+}
