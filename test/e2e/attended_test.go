@@ -104,12 +104,46 @@ func (p *transferorPhone) register(t *testing.T, sw *switchProc, user, password 
 }
 
 func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
+	t.Run("to a user: three charged legs", func(t *testing.T) {
+		legs := attendedTransfer(t, "1003")
+		assertTransferLegs(t, legs,
+			"inbound/trunk/pstn-inbound/direct/answered/",
+			"outbound/phone/access/direct/answered/1002",
+			"inbound/phone/client/transfer/answered/1002",
+			"outbound/phone/client/transfer/answered/1003")
+		if got := strings.Join(charged(t, legs), " "); strings.Count(got, "client=") != 2 || !strings.Contains(got, "pstn-inbound=") {
+			t.Fatalf("want three charged legs, got %s", got)
+		}
+	})
+	t.Run("to an outside number: two charged legs", func(t *testing.T) {
+		legs := attendedTransfer(t, "+14155550199")
+		assertTransferLegs(t, legs,
+			"inbound/trunk/pstn-inbound/direct/answered/",
+			"outbound/phone/access/direct/answered/1002",
+			"inbound/phone/access/transfer/answered/1002",
+			"outbound/trunk/pstn-outbound/transfer/answered/1002")
+		if got := strings.Join(charged(t, legs), " "); got != "pstn-inbound=0.01 pstn-outbound=0.02" {
+			t.Fatalf("charges: %s", got)
+		}
+	})
+}
+
+// attendedTransfer runs the whole flow: the carrier calls bob, bob
+// consults target, bob transfers the carrier's call to the target with
+// Replaces; it returns the CDRs.
+func attendedTransfer(t *testing.T, target string) []cdr {
+	t.Helper()
 	sw := startSwitch(t, switchOpts{})
 	bobPort, carolPort := freePort(t), freePort(t)
 	bob := newTransferorPhone(t, bobPort)
 	bob.register(t, sw, "1002", "bob-secret", bobPort)
-	sw.registerFor(t, "1003", "carol-secret", carolPort)
-	carol := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(carolPort), "-m", "1")
+	var carol func() sippResult
+	if strings.HasPrefix(target, "+") {
+		carol = startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	} else {
+		sw.registerFor(t, target, "carol-secret", carolPort)
+		carol = startSipp(t, "-sn", "uas", "-p", strconv.Itoa(carolPort), "-m", "1")
+	}
 
 	// The carrier calls bob's number and holds for 6 s.
 	caller := make(chan sippResult, 1)
@@ -129,7 +163,7 @@ func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
 	defer cancel()
 	from := &sip.FromHeader{Address: sip.Uri{User: "1002", Host: "127.0.0.1"}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
-	consult, err := bob.outgoing.Invite(ctx, sip.Uri{User: "1003", Host: "127.0.0.1", Port: sw.sipPort},
+	consult, err := bob.outgoing.Invite(ctx, sip.Uri{User: target, Host: "127.0.0.1", Port: sw.sipPort},
 		[]byte(fmt.Sprintf(phoneSDP, freePort(t))), sip.NewHeader("Content-Type", "application/sdp"), from)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +180,7 @@ func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
 	toTag, _ := consult.InviteResponse.To().Params.Get("tag")
 	replaces := url.QueryEscape(fmt.Sprintf("%s;to-tag=%s;from-tag=%s", consult.InviteRequest.CallID().Value(), toTag, fromTag))
 	refer := sip.NewRequest(sip.REFER, first.InviteRequest.Contact().Address)
-	refer.AppendHeader(sip.NewHeader("Refer-To", fmt.Sprintf("<sip:1003@127.0.0.1:%d?Replaces=%s>", sw.sipPort, replaces)))
+	refer.AppendHeader(sip.NewHeader("Refer-To", fmt.Sprintf("<sip:%s@127.0.0.1:%d?Replaces=%s>", target, sw.sipPort, replaces)))
 	res, err := first.Do(ctx, refer)
 	if err != nil || res.StatusCode != 202 {
 		t.Fatalf("REFER: %v %v", res, err)
@@ -167,13 +201,5 @@ func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
 	if byes != 2 {
 		t.Errorf("the switch must hang up both of bob's dialogs: %d BYEs", byes)
 	}
-	legs := sw.cdrs(4)
-	assertTransferLegs(t, legs,
-		"inbound/trunk/pstn-inbound/direct/answered/",
-		"outbound/phone/access/direct/answered/1002",
-		"inbound/phone/client/transfer/answered/1002",
-		"outbound/phone/client/transfer/answered/1003")
-	if got := strings.Join(charged(t, legs), " "); strings.Count(got, "client=") != 2 || !strings.Contains(got, "pstn-inbound=") {
-		t.Fatalf("want three charged legs, got %s", got)
-	}
+	return sw.cdrs(4)
 }

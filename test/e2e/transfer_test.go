@@ -114,3 +114,30 @@ func assertTransferLegs(t *testing.T, legs []cdr, want ...string) {
 		}
 	}
 }
+
+func TestABlindTransferTheTargetDoesNotTakeStaysWithTheTransferor(t *testing.T) {
+	sw := startSwitch(t, switchOpts{SIPExtra: "  transfer_recall: false"})
+	bobPort, carolPort := freePort(t), freePort(t)
+	sw.registerFor(t, "1002", "bob-secret", bobPort)
+	sw.registerFor(t, "1003", "carol-secret", carolPort)
+	bob := startSipp(t, "-sf", scenario("callee_refer_fail.xml"), "-p", strconv.Itoa(bobPort), "-m", "1", "-key", "refer_to", "1003")
+	carol := startSipp(t, "-sf", scenario("callee_busy.xml"), "-p", strconv.Itoa(carolPort), "-m", "1")
+	if res := inboundToBob(t, sw, 4000); res.code != 0 {
+		t.Fatalf("caller: %d\n%s", res.code, res.out)
+	}
+	if r := bob(); r.code != 0 {
+		t.Fatalf("transferor: %d\n%s", r.code, r.out)
+	}
+	_ = carol()
+	legs := sw.cdrs(4)
+	assertTransferLegs(t, legs,
+		"inbound/trunk/pstn-inbound/direct/answered/",
+		"outbound/phone/access/direct/answered/1002",
+		"inbound/phone/client/transfer/busy/1002",
+		"outbound/phone/client/transfer/busy/1003")
+	for _, l := range legs {
+		if l.User == "1002" && l.Reason == "direct" && l.BillableSecs < 3 {
+			t.Errorf("the transferor must stay on the call: %d s", l.BillableSecs)
+		}
+	}
+}
