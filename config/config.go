@@ -114,6 +114,9 @@ type User struct {
 	MaxCalls int `yaml:"max_calls"`
 	// Record records every call of this user.
 	Record bool `yaml:"record"`
+	// APIToken lets this user call the HTTP API with the user's own
+	// permissions (organization tokens in http.tokens may do everything).
+	APIToken string `yaml:"api_token"`
 	// VoicemailGreeting is an 8 kHz mono WAV played to callers (default:
 	// a generated prompt).
 	VoicemailGreeting string     `yaml:"voicemail_greeting"`

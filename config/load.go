@@ -399,6 +399,10 @@ func (v *validator) validate(c *Config) {
 	}
 
 	exts := map[string]bool{}
+	tokens := map[string]bool{}
+	for _, t := range c.HTTP.Tokens {
+		tokens[t] = true
+	}
 	for i, u := range c.Users {
 		switch {
 		case u.Extension == "":
@@ -430,6 +434,15 @@ func (v *validator) validate(c *Config) {
 				continue
 			}
 			c.Users[i].CallerIDs[j] = e164
+		}
+		if u.APIToken != "" {
+			if len(u.APIToken) < 8 {
+				v.fail("token shorter than 8 characters", "users", i, "api_token")
+			}
+			if tokens[u.APIToken] {
+				v.fail("token used twice", "users", i, "api_token")
+			}
+			tokens[u.APIToken] = true
 		}
 		if u.MaxCalls < 0 {
 			v.fail("must not be negative", "users", i, "max_calls")

@@ -132,14 +132,19 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 		})
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		// Organization tokens may do everything; a user's token only what
+		// the user's role permits: listening to recordings needs
+		// recording.listen, the rest of the API an organization token.
 		api := http.NewServeMux()
 		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
-		api.Handle("GET /v1/recordings/{leg_id}", billing.RecordingHandler(db, dir))
 		sw.Routes(api)
 		if meter != nil {
 			meter.routes(api)
 		}
-		mux.Handle("/v1/", bearerAuth(cfg.HTTP.Tokens, api))
+		root := http.NewServeMux()
+		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
+		root.Handle("/v1/", requirePermission("", api))
+		mux.Handle("/v1/", bearerAuth(cfg, root))
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			_ = sw.Shutdown(context.Background())
@@ -231,14 +236,38 @@ func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapte
 	}
 }
 
-// bearerAuth lets through requests carrying one of the configured tokens.
-func bearerAuth(tokens []string, next http.Handler) http.Handler {
+// principal is who an API request acts for: the organization (nil user)
+// or one user, with that user's role's permissions.
+type principal struct {
+	user  string
+	perms map[string]bool
+}
+
+type principalKey struct{}
+
+// bearerAuth lets through requests carrying an organization token or a
+// user's api_token, and remembers which.
+func bearerAuth(cfg *config.Config, next http.Handler) http.Handler {
+	roles := map[string]map[string]bool{}
+	for _, r := range cfg.Roles {
+		roles[r.Name] = map[string]bool{}
+		for _, p := range r.Permissions {
+			roles[r.Name][p] = true
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok {
-			for _, t := range tokens {
+			for _, t := range cfg.HTTP.Tokens {
 				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
-					next.ServeHTTP(w, r)
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, principal{})))
+					return
+				}
+			}
+			for _, u := range cfg.Users {
+				if u.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(u.APIToken)) == 1 {
+					p := principal{user: u.Extension, perms: roles[u.Role]}
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 					return
 				}
 			}
@@ -247,6 +276,25 @@ func bearerAuth(tokens []string, next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, `{"error":"missing or wrong bearer token"}`+"\n")
+	})
+}
+
+// requirePermission refuses a user's request (403, JSON) when the user's
+// role lacks perm, or when perm is "" (organization tokens only).
+func requirePermission(perm string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := r.Context().Value(principalKey{}).(principal)
+		if p.user != "" && (perm == "" || !p.perms[perm]) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			need := perm
+			if need == "" {
+				need = "an organization token"
+			}
+			_, _ = fmt.Fprintf(w, `{"error":"user %s is not permitted this: needs %s"}`+"\n", p.user, need)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -132,3 +132,22 @@ func TestAPIRequiresTheBearerToken(t *testing.T) {
 		t.Fatalf("metrics: %d\n%s", code, tail(string(body), 500))
 	}
 }
+
+func TestAUsersAPITokenHasOnlyTheUsersPermissions(t *testing.T) {
+	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    api_token: bob-token-123"}})
+	for _, tt := range []struct {
+		name, path, token string
+		code              int
+	}{
+		{"a user without recording.listen may not fetch recordings", "/v1/recordings/some-leg", "bob-token-123", 403},
+		{"a user token may not read the organization's CDRs", "/v1/cdrs", "bob-token-123", 403},
+		{"the organization token may", "/v1/recordings/some-leg", "test-token-123", 404},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := sw.api("GET", tt.path, nil, "Authorization", "Bearer "+tt.token)
+			if code != tt.code || !strings.HasPrefix(strings.TrimSpace(string(body)), `{"error":`) {
+				t.Fatalf("GET %s: %d %s, want %d with a JSON error", tt.path, code, body, tt.code)
+			}
+		})
+	}
+}
