@@ -152,8 +152,9 @@ type call struct {
 	recorder   *media.Recorder
 	recordPath string // relative to the data directory
 
-	infoDigits chan rune // DTMF that came as SIP INFO, for calls the switch answers
-	riders     []*leg    // legs that end with the call but are not bridged (a transferor's leg)
+	infoDigits     chan rune          // DTMF that came as SIP INFO, for calls the switch answers
+	endpointCancel context.CancelFunc // ends a call the switch answers itself
+	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {

@@ -293,21 +293,7 @@ func (c *call) rebridge(p, x *leg, tm *media.Leg, answer []byte) error {
 		return err
 	}
 	tm.SetRemote(remote)
-	a, b, err := c.relay.Detach()
-	if err != nil {
-		_ = tm.Close()
-		return err
-	}
-	pm, xm := a, b
-	if c.b == p {
-		pm, xm = b, a
-	}
-	c.countMedia(x, xm)
-	_ = xm.Close()
-	if c.b == p {
-		return c.newRelay(tm, pm)
-	}
-	return c.newRelay(pm, tm)
+	return c.rebridgeLeg(p, x, tm)
 }
 
 // recall rings the transferor again when a blind transfer failed after

@@ -44,23 +44,11 @@ const (
 // like any answered leg of its class.
 func (c *call) depositVoicemail(u *user) {
 	sw := c.sw
-	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
-		c.failRinging(nil, nil, errNoVoicemail)
+	ep, ctx, ok := c.answerEndpoint()
+	if !ok {
 		return
 	}
-	ep, a, err := c.answerEndpoint()
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(sw.ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-c.a.done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	defer c.endEndpoint(ep)
 	msg := VoicemailMessage{ID: strconv.FormatInt(time.Now().UnixNano(), 36), User: u.Extension, From: c.a.cdr.From, LegID: c.a.cdr.LegID, Time: time.Now().UTC()}
 	msg.Path = filepath.ToSlash(filepath.Join("voicemail", u.Extension, msg.ID+".wav"))
 	path := filepath.Join(sw.dataDir, filepath.FromSlash(msg.Path))
@@ -74,13 +62,6 @@ func (c *call) depositVoicemail(u *user) {
 			}
 		}
 	}
-	if !isDone(c.a.done()) {
-		byeCtx, byeCancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = c.a.bye(byeCtx)
-		byeCancel()
-	}
-	_ = ep.Close()
-	c.countMedia(c.a, a)
 	if recorded >= 500*time.Millisecond {
 		msg.Seconds = recorded.Round(time.Millisecond).Seconds()
 		if err := sw.voicemail.AddMessage(msg); err != nil {
@@ -91,37 +72,40 @@ func (c *call) depositVoicemail(u *user) {
 	} else {
 		_ = os.Remove(path) // a hang-up during the greeting leaves no message
 	}
-	c.a.end(billing.Answered, 200)
-	c.finish(c.a)
 }
 
 // answerEndpoint answers the caller with the switch itself as the far
 // end: the caller's media leg leaves the relay for an Endpoint that plays
-// and records. On error the call has been answered with a failure.
-func (c *call) answerEndpoint() (*media.Endpoint, *media.Leg, error) {
+// and records. ctx ends when the caller hangs up. When ok is false the
+// call has been answered with a failure and every CDR written.
+func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok bool) {
 	sw := c.sw
+	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
+		c.failRinging(nil, nil, errNoVoicemail)
+		return nil, nil, false
+	}
 	a, b, err := c.relay.Detach()
 	c.relay = nil
 	if err != nil {
 		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
-		return nil, nil, err
+		return nil, nil, false
 	}
 	_ = b.Close()
 	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
-		return nil, nil, err
+		return nil, nil, false
 	}
 	var opts []media.EndpointOption
 	if sel.TelephoneEvent != nil {
 		opts = append(opts, media.WithTelephoneEvent(sel.TelephoneEvent.PayloadType))
 	}
-	ep, err := media.NewEndpoint(a, sel.Codec.PayloadType, opts...)
+	ep, err = media.NewEndpoint(a, sel.Codec.PayloadType, opts...)
 	if err != nil {
 		_ = a.Close()
 		c.failRinging(nil, nil, fmt.Errorf("voicemail endpoint: %w", err))
-		return nil, nil, err
+		return nil, nil, false
 	}
 	c.a.cdr.Reason = billing.ReasonVoicemail
 	c.a.answer(time.Now())
@@ -132,7 +116,34 @@ func (c *call) answerEndpoint() (*media.Endpoint, *media.Leg, error) {
 		c.log.Warn("voicemail start", "error", err)
 	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	return ep, a, nil
+	ctx, cancel := context.WithCancel(sw.ctx)
+	c.endpointCancel = cancel
+	go func() {
+		select {
+		case <-c.a.done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ep, ctx, true
+}
+
+// hangUpEndpoint ends the caller's side of a call the switch answered.
+func (c *call) hangUpEndpoint(ep *media.Endpoint) {
+	if !isDone(c.a.done()) {
+		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.a.bye(byeCtx)
+		cancel()
+	}
+	_ = ep.Close()
+}
+
+// endEndpoint writes the CDR of a call the switch answered itself.
+func (c *call) endEndpoint(ep *media.Endpoint) {
+	c.endpointCancel()
+	c.countMedia(c.a, ep.Leg())
+	c.a.end(billing.Answered, 200)
+	c.finish(c.a)
 }
 
 // listenMailbox plays a user's messages to the user's own phone: a beep
@@ -141,23 +152,11 @@ func (c *call) answerEndpoint() (*media.Endpoint, *media.Leg, error) {
 // INFO both work.
 func (c *call) listenMailbox(u *user) {
 	sw := c.sw
-	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
-		c.failRinging(nil, nil, errNoVoicemail)
+	ep, ctx, ok := c.answerEndpoint()
+	if !ok {
 		return
 	}
-	ep, a, err := c.answerEndpoint()
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(sw.ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-c.a.done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	defer c.endEndpoint(ep)
 	msgs, _ := sw.voicemail.Messages(u.Extension)
 	beep, gap := media.GenerateBeep(), media.GenerateSilence(300*time.Millisecond)
 	var intro []int16
@@ -192,15 +191,7 @@ func (c *call) listenMailbox(u *user) {
 		}
 	}
 	_ = ep.Play(ctx, append(append(beep, gap...), beep...))
-	if !isDone(c.a.done()) {
-		byeCtx, byeCancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = c.a.bye(byeCtx)
-		byeCancel()
-	}
-	_ = ep.Close()
-	c.countMedia(c.a, a)
-	c.a.end(billing.Answered, 200)
-	c.finish(c.a)
+	c.hangUpEndpoint(ep)
 }
 
 // playUntilKey plays samples and then waits up to wait for a key; a key
