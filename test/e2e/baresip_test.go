@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 // out to ALSA's null device, both directions recorded by sndfile.
 type baresip struct {
 	t    *testing.T
+	ctrl int // ctrl_tcp port
 	dir  string
 	cmd  *exec.Cmd
 	log  *syncBuffer
@@ -46,6 +48,8 @@ snd_path		rec
 module_tmp		uuid.so
 module_tmp		account.so
 module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:%d
 statmode_default	off
 `
 
@@ -68,7 +72,8 @@ func startBaresip(t *testing.T, sw *switchProc, user, password string, extraArgs
 			t.Fatal(err)
 		}
 	}
-	write("config", fmt.Sprintf(baresipConfig, freePort(t), rtp, rtp+40))
+	b.ctrl = freePort(t)
+	write("config", fmt.Sprintf(baresipConfig, freePort(t), rtp, rtp+40, b.ctrl))
 	write("accounts", fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=300;audio_codecs=pcmu\n", user, sw.sipPort, password))
 	write("contacts", "")
 	sox := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", filepath.Join(b.dir, "tone.wav"), "synth", "12", "sine", "440", "vol", "0.5")
@@ -201,4 +206,52 @@ func wavFrequency(t *testing.T, path string, effects ...string) int {
 	}
 	f, _ := strconv.Atoi(m[1])
 	return f
+}
+
+// command sends one ctrl_tcp command (a netstring of JSON) and returns
+// the reply.
+func (b *baresip) command(cmd, params string) string {
+	b.t.Helper()
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", b.ctrl), 3*time.Second)
+	if err != nil {
+		b.t.Fatalf("baresip ctrl: %v", err)
+	}
+	defer conn.Close()
+	msg := fmt.Sprintf(`{"command":%q,"params":%q,"token":"t1"}`, cmd, params)
+	if _, err := fmt.Fprintf(conn, "%d:%s,", len(msg), msg); err != nil {
+		b.t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 4096)
+	n, _ := conn.Read(buf)
+	return string(buf[:n])
+}
+
+func TestBaresipBlindTransfer(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	bob := startBaresip(t, sw, "bob", "bob-secret")
+	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {
+		t.Fatalf("bob did not register:\n%s", bob.log.String())
+	}
+	carolPort := freePort(t)
+	sw.registerFor(t, "1003", "carol-secret", carolPort)
+	carol := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(carolPort), "-m", "1")
+	caller := make(chan sippResult, 1)
+	go func() { caller <- inboundToBob(t, sw, 6000) }()
+	if !bob.waitLog(`Call established|established`, 10*time.Second) {
+		t.Fatalf("bob did not answer:\n%s", bob.log.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	reply := bob.command("transfer", fmt.Sprintf("sip:1003@127.0.0.1:%d", sw.sipPort))
+	if r := <-caller; r.code != 0 {
+		t.Fatalf("caller: %d\n%s", r.code, r.out)
+	}
+	if r := carol(); r.code != 0 {
+		t.Fatalf("carol: %d\n%s\nbaresip said %s", r.code, r.out, reply)
+	}
+	assertTransferLegs(t, sw.cdrs(4),
+		"inbound/trunk/pstn-inbound/direct/answered/",
+		"outbound/phone/access/direct/answered/1002",
+		"inbound/phone/client/transfer/answered/1002",
+		"outbound/phone/client/transfer/answered/1003")
 }

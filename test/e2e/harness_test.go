@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "dialtone")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/dialtone")
+	args := []string{"build", "-o", binary}
+	if os.Getenv("E2E_RACE") != "" {
+		args = append(args, "-race") // and a race report fails the switch's log check below
+	}
+	build := exec.Command("go", append(args, "../../cmd/dialtone")...)
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build dialtone:", err)
@@ -243,6 +247,9 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.stop()
+		if strings.Contains(s.log.String(), "WARNING: DATA RACE") {
+			t.Errorf("the switch reported a data race")
+		}
 		if t.Failed() || os.Getenv("E2E_LOG") != "" {
 			t.Logf("dialtone log:\n%s", tail(s.log.String(), 6000))
 		}
