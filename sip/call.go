@@ -81,10 +81,11 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		sw.handleReinvite(req, tx)
 		return
 	}
-	if sw.draining.Load() {
+	if !sw.admit() {
 		respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
+	defer sw.calls.Done()
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		respond(tx, req, 483, "Too Many Hops")
 		return
@@ -115,13 +116,11 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c := sw.newCall(req, tx, rt)
-	sw.calls.Add(1)
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	defer func() {
 		sw.metrics.ActiveCalls.Dec()
 		sw.active.Add(-1)
-		sw.calls.Done()
 	}()
 	if err != nil {
 		c.refuse(asCallError(err))

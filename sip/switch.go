@@ -102,7 +102,8 @@ type Switch struct {
 
 	calls    sync.WaitGroup
 	active   atomic.Int64
-	draining atomic.Bool
+	drainMu  sync.RWMutex // orders calls.Add before calls.Wait
+	draining bool
 
 	listeners []func() error
 	addrs     map[string]string // transport -> bound host:port
@@ -293,11 +294,25 @@ func (sw *Switch) housekeeping() {
 	}
 }
 
+// admit counts a new call in, unless the switch is shutting down; the
+// caller must call sw.calls.Done when admitted.
+func (sw *Switch) admit() bool {
+	sw.drainMu.RLock()
+	defer sw.drainMu.RUnlock()
+	if sw.draining {
+		return false
+	}
+	sw.calls.Add(1)
+	return true
+}
+
 // Shutdown stops taking new calls, waits for calls in progress to end (or
 // ctx to expire, then hangs them up so their CDRs are written), and closes
 // the listeners.
 func (sw *Switch) Shutdown(ctx context.Context) error {
-	sw.draining.Store(true)
+	sw.drainMu.Lock()
+	sw.draining = true
+	sw.drainMu.Unlock()
 	done := make(chan struct{})
 	go func() { sw.calls.Wait(); close(done) }()
 	select {

@@ -247,8 +247,9 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.stop()
-		if strings.Contains(s.log.String(), "WARNING: DATA RACE") {
-			t.Errorf("the switch reported a data race")
+		if log := s.log.String(); strings.Contains(log, "WARNING: DATA RACE") {
+			i := strings.Index(log, "WARNING: DATA RACE")
+			t.Errorf("the switch reported a data race:\n%s", log[i:min(len(log), i+8000)])
 		}
 		if t.Failed() || os.Getenv("E2E_LOG") != "" {
 			t.Logf("dialtone log:\n%s", tail(s.log.String(), 6000))
