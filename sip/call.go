@@ -144,7 +144,8 @@ type call struct {
 	relay *media.Relay // the anchored media, when the switch anchors it
 
 	inbox    chan func()   // work for the call's goroutine (transfers)
-	ended    chan struct{} // closed to end the call from its inbox
+	ended    chan struct{} // closed (by endCall) to end the call from its inbox
+	endOnce  sync.Once
 	finished chan struct{} // closed when the call stops taking work
 	xfer     *transfer     // a blind transfer in progress
 
@@ -452,6 +453,10 @@ func (c *call) hangupSide(gone *leg) string {
 	}
 }
 
+// endCall ends the call from its inbox: the bridged legs still up are
+// hung up and every CDR written.
+func (c *call) endCall() { c.endOnce.Do(func() { close(c.ended) }) }
+
 // setSlot replaces old (one of the two bridged legs) with l.
 func (c *call) setSlot(old, l *leg) {
 	if c.a == old {
@@ -468,9 +473,6 @@ func (c *call) peerOf(l *leg) *leg {
 	}
 	return c.a
 }
-
-// finishPair writes two legs' CDRs concurrently so they share a commit.
-func (c *call) finishPair(x, y *leg) { c.finishAll(x, y) }
 
 // finishAll writes legs' CDRs concurrently so they share a commit.
 func (c *call) finishAll(legs ...*leg) {
@@ -506,7 +508,7 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 	c.closeMedia()
 	if b != nil {
 		b.end(billing.Failed, ce.Code)
-		c.finishPair(c.a, b)
+		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)
 	}
@@ -709,7 +711,7 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 	c.a.end(disp, code)
 	if b != nil {
 		b.end(disp, bCode)
-		c.finishPair(c.a, b)
+		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)
 	}

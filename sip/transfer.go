@@ -301,7 +301,7 @@ func (c *call) rebridge(p, x *leg, tm *media.Leg, answer []byte) error {
 func (c *call) recall(xf *transfer, p *leg) {
 	if !*c.sw.cfg.SIP.TransferRecall {
 		c.log.Info("transfer failed and the transferor left: ending the call")
-		close(c.ended)
+		c.endCall()
 		return
 	}
 	c.xfer = &transfer{transferorGone: true, user: xf.user}
@@ -321,7 +321,7 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 		c.xfer = nil
 		c.sw.notifyRefer(xf.transferor, code, reason)
 		if xf.transferorGone {
-			close(c.ended)
+			c.endCall()
 		}
 	}
 }
@@ -371,7 +371,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 			t.owner.Store(c)
 		}
 		c2.setSlot(t, nil)
-		close(c2.ended)
+		c2.endCall()
 	}
 	select {
 	case c2.inbox <- give:
