@@ -160,20 +160,33 @@ func (c *call) startRecording() {
 	if c.relay == nil || c.sw.dataDir == "" || !c.recorded() {
 		return
 	}
+	c.record()
+}
+
+// record starts the call's recording now (idempotent); on demand it runs
+// in the call's goroutine through the inbox.
+func (c *call) record() bool {
+	if c.recorder != nil {
+		return true
+	}
+	if c.relay == nil || c.sw.dataDir == "" {
+		return false
+	}
 	rel := filepath.ToSlash(filepath.Join("recordings", time.Now().UTC().Format(time.DateOnly), c.a.cdr.LegID+".wav"))
 	path := filepath.Join(c.sw.dataDir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		c.log.Error("recording directory", "error", err)
-		return
+		return false
 	}
 	rec, err := media.OpenRecorder(path)
 	if err != nil {
 		c.log.Error("start recording", "error", err)
-		return
+		return false
 	}
 	c.recorder, c.recordPath = rec, rel
 	c.relay.AddTap(rec)
 	c.log.Info("recording", "path", rel)
+	return true
 }
 
 func (c *call) recorded() bool {

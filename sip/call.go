@@ -370,6 +370,8 @@ func (c *call) run() {
 // the media runs out, or the switch shuts down. Transfers replace legs
 // meanwhile, through the call's inbox.
 func (c *call) up(limit time.Duration) {
+	c.sw.callsByID.Store(c.id, c)
+	defer c.sw.callsByID.Delete(c.id)
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	disposition := billing.Answered

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/dialtone/dialtone/config"
 )
@@ -22,6 +23,8 @@ func (sw *Switch) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/users/{id}/forwarding", sw.handleGetForwarding)
 	mux.HandleFunc("PUT /v1/users/{id}/forwarding", sw.handlePutForwarding)
 	mux.HandleFunc("GET /v1/registrations", sw.handleRegistrations)
+	mux.HandleFunc("GET /v1/calls", sw.handleListCalls)
+	mux.HandleFunc("POST /v1/calls/{call_id}/recording", sw.handleRecordCall)
 	mux.HandleFunc("GET /v1/numbers", sw.handleListNumbers)
 	mux.HandleFunc("POST /v1/numbers", sw.handleAddNumber)
 	mux.HandleFunc("DELETE /v1/numbers/{number}", sw.handleDeleteNumber)
@@ -109,4 +112,51 @@ func writeJSONError(w http.ResponseWriter, code int, err error) {
 		code = http.StatusRequestEntityTooLarge
 	}
 	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// handleRecordCall starts recording an answered call on demand: POST
+// /v1/calls/{call_id}/recording. The WAV covers the call from now on.
+func (sw *Switch) handleRecordCall(w http.ResponseWriter, r *http.Request) {
+	v, ok := sw.callsByID.Load(r.PathValue("call_id"))
+	if !ok {
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no call %q in progress", r.PathValue("call_id")))
+		return
+	}
+	c := v.(*call)
+	result := make(chan string, 1)
+	c.do(func() {
+		path := ""
+		if c.record() {
+			path = c.recordPath
+		}
+		result <- path
+	})
+	select {
+	case path := <-result:
+		if path == "" {
+			writeJSONError(w, http.StatusConflict, fmt.Errorf("call %s has no anchored media to record", c.id))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"call_id": c.id, "recording": path})
+	case <-time.After(3 * time.Second):
+		writeJSONError(w, http.StatusConflict, fmt.Errorf("call %s ended or is busy", c.id))
+	case <-r.Context().Done():
+	}
+}
+
+// handleListCalls serves GET /v1/calls: the answered calls in progress.
+func (sw *Switch) handleListCalls(w http.ResponseWriter, r *http.Request) {
+	type active struct {
+		CallID string `json:"call_id"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+	}
+	out := []active{}
+	sw.callsByID.Range(func(k, v any) bool {
+		c := v.(*call)
+		// Only what never changes after the INVITE: legs move in transfers.
+		out = append(out, active{CallID: c.id, From: c.req.From().Address.User, To: dialedUser(c.req)})
+		return true
+	})
+	writeJSON(w, http.StatusOK, out)
 }

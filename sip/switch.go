@@ -100,10 +100,11 @@ type Switch struct {
 	defaultGreeting []int16
 	mwi             mwiSubs
 
-	calls    sync.WaitGroup
-	active   atomic.Int64
-	drainMu  sync.RWMutex // orders calls.Add before calls.Wait
-	draining bool
+	calls     sync.WaitGroup
+	active    atomic.Int64
+	callsByID sync.Map     // call id -> *call, while answered (on-demand recording)
+	drainMu   sync.RWMutex // orders calls.Add before calls.Wait
+	draining  bool
 
 	listeners []func() error
 	addrs     map[string]string // transport -> bound host:port

@@ -162,3 +162,42 @@ func TestVoicemailTakesAMessageAndLightsTheLamp(t *testing.T) {
 		t.Fatalf("DELETE of a deleted message: %d, want 404", code)
 	}
 }
+
+func TestACallCanBeRecordedOnDemand(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
+	caller := make(chan sippResult, 1)
+	go func() { caller <- sippRTPCaller(t, sw, "+14155550199", 5000) }()
+	var calls []struct {
+		CallID string `json:"call_id"`
+	}
+	waitFor(t, "the call to be up", 10*time.Second, func() bool {
+		_, body := sw.api("GET", "/v1/calls", nil)
+		return json.Unmarshal(body, &calls) == nil && len(calls) == 1
+	})
+	if code, body := sw.api("POST", "/v1/calls/"+calls[0].CallID+"/recording", nil); code != 200 {
+		t.Fatalf("start recording: %d %s", code, body)
+	}
+	if code, _ := sw.api("POST", "/v1/calls/no-such-call/recording", nil); code != 404 {
+		t.Fatalf("recording a call that is not up: %d, want 404", code)
+	}
+	if r := <-caller; r.code != 0 {
+		t.Fatalf("caller: %d\n%s", r.code, r.out)
+	}
+	_ = trunk()
+	in, _ := byDirection(t, sw.cdrs(2))
+	if in.Recording == nil || in.Recording.Seconds < 2 {
+		t.Fatalf("recording on the caller's leg: %+v", in.Recording)
+	}
+	code, wav := sw.api("GET", "/v1/recordings/"+in.LegID, nil)
+	path := filepath.Join(t.TempDir(), "call.wav")
+	if err := os.WriteFile(path, wav, 0o600); err != nil || code != 200 {
+		t.Fatalf("GET recording: %d", code)
+	}
+	// The caller's tone is on the left, and the trunk's echo of it on the right.
+	for _, channel := range []string{"1", "2"} {
+		if f := wavFrequency(t, path, "remix", channel); f < 400 || f > 480 {
+			t.Errorf("channel %s: %d Hz, want 440", channel, f)
+		}
+	}
+}
