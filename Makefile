@@ -37,6 +37,7 @@ lint:
 bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/sipp_load.sh
+	./bench/media_load.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./config
