@@ -19,6 +19,19 @@ import (
 	"github.com/dialtone/dialtone/config"
 )
 
+// loadConfigAndDeck loads --config (or the demo config) and its rate deck.
+func loadConfigAndDeck(path string) (*config.Config, *billing.Deck, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	deck, err := billing.DeckForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, deck, nil
+}
+
 func printJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -58,12 +71,7 @@ func cmdRate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rate: direction %q is not outbound, inbound or client\n", *direction)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	deck, err := billing.DeckForConfig(cfg)
+	cfg, deck, err := loadConfigAndDeck(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -143,12 +151,7 @@ func withMeter(name string, args []string, stderr io.Writer, fn func(*billing.Me
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	deck, err := billing.DeckForConfig(cfg)
+	cfg, deck, err := loadConfigAndDeck(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
