@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/media"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -68,7 +69,7 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 // the relay's hot path stays free of metric updates.
 func (m *Metrics) countMedia(l *leg, s media.Stats) {
 	side := "callee"
-	if l != nil && l.cdr.Direction == "inbound" {
+	if l != nil && l.cdr.Direction == billing.Inbound {
 		side = "caller"
 	}
 	m.RTPPackets.WithLabelValues(side).Add(float64(s.RTPPacketsIn))

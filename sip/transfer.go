@@ -410,18 +410,19 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 func (c *call) rebridgeLeg(p, x *leg, tm *media.Leg) error {
 	a, b, err := c.relay.Detach()
 	if err != nil {
+		_ = tm.Close()
 		return err
 	}
-	pm, xm := a, b
 	if c.b == p {
-		pm, xm = b, a
+		// The transferor X was the A side: the target takes its place,
+		// keeping the relay's (and the recording's) sides.
+		c.countMedia(x, a)
+		_ = a.Close()
+		return c.newRelay(tm, b)
 	}
-	c.countMedia(x, xm)
-	_ = xm.Close()
-	if c.b == p {
-		return c.newRelay(tm, pm)
-	}
-	return c.newRelay(pm, tm)
+	c.countMedia(x, b)
+	_ = b.Close()
+	return c.newRelay(a, tm)
 }
 
 // legByDialog finds a leg by the dialog a Replaces header names.

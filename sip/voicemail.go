@@ -201,28 +201,31 @@ func (c *call) playUntilKey(ctx context.Context, ep *media.Endpoint, samples []i
 	defer stop()
 	played := make(chan struct{})
 	go func() { _ = ep.Play(playCtx, samples); close(played) }()
-	timeout := time.NewTimer(time.Hour)
-	defer timeout.Stop()
+	// A key stops the prompt; wait for the player to let go before the
+	// next Play. After the prompt, wait up to wait for a key.
+	keyed := func(k rune) rune {
+		stop()
+		<-played
+		return k
+	}
+	var timeout <-chan time.Time
+	playing := played
 	for {
 		select {
 		case d, ok := <-ep.Digits():
 			if !ok {
-				return 0
+				return keyed(0)
 			}
-			stop()
-			<-played
-			return d.Key
+			return keyed(d.Key)
 		case k := <-c.infoDigits:
-			stop()
-			<-played
-			return k
-		case <-played:
-			played = nil
-			timeout.Reset(wait)
-		case <-timeout.C:
+			return keyed(k)
+		case <-playing:
+			playing = nil
+			timeout = time.After(wait)
+		case <-timeout:
 			return 0
 		case <-ctx.Done():
-			return 0
+			return keyed(0)
 		}
 	}
 }

@@ -233,9 +233,7 @@ func TestBaresipBlindTransfer(t *testing.T) {
 	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {
 		t.Fatalf("bob did not register:\n%s", bob.log.String())
 	}
-	carolPort := freePort(t)
-	sw.registerFor(t, "1003", "carol-secret", carolPort)
-	carol := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(carolPort), "-m", "1")
+	carol := sw.phone(t, "1003", "carol-secret", "-sn", "uas", "-m", "1")
 	caller := make(chan sippResult, 1)
 	go func() { caller <- inboundToBob(t, sw, 6000) }()
 	if !bob.waitLog(`Call established|established`, 10*time.Second) {

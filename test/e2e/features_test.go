@@ -57,9 +57,7 @@ func charged(t *testing.T, legs []cdr) []string {
 func TestForwarding(t *testing.T) {
 	t.Run("always to a user rings only the target", func(t *testing.T) {
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {always: \"1003\"}"}})
-		port := freePort(t)
-		sw.registerFor(t, "1003", "carol-secret", port)
-		callee := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(port), "-m", "1")
+		callee := sw.phone(t, "1003", "carol-secret", "-sn", "uas", "-m", "1")
 		if res := sw.call(t, "1001", "alice-secret", "1002", 300); res.code != 0 {
 			t.Fatalf("call: %d\n%s", res.code, res.out)
 		}
@@ -86,9 +84,7 @@ func TestForwarding(t *testing.T) {
 	})
 	t.Run("when not answered in time to an outside number", func(t *testing.T) {
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {no_answer: \"+14155550199\", no_answer_after: 1s}"}})
-		port := freePort(t)
-		sw.registerFor(t, "1002", "bob-secret", port)
-		ringing := startSipp(t, "-sf", scenario("callee_ring.xml"), "-p", strconv.Itoa(port), "-m", "1")
+		ringing := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_ring.xml"), "-m", "1")
 		trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 		if res := sw.call(t, "1001", "alice-secret", "1002", 300); res.code != 0 {
 			t.Fatalf("call: %d\n%s", res.code, res.out)
@@ -155,9 +151,7 @@ func TestForwarding(t *testing.T) {
 		}
 		sw.stop()
 		sw = startSwitch(t, switchOpts{Data: sw.data, Ports: sw})
-		port := freePort(t)
-		sw.registerFor(t, "1003", "carol-secret", port)
-		callee := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(port), "-m", "1")
+		callee := sw.phone(t, "1003", "carol-secret", "-sn", "uas", "-m", "1")
 		if res := sw.call(t, "1001", "alice-secret", "1002", 300); res.code != 0 {
 			t.Fatalf("call: %d\n%s", res.code, res.out)
 		}
@@ -238,9 +232,7 @@ func TestCallerIDAndPermissions(t *testing.T) {
 func TestForwardingToVoicemail(t *testing.T) {
 	// Voicemail is not the default here: the rule sends busy calls there.
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {busy: voicemail}"}})
-	port := freePort(t)
-	sw.registerFor(t, "1002", "bob-secret", port)
-	busy := startSipp(t, "-sf", scenario("callee_busy.xml"), "-p", strconv.Itoa(port), "-m", "1")
+	busy := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_busy.xml"), "-m", "1")
 	if res := sippRTPCaller(t, sw, "1002", 4000); res.code != 0 {
 		t.Fatalf("caller: %d\n%s", res.code, res.out)
 	}

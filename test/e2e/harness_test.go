@@ -549,6 +549,25 @@ func (s *switchProc) registerFor(t *testing.T, user, password string, port int) 
 	})
 }
 
+// phone registers user at a free port and starts a sipp phone there with
+// args (its scenario and options) for the rest of the test; the returned
+// func waits for it.
+func (s *switchProc) phone(t *testing.T, user, password string, args ...string) func() sippResult {
+	t.Helper()
+	port := freePort(t)
+	s.registerFor(t, user, password, port)
+	return startSipp(t, append(args, "-p", strconv.Itoa(port))...)
+}
+
+// mustSucceed waits for a background sipp and fails the test unless it
+// exited 0.
+func mustSucceed(t *testing.T, name string, wait func() sippResult) {
+	t.Helper()
+	if r := wait(); r.code != 0 {
+		t.Fatalf("%s: sipp exit %d\n%s", name, r.code, r.out)
+	}
+}
+
 // call places one authenticated call from user to target.
 func (s *switchProc) call(t *testing.T, user, password, target string, holdMS int, extra ...string) sippResult {
 	t.Helper()

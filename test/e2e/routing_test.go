@@ -75,9 +75,7 @@ func TestOutboundCallAnswersTheTrunksChallengeWithTheTrunksCredentials(t *testin
 
 func TestTheCalleeHangingUpEndsBothLegs(t *testing.T) {
 	sw := startSwitch(t, switchOpts{})
-	port := freePort(t)
-	sw.registerFor(t, "1002", "bob-secret", port)
-	callee := startSipp(t, "-sf", scenario("callee_bye.xml"), "-p", strconv.Itoa(port), "-m", "1")
+	callee := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_bye.xml"), "-m", "1")
 	// The caller would hold for 10 s; the callee's BYE at 1 s must reach it.
 	res := sipp(t, sw.addr(), "-sf", scenario("uac_wait_bye.xml"), "-s", "1002", "-key", "caller", "1001",
 		"-au", "1001", "-ap", "alice-secret", "-m", "1", "-p", strconv.Itoa(freePort(t)))

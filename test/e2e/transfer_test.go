@@ -43,9 +43,7 @@ func TestBlindTransfer(t *testing.T) {
 	})
 	t.Run("to an outside number: two charged legs", func(t *testing.T) {
 		sw := startSwitch(t, switchOpts{})
-		bobPort := freePort(t)
-		sw.registerFor(t, "1002", "bob-secret", bobPort)
-		bob := startSipp(t, "-sf", scenario("callee_refer.xml"), "-p", strconv.Itoa(bobPort), "-m", "1", "-key", "refer_to", "+14155550199")
+		bob := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_refer.xml"), "-m", "1", "-key", "refer_to", "+14155550199")
 		trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 		if res := inboundToBob(t, sw, 4000); res.code != 0 {
 			t.Fatalf("caller: %d\n%s", res.code, res.out)
