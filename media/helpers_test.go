@@ -135,6 +135,9 @@ func rtcpAddr(l *Leg) netip.AddrPort { return netip.AddrPortFrom(l.Addr().Addr()
 // than before it (waiting a little for exiting ones).
 func checkGoroutines(t *testing.T) {
 	t.Helper()
+	if _, err := pickReactor(); err != nil { // the reactors live for good
+		t.Fatal(err)
+	}
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
 		deadline := time.Now().Add(hangTimeout)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -21,8 +20,8 @@ const maxPacketSize = 4096
 // Leg is one party's side of the media: a bound RTP/RTCP socket pair from
 // a Pool, the address that party sends from and is sent to, its counters
 // and its media timeout. A Leg does nothing until a Relay or Endpoint
-// starts it; that owner then reads its sockets in two goroutines, and
-// closing the owner closes the leg.
+// starts it; from then on the leg's reactor reads its sockets and hands
+// the packets to that owner, and closing the owner closes the leg.
 //
 // Symmetric RTP: the remote address starts as the one SetRemote gave (from
 // the SDP). The first valid packet from any address latches the leg to
@@ -36,6 +35,7 @@ const maxPacketSize = 4096
 type Leg struct {
 	pool        *Pool
 	port        int
+	reactor     *reactor
 	log         *slog.Logger
 	latchWindow time.Duration
 	timeout     time.Duration
@@ -45,8 +45,6 @@ type Leg struct {
 	latchUntil atomic.Int64 // unix nanoseconds: a latched leg may move until then
 	hold       atomic.Bool
 	seen       atomic.Bool // RTP arrived since the watchdog last looked
-	closing    atomic.Bool // Close is stopping the readers for good
-	stopping   atomic.Bool // detach is stopping the readers for a new owner
 	stats      counters
 
 	mu         sync.Mutex // guards what follows; never taken per packet
@@ -60,29 +58,27 @@ type Leg struct {
 	onTimeout  func()
 	timedOut   chan struct{}
 	fired      bool
-
-	wg sync.WaitGroup
+	watches    [2]*watch // RTP and RTCP, while started
 }
 
 // path is one socket of a leg and the party's address on it.
 type path struct {
-	conn *net.UDPConn
+	sock *socket
 	peer atomic.Pointer[remote]
 }
 
 // remote is an immutable snapshot of where a path sends to.
 type remote struct {
 	addr    netip.AddrPort
-	latched bool // a packet came from addr
-	ok      bool // addr can be sent to
+	sa      sockaddr // addr, ready for sendto
+	latched bool     // a packet came from addr
+	ok      bool     // addr can be sent to
 }
 
-func newRemote(addr netip.AddrPort, latched bool) *remote {
-	return &remote{
-		addr:    addr,
-		latched: latched,
-		ok:      addr.IsValid() && addr.Port() != 0 && !addr.Addr().IsUnspecified(),
-	}
+func (p *path) newRemote(addr netip.AddrPort, latched bool) *remote {
+	ok := addr.IsValid() && addr.Port() != 0 && !addr.Addr().IsUnspecified() &&
+		(p.sock.is6 || addr.Addr().Is4()) // a v4 socket cannot reach a v6 party
+	return &remote{addr: addr, sa: newSockaddr(addr, p.sock.is6), latched: latched, ok: ok}
 }
 
 // counters are the leg's statistics. The "in" group is written by the
@@ -136,16 +132,17 @@ func (s Stats) add(o Stats) Stats {
 // Dropped returns the number of packets dropped in either direction.
 func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable }
 
-func newLeg(p *Pool, port int, rtpConn, rtcpConn *net.UDPConn) *Leg {
+func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
 	l := &Leg{
 		pool:        p,
 		port:        port,
+		reactor:     r,
 		log:         p.log.With("rtp_port", port),
 		latchWindow: p.latchWindow,
 		timeout:     p.mediaTimeout,
 		timedOut:    make(chan struct{}),
 	}
-	l.rtp.conn, l.rtcp.conn = rtpConn, rtcpConn
+	l.rtp.sock, l.rtcp.sock = rtpSock, rtcpSock
 	return l
 }
 
@@ -174,12 +171,12 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 		return
 	}
 	l.sdpRemote = addr
-	l.rtp.peer.Store(newRemote(addr, false))
+	l.rtp.peer.Store(l.rtp.newRemote(addr, false))
 	rtcpAddr := netip.AddrPort{}
 	if addr.Port() != 0 && addr.Port() < 65535 {
 		rtcpAddr = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
 	}
-	l.rtcp.peer.Store(newRemote(rtcpAddr, false))
+	l.rtcp.peer.Store(l.rtcp.newRemote(rtcpAddr, false))
 }
 
 // Remote returns where the leg sends RTP: the latched source, else the
@@ -250,13 +247,13 @@ func (l *Leg) Close() error {
 		return nil
 	}
 	l.closed = true
-	l.closing.Store(true)
 	if l.timer != nil {
 		l.timer.Stop()
 	}
+	watches := l.takeWatches()
 	l.mu.Unlock()
-	err := errors.Join(l.rtp.conn.Close(), l.rtcp.conn.Close())
-	l.wg.Wait()
+	l.unwatch(watches)
+	err := errors.Join(l.rtp.sock.close(), l.rtcp.sock.close())
 	l.pool.release(l)
 	if err != nil {
 		return fmt.Errorf("close leg on port %d: %w", l.port, err)
@@ -290,20 +287,12 @@ func (l *Leg) detach() error {
 	if l.timer != nil {
 		l.timer.Stop()
 	}
-	if l.started {
-		l.stopping.Store(true)
-		past := time.Unix(1, 0)
-		_ = l.rtp.conn.SetReadDeadline(past)
-		_ = l.rtcp.conn.SetReadDeadline(past)
-	}
+	watches := l.takeWatches()
 	l.mu.Unlock()
-	l.wg.Wait()
+	l.unwatch(watches)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_ = l.rtp.conn.SetReadDeadline(time.Time{})
-	_ = l.rtcp.conn.SetReadDeadline(time.Time{})
-	l.stopping.Store(false)
 	l.claimed, l.started, l.armed = false, false, false
 	l.timer, l.onTimeout = nil, nil
 	if l.fired {
@@ -321,8 +310,8 @@ type sink interface {
 	onRTCP(raw []byte)
 }
 
-// start launches the readers; onTimeout (may be nil) runs when the media
-// timeout fires.
+// start hands the leg's sockets to its reactor, whose packets go to s
+// from now on; onTimeout (may be nil) runs when the media timeout fires.
 func (l *Leg) start(s sink, onTimeout func()) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -332,81 +321,95 @@ func (l *Leg) start(s sink, onTimeout func()) error {
 	case l.started:
 		return fmt.Errorf("start leg on port %d: %w", l.port, ErrLegInUse)
 	}
-	l.started = true
 	l.onTimeout = onTimeout
 	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
-	l.wg.Add(2)
-	go l.readRTP(s)
-	go l.readRTCP(s)
+	rtpWatch := &watch{leg: l, sink: s}
+	if err := l.reactor.watch(l.rtp.sock, rtpWatch); err != nil {
+		return fmt.Errorf("start leg on port %d: %w", l.port, err)
+	}
+	rtcpWatch := &watch{leg: l, sink: s, rtcp: true}
+	if err := l.reactor.watch(l.rtcp.sock, rtcpWatch); err != nil {
+		l.reactor.unwatch(l.rtp.sock, rtpWatch)
+		return fmt.Errorf("start leg on port %d: %w", l.port, err)
+	}
+	l.started = true
+	l.watches = [2]*watch{rtpWatch, rtcpWatch}
 	return nil
 }
 
-func (l *Leg) readRTP(s sink) {
-	defer l.wg.Done()
-	buf := make([]byte, maxPacketSize)
-	pkt := new(rtp.Packet)
-	for {
-		n, src, err := l.rtp.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if l.closing.Load() || l.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue // a transient error (an ICMP report): keep reading
-		}
-		raw := buf[:n]
-		muxedRTCP := n >= 2 && raw[1] >= 192 && raw[1] <= 223
-		if muxedRTCP {
-			if !validRTCP(raw) {
-				l.stats.invalid.Add(1)
-				continue
-			}
-		} else if err := pkt.Unmarshal(raw); err != nil || pkt.Version != 2 {
-			l.stats.invalid.Add(1)
-			continue
-		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if !l.accept(&l.rtp, src) {
-			continue
-		}
-		if muxedRTCP {
-			l.stats.rtcpIn.Add(1)
-			l.stats.rtcpBytesIn.Add(uint64(n))
-			s.onRTP(raw, nil)
-			continue
-		}
-		l.stats.rtpIn.Add(1)
-		l.stats.rtpBytesIn.Add(uint64(n))
-		if !l.seen.Load() {
-			l.seen.Store(true)
-		}
-		s.onRTP(raw, pkt)
+// takeWatches returns the leg's watches and forgets them. The caller holds
+// l.mu and then calls unwatch without it, since the reactor may be
+// handling a packet of this leg.
+func (l *Leg) takeWatches() [2]*watch {
+	w := l.watches
+	l.watches = [2]*watch{}
+	return w
+}
+
+// unwatch takes the leg's sockets from its reactor; when it returns, no
+// packet of the leg is being handled or will be.
+func (l *Leg) unwatch(w [2]*watch) {
+	if w[0] != nil {
+		l.reactor.unwatch(l.rtp.sock, w[0])
+	}
+	if w[1] != nil {
+		l.reactor.unwatch(l.rtcp.sock, w[1])
 	}
 }
 
-func (l *Leg) readRTCP(s sink) {
-	defer l.wg.Done()
-	buf := make([]byte, maxPacketSize)
-	for {
-		n, src, err := l.rtcp.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if l.closing.Load() || l.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		raw := buf[:n]
+// readRTP reads one packet from the RTP socket (the reactor saw it ready)
+// and passes it on. The reactor's buffers are reused for every packet.
+func (l *Leg) readRTP(r *reactor, s sink) {
+	n, src, err := l.rtp.sock.recvFrom(r.buf, &r.from)
+	if err != nil {
+		return // empty after all, or an ICMP error report: nothing to do
+	}
+	raw := r.buf[:n]
+	pkt := &r.pkt
+	muxedRTCP := n >= 2 && raw[1] >= 192 && raw[1] <= 223
+	if muxedRTCP {
 		if !validRTCP(raw) {
 			l.stats.invalid.Add(1)
-			continue
+			return
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if !l.accept(&l.rtcp, src) {
-			continue
-		}
+	} else if err := pkt.Unmarshal(raw); err != nil || pkt.Version != 2 {
+		l.stats.invalid.Add(1)
+		return
+	}
+	if !l.accept(&l.rtp, src) {
+		return
+	}
+	if muxedRTCP {
 		l.stats.rtcpIn.Add(1)
 		l.stats.rtcpBytesIn.Add(uint64(n))
-		s.onRTCP(raw)
+		s.onRTP(raw, nil)
+		return
 	}
+	l.stats.rtpIn.Add(1)
+	l.stats.rtpBytesIn.Add(uint64(n))
+	if !l.seen.Load() {
+		l.seen.Store(true)
+	}
+	s.onRTP(raw, pkt)
+}
+
+// readRTCP reads one packet from the RTCP socket and passes it on.
+func (l *Leg) readRTCP(r *reactor, s sink) {
+	n, src, err := l.rtcp.sock.recvFrom(r.buf, &r.from)
+	if err != nil {
+		return
+	}
+	raw := r.buf[:n]
+	if !validRTCP(raw) {
+		l.stats.invalid.Add(1)
+		return
+	}
+	if !l.accept(&l.rtcp, src) {
+		return
+	}
+	l.stats.rtcpIn.Add(1)
+	l.stats.rtcpBytesIn.Add(uint64(n))
+	s.onRTCP(raw)
 }
 
 // validRTCP checks the fixed header of the first packet of a compound
@@ -429,7 +432,7 @@ func (l *Leg) accept(p *path, src netip.AddrPort) bool {
 				return false
 			}
 		}
-		next := newRemote(src, true)
+		next := p.newRemote(src, true)
 		if p.peer.CompareAndSwap(cur, next) {
 			l.stats.latches.Add(1)
 			if l.log.Enabled(context.Background(), slog.LevelDebug) {
@@ -473,7 +476,7 @@ func (l *Leg) send(p *path, raw []byte, packets, bytes *atomic.Uint64) error {
 		l.stats.undeliverable.Add(1)
 		return errUndeliverable
 	}
-	if _, err := p.conn.WriteToUDPAddrPort(raw, r.addr); err != nil {
+	if err := p.sock.sendTo(raw, &r.sa); err != nil {
 		l.stats.undeliverable.Add(1)
 		return err
 	}

@@ -3,10 +3,8 @@ package media
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -113,79 +111,54 @@ func BenchmarkRelayLoad(b *testing.B) {
 }
 
 // TestLoadPhones is the phones' side of BenchmarkRelayLoad; it does
-// nothing unless the benchmark started it.
+// nothing unless the benchmark started it. The phones are legs of this
+// package, read by its reactors like the relay's: a load generator
+// with a goroutine per socket costs more CPU than the relay it measures,
+// and on two shared cores that cost shows up as the relay's latency.
 func TestLoadPhones(t *testing.T) {
 	portList := os.Getenv("MEDIA_LOAD_PORTS")
 	if portList == "" {
 		t.Skip("run by BenchmarkRelayLoad")
 	}
 	rounds, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_ROUNDS"))
-	type party struct {
-		conn *net.UDPConn
-		to   netip.AddrPort
-		pkt  rtp.Packet
-		sent atomic.Uint64
-	}
-	var parties []*party
-	for _, p := range strings.Split(portList, ",") {
+	targets := strings.Split(portList, ",")
+	pool := newTestPool(t, len(targets), WithLogger(slog.New(slog.DiscardHandler)), WithMediaTimeout(0), WithSocketBuffer(1<<20))
+	base := time.Now()
+	meter := &latencyMeter{base: base}
+	var parties []*Leg
+	for _, p := range targets {
 		port, _ := strconv.Atoi(p)
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
+		l := must(pool.Allocate())
+		l.SetRemote(netip.AddrPortFrom(loopback, uint16(port)))
+		if err := l.start(meter, nil); err != nil {
 			t.Fatal(err)
 		}
-		_ = c.SetReadBuffer(1 << 20)
-		parties = append(parties, &party{conn: c, to: netip.AddrPortFrom(loopback, uint16(port))})
+		parties = append(parties, l)
 	}
+	defer func() {
+		for _, l := range parties {
+			l.Close()
+		}
+	}()
 	if os.Getenv("MEDIA_LOAD_DIRECT") != "" { // the baseline: A and B talk without the relay
 		for i := 0; i+1 < len(parties); i += 2 {
 			a, b := parties[i], parties[i+1]
-			a.to, b.to = b.conn.LocalAddr().(*net.UDPAddr).AddrPort(), a.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+			a.SetRemote(b.Addr())
+			b.SetRemote(a.Addr())
 		}
-	}
-	base := time.Now()
-	// latency histogram in 10 µs buckets up to 100 ms
-	const bucket, buckets = 10 * time.Microsecond, 10000
-	var hist [buckets + 1]atomic.Uint64
-	var received atomic.Uint64
-	var wg sync.WaitGroup
-	for _, p := range parties {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 2048)
-			var pkt rtp.Packet
-			for {
-				n, _, err := p.conn.ReadFromUDPAddrPort(buf)
-				if err != nil {
-					if errors.Is(err, net.ErrClosed) {
-						return
-					}
-					continue
-				}
-				if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) < 8 {
-					continue
-				}
-				sentAt := time.Duration(binary.BigEndian.Uint64(pkt.Payload))
-				lat := time.Since(base) - sentAt
-				hist[min(int(lat/bucket), buckets)].Add(1)
-				received.Add(1)
-			}
-		}()
 	}
 
 	// every phone says hello so its leg latches, then the measured rounds
 	hello := make([]byte, 172)
 	hello[0] = 0x80
 	for _, p := range parties {
-		_, _ = p.conn.WriteToUDPAddrPort(hello, p.to)
+		_ = p.sendRTP(hello)
 	}
 	time.Sleep(300 * time.Millisecond)
-	received.Store(0)
-	for i := range hist {
-		hist[i].Store(0)
-	}
+	meter.reset()
 
 	// two senders, one per core, each sending for half of the parties
+	var sent atomic.Uint64
 	var senders sync.WaitGroup
 	for half := range 2 {
 		senders.Add(1)
@@ -194,6 +167,7 @@ func TestLoadPhones(t *testing.T) {
 			mine := parties[half*len(parties)/2 : (half+1)*len(parties)/2]
 			buf := make([]byte, 172)
 			payload := make([]byte, 160)
+			var pkt rtp.Packet
 			start := time.Now()
 			// Phones are not synchronized: spread each round's packets over
 			// 20 slots of 1 ms.
@@ -202,13 +176,12 @@ func TestLoadPhones(t *testing.T) {
 				for slot := range slots {
 					time.Sleep(time.Until(start.Add(time.Duration(round)*PacketTime + time.Duration(slot)*PacketTime/slots)))
 					for i := slot; i < len(mine); i += slots {
-						p := mine[i]
 						binary.BigEndian.PutUint64(payload, uint64(time.Since(base)))
-						p.pkt.Header = rtp.Header{Version: 2, SequenceNumber: uint16(round), Timestamp: uint32(round * 160), SSRC: 1}
-						p.pkt.Payload = payload
-						n, _ := p.pkt.MarshalTo(buf)
-						if _, err := p.conn.WriteToUDPAddrPort(buf[:n], p.to); err == nil {
-							p.sent.Add(1)
+						pkt.Header = rtp.Header{Version: 2, SequenceNumber: uint16(round), Timestamp: uint32(round * 160), SSRC: 1}
+						pkt.Payload = payload
+						n, _ := pkt.MarshalTo(buf)
+						if mine[i].sendRTP(buf[:n]) == nil {
+							sent.Add(1)
 						}
 					}
 				}
@@ -217,29 +190,52 @@ func TestLoadPhones(t *testing.T) {
 	}
 	senders.Wait()
 	time.Sleep(200 * time.Millisecond) // the last packets drain
-	var sent uint64
-	for _, p := range parties {
-		sent += p.sent.Load()
-	}
-	got := received.Load()
-	for _, p := range parties {
-		p.conn.Close()
-	}
-	wg.Wait()
-
-	pct := func(q float64) float64 {
-		want := uint64(q * float64(got))
-		var acc uint64
-		for i := range hist {
-			acc += hist[i].Load()
-			if acc > want {
-				return float64(time.Duration(i+1)*bucket) / float64(time.Microsecond)
-			}
-		}
-		return float64(buckets * bucket / time.Microsecond)
-	}
+	got := meter.received.Load()
 	fmt.Printf("LOAD pkts/s=%.0f loss-%%=%.4f p50-µs=%.0f p99-µs=%.0f p99.9-µs=%.0f\n",
-		float64(sent)/float64(rounds)/PacketTime.Seconds(), 100*float64(sent-min(got, sent))/float64(sent), pct(0.50), pct(0.99), pct(0.999))
+		float64(sent.Load())/float64(rounds)/PacketTime.Seconds(), 100*float64(sent.Load()-min(got, sent.Load()))/float64(sent.Load()),
+		meter.percentile(0.50), meter.percentile(0.99), meter.percentile(0.999))
+}
+
+// latencyMeter is the phones' sink: a histogram of the time from send to
+// receive, read from the timestamp each packet carries.
+type latencyMeter struct {
+	base     time.Time
+	received atomic.Uint64
+	hist     [latencyBuckets + 1]atomic.Uint64
+}
+
+// The histogram has 10 µs buckets up to 100 ms.
+const latencyBucket, latencyBuckets = 10 * time.Microsecond, 10000
+
+func (m *latencyMeter) onRTP(_ []byte, pkt *rtp.Packet) {
+	if pkt == nil || len(pkt.Payload) < 8 {
+		return
+	}
+	lat := time.Since(m.base) - time.Duration(binary.BigEndian.Uint64(pkt.Payload))
+	m.hist[min(max(int(lat/latencyBucket), 0), latencyBuckets)].Add(1)
+	m.received.Add(1)
+}
+
+func (m *latencyMeter) onRTCP([]byte) {}
+
+func (m *latencyMeter) reset() {
+	m.received.Store(0)
+	for i := range m.hist {
+		m.hist[i].Store(0)
+	}
+}
+
+// percentile returns the latency at quantile q, in µs (the bucket's top).
+func (m *latencyMeter) percentile(q float64) float64 {
+	want := uint64(q * float64(m.received.Load()))
+	var acc uint64
+	for i := range m.hist {
+		acc += m.hist[i].Load()
+		if acc > want {
+			return float64(time.Duration(i+1)*latencyBucket) / float64(time.Microsecond)
+		}
+	}
+	return float64(latencyBuckets * latencyBucket / time.Microsecond)
 }
 
 // cpuTime is the process's user and system CPU time so far.

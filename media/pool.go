@@ -3,7 +3,6 @@ package media
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -23,10 +22,9 @@ const (
 // Each Leg it allocates holds an even RTP port and the RTCP port above it;
 // closing the Leg returns the pair. A Pool is safe for concurrent use.
 type Pool struct {
-	ip      netip.Addr
-	network string
-	first   int // lowest even RTP port
-	pairs   int // number of pairs in the range
+	ip    netip.Addr
+	first int // lowest even RTP port
+	pairs int // number of pairs in the range
 
 	mediaTimeout time.Duration
 	latchWindow  time.Duration
@@ -84,16 +82,12 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 	}
 	p := &Pool{
 		ip:           ip.Unmap(),
-		network:      "udp4",
 		first:        first,
 		pairs:        (maxPort - first + 1) / 2,
 		mediaTimeout: DefaultMediaTimeout,
 		latchWindow:  DefaultLatchWindow,
 		log:          slog.Default(),
 		inUse:        map[int]*Leg{},
-	}
-	if p.ip.Is6() {
-		p.network = "udp6"
 	}
 	for _, o := range opts {
 		o(p)
@@ -131,13 +125,20 @@ func (p *Pool) Allocate() (*Leg, error) {
 	for range len(p.free) {
 		port := p.free[0]
 		p.free = p.free[1:]
-		rtpConn, rtcpConn, err := p.bind(port)
+		rtpSock, rtcpSock, err := p.bind(port)
 		if err != nil {
 			lastErr = err
 			p.free = append(p.free, port)
 			continue
 		}
-		l := newLeg(p, port, rtpConn, rtcpConn)
+		r, err := pickReactor()
+		if err != nil {
+			_ = rtpSock.close()
+			_ = rtcpSock.close()
+			p.free = append(p.free, port)
+			return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, err)
+		}
+		l := newLeg(p, port, rtpSock, rtcpSock, r)
 		p.inUse[port] = l
 		return l, nil
 	}
@@ -147,23 +148,17 @@ func (p *Pool) Allocate() (*Leg, error) {
 	return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrPoolExhausted)
 }
 
-func (p *Pool) bind(port int) (rtpConn, rtcpConn *net.UDPConn, err error) {
-	rtpConn, err = net.ListenUDP(p.network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+func (p *Pool) bind(port int) (rtpSock, rtcpSock *socket, err error) {
+	rtpSock, err = openSocket(netip.AddrPortFrom(p.ip, uint16(port)), p.sockBuf)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bind rtp port %d: %w", port, err)
 	}
-	rtcpConn, err = net.ListenUDP(p.network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+	rtcpSock, err = openSocket(netip.AddrPortFrom(p.ip, uint16(port+1)), p.sockBuf)
 	if err != nil {
-		rtpConn.Close()
+		_ = rtpSock.close()
 		return nil, nil, fmt.Errorf("bind rtcp port %d: %w", port+1, err)
 	}
-	if p.sockBuf > 0 {
-		for _, c := range []*net.UDPConn{rtpConn, rtcpConn} {
-			_ = c.SetReadBuffer(p.sockBuf)
-			_ = c.SetWriteBuffer(p.sockBuf)
-		}
-	}
-	return rtpConn, rtcpConn, nil
+	return rtpSock, rtcpSock, nil
 }
 
 // InUse returns the number of legs allocated and not yet closed.

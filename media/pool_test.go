@@ -48,10 +48,10 @@ func TestPoolAllocate(t *testing.T) {
 		if l.Port()%2 != 0 {
 			t.Errorf("RTP port %d is odd", l.Port())
 		}
-		if got := l.rtp.conn.LocalAddr().(*net.UDPAddr).Port; got != l.Port() {
+		if got := must(l.rtp.sock.localAddr()).Port(); int(got) != l.Port() {
 			t.Errorf("RTP socket on %d, want %d", got, l.Port())
 		}
-		if got := l.rtcp.conn.LocalAddr().(*net.UDPAddr).Port; got != l.Port()+1 {
+		if got := must(l.rtcp.sock.localAddr()).Port(); int(got) != l.Port()+1 {
 			t.Errorf("RTCP socket on %d, want %d", got, l.Port()+1)
 		}
 		if l.Addr() != netip.AddrPortFrom(loopback, uint16(l.Port())) {

@@ -61,8 +61,8 @@ func TestRelayForwards(t *testing.T) {
 	})
 	t.Run("RTCP takes the ports above", func(t *testing.T) {
 		pa, pb := newPhone(t), newPhone(t)
-		c.a.rtcp.peer.Store(newRemote(pa.addr(), false))
-		c.b.rtcp.peer.Store(newRemote(pb.addr(), false))
+		c.a.rtcp.peer.Store(c.a.rtcp.newRemote(pa.addr(), false))
+		c.b.rtcp.peer.Store(c.b.rtcp.newRemote(pb.addr(), false))
 		rr := rtcpRR(42)
 		pa.sendRaw(rtcpAddr(c.a), rr)
 		got, src := pb.recv()

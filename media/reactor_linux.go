@@ -1,0 +1,198 @@
+package media
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/pion/rtp"
+	"golang.org/x/sys/unix"
+)
+
+// A reactor reads the sockets of many legs with one goroutine: its epoll
+// set holds the sockets (level-triggered), and the epoll descriptor
+// itself is registered with the Go runtime's poller, so the goroutine
+// parks like any other reader when nothing is ready, without holding an
+// OS thread. Each wake-up reads whatever sockets are ready in one batch,
+// one packet per socket per round.
+//
+// Why not a goroutine per socket, which Go makes easy: at 100,000
+// packets a second every packet then costs a goroutine wake-up, a
+// scheduler pass and an extra read that finds the socket empty; a
+// reactor pays for the wake-up once per batch, and the packets of a busy
+// switch arrive in batches.
+//
+// There is one reactor per CPU (GOMAXPROCS at first use); a leg's two
+// sockets are watched by the same reactor, and legs are spread over the
+// reactors round-robin.
+type reactor struct {
+	epfd   int
+	poller *os.File        // epfd, as the runtime poller sees it
+	raw    syscall.RawConn // of poller
+
+	// mu is held while a batch of events is handled. unwatch takes it, so
+	// once unwatch returns no handler of that socket runs or will run:
+	// events fetched before the removal find their slot emptied.
+	mu      sync.Mutex
+	watches []*watch // by slot; nil is free
+	gens    []uint32 // bumped when a slot is freed, so stale events miss
+	free    []uint32
+
+	events []unix.EpollEvent
+	buf    []byte
+	from   unix.RawSockaddrAny
+	pkt    rtp.Packet
+}
+
+// watch is one socket of a leg and what to do with its packets.
+type watch struct {
+	leg  *Leg
+	rtcp bool // the RTCP socket, else the RTP one
+	sink sink
+	slot uint32
+}
+
+var (
+	reactorsOnce sync.Once
+	reactors     []*reactor
+	reactorsErr  error
+	nextReactor  uint32
+	nextMu       sync.Mutex
+)
+
+// pickReactor returns the reactor for a new leg, starting the reactors on
+// first use.
+func pickReactor() (*reactor, error) {
+	reactorsOnce.Do(func() {
+		for range max(runtime.GOMAXPROCS(0), 1) {
+			r, err := newReactor()
+			if err != nil {
+				reactorsErr = err
+				return
+			}
+			reactors = append(reactors, r)
+			go r.run()
+		}
+	})
+	if reactorsErr != nil {
+		return nil, reactorsErr
+	}
+	nextMu.Lock()
+	defer nextMu.Unlock()
+	nextReactor++
+	return reactors[int(nextReactor)%len(reactors)], nil
+}
+
+func newReactor() (*reactor, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("media reactor: epoll: %w", err)
+	}
+	// os.NewFile registers a non-blocking descriptor with the runtime
+	// poller; an epoll descriptor is readable while it has events.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("media reactor: %w", err)
+	}
+	f := os.NewFile(uintptr(epfd), "media-epoll")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("media reactor: %w", err)
+	}
+	return &reactor{
+		epfd:   epfd,
+		poller: f,
+		raw:    raw,
+		events: make([]unix.EpollEvent, 256),
+		buf:    make([]byte, maxPacketSize),
+	}, nil
+}
+
+// watch adds a socket to the reactor; from now on its packets go to
+// w.sink.
+func (r *reactor) watch(s *socket, w *watch) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var slot uint32
+	if n := len(r.free); n > 0 {
+		slot, r.free = r.free[n-1], r.free[:n-1]
+	} else {
+		slot = uint32(len(r.watches))
+		r.watches = append(r.watches, nil)
+		r.gens = append(r.gens, 0)
+	}
+	w.slot = slot
+	r.watches[slot] = w
+	ev := unix.EpollEvent{Events: unix.EPOLLIN}
+	ev.Fd, ev.Pad = int32(slot), int32(r.gens[slot])
+	if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, s.fd, &ev); err != nil {
+		r.release(slot)
+		return fmt.Errorf("media reactor: watch socket: %w", err)
+	}
+	return nil
+}
+
+// unwatch removes a socket; when it returns, no handler of w runs.
+func (r *reactor) unwatch(s *socket, w *watch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.watches[w.slot] != w {
+		return
+	}
+	_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	r.release(w.slot)
+}
+
+func (r *reactor) release(slot uint32) {
+	r.watches[slot] = nil
+	r.gens[slot]++
+	r.free = append(r.free, slot)
+}
+
+// run is the reactor's goroutine; it lives as long as the process.
+func (r *reactor) run() {
+	for {
+		// RawConn.Read calls poll until it reports done, parking on the
+		// runtime poller between calls; it never reports done, so Read
+		// only returns on an error of the poller itself.
+		err := r.raw.Read(r.poll)
+		if err != nil {
+			panic(fmt.Sprintf("media reactor: poller failed: %v", err))
+		}
+	}
+}
+
+// poll handles every ready socket until none is left, then asks to be
+// parked until the epoll descriptor is readable again.
+func (r *reactor) poll(uintptr) bool {
+	for {
+		n, err := unix.EpollWait(r.epfd, r.events, 0)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return false
+		}
+		if n == 0 {
+			return false
+		}
+		r.mu.Lock()
+		for i := range n {
+			ev := &r.events[i]
+			slot, gen := uint32(ev.Fd), uint32(ev.Pad)
+			if int(slot) >= len(r.watches) || r.gens[slot] != gen || r.watches[slot] == nil {
+				continue // removed since epoll reported it
+			}
+			w := r.watches[slot]
+			if w.rtcp {
+				w.leg.readRTCP(r, w.sink)
+			} else {
+				w.leg.readRTP(r, w.sink)
+			}
+		}
+		r.mu.Unlock()
+	}
+}
