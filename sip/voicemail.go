@@ -72,6 +72,10 @@ func (c *call) depositVoicemail(u *user) {
 	} else {
 		_ = os.Remove(path) // a hang-up during the greeting leaves no message
 	}
+	// #, silence or the maximum length end the call too (the message is
+	// stored by then), and the caller's media port goes back to the pool
+	// whoever hung up.
+	c.hangUpEndpoint(ep)
 }
 
 // answerEndpoint answers the caller with the switch itself as the far
