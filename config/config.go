@@ -86,6 +86,48 @@ type Media struct {
 	Timeout Duration `yaml:"timeout"` // no RTP for this long hangs up (default 60s)
 	// RecordAll records every answered call of the organization.
 	RecordAll bool `yaml:"record_all"`
+	// RecordingAnnouncement is played to both parties when a call starts
+	// being recorded (off by default).
+	RecordingAnnouncement Announcement `yaml:"recording_announcement"`
+}
+
+// Announcement is media.recording_announcement: false (the default: no
+// announcement), true (the built-in prompt) or the path of an 8 kHz mono
+// 16-bit WAV, relative to the config file. One scalar rather than a
+// mapping, like billing.rate_deck: "sample" or a file.
+type Announcement struct {
+	Enabled bool
+	File    string // empty: the built-in prompt
+	// Samples is File's audio, read when the config is loaded (so a bad
+	// file is a config error, and SIGHUP reads it again); nil for the
+	// built-in prompt.
+	Samples []int16
+}
+
+// UnmarshalYAML takes true, false or a path.
+func (a *Announcement) UnmarshalYAML(n *yaml.Node) error {
+	bad := fmt.Errorf("line %d: want true, false or the path of a WAV file", n.Line)
+	if n.Kind != yaml.ScalarNode {
+		return bad
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		*a = Announcement{}
+	case "!!bool":
+		var on bool
+		if err := n.Decode(&on); err != nil {
+			return bad
+		}
+		*a = Announcement{Enabled: on}
+	case "!!str":
+		if n.Value == "" {
+			return bad
+		}
+		*a = Announcement{Enabled: true, File: n.Value}
+	default:
+		return bad
+	}
+	return nil
 }
 
 // HTTP configures the REST API, metrics and health endpoints.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/media"
 	"github.com/nyaruka/phonenumbers"
 	"go.yaml.in/yaml/v3"
 )
@@ -340,6 +341,13 @@ func (v *validator) validate(c *Config) {
 	if c.Media.PortMin < 1024 || c.Media.PortMax > 65535 || c.Media.PortMax-c.Media.PortMin < 1 {
 		v.fail(fmt.Sprintf("port range %d-%d: want 1024 <= port_min < port_max <= 65535", c.Media.PortMin, c.Media.PortMax), "media", "port_min")
 	}
+	if a := &c.Media.RecordingAnnouncement; a.File != "" {
+		samples, err := loadPrompt(c.ResolvePath(a.File))
+		if err != nil {
+			v.fail(err.Error(), "media", "recording_announcement")
+		}
+		a.Samples = samples
+	}
 	for i, t := range c.HTTP.Tokens {
 		if len(t) < 8 {
 			v.fail("token shorter than 8 characters", "http", "tokens", i)
@@ -515,6 +523,26 @@ func (v *validator) validate(c *Config) {
 			v.fail("must not be negative", "billing", "rates", i, "price")
 		}
 	}
+}
+
+// loadPrompt reads a WAV prompt named in the config. Only a regular file:
+// a device or FIFO would hang the loader.
+func loadPrompt(path string) ([]int16, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	samples, err := media.LoadPromptFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("%s has no audio", path)
+	}
+	return samples, nil
 }
 
 // FieldProblem names a field and what is wrong with it.

@@ -21,8 +21,8 @@
 //     received) and B (the callee, the leg the switch placed). What A's
 //     party sends to A's port goes out of B's port to B's party, and back.
 //   - Endpoint: one leg that the switch itself answers.
-//   - Tap: sees each accepted RTP packet on the relay's reader goroutine,
-//     zero-copy: it must copy what it keeps.
+//   - Tap: sees each accepted RTP packet on the reactor goroutine that
+//     read it, zero-copy: it must copy what it keeps, and be quick.
 //
 // # Wiring a B2BUA call (sip/call.go)
 //
@@ -76,6 +76,16 @@
 // right), remove := relay.AddTap(rec); after relay.Close, rec.Close()
 // returns the duration for the CDR.
 //
+// Announcing a recording: tap the Recorder first (so the recording holds
+// the announcement), then
+//
+//	ptA, ptB, err := media.PromptPayloadTypes(offer, answer) // ErrNoCommonCodec: no G.711
+//	err = relay.Announce(ctx, media.DefaultRecordingAnnouncement(), ptA, ptB)
+//
+// plays the prompt to both parties with relaying muted until it ends. It
+// runs in real time: call it from a goroutine of its own with a ctx that
+// ends when the call does (Close and Detach stop it too).
+//
 // DTMF on a relayed call: relay.AddTap(media.NewDTMFDetector(fn, pts...))
 // with the telephone-event payload types of both sides (Codecs).
 //
@@ -115,10 +125,14 @@
 //
 // # Performance
 //
-// Each leg's two sockets are read by a goroutine each with a reused
-// buffer; a packet is parsed in place (pion/rtp, zero-copy), checked
-// against the latched address with two atomic loads, counted with atomic
-// adds and sent with WriteToUDPAddrPort: no lock and no allocation per
+// The sockets are the package's own non-blocking descriptors, read by one
+// reactor goroutine per CPU from an epoll set that is itself parked on
+// the Go runtime's poller (reactor_linux.go): a wake-up handles every
+// ready socket, where a goroutine per socket paid a wake-up and an empty
+// read per packet. A packet is read into the reactor's buffer, parsed in
+// place (pion/rtp, zero-copy), checked against the latched address with
+// two atomic loads, counted with atomic adds and sent with one sendto to
+// a sockaddr built when the leg latched: no lock and no allocation per
 // packet (BenchmarkRelay, BenchmarkRelayHotPath). BenchmarkRelayLoad runs
 // 1,000 calls at 100,000 packets a second against phones in a second
 // process.

@@ -27,12 +27,16 @@ const samplesPerPacket = sampleRate * int(PacketTime/time.Millisecond) / 1000
 //
 // On a Relay leg, a Player's packets mix with the relayed ones at the
 // party's phone only as two streams; use it there for short signals (a
-// beep before a credit cut-off), not speech.
+// beep before a credit cut-off), not speech. Relay.Announce plays to both
+// parties of a relay with the relaying muted meanwhile.
 type Player struct {
 	leg  *Leg
 	pt   uint8
 	taps *taps
 	dir  Direction
+	// mixed delivers to the taps as a prompt over a relayed call
+	// (Relay.Announce) rather than as the dir party's own audio.
+	mixed bool
 
 	mu      sync.Mutex
 	ssrc    uint32
@@ -126,7 +130,11 @@ func (p *Player) send(frame []int16, marker bool) error {
 	}
 	if p.taps != nil {
 		p.pkt.Payload = payload
-		p.taps.deliver(p.dir, &p.pkt)
+		if p.mixed {
+			p.taps.deliverPrompt(p.dir, &p.pkt)
+		} else {
+			p.taps.deliver(p.dir, &p.pkt)
+		}
 	}
 	return nil
 }

@@ -123,6 +123,7 @@ func TestPrompts(t *testing.T) {
 		{name: "the beep is 250 ms of 1 kHz", samples: GenerateBeep(), dur: 250 * time.Millisecond, zc: [2]int{495, 501}},
 		{name: "silence is silent", samples: GenerateSilence(time.Second), dur: time.Second},
 		{name: "the default greeting is tones and the beep", samples: DefaultGreeting(), dur: 1400 * time.Millisecond, zc: [2]int{1270, 1300}},
+		{name: "the recording announcement is two 1400 Hz beeps", samples: DefaultRecordingAnnouncement(), dur: time.Second, zc: [2]int{2200, 2245}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

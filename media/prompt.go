@@ -9,8 +9,8 @@ import (
 )
 
 // Prompts are 8 kHz mono 16-bit linear samples: what a Player sends and
-// LoadPrompt reads. The generators below make the prompts voicemail needs
-// without any asset file.
+// LoadPrompt reads. The generators below make the prompts voicemail and
+// the recording announcement need without any asset file.
 
 // GenerateTone returns a sine tone of freq hertz lasting d at amplitude
 // (0 to 1 of full scale), with 5 ms fades so it does not click.
@@ -50,6 +50,23 @@ func DefaultGreeting() []int16 {
 	}
 	out = append(out, GenerateSilence(400*time.Millisecond)...)
 	return append(out, GenerateBeep()...)
+}
+
+// RecordingWarningFreq is the frequency of the recording-warning beep:
+// 1400 Hz, the tone telephone networks use to tell the parties of a call
+// that it is being recorded.
+const RecordingWarningFreq = 1400
+
+// DefaultRecordingAnnouncement returns the announcement played to both
+// parties when a call starts being recorded and no recorded announcement
+// is configured: two 400 ms beeps of RecordingWarningFreq, 200 ms apart
+// (1 s). A tone rather than speech, so it needs no asset file and reads
+// the same in any language.
+func DefaultRecordingAnnouncement() []int16 {
+	beep := GenerateTone(RecordingWarningFreq, 400*time.Millisecond, 0.3)
+	out := append([]int16(nil), beep...)
+	out = append(out, GenerateSilence(200*time.Millisecond)...)
+	return append(out, beep...)
 }
 
 // LoadPrompt reads a WAV prompt, which must be 8 kHz mono 16-bit PCM

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -42,6 +43,12 @@ const (
 // numbers play no part, so their wrap is harmless; timestamps wrap by
 // serial arithmetic.
 //
+// A prompt Relay.Announce plays to both parties is recorded too: what
+// the A party hears on the B channel and what the B party hears on the A
+// channel, mixed over whatever the parties say meanwhile (each prompt
+// stream is placed like a direction of its own, so the parties' packets
+// and the prompt's do not push each other along the file).
+//
 // Packet is safe for concurrent use; file writes are buffered, so a tap
 // costs the relay a decode and a copy per packet.
 type Recorder struct {
@@ -55,8 +62,9 @@ type Recorder struct {
 
 	started bool
 	origin  time.Time
-	flushed int64 // frames written to the file
-	ch      [2]recChannel
+	flushed int64         // frames written to the file
+	ch      [2]recChannel // the parties' audio
+	ov      [2]recChannel // prompts mixed over it (Relay.Announce)
 	frame   []int16
 	err     error
 	closed  bool
@@ -119,7 +127,12 @@ func OpenRecorder(path string, opts ...RecorderOption) (*Recorder, error) {
 }
 
 // Packet records one RTP packet (it implements Tap).
-func (r *Recorder) Packet(dir Direction, pkt *rtp.Packet) {
+func (r *Recorder) Packet(dir Direction, pkt *rtp.Packet) { r.add(dir, pkt, false) }
+
+// promptPacket mixes one packet of an announced prompt into dir's channel.
+func (r *Recorder) promptPacket(dir Direction, pkt *rtp.Packet) { r.add(dir, pkt, true) }
+
+func (r *Recorder) add(dir Direction, pkt *rtp.Packet, prompt bool) {
 	if pkt.PayloadType != PayloadPCMU && pkt.PayloadType != PayloadPCMA {
 		return
 	}
@@ -140,6 +153,9 @@ func (r *Recorder) Packet(dir Direction, pkt *rtp.Packet) {
 		r.started, r.origin = true, now
 	}
 	c := &r.ch[idx]
+	if prompt {
+		c = &r.ov[idx]
+	}
 	c.dec, _ = DecodeG711(c.dec[:0], pkt.PayloadType, pkt.Payload)
 	if len(c.dec) == 0 {
 		return
@@ -185,15 +201,15 @@ func (r *Recorder) place(c *recChannel, pkt *rtp.Packet, now time.Time) int64 {
 }
 
 func (r *Recorder) maxEnd() int64 {
-	e := r.ch[0].end
+	e := max(r.ch[0].end, r.ov[0].end)
 	if r.channels == 2 {
-		e = max(e, r.ch[1].end)
+		e = max(e, r.ch[1].end, r.ov[1].end)
 	}
 	return max(e, r.flushed)
 }
 
 // flushTo writes frames up to position target, silence where a channel
-// has nothing.
+// has nothing, with any prompt mixed in (clipped at full scale).
 func (r *Recorder) flushTo(target int64) {
 	n := int(target - r.flushed)
 	if n <= 0 {
@@ -201,24 +217,32 @@ func (r *Recorder) flushTo(target int64) {
 	}
 	r.frame = slices.Grow(r.frame[:0], n*r.channels)[:n*r.channels]
 	for ci := range r.channels {
-		p := r.ch[ci].pending
+		p, o := r.ch[ci].pending, r.ov[ci].pending
 		for i := range n {
-			var s int16
+			var s int32
 			if i < len(p) {
-				s = p[i]
+				s = int32(p[i])
 			}
-			r.frame[i*r.channels+ci] = s
+			if i < len(o) {
+				s += int32(o[i])
+			}
+			r.frame[i*r.channels+ci] = int16(min(max(s, math.MinInt16), math.MaxInt16))
 		}
-		if len(p) > n {
-			r.ch[ci].pending = p[:copy(p, p[n:])]
-		} else {
-			r.ch[ci].pending = p[:0]
-		}
+		r.ch[ci].pending = consume(p, n)
+		r.ov[ci].pending = consume(o, n)
 	}
 	r.flushed = target
 	if err := r.ww.Write(r.frame); err != nil {
 		r.err = err
 	}
+}
+
+// consume drops the first n samples of p, keeping its array.
+func consume(p []int16, n int) []int16 {
+	if len(p) > n {
+		return p[:copy(p, p[n:])]
+	}
+	return p[:0]
 }
 
 // Duration returns the length of the recording so far (what was written

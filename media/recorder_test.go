@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -273,6 +274,42 @@ func TestRecorder(t *testing.T) {
 		}
 		if d, _ := rec.Close(); d != 0 {
 			t.Errorf("duration %v, want nothing recorded", d)
+		}
+	})
+
+	t.Run("an announced prompt is mixed over the parties without moving them", func(t *testing.T) {
+		clock := newFakeClock()
+		rec, f := newTestRecorder(t, clock)
+		caller := &stream{pt: PayloadPCMU, ts: 1000, ssrc: 1, freq: 440}
+		toA := &stream{pt: PayloadPCMU, ts: 9000, ssrc: 2, freq: 1400} // what A hears: B's side
+		toB := &stream{pt: PayloadPCMA, ts: 7000, ssrc: 3, freq: 1400}
+		var wantLeft, wantRight []int16
+		for i := range 50 {
+			p := caller.packet()
+			rec.Packet(FromA, p)
+			left := must(DecodeG711(nil, p.PayloadType, p.Payload))
+			right := make([]int16, 160)
+			if i < 25 { // the prompt lasts the first half second
+				pa, pb := toA.packet(), toB.packet()
+				rec.promptPacket(FromB, pa)
+				rec.promptPacket(FromA, pb)
+				right = must(DecodeG711(nil, pa.PayloadType, pa.Payload))
+				for j, v := range must(DecodeG711(nil, pb.PayloadType, pb.Payload)) {
+					left[j] = int16(min(max(int32(left[j])+int32(v), math.MinInt16), math.MaxInt16))
+				}
+			}
+			wantLeft, wantRight = append(wantLeft, left...), append(wantRight, right...)
+			clock.advance(20 * time.Millisecond)
+		}
+		if d, err := rec.Close(); err != nil || d != time.Second {
+			t.Fatalf("duration %v (%v), want 1s: the prompt must not push the caller along", d, err)
+		}
+		left, right := channels(t, f)
+		if !slices.Equal(left, wantLeft) {
+			t.Error("left is not the caller with the prompt B hears mixed in")
+		}
+		if !slices.Equal(right, wantRight) {
+			t.Error("right is not the prompt A hears, then silence")
 		}
 	})
 

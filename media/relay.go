@@ -4,23 +4,32 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/rtp"
 )
 
 // Relay anchors the media of one call: what the A leg's party sends is
 // sent to the B leg's party from B's sockets, and the other way round,
-// RTP and RTCP alike, without decoding. Each leg's sockets are read by a
-// goroutine of their own with a reused buffer; forwarding takes no lock
-// and allocates nothing.
+// RTP and RTCP alike, without decoding. A reactor reads each leg's
+// sockets (see reactor_linux.go) into a reused buffer; forwarding takes
+// no lock and allocates nothing.
 type Relay struct {
 	a, b *Leg
 	taps taps
+
+	fromA, fromB *forwarder // the legs' sinks
+	// announcing holds a token while Announce runs: one at a time, and
+	// Detach waits for it before the legs change owner.
+	announcing chan struct{}
 
 	mu       sync.Mutex
 	started  bool
 	closed   bool
 	detached bool
+
+	done     chan struct{} // closed by Close and Detach: stops Announce
+	doneOnce sync.Once
 
 	timedOut     chan struct{}
 	timedOutOnce sync.Once
@@ -42,7 +51,10 @@ func NewRelay(a, b *Leg) (*Relay, error) {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("new relay: leg b: %w", err)
 	}
-	return &Relay{a: a, b: b, timedOut: make(chan struct{})}, nil
+	r := &Relay{a: a, b: b, timedOut: make(chan struct{}), done: make(chan struct{}), announcing: make(chan struct{}, 1)}
+	r.fromA = &forwarder{dir: FromA, to: b, taps: &r.taps}
+	r.fromB = &forwarder{dir: FromB, to: a, taps: &r.taps}
+	return r, nil
 }
 
 // A returns the A (caller's) leg.
@@ -66,10 +78,10 @@ func (r *Relay) Start() error {
 	}
 	r.started = true
 	onTimeout := func() { r.timedOutOnce.Do(func() { close(r.timedOut) }) }
-	if err := r.a.start(&forwarder{dir: FromA, to: r.b, taps: &r.taps}, onTimeout); err != nil {
+	if err := r.a.start(r.fromA, onTimeout); err != nil {
 		return fmt.Errorf("start relay: leg a: %w", err)
 	}
-	if err := r.b.start(&forwarder{dir: FromB, to: r.a, taps: &r.taps}, onTimeout); err != nil {
+	if err := r.b.start(r.fromB, onTimeout); err != nil {
 		return fmt.Errorf("start relay: leg b: %w", err)
 	}
 	return nil
@@ -100,9 +112,9 @@ func (r *Relay) TimedOut() <-chan struct{} { return r.timedOut }
 func (r *Relay) AddTap(t Tap) (remove func()) { return r.taps.add(t) }
 
 // Close stops relaying, closes both legs (returning their ports to the
-// pool) and waits for the relay's goroutines to end. Close the relay's
-// taps (a Recorder) after it. Close is idempotent, and does nothing after
-// Detach.
+// pool) and waits until no packet of the relay is being handled; an Announce in
+// progress returns ErrClosed. Close the relay's taps (a Recorder) after
+// it. Close is idempotent, and does nothing after Detach.
 func (r *Relay) Close() error {
 	r.mu.Lock()
 	if r.detached {
@@ -111,6 +123,7 @@ func (r *Relay) Close() error {
 	}
 	r.closed = true
 	r.mu.Unlock()
+	r.stopAnnouncing()
 	if err := errors.Join(r.a.Close(), r.b.Close()); err != nil {
 		return fmt.Errorf("close relay: %w", err)
 	}
@@ -122,6 +135,8 @@ func (r *Relay) Close() error {
 // the transferee's leg and relays it to the transfer target's new leg; a
 // dialer bridges a lead's leg from an Endpoint to an agent. Taps stop
 // seeing packets, the media timeout is disarmed, and the counters go on.
+// An Announce in progress is stopped (it returns ErrClosed) before the
+// legs are handed over, so no prompt packet reaches the legs' new owner.
 // The relay is closed afterwards; closing the legs is the caller's job.
 func (r *Relay) Detach() (a, b *Leg, err error) {
 	r.mu.Lock()
@@ -131,17 +146,27 @@ func (r *Relay) Detach() (a, b *Leg, err error) {
 	}
 	r.closed, r.detached = true, true
 	r.mu.Unlock()
+	r.stopAnnouncing()
+	r.announcing <- struct{}{} // wait for a running Announce to let go
+	<-r.announcing
 	if err := errors.Join(r.a.detach(), r.b.detach()); err != nil {
 		return nil, nil, fmt.Errorf("detach relay: %w", err)
 	}
 	return r.a, r.b, nil
 }
 
+// stopAnnouncing ends an Announce in progress and refuses new ones.
+func (r *Relay) stopAnnouncing() { r.doneOnce.Do(func() { close(r.done) }) }
+
 // forwarder is the sink of one leg of a relay.
 type forwarder struct {
 	dir  Direction
 	to   *Leg
 	taps *taps
+	// muted stops forwarding while an announcement plays: one atomic
+	// load per packet, on a flag written only when an announcement
+	// starts and ends.
+	muted atomic.Bool
 }
 
 func (f *forwarder) onRTP(raw []byte, pkt *rtp.Packet) {
@@ -149,7 +174,11 @@ func (f *forwarder) onRTP(raw []byte, pkt *rtp.Packet) {
 		_ = f.to.sendMuxedRTCP(raw)
 		return
 	}
-	_ = f.to.sendRTP(raw) // a failure is counted as Undeliverable
+	// Muted, the other party hears the announcement instead; the taps
+	// still get the packet (the recording keeps what was said meanwhile).
+	if !f.muted.Load() {
+		_ = f.to.sendRTP(raw) // a failure is counted as Undeliverable
+	}
 	f.taps.deliver(f.dir, pkt)
 }
 

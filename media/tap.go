@@ -29,12 +29,17 @@ func (d Direction) String() string {
 
 // A Tap sees the RTP packets a Relay or Endpoint handles: every valid
 // packet accepted from a leg's party (after latching), and on an Endpoint
-// every packet its Player sends. RTCP is not tapped.
+// every packet its Player sends. RTCP is not tapped, nor the prompt
+// Relay.Announce plays (a Recorder records it all the same).
 //
-// Packet runs on the goroutine that read the packet, after the packet was
-// forwarded, so a Tap delays the next packet of that direction: it must be
-// quick and must not block. Packets of the two directions arrive on two
-// goroutines, so a Tap that sees both must be safe for concurrent use.
+// Packet runs on the reactor goroutine that read the packet, after the
+// packet was forwarded. That goroutine serves the sockets of many calls,
+// so a Tap delays every one of them: it must be quick and must not block
+// (copy and hand off; a Recorder's file write goes to the page cache).
+// Packets of the two directions may arrive on two reactors, so a Tap that
+// sees both must be safe for concurrent use. A Tap must not close a leg,
+// relay or endpoint: closing waits for the reactor, which waits for the
+// Tap.
 //
 // Ownership: pkt and pkt.Payload belong to the caller and are reused for
 // the next packet as soon as Packet returns. A Tap must copy whatever it
@@ -97,5 +102,27 @@ func (ts *taps) deliver(dir Direction, pkt *rtp.Packet) {
 	}
 	for _, e := range *cur {
 		e.t.Packet(dir, pkt)
+	}
+}
+
+// promptTap is a Tap that also takes the prompts Relay.Announce plays
+// into a call. Those are not a party's audio, so ordinary taps (a
+// DTMFDetector) never see them; a Recorder mixes them over what the
+// parties say meanwhile, so the recording proves the announcement.
+type promptTap interface {
+	promptPacket(dir Direction, pkt *rtp.Packet)
+}
+
+// deliverPrompt hands a prompt's packet to the taps that take prompts; dir
+// is the side the prompt stands in for (what the other party hears).
+func (ts *taps) deliverPrompt(dir Direction, pkt *rtp.Packet) {
+	cur := ts.list.Load()
+	if cur == nil {
+		return
+	}
+	for _, e := range *cur {
+		if pt, ok := e.t.(promptTap); ok {
+			pt.promptPacket(dir, pkt)
+		}
 	}
 }

@@ -155,17 +155,18 @@ func (c *call) do(f func()) {
 
 // startRecording taps the relay with a stereo WAV recorder (caller left,
 // callee right) when the organization, a user of the call or the number
-// called is recorded.
-func (c *call) startRecording() {
+// called is recorded; the announcement waits for ready (see record).
+func (c *call) startRecording(ready <-chan struct{}) {
 	if c.relay == nil || c.sw.dataDir == "" || !c.recorded() {
 		return
 	}
-	c.record()
+	c.record(ready)
 }
 
-// record starts the call's recording now (idempotent); on demand it runs
-// in the call's goroutine through the inbox.
-func (c *call) record() bool {
+// record starts the call's recording now (idempotent), then the recording
+// announcement, which starts once ready is closed (nil: at once); on
+// demand it runs in the call's goroutine through the inbox.
+func (c *call) record(ready <-chan struct{}) bool {
 	if c.recorder != nil {
 		return true
 	}
@@ -186,6 +187,7 @@ func (c *call) record() bool {
 	c.recorder, c.recordPath = rec, rel
 	c.relay.AddTap(rec)
 	c.log.Info("recording", "path", rel)
+	c.announceRecording(ready) // after the tap: the recording proves it
 	return true
 }
 

@@ -149,8 +149,9 @@ type call struct {
 	finished chan struct{} // closed when the call stops taking work
 	xfer     *transfer     // a blind transfer in progress
 
-	recorder   *media.Recorder
-	recordPath string // relative to the data directory
+	recorder       *media.Recorder
+	recordPath     string             // relative to the data directory
+	announceCancel context.CancelFunc // stops the recording announcement
 
 	infoDigits     chan rune          // DTMF that came as SIP INFO, for calls the switch answers
 	endpointCancel context.CancelFunc // ends a call the switch answers itself
@@ -336,13 +337,22 @@ func (c *call) run() {
 	sw.uac.Store(winner.ID, c.b)
 	now := time.Now()
 	c.b.answer(now)
+	answer, answerErr := c.anchorAnswer(winner.InviteResponse.Body())
+	acked := make(chan struct{}) // the caller's ACK (or its timeout) came
+	if answerErr == nil && c.relay != nil {
+		c.relay.Answered()
+		// Before the callee's ACK, which lets its phone talk: a recorded
+		// call's announcement mutes the relay until it has played. It
+		// starts at the caller's ACK, as a phone may drop audio that
+		// beats the 200 OK to it.
+		c.startRecording(acked)
+	}
 	if err := winner.Ack(context.Background()); err != nil {
 		c.log.Warn("ack callee", "error", err)
 	}
-	answer, err := c.anchorAnswer(winner.InviteResponse.Body())
-	if err != nil {
-		ce := asCallError(err)
-		c.log.Warn("callee's answer refused", "error", err)
+	if answerErr != nil {
+		ce := asCallError(answerErr)
+		c.log.Warn("callee's answer refused", "error", answerErr)
 		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = winner.Bye(byeCtx)
 		cancel()
@@ -351,16 +361,13 @@ func (c *call) run() {
 	}
 	c.a.answer(now)
 	go func() {
+		defer close(acked)
 		// sipgo reports "No ACK received" when ACK and BYE cross; the
 		// dialog itself tells whether the caller is still there.
 		if err := server.RespondSDP(answer); err != nil {
 			c.log.Debug("answer caller", "error", err)
 		}
 	}()
-	if c.relay != nil {
-		c.relay.Answered()
-		c.startRecording()
-	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)
 	c.up(limit)
@@ -402,6 +409,7 @@ func (c *call) up(limit time.Duration) {
 			break
 		}
 	}
+	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
 	byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

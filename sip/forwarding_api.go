@@ -115,7 +115,8 @@ func writeJSONError(w http.ResponseWriter, code int, err error) {
 }
 
 // handleRecordCall starts recording an answered call on demand: POST
-// /v1/calls/{call_id}/recording. The WAV covers the call from now on.
+// /v1/calls/{call_id}/recording. The WAV covers the call from now on,
+// starting with the recording announcement when one is configured.
 func (sw *Switch) handleRecordCall(w http.ResponseWriter, r *http.Request) {
 	v, ok := sw.callsByID.Load(r.PathValue("call_id"))
 	if !ok {
@@ -126,7 +127,7 @@ func (sw *Switch) handleRecordCall(w http.ResponseWriter, r *http.Request) {
 	result := make(chan string, 1)
 	c.do(func() {
 		path := ""
-		if c.record() {
+		if c.record(nil) {
 			path = c.recordPath
 		}
 		result <- path

@@ -98,6 +98,7 @@ type Switch struct {
 	numberStore     NumberStore
 	onNumbers       NumbersChanged
 	defaultGreeting []int16
+	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi             mwiSubs
 
 	calls     sync.WaitGroup
@@ -149,6 +150,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.rebuild(cfg)
 	sw.mwi.subs = map[string]*mwiSub{}
 	sw.defaultGreeting = media.DefaultGreeting()
+	sw.setAnnouncement(cfg)
 	if opts.Media != nil {
 		sw.mediaIP = opts.Media.IP().String()
 	}
@@ -171,14 +173,16 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 // directory is the current users, numbers, groups and trunks.
 func (sw *Switch) directory() *directory { return sw.dir.Load() }
 
-// Reload applies a new config's users, numbers, groups, trunks, roles and
-// forwarding without dropping registrations or calls in progress. Listen
-// addresses and the SIP domain need a restart.
+// Reload applies a new config's users, numbers, groups, trunks, roles,
+// forwarding and recording announcement without dropping registrations
+// or calls in progress. Listen addresses and the SIP domain need a
+// restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
 	if cfg.SIP.Domain != sw.cfg.SIP.Domain || cfg.SIP.UDP != sw.cfg.SIP.UDP || cfg.SIP.TCP != sw.cfg.SIP.TCP {
 		sw.log.Warn("reload: SIP domain and listen addresses change only on restart")
 	}
 	sw.rebuild(cfg)
+	sw.setAnnouncement(cfg)
 	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
 	return nil
 }
