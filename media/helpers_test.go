@@ -23,8 +23,14 @@ const hangTimeout = 5 * time.Second
 // below the ephemeral ports that was free when the test started.
 func newTestPool(t testing.TB, pairs int, opts ...PoolOption) *Pool {
 	t.Helper()
+	return newTestPoolFrom(t, 20000, pairs, opts...)
+}
+
+// newTestPoolFrom is newTestPool in the 10,000 ports from low.
+func newTestPoolFrom(t testing.TB, low, pairs int, opts ...PoolOption) *Pool {
+	t.Helper()
 	for range 50 {
-		base := 20000 + 2*rand.IntN(5000-pairs)
+		base := low + 2*rand.IntN(5000-pairs)
 		if !rangeFree(base, base+2*pairs-1) {
 			continue
 		}

@@ -74,6 +74,8 @@ func BenchmarkRelayLoad(b *testing.B) {
 		for sc.Scan() {
 			if line, ok := strings.CutPrefix(sc.Text(), "LOAD "); ok {
 				result = line
+			} else if t := sc.Text(); strings.Contains(t, "FAIL") || strings.Contains(t, ".go:") {
+				fmt.Fprintln(os.Stderr, t) // why the phones failed
 			}
 		}
 		if err := cmd.Wait(); err != nil || result == "" {
@@ -122,7 +124,8 @@ func TestLoadPhones(t *testing.T) {
 	}
 	rounds, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_ROUNDS"))
 	targets := strings.Split(portList, ",")
-	pool := newTestPool(t, len(targets), WithLogger(slog.New(slog.DiscardHandler)), WithMediaTimeout(0), WithSocketBuffer(1<<20))
+	// the relay's pool is in the 20,000s: the phones stay clear of it
+	pool := newTestPoolFrom(t, 40000, len(targets), WithLogger(slog.New(slog.DiscardHandler)), WithMediaTimeout(0), WithSocketBuffer(1<<20))
 	base := time.Now()
 	meter := &latencyMeter{base: base}
 	var parties []*Leg
@@ -156,6 +159,7 @@ func TestLoadPhones(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	meter.reset()
+	cpu0, t0 := cpuTime(), time.Now()
 
 	// two senders, one per core, each sending for half of the parties
 	var sent atomic.Uint64
@@ -191,9 +195,9 @@ func TestLoadPhones(t *testing.T) {
 	senders.Wait()
 	time.Sleep(200 * time.Millisecond) // the last packets drain
 	got := meter.received.Load()
-	fmt.Printf("LOAD pkts/s=%.0f loss-%%=%.4f p50-µs=%.0f p99-µs=%.0f p99.9-µs=%.0f\n",
+	fmt.Printf("LOAD pkts/s=%.0f loss-%%=%.4f p50-µs=%.0f p99-µs=%.0f p99.9-µs=%.0f phones-cores=%.2f\n",
 		float64(sent.Load())/float64(rounds)/PacketTime.Seconds(), 100*float64(sent.Load()-min(got, sent.Load()))/float64(sent.Load()),
-		meter.percentile(0.50), meter.percentile(0.99), meter.percentile(0.999))
+		meter.percentile(0.50), meter.percentile(0.99), meter.percentile(0.999), (cpuTime()-cpu0).Seconds()/time.Since(t0).Seconds())
 }
 
 // latencyMeter is the phones' sink: a histogram of the time from send to

@@ -412,3 +412,45 @@ func TestReanswerMirrorsTheOfferDirection(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAnswer feeds untrusted offers to what the switch does with them when
+// it is the endpoint (Answer), on a re-INVITE (Reanswer) and when it
+// checks two legs agree (CommonCodecs, Negotiable): none may panic, and an
+// answer must parse, carry G.711 on the given address and port, and answer
+// every media stream of the offer.
+func FuzzAnswer(f *testing.F) {
+	f.Add(phoneOffer)
+	f.Add(webrtcishOffer)
+	f.Add(sdpBody("v=0", "o=- 1 1 IN IP4 1.1.1.1", "s=-", "c=IN IP4 1.1.1.1", "t=0 0", "m=audio 4000 RTP/AVP 8 101", "a=rtpmap:101 telephone-event/8000", "a=sendonly", "m=video 5000 RTP/AVP 96"))
+	f.Add(sdpBody("v=0", "o=- 1 1 IN IP4 1.1.1.1", "s=-", "t=0 0", "m=audio 4000 RTP/SAVP 0", "c=IN IP4 1.1.1.1"))
+	f.Add([]byte("v=0\r\n"))
+	f.Fuzz(func(t *testing.T, offer []byte) {
+		_, _ = CommonCodecs(offer, phoneOffer)
+		_ = Negotiable(phoneOffer, offer)
+		ans, sel, err := Answer(offer, "192.0.2.10", 30000)
+		if err != nil {
+			return
+		}
+		if pt := sel.Codec.PayloadType; pt != PayloadPCMU && pt != PayloadPCMA {
+			t.Fatalf("selected %+v, want PCMU or PCMA", sel.Codec)
+		}
+		d, err := Parse(ans)
+		if err != nil {
+			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
+		}
+		if d.Remote != netip.MustParseAddrPort("192.0.2.10:30000") {
+			t.Fatalf("answer on %v, want 192.0.2.10:30000\n%s", d.Remote, ans)
+		}
+		var o, a sdp.SessionDescription
+		if o.Unmarshal(offer) == nil && a.Unmarshal(ans) == nil && len(a.MediaDescriptions) != len(o.MediaDescriptions) {
+			t.Fatalf("%d media streams answered, the offer has %d\n%s", len(a.MediaDescriptions), len(o.MediaDescriptions), ans)
+		}
+		again, err := Reanswer(ans, offer)
+		if err != nil {
+			t.Fatalf("re-answering the same offer: %v", err)
+		}
+		if _, err := Parse(again); err != nil {
+			t.Fatalf("re-answer does not parse: %v\n%s", err, again)
+		}
+	})
+}
