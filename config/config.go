@@ -69,6 +69,12 @@ type SIP struct {
 	// VoicemailExtension is what a user dials to hear their messages
 	// (default *97).
 	VoicemailExtension string `yaml:"voicemail_extension"`
+	// VoicemailMaxLength cuts a voicemail message that runs this long: the
+	// message is kept and the switch hangs up (default 2m).
+	VoicemailMaxLength Duration `yaml:"voicemail_max_length"`
+	// VoicemailSilence ends a voicemail message when the caller has said
+	// nothing for this long (default 5s).
+	VoicemailSilence Duration `yaml:"voicemail_silence"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio

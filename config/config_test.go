@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/media"
 )
@@ -182,4 +183,45 @@ func (s *seekBuffer) Seek(off int64, whence int) (int64, error) {
 		s.pos = s.b.Len() + int(off)
 	}
 	return int64(s.pos), nil
+}
+
+func TestVoicemailLimits(t *testing.T) {
+	tests := []struct {
+		name               string
+		sip                string // lines under sip:
+		maxLength, silence time.Duration
+		err                string
+	}{
+		{name: "the defaults are 2 minutes and 5 seconds", maxLength: 2 * time.Minute, silence: 5 * time.Second},
+		{name: "both can be set", sip: "  voicemail_max_length: 3s\n  voicemail_silence: 2500ms\n", maxLength: 3 * time.Second, silence: 2500 * time.Millisecond},
+		{name: "the bounds themselves are allowed", sip: "  voicemail_max_length: 1h\n  voicemail_silence: 1s\n", maxLength: time.Hour, silence: time.Second},
+		{name: "one left out keeps its default", sip: "  voicemail_silence: 10s\n", maxLength: 2 * time.Minute, silence: 10 * time.Second},
+		{name: "a zero maximum length is refused", sip: "  voicemail_max_length: 0s\n", err: "v.yaml:2: sip.voicemail_max_length: must be positive (1s to 1h)"},
+		{name: "a zero silence is refused", sip: "  domain: x\n  voicemail_silence: 0\n", err: "v.yaml:3: sip.voicemail_silence: must be positive (1s to 5m)"},
+		{name: "a maximum length under a second is refused", sip: "  voicemail_max_length: 500ms\n", err: "v.yaml:2: sip.voicemail_max_length: 500ms is out of range (1s to 1h)"},
+		{name: "a maximum length over an hour is refused", sip: "  voicemail_max_length: 90m\n", err: "v.yaml:2: sip.voicemail_max_length: 1h30m is out of range (1s to 1h)"},
+		{name: "a silence over 5 minutes is refused", sip: "  voicemail_silence: 10m\n", err: "v.yaml:2: sip.voicemail_silence: 10m is out of range (1s to 5m)"},
+		{name: "a negative duration is refused", sip: "  voicemail_silence: -5s\n", err: "v.yaml:2: voicemail_silence: \"-5s\" is not a duration"},
+		{name: "a number without a unit is refused", sip: "  voicemail_max_length: 120\n", err: "v.yaml:2: voicemail_max_length: \"120\" is not a duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte("sip:\n"+tt.sip), "v.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.SIP.VoicemailMaxLength.Duration; got != tt.maxLength {
+				t.Errorf("voicemail_max_length %s, want %s", got, tt.maxLength)
+			}
+			if got := cfg.SIP.VoicemailSilence.Duration; got != tt.silence {
+				t.Errorf("voicemail_silence %s, want %s", got, tt.silence)
+			}
+		})
+	}
 }

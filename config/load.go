@@ -137,6 +137,21 @@ const (
 	DefaultAuthBlock     = 5 * time.Minute
 	DefaultMaxCalls      = 4
 	DefaultRentalGrace   = 30 * 24 * time.Hour
+
+	DefaultVoicemailMaxLength = 2 * time.Minute
+	DefaultVoicemailSilence   = 5 * time.Second
+)
+
+// Bounds of the voicemail limits. Under a second, a message is cut before
+// the caller has said a word (and the switch drops messages under half a
+// second); beyond an hour of message, or minutes of silence, it is a line
+// left open rather than a message, holding the caller's credit and a
+// media port meanwhile.
+const (
+	MinVoicemailMaxLength = time.Second
+	MaxVoicemailMaxLength = time.Hour
+	MinVoicemailSilence   = time.Second
+	MaxVoicemailSilence   = 5 * time.Minute
 )
 
 func (c *Config) applyDefaults() {
@@ -158,6 +173,8 @@ func (c *Config) applyDefaults() {
 	setDur(&c.SIP.RegisterMaxExpires, DefaultMaxExpires)
 	setDur(&c.SIP.AuthBlock, DefaultAuthBlock)
 	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
+	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
+	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
 	}
@@ -470,6 +487,23 @@ func (v *validator) validate(c *Config) {
 			}
 		}
 	}
+	for _, l := range []struct {
+		field    string
+		d        time.Duration
+		min, max time.Duration
+	}{
+		{"voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
+		{"voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+	} {
+		// A zero was replaced by the default, but whoever wrote it may have
+		// meant "no limit", which the switch does not offer: say so rather
+		// than apply a limit they did not expect.
+		if v.zeroDuration("sip", l.field) {
+			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		} else if l.d < l.min || l.d > l.max {
+			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		}
+	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:
 	default:
@@ -523,6 +557,44 @@ func (v *validator) validate(c *Config) {
 			v.fail("must not be negative", "billing", "rates", i, "price")
 		}
 	}
+}
+
+// zeroDuration reports whether the mapping keys of path lead to a zero
+// duration written in the file (applyDefaults has replaced it by then).
+func (v *validator) zeroDuration(path ...string) bool {
+	n := v.root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return false
+	}
+	d, err := time.ParseDuration(n.Value)
+	return err == nil && d == 0
+}
+
+// shortDuration writes d as a person would: 2m rather than 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // loadPrompt reads a WAV prompt named in the config. Only a regular file:

@@ -119,7 +119,9 @@
 //	})
 //	length, _ := rec.Close()
 //
-// ctx should end when the caller hangs up (the dialog's context).
+// ctx should end when the caller hangs up (the dialog's context). Keys
+// the caller sends by SIP INFO go to ep.SignalDigit, so Record's StopKeys
+// and Digits see them like RFC 4733 events.
 // Offer writes the switch's own offer for a call it places to play
 // prompts.
 //

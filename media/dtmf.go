@@ -61,12 +61,14 @@ func (e TelephoneEvent) Marshal() []byte {
 	return b
 }
 
+// dtmfKeys are the DTMF keys, indexed by their RFC 4733 event code.
+const dtmfKeys = "0123456789*#ABCD"
+
 // Digit returns the DTMF character of the event ('0'-'9', '*', '#',
 // 'A'-'D'), or false for other events.
 func (e TelephoneEvent) Digit() (rune, bool) {
-	const digits = "0123456789*#ABCD"
-	if int(e.Event) < len(digits) {
-		return rune(digits[e.Event]), true
+	if int(e.Event) < len(dtmfKeys) {
+		return rune(dtmfKeys[e.Event]), true
 	}
 	return 0, false
 }

@@ -104,10 +104,35 @@ func (e *Endpoint) Play(ctx context.Context, samples []int16) error {
 	return e.player.Play(ctx, samples)
 }
 
-// Digits returns the party's DTMF key presses, each reported once. The
-// channel holds 32; presses nobody reads beyond that are dropped. It is
+// Digits returns the party's DTMF key presses, each reported once: its
+// RFC 4733 events and the keys given to SignalDigit. The channel holds 32; presses nobody reads beyond that are dropped. It is
 // closed by Close.
 func (e *Endpoint) Digits() <-chan Digit { return e.digits }
+
+// SignalDigit reports a key press the party signaled outside the media
+// (SIP INFO) on the same channel as its RFC 4733 events, FromA, so Digits
+// readers and Record's stop keys cannot tell the two apart: an endpoint
+// has one stream of keys, however the phone sends them. Like a detected
+// press, it is dropped when nobody reads and the channel is full. key is
+// '0'-'9', '*', '#' or 'A'-'D'.
+func (e *Endpoint) SignalDigit(key rune) error {
+	if !strings.ContainsRune(dtmfKeys, key) {
+		return fmt.Errorf("signal digit %q: not a DTMF key", key)
+	}
+	// Holding mu keeps Close and Detach, which mark the endpoint closed
+	// under it before closing digits, from closing the channel under the
+	// send.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return fmt.Errorf("signal digit: %w", ErrClosed)
+	}
+	select {
+	case e.digits <- Digit{Direction: FromA, Key: key}:
+	default: // nobody reads: drop, as for detected presses
+	}
+	return nil
+}
 
 // AddTap adds a tap that sees the party's packets (FromA) and the played
 // ones (FromB); it returns a function that removes it.

@@ -201,3 +201,105 @@ func TestEndpointLifecycle(t *testing.T) {
 		t.Errorf("the endpoint's leg was not returned: %d available", pool.Available())
 	}
 }
+
+// A key the party signals outside the media (SIP INFO) is one more key of
+// the endpoint's stream: Record's stop keys and Digits readers see it as
+// they see an RFC 4733 event.
+func TestEndpointSignalDigit(t *testing.T) {
+	noop := TapFunc(func(Direction, *rtp.Packet) {})
+	tests := []struct {
+		name       string
+		keys       string // signaled in order, before Record starts
+		stopKeys   string
+		wantReason StopReason
+		wantKey    rune
+	}{
+		{name: "a signaled # ends the recording", keys: "#", stopKeys: "#", wantReason: StoppedByKey, wantKey: '#'},
+		{name: "other keys are skipped until a stop key", keys: "12*#", stopKeys: "#", wantReason: StoppedByKey, wantKey: '#'},
+		{name: "a key that is not a stop key does not end it", keys: "5", stopKeys: "#", wantReason: StoppedByMaxLength},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			ep, _ := newTestEndpoint(t)
+			for _, k := range tt.keys {
+				if err := ep.SignalDigit(k); err != nil {
+					t.Fatalf("signal %q: %v", k, err)
+				}
+			}
+			reason, key, err := ep.Record(context.Background(), noop, RecordOptions{StopKeys: tt.stopKeys, MaxLength: 100 * time.Millisecond})
+			if err != nil || reason != tt.wantReason || key.Key != tt.wantKey {
+				t.Fatalf("record stopped by %v (%q), %v; want %v (%q)", reason, key.Key, err, tt.wantReason, tt.wantKey)
+			}
+			if tt.wantKey != 0 && key.Direction != FromA {
+				t.Errorf("the key came %v, want FromA (the party)", key.Direction)
+			}
+		})
+	}
+	t.Run("Digits carries signaled and RFC 4733 keys in order", func(t *testing.T) {
+		checkGoroutines(t)
+		ep, ph := newTestEndpoint(t)
+		ph.pressKey(ep, 7)
+		waitFor(t, "the RFC 4733 key", func() bool { return len(ep.Digits()) == 1 })
+		if err := ep.SignalDigit('9'); err != nil {
+			t.Fatal(err)
+		}
+		var got []rune
+		for range 2 {
+			select {
+			case d := <-ep.Digits():
+				got = append(got, d.Key)
+			case <-time.After(hangTimeout):
+				t.Fatalf("keys so far %q", string(got))
+			}
+		}
+		if string(got) != "79" {
+			t.Errorf("keys %q, want \"79\"", string(got))
+		}
+	})
+	t.Run("a key that is not DTMF is refused", func(t *testing.T) {
+		ep, _ := newTestEndpoint(t)
+		if err := ep.SignalDigit('x'); err == nil {
+			t.Fatal("x accepted as a DTMF key")
+		}
+		if n := len(ep.Digits()); n != 0 {
+			t.Errorf("%d keys queued", n)
+		}
+	})
+	t.Run("keys nobody reads are dropped, not blocked on", func(t *testing.T) {
+		ep, _ := newTestEndpoint(t)
+		for range cap(ep.Digits()) + 10 {
+			if err := ep.SignalDigit('1'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(ep.Digits()); n != cap(ep.Digits()) {
+			t.Errorf("%d keys queued, want %d", n, cap(ep.Digits()))
+		}
+	})
+	t.Run("a closed endpoint refuses keys", func(t *testing.T) {
+		ep, _ := newTestEndpoint(t)
+		if err := ep.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, ep.SignalDigit('#'), ErrClosed)
+	})
+	t.Run("a key signaled while the endpoint closes neither panics nor leaks", func(t *testing.T) {
+		checkGoroutines(t)
+		// The SIP side signals from its own goroutines, unordered with the
+		// call's hang-up: a send on the closed channel would panic.
+		for range 20 {
+			ep, _ := newTestEndpoint(t)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for ep.SignalDigit('#') == nil {
+				}
+			}()
+			if err := ep.Close(); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+		}
+	})
+}

@@ -23,6 +23,11 @@ type leg struct {
 	sdp    []byte                     // the session description the leg's party gave us
 	server *sipgo.DialogServerSession // legs whose INVITE we received
 	client *sipgo.DialogClientSession // legs whose INVITE we sent
+	// endpoint is the switch's own media end while the switch answers the
+	// leg itself (voicemail, the mailbox). It is the leg's, not the
+	// call's, because SIP INFO finds the leg by its dialog on a goroutine
+	// of its own and must not read the call's bridged slots.
+	endpoint atomic.Pointer[media.Endpoint]
 }
 
 func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
@@ -153,15 +158,13 @@ type call struct {
 	recordPath     string             // relative to the data directory
 	announceCancel context.CancelFunc // stops the recording announcement
 
-	infoDigits     chan rune          // DTMF that came as SIP INFO, for calls the switch answers
 	endpointCancel context.CancelFunc // ends a call the switch answers itself
 	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
-		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}),
-		infoDigits: make(chan rune, 8)}
+		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{})}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {

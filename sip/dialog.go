@@ -79,8 +79,11 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // handleInfo takes DTMF sent as SIP INFO (application/dtmf-relay
-// "Signal=5", or application/dtmf "5") for a call the switch answers
-// itself; other INFO is acknowledged and dropped.
+// "Signal=5", or application/dtmf "5") for a leg the switch answers
+// itself: the key joins the leg's Endpoint's digits, so whatever reads
+// keys there (the mailbox's menu, a voicemail recording's #) takes it as
+// it takes an RFC 4733 event. Other INFO, and keys for a leg without an
+// endpoint (a bridged call), are acknowledged and dropped.
 func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	l := sw.legOfRequest(req)
 	if l == nil {
@@ -88,10 +91,11 @@ func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if key, ok := infoDigit(req); ok {
-		if c := l.owner.Load(); c != nil {
-			select {
-			case c.infoDigits <- key:
-			default:
+		if ep := l.endpoint.Load(); ep != nil {
+			if err := ep.SignalDigit(key); err != nil {
+				// The endpoint ended between the load and the key: the call
+				// is hanging up, so the key has nothing left to act on.
+				sw.log.Debug("info dtmf", "key", string(key), "error", err)
 			}
 		}
 	}

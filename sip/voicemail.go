@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 )
 
@@ -32,14 +33,25 @@ type VoicemailStore interface {
 	DeleteMessage(user, id string) error
 }
 
-// Voicemail limits.
-const (
-	voicemailMaxLength = 2 * time.Minute
-	voicemailSilence   = 5 * time.Second
-)
+// voicemailLimits are sip.voicemail_max_length and sip.voicemail_silence.
+// A config that did not come through config.Parse (one built in code)
+// leaves them zero, which Record would take as no limit at all: such a
+// switch gets the defaults instead.
+func (sw *Switch) voicemailLimits() (maxLength, silence time.Duration) {
+	maxLength, silence = sw.cfg.SIP.VoicemailMaxLength.Duration, sw.cfg.SIP.VoicemailSilence.Duration
+	if maxLength <= 0 {
+		maxLength = config.DefaultVoicemailMaxLength
+	}
+	if silence <= 0 {
+		silence = config.DefaultVoicemailSilence
+	}
+	return maxLength, silence
+}
 
 // depositVoicemail answers the caller for user u's mailbox: it plays the
-// greeting and records until hang-up, #, silence or the maximum length.
+// greeting and records until hang-up, # (an RFC 4733 event or SIP INFO),
+// silence or the maximum length (sip.voicemail_silence and
+// sip.voicemail_max_length).
 // The caller's leg becomes an answered leg with reason voicemail, charged
 // like any answered leg of its class.
 func (c *call) depositVoicemail(u *user) {
@@ -56,7 +68,8 @@ func (c *call) depositVoicemail(u *user) {
 	if err := ep.Play(ctx, sw.greeting(u)); err == nil && ctx.Err() == nil {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err == nil {
 			if rec, err := media.OpenRecorder(path, media.RecordMono(media.FromA)); err == nil {
-				reason, _, _ := ep.Record(ctx, rec, media.RecordOptions{MaxLength: voicemailMaxLength, Silence: voicemailSilence, StopKeys: "#"})
+				maxLength, silence := sw.voicemailLimits()
+				reason, _, _ := ep.Record(ctx, rec, media.RecordOptions{MaxLength: maxLength, Silence: silence, StopKeys: "#"})
 				recorded, _ = rec.Close()
 				c.log.Info("voicemail recorded", "user", u.Extension, "seconds", recorded.Seconds(), "stopped_by", reason)
 			}
@@ -111,6 +124,8 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 		c.failRinging(nil, nil, fmt.Errorf("voicemail endpoint: %w", err))
 		return nil, nil, false
 	}
+	// Before the 200 OK: a phone may send an INFO key as soon as it has it.
+	c.a.endpoint.Store(ep)
 	c.a.cdr.Reason = billing.ReasonVoicemail
 	c.a.answer(time.Now())
 	if err := c.a.server.RespondSDP(answer); err != nil {
@@ -145,6 +160,7 @@ func (c *call) hangUpEndpoint(ep *media.Endpoint) {
 // endEndpoint writes the CDR of a call the switch answered itself.
 func (c *call) endEndpoint(ep *media.Endpoint) {
 	c.endpointCancel()
+	c.a.endpoint.Store(nil)
 	c.countMedia(c.a, ep.Leg())
 	c.a.end(billing.Answered, 200)
 	c.finish(c.a)
@@ -153,7 +169,7 @@ func (c *call) endEndpoint(ep *media.Endpoint) {
 // listenMailbox plays a user's messages to the user's own phone: a beep
 // per new message first, then each message; during or after a message,
 // 7 deletes it, 9 keeps it, # skips to the next. RFC 4733 events and SIP
-// INFO both work.
+// INFO both work: INFO keys reach ep.Digits (handleInfo).
 func (c *call) listenMailbox(u *user) {
 	sw := c.sw
 	ep, ctx, ok := c.answerEndpoint()
@@ -221,8 +237,6 @@ func (c *call) playUntilKey(ctx context.Context, ep *media.Endpoint, samples []i
 				return keyed(0)
 			}
 			return keyed(d.Key)
-		case k := <-c.infoDigits:
-			return keyed(k)
 		case <-playing:
 			playing = nil
 			timeout = time.After(wait)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/media"
 	"github.com/pion/rtp"
 )
 
@@ -145,15 +147,21 @@ func (p *rtpPeer) send(samples []int16) {
 	next := time.Now()
 	for len(samples) > 0 {
 		n := min(160, len(samples))
-		payload := make([]byte, n)
-		for i, s := range samples[:n] {
-			payload[i] = linearToULaw(s)
-		}
-		p.write(ptPCMU, false, payload, uint32(n))
+		p.sendPacket(samples[:n])
 		samples = samples[n:]
 		next = next.Add(20 * time.Millisecond)
 		time.Sleep(time.Until(next))
 	}
+}
+
+// sendPacket sends samples (at most 20 ms) as one PCMU packet, at once.
+func (p *rtpPeer) sendPacket(samples []int16) {
+	p.t.Helper()
+	payload := make([]byte, len(samples))
+	for i, s := range samples {
+		payload[i] = linearToULaw(s)
+	}
+	p.write(ptPCMU, false, payload, uint32(len(samples)))
 }
 
 // pressKey sends one RFC 4733 key press: 100 ms of event packets sharing
@@ -511,50 +519,204 @@ func TestVoicemailPlaysTheUsersGreetingAndHashEndsTheMessage(t *testing.T) {
 	sw.requirePortsFree(t)
 }
 
-// A caller who says nothing more for the silence limit (5 s) ends the
-// recording: the switch keeps the message and hangs up.
-func TestVoicemailSilenceEndsTheMessage(t *testing.T) {
+// talkUntilHangUp is a caller who keeps talking: it sends a 440 Hz tone
+// until the phone's scenario ends (the switch hung up) and returns how it
+// ended and when. After limit it stops talking and just waits, so a
+// switch that never hangs up fails the test through the scenario's own
+// BYE timeout rather than hanging it.
+func (p *rtpPeer) talkUntilHangUp(phone func() sippResult, limit time.Duration) (sippResult, time.Time) {
+	p.t.Helper()
+	done := make(chan sippResult, 1)
+	go func() { done <- phone() }()
+	speech := tone(440, limit)
+	// Paced by one clock, not 20 ms after each packet: on a busy machine
+	// every late wake-up would otherwise be lost for good, and the switch
+	// would get less audio than the time that passed.
+	next := time.Now()
+	for sent := 0; sent+160 <= len(speech); sent += 160 {
+		select {
+		case res := <-done:
+			return res, time.Now()
+		case <-time.After(time.Until(next)):
+		}
+		p.sendPacket(speech[sent : sent+160])
+		next = next.Add(20 * time.Millisecond)
+	}
+	res := <-done
+	return res, time.Now()
+}
+
+// storedMessage fetches a message's WAV through the API and decodes it.
+func (sw *switchProc) storedMessage(t *testing.T, user string, m mailboxMessage) *media.WAV {
+	t.Helper()
+	code, body := sw.api("GET", "/v1/voicemail/"+user+"/"+m.ID, nil)
+	if code != 200 {
+		t.Fatalf("GET /v1/voicemail/%s/%s: %d %s", user, m.ID, code, body)
+	}
+	w, err := media.ReadWAV(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("message %s: %v", m.ID, err)
+	}
+	return w
+}
+
+// A # sent by SIP INFO ends the recording as an RFC 4733 # does: the
+// switch keeps the message and hangs up. It used to be read only by the
+// mailbox's menu, so a phone that sends its keys by INFO could not end a
+// message at all.
+func TestVoicemailHashBySIPInfoEndsTheMessage(t *testing.T) {
 	sw := startSwitch(t, switchOpts{Voicemail: true})
+	p := newRTPPeer(t)
+	// The default greeting lasts about 1.4 s: the INFO comes about 2 s into
+	// the message. The caller sends no RFC 4733 event at all.
+	const pressAfter = 3500 * time.Millisecond
+	start := time.Now()
+	caller := sw.peerCall(t, p, "uac_rtp_peer_info.xml", "1001", "alice-secret", "1003",
+		"-key", "key", "#", "-d", strconv.FormatInt(pressAfter.Milliseconds(), 10))
+	answered := p.waitSound("the greeting", start, 10*time.Second)
+	// The caller talks over the greeting and on until the switch hangs up;
+	// the scenario fails unless the switch answers the INFO and sends BYE.
+	res, hungUp := p.talkUntilHangUp(caller, 15*time.Second)
+	if res.code != 0 {
+		t.Fatalf("alice's phone: sipp exit %d\n%s", res.code, res.out)
+	}
+	// The switch only plays the greeting: its last packet ends it.
+	heard := p.heardSince(start)
+	greetingEnd := heard[len(heard)-1].at
+	pressedAt := answered.Add(pressAfter) // the scenario's pause starts at its ACK, as the greeting does
+	if d := hungUp.Sub(pressedAt); d < -300*time.Millisecond || d > 3*time.Second {
+		t.Errorf("the switch hung up %s after the INFO, want right after it", d)
+	}
+	if why := sw.stoppedBy(); why != "key" {
+		t.Errorf("the recording stopped by %q, want key", why)
+	}
+	msgs := sw.waitMailbox(t, "1003", 1)
+	if len(msgs) != 1 || msgs[0].From != "1001" {
+		t.Fatalf("carol's mailbox: %+v", msgs)
+	}
+	// The message is what the caller said from the end of the greeting to
+	// the INFO, about want; the bounds are looser because the recorder
+	// places audio by its RTP timestamps from the first packet it reads,
+	// and a switch that reads late then (a busy machine) starts the message
+	// with older audio. Still: a real message, and never more than all the
+	// caller said before the INFO.
+	want := pressedAt.Sub(greetingEnd).Seconds()
+	t.Logf("greeting %s, hang-up %s after the INFO, message %.2f s (greeting end to INFO %.2f s)",
+		greetingEnd.Sub(answered), hungUp.Sub(pressedAt), msgs[0].Seconds, want)
+	if got := msgs[0].Seconds; got < 1 || got > pressAfter.Seconds()+0.3 {
+		t.Errorf("the message lasts %.2f s, want about %.2f s (greeting end to INFO)", got, want)
+	}
+	assertLegs(t, sw.cdrs(1), "inbound/phone/client/voicemail/answered/1001")
+	sw.requirePortsFree(t)
+}
+
+// sip.voicemail_max_length cuts a caller who keeps talking: the switch
+// keeps the message, as long as the limit, and hangs up, and the caller's
+// media port goes back to the pool.
+func TestVoicemailMaxLengthCutsTheMessage(t *testing.T) {
+	const maxLength = 3 * time.Second
+	sw := startSwitch(t, switchOpts{Voicemail: true, SIPExtra: "  voicemail_max_length: 3s"})
 	p := newRTPPeer(t)
 	start := time.Now()
 	caller := sw.peerCall(t, p, "uac_rtp_peer.xml", "1001", "alice-secret", "1003")
 	p.waitSound("the greeting", start, 10*time.Second)
-	p.waitQuiet("the greeting", start, time.Second, 400*time.Millisecond, 10*time.Second)
-	p.send(tone(440, time.Second))
-	quietFrom := time.Now()
-	// Then silence, as a phone sends it, until the switch hangs up (at
-	// most 10 s).
-	done := make(chan sippResult, 1)
-	go func() { done <- caller() }()
-	var res sippResult
-	silence := make([]int16, 160)
-silent:
-	for sent := 0; ; sent++ {
-		select {
-		case res = <-done:
-			break silent
-		default:
-		}
-		if sent == 500 {
-			res = <-done
-			break
-		}
-		p.send(silence)
-	}
+	// Talking from the first note of the greeting on, the caller leaves no
+	// silence (the 5 s limit would end the message too, but later) and the
+	// recording gets audio from its very start.
+	res, hungUp := p.talkUntilHangUp(caller, 15*time.Second)
 	if res.code != 0 {
 		t.Fatalf("alice's phone: sipp exit %d\n%s", res.code, res.out)
 	}
-	if took := time.Since(quietFrom); took < 4500*time.Millisecond || took > 8*time.Second {
-		t.Errorf("the switch hung up after %s of silence, want about 5 s", took)
+	heard := p.heardSince(start)
+	greetingEnd := heard[len(heard)-1].at
+	if d := hungUp.Sub(greetingEnd); d < maxLength-200*time.Millisecond || d > maxLength+2*time.Second {
+		t.Errorf("the switch hung up %s after the greeting, want about %s", d, maxLength)
 	}
-	if why := sw.stoppedBy(); why != "silence" {
-		t.Errorf("the recording stopped by %q, want silence", why)
+	if why := sw.stoppedBy(); why != "max_length" {
+		t.Errorf("the recording stopped by %q, want max_length", why)
 	}
-	// The message keeps the tone and the silence the switch waited for.
-	if msgs := sw.waitMailbox(t, "1003", 1); len(msgs) != 1 || msgs[0].Seconds < 5 || msgs[0].Seconds > 7.5 {
-		t.Fatalf("carol's mailbox: %+v", msgs)
+	// The message is cut after maxLength of wall time; its length, from
+	// the RTP timestamps, strays from that only by how much later the
+	// switch read its first packet than its last (a busy machine).
+	const slack = 0.8
+	msgs := sw.waitMailbox(t, "1003", 1)
+	if len(msgs) != 1 || msgs[0].From != "1001" || math.Abs(msgs[0].Seconds-maxLength.Seconds()) > slack {
+		t.Fatalf("carol's mailbox: %+v, want one message of about %s", msgs, maxLength)
 	}
+	// The stored audio is the caller's tone, cut at the limit.
+	w := sw.storedMessage(t, "1003", msgs[0])
+	t.Logf("hang-up %s after the greeting, message %.2f s, stored %s of %d Hz",
+		hungUp.Sub(greetingEnd), msgs[0].Seconds, w.Duration(), frequency(w.Samples))
+	if d, f := w.Duration(), frequency(w.Samples); math.Abs(d.Seconds()-maxLength.Seconds()) > slack || f < 420 || f > 460 {
+		t.Errorf("the stored message is %s of %d Hz, want about %s of the caller's 440 Hz", d, f, maxLength)
+	}
+	assertLegs(t, sw.cdrs(1), "inbound/phone/client/voicemail/answered/1001")
 	sw.requirePortsFree(t)
+}
+
+// A caller who says nothing more for the silence limit (5 s, or
+// sip.voicemail_silence) ends the recording: the switch keeps the message
+// and hangs up.
+func TestVoicemailSilenceEndsTheMessage(t *testing.T) {
+	tests := []struct {
+		name    string
+		sip     string // lines under sip:
+		silence time.Duration
+		// latest is when the hang-up must have come, for the configured
+		// silence to be told from the default 5 s.
+		latest time.Duration
+	}{
+		{name: "the default 5 s", silence: 5 * time.Second, latest: 8 * time.Second},
+		{name: "sip.voicemail_silence", sip: "  voicemail_silence: 2s", silence: 2 * time.Second, latest: 4500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sw := startSwitch(t, switchOpts{Voicemail: true, SIPExtra: tt.sip})
+			p := newRTPPeer(t)
+			start := time.Now()
+			caller := sw.peerCall(t, p, "uac_rtp_peer.xml", "1001", "alice-secret", "1003")
+			p.waitSound("the greeting", start, 10*time.Second)
+			p.waitQuiet("the greeting", start, time.Second, 400*time.Millisecond, 10*time.Second)
+			p.send(tone(440, time.Second))
+			quietFrom := time.Now()
+			// Then silence, as a phone sends it, until the switch hangs up (at
+			// most 10 s).
+			done := make(chan sippResult, 1)
+			go func() { done <- caller() }()
+			var res sippResult
+			silence := make([]int16, 160)
+			next := time.Now() // one clock, as in talkUntilHangUp
+		silent:
+			for sent := 0; ; sent++ {
+				if sent == 500 {
+					res = <-done
+					break
+				}
+				select {
+				case res = <-done:
+					break silent
+				case <-time.After(time.Until(next)):
+				}
+				p.sendPacket(silence)
+				next = next.Add(20 * time.Millisecond)
+			}
+			if res.code != 0 {
+				t.Fatalf("alice's phone: sipp exit %d\n%s", res.code, res.out)
+			}
+			if took := time.Since(quietFrom); took < tt.silence-500*time.Millisecond || took > tt.latest {
+				t.Errorf("the switch hung up after %s of silence, want about %s", took, tt.silence)
+			}
+			if why := sw.stoppedBy(); why != "silence" {
+				t.Errorf("the recording stopped by %q, want silence", why)
+			}
+			// The message keeps the 1 s tone and the silence the switch waited
+			// for.
+			if msgs := sw.waitMailbox(t, "1003", 1); len(msgs) != 1 || msgs[0].Seconds < tt.silence.Seconds() || msgs[0].Seconds > tt.silence.Seconds()+2.5 {
+				t.Fatalf("carol's mailbox: %+v, want one message of about %s", msgs, time.Second+tt.silence)
+			}
+			sw.requirePortsFree(t)
+		})
+	}
 }
 
 // The voicemail leg of a call from the public network is an answered
