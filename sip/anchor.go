@@ -81,16 +81,17 @@ func (c *call) anchorAnswer(sdpB []byte) ([]byte, error) {
 // closeMedia releases the call's ports and copies the packet counters into
 // the legs' CDRs.
 func (c *call) closeMedia() {
-	if c.relay == nil {
-		return
+	if c.relay != nil {
+		// Close first: the counters then include the last packets in flight.
+		if err := c.relay.Close(); err != nil && !errors.Is(err, media.ErrClosed) {
+			c.log.Warn("close media", "error", err)
+		}
+		c.countMedia(c.a, c.relay.A())
+		c.countMedia(c.b, c.relay.B())
+		c.relay = nil
 	}
-	// Close first: the counters then include the last packets in flight.
-	if err := c.relay.Close(); err != nil && !errors.Is(err, media.ErrClosed) {
-		c.log.Warn("close media", "error", err)
-	}
-	c.countMedia(c.a, c.relay.A())
-	c.countMedia(c.b, c.relay.B())
-	c.relay = nil
+	// Even without a relay: a recorded consultation call whose media an
+	// attended transfer took over still has its file to finish.
 	if c.recorder != nil {
 		d, err := c.recorder.Close()
 		if err != nil {
@@ -191,11 +192,14 @@ func (c *call) record(ready <-chan struct{}) bool {
 	return true
 }
 
+// recorded reports whether the config records the call. It reads the
+// current directory, not the config the switch started with, so a reload
+// applies to calls answered after it; a call already up keeps its state.
 func (c *call) recorded() bool {
-	if c.sw.cfg.Media.RecordAll || (c.rt.number != nil && c.rt.number.Record) {
+	dir := c.sw.directory()
+	if dir.recordAll || (c.rt.number != nil && c.rt.number.Record) {
 		return true
 	}
-	dir := c.sw.directory()
 	for _, l := range []*leg{c.a, c.b} {
 		if l == nil {
 			continue
@@ -207,20 +211,28 @@ func (c *call) recorded() bool {
 	return false
 }
 
-// newRelay bridges two media legs keeping the caller's side first, and
-// carries the call's recording over.
-func (c *call) newRelay(first, second *media.Leg) error {
+// newRelay bridges two media legs keeping the caller's side first,
+// carries the call's recording over and plays ann (if not nil) on it.
+func (c *call) newRelay(first, second *media.Leg, ann *announcement) error {
 	relay, err := media.NewRelay(first, second)
 	if err != nil {
-		return err
+		return fmt.Errorf("new relay: %w", err)
 	}
 	c.relay = relay
 	if c.recorder != nil {
 		relay.AddTap(c.recorder)
 	}
+	if ann != nil {
+		// Muted before it starts, so not one packet of the other party
+		// reaches the new one ahead of the announcement.
+		relay.Mute(true)
+	}
 	if err := relay.Start(); err != nil {
-		return err
+		return fmt.Errorf("start relay: %w", err)
 	}
 	relay.Answered()
+	if ann != nil {
+		c.playAnnouncement(relay, ann, nil)
+	}
 	return nil
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
-// The recording announcement (media.recording_announcement) tells both
+// The recording announcement (media.recording_announcement) tells the
 // parties that the call is recorded. It plays whenever a call's recording
-// starts: at answer for calls recorded by config, or when the API asks
-// for it. The recorder is tapped first, so the recording itself holds the
-// announcement.
+// starts (at answer for calls recorded by config, or when the API asks for
+// it) and whenever a transfer bridges a recorded call to a new party,
+// whose consent the first announcement did not ask. The recorder is tapped
+// first, so the recording itself holds the announcement.
 
 // setAnnouncement takes the announcement of a new config (start, SIGHUP).
 func (sw *Switch) setAnnouncement(cfg *config.Config) {
@@ -37,13 +38,18 @@ func (sw *Switch) recordingAnnouncement() []int16 {
 	return nil
 }
 
+// announcement is a prompt to play on a relay: to the A side's party as
+// payload type ptA, to the B side's as ptB.
+type announcement struct {
+	samples  []int16
+	ptA, ptB uint8
+	why      string // for the log
+}
+
 // announceRecording plays the recording announcement to both parties, if
 // one is configured. The parties are kept apart from now on and the
-// prompt starts once ready is closed (the caller's ACK; nil: at once),
-// in a goroutine of its own: the call's loop goes on taking hang-ups and
-// transfers meanwhile. The prompt ends with the call (stopAnnouncement,
-// or the relay closing or detaching in a transfer). It runs in the
-// call's goroutine, once per call: when its recording starts.
+// prompt starts once ready is closed (the caller's ACK; nil: at once).
+// It runs in the call's goroutine when the call's recording starts.
 func (c *call) announceRecording(ready <-chan struct{}) {
 	samples := c.sw.recordingAnnouncement()
 	if len(samples) == 0 || c.relay == nil || c.a == nil || c.b == nil {
@@ -54,8 +60,43 @@ func (c *call) announceRecording(ready <-chan struct{}) {
 		c.log.Warn("recording announcement not played", "error", err)
 		return
 	}
-	relay := c.relay
-	relay.Mute(true) // Announce unmutes when it ends
+	c.relay.Mute(true) // Announce unmutes when it ends
+	c.playAnnouncement(c.relay, &announcement{samples: samples, ptA: ptA, ptB: ptB, why: "recording started"}, ready)
+}
+
+// transferAnnouncement is what to play on the relay a transfer is about to
+// build between the transferee p and the new party t, nil when the call
+// is not recorded or no announcement is configured. Both parties hear it:
+// the relay mutes both ways while a prompt plays, so the transferee would
+// sit through it in silence anyway, and it may have been cut short the
+// first time by a quick transfer. The transferee keeps its side of the
+// relay (see rebridgeLeg), so t takes the side p is not on.
+func (c *call) transferAnnouncement(p, t *leg) *announcement {
+	samples := c.sw.recordingAnnouncement()
+	if c.recorder == nil || len(samples) == 0 || p == nil || t == nil {
+		return nil
+	}
+	// A blind transfer offers t what p gave (t answers p's SDP); an
+	// attended one joins two negotiations, and a G.711 codec both parties
+	// listed is one each can receive.
+	ptP, ptT, err := media.PromptPayloadTypes(p.sdp, t.sdp)
+	if err != nil {
+		c.log.Warn("recording announcement not played to the transfer target", "leg_id", t.cdr.LegID, "error", err)
+		return nil
+	}
+	if c.b == p {
+		return &announcement{samples: samples, ptA: ptT, ptB: ptP, why: "transfer"}
+	}
+	return &announcement{samples: samples, ptA: ptP, ptB: ptT, why: "transfer"}
+}
+
+// playAnnouncement plays ann on relay, which the caller has muted, once
+// ready is closed (nil: at once), in a goroutine of its own: the call's
+// loop goes on taking hang-ups and transfers meanwhile. The prompt ends
+// with the call (stopAnnouncement), when the relay closes or detaches in
+// a transfer, or when another announcement replaces it.
+func (c *call) playAnnouncement(relay *media.Relay, ann *announcement, ready <-chan struct{}) {
+	c.stopAnnouncement()
 	ctx, cancel := context.WithCancel(c.sw.ctx)
 	c.announceCancel = cancel
 	go func() {
@@ -68,14 +109,14 @@ func (c *call) announceRecording(ready <-chan struct{}) {
 				return
 			}
 		}
-		err := relay.Announce(ctx, samples, ptA, ptB)
+		err := relay.Announce(ctx, ann.samples, ann.ptA, ann.ptB)
 		switch {
 		case err == nil:
-			c.log.Info("recording announced", "seconds", float64(len(samples))/8000)
+			c.log.Info("recording announced", "because", ann.why, "seconds", float64(len(ann.samples))/8000)
 		case ctx.Err() != nil || errors.Is(err, media.ErrClosed):
-			c.log.Debug("recording announcement cut short", "error", err)
+			c.log.Debug("recording announcement cut short", "because", ann.why, "error", err)
 		default:
-			c.log.Warn("recording announcement", "error", err)
+			c.log.Warn("recording announcement", "because", ann.why, "error", err)
 		}
 	}()
 }

@@ -38,10 +38,15 @@ type directory struct {
 	numbers map[string]*number
 	groups  map[string][]string // group name -> extensions
 	trunks  []*trunk
+	// recordAll is media.record_all: here, not read from the config the
+	// switch started with, so that it changes on reload together with the
+	// users' and numbers' own record flags.
+	recordAll bool
 }
 
 func newDirectory(cfg *config.Config, realm string) *directory {
-	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{}}
+	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{},
+		recordAll: cfg.Media.RecordAll}
 	perms := map[string]map[string]bool{}
 	for _, r := range cfg.Roles {
 		p := map[string]bool{}

@@ -29,13 +29,31 @@ func (sw *Switch) AllNumbers() []config.Number {
 	return append(slices.Clone(sw.cfgNumbers), sw.apiNumbers...)
 }
 
-// rebuild swaps in a directory of the config plus the API's numbers.
+// rebuild swaps in a directory of a new config (start, reload) plus the
+// API's numbers.
 func (sw *Switch) rebuild(cfg *config.Config) {
 	sw.numbersMu.Lock()
-	merged := *cfg
-	merged.Numbers = append(slices.Clone(cfg.Numbers), sw.apiNumbers...)
+	defer sw.numbersMu.Unlock()
+	sw.dirCfg = cfg
 	sw.cfgNumbers = slices.Clone(cfg.Numbers)
-	sw.numbersMu.Unlock()
+	sw.storeDirectoryLocked()
+}
+
+// numbersChanged swaps in a directory with the API's numbers as they are
+// now, over the config last applied: the one the switch started with
+// would undo a reload.
+func (sw *Switch) numbersChanged() {
+	sw.numbersMu.Lock()
+	defer sw.numbersMu.Unlock()
+	sw.storeDirectoryLocked()
+}
+
+// storeDirectoryLocked builds and swaps in the directory; the caller holds
+// numbersMu, so a reload and an API change cannot store theirs out of
+// order.
+func (sw *Switch) storeDirectoryLocked() {
+	merged := *sw.dirCfg
+	merged.Numbers = append(slices.Clone(sw.dirCfg.Numbers), sw.apiNumbers...)
 	sw.dir.Store(newDirectory(&merged, sw.cfg.SIP.Domain))
 }
 
@@ -112,7 +130,7 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 	sw.numbersMu.Lock()
 	sw.apiNumbers = append(sw.apiNumbers, n)
 	sw.numbersMu.Unlock()
-	sw.rebuild(sw.cfg)
+	sw.numbersChanged()
 	if sw.onNumbers != nil {
 		if err := sw.onNumbers(r.Context(), sw.AllNumbers()); err != nil {
 			sw.log.Warn("rent number", "number", e164, "error", err) // flagged and retried by the meter
@@ -146,7 +164,7 @@ func (sw *Switch) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sw.rebuild(sw.cfg)
+	sw.numbersChanged()
 	if sw.onNumbers != nil {
 		if err := sw.onNumbers(r.Context(), sw.AllNumbers()); err != nil {
 			sw.log.Warn("release number", "number", e164, "error", err)

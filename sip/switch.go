@@ -93,6 +93,7 @@ type Switch struct {
 	voicemail VoicemailStore
 
 	numbersMu       sync.Mutex
+	dirCfg          *config.Config // the config last applied (start, reload), for the directory
 	cfgNumbers      []config.Number
 	apiNumbers      []config.Number
 	numberStore     NumberStore
@@ -174,9 +175,11 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 func (sw *Switch) directory() *directory { return sw.dir.Load() }
 
 // Reload applies a new config's users, numbers, groups, trunks, roles,
-// forwarding and recording announcement without dropping registrations
-// or calls in progress. Listen addresses and the SIP domain need a
-// restart.
+// forwarding, recording (record_all and the users' and numbers' record)
+// and recording announcement without dropping registrations or calls in
+// progress; calls answered from now on are recorded as the new config
+// says, calls already up keep their state. Listen addresses and the SIP
+// domain need a restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
 	if cfg.SIP.Domain != sw.cfg.SIP.Domain || cfg.SIP.UDP != sw.cfg.SIP.UDP || cfg.SIP.TCP != sw.cfg.SIP.TCP {
 		sw.log.Warn("reload: SIP domain and listen addresses change only on restart")

@@ -259,7 +259,7 @@ func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Resp
 	for _, l := range legs {
 		l.answer(now)
 	}
-	if err := c.rebridge(p, x, tm, t.sdp); err != nil {
+	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
 	}
 	sw.notifyRefer(x, 200, "OK")
@@ -282,18 +282,19 @@ func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Resp
 	c.log.Info("transfer completed", "to", t.cdr.To, "legs_added", len(legs))
 }
 
-// rebridge connects p's media to tm (the target's) in place of x's.
-func (c *call) rebridge(p, x *leg, tm *media.Leg, answer []byte) error {
+// rebridge connects p's media to tm (the media of the target t, which
+// answered) in place of x's.
+func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 	if c.relay == nil || tm == nil {
 		return nil
 	}
-	remote, err := media.Remote(answer)
+	remote, err := media.Remote(t.sdp)
 	if err != nil {
 		_ = tm.Close()
-		return err
+		return fmt.Errorf("target's answer: %w", err)
 	}
 	tm.SetRemote(remote)
-	return c.rebridgeLeg(p, x, tm)
+	return c.rebridgeLeg(p, x, t, tm)
 }
 
 // recall rings the transferor again when a blind transfer failed after
@@ -392,7 +393,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	}
 	sw.notifyRefer(x, 100, "Trying")
 	if c.relay != nil && h.tm != nil {
-		if err := c.rebridgeLeg(p, x, h.tm); err != nil {
+		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
 	}
@@ -406,23 +407,26 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.cdr.To)
 }
 
-// rebridgeLeg connects p's media to a target media leg already latched.
-func (c *call) rebridgeLeg(p, x *leg, tm *media.Leg) error {
+// rebridgeLeg connects p's media to the media leg tm of the target t,
+// already latched. The recording goes on in the new relay, and in a
+// recorded call t hears the recording announcement before anything of p.
+func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
+	ann := c.transferAnnouncement(p, t)
 	a, b, err := c.relay.Detach()
 	if err != nil {
 		_ = tm.Close()
-		return err
+		return fmt.Errorf("detach: %w", err)
 	}
 	if c.b == p {
 		// The transferor X was the A side: the target takes its place,
 		// keeping the relay's (and the recording's) sides.
 		c.countMedia(x, a)
 		_ = a.Close()
-		return c.newRelay(tm, b)
+		return c.newRelay(tm, b, ann)
 	}
 	c.countMedia(x, b)
 	_ = b.Close()
-	return c.newRelay(a, tm)
+	return c.newRelay(a, tm, ann)
 }
 
 // legByDialog finds a leg by the dialog a Replaces header names.

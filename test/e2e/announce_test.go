@@ -225,6 +225,9 @@ type annPhone struct {
 	outgoing *sipgo.DialogClientCache
 	rtp      *annMedia
 	answered chan *sipgo.DialogServerSession
+
+	mu       sync.Mutex
+	notifies []string // the sipfrag bodies of the NOTIFYs a transferor gets
 }
 
 // annOffer and annAnswer let the answer pick PCMA, so the announcement
@@ -272,6 +275,12 @@ func newAnnPhone(t *testing.T, port int, tone float64) *annPhone {
 		if err := p.outgoing.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		}
+	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		p.notifies = append(p.notifies, strings.TrimSpace(string(req.Body())))
+		p.mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -536,11 +545,7 @@ func TestTheRecordingAnnouncementFileIsReadAgainOnReload(t *testing.T) {
 	})
 
 	// The file, relative to the config, is read on the next reload.
-	if err := os.WriteFile(sw.cfgPath, announcing("notice.wav"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_ = sw.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(sw.log.String(), "config reloaded") })
+	sw.reload(t, func(string) string { return string(announcing("notice.wav")) })
 	caller, callee, _ := annCall(t, sw, 2*time.Second, nil)
 	for name, p := range map[string]*annMedia{"caller": caller.rtp, "callee": callee.rtp} {
 		runs := p.runs(time.Now())

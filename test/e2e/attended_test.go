@@ -176,15 +176,7 @@ func attendedTransfer(t *testing.T, target string) []cdr {
 	}
 
 	// Bob transfers the caller to carol, replacing the consultation dialog.
-	fromTag, _ := consult.InviteRequest.From().Params.Get("tag")
-	toTag, _ := consult.InviteResponse.To().Params.Get("tag")
-	replaces := url.QueryEscape(fmt.Sprintf("%s;to-tag=%s;from-tag=%s", consult.InviteRequest.CallID().Value(), toTag, fromTag))
-	refer := sip.NewRequest(sip.REFER, first.InviteRequest.Contact().Address)
-	refer.AppendHeader(sip.NewHeader("Refer-To", fmt.Sprintf("<sip:%s@127.0.0.1:%d?Replaces=%s>", target, sw.sipPort, replaces)))
-	res, err := first.Do(ctx, refer)
-	if err != nil || res.StatusCode != 202 {
-		t.Fatalf("REFER: %v %v", res, err)
-	}
+	sendRefer(t, sw, first, target, consult)
 
 	if r := <-caller; r.code != 0 {
 		t.Fatalf("caller: %d\n%s", r.code, r.out)
@@ -202,4 +194,26 @@ func attendedTransfer(t *testing.T, target string) []cdr {
 		t.Errorf("the switch must hang up both of bob's dialogs: %d BYEs", byes)
 	}
 	return sw.cdrs(4)
+}
+
+// sendRefer transfers the call of dialog d (the transferor's side) to
+// target: blind, or attended when replacing is the consultation dialog
+// (RFC 3891 Replaces). The switch must accept it (202).
+func sendRefer(t *testing.T, sw *switchProc, d *sipgo.DialogServerSession, target string, replacing *sipgo.DialogClientSession) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	referTo := fmt.Sprintf("<sip:%s@127.0.0.1:%d>", target, sw.sipPort)
+	if replacing != nil {
+		fromTag, _ := replacing.InviteRequest.From().Params.Get("tag")
+		toTag, _ := replacing.InviteResponse.To().Params.Get("tag")
+		replaces := url.QueryEscape(fmt.Sprintf("%s;to-tag=%s;from-tag=%s", replacing.InviteRequest.CallID().Value(), toTag, fromTag))
+		referTo = fmt.Sprintf("<sip:%s@127.0.0.1:%d?Replaces=%s>", target, sw.sipPort, replaces)
+	}
+	refer := sip.NewRequest(sip.REFER, d.InviteRequest.Contact().Address)
+	refer.AppendHeader(sip.NewHeader("Refer-To", referTo))
+	res, err := d.Do(ctx, refer)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER to %s: %v %v", target, res, err)
+	}
 }

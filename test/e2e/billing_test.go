@@ -85,18 +85,11 @@ func TestCallIsCutOffWhenTheCreditRunsOut(t *testing.T) {
 
 func TestANumberAddedToTheConfigIsRentedOnReload(t *testing.T) {
 	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
-	cfg, err := os.ReadFile(sw.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	added := strings.Replace(string(cfg), "trunks:", "numbers:\n  - number: \"+14155550100\"\n    user: \"1001\"\ntrunks:", 1)
-	if err := os.WriteFile(sw.cfgPath, []byte(added), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(sw.log.String(), "config reloaded") })
+	var added string
+	sw.reload(t, func(cfg string) string {
+		added = strings.Replace(cfg, "trunks:", "numbers:\n  - number: \"+14155550100\"\n    user: \"1001\"\ntrunks:", 1)
+		return added
+	})
 	// Sample deck: a US local number rents for 1.15 a month.
 	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "8.85")) {
 		t.Fatalf("balance after renting a number: %s, want 8.85", b)

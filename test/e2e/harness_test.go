@@ -338,6 +338,29 @@ func (s *switchProc) balance() (balance, available string) {
 	return b.Balance, b.Available
 }
 
+// reload rewrites the switch's config file with edit and sends SIGHUP,
+// waiting until the switch has applied it.
+func (s *switchProc) reload(t *testing.T, edit func(cfg string) string) {
+	t.Helper()
+	cfg, err := os.ReadFile(s.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := edit(string(cfg))
+	if edited == string(cfg) {
+		t.Fatal("reload: the edit changed nothing")
+	}
+	if err := os.WriteFile(s.cfgPath, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloads := func() int { return strings.Count(s.log.String(), "config reloaded") }
+	before := reloads()
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload", 5*time.Second, func() bool { return reloads() > before })
+}
+
 // cdr is the subset of a CDR the tests look at.
 type cdr struct {
 	LegID        string     `json:"leg_id"`

@@ -201,3 +201,59 @@ func TestACallCanBeRecordedOnDemand(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordAllChangesOnReloadForCallsAnsweredAfterIt(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to bool // media.record_all before and after the reload
+	}{
+		{name: "turned on", from: false, to: true},
+		{name: "turned off", from: true, to: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setting := func(on bool) string { return "  record_all: " + strconv.FormatBool(on) }
+			sw := startSwitch(t, switchOpts{MediaExtra: setting(tt.from)})
+			trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "2")
+
+			// A call answered before the reload and still up after it.
+			before := make(chan sippResult, 1)
+			go func() { before <- sw.call(t, "1001", "alice-secret", "+14155550199", 4000) }()
+			var calls []struct {
+				CallID string `json:"call_id"`
+			}
+			waitFor(t, "the first call to be up", 10*time.Second, func() bool {
+				_, body := sw.api("GET", "/v1/calls", nil)
+				return json.Unmarshal(body, &calls) == nil && len(calls) == 1
+			})
+			sw.reload(t, func(cfg string) string { return strings.Replace(cfg, setting(tt.from), setting(tt.to), 1) })
+			if _, body := sw.api("GET", "/v1/calls", nil); !strings.Contains(string(body), calls[0].CallID) {
+				t.Fatalf("the first call ended before the reload was applied: %s", body)
+			}
+			if res := sw.call(t, "1001", "alice-secret", "+14155550199", 1000); res.code != 0 {
+				t.Fatalf("the call after the reload: sipp exit %d\n%s", res.code, res.out)
+			}
+			if res := <-before; res.code != 0 {
+				t.Fatalf("the call across the reload: sipp exit %d\n%s", res.code, res.out)
+			}
+			mustSucceed(t, "trunk", trunk)
+
+			legs := sw.cdrs(4)
+			if len(legs) != 4 {
+				t.Fatalf("CDRs: %v", legSummary(legs))
+			}
+			for _, l := range legs {
+				want, when := tt.to, "answered after the reload"
+				if l.CallID == calls[0].CallID {
+					want, when = tt.from, "up across the reload"
+				}
+				if (l.Recording != nil) != want {
+					t.Errorf("the %s leg of the call %s: recording %+v, want recorded %v", l.Direction, when, l.Recording, want)
+				}
+				if l.Recording != nil && !strings.HasPrefix(l.Recording.Path, "recordings/") {
+					t.Errorf("recording path %q", l.Recording.Path)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package sip
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+)
+
+type discardCDRs struct{}
+
+func (discardCDRs) Started(*billing.CDR)     {}
+func (discardCDRs) Ended(*billing.CDR) error { return nil }
+
+// recording is which of the config's record settings are on.
+type recording struct{ all, user, number bool }
+
+// recordingConfig is a config where bob (1002) calls alice's number
+// +14155550100, with the record settings of r.
+func recordingConfig(t *testing.T, r recording) *config.Config {
+	t.Helper()
+	yaml := fmt.Sprintf(`
+roles:
+  - name: agent
+    permissions: [calls.inbound, calls.outbound]
+users:
+  - extension: "1001"
+    password: alice-secret
+    role: agent
+    record: %t
+  - extension: "1002"
+    password: bob-secret
+    role: agent
+numbers:
+  - number: "+14155550100"
+    user: "1001"
+    record: %t
+media:
+  record_all: %t
+`, r.user, r.number, r.all)
+	cfg, err := config.Parse([]byte(yaml), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// routedCall is bob's call to alice's number as routing leaves it: the
+// number looked up in the directory of the moment.
+func routedCall(sw *Switch) *call {
+	c := &call{sw: sw, rt: &route{number: sw.directory().numbers["+14155550100"]}}
+	c.a = newLeg("c", billing.Inbound, billing.EndpointPhone, billing.ClassClient)
+	c.a.cdr.User = "1002"
+	c.b = newLeg("c", billing.Outbound, billing.EndpointPhone, billing.ClassClient)
+	c.b.cdr.User = "1001"
+	return c
+}
+
+func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {
+	tests := []struct {
+		name          string
+		start, reload recording
+		// apiNumber rents a number through the API after the reload,
+		// which rebuilds the directory.
+		apiNumber bool
+	}{
+		{name: "record_all turned on", reload: recording{all: true}},
+		{name: "record_all turned off", start: recording{all: true}},
+		{name: "a user's record turned on", reload: recording{user: true}},
+		{name: "a number's record turned off", start: recording{number: true}},
+		{name: "a number rented through the API keeps the reloaded record_all", reload: recording{all: true}, apiNumber: true},
+		{name: "a number rented through the API keeps the reloaded user's record", reload: recording{user: true}, apiNumber: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sw, err := New(recordingConfig(t, tt.start), Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := func(r recording) bool { return r.all || r.user || r.number }
+			if got := routedCall(sw).recorded(); got != want(tt.start) {
+				t.Fatalf("before the reload: recorded %v, want %v", got, want(tt.start))
+			}
+			if err := sw.Reload(recordingConfig(t, tt.reload)); err != nil {
+				t.Fatal(err)
+			}
+			if tt.apiNumber {
+				w := httptest.NewRecorder()
+				sw.handleAddNumber(w, httptest.NewRequest(http.MethodPost, "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"1002"}`)))
+				if w.Code != http.StatusCreated {
+					t.Fatalf("POST /v1/numbers: %d %s", w.Code, w.Body)
+				}
+			}
+			if got := routedCall(sw).recorded(); got != want(tt.reload) {
+				t.Fatalf("after the reload: recorded %v, want %v", got, want(tt.reload))
+			}
+		})
+	}
+}
