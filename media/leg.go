@@ -357,15 +357,21 @@ func (l *Leg) unwatch(w [2]*watch) {
 	}
 }
 
-// readRTP reads one packet from the RTP socket (the reactor saw it ready)
-// and passes it on. The reactor's buffers are reused for every packet.
+// readRTP reads what the RTP socket holds (the reactor saw it ready) and
+// passes it on. The reactor's buffers are reused for every packet.
 func (l *Leg) readRTP(r *reactor, s sink) {
-	n, src, err := l.rtp.sock.recvFrom(r.buf, &r.from)
+	n, err := l.rtp.sock.recvMany(r.batch)
 	if err != nil {
 		return // empty after all, or an ICMP error report: nothing to do
 	}
-	raw := r.buf[:n]
-	pkt := &r.pkt
+	for i := range n {
+		raw, src := r.batch.packet(i)
+		l.handleRTP(raw, src, &r.pkt, s)
+	}
+}
+
+func (l *Leg) handleRTP(raw []byte, src netip.AddrPort, pkt *rtp.Packet, s sink) {
+	n := len(raw)
 	muxedRTCP := n >= 2 && raw[1] >= 192 && raw[1] <= 223
 	if muxedRTCP {
 		if !validRTCP(raw) {
@@ -393,23 +399,25 @@ func (l *Leg) readRTP(r *reactor, s sink) {
 	s.onRTP(raw, pkt)
 }
 
-// readRTCP reads one packet from the RTCP socket and passes it on.
+// readRTCP reads what the RTCP socket holds and passes it on.
 func (l *Leg) readRTCP(r *reactor, s sink) {
-	n, src, err := l.rtcp.sock.recvFrom(r.buf, &r.from)
+	n, err := l.rtcp.sock.recvMany(r.batch)
 	if err != nil {
 		return
 	}
-	raw := r.buf[:n]
-	if !validRTCP(raw) {
-		l.stats.invalid.Add(1)
-		return
+	for i := range n {
+		raw, src := r.batch.packet(i)
+		if !validRTCP(raw) {
+			l.stats.invalid.Add(1)
+			continue
+		}
+		if !l.accept(&l.rtcp, src) {
+			continue
+		}
+		l.stats.rtcpIn.Add(1)
+		l.stats.rtcpBytesIn.Add(uint64(len(raw)))
+		s.onRTCP(raw)
 	}
-	if !l.accept(&l.rtcp, src) {
-		return
-	}
-	l.stats.rtcpIn.Add(1)
-	l.stats.rtcpBytesIn.Add(uint64(n))
-	s.onRTCP(raw)
 }
 
 // validRTCP checks the fixed header of the first packet of a compound

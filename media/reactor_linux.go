@@ -15,8 +15,9 @@ import (
 // set holds the sockets (level-triggered), and the epoll descriptor
 // itself is registered with the Go runtime's poller, so the goroutine
 // parks like any other reader when nothing is ready, without holding an
-// OS thread. Each wake-up reads whatever sockets are ready in one batch,
-// one packet per socket per round.
+// OS thread. Each wake-up reads whatever sockets are ready in one batch;
+// a socket's packets are read with one recvmmsg, so a relay that fell
+// behind catches up with one system call per socket, not per packet.
 //
 // Why not a goroutine per socket, which Go makes easy: at 100,000
 // packets a second every packet then costs a goroutine wake-up, a
@@ -41,8 +42,7 @@ type reactor struct {
 	free    []uint32
 
 	events []unix.EpollEvent
-	buf    []byte
-	from   unix.RawSockaddrAny
+	batch  *recvBatch
 	pkt    rtp.Packet
 }
 
@@ -107,7 +107,7 @@ func newReactor() (*reactor, error) {
 		poller: f,
 		raw:    raw,
 		events: make([]unix.EpollEvent, 256),
-		buf:    make([]byte, maxPacketSize),
+		batch:  newRecvBatch(),
 	}, nil
 }
 

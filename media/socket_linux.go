@@ -118,28 +118,6 @@ func (s *socket) sendTo(b []byte, to *sockaddr) error {
 	return nil
 }
 
-// recvFrom reads one datagram without blocking into buf; from is scratch
-// space for the source address. Only the socket's reactor calls it, and
-// never after close.
-func (s *socket) recvFrom(buf []byte, from *unix.RawSockaddrAny) (int, netip.AddrPort, error) {
-	fromLen := uint32(unix.SizeofSockaddrAny)
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(len(buf)),
-		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(from)), uintptr(unsafe.Pointer(&fromLen)))
-	if errno != 0 {
-		return 0, netip.AddrPort{}, errno
-	}
-	var src netip.AddrPort
-	switch from.Addr.Family {
-	case unix.AF_INET:
-		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(from))
-		src = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
-	case unix.AF_INET6:
-		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(from))
-		src = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), getPort(&sa.Port))
-	}
-	return int(n), src, nil
-}
-
 // close stops new sends, waits for those in flight and closes the
 // descriptor. The caller has removed the socket from its reactor first.
 func (s *socket) close() error {
@@ -178,4 +156,70 @@ func (s *socket) localAddr() (netip.AddrPort, error) {
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port)), nil
 	}
 	return netip.AddrPort{}, fmt.Errorf("getsockname: unexpected %T", sa)
+}
+
+// recvBatch is the reactor's scratch space for recvmmsg: up to
+// recvBatchSize datagrams from one socket per system call.
+type recvBatch struct {
+	msgs  [recvBatchSize]mmsghdr
+	iovs  [recvBatchSize]unix.Iovec
+	froms [recvBatchSize]unix.RawSockaddrAny
+	bufs  [recvBatchSize][maxPacketSize]byte
+}
+
+// recvBatchSize bounds what one read takes from a socket. A party sends
+// one packet per 20 ms, so a socket holds more than one only when the
+// relay has fallen behind; then one system call catches up with 160 ms.
+const recvBatchSize = 8
+
+// mmsghdr is struct mmsghdr: a msghdr and the length the kernel received.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+	_   [4]byte
+}
+
+func newRecvBatch() *recvBatch {
+	b := new(recvBatch)
+	for i := range b.msgs {
+		b.iovs[i].Base = &b.bufs[i][0]
+		b.iovs[i].SetLen(maxPacketSize)
+		b.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&b.froms[i]))
+		b.msgs[i].hdr.Iov = &b.iovs[i]
+		b.msgs[i].hdr.Iovlen = 1
+	}
+	return b
+}
+
+// recvMany reads up to recvBatchSize datagrams without blocking into b and
+// returns how many arrived; packet i is b.packet(i). Only the socket's
+// reactor calls it, and never after close.
+func (s *socket) recvMany(b *recvBatch) (int, error) {
+	for i := range b.msgs {
+		b.msgs[i].hdr.Namelen = unix.SizeofSockaddrAny
+	}
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&b.msgs[0])), recvBatchSize,
+		unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// packet returns the i-th datagram recvMany read and where it came from.
+func (b *recvBatch) packet(i int) ([]byte, netip.AddrPort) {
+	return b.bufs[i][:b.msgs[i].n], sourceOf(&b.froms[i])
+}
+
+// sourceOf converts a kernel source address without allocating.
+func sourceOf(from *unix.RawSockaddrAny) netip.AddrPort {
+	switch from.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(from))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(from))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), getPort(&sa.Port))
+	}
+	return netip.AddrPort{}
 }
