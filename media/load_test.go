@@ -56,11 +56,7 @@ func BenchmarkRelayLoad(b *testing.B) {
 		}
 	}()
 	phones := func(direct bool) map[string]float64 {
-		args := []string{os.Args[0], "-test.run=^TestLoadPhones$", "-test.v"}
-		if n := os.Getenv("MEDIA_LOAD_PHONES_NICE"); n != "" {
-			args = append([]string{"nice", "-n", n}, args...)
-		}
-		cmd := exec.Command(args[0], args[1:]...)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoadPhones$", "-test.v")
 		cmd.Env = append(os.Environ(), "MEDIA_LOAD_PORTS="+strings.Join(ports, ","), "MEDIA_LOAD_ROUNDS="+strconv.Itoa(rounds))
 		if direct {
 			cmd.Env = append(cmd.Env, "MEDIA_LOAD_DIRECT=1")
