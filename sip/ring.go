@@ -16,35 +16,50 @@ import (
 )
 
 var (
-	errNoAnswer      = errors.New("no answer within the ring timeout")
-	errNotRegistered = errors.New("user not registered")
-	errNoVoicemail   = errors.New("voicemail is not available")
-	errBusy          = errors.New("busy")
+	errNoAnswer       = errors.New("no answer within the ring timeout")
+	errNotRegistered  = errors.New("user not registered")
+	errNoVoicemail    = errors.New("voicemail is not available")
+	errBusy           = errors.New("busy")
+	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
+	errRingingStopped = errors.New("ringing stopped")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
 type fork struct {
-	session     *sipgo.DialogClientSession
-	cancel      context.CancelCauseFunc
-	provisional atomic.Bool
-	answered    atomic.Bool // WaitAnswer returned: nothing left to stop
-	res         *sip.Response
-	err         error
+	session  *sipgo.DialogClientSession
+	cancel   context.CancelFunc
+	answered atomic.Bool // WaitAnswer returned: nothing left to stop
+	res      *sip.Response
+	err      error
 }
 
-// stop ends a pending fork. CANCEL may only follow a provisional response
-// (RFC 3261 §9.1); a contact that never answered at all (a phone gone
-// without unregistering) is abandoned at once instead of holding the call
-// for the 32 s of timer B.
+// stop ends a pending fork. sipgo sends the CANCEL as soon as the contact
+// has sent a provisional response (RFC 3261 §9.1 allows no earlier), or
+// gives up with the transaction (timer B) if it never answers at all: a
+// phone whose 180 is still on its way when another contact answers
+// stops ringing too. Nobody waits for that: the fork's goroutine carries
+// on alone.
 func (f *fork) stop() {
-	if f.cancel == nil || f.answered.Load() {
-		return
+	if f.cancel != nil && !f.answered.Load() {
+		f.cancel()
 	}
-	if f.provisional.Load() {
-		f.cancel(nil)
-		return
+}
+
+// ringOutcome is decided once: by the first fork that answers, or by
+// ringing giving up. A fork that answers after that is hung up.
+type ringOutcome struct {
+	mu      sync.Mutex
+	decided bool
+}
+
+func (o *ringOutcome) decide() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.decided {
+		return false
 	}
-	f.cancel(sipgo.WaitAnswerForceCancelErr)
+	o.decided = true
+	return true
 }
 
 // ring sends the outgoing INVITE to every contact of every target (or to
@@ -75,11 +90,12 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 	}()
 
 	forks := make([]*fork, len(reqs))
-	results := make(chan int, len(reqs))
+	results := make(chan int, len(reqs)) // buffered: forks never wait for ring
+	var outcome ringOutcome
 	for i, req := range reqs {
 		f := &fork{}
 		forks[i] = f
-		ctx, cancel := context.WithCancelCause(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
 		f.cancel = cancel
 		ua := sw.dialogUA["udp"]
 		if req.Transport() == "TCP" && sw.dialogUA["tcp"] != nil {
@@ -92,70 +108,75 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 			continue
 		}
 		f.session = session
-		opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
-			if res.IsProvisional() {
-				f.provisional.Store(true)
-			}
-			return relay(res)
-		}}
+		opts := sipgo.AnswerOptions{OnResponse: relay}
 		if t := h.trunk; t != nil && t.Password != "" {
 			opts.Username, opts.Password = t.Username, t.Password
 		}
 		go func(i int) {
-			f.err = session.WaitAnswer(ctx, opts)
-			f.res = session.InviteResponse
-			f.answered.Store(f.err == nil)
+			err := session.WaitAnswer(ctx, opts)
+			if err == nil && !outcome.decide() {
+				// Another contact answered first, or ringing is over:
+				// this one answered too late and is hung up.
+				_ = session.Ack(context.Background())
+				_ = session.Bye(context.Background())
+				err = errAnsweredLate
+			}
+			f.err, f.res = err, session.InviteResponse
+			f.answered.Store(err == nil)
+			if err != nil {
+				cancel() // the winner's context stays: its dialog goes on
+			}
 			results <- i
 		}(i)
 	}
-	// Stop every fork still pending when ringing ends.
-	go func() {
-		<-ringCtx.Done()
+	stopAll := func(except *fork) {
 		for _, f := range forks {
-			f.stop()
+			if f != except {
+				f.stop()
+			}
 		}
-	}()
+	}
 
-	var winner *fork
 	var best *sip.Response
 	var lastErr error
-	for range reqs {
-		i := <-results
-		f := forks[i]
-		if f.err == nil {
-			if winner == nil {
-				winner = f
-				for _, other := range forks {
-					if other != f {
-						other.stop()
+	for pending := len(reqs); pending > 0; {
+		select {
+		case i := <-results:
+			pending--
+			f := forks[i]
+			if f.err == nil { // the one fork that decided the outcome
+				stopAll(f)
+				return f.session, f.res, nil
+			}
+			lastErr = f.err
+			var de *sipgo.ErrDialogResponse
+			if errors.As(f.err, &de) && de.Res != nil {
+				if best == nil || rank(de.Res.StatusCode) > rank(best.StatusCode) {
+					best = de.Res
+				}
+			}
+		case <-ringCtx.Done():
+			if !outcome.decide() {
+				// A fork answered just now and decided first: take it.
+				for {
+					f := forks[<-results]
+					if f.err == nil {
+						stopAll(f)
+						return f.session, f.res, nil
 					}
 				}
-				continue
 			}
-			// Two contacts answered at once: keep the first, hang up this one.
-			go func(s *sipgo.DialogClientSession) {
-				_ = s.Ack(context.Background())
-				_ = s.Bye(context.Background())
-			}(f.session)
-			continue
-		}
-		lastErr = f.err
-		var de *sipgo.ErrDialogResponse
-		if errors.As(f.err, &de) && de.Res != nil {
-			if best == nil || rank(de.Res.StatusCode) > rank(best.StatusCode) {
-				best = de.Res
+			stopAll(nil)
+			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
+				return nil, best, errNoAnswer
 			}
+			if lastErr == nil {
+				lastErr = errRingingStopped
+			}
+			return nil, best, lastErr
 		}
 	}
-	if winner != nil {
-		return winner.session, winner.res, nil
-	}
-	if best != nil && rank(best.StatusCode) >= 3 {
-		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
-	}
-	if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
-		return nil, best, errNoAnswer
-	}
+	outcome.decide() // every fork failed: none is left to answer
 	if best != nil {
 		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
 	}

@@ -34,12 +34,24 @@ func checkTrunkDigest(t *testing.T, dir, user, realm, password string) {
 }
 
 func TestACallRingsEveryContactAndTheFirstAnswerWins(t *testing.T) {
+	tests := []struct{ name, desk string }{
+		{"the other contact is ringing", "callee_ring.xml"},
+		// RFC 3261 §9.1: no CANCEL before a provisional, so the switch
+		// must wait for this 180 to cancel the contact, not abandon it.
+		{"the other contact's 180 comes after the answer", "callee_ring_late.xml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { ringEveryContact(t, tt.desk) })
+	}
+}
+
+func ringEveryContact(t *testing.T, deskScenario string) {
 	sw := startSwitch(t, switchOpts{})
 	ringing, answering := freePort(t), freePort(t)
 	sw.registerFor(t, "1002", "bob-secret", ringing)
 	sw.registerFor(t, "1002", "bob-secret", answering)
 	// The ringing phone only succeeds if it receives the CANCEL.
-	desk := startSipp(t, "-sf", scenario("callee_ring.xml"), "-p", strconv.Itoa(ringing), "-m", "1")
+	desk := startSipp(t, "-sf", scenario(deskScenario), "-p", strconv.Itoa(ringing), "-m", "1", "-timeout", "10s")
 	soft := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(answering), "-m", "1")
 	if res := sw.call(t, "1001", "alice-secret", "1002", 500); res.code != 0 {
 		t.Fatalf("call: sipp exit %d\n%s", res.code, res.out)
