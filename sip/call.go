@@ -160,11 +160,25 @@ type call struct {
 
 	endpointCancel context.CancelFunc // ends a call the switch answers itself
 	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
+
+	set *settings // the sip: settings applied when the call started
+}
+
+// settings are the sip: settings of the config applied when the call
+// started: a reload while it is up does not change them, so the call sees
+// one config throughout (its time limit and its cut-off disposition
+// agree). A call built without newCall (tests) reads the current ones.
+func (c *call) settings() *settings {
+	if c.set != nil {
+		return c.set
+	}
+	return &c.sw.directory().settings
 }
 
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
+	set := sw.directory().settings // a copy: the call does not keep the directory
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
-		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{})}
+		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {
@@ -240,7 +254,7 @@ func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 // authorize asks the meter for each chargeable leg and returns the longest
 // time the call may last.
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
-	limit := c.sw.cfg.SIP.MaxCallDuration.Duration
+	limit := c.settings().maxCallDuration
 	if c.sw.meter == nil {
 		return limit, nil
 	}
@@ -499,7 +513,7 @@ func (c *call) finishAll(legs ...*leg) {
 
 // cutoffDisposition says why the switch ended a call at its time limit.
 func (c *call) cutoffDisposition(limit time.Duration) billing.Disposition {
-	if limit < c.sw.cfg.SIP.MaxCallDuration.Duration {
+	if limit < c.settings().maxCallDuration {
 		return billing.CreditExhausted
 	}
 	return billing.Answered
@@ -653,7 +667,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	sw := c.sw
-	if rule != "" || !*sw.cfg.SIP.VoicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.users) != 1 || h.trunk != nil {
+	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.users) != 1 || h.trunk != nil {
 		return rule
 	}
 	if errors.Is(why, errNoAnswer) || errors.Is(why, errNotRegistered) || errors.Is(why, errBusy) {

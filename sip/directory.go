@@ -3,6 +3,7 @@ package sip
 import (
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/config"
 )
@@ -18,7 +19,7 @@ type user struct {
 	MaxCalls    int
 	Forwarding  config.Forwarding
 	Record      bool
-	Greeting    string // WAV path, relative to the config file
+	Greeting    string // WAV path, resolved against the config it came from
 }
 
 func (u *user) may(perm string) bool { return u.Permissions[perm] }
@@ -42,11 +43,43 @@ type directory struct {
 	// switch started with, so that it changes on reload together with the
 	// users' and numbers' own record flags.
 	recordAll bool
+	// settings are the sip: settings a reload changes, for the same reason.
+	settings settings
+}
+
+// settings are the config's sip: settings that follow a reload. A call
+// reads them once, when it starts (see call.settings), so one call never
+// mixes two configs; voicemail limits are read when a message begins.
+type settings struct {
+	ringTimeout        time.Duration
+	maxCallDuration    time.Duration
+	transferRecall     bool
+	voicemailDefault   bool
+	voicemailExtension string
+	voicemailMaxLength time.Duration
+	voicemailSilence   time.Duration
+	forwardCallerID    string
+	registerMaxExpires time.Duration
+}
+
+func newSettings(s config.SIP) settings {
+	return settings{
+		ringTimeout:     s.RingTimeout.Duration,
+		maxCallDuration: s.MaxCallDuration.Duration,
+		// nil only in a config built in code: the documented defaults.
+		transferRecall:     s.TransferRecall == nil || *s.TransferRecall,
+		voicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
+		voicemailExtension: s.VoicemailExtension,
+		voicemailMaxLength: s.VoicemailMaxLength.Duration,
+		voicemailSilence:   s.VoicemailSilence.Duration,
+		forwardCallerID:    s.ForwardCallerID,
+		registerMaxExpires: s.RegisterMaxExpires.Duration,
+	}
 }
 
 func newDirectory(cfg *config.Config, realm string) *directory {
 	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{},
-		recordAll: cfg.Media.RecordAll}
+		recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
 	perms := map[string]map[string]bool{}
 	for _, r := range cfg.Roles {
 		p := map[string]bool{}
@@ -66,7 +99,7 @@ func newDirectory(cfg *config.Config, realm string) *directory {
 			MaxCalls:    cu.MaxCalls,
 			Forwarding:  cu.Forwarding,
 			Record:      cu.Record,
-			Greeting:    cu.VoicemailGreeting,
+			Greeting:    cfg.ResolvePath(cu.VoicemailGreeting),
 		}
 		if u.DisplayName == "" {
 			u.DisplayName = cu.Name

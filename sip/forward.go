@@ -133,7 +133,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 // organization number (or the forwarding user's caller ID), or the original
 // caller's number when the config says so and it is a real number.
 func (c *call) forwardCallerID(from *hop) string {
-	if c.sw.cfg.SIP.ForwardCallerID == config.ForwardOriginalCaller {
+	if c.settings().forwardCallerID == config.ForwardOriginalCaller {
 		if e, ok := normalizeDialed(c.req.From().Address.User, ""); ok {
 			return e
 		}
@@ -163,9 +163,9 @@ func nextRule(rules config.Forwarding, res *sip.Response, err error) string {
 }
 
 // ringTimeout is how long a hop rings before its no-answer rule applies.
-func (sw *Switch) ringTimeout(h *hop) time.Duration {
+func (c *call) ringTimeout(h *hop) time.Duration {
 	if h.rules.NoAnswer != "" && h.rules.NoAnswerAfter.Duration > 0 {
 		return h.rules.NoAnswerAfter.Duration
 	}
-	return sw.cfg.SIP.RingTimeout.Duration
+	return c.settings().ringTimeout
 }

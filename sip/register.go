@@ -29,7 +29,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		headerExpires = v
 	}
-	maxExpires := int(sw.cfg.SIP.RegisterMaxExpires.Seconds())
+	maxExpires := int(sw.directory().settings.registerMaxExpires.Seconds())
 	now := time.Now()
 	var add []binding
 	var remove []string

@@ -78,7 +78,7 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 	if err != nil {
 		return nil, nil, err
 	}
-	ringCtx, stopRinging := context.WithTimeout(sw.ctx, sw.ringTimeout(h))
+	ringCtx, stopRinging := context.WithTimeout(sw.ctx, c.ringTimeout(h))
 	defer stopRinging()
 	// The caller's CANCEL ends the caller's dialog: stop ringing then.
 	go func() {

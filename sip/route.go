@@ -65,7 +65,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dialed == sw.cfg.SIP.VoicemailExtension {
+	if dialed == sw.directory().settings.voicemailExtension {
 		return &route{caller: u, callerID: callerID, aClass: billing.ClassClient, mailbox: true}, nil
 	}
 	return sw.routeDialed(u, dialed, callerID)

@@ -175,14 +175,19 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 func (sw *Switch) directory() *directory { return sw.dir.Load() }
 
 // Reload applies a new config's users, numbers, groups, trunks, roles,
-// forwarding, recording (record_all and the users' and numbers' record)
-// and recording announcement without dropping registrations or calls in
-// progress; calls answered from now on are recorded as the new config
-// says, calls already up keep their state. Listen addresses and the SIP
-// domain need a restart.
+// forwarding, recording (record_all and the users' and numbers' record),
+// recording announcement and sip: call settings (ring_timeout,
+// max_call_duration, transfer_recall, forward_caller_id, the voicemail
+// settings and greetings, register_max_expires) without dropping
+// registrations or calls in progress; calls started from now on follow
+// the new config (voicemail limits: messages begun from now on), calls
+// already up keep their state. The SIP domain, listen addresses,
+// user_agent, nonce_ttl, auth_fail_limit and auth_block need a restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
-	if cfg.SIP.Domain != sw.cfg.SIP.Domain || cfg.SIP.UDP != sw.cfg.SIP.UDP || cfg.SIP.TCP != sw.cfg.SIP.TCP {
-		sw.log.Warn("reload: SIP domain and listen addresses change only on restart")
+	was, now := sw.cfg.SIP, cfg.SIP
+	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
+		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock {
+		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit and auth_block change only on restart")
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)

@@ -300,7 +300,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 // recall rings the transferor again when a blind transfer failed after
 // the transferor hung up, if the config says so; else the call ends.
 func (c *call) recall(xf *transfer, p *leg) {
-	if !*c.sw.cfg.SIP.TransferRecall {
+	if !c.settings().transferRecall {
 		c.log.Info("transfer failed and the transferor left: ending the call")
 		c.endCall()
 		return

@@ -33,12 +33,13 @@ type VoicemailStore interface {
 	DeleteMessage(user, id string) error
 }
 
-// voicemailLimits are sip.voicemail_max_length and sip.voicemail_silence.
-// A config that did not come through config.Parse (one built in code)
+// voicemailLimits are sip.voicemail_max_length and sip.voicemail_silence
+// of the config applied now (start or the last reload). A config that did not come through config.Parse (one built in code)
 // leaves them zero, which Record would take as no limit at all: such a
 // switch gets the defaults instead.
 func (sw *Switch) voicemailLimits() (maxLength, silence time.Duration) {
-	maxLength, silence = sw.cfg.SIP.VoicemailMaxLength.Duration, sw.cfg.SIP.VoicemailSilence.Duration
+	set := sw.directory().settings
+	maxLength, silence = set.voicemailMaxLength, set.voicemailSilence
 	if maxLength <= 0 {
 		maxLength = config.DefaultVoicemailMaxLength
 	}
@@ -251,7 +252,7 @@ func (c *call) playUntilKey(ctx context.Context, ep *media.Endpoint, samples []i
 // greeting is the user's recorded greeting, else the default prompt.
 func (sw *Switch) greeting(u *user) []int16 {
 	if u.Greeting != "" {
-		if g, err := media.LoadPromptFile(sw.cfg.ResolvePath(u.Greeting)); err == nil {
+		if g, err := media.LoadPromptFile(u.Greeting); err == nil {
 			return g
 		} else {
 			sw.log.Warn("voicemail greeting", "user", u.Extension, "error", err)

@@ -233,3 +233,31 @@ func exchange(t *testing.T, conn net.Conn, msg string) string {
 		}
 	}
 }
+
+func TestRingTimeoutChangesOnReloadForCallsAfterIt(t *testing.T) {
+	sw := startSwitch(t, switchOpts{RingTimeout: "20s"})
+	sw.reload(t, func(cfg string) string {
+		return strings.Replace(cfg, "ring_timeout: 20s", "ring_timeout: 2s", 1)
+	})
+
+	callee := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_ring.xml"), "-m", "1")
+	start := time.Now()
+	res := sw.call(t, "1001", "alice-secret", "1002", 100)
+	took := time.Since(start)
+	mustContain(t, res.out, "480")
+	mustSucceed(t, "callee", callee)
+	if took < 1500*time.Millisecond || took > 10*time.Second {
+		t.Fatalf("the call rang for %v: want about the reloaded ring_timeout of 2s, not 20s", took)
+	}
+	for _, l := range sw.cdrs(2) {
+		if l.Direction != "inbound" {
+			continue
+		}
+		if l.Disposition != "no-answer" || l.SIPCode != 480 {
+			t.Errorf("caller leg: %s/%d, want no-answer/480", l.Disposition, l.SIPCode)
+		}
+		if rang := l.EndedAt.Sub(l.CreatedAt); rang < 1500*time.Millisecond || rang > 5*time.Second {
+			t.Errorf("caller leg rang %v, want about 2s", rang)
+		}
+	}
+}

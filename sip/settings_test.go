@@ -1,0 +1,111 @@
+package sip
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+)
+
+// sipSettings are the reloadable sip: settings a test config sets.
+type sipSettings struct {
+	ringTimeout, maxCall, vmMaxLength, vmSilence, registerMax string
+	recall, vmDefault                                         bool
+	forwardCallerID, vmExtension, greeting                    string
+}
+
+func settingsConfig(t *testing.T, s sipSettings, path string) *config.Config {
+	t.Helper()
+	yaml := fmt.Sprintf(`
+sip:
+  ring_timeout: %s
+  max_call_duration: %s
+  transfer_recall: %t
+  voicemail_default: %t
+  forward_caller_id: %s
+  voicemail_extension: %q
+  voicemail_max_length: %s
+  voicemail_silence: %s
+  register_max_expires: %s
+roles:
+  - name: agent
+    permissions: [calls.inbound, calls.outbound]
+users:
+  - extension: "1001"
+    password: alice-secret
+    role: agent
+    voicemail_greeting: %s
+`, s.ringTimeout, s.maxCall, s.recall, s.vmDefault, s.forwardCallerID, s.vmExtension, s.vmMaxLength, s.vmSilence, s.registerMax, s.greeting)
+	cfg, err := config.Parse([]byte(yaml), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startedCall is a call as handleInvite starts it, from 1002 to 1001.
+func startedCall(sw *Switch) *call {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "example.test"}, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"}, Params: sip.NewParams()})
+	callID := sip.CallIDHeader("settings-test")
+	req.AppendHeader(&callID)
+	return sw.newCall(req, nil, &route{aClass: billing.ClassClient})
+}
+
+func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
+	before := sipSettings{ringTimeout: "20s", maxCall: "1h", vmMaxLength: "2m", vmSilence: "5s", registerMax: "1h",
+		recall: true, vmDefault: true, forwardCallerID: config.ForwardCalledNumber, vmExtension: "*97", greeting: "a.wav"}
+	after := sipSettings{ringTimeout: "2s", maxCall: "10m", vmMaxLength: "30s", vmSilence: "2s", registerMax: "5m",
+		recall: false, vmDefault: false, forwardCallerID: config.ForwardOriginalCaller, vmExtension: "*98", greeting: "b.wav"}
+	dir := t.TempDir()
+	sw, err := New(settingsConfig(t, before, filepath.Join(dir, "start.yaml")), Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := startedCall(sw)
+	if err := sw.Reload(settingsConfig(t, after, filepath.Join(dir, "conf", "reloaded.yaml"))); err != nil {
+		t.Fatal(err)
+	}
+	next := startedCall(sw)
+
+	type view struct {
+		ring, maxCall     time.Duration
+		recall, vmDefault bool
+		forwardCallerID   string
+	}
+	viewOf := func(c *call) view {
+		s := c.settings()
+		return view{c.ringTimeout(&hop{}), s.maxCallDuration, s.transferRecall, s.voicemailDefault, s.forwardCallerID}
+	}
+	if got, want := viewOf(up), (view{20 * time.Second, time.Hour, true, true, config.ForwardCalledNumber}); got != want {
+		t.Errorf("call up during the reload: %+v, want the settings it started with %+v", got, want)
+	}
+	if got, want := viewOf(next), (view{2 * time.Second, 10 * time.Minute, false, false, config.ForwardOriginalCaller}); got != want {
+		t.Errorf("call started after the reload: %+v, want the reloaded settings %+v", got, want)
+	}
+	// The call up keeps its own limit: cut off at its old maximum, it
+	// ended at max_call_duration, not for lack of credit.
+	if got := up.cutoffDisposition(time.Hour); got != billing.Answered {
+		t.Errorf("call up during the reload cut off at its max_call_duration: %s, want %s", got, billing.Answered)
+	}
+	if l, s := sw.voicemailLimits(); l != 30*time.Second || s != 2*time.Second {
+		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", l, s)
+	}
+	if got, want := sw.directory().user("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {
+		t.Errorf("greeting after the reload: %q, want %q", got, want)
+	}
+	if got := sw.directory().settings.voicemailExtension; got != "*98" {
+		t.Errorf("voicemail extension after the reload: %q, want *98", got)
+	}
+	if got := sw.directory().settings.registerMaxExpires; got != 5*time.Minute {
+		t.Errorf("register_max_expires after the reload: %v, want 5m", got)
+	}
+}
