@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -125,6 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 
 	var httpSrv *http.Server
 	httpAddr := ""
+	keys := new(atomic.Pointer[apiKeys])
 	if cfg.HTTP.Listen != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +146,8 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		root := http.NewServeMux()
 		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
 		root.Handle("/v1/", requirePermission("", api))
-		mux.Handle("/v1/", bearerAuth(cfg, root))
+		keys.Store(newAPIKeys(cfg))
+		mux.Handle("/v1/", bearerAuth(keys, root))
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			_ = sw.Shutdown(context.Background())
@@ -168,7 +171,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-ctx.Done():
 			done = true
 		case <-hup:
-			reload(ctx, cfg.Path, sw, meter, log)
+			reload(ctx, cfg.Path, sw, meter, keys, log)
 		}
 	}
 	log.Info("shutting down: no new calls; waiting for calls in progress", "grace", grace)
@@ -212,7 +215,7 @@ func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
 
 // reload re-reads the config file on SIGHUP. A config with any error is
 // refused whole: the switch keeps running on the one it has.
-func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapter, log *slog.Logger) {
+func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapter, keys *atomic.Pointer[apiKeys], log *slog.Logger) {
 	if path == config.DemoPath {
 		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
 		return
@@ -228,6 +231,9 @@ func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapte
 			return
 		}
 	}
+	// Before the switch logs the reload: from then on a revoked token is
+	// refused and a new one works.
+	keys.Store(newAPIKeys(cfg))
 	if err := sw.Reload(cfg); err != nil {
 		log.Error("reload switch", "error", err)
 	}
@@ -245,28 +251,41 @@ type principal struct {
 
 type principalKey struct{}
 
-// bearerAuth lets through requests carrying an organization token or a
-// user's api_token, and remembers which.
-func bearerAuth(cfg *config.Config, next http.Handler) http.Handler {
-	roles := map[string]map[string]bool{}
+// apiKeys is what the API's bearer tokens are checked against: built from
+// a config, swapped whole on SIGHUP so a leaked token can be revoked
+// without a restart.
+type apiKeys struct {
+	orgTokens []string
+	users     []config.User
+	roles     map[string]map[string]bool
+}
+
+func newAPIKeys(cfg *config.Config) *apiKeys {
+	k := &apiKeys{orgTokens: cfg.HTTP.Tokens, users: cfg.Users, roles: map[string]map[string]bool{}}
 	for _, r := range cfg.Roles {
-		roles[r.Name] = map[string]bool{}
+		k.roles[r.Name] = map[string]bool{}
 		for _, p := range r.Permissions {
-			roles[r.Name][p] = true
+			k.roles[r.Name][p] = true
 		}
 	}
+	return k
+}
+
+// bearerAuth lets through requests carrying an organization token or a
+// user's api_token, and remembers which.
+func bearerAuth(keys *atomic.Pointer[apiKeys], next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if ok {
-			for _, t := range cfg.HTTP.Tokens {
+		if k := keys.Load(); ok && k != nil {
+			for _, t := range k.orgTokens {
 				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
 					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, principal{})))
 					return
 				}
 			}
-			for _, u := range cfg.Users {
+			for _, u := range k.users {
 				if u.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(u.APIToken)) == 1 {
-					p := principal{user: u.Extension, perms: roles[u.Role]}
+					p := principal{user: u.Extension, perms: k.roles[u.Role]}
 					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 					return
 				}

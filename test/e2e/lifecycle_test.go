@@ -150,4 +150,14 @@ func TestAUsersAPITokenHasOnlyTheUsersPermissions(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a token removed from the config is refused after SIGHUP, a new one works", func(t *testing.T) {
+		sw.reload(t, func(cfg string) string {
+			return strings.Replace(cfg, "api_token: bob-token-123", "api_token: bob-token-456", 1)
+		})
+		for token, want := range map[string]int{"bob-token-123": 401, "bob-token-456": 403} {
+			if code, body := sw.api("GET", "/v1/cdrs", nil, "Authorization", "Bearer "+token); code != want {
+				t.Errorf("GET /v1/cdrs with %s: %d %s, want %d", token, code, body, want)
+			}
+		}
+	})
 }
