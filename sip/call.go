@@ -28,6 +28,9 @@ type leg struct {
 	// call's, because SIP INFO finds the leg by its dialog on a goroutine
 	// of its own and must not read the call's bridged slots.
 	endpoint atomic.Pointer[media.Endpoint]
+	// finished is set when the leg's CDR is handed over: a transferor's
+	// BYE that races the transfer's completion must not end it twice.
+	finished atomic.Bool
 }
 
 func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
@@ -225,6 +228,9 @@ func (c *call) refuse(ce *callError) {
 
 // finish writes a leg's CDR; it retries because a lost CDR is lost money.
 func (c *call) finish(l *leg) {
+	if !l.finished.CompareAndSwap(false, true) {
+		return
+	}
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
 	if l.server != nil {
@@ -459,6 +465,9 @@ func (c *call) up(limit time.Duration) {
 // hungUp handles a party's BYE: it ends the call, unless a blind transfer
 // is on its way for the party that left (the transferor may leave first).
 func (c *call) hungUp(l *leg) (gone *leg) {
+	if l.finished.Load() {
+		return nil // a transferor whose leg the transfer already ended
+	}
 	if c.xfer != nil && c.xfer.transferor == l {
 		c.xfer.transferorGone = true
 		l.end(billing.Answered, 200)

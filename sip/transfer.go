@@ -272,10 +272,15 @@ func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Resp
 		c.riders = append(c.riders, legs[0]) // the transferor's leg to the user lasts as long as the user's
 	}
 	c.xfer = nil
-	if x != nil && (xf == nil || !xf.transferorGone) && !isDone(x.done()) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = x.bye(ctx)
-		cancel()
+	if x != nil && (xf == nil || !xf.transferorGone) {
+		// The transferor's BYE may already be in (its handler not yet
+		// run): then no BYE is owed, but the leg still ends here, since
+		// it has left the call's slots and the call's end won't see it.
+		if !isDone(x.done()) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = x.bye(ctx)
+			cancel()
+		}
 		x.end(billing.Answered, 200)
 		c.finish(x)
 	}
