@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/pion/rtp"
@@ -58,8 +59,7 @@ var (
 	reactorsOnce sync.Once
 	reactors     []*reactor
 	reactorsErr  error
-	nextReactor  uint32
-	nextMu       sync.Mutex
+	nextReactor  atomic.Uint32
 )
 
 // pickReactor returns the reactor for a new leg, starting the reactors on
@@ -79,10 +79,7 @@ func pickReactor() (*reactor, error) {
 	if reactorsErr != nil {
 		return nil, reactorsErr
 	}
-	nextMu.Lock()
-	defer nextMu.Unlock()
-	nextReactor++
-	return reactors[int(nextReactor)%len(reactors)], nil
+	return reactors[int(nextReactor.Add(1))%len(reactors)], nil
 }
 
 func newReactor() (*reactor, error) {
