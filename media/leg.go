@@ -484,12 +484,16 @@ func (l *Leg) send(p *path, raw []byte, packets, bytes *atomic.Uint64) error {
 		l.stats.undeliverable.Add(1)
 		return errUndeliverable
 	}
+	// Counted before the send: the party may read the packet before
+	// sendto returns, and whoever sees it there must see it counted.
+	packets.Add(1)
+	bytes.Add(uint64(len(raw)))
 	if err := p.sock.sendTo(raw, &r.sa); err != nil {
+		packets.Add(^uint64(0))
+		bytes.Add(^uint64(len(raw) - 1))
 		l.stats.undeliverable.Add(1)
 		return err
 	}
-	packets.Add(1)
-	bytes.Add(uint64(len(raw)))
 	return nil
 }
 
