@@ -163,6 +163,17 @@ func (d *directory) owners(n *number) []string {
 	return d.groups[n.Group]
 }
 
+// ownerUsers are the users an organization number belongs to.
+func (d *directory) ownerUsers(n *number) []*user {
+	var out []*user
+	for _, ext := range d.owners(n) {
+		if u := d.user(ext); u != nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // normalizeDialed turns what a phone dialed into an E.164 number when it
 // looks like one: "+14155550100", "14155550100" (NANP with country code),
 // "0014155550100" (international prefix). defaultCountry is the country of
