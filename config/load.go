@@ -566,14 +566,7 @@ func (v *validator) validate(c *Config) {
 // group's number. The switch checks again when it forwards (a reload may
 // have taken a permission away from rules set through the API).
 func (v *validator) checkForwardingPermissions(c *Config, numbers map[string]bool) {
-	perms := map[string]map[string]bool{}
-	for _, r := range c.Roles {
-		p := map[string]bool{}
-		for _, x := range r.Permissions {
-			p[x] = true
-		}
-		perms[r.Name] = p
-	}
+	perms := c.RolePermissions()
 	users := map[string]Caller{}
 	for _, u := range c.Users {
 		caller := Caller{Name: u.Extension, Perms: perms[u.Role], CallerID: DefaultCallerID(u.CallerIDs)}

@@ -47,6 +47,19 @@ func CheckOutsideCall(perms map[string]bool, callerID, e164 string) *CallRefusal
 	return nil
 }
 
+// RolePermissions are the permissions each role grants, by role name.
+func (c *Config) RolePermissions() map[string]map[string]bool {
+	perms := map[string]map[string]bool{}
+	for _, r := range c.Roles {
+		p := map[string]bool{}
+		for _, x := range r.Permissions {
+			p[x] = true
+		}
+		perms[r.Name] = p
+	}
+	return perms
+}
+
 // DefaultCallerID is the caller ID a user's legs present unless the user
 // picks another: the first configured.
 func DefaultCallerID(callerIDs []string) string {

@@ -30,3 +30,24 @@ func mayCallOutside(users []*user, e164 string) *callError {
 	}
 	return &callError{Code: 403, Phrase: "Forbidden", Reason: reason, Err: refusal}
 }
+
+// warnRefusedForwarding logs the forwarding rules set through the API
+// that the permissions now refuse (a reload took one away). They are kept,
+// since a later reload may grant it back, and refused each time they
+// would forward a call.
+func (sw *Switch) warnRefusedForwarding() {
+	dir := sw.directory()
+	ownNumber := func(e164 string) bool { return dir.numbers[e164] != nil }
+	sw.fwdMu.RLock()
+	defer sw.fwdMu.RUnlock()
+	for ext, f := range sw.fwdOverrides {
+		u := dir.user(ext)
+		if u == nil {
+			continue
+		}
+		for _, r := range config.CheckForwardingPermissions(f, callersOf([]*user{u}), ownNumber) {
+			sw.log.Warn("forwarding set through the API is no longer permitted; calls will not be forwarded there",
+				"user", ext, "rule", r.Field, "target", r.Target, "reason", r.Reason, "permission", r.Rule)
+		}
+	}
+}

@@ -103,6 +103,22 @@ func (p *transferorPhone) register(t *testing.T, sw *switchProc, user, password 
 	}
 }
 
+// takeInboundCall has the carrier call bob's number +14155550101 and hold
+// for holdMS; the phone (registered as bob) answers. It returns the
+// answered dialog, and the carrier's sipp result when the carrier is done.
+func (p *transferorPhone) takeInboundCall(t *testing.T, sw *switchProc, holdMS int) (*sipgo.DialogServerSession, <-chan sippResult) {
+	t.Helper()
+	caller := make(chan sippResult, 1)
+	go func() { caller <- inboundToBob(t, sw, holdMS) }()
+	select {
+	case d := <-p.answered:
+		return d, caller
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's phone never rang")
+		return nil, nil
+	}
+}
+
 // dial places an authenticated call from the phone as user to target and
 // returns its answered dialog.
 func (p *transferorPhone) dial(t *testing.T, sw *switchProc, user, password, target string) *sipgo.DialogClientSession {
@@ -168,17 +184,7 @@ func attendedTransfer(t *testing.T, target string) []cdr {
 	}
 
 	// The carrier calls bob's number and holds for 6 s.
-	caller := make(chan sippResult, 1)
-	go func() {
-		caller <- sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+14155550101", "-key", "caller", "+16505550123",
-			"-d", "6000", "-m", "1", "-p", strconv.Itoa(freePort(t)))
-	}()
-	var first *sipgo.DialogServerSession
-	select {
-	case first = <-bob.answered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bob's phone never rang")
-	}
+	first, caller := bob.takeInboundCall(t, sw, 6000)
 
 	// Bob consults carol.
 	consult := bob.dial(t, sw, "1002", "bob-secret", target)

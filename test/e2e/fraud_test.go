@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emiago/sipgo"
 )
 
 // Toll fraud through features: forwarding and transfers place legs for a
@@ -148,14 +146,7 @@ func TestABlindTransferIsCheckedAsADialedCall(t *testing.T) {
 	bobPort := freePort(t)
 	bob := newTransferorPhone(t, bobPort)
 	bob.register(t, sw, "1002", "bob-secret", bobPort)
-	caller := make(chan sippResult, 1)
-	go func() { caller <- inboundToBob(t, sw, 3000) }()
-	var first *sipgo.DialogServerSession
-	select {
-	case first = <-bob.answered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bob's phone never rang")
-	}
+	first, caller := bob.takeInboundCall(t, sw, 3000)
 	sendRefer(t, sw, first, "+61291234567", nil)
 	waitFor(t, "the transfer's outcome", 5*time.Second, func() bool {
 		bob.mu.Lock()
@@ -191,14 +182,7 @@ func TestAttendedTransferCannotReplaceAnotherUsersDialog(t *testing.T) {
 	abroad := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 	alicesCall := alice.dial(t, sw, "1001", "alice-secret", "+61291234567")
 
-	caller := make(chan sippResult, 1)
-	go func() { caller <- inboundToBob(t, sw, 2000) }()
-	var bobsCall *sipgo.DialogServerSession
-	select {
-	case bobsCall = <-bob.answered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bob's phone never rang")
-	}
+	bobsCall, caller := bob.takeInboundCall(t, sw, 2000)
 	res, err := referResponse(sw, bobsCall, "+61291234567", alicesCall)
 	if err != nil || res.StatusCode != 403 {
 		t.Fatalf("REFER replacing alice's dialog: %v %v; want 403", res, err)
