@@ -514,6 +514,7 @@ func (v *validator) validate(c *Config) {
 			v.fail(p.Problem, "users", i, "forwarding", p.Field)
 		}
 	}
+	v.checkForwardingPermissions(c, numbers)
 	for i, n := range c.Numbers {
 		for _, p := range CheckForwarding(n.Forwarding, exts, groups) {
 			v.fail(p.Problem, "numbers", i, "forwarding", p.Field)
@@ -555,6 +556,56 @@ func (v *validator) validate(c *Config) {
 		}
 		if r.Price.IsNegative() {
 			v.fail("must not be negative", "billing", "rates", i, "price")
+		}
+	}
+}
+
+// checkForwardingPermissions refuses forwarding to outside numbers the
+// rule's owner may not call, as if they dialed it: a user's rules are the
+// user's; a number's rules are its owner's, or every member's for a
+// group's number. The switch checks again when it forwards (a reload may
+// have taken a permission away from rules set through the API).
+func (v *validator) checkForwardingPermissions(c *Config, numbers map[string]bool) {
+	perms := c.RolePermissions()
+	users := map[string]Caller{}
+	for _, u := range c.Users {
+		caller := Caller{Name: u.Extension, Perms: perms[u.Role], CallerID: DefaultCallerID(u.CallerIDs)}
+		users[u.Extension] = caller
+		if u.Name != "" {
+			users[u.Name] = caller
+		}
+	}
+	ownNumber := func(e164 string) bool { return numbers[e164] }
+	for i, u := range c.Users {
+		for _, r := range CheckForwardingPermissions(u.Forwarding, []Caller{users[u.Extension]}, ownNumber) {
+			v.fail(r.Message(), "users", i, "forwarding", r.Field)
+		}
+	}
+	members := map[string][]string{}
+	for _, g := range c.Groups {
+		members[g.Name] = g.Members
+	}
+	for i, n := range c.Numbers {
+		if n.Forwarding.IsZero() {
+			continue
+		}
+		owners, known := []string{n.User}, false
+		if n.User == "" {
+			owners, known = members[n.Group]
+		} else {
+			_, known = users[n.User]
+		}
+		if !known {
+			continue // the unknown owner is reported already
+		}
+		var callers []Caller
+		for _, o := range owners {
+			if caller, ok := users[o]; ok {
+				callers = append(callers, caller)
+			}
+		}
+		for _, r := range CheckForwardingPermissions(n.Forwarding, callers, ownNumber) {
+			v.fail(r.Message(), "numbers", i, "forwarding", r.Field)
 		}
 	}
 }
@@ -625,11 +676,8 @@ type FieldProblem struct{ Field, Problem string }
 // number; users and groups are the known names.
 func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem {
 	var problems []FieldProblem
-	for _, r := range []FieldProblem{{"always", f.Always}, {"busy", f.Busy}, {"no_answer", f.NoAnswer}, {"unregistered", f.Unregistered}} {
-		field, target := r.Field, r.Problem
-		if target == "" {
-			continue
-		}
+	for _, r := range f.rules() {
+		field, target := r.field, r.target
 		fail := func(msg string) { problems = append(problems, FieldProblem{field, msg}) }
 		switch {
 		case target == TargetVoicemail:

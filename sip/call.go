@@ -31,6 +31,11 @@ type leg struct {
 	// finished is set when the leg's CDR is handed over: a transferor's
 	// BYE that races the transfer's completion must not end it twice.
 	finished atomic.Bool
+	// party is the extension of the user whose phone is at the far end of
+	// the dialog: the caller who authenticated, or the user whose contact
+	// answered (of a group, the one who took the call); empty for a
+	// trunk. A REFER on the dialog acts for this user.
+	party string
 }
 
 func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
@@ -199,6 +204,7 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 		c.a.cdr.CallerID = rt.callerID
 		if rt.caller != nil {
 			c.a.cdr.User = rt.caller.Extension
+			c.a.party = rt.caller.Extension
 		}
 		if rt.inTrunk != nil {
 			c.a.cdr.Trunk = rt.inTrunk.Name
@@ -604,7 +610,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			visited[u.Extension] = true
 		}
 		if h.rules.Always != "" {
-			next, err := c.forwardHop(h.rules.Always, h, visited)
+			next, err := c.follow(h, h.rules.Always, visited)
 			if err == nil && n >= maxForwardHops {
 				err = errForwardLoop
 			}
@@ -628,11 +634,17 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		}
 		if rule := c.orVoicemail(h, h.rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && n < maxForwardHops {
 			// Nothing to ring: no leg is placed, no CDR is written.
-			next, err := c.forwardHop(rule, h, visited)
+			next, err := c.follow(h, rule, visited)
 			if err == nil {
 				c.log.Info("forwarding", "rule", "unregistered", "from", h.String(), "to", next.String())
 				h = next
 				continue
+			}
+			if errors.Is(err, errForwardRefused) {
+				// Refused and nothing to fall back to: ringing the
+				// unregistered phones would only try the same rule again.
+				c.failRinging(nil, nil, err)
+				return nil, 0, false
 			}
 			c.log.Warn("forward unregistered", "error", err)
 		}
@@ -645,8 +657,9 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		}
 		c.b = b
 		sw.cdrs.Started(&b.cdr)
-		w, res, err := c.ring(h)
+		w, party, res, err := c.ring(h)
 		if err == nil {
+			b.party = party
 			return w, bLimit, true
 		}
 		rule := c.orVoicemail(h, nextRule(h.rules, res, err), err)
@@ -657,7 +670,14 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
-		next, ferr := c.forwardHop(rule, h, visited)
+		next, ferr := c.follow(h, rule, visited)
+		if errors.Is(ferr, errForwardRefused) {
+			disp, code := ringFailure(res, err)
+			b.end(disp, code)
+			c.finish(b)
+			c.failRinging(nil, nil, ferr)
+			return nil, 0, false
+		}
 		if ferr != nil {
 			c.log.Warn("forwarding stopped", "target", rule, "error", ferr)
 			c.failRinging(b, res, err)

@@ -80,14 +80,7 @@ func newSettings(s config.SIP) settings {
 func newDirectory(cfg *config.Config, realm string) *directory {
 	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{},
 		recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
-	perms := map[string]map[string]bool{}
-	for _, r := range cfg.Roles {
-		p := map[string]bool{}
-		for _, x := range r.Permissions {
-			p[x] = true
-		}
-		perms[r.Name] = p
-	}
+	perms := cfg.RolePermissions()
 	for _, cu := range cfg.Users {
 		u := &user{
 			Extension:   cu.Extension,
@@ -161,6 +154,17 @@ func (d *directory) owners(n *number) []string {
 		return []string{n.User}
 	}
 	return d.groups[n.Group]
+}
+
+// ownerUsers are the users an organization number belongs to.
+func (d *directory) ownerUsers(n *number) []*user {
+	var out []*user
+	for _, ext := range d.owners(n) {
+		if u := d.user(ext); u != nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // normalizeDialed turns what a phone dialed into an E.164 number when it

@@ -16,6 +16,23 @@ const maxForwardHops = 5
 
 var errForwardLoop = errors.New("forwarding loop")
 
+// errForwardRefused: the rule's owner may not call the forward target
+// (outbound, international or premium-rate, as if they dialed it).
+var errForwardRefused = errors.New("forward target not permitted")
+
+// forwardRefusal is a forward the permission check stopped: next is the
+// hop it would have been, for the refused leg's CDR.
+type forwardRefusal struct {
+	next    *hop
+	refusal *callError
+}
+
+func (f *forwardRefusal) Error() string {
+	return fmt.Sprintf("forward to %s: %s", f.next.e164, f.refusal.Reason)
+}
+
+func (f *forwardRefusal) Unwrap() []error { return []error{errForwardRefused, f.refusal} }
+
 // hop is one place the outgoing leg of a call rings: users' phones, or the
 // trunk to an outside number.
 type hop struct {
@@ -24,8 +41,11 @@ type hop struct {
 	e164     string
 	callerID string // what the trunk leg presents, and is rated from
 	reason   billing.Reason
-	// rules are the forwarding rules of the user or number being rung.
+	// rules are the forwarding rules of the user or number being rung,
+	// and owners the users under whose permissions they forward: the
+	// user, or the number's owner (every member of an owning group).
 	rules     config.Forwarding
+	owners    []*user
 	voicemail *user // set when the hop is this user's voicemail
 }
 
@@ -53,9 +73,9 @@ func (c *call) firstHop() *hop {
 	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonDirect}
 	switch {
 	case rt.number != nil && !rt.number.Forwarding.IsZero():
-		h.rules = rt.number.Forwarding
+		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().ownerUsers(rt.number)
 	case len(rt.targets) == 1 && rt.outTrunk == nil:
-		h.rules = c.sw.forwardingOf(rt.targets[0])
+		h.rules, h.owners = c.sw.forwardingOf(rt.targets[0]), rt.targets
 	}
 	return h
 }
@@ -106,7 +126,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 			if len(h.users) == 0 {
 				return nil, fmt.Errorf("number %s: %w", e164, errForwardLoop)
 			}
-			h.rules = n.Forwarding
+			h.rules, h.owners = n.Forwarding, dir.ownerUsers(n)
 			return h, nil
 		}
 		h.trunk = dir.outboundTrunk()
@@ -115,6 +135,11 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		}
 		h.e164 = e164
 		h.callerID = c.forwardCallerID(from)
+		// Checked when used, not only when set: a reload may have taken
+		// the permission away since.
+		if refusal := mayCallOutside(from.owners, e164); refusal != nil {
+			return nil, &forwardRefusal{next: h, refusal: refusal}
+		}
 	default:
 		u := dir.user(target)
 		if u == nil {
@@ -124,9 +149,40 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 			return nil, fmt.Errorf("%s: %w", u.Extension, errForwardLoop)
 		}
 		h.users = []*user{u}
-		h.rules = c.sw.forwardingOf(u)
+		h.rules, h.owners = c.sw.forwardingOf(u), h.users
 	}
 	return h, nil
+}
+
+// follow resolves target, one of hop h's rules, into the next hop. A
+// target h's owners may not call is not forwarded to: its refused leg is
+// written, and the forward counts as unanswered: h's no-answer rule is
+// next (unless that is the target refused), then h's voicemail; with
+// neither, the error wraps errNoAnswer and the caller gets 480.
+func (c *call) follow(h *hop, target string, visited map[string]bool) (*hop, error) {
+	next, err := c.forwardHop(target, h, visited)
+	var fr *forwardRefusal
+	if !errors.As(err, &fr) {
+		return next, err
+	}
+	c.refuseForward(fr)
+	if alt := h.rules.NoAnswer; alt != "" && alt != target {
+		return c.follow(h, alt, visited)
+	}
+	if c.orVoicemail(h, "", errNoAnswer) != "" {
+		return c.forwardHop(config.TargetVoicemail, h, visited)
+	}
+	return nil, fmt.Errorf("%w: %w", err, errNoAnswer)
+}
+
+// refuseForward writes the CDR of a forward leg the permission check
+// stopped: never placed, never charged, with the reason.
+func (c *call) refuseForward(fr *forwardRefusal) {
+	l := c.newOutgoingLeg(fr.next)
+	l.cdr.RefuseReason = fr.refusal.Reason
+	l.end(billing.Refused, fr.refusal.Code)
+	c.finish(l)
+	c.log.Warn("forward refused", "to", fr.next.e164, "reason", fr.refusal.Reason)
 }
 
 // forwardCallerID is what a call forwarded outside presents: the called

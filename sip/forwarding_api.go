@@ -57,15 +57,7 @@ func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding: %w", err))
 		return
 	}
-	users, groups := map[string]bool{}, map[string]bool{}
-	for name := range sw.directory().users {
-		users[name] = true
-	}
-	for name := range sw.directory().groups {
-		groups[name] = true
-	}
-	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {
-		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
+	if !sw.checkForwardingRequest(w, f, []*user{u}) {
 		return
 	}
 	if sw.fwdStore != nil {
@@ -79,6 +71,36 @@ func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
 	sw.fwdMu.Unlock()
 	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
 	writeJSON(w, http.StatusOK, f)
+}
+
+// checkForwardingRequest validates forwarding rules an API request sets
+// for owners: a bad target is a 400, a target the owners may not call (as
+// if they dialed it) a 422 naming the rule; it reports whether f passed.
+func (sw *Switch) checkForwardingRequest(w http.ResponseWriter, f config.Forwarding, owners []*user) bool {
+	dir := sw.directory()
+	users, groups := map[string]bool{}, map[string]bool{}
+	for name := range dir.users {
+		users[name] = true
+	}
+	for name := range dir.groups {
+		groups[name] = true
+	}
+	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {
+		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
+		return false
+	}
+	ownNumber := func(e164 string) bool { return dir.numbers[e164] != nil }
+	if refused := config.CheckForwardingPermissions(f, callersOf(owners), ownNumber); len(refused) > 0 {
+		r := refused[0]
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{
+			"error":  "forwarding." + r.Field + ": " + r.Message(),
+			"field":  "forwarding." + r.Field,
+			"target": r.Target,
+			"rule":   r.Rule,
+		})
+		return false
+	}
+	return true
 }
 
 // handleRegistrations lists live contacts per user.

@@ -118,6 +118,13 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err)
 		return
 	}
+	owners := []*user{dir.user(n.User)}
+	if n.Group != "" {
+		owners = dir.ownerUsers(&n)
+	}
+	if !sw.checkForwardingRequest(w, n.Forwarding, owners) {
+		return // before renting: a refused number costs nothing
+	}
 	if u := dir.user(n.User); u != nil {
 		n.User = u.Extension
 	}

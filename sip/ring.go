@@ -27,6 +27,7 @@ var (
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
 type fork struct {
 	session  *sipgo.DialogClientSession
+	party    string // the extension whose contact this fork rings; empty for the trunk
 	cancel   context.CancelFunc
 	answered atomic.Bool // WaitAnswer returned: nothing left to stop
 	res      *sip.Response
@@ -65,18 +66,19 @@ func (o *ringOutcome) decide() bool {
 // ring sends the outgoing INVITE to every contact of every target (or to
 // the trunk), relays ringing to the caller, and returns the first fork
 // that answers; the others are canceled. On failure it returns the most
-// telling final response.
-func (c *call) ring(h *hop) (*sipgo.DialogClientSession, *sip.Response, error) {
+// telling final response. party is the extension of the user whose phone
+// answered (empty for the trunk).
+func (c *call) ring(h *hop) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
 }
 
 // ringWith rings a hop with an offer on behalf of the leg "from" (whose
 // hang-up stops the ringing), passing provisional responses to relay.
-func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, error) {
+func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Response) error) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := c.sw
-	reqs, err := c.outgoingInvites(h, offer)
+	reqs, parties, err := c.outgoingInvites(h, offer)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	ringCtx, stopRinging := context.WithTimeout(sw.ctx, c.ringTimeout(h))
 	defer stopRinging()
@@ -93,7 +95,7 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 	results := make(chan int, len(reqs)) // buffered: forks never wait for ring
 	var outcome ringOutcome
 	for i, req := range reqs {
-		f := &fork{}
+		f := &fork{party: parties[i]}
 		forks[i] = f
 		ctx, cancel := context.WithCancel(context.Background())
 		f.cancel = cancel
@@ -146,7 +148,7 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 			f := forks[i]
 			if f.err == nil { // the one fork that decided the outcome
 				stopAll(f)
-				return f.session, f.res, nil
+				return f.session, f.party, f.res, nil
 			}
 			lastErr = f.err
 			var de *sipgo.ErrDialogResponse
@@ -162,28 +164,28 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 					f := forks[<-results]
 					if f.err == nil {
 						stopAll(f)
-						return f.session, f.res, nil
+						return f.session, f.party, f.res, nil
 					}
 				}
 			}
 			stopAll(nil)
 			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
-				return nil, best, errNoAnswer
+				return nil, "", best, errNoAnswer
 			}
 			if lastErr == nil {
 				lastErr = errRingingStopped
 			}
-			return nil, best, lastErr
+			return nil, "", best, lastErr
 		}
 	}
 	outcome.decide() // every fork failed: none is left to answer
 	if best != nil {
-		return nil, best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
+		return nil, "", best, fmt.Errorf("callee answered %d %s", best.StatusCode, best.Reason)
 	}
 	if lastErr == nil {
 		lastErr = errors.New("no fork")
 	}
-	return nil, nil, lastErr
+	return nil, "", nil, lastErr
 }
 
 // relayProvisional passes the callee's ringing and early media to the
@@ -240,8 +242,9 @@ func rank(code int) int {
 	}
 }
 
-// outgoingInvites builds the INVITEs of the outgoing leg.
-func (c *call) outgoingInvites(h *hop, offer []byte) ([]*sip.Request, error) {
+// outgoingInvites builds the INVITEs of the outgoing leg, and for each
+// the extension of the user whose contact it rings.
+func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parties []string, err error) {
 	if t := h.trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
@@ -250,9 +253,8 @@ func (c *call) outgoingInvites(h *hop, offer []byte) ([]*sip.Request, error) {
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.callerID, c.sw.cfg.SIP.Domain)))
 		req.SetTransport(strings.ToUpper(t.Transport))
 		req.SetDestination(t.Address)
-		return []*sip.Request{req}, nil
+		return []*sip.Request{req}, []string{""}, nil
 	}
-	var reqs []*sip.Request
 	for _, u := range h.users {
 		for _, b := range c.sw.reg.lookup(u.Extension) {
 			uri := *b.Contact.Clone()
@@ -262,12 +264,13 @@ func (c *call) outgoingInvites(h *hop, offer []byte) ([]*sip.Request, error) {
 			// cannot be reached at the private address in its Contact.
 			req.SetDestination(b.Source)
 			reqs = append(reqs, req)
+			parties = append(parties, u.Extension)
 		}
 	}
 	if len(reqs) == 0 {
-		return nil, errNotRegistered
+		return nil, nil, errNotRegistered
 	}
-	return reqs, nil
+	return reqs, parties, nil
 }
 
 // fromUser is who the callee sees calling.

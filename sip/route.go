@@ -107,18 +107,8 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		}
 		return r, nil
 	}
-	if !u.may(config.PermCallsOutbound) {
-		return nil, refuse(403, "Forbidden", "outbound calls not permitted for this user")
-	}
-	if r.callerID == "" {
-		return nil, refuse(403, "Forbidden", "no caller ID configured for this user")
-	}
-	destCountry, _ := config.NumberInfo(e164)
-	if destCountry != callerCountry && !u.may(config.PermCallsInternational) {
-		return nil, refuse(403, "Forbidden", "international calls not permitted for this user")
-	}
-	if config.IsPremium(e164) && !u.may(config.PermCallsPremium) {
-		return nil, refuse(403, "Forbidden", "premium-rate numbers not permitted for this user")
+	if refusal := config.CheckOutsideCall(u.Permissions, r.callerID, e164); refusal != nil {
+		return nil, refuse(403, "Forbidden", refusal.Reason)
 	}
 	r.outTrunk = sw.directory().outboundTrunk()
 	if r.outTrunk == nil {

@@ -191,6 +191,7 @@ func (sw *Switch) Reload(cfg *config.Config) error {
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
+	sw.warnRefusedForwarding()
 	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
 	return nil
 }

@@ -47,10 +47,18 @@ func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := x.owner.Load()
-	u := sw.directory().user(x.cdr.User)
+	u := sw.directory().user(x.party)
 	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
 		return
+	}
+	if target.Replaces != nil {
+		if x2 := sw.legByDialog(target.Replaces); x2 != nil && !mayReplace(u, x2) {
+			// Before the 202: nothing is placed, moved or charged.
+			sw.log.Warn("transfer refused: Replaces names another user's dialog", "call_id", c.id, "user", u.Extension, "dialog_user", x2.party)
+			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="the dialog to replace is not the transferor's"`))
+			return
+		}
 	}
 	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
 	_ = tx.Respond(res)
@@ -208,8 +216,11 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
 		noRelay := func(*sip.Response) error { return nil }
-		winner, res, err := c.ringWith(h, offer, from, noRelay)
-		result := func() { c.transferAnswered(winner, res, err, legs, t, tm, p, x) }
+		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
+		result := func() {
+			t.party = party
+			c.transferAnswered(winner, res, err, legs, t, tm, p, x)
+		}
 		select {
 		case c.inbox <- result:
 		case <-c.finished:
@@ -432,6 +443,14 @@ func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 	c.countMedia(x, b)
 	_ = b.Close()
 	return c.newRelay(a, tm, ann)
+}
+
+// mayReplace reports whether user u may have the dialog of leg x2
+// replaced (RFC 3891) by a transfer: only a dialog of u's own phone, in
+// the transferor's call or another call of u's. Anyone else's dialog
+// would hand u's transferee another user's call (and its charges).
+func mayReplace(u *user, x2 *leg) bool {
+	return x2.cdr.Endpoint == billing.EndpointPhone && x2.party != "" && x2.party == u.Extension
 }
 
 // legByDialog finds a leg by the dialog a Replaces header names.

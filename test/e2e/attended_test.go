@@ -103,6 +103,44 @@ func (p *transferorPhone) register(t *testing.T, sw *switchProc, user, password 
 	}
 }
 
+// takeInboundCall has the carrier call bob's number +14155550101 and hold
+// for holdMS; the phone (registered as bob) answers. It returns the
+// answered dialog, and the carrier's sipp result when the carrier is done.
+func (p *transferorPhone) takeInboundCall(t *testing.T, sw *switchProc, holdMS int) (*sipgo.DialogServerSession, <-chan sippResult) {
+	t.Helper()
+	caller := make(chan sippResult, 1)
+	go func() { caller <- inboundToBob(t, sw, holdMS) }()
+	select {
+	case d := <-p.answered:
+		return d, caller
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's phone never rang")
+		return nil, nil
+	}
+}
+
+// dial places an authenticated call from the phone as user to target and
+// returns its answered dialog.
+func (p *transferorPhone) dial(t *testing.T, sw *switchProc, user, password, target string) *sipgo.DialogClientSession {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	from := &sip.FromHeader{Address: sip.Uri{User: user, Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	d, err := p.outgoing.Invite(ctx, sip.Uri{User: target, Host: "127.0.0.1", Port: sw.sipPort},
+		[]byte(fmt.Sprintf(phoneSDP, freePort(t))), sip.NewHeader("Content-Type", "application/sdp"), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: user, Password: password}); err != nil {
+		t.Fatalf("call from %s to %s: %v", user, target, err)
+	}
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
 	t.Run("to a user: three charged legs", func(t *testing.T) {
 		legs := attendedTransfer(t, "1003")
@@ -146,34 +184,10 @@ func attendedTransfer(t *testing.T, target string) []cdr {
 	}
 
 	// The carrier calls bob's number and holds for 6 s.
-	caller := make(chan sippResult, 1)
-	go func() {
-		caller <- sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+14155550101", "-key", "caller", "+16505550123",
-			"-d", "6000", "-m", "1", "-p", strconv.Itoa(freePort(t)))
-	}()
-	var first *sipgo.DialogServerSession
-	select {
-	case first = <-bob.answered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bob's phone never rang")
-	}
+	first, caller := bob.takeInboundCall(t, sw, 6000)
 
 	// Bob consults carol.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	from := &sip.FromHeader{Address: sip.Uri{User: "1002", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(10))
-	consult, err := bob.outgoing.Invite(ctx, sip.Uri{User: target, Host: "127.0.0.1", Port: sw.sipPort},
-		[]byte(fmt.Sprintf(phoneSDP, freePort(t))), sip.NewHeader("Content-Type", "application/sdp"), from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := consult.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1002", Password: "bob-secret"}); err != nil {
-		t.Fatalf("consultation call: %v", err)
-	}
-	if err := consult.Ack(ctx); err != nil {
-		t.Fatal(err)
-	}
+	consult := bob.dial(t, sw, "1002", "bob-secret", target)
 
 	// Bob transfers the caller to carol, replacing the consultation dialog.
 	sendRefer(t, sw, first, target, consult)
@@ -201,6 +215,14 @@ func attendedTransfer(t *testing.T, target string) []cdr {
 // (RFC 3891 Replaces). The switch must accept it (202).
 func sendRefer(t *testing.T, sw *switchProc, d *sipgo.DialogServerSession, target string, replacing *sipgo.DialogClientSession) {
 	t.Helper()
+	if res, err := referResponse(sw, d, target, replacing); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER to %s: %v %v", target, res, err)
+	}
+}
+
+// referResponse sends the REFER of sendRefer and returns the switch's
+// response.
+func referResponse(sw *switchProc, d *sipgo.DialogServerSession, target string, replacing *sipgo.DialogClientSession) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	referTo := fmt.Sprintf("<sip:%s@127.0.0.1:%d>", target, sw.sipPort)
@@ -212,8 +234,5 @@ func sendRefer(t *testing.T, sw *switchProc, d *sipgo.DialogServerSession, targe
 	}
 	refer := sip.NewRequest(sip.REFER, d.InviteRequest.Contact().Address)
 	refer.AppendHeader(sip.NewHeader("Refer-To", referTo))
-	res, err := d.Do(ctx, refer)
-	if err != nil || res.StatusCode != 202 {
-		t.Fatalf("REFER to %s: %v %v", target, res, err)
-	}
+	return d.Do(ctx, refer)
 }
