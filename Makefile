@@ -1,5 +1,6 @@
 # dialtone: `make run` starts the switch on the embedded demo config;
 # `make test` runs the whole suite (installing the SIP peers it needs).
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin/dialtone
 DATA     ?= data
@@ -22,9 +23,13 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox >/dev/null; \
 	fi
 
+# test prints a line per package and per end-to-end test as they finish, and
+# the whole output of any test that fails (internal/testprogress).
 test: deps
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 12m $(PKGS)
+	$(GO) build -o bin/testprogress ./internal/testprogress
+	@echo "running the suite (a few minutes): a line per package and per end-to-end test as it passes"
+	set -o pipefail; $(GO) test -json -count=1 -timeout 12m $(PKGS) | bin/testprogress -names /test/
 
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)

@@ -20,12 +20,28 @@ import (
 //	GET  /v1/usage?from=&to=&group_by=user|kind|day  totals of calls, numbers, texts
 //	GET  /v1/postings?from=&to=&limit=               the ledger's postings
 //	GET  /v1/rentals                                 numbers and their rental status
+//	GET  /v1/ledger/verify                           every balance recomputed from its postings
 func (m *Meter) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/balance", m.handleBalance)
 	mux.HandleFunc("POST /v1/topups", m.handleTopUp)
 	mux.HandleFunc("GET /v1/usage", m.handleUsage)
 	mux.HandleFunc("GET /v1/postings", m.handlePostings)
 	mux.HandleFunc("GET /v1/rentals", m.handleRentals)
+	mux.HandleFunc("GET /v1/ledger/verify", m.handleVerify)
+}
+
+// handleVerify answers 200 with the report whether or not the ledger
+// balances: the report is the answer, and its differences say what is wrong.
+func (m *Meter) handleVerify(w http.ResponseWriter, r *http.Request) {
+	rep, err := m.Verify()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if rep.Differences == nil {
+		rep.Differences = []Difference{}
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

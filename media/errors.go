@@ -41,6 +41,9 @@ var (
 	// ErrUnsupportedWAV is returned by ReadWAV for a WAVE file that is not
 	// 16-bit PCM, and by prompt loaders for one that is not 8 kHz mono.
 	ErrUnsupportedWAV = errors.New("media: unsupported WAV format")
+	// ErrUnknownPhrase is returned by Say for a phrase it has no
+	// recording of.
+	ErrUnknownPhrase = errors.New("media: no such spoken phrase")
 	// ErrShortPayload is returned when an RFC 4733 telephone-event payload
 	// is shorter than its 4 bytes.
 	ErrShortPayload = errors.New("media: telephone-event payload too short")

@@ -3,9 +3,11 @@ package sip
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -167,10 +169,14 @@ func (c *call) endEndpoint(ep *media.Endpoint) {
 	c.finish(c.a)
 }
 
-// listenMailbox plays a user's messages to the user's own phone: a beep
-// per new message first, then each message; during or after a message,
-// 7 deletes it, 9 keeps it, # skips to the next. RFC 4733 events and SIP
-// INFO both work: INFO keys reach ep.Digits (handleInfo).
+// listenMailbox plays a user's messages to the user's own phone: first
+// what there is ("you have two new messages and one saved message"), then
+// the new messages, then the saved ones, each group oldest first so a
+// conversation is heard in the order it happened. During or after a
+// message, 7 deletes it, 9 keeps it, # skips to the next; a key acts on
+// the message being played, never on one before or after it (a key during
+// the summary only cuts the summary short). RFC 4733 events and SIP INFO
+// both work: INFO keys reach ep.Digits (handleInfo).
 func (c *call) listenMailbox(u *user) {
 	sw := c.sw
 	ep, ctx, ok := c.answerEndpoint()
@@ -179,15 +185,13 @@ func (c *call) listenMailbox(u *user) {
 	}
 	defer c.endEndpoint(ep)
 	msgs, _ := sw.voicemail.Messages(u.Extension)
+	msgs = mailboxOrder(msgs)
 	beep, gap := media.GenerateBeep(), media.GenerateSilence(300*time.Millisecond)
-	var intro []int16
+	c.playUntilKey(ctx, ep, append(mailboxSummary(msgs), gap...), 0)
 	for _, m := range msgs {
-		if !m.Heard {
-			intro = append(append(intro, beep...), gap...)
+		if ctx.Err() != nil {
+			break
 		}
-	}
-	_ = ep.Play(ctx, intro)
-	for _, m := range msgs {
 		audio, err := media.LoadPromptFile(filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
 		if err != nil {
 			c.log.Warn("voicemail message", "id", m.ID, "error", err)
@@ -200,19 +204,81 @@ func (c *call) listenMailbox(u *user) {
 				c.log.Warn("delete voicemail", "error", err)
 			}
 			c.log.Info("voicemail deleted by phone", "user", u.Extension, "id", m.ID)
+			c.playUntilKey(ctx, ep, spoken(c.log, "deleted"), 0)
 		default:
 			if !m.Heard {
 				m.Heard = true
 				_ = sw.voicemail.AddMessage(m)
 				sw.notifyMailbox(u.Extension)
 			}
-		}
-		if ctx.Err() != nil {
-			break
+			if key == '9' {
+				c.playUntilKey(ctx, ep, spoken(c.log, "saved"), 0)
+			}
 		}
 	}
-	_ = ep.Play(ctx, append(append(beep, gap...), beep...))
+	_ = ep.Play(ctx, append(append(append(spoken(c.log, "end"), gap...), beep...), append(gap, beep...)...))
 	c.hangUpEndpoint(ep)
+}
+
+// mailboxOrder puts new messages before saved (heard) ones, each group
+// oldest first.
+func mailboxOrder(msgs []VoicemailMessage) []VoicemailMessage {
+	out := slices.Clone(msgs)
+	slices.SortStableFunc(out, func(a, b VoicemailMessage) int {
+		if a.Heard != b.Heard {
+			if !a.Heard {
+				return -1
+			}
+			return 1
+		}
+		return a.Time.Compare(b.Time)
+	})
+	return out
+}
+
+// mailboxSummary says what the mailbox holds: "you have no new messages",
+// "you have one new message and two saved messages".
+func mailboxSummary(msgs []VoicemailMessage) []int16 {
+	fresh, saved := 0, 0
+	for _, m := range msgs {
+		if m.Heard {
+			saved++
+		} else {
+			fresh++
+		}
+	}
+	words := []string{"you-have"}
+	count := func(n int, one, many string) []string {
+		switch {
+		case n == 0:
+			return []string{"no", many}
+		case n == 1:
+			return []string{media.CountWord(n), one}
+		default:
+			return []string{media.CountWord(n), many}
+		}
+	}
+	words = append(words, count(fresh, "new-message", "new-messages")...)
+	if saved > 0 {
+		words = append(words, "and")
+		words = append(words, count(saved, "saved-message", "saved-messages")...)
+	}
+	s, err := media.Say(words...)
+	if err != nil { // the phrases are embedded: only a broken build gets here
+		return media.GenerateBeep()
+	}
+	return s
+}
+
+// spoken is a phrase of the media package's recordings, or a beep if it
+// has none by that name.
+func spoken(log *slog.Logger, phrase string) []int16 {
+	s, err := media.Say(phrase)
+	if err != nil {
+		log.Warn("voicemail prompt", "error", err)
+		return media.GenerateBeep()
+	}
+	return s
 }
 
 // playUntilKey plays samples and then waits up to wait for a key; a key

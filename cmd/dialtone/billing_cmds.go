@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,15 +131,23 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 			}
 			printJSON(stdout, rs)
 			return 0
+		}, func(r *remoteSwitch) error {
+			out, err := r.call(http.MethodGet, "/v1/rentals", nil, nil)
+			if err != nil {
+				return err
+			}
+			return printIndented(stdout, out)
 		}, nil)
 	}
 	fmt.Fprintln(stderr, use)
 	return 2
 }
 
-// withMeter opens the switch's database (refused while a switch runs) and
-// the meter on it, then runs fn. extra adds command flags.
-func withMeter(name string, args []string, stderr io.Writer, fn func(*billing.Meter, *config.Config) int, extra func(*flag.FlagSet)) int {
+// withMeter opens the switch's database and the meter on it, then runs fn.
+// While a switch holds the database, it runs viaAPI against that switch's
+// API instead (nil: the command needs the database). extra adds command
+// flags.
+func withMeter(name string, args []string, stderr io.Writer, fn func(*billing.Meter, *config.Config) int, viaAPI func(*remoteSwitch) error, extra func(*flag.FlagSet)) int {
 	fs := newFlags(name, stderr)
 	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
 	data := fs.String("data", "", "data directory (default: the config's data_dir)")
@@ -157,6 +167,9 @@ func withMeter(name string, args []string, stderr io.Writer, fn func(*billing.Me
 		return 1
 	}
 	db, err := openDB(dataDir(*data, cfg), false)
+	if errors.Is(err, errDBInUse) && viaAPI != nil {
+		return runViaAPI(name, cfg, stderr, viaAPI)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -171,10 +184,32 @@ func withMeter(name string, args []string, stderr io.Writer, fn func(*billing.Me
 	return fn(m, cfg)
 }
 
+// runViaAPI runs a command against the running switch that holds the
+// database, saying so on stderr so that stdout stays the command's answer.
+func runViaAPI(name string, cfg *config.Config, stderr io.Writer, viaAPI func(*remoteSwitch) error) int {
+	r, err := newRemoteSwitch(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "%s: the switch is running; asking its API at %s\n", name, r.base)
+	if err := viaAPI(r); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
 func cmdBalance(args []string, stdout, stderr io.Writer) int {
 	return withMeter("balance", args, stderr, func(m *billing.Meter, _ *config.Config) int {
 		printJSON(stdout, m.Info())
 		return 0
+	}, func(r *remoteSwitch) error {
+		out, err := r.call(http.MethodGet, "/v1/balance", nil, nil)
+		if err != nil {
+			return err
+		}
+		return printIndented(stdout, out)
 	}, nil)
 }
 
@@ -200,6 +235,23 @@ func cmdTopup(args []string, stdout, stderr io.Writer) int {
 			Replayed bool `json:"replayed"`
 		}{billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance}, replay})
 		return 0
+	}, func(r *remoteSwitch) error {
+		if *id == "" || *amount == "" {
+			return errors.New("--amount and --id are required")
+		}
+		a, err := decimal.NewFromString(*amount)
+		if err != nil {
+			return fmt.Errorf("amount %q is not a number", *amount)
+		}
+		body := map[string]any{"amount": a.String()}
+		if *note != "" {
+			body["note"] = *note
+		}
+		out, err := r.call(http.MethodPost, "/v1/topups", body, map[string]string{"Idempotency-Key": *id})
+		if err != nil {
+			return err
+		}
+		return printIndented(stdout, out)
 	}, func(fs *flag.FlagSet) {
 		amount = fs.String("amount", "", "amount to credit, e.g. 10.00")
 		id = fs.String("id", "", "idempotency key: the same key never credits twice")
@@ -227,6 +279,22 @@ func cmdLedger(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	}, func(r *remoteSwitch) error {
+		out, err := r.call(http.MethodGet, "/v1/ledger/verify", nil, nil)
+		if err != nil {
+			return err
+		}
+		var rep billing.VerifyReport
+		if err := json.Unmarshal(out, &rep); err != nil {
+			return fmt.Errorf("decode the verify report: %w", err)
+		}
+		if err := printIndented(stdout, out); err != nil {
+			return err
+		}
+		if !rep.OK() {
+			return fmt.Errorf("%d account(s) whose balance is not the sum of their postings", len(rep.Differences))
+		}
+		return nil
 	}, nil)
 }
 

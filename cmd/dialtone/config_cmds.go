@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,6 +52,10 @@ func dataDir(flagValue string, cfg *config.Config) string {
 	return cfg.ResolvePath(cfg.DataDir)
 }
 
+// errDBInUse says a running switch holds the database's lock; the
+// commands that read or change the ledger then go through its API instead.
+var errDBInUse = errors.New("database is in use by a running switch")
+
 // openDB opens the switch's bbolt file; a running switch holds its lock.
 func openDB(dir string, readOnly bool) (*bbolt.DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -59,7 +65,7 @@ func openDB(dir string, readOnly bool) (*bbolt.DB, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: readOnly})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("open %s: database is in use by a running switch", path)
+			return nil, fmt.Errorf("open %s: %w", path, errDBInUse)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -90,16 +96,29 @@ func cmdCDR(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	dir := *data
-	if dir == "" {
-		cfg, err := loadConfig(*cfgPath)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		dir = dataDir("", cfg)
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil && *data == "" {
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
-	db, err := openDB(dir, true)
+	db, err := openDB(dataDir(*data, cfg), true)
+	if errors.Is(err, errDBInUse) && cfg != nil {
+		return runViaAPI("cdr list", cfg, stderr, func(r *remoteSwitch) error {
+			q := url.Values{}
+			if *sinceFlag != "" {
+				q.Set("since", *sinceFlag)
+			}
+			if *format != "" {
+				q.Set("format", *format)
+			}
+			out, err := r.call(http.MethodGet, "/v1/cdrs?"+q.Encode(), nil, nil)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(out)
+			return err
+		})
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

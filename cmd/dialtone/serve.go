@@ -161,7 +161,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			}
 		}()
 	}
-	printWelcome(stdout, cfg, sw, httpAddr, dir)
+	printWelcome(stdout, cfg, sw, meter, httpAddr, dir)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -315,28 +315,6 @@ func requirePermission(perm string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// printWelcome tells a newcomer how to point a softphone at the switch.
-func printWelcome(w io.Writer, cfg *config.Config, sw *sip.Switch, httpAddr, dir string) {
-	addr := sw.Addr("udp")
-	if addr == "" {
-		addr = sw.Addr("tcp")
-	}
-	fmt.Fprintf(w, "\ndialtone is running: SIP on %s (udp %s, tcp %s), data in %s\n", cfg.SIP.Domain, orNone(sw.Addr("udp")), orNone(sw.Addr("tcp")), dir)
-	if httpAddr != "" {
-		fmt.Fprintf(w, "HTTP API on http://%s  (try: curl -H 'Authorization: Bearer <token>' http://%s/v1/cdrs)\n", httpAddr, httpAddr)
-	}
-	fmt.Fprintf(w, "\nRegister a softphone (e.g. baresip, Linphone, Zoiper) with:\n")
-	fmt.Fprintf(w, "  SIP server / proxy: %s   domain/realm: %s\n", addr, cfg.SIP.Domain)
-	for _, u := range cfg.Users {
-		pw := "(see the config)"
-		if cfg.Path == config.DemoPath {
-			pw = u.Password
-		}
-		fmt.Fprintf(w, "  user %-6s (%s)  username %s  password %s\n", u.Extension, u.Name, u.Extension, pw)
-	}
-	fmt.Fprintf(w, "Then dial another user's extension, or an E.164 number to go out through the trunk.\n\n")
 }
 
 func orNone(s string) string {

@@ -350,9 +350,10 @@ func leaveMessage(t *testing.T, sw *switchProc) mailboxMessage {
 // waits for one, acts at once. It used to wait forever on the finished
 // player: no farewell, no BYE, the message kept.
 func TestMailboxKeyPressedAfterTheMessageHasPlayed(t *testing.T) {
-	// The mailbox plays a beep per new message (0.55 s), then per message a
-	// beep and a pause (0.55 s) and the message, then waits 5 s for a key;
-	// after the last message it plays two beeps (0.8 s) and hangs up.
+	// The mailbox says how many messages it holds (about 2 s), then per
+	// message plays a beep and a pause (0.55 s) and the message, then waits
+	// 5 s for a key; after 7 it says "message deleted", after the last
+	// message "end of messages" and two beeps, and hangs up.
 	const farewell = 800 * time.Millisecond
 	beepsAnd := func(m mailboxMessage) time.Duration {
 		return time.Duration((1.1+m.Seconds)*1000)*time.Millisecond - 200*time.Millisecond // less a packet lost here and there
@@ -388,8 +389,15 @@ func TestMailboxKeyPressedAfterTheMessageHasPlayed(t *testing.T) {
 		sw := startSwitch(t, switchOpts{Voicemail: true})
 		msg := leaveMessage(t, sw)
 		p := newRTPPeer(t)
-		// The INFO goes 1.5 s after the end of the message: beeps, message, margin.
-		pressAt := time.Duration((1.1+msg.Seconds+1.5)*1000) * time.Millisecond
+		// The INFO goes 1.5 s after the end of the message: the spoken
+		// summary and its pause, the message's beep and pause, the message,
+		// the margin.
+		summary, err := media.Say("you-have", "1", "new-message")
+		if err != nil {
+			t.Fatal(err)
+		}
+		intro := float64(len(summary))/8000 + 0.3
+		pressAt := time.Duration((intro+0.55+msg.Seconds+1.5)*1000) * time.Millisecond
 		start := time.Now()
 		phone := sw.peerCall(t, p, "uac_rtp_peer_info.xml", "1003", "carol-secret", "*97",
 			"-key", "key", "7", "-d", strconv.FormatInt(pressAt.Milliseconds(), 10))
