@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -191,14 +192,15 @@ func cmdTopup(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		p, replay, err := m.TopUp(context.Background(), *id, a, *note)
+		if errors.Is(err, billing.ErrBadAmount) {
+			fmt.Fprintf(stderr, "topup: %v\n", err)
+			return 2
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		printJSON(stdout, struct {
-			billing.TopUpResult
-			Replayed bool `json:"replayed"`
-		}{billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance}, replay})
+		printJSON(stdout, billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay})
 		return 0
 	}, func(fs *flag.FlagSet) {
 		amount = fs.String("amount", "", "amount to credit, e.g. 10.00")
