@@ -109,9 +109,17 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 		if err := fs.Parse(args[1:]); err != nil {
 			return 2
 		}
-		day, err := time.Parse(time.DateOnly, *rented)
-		if err != nil || *count < 0 || fs.NArg() > 0 {
-			fmt.Fprintln(stderr, use)
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "rentals schedule: unexpected argument %q\n%s\n", fs.Arg(0), use)
+			return 2
+		}
+		day, err := parseDay(*rented)
+		if err != nil {
+			fmt.Fprintf(stderr, "rentals schedule: --rented: %v\n", err)
+			return 2
+		}
+		if *count < 1 {
+			fmt.Fprintf(stderr, "rentals schedule: --count %d: want at least 1 renewal to list\n", *count)
 			return 2
 		}
 		for _, d := range billing.RenewalDates(day, *count) {
@@ -134,6 +142,23 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, use)
 	return 2
+}
+
+// parseDay reads a YYYY-MM-DD flag, naming the value and what is wrong
+// with it (2026-02-30: day out of range).
+func parseDay(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("missing: the rental day, YYYY-MM-DD")
+	}
+	day, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) && pe.Message != "" {
+			return time.Time{}, fmt.Errorf("%q is not a date%s", s, pe.Message)
+		}
+		return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+	}
+	return day, nil
 }
 
 // withMeter opens the switch's database (refused while a switch runs) and
