@@ -301,6 +301,7 @@ func lineOf(root *yaml.Node, path ...any) int {
 }
 
 var extensionRE = regexp.MustCompile(`^[0-9]{2,8}$`)
+var dialStringRE = regexp.MustCompile(`^[0-9*#]{1,8}$`)
 
 func (v *validator) validate(c *Config) {
 	v.validateRequired(c)
@@ -469,6 +470,21 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		} else if l.d < l.min || l.d > l.max {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		}
+	}
+	if !dialStringRE.MatchString(c.SIP.VoicemailExtension) {
+		v.fail(fmt.Sprintf("%q is not dialable (1 to 8 of 0-9, * and #)", c.SIP.VoicemailExtension), "sip", "voicemail_extension")
+	} else if exts[c.SIP.VoicemailExtension] {
+		v.fail(fmt.Sprintf("%q is a user's extension", c.SIP.VoicemailExtension), "sip", "voicemail_extension")
+	}
+	for i, u := range c.Users {
+		// Read when a message begins, and replaced by the generated
+		// prompt when it does not load: a warning, since the file may be
+		// put in place after the config.
+		if u.VoicemailGreeting != "" {
+			if _, err := loadPrompt(c.ResolvePath(u.VoicemailGreeting)); err != nil {
+				v.warn(fmt.Sprintf("%v: callers will hear the generated prompt", err), "users", i, "voicemail_greeting")
+			}
 		}
 	}
 	switch c.SIP.ForwardCallerID {

@@ -105,6 +105,10 @@ func TestEachBadFileGetsItsExactError(t *testing.T) {
 			want: `t.yaml:24: billing.max_topup: amount 0.001 has 3 decimals; USD has 2`},
 		{name: "a negative max top-up", old: `max_topup: "500"`, new: `max_topup: "-1"`,
 			want: `t.yaml:24: billing.max_topup: amount -1 is not positive`},
+		{name: "a voicemail extension that cannot be dialled", old: "  udp: 127.0.0.1:5060\n", new: "  udp: 127.0.0.1:5060\n  voicemail_extension: vm\n",
+			want: `t.yaml:7: sip.voicemail_extension: "vm" is not dialable (1 to 8 of 0-9, * and #)`},
+		{name: "a voicemail extension that is a user's", old: "  udp: 127.0.0.1:5060\n", new: "  udp: 127.0.0.1:5060\n  voicemail_extension: \"1002\"\n",
+			want: `t.yaml:7: sip.voicemail_extension: "1002" is a user's extension`},
 		{name: "a rate in an unknown currency", old: `max_topup: "500"`, new: "rates:\n    - {kind: client, price: \"0.01\", currency: XXY}",
 			want: `t.yaml:25: billing.rates[0].currency: "XXY" is not an ISO 4217 currency code`},
 	}
@@ -138,6 +142,18 @@ func TestWeakPasswordIsAcceptedWithAWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "t.yaml:15: users[0].password: shorter than 8 characters, accepted because of weak_password: true"
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != want {
+		t.Fatalf("warnings %q, want %q", cfg.Warnings, want)
+	}
+}
+
+func TestAMissingGreetingIsAWarning(t *testing.T) {
+	file := strings.Replace(goodFile, "alice-secret", "alice-secret\n    voicemail_greeting: nowhere.wav", 1)
+	cfg, err := Parse([]byte(file), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "t.yaml:16: users[0].voicemail_greeting: stat nowhere.wav: no such file or directory: callers will hear the generated prompt"
 	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != want {
 		t.Fatalf("warnings %q, want %q", cfg.Warnings, want)
 	}
