@@ -1,8 +1,10 @@
 package billing
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -16,8 +18,57 @@ var ErrBadAmount = errors.New("bad amount")
 
 // Amounts print with their currency's decimals ("23.80", not "23.8")
 // through money.Format, in the API, the CLI and the CSV export alike. Each
-// type below shadows its decimal fields with formatted strings of the same
-// JSON name: the outer field wins over the embedded one.
+// type below marshals as it always did, then has its money fields written
+// again by withAmounts, keeping the keys in their order.
+
+// withAmounts marshals v (a struct without this MarshalJSON) and writes
+// the top-level keys named in keys with money.Format.
+func withAmounts(v any, currency string, keys ...string) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	type field struct {
+		key   string
+		value json.RawMessage
+	}
+	var fields []field
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, err
+		}
+		var s string
+		if slices.Contains(keys, key) && json.Unmarshal(value, &s) == nil {
+			if d, err := decimal.NewFromString(s); err == nil {
+				value, _ = json.Marshal(money.Format(d, currency))
+			}
+		}
+		fields = append(fields, field{key, value})
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.key)
+		out.Write(k)
+		out.WriteByte(':')
+		out.Write(f.value)
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}
 
 // amount is a decimal written by money.Format.
 type amount struct {
@@ -25,64 +76,52 @@ type amount struct {
 	currency string
 }
 
-func (a amount) MarshalJSON() ([]byte, error) { return json.Marshal(money.Format(a.d, a.currency)) }
+// MarshalJSON quotes the formatted amount: digits, a sign and a point
+// need no escaping.
+func (a amount) MarshalJSON() ([]byte, error) {
+	s := money.Format(a.d, a.currency)
+	b := make([]byte, 0, len(s)+2)
+	return append(append(append(b, '"'), s...), '"'), nil
+}
 
-// MarshalJSON prints the charge's amount and rate with its currency's decimals.
+// MarshalJSON prints the charge's amount and rate with its currency's
+// decimals. Every CDR written goes through it, so it spells the fields out
+// rather than re-reading its own JSON (withAmounts); a field added to
+// Charge and not here fails TestEveryJSONFieldIsACSVColumn.
 func (c Charge) MarshalJSON() ([]byte, error) {
-	type plain Charge
 	return json.Marshal(struct {
-		plain
-		Amount amount `json:"amount"`
-		Rate   amount `json:"rate"`
-	}{plain(c), amount{c.Amount, c.Currency}, amount{c.Rate, c.Currency}})
+		Amount        amount `json:"amount"`
+		Currency      string `json:"currency"`
+		Units         int64  `json:"units"`
+		Rate          amount `json:"rate"`
+		MatchedPrefix string `json:"matched_prefix,omitempty"`
+		OriginCountry string `json:"origin_country,omitempty"`
+		NumberType    string `json:"number_type,omitempty"`
+	}{amount{c.Amount, c.Currency}, c.Currency, c.Units, amount{c.Rate, c.Currency}, c.MatchedPrefix, c.OriginCountry, c.NumberType})
 }
 
 // MarshalJSON prints the quote's money with its currency's decimals.
 func (q Quote) MarshalJSON() ([]byte, error) {
 	type plain Quote
-	return json.Marshal(struct {
-		plain
-		Rate       amount `json:"rate"`
-		ConnectFee amount `json:"connect_fee"`
-		Charge     amount `json:"charge"`
-	}{plain(q), amount{q.Rate, q.Currency}, amount{q.ConnectFee, q.Currency}, amount{q.Charge, q.Currency}})
+	return withAmounts(plain(q), q.Currency, "rate", "connect_fee", "charge")
 }
 
 // MarshalJSON prints the balance with its currency's decimals.
 func (b BalanceInfo) MarshalJSON() ([]byte, error) {
 	type plain BalanceInfo
-	return json.Marshal(struct {
-		plain
-		Balance    amount `json:"balance"`
-		Reserved   amount `json:"reserved"`
-		Available  amount `json:"available"`
-		LowBalance amount `json:"low_balance_threshold"`
-	}{plain(b), amount{b.Balance, b.Currency}, amount{b.Reserved, b.Currency}, amount{b.Available, b.Currency}, amount{b.LowBalance, b.Currency}})
+	return withAmounts(plain(b), b.Currency, "balance", "reserved", "available", "low_balance_threshold")
 }
 
 // MarshalJSON prints the top-up with its currency's decimals.
 func (t TopUpResult) MarshalJSON() ([]byte, error) {
 	type plain TopUpResult
-	return json.Marshal(struct {
-		plain
-		Amount  amount `json:"amount"`
-		Balance amount `json:"balance"`
-	}{plain(t), amount{t.Amount, t.Currency}, amount{t.Balance, t.Currency}})
+	return withAmounts(plain(t), t.Currency, "amount", "balance")
 }
 
 // MarshalJSON prints the row's totals with the organization's decimals.
 func (r UsageRow) MarshalJSON() ([]byte, error) {
 	type plain UsageRow
-	c := r.currency
-	return json.Marshal(struct {
-		plain
-		Calls       amount `json:"calls"`
-		Numbers     amount `json:"numbers"`
-		Texts       amount `json:"texts"`
-		Total       amount `json:"total"`
-		Adjustments amount `json:"adjustments"`
-		TopUps      amount `json:"topups"`
-	}{plain(r), amount{r.Calls, c}, amount{r.Numbers, c}, amount{r.Texts, c}, amount{r.Total, c}, amount{r.Adjustments, c}, amount{r.TopUps, c}})
+	return withAmounts(plain(r), r.currency, "calls", "numbers", "texts", "total", "adjustments", "topups")
 }
 
 // MarshalJSON prints a listed posting's money with the organization's
@@ -92,11 +131,7 @@ func (p Posting) MarshalJSON() ([]byte, error) {
 	if p.currency == "" {
 		return json.Marshal(plain(p))
 	}
-	return json.Marshal(struct {
-		plain
-		Amount  amount `json:"amount"`
-		Balance amount `json:"balance"`
-	}{plain(p), amount{p.Amount, p.currency}, amount{p.Balance, p.currency}})
+	return withAmounts(plain(p), p.currency, "amount", "balance")
 }
 
 // MarshalJSON prints a listed rental's charge with the organization's
@@ -106,10 +141,7 @@ func (r Rental) MarshalJSON() ([]byte, error) {
 	if r.currency == "" {
 		return json.Marshal(plain(r))
 	}
-	return json.Marshal(struct {
-		plain
-		LastCharge amount `json:"last_charge"`
-	}{plain(r), amount{r.LastCharge, r.currency}})
+	return withAmounts(plain(r), r.currency, "last_charge")
 }
 
 // MarshalJSON prints the report's balances with the organization's decimals.
@@ -122,19 +154,17 @@ func (r VerifyReport) MarshalJSON() ([]byte, error) {
 	for acct, b := range r.Balances {
 		balances[acct] = amount{b, r.currency}
 	}
-	diffs := make([]any, len(r.Differences))
+	type plainDiff Difference
+	diffs := make([]json.RawMessage, len(r.Differences))
 	for i, d := range r.Differences {
-		type plainDiff Difference
-		diffs[i] = struct {
-			plainDiff
-			Stored   amount `json:"stored"`
-			Computed amount `json:"computed"`
-			Memory   amount `json:"memory"`
-		}{plainDiff(d), amount{d.Stored, r.currency}, amount{d.Computed, r.currency}, amount{d.Memory, r.currency}}
+		var err error
+		if diffs[i], err = withAmounts(plainDiff(d), r.currency, "stored", "computed", "memory"); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(struct {
 		plain
 		Balances    map[string]amount `json:"balances"`
-		Differences []any             `json:"differences"`
+		Differences []json.RawMessage `json:"differences"`
 	}{plain(r), balances, diffs})
 }

@@ -43,3 +43,14 @@ func TestAmountsPrintWithTheCurrencysDecimals(t *testing.T) {
 		})
 	}
 }
+
+func TestAmountsKeepTheirKeysOrder(t *testing.T) {
+	b, err := json.Marshal(BalanceInfo{Account: "acme", Balance: dec("23.8"), Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"organization":"acme","balance":"23.80","reserved":"0.00","available":"0.00","currency":"USD","low_balance_threshold":"0.00","low":false}`
+	if string(b) != want {
+		t.Fatalf("%s\nwant\n%s", b, want)
+	}
+}

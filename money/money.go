@@ -59,24 +59,34 @@ func decimalsOrTwo(currency string) int32 {
 // "1500" for JPY), and with more only where the amount has them: a rate
 // of 0.0035 USD stays "0.0035". It never rounds.
 func Format(amount decimal.Decimal, currency string) string {
-	places := decimalsOrTwo(currency)
-	if exact := Places(amount); exact > places {
-		places = exact
+	return pad(amount.String(), decimalsOrTwo(currency))
+}
+
+// pad adds zeros to s (a decimal as decimal.String writes it: no trailing
+// zeros after the point) up to places decimals. Every amount printed goes
+// through here, every CDR written too: strings, not big-number arithmetic.
+func pad(s string, places int32) string {
+	have := int32(0)
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		have = int32(len(s) - dot - 1)
 	}
-	return amount.StringFixed(places)
+	if have >= places {
+		return s
+	}
+	if have == 0 {
+		s += "."
+	}
+	return s + strings.Repeat("0", int(places-have))
 }
 
 // Places is the number of decimals amount needs to be written exactly
 // (trailing zeros do not count): 0.0350 needs 3.
 func Places(amount decimal.Decimal) int32 {
-	if amount.Exponent() >= 0 {
-		return 0
+	s := amount.String()
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		return int32(len(s) - dot - 1)
 	}
-	places := -amount.Exponent()
-	for places > 0 && amount.Equal(amount.Truncate(places-1)) {
-		places--
-	}
-	return places
+	return 0
 }
 
 // CheckAmount refuses an amount of money that a person cannot have meant
