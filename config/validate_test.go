@@ -135,27 +135,23 @@ func TestEachBadFileGetsItsExactError(t *testing.T) {
 	}
 }
 
-func TestWeakPasswordIsAcceptedWithAWarning(t *testing.T) {
-	file := strings.Replace(goodFile, "alice-secret", "1234\n    weak_password: true", 1)
-	cfg, err := Parse([]byte(file), "t.yaml")
-	if err != nil {
-		t.Fatal(err)
+func TestWarningsDoNotStopTheSwitch(t *testing.T) {
+	tests := []struct{ name, old, new, want string }{
+		{"a weak password allowed by weak_password", "alice-secret", "1234\n    weak_password: true",
+			"t.yaml:15: users[0].password: shorter than 8 characters, accepted because of weak_password: true"},
+		{"a voicemail greeting that does not load", "alice-secret", "alice-secret\n    voicemail_greeting: nowhere.wav",
+			"t.yaml:16: users[0].voicemail_greeting: stat nowhere.wav: no such file or directory: callers will hear the generated prompt"},
 	}
-	want := "t.yaml:15: users[0].password: shorter than 8 characters, accepted because of weak_password: true"
-	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != want {
-		t.Fatalf("warnings %q, want %q", cfg.Warnings, want)
-	}
-}
-
-func TestAMissingGreetingIsAWarning(t *testing.T) {
-	file := strings.Replace(goodFile, "alice-secret", "alice-secret\n    voicemail_greeting: nowhere.wav", 1)
-	cfg, err := Parse([]byte(file), "t.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "t.yaml:16: users[0].voicemail_greeting: stat nowhere.wav: no such file or directory: callers will hear the generated prompt"
-	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != want {
-		t.Fatalf("warnings %q, want %q", cfg.Warnings, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(strings.Replace(goodFile, tt.old, tt.new, 1)), "t.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Warnings) != 1 || cfg.Warnings[0] != tt.want {
+				t.Fatalf("warnings %q, want %q", cfg.Warnings, tt.want)
+			}
+		})
 	}
 }
 
