@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -263,11 +262,6 @@ type CDRWriter struct {
 	n    int
 }
 
-// CSVHeader lists the CSV columns, in the JSON keys' names.
-var CSVHeader = []string{"leg_id", "call_id", "parent_leg_id", "direction", "endpoint", "billing_class", "reason",
-	"from", "to", "caller_id", "user", "phone_number", "trunk", "created_at", "answered_at", "ended_at",
-	"billable_seconds", "disposition", "sip_code", "charge", "currency"}
-
 // NewCDRWriter returns a writer for format "json" (one object per line) or "csv".
 func NewCDRWriter(w io.Writer, format string) (*CDRWriter, error) {
 	switch format {
@@ -290,18 +284,7 @@ func (w *CDRWriter) Write(c *CDR) error {
 		}
 	}
 	w.n++
-	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-	answered, charge, currency := "", "", ""
-	if c.AnsweredAt != nil {
-		answered = ts(*c.AnsweredAt)
-	}
-	if c.Charge != nil {
-		charge, currency = c.Charge.Amount.String(), c.Charge.Currency
-	}
-	return w.csv.Write([]string{c.LegID, c.CallID, c.ParentLegID, string(c.Direction), string(c.Endpoint),
-		string(c.BillingClass), string(c.Reason), c.From, c.To, c.CallerID, c.User, c.PhoneNumber, c.Trunk,
-		ts(c.CreatedAt), answered, ts(c.EndedAt), strconv.FormatInt(c.BillableSecs, 10), string(c.Disposition),
-		strconv.Itoa(c.SIPCode), charge, currency})
+	return w.csv.Write(csvRecord(c))
 }
 
 // Flush flushes buffered CSV output.

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/dialtone/dialtone/jsonbody"
 )
 
 // Routes registers the meter's API on mux. Authentication is the
@@ -67,6 +68,8 @@ type TopUpResult struct {
 	Time     time.Time       `json:"time"`
 	// Balance is the balance right after this top-up was posted.
 	Balance decimal.Decimal `json:"balance"`
+	// Replayed says this is the first result again: the key was used.
+	Replayed bool `json:"replayed"`
 }
 
 func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
@@ -83,9 +86,7 @@ func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
 		Amount *decimal.Decimal `json:"amount"`
 		Note   string           `json:"note"`
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	if err := jsonbody.Read(w, r, &body); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("decode top-up: %w", err))
 		return
 	}
@@ -93,12 +94,11 @@ func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errors.New("amount is required"))
 		return
 	}
-	if !body.Amount.IsPositive() || -body.Amount.Exponent() > 10 {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("amount %s is not a positive amount", body.Amount))
-		return
-	}
 	p, replay, err := m.TopUp(r.Context(), key, *body.Amount, body.Note)
 	switch {
+	case errors.Is(err, ErrBadAmount):
+		writeError(w, http.StatusBadRequest, err)
+		return
 	case errors.Is(err, ErrPostingConflict):
 		writeError(w, http.StatusConflict, fmt.Errorf("Idempotency-Key %q was used for another top-up", key))
 		return
@@ -106,7 +106,7 @@ func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	res := TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance}
+	res := TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay}
 	code := http.StatusCreated
 	if replay {
 		code = http.StatusOK

@@ -50,7 +50,7 @@ func TestHTTP(t *testing.T) {
 	})
 	t.Run("a top-up is created once and replayed with the same result", func(t *testing.T) {
 		code, _, first := do("POST", "/v1/topups", "card-1", `{"amount":"10.00","note":"card"}`)
-		if code != 201 || first["amount"] != "10" || first["balance"] != "14.93" {
+		if code != 201 || first["amount"] != "10.00" || first["balance"] != "14.93" {
 			t.Fatalf("%d %v", code, first)
 		}
 		code, h, again := do("POST", "/v1/topups", "card-1", `{"amount":"10.00","note":"card"}`)
@@ -69,7 +69,14 @@ func TestHTTP(t *testing.T) {
 	}{
 		{"a top-up without an Idempotency-Key is refused", "POST", "/v1/topups", "", `{"amount":"1"}`, 400, "Idempotency-Key"},
 		{"a reused key with another amount is a conflict", "POST", "/v1/topups", "card-1", `{"amount":"11.00"}`, 409, "another top-up"},
-		{"a negative top-up is refused", "POST", "/v1/topups", "neg", `{"amount":"-1"}`, 400, "not a positive amount"},
+		{"a negative top-up is refused", "POST", "/v1/topups", "neg", `{"amount":"-1"}`, 400, "amount -1 is not positive"},
+		{"a top-up of 1e30 is refused", "POST", "/v1/topups", "huge", `{"amount":"1e30"}`, 400, "is above the maximum of 10000.00 USD (billing.max_topup)"},
+		{"a top-up just over the maximum is refused", "POST", "/v1/topups", "over", `{"amount":"10000.01"}`, 400, "above the maximum"},
+		{"a top-up of 1e-10 is refused", "POST", "/v1/topups", "tiny", `{"amount":"1e-10"}`, 400, "amount 0.0000000001 has 10 decimals; USD has 2"},
+		{"a top-up of a tenth of a cent is refused", "POST", "/v1/topups", "mill", `{"amount":"0.001"}`, 400, "amount 0.001 has 3 decimals; USD has 2"},
+		{"a top-up with a duplicate key is refused", "POST", "/v1/topups", "dup", `{"amount":"1.00","amount":"1000.00"}`, 400, `duplicate key "amount"`},
+		{"a top-up with a duplicate key in another case is refused", "POST", "/v1/topups", "dup2", `{"amount":"1.00","Amount":"1000.00"}`, 400, `duplicate key "Amount"`},
+		{"a top-up with two objects is refused", "POST", "/v1/topups", "two", `{"amount":"1.00"}{"amount":"2.00"}`, 400, "unexpected data after the JSON object"},
 		{"a top-up without an amount is refused", "POST", "/v1/topups", "none", `{"note":"x"}`, 400, "amount is required"},
 		{"a top-up with a non-numeric amount is refused", "POST", "/v1/topups", "abc", `{"amount":"abc"}`, 400, "decode top-up"},
 		{"a top-up with unknown fields is refused", "POST", "/v1/topups", "unk", `{"amount":"1","colour":"red"}`, 400, "unknown field"},
@@ -95,6 +102,25 @@ func TestHTTP(t *testing.T) {
 		row := rows[0].(map[string]any)
 		if row["group"] != "call" || row["calls"] != "0.07" {
 			t.Errorf("row %v", row)
+		}
+	})
+	t.Run("the maximum top-up itself is accepted, and nothing refused was credited", func(t *testing.T) {
+		code, _, out := do("POST", "/v1/topups", "max", `{"amount":"10000"}`)
+		if code != 201 || out["amount"] != "10000.00" || out["balance"] != "10014.93" {
+			t.Fatalf("%d %v", code, out)
+		}
+	})
+	t.Run("usage by user puts top-ups under the organization", func(t *testing.T) {
+		code, _, out := do("GET", "/v1/usage?group_by=user", "", "")
+		rows, _ := out["rows"].([]any)
+		groups := map[string]map[string]any{}
+		for _, r := range rows {
+			row := r.(map[string]any)
+			groups[row["group"].(string)] = row
+		}
+		org := groups[UsageOrganization]
+		if code != 200 || groups[""] != nil || org == nil || org["topups"] != "10015.00" || org["calls"] != "0.00" {
+			t.Fatalf("%d %v", code, out)
 		}
 	})
 	t.Run("postings and rentals are listed", func(t *testing.T) {

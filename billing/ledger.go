@@ -47,6 +47,10 @@ type Posting struct {
 	Seq     uint64            `json:"seq"`
 	// Balance is the account's balance right after this posting.
 	Balance decimal.Decimal `json:"balance"`
+
+	// currency, when set (as the meter lists postings), makes the JSON
+	// print amounts with its decimals; the stored form leaves it out.
+	currency string
 }
 
 // Buckets of the ledger (the CDR store owns the others in the file).
@@ -264,6 +268,8 @@ type VerifyReport struct {
 	Postings    int                        `json:"postings"`
 	Balances    map[string]decimal.Decimal `json:"balances"`
 	Differences []Difference               `json:"differences"`
+
+	currency string // when set, amounts print with its decimals
 }
 
 // OK reports whether every balance matched.

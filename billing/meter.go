@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/money"
 )
 
 // CreditError is the ErrInsufficientCredit a refused authorization
@@ -109,6 +111,7 @@ type Meter struct {
 	lowBalance decimal.Decimal
 	low        bool
 	grace      time.Duration
+	maxTopUp   decimal.Decimal
 
 	rentalMu sync.Mutex // one rental pass at a time
 
@@ -187,6 +190,10 @@ func (m *Meter) Reload(cfg *config.Config, deck *Deck) error {
 	m.currency = cur
 	m.lowBalance = cfg.Organization.LowBalance
 	m.grace = cfg.Billing.RentalGrace.Duration
+	m.maxTopUp = cfg.Billing.MaxTopUp
+	if !m.maxTopUp.IsPositive() { // a config built in code
+		m.maxTopUp = config.DefaultMaxTopUp
+	}
 	if m.grace <= 0 {
 		m.grace = DefaultRentalGrace
 	}
@@ -382,8 +389,11 @@ func (m *Meter) TopUp(ctx context.Context, key string, amount decimal.Decimal, n
 	if key == "" {
 		return Posting{}, false, errors.New("top-up: idempotency key missing")
 	}
-	if !amount.IsPositive() {
-		return Posting{}, false, fmt.Errorf("top-up %s: amount %s is not positive", key, amount)
+	m.mu.Lock()
+	limit := m.maxTopUp
+	m.mu.Unlock()
+	if err := money.CheckAmount(amount, m.Currency(), limit); err != nil {
+		return Posting{}, false, fmt.Errorf("top-up %s: %w: %w", key, ErrBadAmount, err)
 	}
 	p, replay, err = m.post(ctx, Posting{
 		ID: "topup:" + key, Account: m.account, Kind: PostTopUp, Amount: amount, Time: m.now(), Note: note,
@@ -464,6 +474,7 @@ func (m *Meter) Verify() (*VerifyReport, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	rep.currency = m.currency
 	seen := map[string]bool{}
 	for i := range rep.Differences {
 		d := &rep.Differences[i]
@@ -481,7 +492,11 @@ func (m *Meter) Verify() (*VerifyReport, error) {
 // Postings lists the organization's postings in [from, to) (zero: open),
 // the newest limit of them when limit > 0.
 func (m *Meter) Postings(from, to time.Time, limit int) ([]Posting, error) {
-	return m.ledger.Postings(PostingFilter{Account: m.account, From: from, To: to, Limit: limit})
+	ps, err := m.ledger.Postings(PostingFilter{Account: m.account, From: from, To: to, Limit: limit})
+	for i := range ps {
+		ps[i].currency = m.currency
+	}
+	return ps, err
 }
 
 // Usage groupings.
@@ -489,6 +504,10 @@ const (
 	GroupByUser = "user"
 	GroupByKind = "kind"
 	GroupByDay  = "day"
+
+	// UsageOrganization is the group_by=user group of postings that are
+	// no user's: top-ups, adjustments, rentals of group numbers.
+	UsageOrganization = "organization"
 )
 
 // UsageRow totals one group's postings. Costs are positive.
@@ -501,6 +520,8 @@ type UsageRow struct {
 	Adjustments decimal.Decimal `json:"adjustments"` // refunds and corrections, as credited
 	TopUps      decimal.Decimal `json:"topups"`
 	Postings    int             `json:"postings"`
+
+	currency string // amounts print with its decimals
 }
 
 // Usage totals the organization's postings in [from, to) by user, kind
@@ -509,7 +530,10 @@ func (m *Meter) Usage(from, to time.Time, groupBy string) ([]UsageRow, error) {
 	key := func(p *Posting) string { return "" }
 	switch groupBy {
 	case GroupByUser:
-		key = func(p *Posting) string { return p.User }
+		// Top-ups, refunds and group numbers' rentals are nobody's
+		// usage: they are the organization's, and say so rather than
+		// show an empty group.
+		key = func(p *Posting) string { return cmp.Or(p.User, UsageOrganization) }
 	case GroupByKind:
 		key = func(p *Posting) string { return string(p.Kind) }
 	case GroupByDay:
@@ -528,7 +552,7 @@ func (m *Meter) Usage(from, to time.Time, groupBy string) ([]UsageRow, error) {
 		k := key(p)
 		r := rows[k]
 		if r == nil {
-			r = &UsageRow{Group: k}
+			r = &UsageRow{Group: k, currency: m.currency}
 			rows[k] = r
 		}
 		r.Postings++

@@ -642,7 +642,7 @@ func TestUsage(t *testing.T) {
 		group string
 		want  map[string][3]string // calls, numbers, texts
 	}{
-		{GroupByUser, map[string][3]string{"": {"0", "0", "0"}, "1001": {"0.02", "1.15", "0.01"}, "1002": {"0.03", "0", "0"}}},
+		{GroupByUser, map[string][3]string{UsageOrganization: {"0", "0", "0"}, "1001": {"0.02", "1.15", "0.01"}, "1002": {"0.03", "0", "0"}}},
 		{GroupByKind, map[string][3]string{"call": {"0.05", "0", "0"}, "number": {"0", "1.15", "0"}, "text": {"0", "0", "0.01"}, "topup": {"0", "0", "0"}}},
 		{GroupByDay, map[string][3]string{"2025-03-10": {"0.02", "1.15", "0.01"}, "2025-03-11": {"0.03", "0", "0"}}},
 	}

@@ -118,6 +118,10 @@ type Rental struct {
 	// Computed when listed.
 	NextDue     string `json:"next_due,omitempty"`
 	PaidThrough string `json:"paid_through,omitempty"`
+
+	// currency, when set (as the meter lists rentals), makes the JSON
+	// print amounts with its decimals; the stored form leaves it out.
+	currency string
 }
 
 func (r *Rental) rentedDay() time.Time {
@@ -388,7 +392,13 @@ func (m *Meter) RunRentals(ctx context.Context) {
 }
 
 // Rentals lists every number's rental, by number.
-func (m *Meter) Rentals() ([]Rental, error) { return ListRentals(m.db) }
+func (m *Meter) Rentals() ([]Rental, error) {
+	rs, err := ListRentals(m.db)
+	for i := range rs {
+		rs[i].currency = m.Currency()
+	}
+	return rs, err
+}
 
 // ListRentals reads every number's rental from db, by number.
 func ListRentals(db *bbolt.DB) ([]Rental, error) {

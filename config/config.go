@@ -24,6 +24,16 @@ type Config struct {
 	Trunks       []Trunk      `yaml:"trunks"`
 	Billing      Billing      `yaml:"billing"`
 	Media        Media        `yaml:"media"`
+	// AllowReleasingAllNumbers lets a SIGHUP apply a file without numbers
+	// where the running config has some. Without it such a reload is
+	// refused: a truncated file would otherwise stop renewing (release)
+	// every number the organization rents.
+	AllowReleasingAllNumbers bool `yaml:"allow_releasing_all_numbers"`
+
+	// Warnings are problems that do not stop the switch (weak passwords
+	// allowed with weak_password), as FILE:LINE: field: problem; serve
+	// logs them, check-config prints them.
+	Warnings []string `yaml:"-"`
 
 	// Path is the file the config was loaded from; relative paths inside it
 	// (rate deck, data dir) resolve against its directory.
@@ -140,6 +150,10 @@ func (a *Announcement) UnmarshalYAML(n *yaml.Node) error {
 type HTTP struct {
 	Listen string   `yaml:"listen"`
 	Tokens []string `yaml:"tokens"`
+	// MetricsListen serves /metrics without a token on an address of its
+	// own (for a Prometheus on a private network); empty, /metrics is on
+	// Listen and needs a bearer token like the API.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // Role grants a set of permissions to the users that hold it.
@@ -154,7 +168,10 @@ type User struct {
 	Name        string `yaml:"name"`
 	DisplayName string `yaml:"display_name"`
 	Password    string `yaml:"password"`
-	Role        string `yaml:"role"`
+	// WeakPassword accepts a password shorter than MinPasswordLength (a
+	// desk phone that cannot hold a longer one); the switch logs a warning.
+	WeakPassword bool   `yaml:"weak_password"`
+	Role         string `yaml:"role"`
 	// CallerIDs are the E.164 numbers this user may present; the first is
 	// the default.
 	CallerIDs []string `yaml:"caller_ids"`
@@ -228,6 +245,9 @@ type Billing struct {
 	Rates []Rate `yaml:"rates"`
 	// RentalGrace is how long a removed number can be restored.
 	RentalGrace Duration `yaml:"rental_grace"`
+	// MaxTopUp is the largest top-up the API and the CLI accept (default
+	// 10000): a typo of a few zeros is refused rather than credited.
+	MaxTopUp decimal.Decimal `yaml:"max_topup"`
 }
 
 // Rate is one row of a rate deck.

@@ -2,19 +2,18 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/media"
+	"github.com/dialtone/dialtone/money"
 	"github.com/nyaruka/phonenumbers"
+	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -72,59 +71,8 @@ func Parse(data []byte, name string) (*Config, error) {
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
+	cfg.Warnings = v.warnings
 	return cfg, nil
-}
-
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
-var unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-
-// yamlError turns the YAML library's messages into FILE:LINE: field: problem.
-func yamlError(name string, root *yaml.Node, err error) error {
-	var te *yaml.TypeError
-	var msgs []string
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	}
-	var es Errors
-	for _, m := range msgs {
-		fe := FieldError{File: name, Field: "yaml", Msg: m}
-		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
-			fe.Line, _ = strconv.Atoi(sub[1])
-			fe.Msg = sub[2]
-			if k := keyAtLine(root, fe.Line); k != "" {
-				fe.Field = k
-			}
-			if u := unknownField.FindStringSubmatch(sub[2]); u != nil {
-				fe.Field = u[1]
-				fe.Msg = "unknown field (in " + strings.TrimPrefix(u[2], "config.") + ")"
-			}
-		}
-		es = append(es, fe)
-	}
-	return es
-}
-
-// keyAtLine names the mapping key written on line, to say which field a
-// value error is about.
-func keyAtLine(n *yaml.Node, line int) string {
-	if n == nil {
-		return ""
-	}
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Line == line && n.Content[i+1].Line == line {
-				return n.Content[i].Value
-			}
-		}
-	}
-	for _, c := range n.Content {
-		if k := keyAtLine(c, line); k != "" {
-			return k
-		}
-	}
-	return ""
 }
 
 // Defaults for a config that leaves them out.
@@ -137,10 +85,17 @@ const (
 	DefaultAuthBlock     = 5 * time.Minute
 	DefaultMaxCalls      = 4
 	DefaultRentalGrace   = 30 * 24 * time.Hour
+	// MinPasswordLength is the shortest SIP password accepted without
+	// weak_password: shorter ones fall to a guessing script within the
+	// auth_fail_limit of a few addresses.
+	MinPasswordLength = 8
 
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
 )
+
+// DefaultMaxTopUp is billing.max_topup when the file leaves it out.
+var DefaultMaxTopUp = decimal.NewFromInt(10000)
 
 // Bounds of the voicemail limits. Under a second, a message is cut before
 // the caller has said a word (and the switch drops messages under half a
@@ -155,9 +110,6 @@ const (
 )
 
 func (c *Config) applyDefaults() {
-	if c.Organization.ID == "" {
-		c.Organization.ID = "default"
-	}
 	if c.Organization.Currency == "" {
 		c.Organization.Currency = "USD"
 	}
@@ -173,6 +125,9 @@ func (c *Config) applyDefaults() {
 	setDur(&c.SIP.RegisterMaxExpires, DefaultMaxExpires)
 	setDur(&c.SIP.AuthBlock, DefaultAuthBlock)
 	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
+	if c.Billing.MaxTopUp.IsZero() {
+		c.Billing.MaxTopUp = DefaultMaxTopUp
+	}
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
 	if c.SIP.AuthFailLimit == 0 {
@@ -269,13 +224,24 @@ const (
 )
 
 type validator struct {
-	file string
-	root *yaml.Node
-	errs Errors
+	file     string
+	root     *yaml.Node
+	errs     Errors
+	warnings []string
 }
 
 // fail records a problem at the YAML node that path names (keys and indexes).
 func (v *validator) fail(msg string, path ...any) {
+	v.errs = append(v.errs, FieldError{File: v.file, Line: lineOf(v.root, path...), Field: fieldPath(path), Msg: msg})
+}
+
+// warn records a problem that does not stop the switch.
+func (v *validator) warn(msg string, path ...any) {
+	v.warnings = append(v.warnings, FieldError{File: v.file, Line: lineOf(v.root, path...), Field: fieldPath(path), Msg: msg}.Error())
+}
+
+// fieldPath writes keys and indexes as users[1].password.
+func fieldPath(path []any) string {
 	field := ""
 	for _, p := range path {
 		switch p := p.(type) {
@@ -288,7 +254,7 @@ func (v *validator) fail(msg string, path ...any) {
 			field += fmt.Sprintf("[%d]", p)
 		}
 	}
-	v.errs = append(v.errs, FieldError{File: v.file, Line: lineOf(v.root, path...), Field: field, Msg: msg})
+	return field
 }
 
 // lineOf finds the line of the deepest node along path that exists.
@@ -335,20 +301,26 @@ func lineOf(root *yaml.Node, path ...any) int {
 }
 
 var extensionRE = regexp.MustCompile(`^[0-9]{2,8}$`)
+var dialStringRE = regexp.MustCompile(`^[0-9*#]{1,8}$`)
 
 func (v *validator) validate(c *Config) {
-	for _, a := range []struct{ addr, field string }{{c.SIP.UDP, "udp"}, {c.SIP.TCP, "tcp"}} {
+	v.validateRequired(c)
+	if err := checkHost(c.SIP.Domain); err != nil {
+		v.fail(err.Error(), "sip", "domain")
+	}
+	for _, a := range []struct{ addr, section, field string }{
+		{c.SIP.UDP, "sip", "udp"}, {c.SIP.TCP, "sip", "tcp"},
+		{c.HTTP.Listen, "http", "listen"}, {c.HTTP.MetricsListen, "http", "metrics_listen"},
+	} {
 		if a.addr == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(a.addr); err != nil {
-			v.fail(fmt.Sprintf("%q is not host:port", a.addr), "sip", a.field)
+		if err := checkListen(a.addr); err != nil {
+			v.fail(err.Error(), a.section, a.field)
 		}
 	}
-	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			v.fail(fmt.Sprintf("%q is not host:port", c.HTTP.Listen), "http", "listen")
-		}
+	if c.HTTP.MetricsListen != "" && c.HTTP.MetricsListen == c.HTTP.Listen {
+		v.fail("is http.listen: leave it out to serve /metrics there, behind the bearer token", "http", "metrics_listen")
 	}
 	if c.Media.IP != "" {
 		if _, err := netip.ParseAddr(c.Media.IP); err != nil {
@@ -370,9 +342,7 @@ func (v *validator) validate(c *Config) {
 			v.fail("token shorter than 8 characters", "http", "tokens", i)
 		}
 	}
-	if c.Organization.StartingBalance.IsNegative() {
-		v.fail("must not be negative", "organization", "starting_balance")
-	}
+	v.validateMoney(c)
 
 	roles := map[string]bool{}
 	for i, r := range c.Roles {
@@ -444,9 +414,7 @@ func (v *validator) validate(c *Config) {
 			}
 			exts[u.Name] = true
 		}
-		if u.Password == "" {
-			v.fail("missing", "users", i, "password")
-		}
+		v.checkPassword(u, i)
 		if u.Role == "" {
 			v.fail("missing", "users", i, "role")
 		} else if !roles[u.Role] {
@@ -504,6 +472,21 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		}
 	}
+	if !dialStringRE.MatchString(c.SIP.VoicemailExtension) {
+		v.fail(fmt.Sprintf("%q is not dialable (1 to 8 of 0-9, * and #)", c.SIP.VoicemailExtension), "sip", "voicemail_extension")
+	} else if exts[c.SIP.VoicemailExtension] {
+		v.fail(fmt.Sprintf("%q is a user's extension", c.SIP.VoicemailExtension), "sip", "voicemail_extension")
+	}
+	for i, u := range c.Users {
+		// Read when a message begins, and replaced by the generated
+		// prompt when it does not load: a warning, since the file may be
+		// put in place after the config.
+		if u.VoicemailGreeting != "" {
+			if _, err := loadPrompt(c.ResolvePath(u.VoicemailGreeting)); err != nil {
+				v.warn(fmt.Sprintf("%v: callers will hear the generated prompt", err), "users", i, "voicemail_greeting")
+			}
+		}
+	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:
 	default:
@@ -538,8 +521,11 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("duplicate trunk %q", t.Name), "trunks", i, "name")
 		}
 		trunks[t.Name] = true
-		if _, _, err := net.SplitHostPort(t.Address); err != nil {
-			v.fail(fmt.Sprintf("%q is not host:port", t.Address), "trunks", i, "address")
+		if err := checkDial(t.Address); err != nil {
+			v.fail(err.Error(), "trunks", i, "address")
+		}
+		if (t.Username == "") != (t.Password == "") {
+			v.fail("username and password go together: the carrier's challenge needs both", "trunks", i, "password")
 		}
 		if t.Transport != "udp" && t.Transport != "tcp" {
 			v.fail(fmt.Sprintf("unknown transport %q (udp or tcp)", t.Transport), "trunks", i, "transport")
@@ -556,6 +542,9 @@ func (v *validator) validate(c *Config) {
 		}
 		if r.Price.IsNegative() {
 			v.fail("must not be negative", "billing", "rates", i, "price")
+		}
+		if _, ok := money.Decimals(r.Currency); r.Currency != "" && !ok {
+			v.fail(fmt.Sprintf("%q is not an ISO 4217 currency code", r.Currency), "billing", "rates", i, "currency")
 		}
 	}
 }

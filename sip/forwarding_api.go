@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/jsonbody"
 )
 
 // ForwardingStore persists forwarding rules set through the API.
@@ -51,9 +52,7 @@ func (sw *Switch) handlePutForwarding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f config.Forwarding
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := jsonbody.Read(w, r, &f); err != nil {
 		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("forwarding: %w", err))
 		return
 	}

@@ -2,13 +2,13 @@ package sip
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/jsonbody"
 )
 
 // NumberStore keeps the phone numbers rented through the API.
@@ -79,9 +79,7 @@ func (sw *Switch) handleListNumbers(w http.ResponseWriter, r *http.Request) {
 // (or "group"): the number is rented (and charged) now and rings its owner.
 func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 	var n config.Number
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil {
+	if err := jsonbody.Read(w, r, &n); err != nil {
 		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("number: %w", err))
 		return
 	}

@@ -43,6 +43,11 @@ numbers:
     record: %t
 media:
   record_all: %t
+organization:
+  id: test
+trunks:
+  - name: carrier
+    address: 127.0.0.1:5080
 `, r.user, r.number, r.all)
 	cfg, err := config.Parse([]byte(yaml), "t.yaml")
 	if err != nil {

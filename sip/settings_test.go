@@ -42,6 +42,11 @@ users:
     password: alice-secret
     role: agent
     voicemail_greeting: %s
+organization:
+  id: test
+trunks:
+  - name: carrier
+    address: 127.0.0.1:5080
 `, s.ringTimeout, s.maxCall, s.recall, s.vmDefault, s.forwardCallerID, s.vmExtension, s.vmMaxLength, s.vmSilence, s.registerMax, s.greeting)
 	cfg, err := config.Parse([]byte(yaml), path)
 	if err != nil {

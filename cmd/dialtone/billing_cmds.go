@@ -110,9 +110,17 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 		if err := fs.Parse(args[1:]); err != nil {
 			return 2
 		}
-		day, err := time.Parse(time.DateOnly, *rented)
-		if err != nil || *count < 0 || fs.NArg() > 0 {
-			fmt.Fprintln(stderr, use)
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "rentals schedule: unexpected argument %q\n%s\n", fs.Arg(0), use)
+			return 2
+		}
+		day, err := parseDay(*rented)
+		if err != nil {
+			fmt.Fprintf(stderr, "rentals schedule: --rented: %v\n", err)
+			return 2
+		}
+		if *count < 1 {
+			fmt.Fprintf(stderr, "rentals schedule: --count %d: want at least 1 renewal to list\n", *count)
 			return 2
 		}
 		for _, d := range billing.RenewalDates(day, *count) {
@@ -141,6 +149,23 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, use)
 	return 2
+}
+
+// parseDay reads a YYYY-MM-DD flag, naming the value and what is wrong
+// with it (2026-02-30: day out of range).
+func parseDay(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("missing: the rental day, YYYY-MM-DD")
+	}
+	day, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) && pe.Message != "" {
+			return time.Time{}, fmt.Errorf("%q is not a date%s", s, pe.Message)
+		}
+		return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+	}
+	return day, nil
 }
 
 // withMeter opens the switch's database and the meter on it, then runs fn.
@@ -226,14 +251,15 @@ func cmdTopup(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		p, replay, err := m.TopUp(context.Background(), *id, a, *note)
+		if errors.Is(err, billing.ErrBadAmount) {
+			fmt.Fprintf(stderr, "topup: %v\n", err)
+			return 2
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		printJSON(stdout, struct {
-			billing.TopUpResult
-			Replayed bool `json:"replayed"`
-		}{billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance}, replay})
+		printJSON(stdout, billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay})
 		return 0
 	}, func(r *remoteSwitch) error {
 		if *id == "" || *amount == "" {

@@ -32,6 +32,15 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// The rate deck is read when the switch starts: a bad one is a
+	// config error too.
+	if _, err := billing.DeckForConfig(cfg); err != nil {
+		fmt.Fprintf(stderr, "%s: billing.rate_deck: %v\n", args[0], err)
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d users, %d numbers, %d trunks)\n", args[0], len(cfg.Users), len(cfg.Numbers), len(cfg.Trunks))
 	return 0
 }

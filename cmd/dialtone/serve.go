@@ -48,6 +48,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	logWarnings(log, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, cfg, dataDir(*data, cfg), *grace, log, stdout); err != nil {
@@ -127,13 +128,27 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	var httpSrv *http.Server
 	httpAddr := ""
 	keys := new(atomic.Pointer[apiKeys])
+	keys.Store(newAPIKeys(cfg))
+	if cfg.HTTP.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg.HTTP.MetricsListen, reg, log)
+		if err != nil {
+			_ = sw.Shutdown(context.Background())
+			return err
+		}
+		defer stopMetrics()
+	}
 	if cfg.HTTP.Listen != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 		})
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		if cfg.HTTP.MetricsListen == "" {
+			// The metrics carry the balance and the call volume: an
+			// organization token reads them, like the API.
+			mux.Handle("GET /metrics", bearerAuth(keys, requirePermission("", metrics)))
+		}
 		// Organization tokens may do everything; a user's token only what
 		// the user's role permits: listening to recordings needs
 		// recording.listen, the rest of the API an organization token.
@@ -146,7 +161,6 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		root := http.NewServeMux()
 		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
 		root.Handle("/v1/", requirePermission("", api))
-		keys.Store(newAPIKeys(cfg))
 		mux.Handle("/v1/", bearerAuth(keys, root))
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
@@ -171,7 +185,9 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-ctx.Done():
 			done = true
 		case <-hup:
-			reload(ctx, cfg.Path, sw, meter, keys, log)
+			if next := reload(ctx, cfg, sw, meter, keys, log); next != nil {
+				cfg = next
+			}
 		}
 	}
 	log.Info("shutting down: no new calls; waiting for calls in progress", "grace", grace)
@@ -213,22 +229,30 @@ func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
 	return pool, nil
 }
 
-// reload re-reads the config file on SIGHUP. A config with any error is
-// refused whole: the switch keeps running on the one it has.
-func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapter, keys *atomic.Pointer[apiKeys], log *slog.Logger) {
+// reload re-reads the config file on SIGHUP and returns the config it
+// applied, or nil. A config with any error is refused whole, and so is
+// one that would release every number (config.CheckReload): the switch
+// keeps running on the one it has.
+func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *meterAdapter, keys *atomic.Pointer[apiKeys], log *slog.Logger) *config.Config {
+	path := running.Path
 	if path == config.DemoPath {
 		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
-		return
+		return nil
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
 		log.Error("reload refused: the config has errors; still running on the previous one", "error", err)
-		return
+		return nil
 	}
+	if err := config.CheckReload(running, cfg); err != nil {
+		log.Error("reload refused: still running on the previous config", "error", err)
+		return nil
+	}
+	logWarnings(log, cfg)
 	if meter != nil {
 		if err := meter.reload(cfg); err != nil {
 			log.Error("reload refused: billing", "error", err)
-			return
+			return nil
 		}
 	}
 	// Before the switch logs the reload: from then on a revoked token is
@@ -240,6 +264,34 @@ func reload(ctx context.Context, path string, sw *sip.Switch, meter *meterAdapte
 	if meter != nil {
 		_ = meter.syncNumbers(ctx, sw.AllNumbers())
 	}
+	return cfg
+}
+
+// logWarnings logs what the config accepts but should not have (weak
+// passwords).
+func logWarnings(log *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn("config", "warning", w)
+	}
+}
+
+// serveMetrics serves /metrics without a token on an address of its own
+// (http.metrics_listen), for a scraper on a private network.
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "error", err)
+		}
+	}()
+	log.Info("metrics without a token", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // principal is who an API request acts for: the organization (nil user)

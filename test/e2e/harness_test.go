@@ -142,6 +142,7 @@ sip:
 http:
   listen: 127.0.0.1:{{.HTTP}}
   tokens: [test-token-123]
+{{.HTTPExtra}}
 roles:
   - name: agent
     permissions: [calls.inbound, calls.outbound, sms]
@@ -197,6 +198,7 @@ type switchOpts struct {
 	UserExtra     map[string]string // lines added to a user, by extension
 	SIPExtra      string            // lines added under sip:
 	MediaExtra    string            // lines added under media:
+	HTTPExtra     string            // lines added under http:
 	Voicemail     bool              // calls a user does not take go to voicemail
 	Data          string            // reuse a data dir (restart tests)
 	Ports         *switchProc
@@ -231,7 +233,7 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		"SIP": s.sipPort, "HTTP": s.httpPort, "Trunk": s.trunk, "Balance": o.Balance,
 		"RingTimeout": o.RingTimeout, "AuthFailLimit": o.AuthFailLimit, "Extra": o.Extra,
 		"Rates": o.Rates, "NoNumbers": o.NoNumbers, "TrunkAuth": o.TrunkAuth,
-		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra, "MediaExtra": o.MediaExtra, "Voicemail": o.Voicemail,
+		"UserExtra": o.UserExtra, "SIPExtra": o.SIPExtra, "MediaExtra": o.MediaExtra, "HTTPExtra": o.HTTPExtra, "Voicemail": o.Voicemail,
 	}); err != nil {
 		t.Fatal(err)
 	}
