@@ -59,12 +59,12 @@ roles:
     permissions: [calls.inbound, calls.outbound]
 users:
   - extension: "1001"
-    password: x
+    password: x-secret
     role: agent
     caller_ids: ["+14155550100"]
   - extension: "1003"
     name: carol
-    password: y
+    password: y-secret
     role: inbound-only
 groups:
   - name: sales
@@ -97,7 +97,9 @@ func TestForwardingToNumbersTheOwnerMayNotCallIsAConfigError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.yaml), "p.yaml")
+			// The organization and trunk every config needs go last, so
+			// the lines the errors name stay where they are.
+			_, err := Parse([]byte(tt.yaml+"organization:\n  id: t\ntrunks:\n  - name: c\n    address: 127.0.0.1:5080\n"), "p.yaml")
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -35,6 +35,8 @@ func (k *keptCDRs) Ended(c *billing.CDR) error {
 // permissionsYAML: alice may call anything, bob may call out at home,
 // carol may not call out; the sales group is alice and bob.
 const permissionsYAML = `
+organization:
+  id: test
 roles:
   - name: inbound-only
     permissions: [calls.inbound]

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/money"
 	"github.com/dialtone/dialtone/sip"
 )
 
@@ -61,7 +62,7 @@ func printWelcome(w io.Writer, cfg *config.Config, sw *sip.Switch, meter *meterA
 // charged for the organization's numbers.
 func printCredit(w io.Writer, m *billing.Meter) {
 	info := m.Info()
-	fmt.Fprintf(w, "Credit: %s %s available", amountText(info.Available, info.Currency), info.Currency)
+	fmt.Fprintf(w, "Credit: %s %s available", money.Format(info.Available, info.Currency), info.Currency)
 	postings, err := m.Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		fmt.Fprintln(w)
@@ -75,14 +76,10 @@ func printCredit(w io.Writer, m *billing.Meter) {
 	}
 	if rentals.IsPositive() {
 		fmt.Fprintf(w, " (the starting balance less %s %s for the monthly rental of the organization's phone numbers: see /v1/rentals)",
-			amountText(rentals, info.Currency), info.Currency)
+			money.Format(rentals, info.Currency), info.Currency)
 	}
 	fmt.Fprintln(w)
 }
-
-// amountText prints an amount with two decimals.
-// TODO(merge): use billing's currency-aware formatter.
-func amountText(d decimal.Decimal, _ string) string { return d.StringFixed(2) }
 
 func portOf(hostport string) string {
 	if _, port, err := net.SplitHostPort(hostport); err == nil {
