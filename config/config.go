@@ -228,6 +228,10 @@ type Billing struct {
 	Rates []Rate `yaml:"rates"`
 	// RentalGrace is how long a removed number can be restored.
 	RentalGrace Duration `yaml:"rental_grace"`
+	// ReservationSlice is how much call time the meter reserves at once
+	// (rounded up to the rate's increments) and adds while a call goes
+	// on, so concurrent calls share the balance by what they spend.
+	ReservationSlice Duration `yaml:"reservation_slice"`
 }
 
 // Rate is one row of a rate deck.

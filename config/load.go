@@ -138,6 +138,8 @@ const (
 	DefaultMaxCalls      = 4
 	DefaultRentalGrace   = 30 * 24 * time.Hour
 
+	DefaultReservationSlice = 5 * time.Minute
+
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
 )
@@ -152,6 +154,13 @@ const (
 	MaxVoicemailMaxLength = time.Hour
 	MinVoicemailSilence   = time.Second
 	MaxVoicemailSilence   = 5 * time.Minute
+)
+
+// Bounds of billing.reservation_slice: under a second a call renews all
+// the time; beyond an hour one call locks credit the others could use.
+const (
+	MinReservationSlice = time.Second
+	MaxReservationSlice = time.Hour
 )
 
 func (c *Config) applyDefaults() {
@@ -173,6 +182,7 @@ func (c *Config) applyDefaults() {
 	setDur(&c.SIP.RegisterMaxExpires, DefaultMaxExpires)
 	setDur(&c.SIP.AuthBlock, DefaultAuthBlock)
 	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
+	setDur(&c.Billing.ReservationSlice, DefaultReservationSlice)
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
 	if c.SIP.AuthFailLimit == 0 {
@@ -503,6 +513,11 @@ func (v *validator) validate(c *Config) {
 		} else if l.d < l.min || l.d > l.max {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		}
+	}
+	if sl := c.Billing.ReservationSlice.Duration; v.zeroDuration("billing", "reservation_slice") {
+		v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(MinReservationSlice), shortDuration(MaxReservationSlice)), "billing", "reservation_slice")
+	} else if sl < MinReservationSlice || sl > MaxReservationSlice {
+		v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(sl), shortDuration(MinReservationSlice), shortDuration(MaxReservationSlice)), "billing", "reservation_slice")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:
