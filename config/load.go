@@ -498,26 +498,22 @@ func (v *validator) validate(c *Config) {
 		}
 	}
 	for _, l := range []struct {
-		field    string
-		d        time.Duration
-		min, max time.Duration
+		section, field string
+		d              time.Duration
+		min, max       time.Duration
 	}{
-		{"voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
-		{"voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"sip", "voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
+		{"sip", "voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"billing", "reservation_slice", c.Billing.ReservationSlice.Duration, MinReservationSlice, MaxReservationSlice},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
 		// than apply a limit they did not expect.
-		if v.zeroDuration("sip", l.field) {
-			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		if v.zeroDuration(l.section, l.field) {
+			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), l.section, l.field)
 		} else if l.d < l.min || l.d > l.max {
-			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), l.section, l.field)
 		}
-	}
-	if sl := c.Billing.ReservationSlice.Duration; v.zeroDuration("billing", "reservation_slice") {
-		v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(MinReservationSlice), shortDuration(MaxReservationSlice)), "billing", "reservation_slice")
-	} else if sl < MinReservationSlice || sl > MaxReservationSlice {
-		v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(sl), shortDuration(MinReservationSlice), shortDuration(MaxReservationSlice)), "billing", "reservation_slice")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

@@ -169,6 +169,7 @@ type call struct {
 	announceCancel context.CancelFunc // stops the recording announcement
 
 	endpointCancel context.CancelFunc // ends a call the switch answers itself
+	endpointCut    chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
 	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
 	set *settings // the sip: settings applied when the call started

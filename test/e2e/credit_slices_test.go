@@ -132,3 +132,34 @@ func TestARefusedRenewalCutsEachCallAtTheEndOfItsGrant(t *testing.T) {
 		t.Fatalf("balance %s after the cut-off, want 0.00: every granted second paid, none overdrawn", b)
 	}
 }
+
+// A caller the switch answers itself (voicemail) is charged like any
+// answered leg, so its credit is renewed and a refusal ends the message
+// at the end of the granted time, not when the caller hangs up.
+func TestVoicemailIsCutOffWhenTheCreditRunsOut(t *testing.T) {
+	// The three numbers rent for 4.45, leaving 0.03: three seconds of an
+	// inbound call at one cent a second, in slices of one second.
+	rates := `  reservation_slice: 1s
+  rates:
+    - {kind: inbound, origin: US, prefix: "1", number_type: local, price: "0.60", currency: USD, initial: 1, increment: 1}
+    - {kind: inbound, origin: US, prefix: "1", number_type: mobile, price: "0.60", currency: USD, initial: 1, increment: 1}`
+	sw := startSwitch(t, switchOpts{Balance: "4.48", Voicemail: true, Rates: rates})
+	if _, avail := sw.balance(); !dec(t, avail).Equal(dec(t, "0.03")) {
+		t.Fatalf("available %s after the rentals, want 0.03", avail)
+	}
+	// Bob is not registered: his number's caller gets his voicemail, and
+	// would talk for 12 s.
+	_ = sipp(t, sw.addr(), "-sf", scenario("trunk_in.xml"), "-s", "+14155550101", "-key", "caller", "+16505550123",
+		"-d", "12000", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	legs := sw.cdrs(1)
+	if len(legs) != 1 || legs[0].Disposition != "credit-exhausted" || legs[0].BillableSecs != 3 || legs[0].Reason != "voicemail" {
+		t.Fatalf("voicemail leg %+v: want a voicemail leg cut off after the 3 s the credit pays", legs)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, _ := sw.balance(); dec(t, b).IsZero() {
+			return
+		}
+	}
+	b, _ := sw.balance()
+	t.Fatalf("balance %s after the cut-off, want 0.00", b)
+}
