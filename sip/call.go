@@ -59,7 +59,7 @@ func (l *leg) end(d billing.Disposition, code int) { l.endAt(time.Now(), d, code
 // endAt ends the leg at a given time: a call the credit cuts off ends
 // when its granted time does, not when the BYEs are through.
 func (l *leg) endAt(at time.Time, d billing.Disposition, code int) {
-	l.cdr.EndedAt = billing.Millis(at)
+	l.cdr.EndedAt = billing.Millis(l.credit.billedUntil(l.cdr.AnsweredAt, at))
 	l.cdr.Disposition = d
 	l.cdr.SIPCode = code
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)

@@ -25,6 +25,16 @@ type legCredit struct {
 // grant records the meter's first grant for a leg.
 func (lc *legCredit) grant(d time.Duration) { *lc = legCredit{granted: d, step: d} }
 
+// billedUntil is when a leg ending at at stops being billed: at, or the
+// end of its grant once a renewal was refused, so a hang-up that beats the
+// cut-off timer by a moment is not billed past what the leg holds.
+func (lc *legCredit) billedUntil(answered *time.Time, at time.Time) time.Time {
+	if !lc.refused || lc.granted <= 0 || answered == nil {
+		return at
+	}
+	return earliest(at, answered.Add(lc.granted))
+}
+
 // renewLead is how long before the end of its grant a leg renews: when 80 %
 // of the last slice is used, and never less than a second, so a renewal
 // is in before the grant runs out even on a busy machine.

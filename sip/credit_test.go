@@ -154,3 +154,30 @@ func TestCreditClock(t *testing.T) {
 		})
 	}
 }
+
+// A party that hangs up a moment after its grant ran out, before the
+// cut-off timer fired, is billed to the end of the grant, not past what
+// its leg holds.
+func TestALegIsNotBilledPastARefusedGrant(t *testing.T) {
+	tests := []struct {
+		name     string
+		credit   legCredit
+		endedAt  time.Duration // since the answer
+		billable int64
+	}{
+		{name: "refused, ended after the grant", credit: legCredit{granted: 5 * time.Minute, refused: true}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 300},
+		{name: "refused, ended within the grant", credit: legCredit{granted: 5 * time.Minute, refused: true}, endedAt: 4 * time.Minute, billable: 240},
+		{name: "renewing, ended after the grant (a late timer renews it)", credit: legCredit{granted: 5 * time.Minute}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 301},
+		{name: "a free leg", credit: legCredit{}, endedAt: 9 * time.Hour, billable: 9 * 3600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := creditLeg("a", answeredAt, 0)
+			l.credit = tt.credit
+			l.endAt(answeredAt.Add(tt.endedAt), billing.Answered, 200)
+			if l.cdr.BillableSecs != tt.billable {
+				t.Errorf("billable %d s, want %d", l.cdr.BillableSecs, tt.billable)
+			}
+		})
+	}
+}
