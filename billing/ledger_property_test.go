@@ -59,12 +59,20 @@ var propDestinations = []LegRequest{
 func TestLedgerMatchesModelUnderRandomOperations(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprintf("random sequence %d keeps the ledger equal to the model", seed), func(t *testing.T) {
-			runModel(t, seed, 400)
+			runModel(t, seed, 400, 300)
+		})
+	}
+	// Small top-ups keep the balance tight, so renewals are cut short and
+	// refused.
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprintf("random sequence %d on a tight balance keeps the ledger equal to the model", seed), func(t *testing.T) {
+			runModel(t, 100+seed, 400, 10)
 		})
 	}
 }
 
-func runModel(t *testing.T, seed uint64, steps int) {
+// runModel plays steps random operations; top-ups are up to topUpCents.
+func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 99))
 	cfg := testConfig("0.50")
@@ -98,7 +106,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		case 0: // a new top-up
 			topN++
 			key := fmt.Sprintf("t%d", topN)
-			amt := money(300)
+			amt := money(topUpCents)
 			if _, replay, err := m.TopUp(ctx, key, amt, ""); err != nil || replay {
 				t.Fatalf("step %d: top-up: %v %v", step, replay, err)
 			}
