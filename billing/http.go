@@ -15,7 +15,7 @@ import (
 // Routes registers the meter's API on mux. Authentication is the
 // caller's: it wraps the mux.
 //
-//	GET  /v1/balance                                 the balance, reservations, threshold
+//	GET  /v1/balance                                 the balance, reservations (and the legs holding them), threshold
 //	POST /v1/topups  {"amount":"10.00","note":"..."}  needs an Idempotency-Key header;
 //	                                                 a replay returns the first result
 //	GET  /v1/usage?from=&to=&group_by=user|kind|day  totals of calls, numbers, texts
@@ -56,7 +56,12 @@ func writeError(w http.ResponseWriter, code int, err error) {
 }
 
 func (m *Meter) handleBalance(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, m.Info())
+	// reserved_by explains reserved: the legs holding it.
+	info, legs := m.InfoWithLegs()
+	writeJSON(w, http.StatusOK, struct {
+		BalanceInfo
+		ReservedBy []ReservedLeg `json:"reserved_by"`
+	}{info, legs})
 }
 
 // TopUpResult is the response to a top-up, the same on every replay.

@@ -51,19 +51,28 @@ var propDestinations = []LegRequest{
 	{Class: ClassAccess, From: "1001", To: auLocal},
 }
 
-// Random sequences of top-ups, legs, replays, rollbacks, releases and
-// corrections keep the ledger equal to a simple model: the balance is the
-// sum of the postings, nothing is charged twice, and reservations keep
-// the balance from going below zero.
+// Random sequences of top-ups, legs, renewals, replays, rollbacks,
+// releases and corrections keep the ledger equal to a simple model: the
+// balance is the sum of the postings, nothing is charged twice, every
+// reservation pays for the time it grants, and reservations keep the
+// balance from going below zero (a leg never lasts past its grant).
 func TestLedgerMatchesModelUnderRandomOperations(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprintf("random sequence %d keeps the ledger equal to the model", seed), func(t *testing.T) {
-			runModel(t, seed, 400)
+			runModel(t, seed, 400, 300)
+		})
+	}
+	// Small top-ups keep the balance tight, so renewals are cut short and
+	// refused.
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprintf("random sequence %d on a tight balance keeps the ledger equal to the model", seed), func(t *testing.T) {
+			runModel(t, 100+seed, 400, 10)
 		})
 	}
 }
 
-func runModel(t *testing.T, seed uint64, steps int) {
+// runModel plays steps random operations; top-ups are up to topUpCents.
+func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 99))
 	cfg := testConfig("0.50")
@@ -93,11 +102,11 @@ func runModel(t *testing.T, seed uint64, steps int) {
 	}
 
 	for step := range steps {
-		switch op := rng.IntN(10); op {
+		switch op := rng.IntN(12); op {
 		case 0: // a new top-up
 			topN++
 			key := fmt.Sprintf("t%d", topN)
-			amt := money(300)
+			amt := money(topUpCents)
 			if _, replay, err := m.TopUp(ctx, key, amt, ""); err != nil || replay {
 				t.Fatalf("step %d: top-up: %v %v", step, replay, err)
 			}
@@ -150,7 +159,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				secs := int64(0)
 				if o.res.Free {
 					secs = rng.Int64N(7200)
-				} else if max := int64(o.res.MaxDuration / time.Second); max > 0 {
+				} else if max := int64(o.res.Granted / time.Second); max > 0 {
 					secs = rng.Int64N(max + 1)
 				}
 				c := &CDR{LegID: id, BillingClass: o.req.Class, From: o.req.From, To: o.req.To, CallerID: o.req.CallerID,
@@ -214,6 +223,48 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				delete(md.open, id)
 				break
 			}
+		case 10, 11: // a leg up renews its reservation by a slice
+			var ids []string
+			for id := range md.open {
+				ids = append(ids, id)
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			sortStrings(ids)
+			id := ids[rng.IntN(len(ids))]
+			o := md.open[id]
+			avail := md.balance.Sub(md.reserved())
+			granted, err := m.Renew(ctx, id)
+			switch {
+			case o.res.Free:
+				if !errors.Is(err, ErrNoReservation) && (err != nil || granted != 0) {
+					t.Fatalf("step %d: renewing a free leg: %v, %v", step, granted, err)
+				}
+				continue
+			case errors.Is(err, ErrInsufficientCredit):
+				if granted != o.res.Granted {
+					t.Fatalf("step %d: a refused renewal changed the grant from %v to %v", step, o.res.Granted, granted)
+				}
+				if more := o.res.rate.voiceCharge(int64(granted/time.Second) + int64(o.res.rate.Increment)).Sub(o.res.Amount); !avail.LessThan(more) {
+					t.Fatalf("step %d: renewal refused with %s available for an increment of %s", step, avail, more)
+				}
+			case err != nil:
+				t.Fatalf("step %d: renew: %v", step, err)
+			default:
+				r := reservationOf(t, m, id)
+				if granted <= o.res.Granted || r.Granted != granted {
+					t.Fatalf("step %d: renewal granted %v after %v (held %v)", step, granted, o.res.Granted, r.Granted)
+				}
+				if more := r.Amount.Sub(o.res.Amount); more.GreaterThan(avail) {
+					t.Fatalf("step %d: renewal reserved %s more of %s available", step, more, avail)
+				}
+				o.res = r
+			}
+			// The reservation always pays for the time it grants.
+			if need := o.res.rate.voiceCharge(int64(o.res.Granted / time.Second)); o.res.Amount.LessThan(need) {
+				t.Fatalf("step %d: leg %s holds %s for %v that cost %s", step, id, o.res.Amount, o.res.Granted, need)
+			}
 		case 9: // a correction or refund
 			key := fmt.Sprintf("c%d", step)
 			amt := money(100)
@@ -265,6 +316,17 @@ func runModel(t *testing.T, seed uint64, steps int) {
 }
 
 var errRollback = errors.New("rolled back on purpose")
+
+func reservationOf(t *testing.T, m *Meter, legID string) *Reservation {
+	t.Helper()
+	for _, r := range m.Reservations() {
+		if r.LegID == legID {
+			return &r
+		}
+	}
+	t.Fatalf("no reservation for leg %s", legID)
+	return nil
+}
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {

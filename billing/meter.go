@@ -36,14 +36,10 @@ func (e *CreditError) Error() string {
 // Is makes errors.Is(err, ErrInsufficientCredit) hold.
 func (e *CreditError) Is(target error) bool { return target == ErrInsufficientCredit }
 
-// DefaultReservationCap bounds one reservation: the most a single leg may
-// hold of the balance, so that one call cannot lock all credit of a large
-// balance and concurrent calls can still be authorized.
-const DefaultReservationCap = 4 * time.Hour
-
 // LegRequest is a leg the switch is about to start.
 type LegRequest struct {
 	LegID       string
+	CallID      string
 	Class       Class
 	From        string
 	To          string
@@ -56,21 +52,9 @@ type LegRequest struct {
 // (not yet ended) CDR.
 func LegRequestFromCDR(cdr *CDR) LegRequest {
 	return LegRequest{
-		LegID: cdr.LegID, Class: cdr.BillingClass, From: cdr.From, To: cdr.To,
+		LegID: cdr.LegID, CallID: cdr.CallID, Class: cdr.BillingClass, From: cdr.From, To: cdr.To,
 		CallerID: cdr.CallerID, PhoneNumber: cdr.PhoneNumber, User: cdr.User,
 	}
-}
-
-// Reservation is credit held for a leg while it is up.
-type Reservation struct {
-	LegID  string
-	Amount decimal.Decimal
-	// MaxDuration is how long the leg may last before the switch must cut
-	// it off; 0 means unlimited (a free leg).
-	MaxDuration time.Duration
-	Rate        decimal.Decimal // per minute
-	Currency    string
-	Free        bool
 }
 
 // The CDR store posts through the meter.
@@ -85,9 +69,6 @@ func WithLogger(l *slog.Logger) Option { return func(m *Meter) { m.log = l } }
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(m *Meter) { m.now = now } }
 
-// WithReservationCap sets the longest call one reservation pays for.
-func WithReservationCap(d time.Duration) Option { return func(m *Meter) { m.resCap = d } }
-
 // Meter rates, authorizes and posts usage against one organization's
 // prepaid balance. Balances are cached in memory (loaded at open) so that
 // Authorize never touches the disk. Reservations live only in memory: a
@@ -99,7 +80,6 @@ type Meter struct {
 	rater  atomic.Pointer[Rater]
 	log    *slog.Logger
 	now    func() time.Time
-	resCap time.Duration
 
 	account  string
 	currency string
@@ -112,6 +92,7 @@ type Meter struct {
 	low        bool
 	grace      time.Duration
 	maxTopUp   decimal.Decimal
+	slice      time.Duration // billing.reservation_slice
 
 	rentalMu sync.Mutex // one rental pass at a time
 
@@ -134,13 +115,9 @@ func NewMeter(db *bbolt.DB, cfg *config.Config, deck *Deck, opts ...Option) (*Me
 		db:       db,
 		log:      slog.Default(),
 		now:      time.Now,
-		resCap:   DefaultReservationCap,
 		account:  cfg.Organization.ID,
 		currency: cfg.Organization.Currency,
 		res:      make(map[string]*Reservation),
-	}
-	if cfg.SIP.MaxCallDuration.Duration > 0 {
-		m.resCap = cfg.SIP.MaxCallDuration.Duration
 	}
 	for _, o := range opts {
 		o(m)
@@ -197,6 +174,10 @@ func (m *Meter) Reload(cfg *config.Config, deck *Deck) error {
 	if m.grace <= 0 {
 		m.grace = DefaultRentalGrace
 	}
+	m.slice = cfg.Billing.ReservationSlice.Duration
+	if m.slice <= 0 {
+		m.slice = config.DefaultReservationSlice
+	}
 	m.mu.Unlock()
 	return nil
 }
@@ -212,85 +193,6 @@ func (m *Meter) Account() string { return m.account }
 
 // Currency is the organization's currency.
 func (m *Meter) Currency() string { return m.currency }
-
-// Authorize reserves credit for a leg about to start and says how long it
-// may last. It refuses (ErrInsufficientCredit) when the available balance
-// cannot pay the leg's first increment, and returns ErrNoRate when the
-// deck does not price the leg. Otherwise it reserves all the available
-// balance up to what a call of the reservation cap costs. Authorizing the
-// same leg again returns its reservation.
-func (m *Meter) Authorize(ctx context.Context, req LegRequest) (*Reservation, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	rt := m.rater.Load()
-	lr, err := rt.resolveLeg(req.Class, req.From, req.To, req.CallerID, req.PhoneNumber)
-	if err != nil {
-		return nil, fmt.Errorf("authorize leg %s: %w", req.LegID, err)
-	}
-	if lr.free || lr.rate.Price.IsZero() && lr.rate.ConnectFee.IsZero() {
-		r := &Reservation{LegID: req.LegID, Amount: decimal.Zero, Free: true, Currency: m.currency, Rate: decimal.Zero}
-		return r, nil
-	}
-	c := lr.rate
-	first := firstIncrementCharge(c)
-	capBilled, _ := c.billedSeconds(int64(m.resCap / time.Second))
-	capAmount := c.voiceCharge(capBilled)
-
-	m.mu.Lock()
-	if r, ok := m.res[req.LegID]; ok {
-		cp := *r
-		m.mu.Unlock()
-		return &cp, nil
-	}
-	avail := m.balances[m.account].Sub(m.reserved)
-	if avail.LessThan(first) {
-		m.mu.Unlock()
-		return nil, fmt.Errorf("authorize leg %s: %w", req.LegID, &CreditError{
-			Available: decimal.Max(avail, decimal.Zero), Needed: first, Currency: m.currency,
-			What: describeFirst(lr, req, c),
-		})
-	}
-	amount := decimal.Min(avail, capAmount)
-	r := &Reservation{LegID: req.LegID, Amount: amount, Rate: c.Price, Currency: m.currency}
-	m.res[req.LegID] = r
-	m.reserved = m.reserved.Add(amount)
-	m.mu.Unlock()
-
-	// Computed outside the lock; nobody sees r until it is returned.
-	r.MaxDuration = time.Duration(max(maxSeconds(c, amount), 0)) * time.Second
-	cp := *r
-	return &cp, nil
-}
-
-func describeFirst(lr legRate, req LegRequest, c *compiledRate) string {
-	unit := "minute"
-	if c.Initial != 60 {
-		unit = fmt.Sprintf("%d seconds", c.Initial)
-	}
-	switch lr.kind {
-	case KindOutbound:
-		return fmt.Sprintf("the first %s of a call to %s", unit, req.To)
-	case KindInbound:
-		return fmt.Sprintf("the first %s of a call to %s", unit, req.PhoneNumber+req.To)
-	}
-	return fmt.Sprintf("the first %s of a call", unit)
-}
-
-// Release frees a leg's reservation (a leg that ended without a CDR being
-// posted, or a refused setup). Releasing twice is harmless.
-func (m *Meter) Release(legID string) {
-	m.mu.Lock()
-	m.releaseLocked(legID)
-	m.mu.Unlock()
-}
-
-func (m *Meter) releaseLocked(legID string) {
-	if r, ok := m.res[legID]; ok {
-		m.reserved = m.reserved.Sub(r.Amount)
-		delete(m.res, legID)
-	}
-}
 
 // PostLeg rates cdr, sets cdr.Charge, and posts the charge inside tx, keyed
 // by cdr.LegID (idempotent). It returns a func to run after tx commits
@@ -446,23 +348,15 @@ type BalanceInfo struct {
 func (m *Meter) Info() BalanceInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.infoLocked()
+}
+
+func (m *Meter) infoLocked() BalanceInfo {
 	b := m.balances[m.account]
 	return BalanceInfo{
 		Account: m.account, Balance: b, Reserved: m.reserved, Available: b.Sub(m.reserved),
 		Currency: m.currency, LowBalance: m.lowBalance, Low: m.low,
 	}
-}
-
-// Reservations lists the open reservations.
-func (m *Meter) Reservations() []Reservation {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]Reservation, 0, len(m.res))
-	for _, r := range m.res {
-		out = append(out, *r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LegID < out[j].LegID })
-	return out
 }
 
 // Verify recomputes every balance from its postings and compares it with

@@ -325,14 +325,14 @@ func TestAuthorize(t *testing.T) {
 		wantErr  error
 		wantText string
 		amount   string
-		maxDur   time.Duration
+		granted  time.Duration
 		wantFree bool
 	}{
 		{
-			name:    "a balance that pays one minute but not two reserves it all for one minute",
+			name:    "a balance that pays one minute but not two reserves one minute",
 			balance: "0.05",
 			req:     LegRequest{LegID: "a", Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal},
-			amount:  "0.05", maxDur: time.Minute,
+			amount:  "0.04", granted: time.Minute,
 		},
 		{
 			name:     "a balance below the first minute is refused with a reason",
@@ -350,24 +350,24 @@ func TestAuthorize(t *testing.T) {
 			wantText: "0.00 USD available",
 		},
 		{
-			name:    "a large balance reserves only what the cap costs",
+			name:    "a large balance reserves one slice: 5 minutes",
 			balance: "100",
 			req:     LegRequest{LegID: "a", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2},
-			amount:  "3.36", maxDur: 4 * time.Hour,
+			amount:  "0.07", granted: 5 * time.Minute,
 		},
 		{
-			name:    "concurrent legs of a large balance each get the cap",
+			name:    "concurrent legs of a large balance each get a slice",
 			balance: "100",
 			held:    []LegRequest{{LegID: "b", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2}},
 			req:     LegRequest{LegID: "a", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2},
-			amount:  "3.36", maxDur: 4 * time.Hour,
+			amount:  "0.07", granted: 5 * time.Minute,
 		},
 		{
 			name:    "the second leg gets what the first left",
-			balance: "3.50",
+			balance: "0.10",
 			held:    []LegRequest{{LegID: "b", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2}},
 			req:     LegRequest{LegID: "a", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2},
-			amount:  "0.14", maxDur: 10 * time.Minute, // 10 × 0.014 = 0.14 exactly
+			amount:  "0.03", granted: 2 * time.Minute, // 0.03 left pays 2 × 0.014 = 0.028 → 0.03
 		},
 		{
 			name:    "an access leg is free and unlimited",
@@ -379,7 +379,7 @@ func TestAuthorize(t *testing.T) {
 			name:    "a client leg is rated at the client rate",
 			balance: "0.01",
 			req:     LegRequest{LegID: "a", Class: ClassClient, From: "1001", To: "1002"},
-			amount:  "0.01", maxDur: 2 * time.Minute,
+			amount:  "0.01", granted: 2 * time.Minute,
 		},
 		{
 			name:    "an inbound leg to a toll-free number needs its dearer first minute",
@@ -417,8 +417,8 @@ func TestAuthorize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !r.Amount.Equal(dec(tt.amount)) || r.MaxDuration != tt.maxDur || r.Free != tt.wantFree {
-				t.Errorf("reservation %+v, want amount %s max %v free %v", r, tt.amount, tt.maxDur, tt.wantFree)
+			if !r.Amount.Equal(dec(tt.amount)) || r.Granted != tt.granted || r.Free != tt.wantFree {
+				t.Errorf("reservation %+v, want amount %s granted %v free %v", r, tt.amount, tt.granted, tt.wantFree)
 			}
 		})
 	}
@@ -468,7 +468,7 @@ func TestAuthorizeIsSafeUnderConcurrency(t *testing.T) {
 				if info.Reserved.GreaterThan(info.Balance) {
 					t.Errorf("reserved %s > balance %s", info.Reserved, info.Balance)
 				}
-				secs := int64(r.MaxDuration/time.Second) / int64(1+i%3)
+				secs := int64(r.Granted/time.Second) / int64(1+i%3)
 				if i%5 == 0 {
 					m.Release(id)
 					continue

@@ -248,6 +248,10 @@ type Billing struct {
 	// MaxTopUp is the largest top-up the API and the CLI accept (default
 	// 10000): a typo of a few zeros is refused rather than credited.
 	MaxTopUp decimal.Decimal `yaml:"max_topup"`
+	// ReservationSlice is how much call time the meter reserves at once
+	// (rounded up to the rate's increments) and adds while a call goes
+	// on, so concurrent calls share the balance by what they spend.
+	ReservationSlice Duration `yaml:"reservation_slice"`
 }
 
 // Rate is one row of a rate deck.

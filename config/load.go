@@ -90,6 +90,8 @@ const (
 	// auth_fail_limit of a few addresses.
 	MinPasswordLength = 8
 
+	DefaultReservationSlice = 5 * time.Minute
+
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
 )
@@ -107,6 +109,13 @@ const (
 	MaxVoicemailMaxLength = time.Hour
 	MinVoicemailSilence   = time.Second
 	MaxVoicemailSilence   = 5 * time.Minute
+)
+
+// Bounds of billing.reservation_slice: under a second a call renews all
+// the time; beyond an hour one call locks credit the others could use.
+const (
+	MinReservationSlice = time.Second
+	MaxReservationSlice = time.Hour
 )
 
 func (c *Config) applyDefaults() {
@@ -128,6 +137,7 @@ func (c *Config) applyDefaults() {
 	if c.Billing.MaxTopUp.IsZero() {
 		c.Billing.MaxTopUp = DefaultMaxTopUp
 	}
+	setDur(&c.Billing.ReservationSlice, DefaultReservationSlice)
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
 	if c.SIP.AuthFailLimit == 0 {
@@ -456,20 +466,21 @@ func (v *validator) validate(c *Config) {
 		}
 	}
 	for _, l := range []struct {
-		field    string
-		d        time.Duration
-		min, max time.Duration
+		section, field string
+		d              time.Duration
+		min, max       time.Duration
 	}{
-		{"voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
-		{"voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"sip", "voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
+		{"sip", "voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"billing", "reservation_slice", c.Billing.ReservationSlice.Duration, MinReservationSlice, MaxReservationSlice},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
 		// than apply a limit they did not expect.
-		if v.zeroDuration("sip", l.field) {
-			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		if v.zeroDuration(l.section, l.field) {
+			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), l.section, l.field)
 		} else if l.d < l.min || l.d > l.max {
-			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), l.section, l.field)
 		}
 	}
 	if !dialStringRE.MatchString(c.SIP.VoicemailExtension) {

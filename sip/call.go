@@ -36,6 +36,9 @@ type leg struct {
 	// answered (of a group, the one who took the call); empty for a
 	// trunk. A REFER on the dialog acts for this user.
 	party string
+	// credit is the call time the meter granted the leg; only the
+	// goroutine of the call that owns the leg touches it.
+	credit legCredit
 }
 
 func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
@@ -56,8 +59,12 @@ func (l *leg) answer(at time.Time) {
 }
 
 // end fills the leg's final fields.
-func (l *leg) end(d billing.Disposition, code int) {
-	l.cdr.EndedAt = billing.Millis(time.Now())
+func (l *leg) end(d billing.Disposition, code int) { l.endAt(time.Now(), d, code) }
+
+// endAt ends the leg at a given time: a call the credit cuts off ends
+// when its granted time does, not when the BYEs are through.
+func (l *leg) endAt(at time.Time, d billing.Disposition, code int) {
+	l.cdr.EndedAt = billing.Millis(l.credit.billedUntil(l.cdr.AnsweredAt, at))
 	l.cdr.Disposition = d
 	l.cdr.SIPCode = code
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
@@ -167,6 +174,7 @@ type call struct {
 	announceCancel context.CancelFunc // stops the recording announcement
 
 	endpointCancel context.CancelFunc // ends a call the switch answers itself
+	endpointCut    chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
 	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
 	set *settings // the sip: settings applied when the call started
@@ -263,8 +271,9 @@ func (c *call) finish(l *leg) {
 
 func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 
-// authorize asks the meter for each chargeable leg and returns the longest
-// time the call may last.
+// authorize asks the meter for each chargeable leg's first slice of
+// credit and returns the shortest first grant (the call renews them while
+// it is up).
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
 	limit := c.settings().maxCallDuration
 	if c.sw.meter == nil {
@@ -287,6 +296,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 			}
 			return 0, &callError{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
+		l.credit.grant(d)
 		if d > 0 && d < limit {
 			limit = d
 		}
@@ -398,19 +408,20 @@ func (c *call) run() {
 		}
 	}()
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)
-	c.up(limit)
+	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "first_grant", limit)
+	c.up(*c.a.cdr.AnsweredAt)
 }
 
 // up runs an answered call until it ends: a party hangs up, the credit or
 // the media runs out, or the switch shuts down. Transfers replace legs
 // meanwhile, through the call's inbox.
-func (c *call) up(limit time.Duration) {
+func (c *call) up(answered time.Time) {
 	c.sw.callsByID.Store(c.id, c)
 	defer c.sw.callsByID.Delete(c.id)
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
+	credit := newCreditClock(c.sw.meter, c.log, answered, c.settings().maxCallDuration)
+	defer credit.stop()
 	disposition := billing.Answered
+	var endAt time.Time // when the credit or the cap ended the call
 	var gone *leg
 	for gone == nil {
 		var mediaTimeout <-chan struct{}
@@ -425,8 +436,11 @@ func (c *call) up(limit time.Duration) {
 			gone = c.hungUp(c.b)
 		case f := <-c.inbox:
 			f()
-		case <-timer.C:
-			disposition, stop = c.cutoffDisposition(limit), true
+			credit.poke() // a transfer may have brought legs in
+		case <-credit.C():
+			if at, end := credit.check(c.creditLegs()); end {
+				endAt, disposition, stop = at, c.cutoffDisposition(at.Sub(answered)), true
+			}
 		case <-mediaTimeout:
 			disposition, stop = billing.MediaTimeout, true
 		case <-c.sw.ctx.Done():
@@ -459,10 +473,15 @@ func (c *call) up(limit time.Duration) {
 	c.closeMedia()
 	var legs []*leg
 	for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
-		if l != nil {
-			l.end(disposition, 200)
-			legs = append(legs, l)
+		if l == nil {
+			continue
 		}
+		if disposition == billing.CreditExhausted {
+			l.endAt(endAt, disposition, 200)
+		} else {
+			l.end(disposition, 200)
+		}
+		legs = append(legs, l)
 	}
 	c.finishAll(legs...)
 	c.log.Info("call ended", "disposition", disposition, "hung_up_by", c.hangupSide(gone))
@@ -524,6 +543,11 @@ func (c *call) finishAll(legs ...*leg) {
 		go func() { defer wg.Done(); c.finish(l) }()
 	}
 	wg.Wait()
+}
+
+// creditLegs are the legs the call's credit clock watches.
+func (c *call) creditLegs() []*leg {
+	return append([]*leg{c.a, c.b}, c.riders...)
 }
 
 // cutoffDisposition says why the switch ended a call at its time limit.

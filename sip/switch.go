@@ -28,12 +28,19 @@ type CDRWriter interface {
 	Ended(cdr *billing.CDR) error
 }
 
-// Meter authorizes chargeable legs before they start.
+// Meter authorizes chargeable legs before they start and renews their
+// credit, a slice at a time, while they are up.
 type Meter interface {
-	// Authorize reserves credit for leg and returns the longest duration the
-	// reservation pays for (0: no limit, the leg is free). A refusal wraps
-	// billing.ErrInsufficientCredit.
+	// Authorize reserves the first slice of credit for leg and returns the
+	// call time it grants from the answer (0: no limit, the leg is free).
+	// A refusal wraps billing.ErrInsufficientCredit.
 	Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error)
+	// Answered tells the meter when leg's granted time started.
+	Answered(leg *billing.CDR)
+	// Renew adds a slice to leg's reservation and returns all the time it
+	// grants from the answer. A refusal (billing.ErrInsufficientCredit)
+	// leaves the grant as it was: the switch ends the call at its end.
+	Renew(ctx context.Context, leg *billing.CDR) (time.Duration, error)
 	// Release frees what Authorize reserved for a leg that never produced a
 	// CDR the meter saw.
 	Release(legID string)

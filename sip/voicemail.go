@@ -140,11 +140,27 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	ctx, cancel := context.WithCancel(sw.ctx)
 	c.endpointCancel = cancel
+	// The caller's leg is charged like any answered leg: its credit is
+	// renewed while the switch answers it, and ends it when refused.
+	credit := newCreditClock(sw.meter, c.log, *c.a.cdr.AnsweredAt, c.settings().maxCallDuration)
+	c.endpointCut = make(chan time.Time, 1)
 	go func() {
-		select {
-		case <-c.a.done():
-			cancel()
-		case <-ctx.Done():
+		defer close(c.endpointCut)
+		defer credit.stop()
+		for {
+			select {
+			case <-c.a.done():
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			case <-credit.C():
+				if at, end := credit.check([]*leg{c.a}); end {
+					c.endpointCut <- at
+					cancel()
+					return
+				}
+			}
 		}
 	}()
 	return ep, ctx, true
@@ -165,7 +181,13 @@ func (c *call) endEndpoint(ep *media.Endpoint) {
 	c.endpointCancel()
 	c.a.endpoint.Store(nil)
 	c.countMedia(c.a, ep.Leg())
-	c.a.end(billing.Answered, 200)
+	// The credit watch ends with the context: once it is over, the leg
+	// is this goroutine's alone.
+	if at, cut := <-c.endpointCut; cut {
+		c.a.endAt(at, c.cutoffDisposition(at.Sub(*c.a.cdr.AnsweredAt)), 200)
+	} else {
+		c.a.end(billing.Answered, 200)
+	}
 	c.finish(c.a)
 }
 
