@@ -58,10 +58,10 @@ func writeError(w http.ResponseWriter, code int, err error) {
 func (m *Meter) handleBalance(w http.ResponseWriter, r *http.Request) {
 	// reserved_by explains reserved: the legs holding it.
 	info, legs := m.InfoWithLegs()
-	writeJSON(w, http.StatusOK, struct {
-		BalanceInfo
-		ReservedBy []ReservedLeg `json:"reserved_by"`
-	}{info, legs})
+	if legs == nil {
+		legs = []ReservedLeg{}
+	}
+	writeJSON(w, http.StatusOK, BalanceReport{info, legs})
 }
 
 // TopUpResult is the response to a top-up, the same on every replay.

@@ -112,6 +112,33 @@ func (b BalanceInfo) MarshalJSON() ([]byte, error) {
 	return withAmounts(plain(b), b.Currency, "balance", "reserved", "available", "low_balance_threshold")
 }
 
+// BalanceReport is what /v1/balance answers: the balance, and the legs
+// whose reservations make up its reserved part.
+type BalanceReport struct {
+	BalanceInfo
+	ReservedBy []ReservedLeg `json:"reserved_by"`
+}
+
+// MarshalJSON prints the balance and every leg's reservation with the
+// currency's decimals. (Embedding BalanceInfo alone would promote its
+// MarshalJSON and lose reserved_by.)
+func (r BalanceReport) MarshalJSON() ([]byte, error) {
+	type plainInfo BalanceInfo
+	type plainLeg ReservedLeg
+	legs := make([]json.RawMessage, len(r.ReservedBy))
+	for i, l := range r.ReservedBy {
+		b, err := withAmounts(plainLeg(l), r.Currency, "amount")
+		if err != nil {
+			return nil, err
+		}
+		legs[i] = b
+	}
+	return withAmounts(struct {
+		plainInfo
+		ReservedBy []json.RawMessage `json:"reserved_by"`
+	}{plainInfo(r.BalanceInfo), legs}, r.Currency, "balance", "reserved", "available", "low_balance_threshold")
+}
+
 // MarshalJSON prints the top-up with its currency's decimals.
 func (t TopUpResult) MarshalJSON() ([]byte, error) {
 	type plain TopUpResult

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -52,5 +53,24 @@ func TestAmountsKeepTheirKeysOrder(t *testing.T) {
 	want := `{"organization":"acme","balance":"23.80","reserved":"0.00","available":"0.00","currency":"USD","low_balance_threshold":"0.00","low":false}`
 	if string(b) != want {
 		t.Fatalf("%s\nwant\n%s", b, want)
+	}
+}
+
+func TestBalanceReportKeepsItsLegs(t *testing.T) {
+	until := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	r := BalanceReport{
+		BalanceInfo: BalanceInfo{Account: "o", Balance: decimal.RequireFromString("4.2"), Reserved: decimal.RequireFromString("0.18"),
+			Available: decimal.RequireFromString("4.02"), Currency: "USD"},
+		ReservedBy: []ReservedLeg{{CallID: "c", LegID: "l", Destination: "+61291234567", Amount: decimal.RequireFromString("0.2"),
+			GrantedSeconds: 300, GrantedUntil: &until}},
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"balance":"4.20"`, `"reserved":"0.18"`, `"reserved_by":[{"call_id":"c"`, `"amount":"0.20"`, `"granted_seconds":300`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
 	}
 }
