@@ -105,7 +105,7 @@ func TestRelayLatching(t *testing.T) {
 		checkGoroutines(t)
 		c := newCall(t)
 		c.a.SetRemote(netip.MustParseAddrPort("192.168.1.10:4000")) // the private address in its SDP
-		c.a.SetSignalingSource(loopback)                             // its INVITE came from its NAT
+		c.a.SetSignalingSource(loopback)                            // its INVITE came from its NAT
 		nat := newPhone(t)
 		for range latchRun { // strict latching: a run of packets in sequence
 			nat.sendRTP(c.a.Addr(), 0, payload)
