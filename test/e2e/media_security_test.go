@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/media"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+)
+
+// The switch's media port range in the test config (harness_test.go).
+const ownMediaPort = 10000
+
+func TestAnOfferPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2"} { // media.ip, and another loopback address
+		res := sipp(t, sw.addr(), "-sf", scenario("uac_offer_refused.xml"), "-s", "+14155550199", "-key", "caller", "1001",
+			"-key", "rtp_ip", ip, "-key", "rtp_port", strconv.Itoa(ownMediaPort+2), "-au", "1001", "-ap", "alice-secret",
+			"-m", "1", "-p", strconv.Itoa(freePort(t)))
+		if res.code != 0 {
+			t.Fatalf("offer at %s: sipp exit %d (want the 488)\n%s", ip, res.code, res.out)
+		}
+	}
+	for _, l := range sw.cdrs(2) {
+		if l.Disposition != "refused" || l.SIPCode != 488 {
+			t.Errorf("leg: %s %d %q, want refused 488", l.Disposition, l.SIPCode, l.RefuseReason)
+		}
+	}
+}
+
+func TestAnAnswerPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	callee := newSDPCallee(t, sw.trunk, ownMediaPort+4, nil)
+	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 500); res.code == 0 {
+		t.Fatalf("the call was answered\n%s", res.out)
+	}
+	in, out := byDirection(t, sw.cdrs(2))
+	if in.SIPCode != 488 {
+		t.Errorf("caller's leg: %s %d, want 488", in.Disposition, in.SIPCode)
+	}
+	if out.Media != nil && out.Media.PacketsOut != 0 {
+		t.Errorf("the relay sent %d packets to its own port", out.Media.PacketsOut)
+	}
+	select {
+	case <-callee.invited:
+	default:
+		t.Error("the callee was never called")
+	}
+}
+
+func TestAStrangerCannotTakeTheCallersAudio(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	// The stranger learns the relay's port for the callee from the offer
+	// the callee gets (in real life: guesses it) and sends RTP there,
+	// from another host, before the callee has sent anything, and on.
+	stranger := newStranger(t)
+	callee := newSDPCallee(t, sw.trunk, 0, func(relayPort netip.AddrPort) {
+		stranger.start(relayPort)
+		stranger.waitSent(5)
+	})
+	caller := newAnnPhone(t, freePort(t), annCallerTone)
+	d := caller.call(sw, "1001", "alice-secret", "+14155550199")
+	time.Sleep(2 * time.Second) // the caller talks
+	caller.rtp.hush()
+	annHangUp(t, d)
+	time.Sleep(200 * time.Millisecond)
+	stranger.stop()
+	callee.rtp.close()
+
+	if n := stranger.received.Load(); n != 0 {
+		t.Errorf("the stranger got %d packets of the caller's audio", n)
+	}
+	heard := 0
+	for _, r := range callee.rtp.runs(time.Now()) {
+		if r.ssrc == caller.rtp.ssrc {
+			heard += r.packets
+		}
+	}
+	if heard < 50 {
+		t.Errorf("the callee got %d packets of the caller's 2 s", heard)
+	}
+	_, out := byDirection(t, sw.cdrs(2))
+	sent := stranger.sent.Load()
+	if out.Media == nil || out.Media.RefusedPackets == 0 || out.Media.RefusedPackets > sent {
+		t.Fatalf("callee's leg media %+v: want the stranger's packets (%d sent) counted refused", out.Media, sent)
+	}
+	_, body := sw.api("GET", "/metrics", nil)
+	if m := regexp.MustCompile(`dialtone_rtp_refused_total (\d+)`).FindSubmatch(body); m == nil || string(m[1]) == "0" {
+		t.Errorf("metrics:\n%s", grepLines(string(body), "dialtone_rtp"))
+	}
+}
+
+// sdpCallee is a trunk-side phone that answers with SDP for its own RTP
+// socket (or answerPort on 127.0.0.1 when not 0), after calling before
+// with the switch's media address from the offer. It does not talk.
+type sdpCallee struct {
+	rtp     *annMedia
+	invited chan netip.AddrPort
+}
+
+func newSDPCallee(t *testing.T, port, answerPort int, before func(netip.AddrPort)) *sdpCallee {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &sdpCallee{rtp: newAnnMedia(t, annCalleeTone), invited: make(chan netip.AddrPort, 1)}
+	if answerPort == 0 {
+		answerPort = c.rtp.port()
+	}
+	srv, _ := sipgo.NewServer(ua)
+	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	dialogs := sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{User: "callee", Host: "127.0.0.1", Port: port}})
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		d, err := dialogs.ReadInvite(req, tx)
+		if err != nil {
+			return
+		}
+		relayPort, err := media.Remote(req.Body())
+		if err != nil {
+			_ = d.Respond(488, "Not Acceptable Here", nil)
+			return
+		}
+		select {
+		case c.invited <- relayPort:
+		default:
+		}
+		if before != nil {
+			before(relayPort)
+		}
+		answer := fmt.Sprintf("v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n", answerPort)
+		if err := d.RespondSDP([]byte(answer)); err != nil {
+			return
+		}
+		<-d.Context().Done()
+	})
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = dialogs.ReadAck(req, tx) })
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if err := dialogs.ReadBye(req, tx); err != nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		}
+	})
+	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeUDP(pc) }()
+	t.Cleanup(func() { pc.Close(); ua.Close() })
+	return c
+}
+
+// stranger sends RTP in sequence every 20 ms from 127.0.0.66, a host that
+// is in no SDP and sent no SIP, and counts what it gets back.
+type stranger struct {
+	conn           *net.UDPConn
+	sent, received atomic.Uint64
+	done           chan struct{}
+	once           sync.Once
+	wg             sync.WaitGroup
+}
+
+func newStranger(t *testing.T) *stranger {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 66)})
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	s := &stranger{conn: conn, done: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				return
+			}
+			s.received.Add(1)
+		}
+	}()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *stranger) start(to netip.AddrPort) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(media.PacketTime)
+		defer tick.Stop()
+		hdr := rtp.Header{Version: 2, SSRC: 0x5eed, SequenceNumber: 1}
+		payload := make([]byte, 160)
+		for {
+			raw, _ := (&rtp.Packet{Header: hdr, Payload: payload}).Marshal()
+			if _, err := s.conn.WriteToUDPAddrPort(raw, to); err != nil {
+				return
+			}
+			s.sent.Add(1)
+			hdr.SequenceNumber++
+			hdr.Timestamp += 160
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// waitSent waits until n packets are out.
+func (s *stranger) waitSent(n uint64) {
+	deadline := time.Now().Add(5 * time.Second)
+	for s.sent.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (s *stranger) stop() {
+	s.once.Do(func() {
+		close(s.done)
+		s.conn.Close()
+	})
+	s.wg.Wait()
+}
