@@ -56,12 +56,15 @@ func (l *Leg) SetSignalingSource(ip netip.Addr) {
 	l.allowSources()
 }
 
-// allowSources publishes the hosts that may latch the leg. The caller
-// holds l.mu.
+// allowSources publishes the hosts that may latch the leg. An SDP hold
+// address (c=0.0.0.0) keeps the host of the SDP before it: the party has
+// not moved. The caller holds l.mu.
 func (l *Leg) allowSources() {
 	var s sources
 	if a := l.sdpRemote.Addr(); a.IsValid() && !a.IsUnspecified() {
 		s[0] = a
+	} else if old := l.allowed.Load(); old != nil {
+		s[0] = old[0]
 	}
 	if a := l.signaling; a.IsValid() && !a.IsUnspecified() {
 		s[1] = a

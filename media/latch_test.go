@@ -150,3 +150,15 @@ func TestLearnerNeedsARunInSequence(t *testing.T) {
 		})
 	}
 }
+
+func TestHoldKeepsTheSDPHostAllowed(t *testing.T) {
+	pool := newTestPool(t, 1)
+	l := must(pool.Allocate())
+	defer l.Close()
+	party := netip.MustParseAddrPort("192.0.2.5:4000")
+	l.SetRemote(party)
+	l.SetRemote(netip.MustParseAddrPort("0.0.0.0:4000")) // RFC 2543 hold
+	if !l.allowed.Load().allow(party.Addr()) {
+		t.Error("the held party's host may no longer latch its leg")
+	}
+}

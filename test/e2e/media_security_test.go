@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -229,4 +230,53 @@ func (s *stranger) stop() {
 		s.conn.Close()
 	})
 	s.wg.Wait()
+}
+
+func TestAPhoneBehindNATStillGetsItsAudio(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	// The trunk echoes RTP: the caller hears itself only if the switch
+	// latched its leg to where it really sends from.
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
+	phone := newAnnPhone(t, freePort(t), annCallerTone)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	from := &sip.FromHeader{Address: sip.Uri{User: "1001", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	// Its SDP gives its private address; its SIP and RTP come from 127.0.0.1.
+	offer := "v=0\r\no=phone 1 1 IN IP4 192.168.77.10\r\ns=-\r\nc=IN IP4 192.168.77.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	d, err := phone.outgoing.Invite(ctx, sip.Uri{User: "+14155550199", Host: "127.0.0.1", Port: sw.sipPort},
+		[]byte(offer), sip.NewHeader("Content-Type", "application/sdp"), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1001", Password: "alice-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	switchLeg, err := media.Remote(d.InviteResponse.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.rtp.talk(switchLeg, media.PayloadPCMU)
+	time.Sleep(2 * time.Second)
+	phone.rtp.hush()
+	annHangUp(t, d)
+	time.Sleep(200 * time.Millisecond)
+	phone.rtp.close()
+	_ = trunk()
+	heard := 0
+	for _, r := range phone.rtp.runs(time.Now()) {
+		if r.ssrc == phone.rtp.ssrc {
+			heard += r.packets
+		}
+	}
+	if heard < 50 {
+		t.Errorf("the phone behind NAT got %d of its ~100 echoed packets", heard)
+	}
+	in, _ := byDirection(t, sw.cdrs(2))
+	if in.Media == nil || in.Media.RefusedPackets != 0 {
+		t.Errorf("caller's leg media %+v: its own packets were refused", in.Media)
+	}
 }
