@@ -61,7 +61,7 @@ func (p *Pool) ownsIP(a netip.Addr) bool {
 // isOwn reports whether addr is one of the switch's own media ports.
 func (p *Pool) isOwn(addr netip.AddrPort) bool {
 	port := int(addr.Port())
-	return port >= p.min && port <= p.max && p.ownsIP(addr.Addr())
+	return port >= p.minPort && port <= p.maxPort && p.ownsIP(addr.Addr())
 }
 
 // CheckRemote refuses with ErrMediaLoop an address from SDP (Remote) that

@@ -24,11 +24,13 @@ const (
 // Each Leg it allocates holds an even RTP port and the RTCP port above it;
 // closing the Leg returns the pair. A Pool is safe for concurrent use.
 type Pool struct {
-	ip       netip.Addr
-	first    int // lowest even RTP port
-	pairs    int // number of pairs in the range
-	min, max int // the range as configured: every port of it is the switch's own
-	own      []netip.Addr
+	ip    netip.Addr
+	first int // lowest even RTP port
+	pairs int // number of pairs in the range
+	// minPort and maxPort are the range as configured: every port of it
+	// is the switch's own (see own.go), as are the addresses in own.
+	minPort, maxPort int
+	own              []netip.Addr
 
 	mediaTimeout time.Duration
 	latchWindow  time.Duration
@@ -91,8 +93,8 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 		ip:           ip.Unmap(),
 		first:        first,
 		pairs:        (maxPort - first + 1) / 2,
-		min:          minPort,
-		max:          maxPort,
+		minPort:      minPort,
+		maxPort:      maxPort,
 		rand:         rand.New(rand.NewChaCha8(seed)),
 		mediaTimeout: DefaultMediaTimeout,
 		latchWindow:  DefaultLatchWindow,
