@@ -280,3 +280,49 @@ func TestAPhoneBehindNATStillGetsItsAudio(t *testing.T) {
 		t.Errorf("caller's leg media %+v: its own packets were refused", in.Media)
 	}
 }
+
+func TestAReInvitePointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
+	phone := newAnnPhone(t, freePort(t), annCallerTone)
+	d := phone.call(sw, "1001", "alice-secret", "+14155550199")
+	switchLeg, err := media.Remote(d.InviteResponse.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	// The phone "moves" its audio onto the switch's own port for it.
+	reinvite := sip.NewRequest(sip.INVITE, d.InviteResponse.Contact().Address)
+	reinvite.SetBody([]byte(fmt.Sprintf("v=0\r\no=phone 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+		switchLeg.Addr(), switchLeg.Port())))
+	reinvite.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := d.Do(ctx, reinvite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 488 {
+		t.Errorf("re-INVITE to the switch's own port: %d %s, want 488", res.StatusCode, res.Reason)
+	}
+	refusedAt := time.Now()
+	time.Sleep(time.Second) // the call goes on where it was
+	phone.rtp.hush()
+	annHangUp(t, d)
+	time.Sleep(200 * time.Millisecond)
+	phone.rtp.close()
+	_ = trunk()
+	after := 0
+	for _, r := range phone.rtp.runs(time.Now()) {
+		if r.ssrc == phone.rtp.ssrc && r.last.After(refusedAt) {
+			after += r.packets
+		}
+	}
+	if after == 0 {
+		t.Error("the phone's echo stopped after the refused re-INVITE")
+	}
+	in, _ := byDirection(t, sw.cdrs(2))
+	if in.Disposition != "answered" {
+		t.Errorf("caller's leg %s", in.Disposition)
+	}
+}
