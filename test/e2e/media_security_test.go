@@ -40,7 +40,8 @@ func TestAnOfferPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 
 func TestAnAnswerPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 	sw := startSwitch(t, switchOpts{})
-	callee := newSDPCallee(t, sw.trunk, ownMediaPort+4, nil)
+	var invited atomic.Bool
+	newSilentCallee(t, sw.trunk, ownMediaPort+4, func(netip.AddrPort) { invited.Store(true) })
 	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 500); res.code == 0 {
 		t.Fatalf("the call was answered\n%s", res.out)
 	}
@@ -51,9 +52,7 @@ func TestAnAnswerPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 	if out.Media != nil && out.Media.PacketsOut != 0 {
 		t.Errorf("the relay sent %d packets to its own port", out.Media.PacketsOut)
 	}
-	select {
-	case <-callee.invited:
-	default:
+	if !invited.Load() {
 		t.Error("the callee was never called")
 	}
 }
@@ -64,7 +63,7 @@ func TestAStrangerCannotTakeTheCallersAudio(t *testing.T) {
 	// the callee gets (in real life: guesses it) and sends RTP there,
 	// from another host, before the callee has sent anything, and on.
 	stranger := newStranger(t)
-	callee := newSDPCallee(t, sw.trunk, 0, func(relayPort netip.AddrPort) {
+	callee := newSilentCallee(t, sw.trunk, 0, func(relayPort netip.AddrPort) {
 		stranger.start(relayPort)
 		stranger.waitSent(5)
 	})
@@ -80,13 +79,7 @@ func TestAStrangerCannotTakeTheCallersAudio(t *testing.T) {
 	if n := stranger.received.Load(); n != 0 {
 		t.Errorf("the stranger got %d packets of the caller's audio", n)
 	}
-	heard := 0
-	for _, r := range callee.rtp.runs(time.Now()) {
-		if r.ssrc == caller.rtp.ssrc {
-			heard += r.packets
-		}
-	}
-	if heard < 50 {
+	if heard := packetsFrom(callee.rtp, caller.rtp.ssrc, time.Time{}); heard < 50 {
 		t.Errorf("the callee got %d packets of the caller's 2 s", heard)
 	}
 	_, out := byDirection(t, sw.cdrs(2))
@@ -100,63 +93,33 @@ func TestAStrangerCannotTakeTheCallersAudio(t *testing.T) {
 	}
 }
 
-// sdpCallee is a trunk-side phone that answers with SDP for its own RTP
-// socket (or answerPort on 127.0.0.1 when not 0), after calling before
-// with the switch's media address from the offer. It does not talk.
-type sdpCallee struct {
-	rtp     *annMedia
-	invited chan netip.AddrPort
+// newSilentCallee is a phone at the trunk that answers with SDP for its
+// own RTP socket (or answerPort on 127.0.0.1 when not 0) and does not
+// talk; before gets the switch's media address from the offer first.
+func newSilentCallee(t *testing.T, port, answerPort int, before func(netip.AddrPort)) *annPhone {
+	t.Helper()
+	p := newAnnPhone(t, port, annCalleeTone)
+	if answerPort == 0 {
+		answerPort = p.rtp.port()
+	}
+	p.answerWith = func(switchLeg netip.AddrPort) ([]byte, bool) {
+		if before != nil {
+			before(switchLeg)
+		}
+		return []byte(fmt.Sprintf("v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n", answerPort)), false
+	}
+	return p
 }
 
-func newSDPCallee(t *testing.T, port, answerPort int, before func(netip.AddrPort)) *sdpCallee {
-	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
+// packetsFrom counts the packets of ssrc that m got after since.
+func packetsFrom(m *annMedia, ssrc uint32, since time.Time) int {
+	n := 0
+	for _, r := range m.runs(time.Now()) {
+		if r.ssrc == ssrc && r.last.After(since) {
+			n += r.packets
+		}
 	}
-	c := &sdpCallee{rtp: newAnnMedia(t, annCalleeTone), invited: make(chan netip.AddrPort, 1)}
-	if answerPort == 0 {
-		answerPort = c.rtp.port()
-	}
-	srv, _ := sipgo.NewServer(ua)
-	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	dialogs := sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{User: "callee", Host: "127.0.0.1", Port: port}})
-	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
-		d, err := dialogs.ReadInvite(req, tx)
-		if err != nil {
-			return
-		}
-		relayPort, err := media.Remote(req.Body())
-		if err != nil {
-			_ = d.Respond(488, "Not Acceptable Here", nil)
-			return
-		}
-		select {
-		case c.invited <- relayPort:
-		default:
-		}
-		if before != nil {
-			before(relayPort)
-		}
-		answer := fmt.Sprintf("v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n", answerPort)
-		if err := d.RespondSDP([]byte(answer)); err != nil {
-			return
-		}
-		<-d.Context().Done()
-	})
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = dialogs.ReadAck(req, tx) })
-	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := dialogs.ReadBye(req, tx); err != nil {
-			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		}
-	})
-	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); ua.Close() })
-	return c
+	return n
 }
 
 // stranger sends RTP in sequence every 20 ms from 127.0.0.66, a host that
@@ -266,13 +229,7 @@ func TestAPhoneBehindNATStillGetsItsAudio(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	phone.rtp.close()
 	_ = trunk()
-	heard := 0
-	for _, r := range phone.rtp.runs(time.Now()) {
-		if r.ssrc == phone.rtp.ssrc {
-			heard += r.packets
-		}
-	}
-	if heard < 50 {
+	if heard := packetsFrom(phone.rtp, phone.rtp.ssrc, time.Time{}); heard < 50 {
 		t.Errorf("the phone behind NAT got %d of its ~100 echoed packets", heard)
 	}
 	in, _ := byDirection(t, sw.cdrs(2))
@@ -312,13 +269,7 @@ func TestAReInvitePointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	phone.rtp.close()
 	_ = trunk()
-	after := 0
-	for _, r := range phone.rtp.runs(time.Now()) {
-		if r.ssrc == phone.rtp.ssrc && r.last.After(refusedAt) {
-			after += r.packets
-		}
-	}
-	if after == 0 {
+	if packetsFrom(phone.rtp, phone.rtp.ssrc, refusedAt) == 0 {
 		t.Error("the phone's echo stopped after the refused re-INVITE")
 	}
 	in, _ := byDirection(t, sw.cdrs(2))
