@@ -102,6 +102,10 @@ type MediaStats struct {
 	PacketsOut uint64 `json:"packets_out"`
 	BytesOut   uint64 `json:"bytes_out"`
 	Dropped    uint64 `json:"dropped"`
+	// RefusedPackets (part of Dropped) came from a source that may not
+	// latch the leg: not the party's SDP or signalling host, or a stranger
+	// trying to take the latch from the party.
+	RefusedPackets uint64 `json:"refused_packets"`
 }
 
 // Recording is the stereo WAV of a call (caller left, callee right).

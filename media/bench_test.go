@@ -122,13 +122,14 @@ func BenchmarkRelayHotPath(b *testing.B) {
 	f := &forwarder{dir: FromA, to: lb, taps: &ts}
 	raw := benchPacket(b)
 	src := newPhone(b).addr()
+	la.SetRemote(src) // the party sends from its SDP address: it latches at once
 	var pkt rtp.Packet
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := pkt.Unmarshal(raw); err != nil {
 			b.Fatal(err)
 		}
-		if !la.accept(&la.rtp, src) {
+		if !la.accept(&la.rtp, src, &pkt) {
 			b.Fatal("not accepted")
 		}
 		f.onRTP(raw, &pkt)

@@ -11,12 +11,16 @@
 // # Concepts
 //
 //   - Pool: a UDP port range on one IP. Allocate returns a Leg bound to an
-//     even RTP port and the RTCP port above it; closing the Leg returns
-//     them.
+//     even RTP port picked at random and the RTCP port above it; closing
+//     the Leg returns them. CheckRemote refuses SDP that points at the
+//     pool's own ports (ErrMediaLoop): the relay would send to itself.
 //   - Leg: one party's side. SetRemote gives it the address from that
-//     party's SDP; the first packet from the party latches the leg to the
-//     address it really sends from (NAT). Counters (Stats) and a media
-//     timeout (TimedOut) are per leg.
+//     party's SDP, SetSignalingSource the address its SIP comes from; the
+//     leg latches to the address the party really sends from (NAT), but
+//     strictly (latch.go): only those two hosts may latch it, and a source
+//     other than the SDP address only after a run of in-sequence packets,
+//     so a stranger who guesses the port gets nothing (Stats.Refused).
+//     Counters (Stats) and a media timeout (TimedOut) are per leg.
 //   - Relay: two legs, A (the caller, the leg whose INVITE the switch
 //     received) and B (the callee, the leg the switch placed). What A's
 //     party sends to A's port goes out of B's port to B's party, and back.
@@ -38,6 +42,8 @@
 //	b, err := pool.Allocate()           // B's party will send to b.Port()
 //	// (ErrPoolExhausted: answer 503)
 //	remote, err := media.Remote(offer)  // ErrNoAudio, ErrInvalidSDP: 488 / 400
+//	err = pool.CheckRemote(remote)      // ErrMediaLoop: 488
+//	a.SetSignalingSource(inviteSourceIP)
 //	a.SetRemote(remote)
 //	offerB, err := media.Rewrite(offer, ip, b.Port()) // send offerB to B
 //	relay, err := media.NewRelay(a, b)  // owns a and b from now on
@@ -52,6 +58,8 @@
 //		// Acceptable Here and hang up B
 //	}
 //	remote, _ := media.Remote(answer)
+//	err = pool.CheckRemote(remote)    // ErrMediaLoop: 488 to A, hang up B
+//	b.SetSignalingSource(answerSourceIP)
 //	b.SetRemote(remote)
 //	answerA, _ := media.Rewrite(answer, ip, a.Port()) // respond to A with it
 //	relay.Answered()                                  // arms media timeouts
@@ -61,7 +69,8 @@
 //	case <-relay.TimedOut(): // no RTP from a party for the timeout: hang up
 //
 // A re-INVITE or UPDATE from either side is handled the same way in its
-// direction: SetRemote on the sender's leg with Remote(its SDP), Rewrite
+// direction: CheckRemote (488 on ErrMediaLoop), SetSignalingSource and
+// SetRemote on the sender's leg with Remote(its SDP), Rewrite
 // the SDP with the other leg's port before forwarding it, and
 // relay.SetHold(held) where held is IsHold of the offer or the answer
 // (a held party may stop sending; the timeout waits for it). A re-INVITE

@@ -31,6 +31,10 @@ var (
 	// ErrInvalidAddress is returned for an IP address or port that cannot
 	// be used in SDP or as a socket address.
 	ErrInvalidAddress = errors.New("media: invalid address")
+	// ErrMediaLoop is returned by Pool.CheckRemote for an SDP address that
+	// is one of the switch's own media ports: relaying there would loop.
+	// A switch answers such an offer with 488 Not Acceptable Here.
+	ErrMediaLoop = errors.New("media: address is one of the switch's own media ports")
 
 	// ErrUnsupportedCodec is returned when a Player or Endpoint is asked to
 	// send a payload type other than PCMU (0) or PCMA (8).

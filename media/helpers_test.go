@@ -85,10 +85,17 @@ func (p *phone) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr)
 // sendRTP sends one 20 ms packet of payload type pt to dst.
 func (p *phone) sendRTP(dst netip.AddrPort, pt uint8, payload []byte) {
 	p.t.Helper()
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: p.seq, Timestamp: p.ts, SSRC: p.ssrc}, Payload: payload}
+	pkt := p.packet(payload)
+	pkt.PayloadType = pt
+	p.sendRaw(dst, mustMarshal(p.t, pkt))
+}
+
+// packet returns the phone's next PCMU packet.
+func (p *phone) packet(payload []byte) *rtp.Packet {
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: p.seq, Timestamp: p.ts, SSRC: p.ssrc}, Payload: payload}
 	p.seq++
 	p.ts += 160
-	p.sendRaw(dst, mustMarshal(p.t, &pkt))
+	return pkt
 }
 
 func (p *phone) sendRaw(dst netip.AddrPort, b []byte) {

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,12 +23,17 @@ const maxPacketSize = 4096
 // the packets to that owner, and closing the owner closes the leg.
 //
 // Symmetric RTP: the remote address starts as the one SetRemote gave (from
-// the SDP). The first valid packet from any address latches the leg to
-// that address (a phone behind NAT sends from its NAT mapping, not from
-// the address in its SDP), and replies go there. Once latched, packets
-// from any other address are dropped and counted as Foreign, except
-// within the latch window after the leg starts or after SetRemote, when
-// the leg moves to the new sender. RTP and RTCP latch independently.
+// the SDP), and the leg latches to the address its party really sends
+// from (a phone behind NAT sends from its NAT mapping, not from the
+// address in its SDP), so replies go there. Latching is strict (see
+// latch.go): only packets from the SDP's host or the signalling's
+// (SetSignalingSource) are accepted before the leg latches, the others
+// are counted Refused; a source other than the SDP address itself latches
+// only after a run of in-sequence RTP packets. Once latched, packets from
+// any other address are dropped and counted as Foreign, except within the
+// latch window after the leg starts or after SetRemote, when an allowed
+// sender may take the latch the same way. RTP and RTCP latch
+// independently.
 //
 // All methods are safe for concurrent use.
 type Leg struct {
@@ -47,8 +51,11 @@ type Leg struct {
 	seen       atomic.Bool // RTP arrived since the watchdog last looked
 	stats      counters
 
+	allowed atomic.Pointer[sources] // hosts that may latch the leg
+
 	mu         sync.Mutex // guards what follows; never taken per packet
 	sdpRemote  netip.AddrPort
+	signaling  netip.Addr // where the party's SIP comes from
 	claimed    bool
 	started    bool
 	closed     bool
@@ -63,8 +70,10 @@ type Leg struct {
 
 // path is one socket of a leg and the party's address on it.
 type path struct {
-	sock *socket
-	peer atomic.Pointer[remote]
+	sock  *socket
+	pool  *Pool // whose ports are never a remote
+	peer  atomic.Pointer[remote]
+	learn learner // only the leg's reactor touches it
 }
 
 // remote is an immutable snapshot of where a path sends to.
@@ -77,7 +86,8 @@ type remote struct {
 
 func (p *path) newRemote(addr netip.AddrPort, latched bool) *remote {
 	ok := addr.IsValid() && addr.Port() != 0 && !addr.Addr().IsUnspecified() &&
-		(p.sock.is6 || addr.Addr().Is4()) // a v4 socket cannot reach a v6 party
+		(p.sock.is6 || addr.Addr().Is4()) && // a v4 socket cannot reach a v6 party
+		!p.pool.isOwn(addr) // never send to the switch's own ports: a loop
 	return &remote{addr: addr, sa: newSockaddr(addr, p.sock.is6), latched: latched, ok: ok}
 }
 
@@ -86,7 +96,7 @@ func (p *path) newRemote(addr netip.AddrPort, latched bool) *remote {
 // (the other leg's readers, a Player): they sit on separate cache lines.
 type counters struct {
 	rtpIn, rtpBytesIn, rtcpIn, rtcpBytesIn atomic.Uint64
-	foreign, invalid, latches              atomic.Uint64
+	foreign, invalid, latches, refused     atomic.Uint64
 	_                                      [64]byte
 	rtpOut, rtpBytesOut, rtcpOut           atomic.Uint64
 	rtcpBytesOut, undeliverable            atomic.Uint64
@@ -111,6 +121,11 @@ type Stats struct {
 	Undeliverable uint64
 	// Latches counts how often the leg (RTP or RTCP) latched to a source.
 	Latches uint64
+	// Refused counts packets dropped because their source may not latch
+	// the leg: not the host of the party's SDP or signalling, one of the
+	// switch's own ports, or a sender still proving itself while the leg
+	// is latched to another (see latch.go).
+	Refused uint64
 }
 
 func (s Stats) add(o Stats) Stats {
@@ -126,11 +141,12 @@ func (s Stats) add(o Stats) Stats {
 	s.Invalid += o.Invalid
 	s.Undeliverable += o.Undeliverable
 	s.Latches += o.Latches
+	s.Refused += o.Refused
 	return s
 }
 
 // Dropped returns the number of packets dropped in either direction.
-func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable }
+func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable + s.Refused }
 
 func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
 	l := &Leg{
@@ -143,6 +159,7 @@ func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
 		timedOut:    make(chan struct{}),
 	}
 	l.rtp.sock, l.rtcp.sock = rtpSock, rtcpSock
+	l.rtp.pool, l.rtcp.pool = p, p
 	return l
 }
 
@@ -161,7 +178,8 @@ func (l *Leg) Addr() netip.AddrPort {
 // and again for every re-INVITE or UPDATE. An unspecified address
 // (c=0.0.0.0 hold) stops sending until the party sends again. Giving the
 // same address as before keeps the current latch, so a re-INVITE that
-// does not move the party does not undo NAT latching.
+// does not move the party does not undo NAT latching. The SDP's host may
+// latch the leg from now on.
 func (l *Leg) SetRemote(addr netip.AddrPort) {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	l.mu.Lock()
@@ -171,6 +189,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 		return
 	}
 	l.sdpRemote = addr
+	l.allowSources()
 	l.rtp.peer.Store(l.rtp.newRemote(addr, false))
 	rtcpAddr := netip.AddrPort{}
 	if addr.Port() != 0 && addr.Port() < 65535 {
@@ -234,6 +253,7 @@ func (l *Leg) Stats() Stats {
 		Invalid:        c.invalid.Load(),
 		Undeliverable:  c.undeliverable.Load(),
 		Latches:        c.latches.Load(),
+		Refused:        c.refused.Load(),
 	}
 }
 
@@ -382,7 +402,10 @@ func (l *Leg) handleRTP(raw []byte, src netip.AddrPort, pkt *rtp.Packet, s sink)
 		l.stats.invalid.Add(1)
 		return
 	}
-	if !l.accept(&l.rtp, src) {
+	if muxedRTCP {
+		pkt = nil // not parsed: no sequence number to latch by
+	}
+	if !l.accept(&l.rtp, src, pkt) {
 		return
 	}
 	if muxedRTCP {
@@ -411,7 +434,7 @@ func (l *Leg) readRTCP(r *reactor, s sink) {
 			l.stats.invalid.Add(1)
 			continue
 		}
-		if !l.accept(&l.rtcp, src) {
+		if !l.accept(&l.rtcp, src, nil) {
 			continue
 		}
 		l.stats.rtcpIn.Add(1)
@@ -424,31 +447,6 @@ func (l *Leg) readRTCP(r *reactor, s sink) {
 // RTCP packet: version 2 and a packet type of the RTCP range.
 func validRTCP(b []byte) bool {
 	return len(b) >= 4 && b[0]>>6 == 2 && b[1] >= 192 && b[1] <= 223
-}
-
-// accept applies latching to a packet from src on p and reports whether
-// the packet may pass.
-func (l *Leg) accept(p *path, src netip.AddrPort) bool {
-	for {
-		cur := p.peer.Load()
-		if cur != nil && cur.latched {
-			if cur.addr == src {
-				return true // the hot path: no allocation, no lock
-			}
-			if time.Now().UnixNano() > l.latchUntil.Load() {
-				l.stats.foreign.Add(1)
-				return false
-			}
-		}
-		next := p.newRemote(src, true)
-		if p.peer.CompareAndSwap(cur, next) {
-			l.stats.latches.Add(1)
-			if l.log.Enabled(context.Background(), slog.LevelDebug) {
-				l.log.Debug("media latched", "socket", l.socketName(p), "source", src)
-			}
-			return true
-		}
-	}
 }
 
 func (l *Leg) socketName(p *path) string {

@@ -43,6 +43,9 @@ func BenchmarkRelayLoad(b *testing.B) {
 	var ports []string
 	for range calls {
 		la, lb := must(pool.Allocate()), must(pool.Allocate())
+		// the phones' signalling would come from loopback, as their media
+		la.SetSignalingSource(loopback)
+		lb.SetSignalingSource(loopback)
 		r := must(NewRelay(la, lb))
 		if err := r.Start(); err != nil {
 			b.Fatal(err)
@@ -124,14 +127,23 @@ func TestLoadPhones(t *testing.T) {
 	}
 	rounds, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_ROUNDS"))
 	targets := strings.Split(portList, ",")
-	// the relay's pool is in the 20,000s: the phones stay clear of it
-	pool := newTestPoolFrom(t, 40000, len(targets), WithLogger(slog.New(slog.DiscardHandler)), WithMediaTimeout(0), WithSocketBuffer(1<<20))
+	// The relay's pool is in the 20,000s: the phones stay clear of it.
+	// A's and B's phones come from two pools: in the direct run a phone
+	// sends to the other's port, which must not be one of its own pool's
+	// (a leg never sends to those).
+	phoneLegs := make([]*Leg, len(targets))
+	for side := range 2 {
+		pool := newTestPoolFrom(t, 40000, (len(targets)+1-side)/2, WithLogger(slog.New(slog.DiscardHandler)), WithMediaTimeout(0), WithSocketBuffer(1<<20))
+		for i := side; i < len(targets); i += 2 {
+			phoneLegs[i] = must(pool.Allocate())
+		}
+	}
 	base := time.Now()
 	meter := &latencyMeter{base: base}
 	var parties []*Leg
-	for _, p := range targets {
+	for i, p := range targets {
 		port, _ := strconv.Atoi(p)
-		l := must(pool.Allocate())
+		l := phoneLegs[i]
 		l.SetRemote(netip.AddrPortFrom(loopback, uint16(port)))
 		if err := l.start(meter, nil); err != nil {
 			t.Fatal(err)
@@ -151,11 +163,15 @@ func TestLoadPhones(t *testing.T) {
 		}
 	}
 
-	// every phone says hello so its leg latches, then the measured rounds
-	hello := make([]byte, 172)
-	hello[0] = 0x80
-	for _, p := range parties {
-		_ = p.sendRTP(hello)
+	// every phone says hello, in sequence, so its leg latches (strictly:
+	// latchRun packets), then the measured rounds
+	hello, silence := make([]byte, 172), make([]byte, 160)
+	for seq := range latchRun {
+		for _, p := range parties {
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(seq - latchRun), SSRC: 1}, Payload: silence}
+			n, _ := pkt.MarshalTo(hello)
+			_ = p.sendRTP(hello[:n])
+		}
 	}
 	time.Sleep(300 * time.Millisecond)
 	meter.reset()

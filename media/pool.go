@@ -1,8 +1,10 @@
 package media
 
 import (
+	crand "crypto/rand"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"time"
@@ -25,6 +27,10 @@ type Pool struct {
 	ip    netip.Addr
 	first int // lowest even RTP port
 	pairs int // number of pairs in the range
+	// minPort and maxPort are the range as configured: every port of it
+	// is the switch's own (see own.go), as are the addresses in own.
+	minPort, maxPort int
+	own              []netip.Addr
 
 	mediaTimeout time.Duration
 	latchWindow  time.Duration
@@ -32,7 +38,8 @@ type Pool struct {
 	log          *slog.Logger
 
 	mu     sync.Mutex
-	free   []int // RTP ports, oldest released first
+	rand   *rand.Rand // ChaCha8 seeded from crypto/rand: ports nobody can predict
+	free   []int      // RTP ports, oldest released first
 	inUse  map[int]*Leg
 	closed Stats // the counters of legs already closed
 }
@@ -80,10 +87,15 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 	if minPort < 1 || maxPort > 65535 || first+1 > maxPort {
 		return nil, fmt.Errorf("new pool [%d, %d]: %w", minPort, maxPort, ErrInvalidPortRange)
 	}
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // never fails (crypto/rand)
 	p := &Pool{
 		ip:           ip.Unmap(),
 		first:        first,
 		pairs:        (maxPort - first + 1) / 2,
+		minPort:      minPort,
+		maxPort:      maxPort,
+		rand:         rand.New(rand.NewChaCha8(seed)),
 		mediaTimeout: DefaultMediaTimeout,
 		latchWindow:  DefaultLatchWindow,
 		log:          slog.Default(),
@@ -91,6 +103,9 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 	}
 	for _, o := range opts {
 		o(p)
+	}
+	if p.ip.IsUnspecified() {
+		p.addOwn(p.ip) // bound to every address: all of them are the switch's
 	}
 	p.free = make([]int, 0, p.pairs)
 	for i := range p.pairs {
@@ -112,19 +127,20 @@ func (p *Pool) Available() int {
 	return len(p.free)
 }
 
-// Allocate binds the next free RTP/RTCP port pair and returns it as a Leg
-// with no remote address yet. Ports are handed out in the order they were
-// released, so a pair just freed is the last to be reused (late packets of
-// an ended call do not reach the next one). A port that some other
-// program holds is skipped. Close the leg (or the Relay or Endpoint that
-// owns it) to return its ports.
+// Allocate binds a free RTP/RTCP port pair picked at random and returns
+// it as a Leg with no remote address yet. The pick is among the older half
+// of the free pairs (in the order they were released), so a pair just
+// freed is not reused while others wait (late packets of an ended call do
+// not reach the next one), and nobody can guess the port a call will get
+// from the ones before it. A port that some other program holds is
+// skipped. Close the leg (or the Relay or Endpoint that owns it) to
+// return its ports.
 func (p *Pool) Allocate() (*Leg, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var lastErr error
 	for range len(p.free) {
-		port := p.free[0]
-		p.free = p.free[1:]
+		port := p.takeRandom()
 		rtpSock, rtcpSock, err := p.bind(port)
 		if err != nil {
 			lastErr = err
@@ -146,6 +162,17 @@ func (p *Pool) Allocate() (*Leg, error) {
 		return nil, fmt.Errorf("allocate rtp ports on %s: %w (last bind error: %w)", p.ip, ErrPoolExhausted, lastErr)
 	}
 	return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrPoolExhausted)
+}
+
+// takeRandom removes a random pair from the older half of the free list
+// and returns its RTP port: O(1), swapping the pick with the head. The
+// caller holds p.mu and has checked that the list is not empty.
+func (p *Pool) takeRandom() int {
+	i := p.rand.IntN(max(len(p.free)/2, 1))
+	p.free[0], p.free[i] = p.free[i], p.free[0]
+	port := p.free[0]
+	p.free = p.free[1:]
+	return port
 }
 
 func (p *Pool) bind(port int) (rtpSock, rtcpSock *socket, err error) {

@@ -145,3 +145,40 @@ func TestPoolAllocate(t *testing.T) {
 		}
 	})
 }
+
+func TestPoolPortsAreRandom(t *testing.T) {
+	p := newTestPool(t, 200)
+	var legs []*Leg
+	defer func() {
+		for _, l := range legs {
+			l.Close()
+		}
+	}()
+	sequential := true
+	seen := map[int]bool{}
+	for i := range 10 {
+		l := must(p.Allocate())
+		legs = append(legs, l)
+		port := l.Port()
+		if port < p.first || port > p.first+2*(p.pairs-1) || port%2 != 0 || seen[port] {
+			t.Fatalf("port %d: out of [%d, %d], odd or repeated", port, p.first, p.first+2*(p.pairs-1))
+		}
+		seen[port] = true
+		if port != p.first+2*i {
+			sequential = false
+		}
+	}
+	if sequential {
+		t.Error("ten allocations took the range's first ports in order: guessable")
+	}
+	// a port freed and allocated again does not come back in turn either
+	again := map[int]bool{}
+	for range 10 {
+		l := must(p.Allocate())
+		again[l.Port()] = true
+		l.Close()
+	}
+	if len(again) < 2 {
+		t.Errorf("ten allocations after releases got %d distinct ports", len(again))
+	}
+}

@@ -65,8 +65,8 @@ func (r *Relay) B() *Leg { return r.b }
 
 // Start begins relaying. Start it as soon as both legs exist (when the
 // offer goes out to the B side) so early media flows and both legs latch;
-// a leg whose remote is not known yet latches on its party's first packet,
-// and packets for it are dropped (Undeliverable) until then.
+// a leg latches once its party sends (strictly: see Leg), and packets for
+// a leg with no address yet are dropped (Undeliverable).
 func (r *Relay) Start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

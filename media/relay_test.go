@@ -104,10 +104,13 @@ func TestRelayLatching(t *testing.T) {
 	t.Run("a phone behind NAT is answered at the address it sends from, not its SDP address", func(t *testing.T) {
 		checkGoroutines(t)
 		c := newCall(t)
-		c.a.SetRemote(netip.MustParseAddrPort("127.0.0.1:9")) // the private address in its SDP
+		c.a.SetRemote(netip.MustParseAddrPort("192.168.1.10:4000")) // the private address in its SDP
+		c.a.SetSignalingSource(loopback)                            // its INVITE came from its NAT
 		nat := newPhone(t)
-		nat.sendRTP(c.a.Addr(), 0, payload)
-		c.pb.recvRTP()
+		for range latchRun { // strict latching: a run of packets in sequence
+			nat.sendRTP(c.a.Addr(), 0, payload)
+			c.pb.recvRTP()
+		}
 		if !c.a.Latched() || c.a.Remote() != nat.addr() {
 			t.Fatalf("latched %v to %v, want %v", c.a.Latched(), c.a.Remote(), nat.addr())
 		}
@@ -141,12 +144,18 @@ func TestRelayLatching(t *testing.T) {
 		c.pa.sendRTP(c.a.Addr(), 0, payload)
 		c.pb.recvRTP()
 		moved := newPhone(t)
-		moved.sendRTP(c.a.Addr(), 0, payload)
-		c.pb.recvRTP()
+		// Strict latching: the new sender's packets are refused until its
+		// run is long enough to take the latch; that one passes.
+		for range latchRun {
+			moved.sendRTP(c.a.Addr(), 0, payload)
+		}
+		if got := c.pb.recvRTP(); got.SequenceNumber != moved.seq-1 {
+			t.Fatalf("B got packet %d of the new sender, want its last, %d", got.SequenceNumber, moved.seq-1)
+		}
 		if c.a.Remote() != moved.addr() {
 			t.Fatalf("remote %v, want %v", c.a.Remote(), moved.addr())
 		}
-		if s := c.a.Stats(); s.Latches != 2 || s.Foreign != 0 {
+		if s := c.a.Stats(); s.Latches != 2 || s.Foreign != 0 || s.Refused != latchRun-1 {
 			t.Errorf("stats %+v", s)
 		}
 	})
@@ -179,8 +188,10 @@ func TestRelayLatching(t *testing.T) {
 		sdpAddr := netip.MustParseAddrPort("127.0.0.1:9")
 		c.a.SetRemote(sdpAddr)
 		nat := newPhone(t)
-		nat.sendRTP(c.a.Addr(), 0, payload)
-		c.pb.recvRTP()
+		for range latchRun {
+			nat.sendRTP(c.a.Addr(), 0, payload)
+			c.pb.recvRTP()
+		}
 		c.a.SetRemote(sdpAddr) // a re-INVITE for hold, same SDP address
 		if !c.a.Latched() || c.a.Remote() != nat.addr() {
 			t.Errorf("latch lost: %v %v", c.a.Latched(), c.a.Remote())
@@ -191,12 +202,13 @@ func TestRelayLatching(t *testing.T) {
 		checkGoroutines(t)
 		pool := newTestPool(t, 2)
 		a, b := must(pool.Allocate()), must(pool.Allocate())
+		pa := newPhone(t)
+		a.SetRemote(pa.addr())
 		r := must(NewRelay(a, b))
 		defer r.Close()
 		if err := r.Start(); err != nil {
 			t.Fatal(err)
 		}
-		pa := newPhone(t)
 		pa.sendRTP(a.Addr(), 0, payload)
 		waitFor(t, "the drop", func() bool { return b.Stats().Undeliverable == 1 })
 		if a.Stats().RTPPacketsIn != 1 {
@@ -380,8 +392,10 @@ func TestDetach(t *testing.T) {
 			t.Fatal(err)
 		}
 		first.Answered()
-		pa.sendRTP(a.Addr(), 0, payload)
-		pb.recvRTP()
+		for range latchRun { // strict latching: a run of packets in sequence
+			pa.sendRTP(a.Addr(), 0, payload)
+			pb.recvRTP()
+		}
 
 		da, db, err := first.Detach()
 		if err != nil || da != a || db != b {
@@ -404,7 +418,7 @@ func TestDetach(t *testing.T) {
 		if got := pa.recvRTP(); got.SSRC != pc.ssrc {
 			t.Fatalf("the caller got %v", got.Header)
 		}
-		if s := a.Stats(); s.RTPPacketsIn != 2 || s.RTPPacketsOut != 1 || s.Latches != 1 {
+		if s := a.Stats(); s.RTPPacketsIn != latchRun+1 || s.RTPPacketsOut != 1 || s.Latches != 1 {
 			t.Errorf("the caller's leg counts on across relays: %+v", s)
 		}
 		if pool.InUse() != 2 {

@@ -3,6 +3,8 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,6 +30,9 @@ func (c *call) anchorOffer() error {
 	if err != nil {
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
+	if err := pool.CheckRemote(remote); err != nil {
+		return loopError("offer", err)
+	}
 	a, err := pool.Allocate()
 	if err != nil {
 		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
@@ -37,6 +42,7 @@ func (c *call) anchorOffer() error {
 		_ = a.Close()
 		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
 	}
+	a.SetSignalingSource(signalingSource(c.req.Source()))
 	a.SetRemote(remote)
 	offer, err := media.Rewrite(c.offer, c.sw.mediaIP, b.Port())
 	if err != nil {
@@ -57,9 +63,10 @@ func (c *call) anchorOffer() error {
 	return nil
 }
 
-// anchorAnswer takes the callee's SDP (183 or 2xx), points the B side at
-// it and returns what the caller gets.
-func (c *call) anchorAnswer(sdpB []byte) ([]byte, error) {
+// anchorAnswer takes the callee's SDP (183 or 2xx) and the address the
+// response came from, points the B side at them and returns what the
+// caller gets.
+func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	if c.relay == nil || len(sdpB) == 0 {
 		return sdpB, nil
 	}
@@ -70,6 +77,10 @@ func (c *call) anchorAnswer(sdpB []byte) ([]byte, error) {
 	if err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
 	}
+	if err := c.sw.media.CheckRemote(remote); err != nil {
+		return nil, loopError("answer", err)
+	}
+	c.relay.B().SetSignalingSource(signalingSource(from))
 	c.relay.B().SetRemote(remote)
 	answer, err := media.Rewrite(sdpB, c.sw.mediaIP, c.relay.A().Port())
 	if err != nil {
@@ -119,14 +130,15 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 	}
 	l.cdr.Media = &billing.MediaStats{
 		PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
-		Dropped: s.Dropped(),
+		Dropped: s.Dropped(), RefusedPackets: s.Refused,
 	}
 }
 
-// followOffer points the relay at where a leg's new offer wants its audio
-// and holds or resumes the call's media timeout. It runs in the call's
-// goroutine (which owns c.relay, c.a and c.b).
-func (c *call) followOffer(l *leg, offer []byte) {
+// followOffer points the relay at where a leg's new offer (from the
+// address from) wants its audio and holds or resumes the call's media
+// timeout. It runs in the call's goroutine (which owns c.relay, c.a and
+// c.b).
+func (c *call) followOffer(l *leg, offer []byte, from string) {
 	r := c.relay
 	if r == nil {
 		return
@@ -139,8 +151,47 @@ func (c *call) followOffer(l *leg, offer []byte) {
 	if c.b == l {
 		m = r.B()
 	}
+	m.SetSignalingSource(signalingSource(from))
 	m.SetRemote(d.Remote)
 	r.SetHold(d.Mode != media.SendRecv)
+}
+
+// checkReoffer refuses a re-INVITE or UPDATE offer that points at the
+// switch's own media ports (see loopError).
+func (sw *Switch) checkReoffer(offer []byte) error {
+	if sw.media == nil {
+		return nil
+	}
+	d, err := media.Parse(offer)
+	if err != nil {
+		return nil // Reanswer judges the body
+	}
+	if err := sw.media.CheckRemote(d.Remote); err != nil {
+		return loopError("re-offer", err)
+	}
+	return nil
+}
+
+// loopError is the 488 for SDP whose audio points at the switch's own
+// media ports: relaying it would send each packet back to the relay,
+// which turns a few packets into hundreds of thousands a second.
+func loopError(what string, err error) *callError {
+	return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "SDP " + what + " points at the switch's own media ports", Err: err}
+}
+
+// signalingSource is the IP of a SIP message's source (host:port), which
+// may latch the party's media like its SDP's host (a phone behind NAT);
+// the zero Addr when it cannot be read.
+func signalingSource(hostport string) netip.Addr {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
 }
 
 // do runs f in the call's goroutine, unless the call has ended; it waits

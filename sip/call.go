@@ -376,7 +376,7 @@ func (c *call) run() {
 	sw.uac.Store(winner.ID, c.b)
 	now := time.Now()
 	c.b.answer(now)
-	answer, answerErr := c.anchorAnswer(winner.InviteResponse.Body())
+	answer, answerErr := c.anchorAnswer(winner.InviteResponse.Body(), winner.InviteResponse.Source())
 	acked := make(chan struct{}) // the caller's ACK (or its timeout) came
 	if answerErr == nil && c.relay != nil {
 		c.relay.Answered()

@@ -67,13 +67,19 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewSDPResponseFromRequest(req, previous))
 		return
 	}
+	if err := sw.checkReoffer(offer); err != nil {
+		sw.log.Warn("re-offer refused", "source", req.Source(), "error", err)
+		respond(tx, req, 488, "Not Acceptable Here")
+		return
+	}
 	answer, err := media.Reanswer(previous, offer)
 	if err != nil {
 		respond(tx, req, 488, "Not Acceptable Here")
 		return
 	}
 	if c := l.owner.Load(); c != nil {
-		c.do(func() { c.followOffer(l, offer) })
+		from := req.Source()
+		c.do(func() { c.followOffer(l, offer, from) })
 	}
 	_ = tx.Respond(sip.NewSDPResponseFromRequest(req, answer))
 }

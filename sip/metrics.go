@@ -17,6 +17,7 @@ type Metrics struct {
 	RTPPackets    *prometheus.CounterVec // relayed, by direction into the switch
 	RTPBytes      *prometheus.CounterVec
 	RTPDropped    prometheus.Counter
+	RTPRefused    prometheus.Counter
 	extra         []prometheus.Collector
 }
 
@@ -47,7 +48,10 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 			Name: "dialtone_rtp_bytes_total", Help: "RTP bytes received from the parties of ended calls, by side.",
 		}, []string{"side"}),
 		RTPDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dialtone_rtp_dropped_total", Help: "RTP packets dropped (foreign source, invalid, undeliverable).",
+			Name: "dialtone_rtp_dropped_total", Help: "RTP packets dropped (foreign source, invalid, undeliverable, refused).",
+		}),
+		RTPRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_rtp_refused_total", Help: "RTP packets refused because their source may not latch the leg (a stranger, not the party's SDP or signalling host).",
 		}),
 	}
 	if pool != nil {
@@ -62,7 +66,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}, m.extra...)
+	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so
@@ -75,4 +79,5 @@ func (m *Metrics) countMedia(l *leg, s media.Stats) {
 	m.RTPPackets.WithLabelValues(side).Add(float64(s.RTPPacketsIn))
 	m.RTPBytes.WithLabelValues(side).Add(float64(s.RTPBytesIn))
 	m.RTPDropped.Add(float64(s.Dropped()))
+	m.RTPRefused.Add(float64(s.Refused))
 }

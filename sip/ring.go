@@ -209,7 +209,7 @@ func (c *call) relayProvisional() func(*sip.Response) error {
 		relayMu.Unlock()
 		var hdrs []sip.Header
 		if hasSDP {
-			body, err := c.anchorAnswer(res.Body())
+			body, err := c.anchorAnswer(res.Body(), res.Source())
 			if err != nil {
 				c.log.Info("early media refused", "error", err)
 				_ = c.a.server.Respond(code, res.Reason, nil)

@@ -305,9 +305,15 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 		return nil
 	}
 	remote, err := media.Remote(t.sdp)
+	if err == nil {
+		err = c.sw.media.CheckRemote(remote)
+	}
 	if err != nil {
 		_ = tm.Close()
 		return fmt.Errorf("target's answer: %w", err)
+	}
+	if t.client != nil && t.client.InviteResponse != nil {
+		tm.SetSignalingSource(signalingSource(t.client.InviteResponse.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)

@@ -222,11 +222,28 @@ func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
 		return nil, fmt.Errorf("media: set media.ip to the address phones reach the switch at (SIP listens on %q)", ipText)
 	}
 	pool, err := media.NewPool(ip, cfg.Media.PortMin, cfg.Media.PortMax,
-		media.WithMediaTimeout(cfg.Media.Timeout.Duration), media.WithLogger(log))
+		media.WithMediaTimeout(cfg.Media.Timeout.Duration), media.WithLogger(log),
+		media.WithOwnAddresses(sipListenIPs(cfg)...))
 	if err != nil {
 		return nil, fmt.Errorf("media port pool: %w", err)
 	}
 	return pool, nil
+}
+
+// sipListenIPs are the addresses SIP listens on: SDP pointing at one of
+// them with a media port would make the relay send to itself.
+func sipListenIPs(cfg *config.Config) []netip.Addr {
+	var ips []netip.Addr
+	for _, listen := range []string{cfg.SIP.UDP, cfg.SIP.TCP} {
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			continue
+		}
+		if ip, err := netip.ParseAddr(host); err == nil {
+			ips = append(ips, ip)
+		}
+	}
+	return ips
 }
 
 // reload re-reads the config file on SIGHUP and returns the config it

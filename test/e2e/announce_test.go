@@ -225,6 +225,9 @@ type annPhone struct {
 	outgoing *sipgo.DialogClientCache
 	rtp      *annMedia
 	answered chan *sipgo.DialogServerSession
+	// answerWith, when set before a call comes, gives the answer to an
+	// offer from the switch's media address and whether to talk then.
+	answerWith func(switchLeg netip.AddrPort) (sdp []byte, talk bool)
 
 	mu       sync.Mutex
 	notifies []string // the sipfrag bodies of the NOTIFYs a transferor gets
@@ -259,11 +262,17 @@ func newAnnPhone(t *testing.T, port int, tone float64) *annPhone {
 			_ = d.Respond(488, "Not Acceptable Here", nil)
 			return
 		}
+		answer, talk := []byte(fmt.Sprintf(annAnswer, p.rtp.port())), true
+		if p.answerWith != nil {
+			answer, talk = p.answerWith(switchLeg)
+		}
 		// Like a phone, talk once the answer is through (ACKed).
-		if err := d.RespondSDP([]byte(fmt.Sprintf(annAnswer, p.rtp.port()))); err != nil {
+		if err := d.RespondSDP(answer); err != nil {
 			return
 		}
-		p.rtp.talk(switchLeg, media.PayloadPCMA)
+		if talk {
+			p.rtp.talk(switchLeg, media.PayloadPCMA)
+		}
 		p.answered <- d
 		<-d.Context().Done()
 	})

@@ -386,8 +386,9 @@ type cdr struct {
 	SIPCode      int        `json:"sip_code"`
 	RefuseReason string     `json:"refuse_reason"`
 	Media        *struct {
-		PacketsIn  uint64 `json:"packets_in"`
-		PacketsOut uint64 `json:"packets_out"`
+		PacketsIn      uint64 `json:"packets_in"`
+		PacketsOut     uint64 `json:"packets_out"`
+		RefusedPackets uint64 `json:"refused_packets"`
 	} `json:"media"`
 	Recording *struct {
 		Path    string  `json:"path"`
