@@ -140,6 +140,11 @@ const (
 
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
+
+	DefaultTCPReadTimeout  = 10 * time.Second
+	DefaultTCPIdleTimeout  = 3 * time.Minute
+	DefaultTCPMaxPerSource = 64
+	DefaultTCPMaxConns     = 4096
 )
 
 // Bounds of the voicemail limits. Under a second, a message is cut before
@@ -152,6 +157,11 @@ const (
 	MaxVoicemailMaxLength = time.Hour
 	MinVoicemailSilence   = time.Second
 	MaxVoicemailSilence   = 5 * time.Minute
+
+	// Bounds of the TCP timeouts: they keep a slip of the unit from
+	// cutting every connection (1ms) or from switching the limit off.
+	MinTCPTimeout = 100 * time.Millisecond
+	MaxTCPTimeout = 24 * time.Hour
 )
 
 func (c *Config) applyDefaults() {
@@ -175,6 +185,14 @@ func (c *Config) applyDefaults() {
 	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
+	setDur(&c.SIP.TCPReadTimeout, DefaultTCPReadTimeout)
+	setDur(&c.SIP.TCPIdleTimeout, DefaultTCPIdleTimeout)
+	if c.SIP.TCPMaxPerSource == 0 {
+		c.SIP.TCPMaxPerSource = DefaultTCPMaxPerSource
+	}
+	if c.SIP.TCPMaxConns == 0 {
+		c.SIP.TCPMaxConns = DefaultTCPMaxConns
+	}
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
 	}
@@ -494,6 +512,8 @@ func (v *validator) validate(c *Config) {
 	}{
 		{"voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
 		{"voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"tcp_read_timeout", c.SIP.TCPReadTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
+		{"tcp_idle_timeout", c.SIP.TCPIdleTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
@@ -503,6 +523,12 @@ func (v *validator) validate(c *Config) {
 		} else if l.d < l.min || l.d > l.max {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		}
+	}
+	if c.SIP.TCPMaxConns < 0 {
+		v.fail(fmt.Sprintf("%d must be positive", c.SIP.TCPMaxConns), "sip", "tcp_max_conns")
+	}
+	if c.SIP.TCPMaxPerSource < 0 || c.SIP.TCPMaxPerSource > max(c.SIP.TCPMaxConns, 0) {
+		v.fail(fmt.Sprintf("%d: want 1 to tcp_max_conns (%d)", c.SIP.TCPMaxPerSource, c.SIP.TCPMaxConns), "sip", "tcp_max_per_source")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:
