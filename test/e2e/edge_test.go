@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// metric reads one sample from /metrics, e.g.
+// `dialtone_sip_tcp_refused_total{cap="per_source"}`; 0 when absent.
+func (s *switchProc) metric(sample string) float64 {
+	s.t.Helper()
+	code, body := s.api("GET", "/metrics", nil)
+	if code != 200 {
+		s.t.Fatalf("GET /metrics: %d", code)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				s.t.Fatalf("metric %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// waitMetric polls a metric until ok says so, or fails after 20 s.
+func (s *switchProc) waitMetric(sample string, ok func(float64) bool) float64 {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v := s.metric(sample)
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s stayed at %v", sample, v)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func equals(want float64) func(float64) bool { return func(v float64) bool { return v == want } }
+
+// dialFrom opens a TCP connection to addr from a loopback address of its
+// own, so the attacker is a source apart from the test's honest peers.
+func dialFrom(t *testing.T, source, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial from %s: %v", source, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestTCPHalfSentConnectionsAreCappedAndClosed plays the descriptor
+// exhaustion attack: one source opens connections and sends half a
+// message on each. Beyond tcp_max_per_source the switch refuses them, the
+// ones it took are closed after tcp_read_timeout, and a phone calling over
+// TCP meanwhile gets through.
+func TestTCPHalfSentConnectionsAreCappedAndClosed(t *testing.T) {
+	requireTool(t, "sipp")
+	const held, attempts = 20, 30
+	sw := startSwitch(t, switchOpts{SIPExtra: fmt.Sprintf("  tcp_read_timeout: 3s\n  tcp_max_per_source: %d\n  tcp_max_conns: 100", held)})
+	conns := make([]net.Conn, attempts)
+	for i := range conns {
+		conns[i] = dialFrom(t, "127.0.0.2", sw.addr())
+		// Writes to a refused connection may fail: the switch reset it.
+		_, _ = fmt.Fprintf(conns[i], "INVITE sip:1002@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:5060;branch=z9hG4bK-half-%d\r\nFrom: <sip:x@", i)
+	}
+	sw.waitMetric(`dialtone_sip_tcp_refused_total{cap="per_source"}`, equals(attempts-held))
+	if open := sw.metric("dialtone_sip_tcp_connections"); open != held {
+		t.Fatalf("%v connections open, want the %d under the cap", open, held)
+	}
+
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	res := sw.call(t, "1001", "alice-secret", "+14155550199", 300, "-t", "t1")
+	if res.code != 0 {
+		t.Fatalf("call over TCP during the attack: sipp exit %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+
+	// Every attacker connection ends: reset at once, or closed by the read timeout.
+	for i, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		if _, err := bufio.NewReader(c).ReadByte(); err == nil {
+			t.Fatalf("connection %d got data instead of being closed", i)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("connection %d is still open after the read timeout", i)
+		}
+	}
+	sw.waitMetric(`dialtone_sip_tcp_closed_total{timeout="read_timeout"}`, equals(held))
+	sw.waitMetric("dialtone_sip_tcp_connections", equals(0))
+	if n := strings.Count(sw.log.String(), "level=ERROR"); n > 0 {
+		t.Fatalf("%d ERROR lines for the attack:\n%s", n, tail(sw.log.String(), 3000))
+	}
+}
+
+// TestGarbageDatagramsDoNotFloodTheLog sends 20,000 unparsable datagrams:
+// the switch counts them in /metrics and writes a summary line, not a line
+// (with the payload) per datagram.
+func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
+	const garbage = 20000
+	sw := startSwitch(t, switchOpts{})
+	pc, err := net.ListenPacket("udp", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	to, err := net.ResolveUDPAddr("udp", sw.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(sw.log.String())
+	for i := range garbage {
+		if _, err := pc.WriteTo(fmt.Appendf(nil, "\xff\xfe garbage %d %s\r\n\r\n", i, strings.Repeat("x", 60)), to); err != nil {
+			t.Fatal(err)
+		}
+		if i%200 == 199 {
+			time.Sleep(2 * time.Millisecond) // stay within the socket's buffer: count, not loss, is tested
+		}
+	}
+	got := sw.waitMetric(`dialtone_sip_unparsable_total{transport="udp"}`, func(v float64) bool { return v >= garbage*0.95 })
+	t.Logf("%v of %d garbage datagrams counted", got, garbage)
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(sw.log.String(), "dropped unparsable SIP messages") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no summary line:\n%s", tail(sw.log.String()[before:], 3000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	added := sw.log.String()[before:]
+	if lines := strings.Count(added, "\n"); lines > 10 || len(added) > 4000 {
+		t.Fatalf("the flood wrote %d log lines (%d bytes):\n%s", lines, len(added), tail(added, 3000))
+	}
+	if !strings.Contains(added, "127.0.0.3=") {
+		t.Fatalf("the summary does not name the source:\n%s", added)
+	}
+}
+
+// TestOtherSIPVersionGets505 sends a SIP/7.0 INVITE: the switch answers
+// 505 Version Not Supported (in SIP/2.0) instead of challenging it as an
+// INVITE it understands.
+func TestOtherSIPVersionGets505(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	to, err := net.ResolveUDPAddr("udp", sw.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := pc.LocalAddr().String()
+	for _, version := range []string{"SIP/7.0", "SIP/1.0"} {
+		invite := fmt.Sprintf("INVITE sip:1002@127.0.0.1 %[1]s\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-v%[1]s;rport\r\n"+
+			"From: <sip:1001@127.0.0.1>;tag=v7\r\nTo: <sip:1002@127.0.0.1>\r\nCall-ID: version-%[1]s\r\nCSeq: 1 INVITE\r\n"+
+			"Contact: <sip:1001@%[2]s>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", version, local)
+		if _, err := pc.WriteTo([]byte(invite), to); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("%s: no response: %v", version, err)
+			}
+			status, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+			if strings.Contains(status, " 100 ") {
+				continue
+			}
+			if status != "SIP/2.0 505 Version Not Supported" {
+				t.Fatalf("%s: got %q, want SIP/2.0 505 Version Not Supported", version, status)
+			}
+			break
+		}
+	}
+}
