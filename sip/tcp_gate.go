@@ -156,8 +156,7 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 			continue
 		}
 		c.gate.watch.tcpClosed(reason, c.source)
-		_ = c.Conn.Close()
-		return 0, io.EOF
+		return 0, io.EOF // sipgo closes the connection on it
 	}
 }
 

@@ -154,6 +154,7 @@ func TestTCPGateTimeouts(t *testing.T) {
 			fmt.Fprint(peer, tt.send)
 			conn := <-accepted
 			got, err := readAll(conn)
+			conn.Close() // as sipgo does when a read ends
 			if !errors.Is(err, io.EOF) {
 				t.Fatalf("read ended with %v, want io.EOF (sipgo logs anything else as an error)", err)
 			}

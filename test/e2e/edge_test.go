@@ -187,3 +187,39 @@ func TestOtherSIPVersionGets505(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPIdleConnectionsCloseUnlessRegistered: with tcp_idle_timeout 1s, a
+// connection that sent an OPTIONS and went quiet is closed, while a phone
+// registered over its connection stays reachable through it.
+func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
+	requireTool(t, "sipp")
+	sw := startSwitch(t, switchOpts{SIPExtra: "  tcp_idle_timeout: 1s"})
+
+	idle := dialFrom(t, "127.0.0.1", sw.addr())
+	local := idle.LocalAddr().String()
+	fmt.Fprintf(idle, "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP %[1]s;branch=z9hG4bK-idle\r\nFrom: <sip:probe@%[1]s>;tag=idle\r\n"+
+		"To: <sip:127.0.0.1>\r\nCall-ID: idle-probe\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", local)
+
+	res := sipp(t, sw.addr(), "-t", "t1", "-sf", scenario("register_quiet.xml"), "-s", "1001", "-au", "1001", "-ap", "alice-secret",
+		"-key", "expires", "300", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if res.code != 0 {
+		t.Fatalf("the registered phone lost its connection while quiet: sipp exit %d\n%s", res.code, res.out)
+	}
+
+	_ = idle.SetReadDeadline(time.Now().Add(15 * time.Second))
+	r := bufio.NewReader(idle)
+	if status, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(status, "SIP/2.0 200") {
+		t.Fatalf("OPTIONS: %q %v", status, err)
+	}
+	for {
+		if _, err := r.ReadByte(); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the quiet connection without a registration is still open")
+			}
+			break
+		}
+	}
+	if n := sw.metric(`dialtone_sip_tcp_closed_total{timeout="idle_timeout"}`); n != 1 {
+		t.Fatalf("%v connections closed as idle, want 1 (the unregistered one)", n)
+	}
+}
