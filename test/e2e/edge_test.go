@@ -190,7 +190,8 @@ func TestOtherSIPVersionGets505(t *testing.T) {
 
 // TestTCPIdleConnectionsCloseUnlessRegistered: with tcp_idle_timeout 1s, a
 // connection that sent an OPTIONS and went quiet is closed, while a phone
-// registered over its connection stays reachable through it.
+// registered over its connection stays reachable through it, and a call
+// over TCP outlasts the timeout (its BYE comes 2.5 s after the ACK).
 func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
 	requireTool(t, "sipp")
 	sw := startSwitch(t, switchOpts{SIPExtra: "  tcp_idle_timeout: 1s"})
@@ -205,6 +206,11 @@ func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("the registered phone lost its connection while quiet: sipp exit %d\n%s", res.code, res.out)
 	}
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 2500, "-t", "t1"); res.code != 0 {
+		t.Fatalf("a call over TCP lost its connection while up: sipp exit %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
 
 	_ = idle.SetReadDeadline(time.Now().Add(15 * time.Second))
 	r := bufio.NewReader(idle)
