@@ -184,12 +184,17 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 // registrations or calls in progress; calls started from now on follow
 // the new config (voicemail limits: messages begun from now on), calls
 // already up keep their state. The SIP domain, listen addresses,
-// user_agent, nonce_ttl, auth_fail_limit and auth_block need a restart.
+// user_agent, nonce_ttl, auth_fail_limit, auth_block and the TCP limits
+// need a restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
 	was, now := sw.cfg.SIP, cfg.SIP
 	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
 		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock {
 		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit and auth_block change only on restart")
+	}
+	if now.TCPReadTimeout != was.TCPReadTimeout || now.TCPIdleTimeout != was.TCPIdleTimeout ||
+		now.TCPMaxPerSource != was.TCPMaxPerSource || now.TCPMaxConns != was.TCPMaxConns {
+		sw.log.Warn("reload: sip tcp_read_timeout, tcp_idle_timeout, tcp_max_per_source and tcp_max_conns change only on restart")
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
