@@ -229,3 +229,26 @@ func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
 		t.Fatalf("%v connections closed as idle, want 1 (the unregistered one)", n)
 	}
 }
+
+// TestGarbageOverTCPDoesNotFloodTheLog: connections that each send
+// garbage are closed by the switch, counted, and not logged one by one.
+func TestGarbageOverTCPDoesNotFloodTheLog(t *testing.T) {
+	const garbage = 300
+	sw := startSwitch(t, switchOpts{})
+	before := len(sw.log.String())
+	for i := range garbage {
+		c := dialFrom(t, "127.0.0.4", sw.addr())
+		fmt.Fprintf(c, "\xff\xfe garbage %d\r\n\r\n", i)
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := bufio.NewReader(c).ReadByte(); err == nil {
+			t.Fatal("the switch answered garbage")
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("the switch kept a connection that sent garbage")
+		}
+		c.Close()
+	}
+	sw.waitMetric(`dialtone_sip_unparsable_total{transport="tcp"}`, equals(garbage))
+	if added := sw.log.String()[before:]; strings.Count(added, "\n") > 5 {
+		t.Fatalf("garbage over TCP wrote %d log lines:\n%s", strings.Count(added, "\n"), tail(added, 3000))
+	}
+}
