@@ -238,15 +238,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}
 	}
 
-	var udpSource func() string
-	if udpConn != nil {
-		noting := &sourceNotingConn{PacketConn: udpConn}
-		udpConn, udpSource = noting, noting.lastSource
-	}
-	if tcpLn != nil {
-		tcpLn = newTCPGate(tcpLn, sw.tcpLimits(), sw.tcpInUse, sw.edge)
-	}
-	edgeLog := slog.New(&sipgoLogHandler{next: sw.log.Handler(), watch: sw.edge, udpSource: udpSource})
+	udpConn, tcpLn, edgeLog := sw.guardEdge(udpConn, tcpLn)
 	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(edgeLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(edgeLog)))

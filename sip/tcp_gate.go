@@ -180,9 +180,3 @@ func (c *gatedConn) Close() error {
 	c.closeOnce.Do(func() { c.gate.release(c.source) })
 	return err
 }
-
-func (sw *Switch) tcpLimits() tcpLimits {
-	s := sw.cfg.SIP
-	return tcpLimits{readTimeout: s.TCPReadTimeout.Duration, idleTimeout: s.TCPIdleTimeout.Duration,
-		maxPerSource: s.TCPMaxPerSource, maxConns: s.TCPMaxConns}
-}
