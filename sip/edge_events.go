@@ -17,7 +17,7 @@ type edgeEvent string
 
 const (
 	evUnparsable     edgeEvent = "dropped unparsable SIP messages"
-	evMalformed      edgeEvent = "dropped SIP requests too malformed to answer"
+	evTxDropped      edgeEvent = "SIP requests the transaction layer could not handle (no Via or CSeq, or out of state)"
 	evTCPReadError   edgeEvent = "TCP connections ended by a read error"
 	evTCPRefused     edgeEvent = "refused TCP connections over the connection caps"
 	evTCPReadTimeout edgeEvent = "closed TCP connections that stopped in the middle of a message"
@@ -139,9 +139,9 @@ func (w *edgeWatch) unparsable(transport, source string) {
 	w.tally.note(evUnparsable, source)
 }
 
-func (w *edgeWatch) malformed() {
-	w.metrics.Malformed.Inc()
-	w.tally.note(evMalformed, "")
+func (w *edgeWatch) txDropped() {
+	w.metrics.TxDropped.Inc()
+	w.tally.note(evTxDropped, "")
 }
 
 func (w *edgeWatch) tcpReadError() { w.tally.note(evTCPReadError, "") }

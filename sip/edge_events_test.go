@@ -94,14 +94,14 @@ func TestSipgoLogHandler(t *testing.T) {
 		msg        string
 		written    bool
 		unparsable map[string]float64 // by transport
-		malformed  float64
+		txDropped  float64
 		summary    string // the tally's top sources afterwards
 	}{
 		{name: "a UDP parse error is counted, by its source", caller: "Transport<UDP>", level: slog.LevelError, msg: sipgoParseFailed,
 			unparsable: map[string]float64{"udp": 1}, summary: "203.0.113.5=1"},
 		{name: "a TCP parse error is counted", caller: "Transport<TCP>", level: slog.LevelError, msg: sipgoParseFailed,
 			unparsable: map[string]float64{"tcp": 1}, summary: "other=1"},
-		{name: "a request without Via or CSeq is counted", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoTxFailed, malformed: 1, summary: "other=1"},
+		{name: "a request without Via or CSeq is counted", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoTxFailed, txDropped: 1, summary: "other=1"},
 		{name: "the stateless 400 failure that follows it is dropped", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoStateless400Err},
 		{name: "a TCP read error is summarized", caller: "Transport<TCP>", level: slog.LevelError, msg: sipgoReadError, summary: "other=1"},
 		{name: "other errors are written", caller: "Transport<UDP>", level: slog.LevelError, msg: "Read connection error", written: true},
@@ -125,8 +125,8 @@ func TestSipgoLogHandler(t *testing.T) {
 					t.Errorf("unparsable %s: %v, want %v", transport, got, tt.unparsable[transport])
 				}
 			}
-			if got := counterValue(t, watch.metrics.Malformed); got != tt.malformed {
-				t.Errorf("malformed %v, want %v", got, tt.malformed)
+			if got := counterValue(t, watch.metrics.TxDropped); got != tt.txDropped {
+				t.Errorf("tx dropped %v, want %v", got, tt.txDropped)
 			}
 			var top string
 			if s := watch.tally.flush(); len(s) > 0 {

@@ -20,7 +20,7 @@ type Metrics struct {
 	// The network edge: what peers send that the switch drops, and its
 	// inbound TCP connections.
 	Unparsable *prometheus.CounterVec // by transport
-	Malformed  prometheus.Counter
+	TxDropped  prometheus.Counter
 	TCPOpen    prometheus.Gauge
 	TCPRefused *prometheus.CounterVec // by cap: per_source, total
 	TCPClosed  *prometheus.CounterVec // by timeout: read_timeout, idle_timeout
@@ -59,8 +59,8 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 		Unparsable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dialtone_sip_unparsable_total", Help: "SIP messages dropped because they do not parse, by transport (the log names the busiest sources).",
 		}, []string{"transport"}),
-		Malformed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dialtone_sip_malformed_total", Help: "SIP requests dropped because they lack what a transaction needs (Via, CSeq).",
+		TxDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_sip_requests_dropped_total", Help: "SIP requests the transaction layer could not handle (no Via or CSeq, or out of state).",
 		}),
 		TCPOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "dialtone_sip_tcp_connections", Help: "Inbound SIP TCP connections open.",
@@ -93,7 +93,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped,
-		m.Unparsable, m.Malformed, m.TCPOpen, m.TCPRefused, m.TCPClosed}, m.extra...)
+		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so

@@ -57,7 +57,7 @@ func (h *sipgoLogHandler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	case sipgoTxFailed:
-		h.watch.malformed()
+		h.watch.txDropped()
 		return nil
 	case sipgoStateless400Err:
 		return nil // follows sipgoTxFailed for the same request
