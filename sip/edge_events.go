@@ -139,9 +139,9 @@ func (w *edgeWatch) unparsable(transport, source string) {
 	w.tally.note(evUnparsable, source)
 }
 
-func (w *edgeWatch) txDropped() {
+func (w *edgeWatch) txDropped(source string) {
 	w.metrics.TxDropped.Inc()
-	w.tally.note(evTxDropped, "")
+	w.tally.note(evTxDropped, source)
 }
 
 func (w *edgeWatch) tcpReadError() { w.tally.note(evTCPReadError, "") }

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -92,6 +93,7 @@ func TestSipgoLogHandler(t *testing.T) {
 		caller     string
 		level      slog.Level
 		msg        string
+		err        string // the record's error attribute
 		written    bool
 		unparsable map[string]float64 // by transport
 		txDropped  float64
@@ -101,7 +103,11 @@ func TestSipgoLogHandler(t *testing.T) {
 			unparsable: map[string]float64{"udp": 1}, summary: "203.0.113.5=1"},
 		{name: "a TCP parse error is counted", caller: "Transport<TCP>", level: slog.LevelError, msg: sipgoParseFailed,
 			unparsable: map[string]float64{"tcp": 1}, summary: "other=1"},
-		{name: "a request without Via or CSeq is counted", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoTxFailed, txDropped: 1, summary: "other=1"},
+		{name: "a request without Via or CSeq is counted, by its source", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoTxFailed,
+			err:       "make key failed: 'Via' header not found or empty in message 'request method=OPTIONS Recipient=sip:x@127.0.0.1 transport=UDP source=198.51.100.9:49776'",
+			txDropped: 1, summary: "198.51.100.9=1"},
+		{name: "a dropped request without a source in its error", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoTxFailed,
+			err: "failed to receive req: fsm", txDropped: 1, summary: "other=1"},
 		{name: "the stateless 400 failure that follows it is dropped", caller: "TransactionLayer", level: slog.LevelError, msg: sipgoStateless400Err},
 		{name: "a TCP read error is summarized", caller: "Transport<TCP>", level: slog.LevelError, msg: sipgoReadError, summary: "other=1"},
 		{name: "other errors are written", caller: "Transport<UDP>", level: slog.LevelError, msg: "Read connection error", written: true},
@@ -116,7 +122,7 @@ func TestSipgoLogHandler(t *testing.T) {
 			h := &sipgoLogHandler{next: next, watch: watch, udpSource: func() string { return "203.0.113.5" }}
 			// As sipgo builds its loggers: the layer's, then the transport's.
 			log := slog.New(h).With("caller", "TransportLayer").With("caller", tt.caller)
-			log.Log(t.Context(), tt.level, tt.msg, "data", "\xff\xfe garbage")
+			log.Log(t.Context(), tt.level, tt.msg, "error", errors.New(tt.err), "data", "\xff\xfe garbage")
 			if written := out.Len() > 0; written != tt.written {
 				t.Errorf("written %v, want %v: %q", written, tt.written, out.String())
 			}

@@ -57,7 +57,7 @@ func (h *sipgoLogHandler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	case sipgoTxFailed:
-		h.watch.txDropped()
+		h.watch.txDropped(sourceInError(r))
 		return nil
 	case sipgoStateless400Err:
 		return nil // follows sipgoTxFailed for the same request
@@ -80,6 +80,29 @@ func (h *sipgoLogHandler) WithGroup(name string) slog.Handler {
 	c := *h
 	c.next = h.next.WithGroup(name)
 	return &c
+}
+
+// sourceInError finds the request's source in the error sipgo's
+// transaction layer logs, which prints the request as "... source=IP:port'".
+func sourceInError(r slog.Record) string {
+	var source string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key != "error" {
+			return true
+		}
+		_, after, ok := strings.Cut(a.Value.String(), " source=")
+		if !ok {
+			return false
+		}
+		if end := strings.IndexAny(after, "' \""); end >= 0 {
+			after = after[:end]
+		}
+		if host, _, err := net.SplitHostPort(after); err == nil {
+			source = host
+		}
+		return false
+	})
+	return source
 }
 
 // sourceNotingConn is the UDP listener handed to sipgo; it remembers the

@@ -104,11 +104,12 @@ func TestTCPHalfSentConnectionsAreCappedAndClosed(t *testing.T) {
 	}
 }
 
-// TestGarbageDatagramsDoNotFloodTheLog sends 20,000 unparsable datagrams:
-// the switch counts them in /metrics and writes a summary line, not a line
-// (with the payload) per datagram.
+// TestGarbageDatagramsDoNotFloodTheLog sends 20,000 unparsable datagrams
+// and 2,000 requests without a Via: the switch counts them in /metrics and
+// writes a summary line per kind, not a line (with the payload) per
+// datagram.
 func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
-	const garbage = 20000
+	const garbage, viaLess = 20000, 2000
 	sw := startSwitch(t, switchOpts{})
 	pc, err := net.ListenPacket("udp", "127.0.0.3:0")
 	if err != nil {
@@ -128,11 +129,21 @@ func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
 			time.Sleep(2 * time.Millisecond) // stay within the socket's buffer: count, not loss, is tested
 		}
 	}
+	for i := range viaLess {
+		if _, err := pc.WriteTo(fmt.Appendf(nil, "OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\nCall-ID: novia-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", i), to); err != nil {
+			t.Fatal(err)
+		}
+		if i%200 == 199 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 	got := sw.waitMetric(`dialtone_sip_unparsable_total{transport="udp"}`, func(v float64) bool { return v >= garbage*0.95 })
 	t.Logf("%v of %d garbage datagrams counted", got, garbage)
+	got = sw.waitMetric("dialtone_sip_requests_dropped_total", func(v float64) bool { return v >= viaLess*0.95 })
+	t.Logf("%v of %d requests without a Via counted", got, viaLess)
 
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(sw.log.String(), "dropped unparsable SIP messages") {
+	for !strings.Contains(sw.log.String(), "dropped unparsable SIP messages") || !strings.Contains(sw.log.String(), "could not handle") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no summary line:\n%s", tail(sw.log.String()[before:], 3000))
 		}
@@ -142,8 +153,8 @@ func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
 	if lines := strings.Count(added, "\n"); lines > 10 || len(added) > 4000 {
 		t.Fatalf("the flood wrote %d log lines (%d bytes):\n%s", lines, len(added), tail(added, 3000))
 	}
-	if !strings.Contains(added, "127.0.0.3=") {
-		t.Fatalf("the summary does not name the source:\n%s", added)
+	if strings.Count(added, "127.0.0.3=") != 2 {
+		t.Fatalf("the summaries do not name the source:\n%s", added)
 	}
 }
 
