@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,5 +183,27 @@ func TestTCPGateTimeouts(t *testing.T) {
 				t.Error("the peer's connection is still open")
 			}
 		})
+	}
+}
+
+// sipgo stops serving TCP for good when Accept fails, so only a closed
+// listener or a lasting failure may end the gate's Accept.
+func TestTemporaryAcceptErrors(t *testing.T) {
+	opErr := func(errno error) error { return &net.OpError{Op: "accept", Net: "tcp", Err: &os.SyscallError{Syscall: "accept4", Err: errno}} }
+	tests := []struct {
+		err       error
+		temporary bool
+	}{
+		{opErr(syscall.EMFILE), true},
+		{opErr(syscall.ENFILE), true},
+		{opErr(syscall.ECONNABORTED), true},
+		{opErr(syscall.ENOBUFS), true},
+		{net.ErrClosed, false},
+		{opErr(syscall.EINVAL), false},
+	}
+	for _, tt := range tests {
+		if got := isTemporaryAcceptError(tt.err); got != tt.temporary {
+			t.Errorf("%v: temporary %v, want %v", tt.err, got, tt.temporary)
+		}
 	}
 }
