@@ -263,3 +263,34 @@ func TestGarbageOverTCPDoesNotFloodTheLog(t *testing.T) {
 		t.Fatalf("garbage over TCP wrote %d log lines:\n%s", strings.Count(added, "\n"), tail(added, 3000))
 	}
 }
+
+// TestTCPListenerSurvivesRunningOutOfFileDescriptors: with an open-files
+// limit of 150, half-sent connections from several sources (each under
+// its own cap) use up the descriptors. sipgo stopped serving TCP for good
+// at the first failed accept; the switch must wait it out, so once the
+// read timeout has closed them a call over TCP gets through.
+func TestTCPListenerSurvivesRunningOutOfFileDescriptors(t *testing.T) {
+	requireTool(t, "sipp")
+	sw := startSwitch(t, switchOpts{OpenFiles: 150, SIPExtra: "  tcp_read_timeout: 2s"})
+	var conns []net.Conn
+	for source := 2; source <= 6; source++ {
+		for range 40 {
+			c := dialFrom(t, fmt.Sprintf("127.0.0.%d", source), sw.addr())
+			_, _ = fmt.Fprint(c, "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.9:5060")
+			conns = append(conns, c)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, c := range conns {
+		_ = c.SetReadDeadline(deadline)
+		_, _ = bufio.NewReader(c).ReadByte() // until the switch closes it
+		c.Close()
+	}
+	sw.waitMetric("dialtone_sip_tcp_connections", equals(0))
+
+	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
+	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 300, "-t", "t1"); res.code != 0 {
+		t.Fatalf("call over TCP after the descriptors ran out: sipp exit %d\n%s", res.code, res.out)
+	}
+	_ = trunk()
+}
