@@ -189,7 +189,9 @@ func TestTCPGateTimeouts(t *testing.T) {
 // sipgo stops serving TCP for good when Accept fails, so only a closed
 // listener or a lasting failure may end the gate's Accept.
 func TestTemporaryAcceptErrors(t *testing.T) {
-	opErr := func(errno error) error { return &net.OpError{Op: "accept", Net: "tcp", Err: &os.SyscallError{Syscall: "accept4", Err: errno}} }
+	opErr := func(errno error) error {
+		return &net.OpError{Op: "accept", Net: "tcp", Err: &os.SyscallError{Syscall: "accept4", Err: errno}}
+	}
 	tests := []struct {
 		err       error
 		temporary bool
