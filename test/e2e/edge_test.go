@@ -52,13 +52,23 @@ func equals(want float64) func(float64) bool { return func(v float64) bool { ret
 // own, so the attacker is a source apart from the test's honest peers.
 func dialFrom(t *testing.T, source, addr string) net.Conn {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", addr)
+	c, err := tryDialFrom(t, source, addr)
 	if err != nil {
 		t.Fatalf("dial from %s: %v", source, err)
 	}
-	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// tryDialFrom is dialFrom for a connection the switch may refuse: its
+// reset can come before the connect returns.
+func tryDialFrom(t *testing.T, source, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, nil
 }
 
 // TestTCPHalfSentConnectionsAreCappedAndClosed plays the descriptor
@@ -70,11 +80,15 @@ func TestTCPHalfSentConnectionsAreCappedAndClosed(t *testing.T) {
 	requireTool(t, "sipp")
 	const held, attempts = 20, 30
 	sw := startSwitch(t, switchOpts{SIPExtra: fmt.Sprintf("  tcp_read_timeout: 3s\n  tcp_max_per_source: %d\n  tcp_max_conns: 100", held)})
-	conns := make([]net.Conn, attempts)
-	for i := range conns {
-		conns[i] = dialFrom(t, "127.0.0.2", sw.addr())
+	var conns []net.Conn
+	for i := range attempts {
+		c, err := tryDialFrom(t, "127.0.0.2", sw.addr())
+		if err != nil {
+			continue // refused before the connect returned
+		}
 		// Writes to a refused connection may fail: the switch reset it.
-		_, _ = fmt.Fprintf(conns[i], "INVITE sip:1002@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:5060;branch=z9hG4bK-half-%d\r\nFrom: <sip:x@", i)
+		_, _ = fmt.Fprintf(c, "INVITE sip:1002@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:5060;branch=z9hG4bK-half-%d\r\nFrom: <sip:x@", i)
+		conns = append(conns, c)
 	}
 	sw.waitMetric(`dialtone_sip_tcp_refused_total{cap="per_source"}`, equals(attempts-held))
 	if open := sw.metric("dialtone_sip_tcp_connections"); open != held {
