@@ -85,6 +85,19 @@ type SIP struct {
 	// VoicemailSilence ends a voicemail message when the caller has said
 	// nothing for this long (default 5s).
 	VoicemailSilence Duration `yaml:"voicemail_silence"`
+	// TCPReadTimeout closes an inbound TCP connection whose message has
+	// begun but not ended this long after its first byte (default 10s): a
+	// half-sent message must not hold a file descriptor forever.
+	TCPReadTimeout Duration `yaml:"tcp_read_timeout"`
+	// TCPIdleTimeout closes an inbound TCP connection that has carried
+	// nothing for this long and has no registration or dialog on it
+	// (default 3m).
+	TCPIdleTimeout Duration `yaml:"tcp_idle_timeout"`
+	// TCPMaxPerSource caps the inbound TCP connections open from one IP
+	// address (default 64); TCPMaxConns caps them all (default 4096,
+	// kept below the process's open-files limit).
+	TCPMaxPerSource int `yaml:"tcp_max_per_source"`
+	TCPMaxConns     int `yaml:"tcp_max_conns"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio

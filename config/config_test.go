@@ -242,3 +242,40 @@ func TestVoicemailLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestTCPLimits(t *testing.T) {
+	tests := []struct {
+		name                string
+		sip                 string // lines under sip:
+		read, idle          time.Duration
+		perSource, maxConns int
+		err                 string
+	}{
+		{name: "the defaults", read: 10 * time.Second, idle: 3 * time.Minute, perSource: 64, maxConns: 4096},
+		{name: "all can be set", sip: "  tcp_read_timeout: 1s\n  tcp_idle_timeout: 30s\n  tcp_max_per_source: 5\n  tcp_max_conns: 100\n",
+			read: time.Second, idle: 30 * time.Second, perSource: 5, maxConns: 100},
+		{name: "a zero read timeout is refused", sip: "  tcp_read_timeout: 0s\n", err: "v.yaml:2: sip.tcp_read_timeout: must be positive (100ms to 24h)"},
+		{name: "an idle timeout of a millisecond is refused", sip: "  tcp_idle_timeout: 1ms\n", err: "v.yaml:2: sip.tcp_idle_timeout: 1ms is out of range (100ms to 24h)"},
+		{name: "a negative cap is refused", sip: "  tcp_max_conns: -1\n", err: "v.yaml:2: sip.tcp_max_conns: -1 must be positive"},
+		{name: "a per-source cap above the total is refused", sip: "  tcp_max_per_source: 10\n  tcp_max_conns: 5\n", err: "v.yaml:2: sip.tcp_max_per_source: 10: want 1 to tcp_max_conns (5)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := cfg.SIP
+			if s.TCPReadTimeout.Duration != tt.read || s.TCPIdleTimeout.Duration != tt.idle || s.TCPMaxPerSource != tt.perSource || s.TCPMaxConns != tt.maxConns {
+				t.Errorf("got read %s idle %s per source %d total %d, want %s %s %d %d", s.TCPReadTimeout, s.TCPIdleTimeout, s.TCPMaxPerSource, s.TCPMaxConns,
+					tt.read, tt.idle, tt.perSource, tt.maxConns)
+			}
+		})
+	}
+}

@@ -94,6 +94,11 @@ const (
 
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
+
+	DefaultTCPReadTimeout  = 10 * time.Second
+	DefaultTCPIdleTimeout  = 3 * time.Minute
+	DefaultTCPMaxPerSource = 64
+	DefaultTCPMaxConns     = 4096
 )
 
 // DefaultMaxTopUp is billing.max_topup when the file leaves it out.
@@ -109,6 +114,11 @@ const (
 	MaxVoicemailMaxLength = time.Hour
 	MinVoicemailSilence   = time.Second
 	MaxVoicemailSilence   = 5 * time.Minute
+
+	// Bounds of the TCP timeouts: they keep a slip of the unit from
+	// cutting every connection (1ms) or from switching the limit off.
+	MinTCPTimeout = 100 * time.Millisecond
+	MaxTCPTimeout = 24 * time.Hour
 )
 
 // Bounds of billing.reservation_slice: under a second a call renews all
@@ -140,6 +150,14 @@ func (c *Config) applyDefaults() {
 	setDur(&c.Billing.ReservationSlice, DefaultReservationSlice)
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
+	setDur(&c.SIP.TCPReadTimeout, DefaultTCPReadTimeout)
+	setDur(&c.SIP.TCPIdleTimeout, DefaultTCPIdleTimeout)
+	if c.SIP.TCPMaxPerSource == 0 {
+		c.SIP.TCPMaxPerSource = DefaultTCPMaxPerSource
+	}
+	if c.SIP.TCPMaxConns == 0 {
+		c.SIP.TCPMaxConns = DefaultTCPMaxConns
+	}
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
 	}
@@ -473,6 +491,8 @@ func (v *validator) validate(c *Config) {
 		{"sip", "voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
 		{"sip", "voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
 		{"billing", "reservation_slice", c.Billing.ReservationSlice.Duration, MinReservationSlice, MaxReservationSlice},
+		{"sip", "tcp_read_timeout", c.SIP.TCPReadTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
+		{"sip", "tcp_idle_timeout", c.SIP.TCPIdleTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
@@ -497,6 +517,12 @@ func (v *validator) validate(c *Config) {
 				v.warn(fmt.Sprintf("%v: callers will hear the generated prompt", err), "users", i, "voicemail_greeting")
 			}
 		}
+	}
+	if c.SIP.TCPMaxConns < 0 {
+		v.fail(fmt.Sprintf("%d must be positive", c.SIP.TCPMaxConns), "sip", "tcp_max_conns")
+	}
+	if c.SIP.TCPMaxPerSource < 0 || c.SIP.TCPMaxPerSource > max(c.SIP.TCPMaxConns, 0) {
+		v.fail(fmt.Sprintf("%d: want 1 to tcp_max_conns (%d)", c.SIP.TCPMaxPerSource, c.SIP.TCPMaxConns), "sip", "tcp_max_per_source")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

@@ -18,7 +18,14 @@ type Metrics struct {
 	RTPBytes      *prometheus.CounterVec
 	RTPDropped    prometheus.Counter
 	RTPRefused    prometheus.Counter
-	extra         []prometheus.Collector
+	// The network edge: what peers send that the switch drops, and its
+	// inbound TCP connections.
+	Unparsable *prometheus.CounterVec // by transport
+	TxDropped  prometheus.Counter
+	TCPOpen    prometheus.Gauge
+	TCPRefused *prometheus.CounterVec // by cap: per_source, total
+	TCPClosed  *prometheus.CounterVec // by timeout: read_timeout, idle_timeout
+	extra      []prometheus.Collector
 }
 
 func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
@@ -53,7 +60,30 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 		RTPRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dialtone_rtp_refused_total", Help: "RTP packets refused because their source may not latch the leg (a stranger, not the party's SDP or signalling host).",
 		}),
+		Unparsable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_sip_unparsable_total", Help: "SIP messages dropped because they do not parse, by transport (the log names the busiest sources).",
+		}, []string{"transport"}),
+		TxDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_sip_requests_dropped_total", Help: "SIP requests the transaction layer could not handle (no Via or CSeq, or out of state).",
+		}),
+		TCPOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dialtone_sip_tcp_connections", Help: "Inbound SIP TCP connections open.",
+		}),
+		TCPRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_sip_tcp_refused_total", Help: "Inbound SIP TCP connections refused, by the cap they hit (per_source, total).",
+		}, []string{"cap"}),
+		TCPClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_sip_tcp_closed_total", Help: "Inbound SIP TCP connections the switch closed, by timeout (read_timeout: a message left half-sent; idle_timeout: nothing on it).",
+		}, []string{"timeout"}),
 	}
+	// Zeros from the start, so a dashboard sees the series before a flood.
+	for _, t := range []string{"udp", "tcp"} {
+		m.Unparsable.WithLabelValues(t)
+	}
+	m.TCPRefused.WithLabelValues(tcpOverSourceCap)
+	m.TCPRefused.WithLabelValues(tcpOverTotalCap)
+	m.TCPClosed.WithLabelValues(tcpReadTimeout)
+	m.TCPClosed.WithLabelValues(tcpIdleTimeout)
 	if pool != nil {
 		m.extra = append(m.extra,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_port_pairs", Help: "RTP/RTCP port pairs in the media pool."},
@@ -66,7 +96,8 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused}, m.extra...)
+	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused,
+		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so

@@ -79,6 +79,7 @@ type Switch struct {
 	auth    *digestAuth
 	guard   *authGuard
 	metrics *Metrics
+	edge    *edgeWatch // floods at the network edge: counted, summarized
 
 	// dialog UAs per transport, so Contact says how to reach us back.
 	dialogUA map[string]*sipgo.DialogUA
@@ -163,6 +164,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		sw.mediaIP = opts.Media.IP().String()
 	}
 	sw.metrics = newMetrics(sw.reg, opts.Media)
+	sw.edge = &edgeWatch{metrics: sw.metrics}
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {
 		saved, err := sw.fwdStore.LoadForwarding()
@@ -189,12 +191,17 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 // registrations or calls in progress; calls started from now on follow
 // the new config (voicemail limits: messages begun from now on), calls
 // already up keep their state. The SIP domain, listen addresses,
-// user_agent, nonce_ttl, auth_fail_limit and auth_block need a restart.
+// user_agent, nonce_ttl, auth_fail_limit, auth_block and the TCP limits
+// need a restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
 	was, now := sw.cfg.SIP, cfg.SIP
 	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
 		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock {
 		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit and auth_block change only on restart")
+	}
+	if now.TCPReadTimeout != was.TCPReadTimeout || now.TCPIdleTimeout != was.TCPIdleTimeout ||
+		now.TCPMaxPerSource != was.TCPMaxPerSource || now.TCPMaxConns != was.TCPMaxConns {
+		sw.log.Warn("reload: sip tcp_read_timeout, tcp_idle_timeout, tcp_max_per_source and tcp_max_conns change only on restart")
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
@@ -239,7 +246,10 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}
 	}
 
-	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host))
+	udpConn, tcpLn, edgeLog := sw.guardEdge(udpConn, tcpLn)
+	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(edgeLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(edgeLog)))
 	if err != nil {
 		return fmt.Errorf("new user agent: %w", err)
 	}
@@ -260,26 +270,26 @@ func (sw *Switch) Start(ctx context.Context) error {
 		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.cli, ContactHDR: contact, RewriteContact: true}
 	}
 
-	sw.srv.OnRegister(sw.handleRegister)
-	sw.srv.OnInvite(sw.handleInvite)
-	sw.srv.OnAck(sw.handleAck)
-	sw.srv.OnBye(sw.handleBye)
-	sw.srv.OnRefer(sw.handleRefer)
-	sw.srv.OnUpdate(sw.handleUpdate)
-	sw.srv.OnSubscribe(sw.handleSubscribe)
-	sw.srv.OnInfo(sw.handleInfo)
-	sw.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	sw.srv.OnRegister(onlySIP2(sw.handleRegister))
+	sw.srv.OnInvite(onlySIP2(sw.handleInvite))
+	sw.srv.OnAck(onlySIP2(sw.handleAck))
+	sw.srv.OnBye(onlySIP2(sw.handleBye))
+	sw.srv.OnRefer(onlySIP2(sw.handleRefer))
+	sw.srv.OnUpdate(onlySIP2(sw.handleUpdate))
+	sw.srv.OnSubscribe(onlySIP2(sw.handleSubscribe))
+	sw.srv.OnInfo(onlySIP2(sw.handleInfo))
+	sw.srv.OnCancel(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
-	sw.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	sw.srv.OnOptions(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE, INFO"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
-	})
-	sw.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	sw.srv.OnNoRoute(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 405, "Method Not Allowed")
-	})
+	}))
 
 	if udpConn != nil {
 		go func() {
@@ -298,6 +308,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 		sw.listeners = append(sw.listeners, tcpLn.Close)
 	}
 	go sw.housekeeping()
+	go logEdgeSummaries(sw.log, &sw.edge.tally, edgeSummaryInterval, sw.ctx.Done())
 	sw.log.Info("switch listening", "udp", sw.addrs["udp"], "tcp", sw.addrs["tcp"], "domain", sw.cfg.SIP.Domain)
 	return nil
 }

@@ -201,6 +201,7 @@ type switchOpts struct {
 	HTTPExtra     string            // lines added under http:
 	Voicemail     bool              // calls a user does not take go to voicemail
 	Data          string            // reuse a data dir (restart tests)
+	OpenFiles     int               // the switch's open-files limit (soft and hard), when not 0
 	Ports         *switchProc
 }
 
@@ -241,7 +242,12 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	if err := os.WriteFile(s.cfgPath, cfg.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(binary, "serve", "--config", s.cfgPath, "--data", s.data, "--log-level", "debug", "--shutdown-grace", "3s")
+	args := []string{"serve", "--config", s.cfgPath, "--data", s.data, "--log-level", "debug", "--shutdown-grace", "3s"}
+	s.cmd = exec.Command(binary, args...)
+	if o.OpenFiles > 0 {
+		// exec: the shell becomes the switch, so signals reach it.
+		s.cmd = exec.Command("sh", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, o.OpenFiles), binary}, args...)...)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
