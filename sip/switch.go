@@ -417,6 +417,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	replay := errors.Is(err, errWrongURI) || errors.Is(err, errNonceReused)
 	switch {
 	case errors.Is(err, errStaleNonce) && u != nil:
+		sw.log.Debug("stale nonce: challenged again", "source", req.Source(), "username", creds.Username, "method", req.Method)
 		challenge(true)
 		return nil
 	case replay && u != nil:

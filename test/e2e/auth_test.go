@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // capturedAuth is an authenticated request seen on the wire.
@@ -215,4 +216,56 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// TestBaresipStaysRegisteredAndCallsAcrossRefreshes: a real softphone
+// refreshing its registration every few seconds (reusing its nonce with
+// the next count, or answering a fresh challenge) and placing calls is
+// never taken for a replay or a guess.
+func TestBaresipStaysRegisteredAndCallsAcrossRefreshes(t *testing.T) {
+	sw := startSwitch(t, switchOpts{AuthFailLimit: 3})
+	alice := startBaresipAccount(t, sw, "alice", "alice-secret", "regint=4")
+	registers := func() int { return strings.Count(sw.log.String(), "msg=register user=1001") }
+	waitFor(t, "three registrations of alice's phone", 20*time.Second, func() bool { return registers() >= 3 })
+	bob := startBaresip(t, sw, "bob", "bob-secret")
+	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {
+		t.Fatalf("bob did not register:\n%s", bob.log.String())
+	}
+	for i := 0; i < 2; i++ {
+		alice.command("dial", fmt.Sprintf("sip:1002@127.0.0.1:%d", sw.sipPort))
+		waitFor(t, "the call", 10*time.Second, func() bool { return strings.Count(alice.log.String(), "established") > i })
+		alice.command("hangup", "")
+		waitFor(t, "the call's CDRs", 10*time.Second, func() bool { return len(sw.cdrs(0)) >= 2*(i+1) })
+	}
+	waitFor(t, "two more registrations", 20*time.Second, func() bool { return registers() >= 5 })
+	log := sw.log.String()
+	for _, bad := range []string{"authentication failed", "replayed", "blocking", "locking"} {
+		if strings.Contains(log, bad) {
+			t.Fatalf("%q in the switch's log:\n%s", bad, tail(log, 4000))
+		}
+	}
+	if v := sw.metric("dialtone_auth_failures_total"); v != "0" {
+		t.Errorf("dialtone_auth_failures_total = %q, want 0", v)
+	}
+}
+
+// TestARetransmittedAuthenticatedRequestIsAnsweredAgain: a phone that
+// missed the answer sends the same authenticated request again (same
+// transaction, same nonce count); that is not a replay.
+func TestARetransmittedAuthenticatedRequestIsAnsweredAgain(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	phone := newRawSIP(t, sw, "127.0.0.1")
+	uri := "sip:" + sw.addr()
+	req := rawRequest{method: "REGISTER", uri: uri, from: "1001", to: "1001", callID: "retransmit-1", cseq: 1, headers: []string{"Expires: 300"}}
+	chal := phone.send(req)
+	if chal.code != 401 {
+		t.Fatalf("first REGISTER: %d", chal.code)
+	}
+	req.cseq, req.branch = 2, "z9hG4bK-retransmitted"
+	req.headers = append(req.headers, "Authorization: "+phone.answer(chal.header("WWW-Authenticate"), "REGISTER", uri, "1001", "alice-secret"))
+	for i := 0; i < 2; i++ {
+		if got := phone.send(req); got.code != 200 {
+			t.Fatalf("send %d of the same request: %d\n%s", i+1, got.code, got.text)
+		}
+	}
 }

@@ -70,7 +70,7 @@ func (c *rawSIP) build(r rawRequest) string {
 	host := c.sw.addr()
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", r.method, r.uri)
 	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=%s;rport\r\n", c.local(), r.branch)
-	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=raw%d\r\nTo: <sip:%s@%s>\r\n", r.from, host, rawSeq.Add(1), r.to, host)
+	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=t-%s\r\nTo: <sip:%s@%s>\r\n", r.from, host, r.callID, r.to, host)
 	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d %s\r\n", r.callID, r.cseq, r.method)
 	fmt.Fprintf(&b, "Contact: <sip:%s@%s>\r\nMax-Forwards: 70\r\n", r.from, c.local())
 	for _, h := range r.headers {
