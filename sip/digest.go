@@ -174,7 +174,7 @@ func (d *digestAuth) verify(c *digest.Credentials, r digestRequest, ha1 string) 
 	}
 	// Last, once everything else holds, so only requests that carry a
 	// right response take room in the table.
-	return d.counts.use(in, uint32(c.Nc), maphash.String(d.txSeed, r.tx), d.now(), d.ttl)
+	return d.counts.use(in, uint32(c.Nc), maphash.String(d.txSeed, r.tx), d.now, d.ttl)
 }
 
 func md5hex(s string) string {

@@ -46,9 +46,15 @@ func newNonceCounts(max int) *nonceCounts {
 // may not: errNonceReused when nc is not above the last count (unless tx is
 // the transaction that used it, retransmitted), errStaleNonce when n was
 // pushed out of a full table and its history is lost.
-func (t *nonceCounts) use(n issuedNonce, nc uint32, tx uint64, now time.Time, ttl time.Duration) error {
+func (t *nonceCounts) use(n issuedNonce, nc uint32, tx uint64, clock func() time.Time, ttl time.Duration) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Read the clock under the lock, so no request sees a nonce as fresh
+	// after another has dropped it as expired (and forgotten its count).
+	now := clock()
+	if now.Sub(n.issued) > ttl {
+		return errStaleNonce
+	}
 	if u, seen := t.used[n.serial]; seen {
 		switch {
 		case nc > u.nc:
