@@ -89,7 +89,7 @@ YAML
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/healthz" >/dev/null && break; sleep 0.1; done
     curl -sf "http://127.0.0.1:$http/healthz" >/dev/null || { echo "the switch did not start:" >&2; tail -5 "$d/switch.log" >&2; return 1; }
-    target=127.0.0.1:$sip scenario=$ROOT/test/sipp/uac_auth_rtp.xml auth=(-au 1001 -ap alice-secret)
+    target=127.0.0.1:$sip scenario=$ROOT/test/sipp/uac_auth_rtp.xml auth=(-au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$sip")
     probe_args=(-switch "127.0.0.1:$sip" -user 1002 -password probe-secret)
   fi
   local timeout=$((RTP_SECS * 3 + 60))s uac_sip probe

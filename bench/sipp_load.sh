@@ -57,7 +57,7 @@ best_switch=0; best_direct=0; total_calls=0
 printf '%-8s %-16s %-16s\n' "rate" "via dialtone" "direct"
 for r in $RATES; do
   s="fail"; d="fail"
-  if run_step "$r" "$TRUNK" "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret; then
+  if run_step "$r" "$TRUNK" "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$SIP"; then
     s="ok"; best_switch=$r
   fi
   total_calls=$((total_calls + r * STEP_SECS))
@@ -76,7 +76,7 @@ heap() { curl -sf "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inu
 sleep 1; heap0=$(heap)
 (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -m "$N" -timeout 60s >/dev/null 2>&1) &
 sleep 0.3
-(cd "$work" && sipp "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret \
+(cd "$work" && sipp "127.0.0.1:$SIP" -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$SIP" \
    -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -m "$N" -r 500 -d 15000 -timeout 60s >/dev/null 2>&1) &
 HOLD_UAC=$!
 sleep $((N / 500 + 4))

@@ -11,7 +11,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/icholy/digest"
@@ -22,17 +24,39 @@ var (
 	errNoCredentials  = errors.New("no credentials")
 	errStaleNonce     = errors.New("stale nonce")
 	errBadCredentials = errors.New("wrong credentials")
+	// The response is right but was computed for another request: a
+	// captured header replayed. Neither says anything about the password.
+	errWrongURI    = errors.New("digest uri does not match the Request-URI")
+	errNonceReused = errors.New("nonce count not above the last one used")
 )
 
 // digestAuth verifies RFC 2617 MD5 digests with qop=auth against per-user
 // HA1 values, so plaintext passwords need not stay in memory. Nonces are
-// stateless (a timestamp sealed with an HMAC): any node can check them and
-// none need be stored, which keeps REGISTER storms cheap.
+// stateless (a timestamp and a serial sealed with an HMAC): issuing a
+// challenge stores nothing, which keeps REGISTER storms and scanners cheap.
+// Only a nonce that has authenticated a request is remembered, with the
+// highest nonce count used, so a captured header cannot be replayed.
 type digestAuth struct {
 	realm  string
 	secret []byte
 	ttl    time.Duration
 	now    func() time.Time
+	serial atomic.Uint64 // makes every nonce unique, even within one clock tick
+	counts *nonceCounts
+	txSeed maphash.Seed
+	// unknownPassword stands in for the password of a name that is not a
+	// user, so a response for it costs as much as any and never verifies.
+	unknownPassword string
+}
+
+// digestRequest is what a digest response is bound to besides the nonce.
+type digestRequest struct {
+	method string
+	uri    string // the Request-URI
+	// tx names the transaction (Via branch and sent-by, Call-ID, CSeq,
+	// source address): a retransmission of the same request may use the
+	// same nonce count again, nothing else may.
+	tx string
 }
 
 func newDigestAuth(realm string, ttl time.Duration) *digestAuth {
@@ -40,7 +64,16 @@ func newDigestAuth(realm string, ttl time.Duration) *digestAuth {
 	if _, err := rand.Read(secret); err != nil {
 		panic(fmt.Sprintf("digest secret: %v", err))
 	}
-	return &digestAuth{realm: realm, secret: secret, ttl: ttl, now: time.Now}
+	return &digestAuth{realm: realm, secret: secret, ttl: ttl, now: time.Now,
+		counts: newNonceCounts(nonceCountsSize), txSeed: maphash.MakeSeed(),
+		unknownPassword: rand.Text()}
+}
+
+// unknownHA1 is the HA1 to verify against when username is not a user: a
+// password nobody knows, so that such credentials neither verify nor take
+// room in the nonce table.
+func (d *digestAuth) unknownHA1(username string) string {
+	return HA1(username, d.realm, d.unknownPassword)
 }
 
 // HA1 is MD5(username:realm:password), hex.
@@ -49,28 +82,40 @@ func HA1(username, realm, password string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// A nonce is issued time (Unix ns), serial, then 16 bytes of HMAC over both.
+const nonceLen = 8 + 8 + 16
+
 func (d *digestAuth) nonce() string {
-	var buf [8 + 16]byte
-	binary.BigEndian.PutUint64(buf[:8], uint64(d.now().Unix()))
+	var buf [nonceLen]byte
+	binary.BigEndian.PutUint64(buf[:8], uint64(d.now().UnixNano()))
+	binary.BigEndian.PutUint64(buf[8:16], d.serial.Add(1))
 	mac := hmac.New(sha256.New, d.secret)
-	mac.Write(buf[:8])
-	copy(buf[8:], mac.Sum(nil)[:16])
+	mac.Write(buf[:16])
+	copy(buf[16:], mac.Sum(nil)[:16])
 	return base64.RawURLEncoding.EncodeToString(buf[:])
 }
 
-// checkNonce reports whether the nonce is ours and whether it has expired.
-func (d *digestAuth) checkNonce(n string) (ours, fresh bool) {
+// issuedNonce is what a nonce of ours says.
+type issuedNonce struct {
+	serial uint64
+	issued time.Time
+}
+
+// checkNonce reports whether the nonce is ours, what it says, and whether
+// it has expired.
+func (d *digestAuth) checkNonce(n string) (in issuedNonce, ours, fresh bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(n)
-	if err != nil || len(raw) != 24 {
-		return false, false
+	if err != nil || len(raw) != nonceLen {
+		return in, false, false
 	}
 	mac := hmac.New(sha256.New, d.secret)
-	mac.Write(raw[:8])
-	if !hmac.Equal(mac.Sum(nil)[:16], raw[8:]) {
-		return false, false
+	mac.Write(raw[:16])
+	if !hmac.Equal(mac.Sum(nil)[:16], raw[16:]) {
+		return in, false, false
 	}
-	issued := time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)
-	return true, d.now().Sub(issued) <= d.ttl
+	in.issued = time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
+	in.serial = binary.BigEndian.Uint64(raw[8:16])
+	return in, true, d.now().Sub(in.issued) <= d.ttl
 }
 
 // challenge is the WWW-Authenticate / Proxy-Authenticate value.
@@ -91,39 +136,45 @@ func parseCredentials(value string) (*digest.Credentials, error) {
 	return c, nil
 }
 
-// verify checks credentials for method against ha1. It returns
-// errStaleNonce when only the nonce's age is wrong, so the phone can retry
-// without asking its user again.
-func (d *digestAuth) verify(c *digest.Credentials, method, ha1 string) error {
+// verify checks credentials for r against ha1. It returns errStaleNonce
+// when only the nonce's age is wrong, so the phone can retry without asking
+// its user again; errWrongURI or errNonceReused when the response is right
+// but belongs to another request (a replay); errBadCredentials otherwise.
+func (d *digestAuth) verify(c *digest.Credentials, r digestRequest, ha1 string) error {
 	if !strings.EqualFold(c.Realm, d.realm) {
 		return fmt.Errorf("realm %q: %w", c.Realm, errBadCredentials)
 	}
 	if c.Algorithm != "" && !strings.EqualFold(c.Algorithm, "MD5") {
 		return fmt.Errorf("algorithm %q: %w", c.Algorithm, errBadCredentials)
 	}
-	ours, fresh := d.checkNonce(c.Nonce)
+	// Without qop (RFC 2069) there is no nonce count, so nothing would
+	// tell a replay from the phone; we only ever offer qop=auth.
+	if !strings.EqualFold(c.QOP, "auth") {
+		return fmt.Errorf("qop %q: %w", c.QOP, errBadCredentials)
+	}
+	if c.Nc < 1 {
+		return fmt.Errorf("nc %d: %w", c.Nc, errBadCredentials)
+	}
+	in, ours, fresh := d.checkNonce(c.Nonce)
 	if !ours {
 		// A nonce we never issued (e.g. from before a restart) is stale, not
 		// a wrong password: the phone retries with a fresh one.
 		return errStaleNonce
 	}
-	ha2 := md5hex(method + ":" + c.URI)
-	var want string
-	switch c.QOP {
-	case "":
-		want = md5hex(ha1 + ":" + c.Nonce + ":" + ha2)
-	case "auth":
-		want = md5hex(ha1 + ":" + c.Nonce + ":" + fmt.Sprintf("%08x", c.Nc) + ":" + c.Cnonce + ":auth:" + ha2)
-	default:
-		return fmt.Errorf("qop %q: %w", c.QOP, errBadCredentials)
-	}
+	ha2 := md5hex(r.method + ":" + c.URI)
+	want := md5hex(ha1 + ":" + c.Nonce + ":" + fmt.Sprintf("%08x", c.Nc) + ":" + c.Cnonce + ":auth:" + ha2)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(c.Response))) != 1 {
 		return errBadCredentials
+	}
+	if !sameSIPURI(c.URI, r.uri) {
+		return fmt.Errorf("uri %q for %q: %w", c.URI, r.uri, errWrongURI)
 	}
 	if !fresh {
 		return errStaleNonce
 	}
-	return nil
+	// Last, once everything else holds, so only requests that carry a
+	// right response take room in the table.
+	return d.counts.use(in, uint32(c.Nc), maphash.String(d.txSeed, r.tx), d.now, d.ttl)
 }
 
 func md5hex(s string) string {

@@ -13,7 +13,9 @@ type Metrics struct {
 	Calls         *prometheus.CounterVec // by outcome; rate() gives calls per second
 	Legs          *prometheus.CounterVec // by disposition
 	AuthFailures  prometheus.Counter
-	Blocked       prometheus.Counter
+	Blocked       *prometheus.CounterVec // requests refused during a block, by reason (address, account)
+	Blocks        *prometheus.CounterVec // blocks begun, by reason
+	AuthReplays   *prometheus.CounterVec // right responses for another request, by reason (uri, nonce-count)
 	RTPPackets    *prometheus.CounterVec // relayed, by direction into the switch
 	RTPBytes      *prometheus.CounterVec
 	RTPDropped    prometheus.Counter
@@ -45,9 +47,15 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dialtone_auth_failures_total", Help: "Digest authentications that failed.",
 		}),
-		Blocked: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dialtone_auth_blocked_total", Help: "Requests refused because their source is blocked after repeated failures.",
-		}),
+		Blocked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_auth_blocked_total", Help: "Requests refused because their source address, or the account they are for, is blocked after repeated failures.",
+		}, []string{"reason"}),
+		Blocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_auth_blocks_total", Help: "Blocks begun after repeated authentication failures, of a source address or of an account.",
+		}, []string{"reason"}),
+		AuthReplays: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialtone_auth_replays_total", Help: "Digest credentials refused because they were computed for another request (uri) or their nonce count was used already (nonce-count).",
+		}, []string{"reason"}),
 		RTPPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dialtone_rtp_packets_total", Help: "RTP packets received from the parties of ended calls, by side.",
 		}, []string{"side"}),
@@ -84,6 +92,13 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 	m.TCPRefused.WithLabelValues(tcpOverTotalCap)
 	m.TCPClosed.WithLabelValues(tcpReadTimeout)
 	m.TCPClosed.WithLabelValues(tcpIdleTimeout)
+	// Every reason shows in /metrics from the start, at zero.
+	for _, r := range []blockReason{blockedAddress, blockedAccount} {
+		m.Blocked.WithLabelValues(string(r))
+		m.Blocks.WithLabelValues(string(r))
+	}
+	m.AuthReplays.WithLabelValues(replayURI)
+	m.AuthReplays.WithLabelValues(replayNonceCount)
 	if pool != nil {
 		m.extra = append(m.extra,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_port_pairs", Help: "RTP/RTCP port pairs in the media pool."},
@@ -96,7 +111,8 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused,
+	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.Blocks, m.AuthReplays,
+		m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused,
 		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed}, m.extra...)
 }
 

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net"
 	"sort"
 	"sync"
 	"time"
@@ -74,6 +75,20 @@ func (r *registrar) lookup(user string) []binding {
 		}
 	}
 	return live
+}
+
+// boundFrom reports whether user has a live binding registered from host,
+// i.e. a phone there has proven it holds the account.
+func (r *registrar) boundFrom(user, host string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	now := r.now()
+	for _, b := range r.bindings[user] {
+		if h, _, err := net.SplitHostPort(b.Source); err == nil && h == host && b.Expires.After(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // count returns the number of live bindings, for metrics.

@@ -42,26 +42,27 @@ func TestAuthGuardBlocksAfterRepeatedFailures(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	g := newAuthGuard(3, time.Minute)
 	g.now = func() time.Time { return now }
+	blocked := func(host string) bool { return g.check(host, "", false) != notBlocked }
 	for i := 0; i < 2; i++ {
-		if g.fail("198.51.100.7") {
+		if len(g.fail("198.51.100.7", "", true)) > 0 {
 			t.Fatal("blocked too early")
 		}
 	}
-	if g.blocked("198.51.100.7") {
+	if blocked("198.51.100.7") {
 		t.Fatal("blocked before the limit")
 	}
-	if !g.fail("198.51.100.7") || !g.blocked("198.51.100.7") {
+	if len(g.fail("198.51.100.7", "", true)) == 0 || !blocked("198.51.100.7") {
 		t.Fatal("not blocked at the limit")
 	}
-	if g.blocked("198.51.100.8") {
+	if blocked("198.51.100.8") {
 		t.Fatal("another address is blocked too")
 	}
-	g.succeed("198.51.100.7")
-	if !g.blocked("198.51.100.7") {
+	g.succeed("198.51.100.7", "1001")
+	if !blocked("198.51.100.7") {
 		t.Fatal("a success during the block must not lift it")
 	}
 	g.now = func() time.Time { return now.Add(2 * time.Minute) }
-	if g.blocked("198.51.100.7") {
+	if blocked("198.51.100.7") {
 		t.Fatal("the block does not expire")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -390,11 +391,6 @@ func sourceHost(req *sip.Request) string {
 // the request may proceed.
 func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy bool) *user {
 	host := sourceHost(req)
-	if sw.guard.blocked(host) {
-		sw.metrics.Blocked.Inc()
-		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="too many failed authentications"`))
-		return nil
-	}
 	authHeader, challengeHeader, code, phrase := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
 	if proxy {
 		authHeader, challengeHeader, code, phrase = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
@@ -406,49 +402,121 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	if h := req.GetHeader(authHeader); h != nil {
 		value = h.Value()
 	}
-	creds, err := parseCredentials(value)
-	if errors.Is(err, errNoCredentials) {
+	creds, credsErr := parseCredentials(value)
+	// The account at stake: the credentials' user, or before the phone
+	// has any, the identity it claims.
+	name := claimedUser(req)
+	if credsErr == nil {
+		name = creds.Username
+	}
+	u := sw.directory().user(name)
+	account := ""
+	if u != nil {
+		account = u.Extension
+	}
+	if reason := sw.guard.check(host, account, account != "" && sw.reg.boundFrom(account, host)); reason != notBlocked {
+		sw.metrics.Blocked.WithLabelValues(string(reason)).Inc()
+		sw.log.Debug("authentication refused: blocked", "reason", reason, "source", req.Source(), "account", account, "method", req.Method)
+		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="too many failed authentications"`))
+		return nil
+	}
+	if errors.Is(credsErr, errNoCredentials) {
 		challenge(false)
 		return nil
 	}
-	if err != nil {
+	if credsErr != nil {
 		respond(tx, req, 400, "Bad Request")
 		return nil
 	}
-	u := sw.directory().user(creds.Username)
-	var ha1 string
+	ha1 := sw.auth.unknownHA1(creds.Username)
 	if u != nil {
 		ha1 = u.ha1[creds.Username]
-	} else {
-		// Verify against a throwaway HA1 so an unknown user costs as much
-		// as a known one and the answer does not tell them apart.
-		ha1 = HA1(creds.Username, sw.auth.realm, "")
 	}
-	err = sw.auth.verify(creds, string(req.Method), ha1)
+	err := sw.auth.verify(creds, digestRequest{method: string(req.Method), uri: req.Recipient.String(), tx: transactionOf(req)}, ha1)
+	replay := errors.Is(err, errWrongURI) || errors.Is(err, errNonceReused)
 	switch {
 	case errors.Is(err, errStaleNonce) && u != nil:
+		sw.log.Debug("stale nonce: challenged again", "source", req.Source(), "username", creds.Username, "method", req.Method)
 		challenge(true)
+		return nil
+	case replay && u != nil:
+		reason := replayURI
+		if errors.Is(err, errNonceReused) {
+			reason = replayNonceCount
+		}
+		sw.metrics.AuthReplays.WithLabelValues(reason).Inc()
+		sw.countFailure(host, account, false)
+		sw.log.Warn("digest credentials replayed", "source", req.Source(), "username", creds.Username, "method", req.Method, "uri", req.Recipient.String(), "error", err)
+		if reason == replayNonceCount {
+			// A phone racing two requests on one nonce looks the same; a
+			// fresh nonce lets it go on, and a replayer cannot answer it.
+			challenge(true)
+		} else {
+			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials are for another request"`))
+		}
 		return nil
 	case err != nil || u == nil:
 		sw.metrics.AuthFailures.Inc()
-		if sw.guard.fail(host) {
-			sw.log.Warn("blocking source after repeated authentication failures", "source", host, "for", sw.cfg.SIP.AuthBlock.Duration)
-		}
+		sw.countFailure(host, account, true)
 		sw.log.Info("authentication failed", "source", req.Source(), "username", creds.Username, "method", req.Method)
 		respond(tx, req, 403, "Forbidden")
 		return nil
 	}
 	// The To (REGISTER) or From (INVITE) user must be the authenticated one,
 	// or anyone could act as anyone with their own password.
-	claimed := req.From().Address.User
-	if !req.IsInvite() {
-		claimed = req.To().Address.User
-	}
+	claimed := claimedUser(req)
 	if cu := sw.directory().user(claimed); cu != u {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil
 	}
-	sw.guard.succeed(host)
+	sw.guard.succeed(host, account)
 	return u
+}
+
+// Replay reasons, as metrics labels.
+const (
+	replayURI        = "uri"
+	replayNonceCount = "nonce-count"
+)
+
+// countFailure tells the guard of a failed authentication and logs and
+// counts the blocks it begins.
+func (sw *Switch) countFailure(host, account string, guess bool) {
+	for _, r := range sw.guard.fail(host, account, guess) {
+		sw.metrics.Blocks.WithLabelValues(string(r)).Inc()
+		if r == blockedAddress {
+			sw.log.Warn("blocking source after repeated authentication failures", "source", host, "for", sw.cfg.SIP.AuthBlock.Duration)
+		} else {
+			sw.log.Warn("locking account after repeated authentication failures; addresses where it authenticated recently keep working",
+				"account", account, "last_source", host, "for", sw.cfg.SIP.AuthBlock.Duration)
+		}
+	}
+}
+
+// claimedUser is the identity a request claims: the From user of an
+// INVITE, the To user (the address of record) of anything else.
+func claimedUser(req *sip.Request) string {
+	if req.IsInvite() {
+		return req.From().Address.User
+	}
+	return req.To().Address.User
+}
+
+// transactionOf names the request's transaction, so its retransmissions
+// can be told from another request reusing its credentials.
+func transactionOf(req *sip.Request) string {
+	var b strings.Builder
+	if v := req.Via(); v != nil {
+		branch, _ := v.Params.Get("branch")
+		fmt.Fprintf(&b, "%s|%s:%d|", branch, v.Host, v.Port)
+	}
+	if id := req.CallID(); id != nil {
+		b.WriteString(id.Value())
+	}
+	if cs := req.CSeq(); cs != nil {
+		fmt.Fprintf(&b, "|%d %s", cs.SeqNo, cs.MethodName)
+	}
+	b.WriteString("|" + req.Source())
+	return b.String()
 }

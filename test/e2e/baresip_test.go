@@ -57,6 +57,13 @@ statmode_default	off
 // passed to baresip (e.g. -e "/dial ..." -t N).
 func startBaresip(t *testing.T, sw *switchProc, user, password string, extraArgs ...string) *baresip {
 	t.Helper()
+	return startBaresipAccount(t, sw, user, password, "regint=300", extraArgs...)
+}
+
+// startBaresipAccount is startBaresip with the account's parameters
+// (e.g. "regint=5") instead of the default ones.
+func startBaresipAccount(t *testing.T, sw *switchProc, user, password, params string, extraArgs ...string) *baresip {
+	t.Helper()
 	requireTool(t, "baresip")
 	requireTool(t, "sox")
 	b := &baresip{t: t, dir: t.TempDir(), log: &syncBuffer{}, done: make(chan struct{})}
@@ -74,7 +81,7 @@ func startBaresip(t *testing.T, sw *switchProc, user, password string, extraArgs
 	}
 	b.ctrl = freePort(t)
 	write("config", fmt.Sprintf(baresipConfig, freePort(t), rtp, rtp+40, b.ctrl))
-	write("accounts", fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=300;audio_codecs=pcmu\n", user, sw.sipPort, password))
+	write("accounts", fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;%s;audio_codecs=pcmu\n", user, sw.sipPort, password, params))
 	write("contacts", "")
 	sox := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", filepath.Join(b.dir, "tone.wav"), "synth", "12", "sine", "440", "vol", "0.5")
 	if out, err := sox.CombinedOutput(); err != nil {

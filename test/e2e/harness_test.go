@@ -502,6 +502,7 @@ func sippCmd(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
 	if !hasArg(args, "-timeout") {
 		base = append(base, "-timeout", "30s", "-timeout_error")
 	}
+	base = append(base, digestURIArgs(args)...)
 	cmd := exec.CommandContext(ctx, "sipp", append(args, base...)...)
 	cmd.Dir = t.TempDir()
 	return cmd
@@ -544,6 +545,30 @@ func startSipp(t *testing.T, args ...string) func() sippResult {
 		})
 		return res
 	}
+}
+
+// digestURIArgs makes a sipp phone hash its digest over the Request-URI,
+// as phones do and the switch requires: sipp's default is the server's
+// address, which is the Request-URI of the REGISTER scenarios only.
+func digestURIArgs(args []string) []string {
+	if !hasArg(args, "-au") || hasArg(args, "-auth_uri") || len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return nil
+	}
+	sf, service := argValue(args, "-sf"), argValue(args, "-s")
+	b, err := os.ReadFile(sf)
+	if err != nil || service == "" || !strings.Contains(string(b), " sip:[service]@[remote_ip]:[remote_port] SIP/2.0") {
+		return nil
+	}
+	return []string{"-auth_uri", service + "@" + args[0]}
+}
+
+func argValue(args []string, name string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == name {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 func hasArg(args []string, a string) bool {
