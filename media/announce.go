@@ -11,8 +11,25 @@ import (
 // parties apart until an announcement starts (while the caller's ACK is
 // on its way, say).
 func (r *Relay) Mute(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !on && r.silenced {
+		return
+	}
 	r.fromA.muted.Store(on)
 	r.fromB.muted.Store(on)
+}
+
+// Silence stops relaying RTP between the parties for good, as Mute(true)
+// but not lifted by Mute(false) or by an announcement's end: a call that
+// is ending silences its relay before it stops an announcement, so no
+// packet of the party who hung up reaches the other in between.
+func (r *Relay) Silence() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.silenced = true
+	r.fromA.muted.Store(true)
+	r.fromB.muted.Store(true)
 }
 
 // Announce plays samples (8 kHz mono, e.g. DefaultRecordingAnnouncement)

@@ -287,3 +287,18 @@ func TestPromptPayloadTypes(t *testing.T) {
 		})
 	}
 }
+
+func TestSilenceOutlastsAnAnnouncementsEnd(t *testing.T) {
+	p := newTestPool(t, 4)
+	a, b := must(p.Allocate()), must(p.Allocate())
+	r, err := NewRelay(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Silence()
+	r.Mute(false) // what an announcement's end does
+	if !r.fromA.muted.Load() || !r.fromB.muted.Load() {
+		t.Fatal("Mute(false) lifted Silence")
+	}
+}

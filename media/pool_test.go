@@ -147,7 +147,7 @@ func TestPoolAllocate(t *testing.T) {
 }
 
 func TestPoolPortsAreRandom(t *testing.T) {
-	p := newTestPool(t, 200)
+	p := newTestPool(t, 64)
 	var legs []*Leg
 	defer func() {
 		for _, l := range legs {

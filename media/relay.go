@@ -27,6 +27,7 @@ type Relay struct {
 	started  bool
 	closed   bool
 	detached bool
+	silenced bool // Silence was called: Mute(false) no longer resumes forwarding
 
 	done     chan struct{} // closed by Close and Detach: stops Announce
 	doneOnce sync.Once

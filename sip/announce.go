@@ -105,8 +105,7 @@ func (c *call) playAnnouncement(relay *media.Relay, ann *announcement, ready <-c
 			select {
 			case <-ready:
 			case <-ctx.Done():
-				relay.Mute(false)
-				return
+				return // the call is ending: stay muted (see Relay.Announce)
 			}
 		}
 		err := relay.Announce(ctx, ann.samples, ann.ptA, ann.ptB)

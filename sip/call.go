@@ -452,6 +452,11 @@ func (c *call) up(answered time.Time) {
 			break
 		}
 	}
+	if gone != nil && c.relay != nil {
+		// Before the announcement stops: its end would resume relaying,
+		// and the party who hung up must not be heard again.
+		c.relay.Silence()
+	}
 	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
 	byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -74,7 +74,9 @@ func TestACallWithoutMediaIsHungUpAfterTheMediaTimeout(t *testing.T) {
 }
 
 func TestMediaPortsReturnToThePool(t *testing.T) {
-	sw := startSwitch(t, switchOpts{})
+	// Up to ten calls at once from alice: on a loaded machine they overlap
+	// more than her default limit of four allows.
+	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1001": "    max_calls: 12"}})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "30")
 	res := sipp(t, sw.addr(), "-sf", scenario("uac_auth.xml"), "-s", "+14155550199", "-key", "caller", "1001",
 		"-au", "1001", "-ap", "alice-secret", "-d", "100", "-m", "30", "-r", "15", "-l", "10", "-p", strconv.Itoa(freePort(t)))
