@@ -87,14 +87,23 @@ func (d *dialOutcomes) answerProbability() float64 {
 	return d.cumHuman[resolveBins] / d.cumAll[resolveBins]
 }
 
-// humanWithin is the probability that a dial still in flight at ring age a
-// is answered by a person by ring age a+u (seconds). Call rebuild first.
-func (d *dialOutcomes) humanWithin(a, u float64) float64 {
-	left := d.cumAll[resolveBins] - cumAt(&d.cumAll, a)
-	if left <= 0 {
-		return 0
-	}
-	p := (cumAt(&d.cumHuman, a+u) - cumAt(&d.cumHuman, a)) / left
+// inFlight is a dial still in flight at ring age a, for humanWithin.
+type inFlight struct {
+	age, humansBefore, left float64
+}
+
+// at conditions the learned outcomes on a dial still in flight at ring age a
+// (seconds); ok is false when no person ever answered that late. Call
+// rebuild first.
+func (d *dialOutcomes) at(a float64) (c inFlight, ok bool) {
+	c = inFlight{age: a, humansBefore: cumAt(&d.cumHuman, a), left: d.cumAll[resolveBins] - cumAt(&d.cumAll, a)}
+	return c, c.left > 0 && c.humansBefore < d.cumHuman[resolveBins]
+}
+
+// humanWithin is the probability that the dial c is answered by a person
+// within u more seconds.
+func (d *dialOutcomes) humanWithin(c inFlight, u float64) float64 {
+	p := (cumAt(&d.cumHuman, c.age+u) - c.humansBefore) / c.left
 	return min(max(p, 0), 1)
 }
 
@@ -129,7 +138,7 @@ type durationFit struct {
 	stale    int
 }
 
-const survivalTableSeconds = 4 * 3600
+const survivalTableSeconds = 3600
 
 func newDurationFit(memory int, priorMean, priorSD time.Duration) *durationFit {
 	f := &durationFit{memory: float64(memory)}
@@ -161,8 +170,9 @@ func (f *durationFit) survival(x float64) float64 {
 	if x <= 0 {
 		return 1
 	}
-	// Re-tabulate after a few observations: the fit moves slowly.
-	if f.table == nil || f.stale >= 16 {
+	// Re-tabulate after some observations: the fit moves slowly once it has
+	// a few dozen.
+	if f.table == nil || f.stale >= 64 || (f.n < 64 && f.stale >= 8) {
 		f.tabulate()
 	}
 	if x >= survivalTableSeconds-1 {

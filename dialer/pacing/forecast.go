@@ -30,7 +30,8 @@ type deficit struct {
 	exact  bool
 	lo     int // value of dist[0]
 	dist   []float64
-	spare  []float64
+	from   int // dist is zero outside [from, to]
+	to     int
 	queued int // candidate dials added so far (exact mode adds them to dist)
 }
 
@@ -81,12 +82,12 @@ func (d *deficit) prepare(room int) {
 	size := len(d.plus) + len(d.minus) + room + 1
 	if cap(d.dist) < size {
 		d.dist = make([]float64, size)
-		d.spare = make([]float64, size)
 	}
 	d.dist = d.dist[:size]
-	d.spare = d.spare[:size]
 	clear(d.dist)
-	d.dist[d.base-d.lo] = 1
+	d.from = d.base - d.lo
+	d.to = d.from
+	d.dist[d.from] = 1
 	for _, p := range d.plus {
 		d.convolve(p, +1)
 	}
@@ -95,17 +96,31 @@ func (d *deficit) prepare(room int) {
 	}
 }
 
+// convolve adds a ±1 Bernoulli(p) term, in place over the support, which
+// grows by one (tails below 1e-15 are dropped).
 func (d *deficit) convolve(p float64, step int) {
-	next := d.spare
-	clear(next)
-	for i, m := range d.dist {
-		if m == 0 {
-			continue
+	q := 1 - p
+	if step > 0 {
+		d.to++
+		for i := d.to; i > d.from; i-- {
+			d.dist[i] = d.dist[i]*q + d.dist[i-1]*p
 		}
-		next[i] += m * (1 - p)
-		next[i+step] += m * p
+		d.dist[d.from] *= q
+	} else {
+		d.from--
+		for i := d.from; i < d.to; i++ {
+			d.dist[i] = d.dist[i]*q + d.dist[i+1]*p
+		}
+		d.dist[d.to] *= q
 	}
-	d.dist, d.spare = next, d.dist
+	for d.to > d.from && d.dist[d.to] < 1e-15 {
+		d.dist[d.to] = 0
+		d.to--
+	}
+	for d.from < d.to && d.dist[d.from] < 1e-15 {
+		d.dist[d.from] = 0
+		d.from++
+	}
 }
 
 // addCandidate counts one more dial placed now, answered by a person ahead
@@ -123,8 +138,8 @@ func (d *deficit) addCandidate(p float64) {
 func (d *deficit) noAgent() float64 {
 	if d.exact {
 		s := 0.0
-		for v := d.lo; v <= 0 && v-d.lo < len(d.dist); v++ {
-			s += d.dist[v-d.lo]
+		for i := d.from; i <= d.to && i+d.lo <= 0; i++ {
+			s += d.dist[i]
 		}
 		return min(s, 1)
 	}

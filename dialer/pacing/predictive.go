@@ -66,7 +66,7 @@ func (c PredictiveConfig) withDefaults() PredictiveConfig {
 // gain·target for each person answered (abandoned or not), down by gain for
 // each abandon.
 const (
-	thetaStart = 0.08
+	thetaStart = 0.01
 	thetaMin   = 0.002
 	thetaMax   = 0.6
 	thetaGain  = 0.08
@@ -226,10 +226,11 @@ func (p *Predictive) forecastDials(s State, free, room int) int {
 	abandonAfter := p.cfg.AbandonAfter.Seconds()
 	wrapMean := p.wrap.mean
 	var ring, horizon, candidate [forecastPoints]float64
+	fresh, _ := o.at(0)
 	for k, q := range forecastQuantiles {
 		ring[k] = o.humanDelayQuantile(q)
 		horizon[k] = ring[k] + abandonAfter
-		candidate[k] = o.humanWithin(0, ring[k])
+		candidate[k] = o.humanWithin(fresh, ring[k])
 		p.points[k].reset(free - s.Waiting)
 	}
 	longest := horizon[forecastPoints-1]
@@ -261,9 +262,12 @@ func (p *Predictive) forecastDials(s State, free, room int) int {
 		}
 	}
 	for _, c := range s.InFlight {
-		age := s.Now.Sub(c.DialedAt).Seconds()
+		call, ok := o.at(s.Now.Sub(c.DialedAt).Seconds())
+		if !ok {
+			continue
+		}
 		for k := range forecastPoints {
-			p.points[k].addMinus(o.humanWithin(age, ring[k]))
+			p.points[k].addMinus(o.humanWithin(call, ring[k]))
 		}
 	}
 	for k := range forecastPoints {
