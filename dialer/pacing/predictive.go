@@ -88,6 +88,7 @@ type Predictive struct {
 	lastSeen time.Time
 	logTheta float64
 	mode     Mode
+	fallback bool // near the limit: progressive until safely below
 	points   [forecastPoints]deficit
 }
 
@@ -182,15 +183,22 @@ func (p *Predictive) Dials(s State) int {
 }
 
 // progressive reports whether to dial progressively: during the warm-up,
-// and whenever one more abandon (plus a margin for the calls in flight)
-// would take the window's rate over the limit.
+// and in the fallback, which begins when one more abandon (plus a margin for
+// the calls in flight) would take the window's rate over the limit, and ends
+// when that is safely below: half-way between the target and the limit.
 func (p *Predictive) progressive(s State) bool {
 	if p.outcomes.humans < p.cfg.WarmupAnswers {
 		return true
 	}
 	humans, abandoned := p.ledger.Counts(s.Now)
 	reserve := 1 + 0.02*float64(len(s.InFlight))
-	return (float64(abandoned)+reserve)/float64(max(humans, 1)) > p.cfg.Limit
+	rate := (float64(abandoned) + reserve) / float64(max(humans, 1))
+	if p.fallback {
+		p.fallback = rate > (p.cfg.Target+p.cfg.Limit)/2
+	} else {
+		p.fallback = rate > p.cfg.Limit
+	}
+	return p.fallback
 }
 
 // learnFromAgents learns talk and wrap-up times from the agents' status
