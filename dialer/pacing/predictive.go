@@ -269,13 +269,22 @@ func (p *Predictive) forecastDials(s State, free, room int) int {
 			}
 		}
 	}
-	for _, c := range s.InFlight {
-		call, ok := o.at(s.Now.Sub(c.DialedAt).Seconds())
-		if !ok {
-			continue
+	var chance [forecastPoints]float64
+	var last time.Time
+	for i, c := range s.InFlight {
+		// Dials placed together share their forecast.
+		if i == 0 || !c.DialedAt.Equal(last) {
+			last = c.DialedAt
+			call, ok := o.at(s.Now.Sub(c.DialedAt).Seconds())
+			for k := range forecastPoints {
+				chance[k] = 0
+				if ok {
+					chance[k] = o.humanWithin(call, ring[k])
+				}
+			}
 		}
 		for k := range forecastPoints {
-			p.points[k].addMinus(o.humanWithin(call, ring[k]))
+			p.points[k].addMinus(chance[k])
 		}
 	}
 	for k := range forecastPoints {

@@ -129,7 +129,7 @@ type run struct {
 	abandons int
 	connects int
 	buckets  map[int64][2]int // 15-minute bucket → humans, abandons
-	lastTick time.Duration
+	decided  time.Duration    // when the pacer last decided
 }
 
 // Run simulates one campaign with one seed.
@@ -158,18 +158,23 @@ func Run(cfg Config, seed uint64) SeedResult {
 			break
 		}
 		r.now = e.at
-		r.handle(e)
-		r.decide()
+		if r.handle(e) {
+			r.decide()
+		}
 	}
 	return r.result(seed)
 }
 
 func (r *run) clock() time.Time { return epoch.Add(r.now) }
 
-func (r *run) handle(e event) {
+// handle plays an event and reports whether the pacer should decide now: on
+// every agent or call event, and on the clock when nothing else happened
+// for a decision period.
+func (r *run) handle(e event) bool {
 	switch e.kind {
 	case evTick:
 		r.queue.push(event{at: r.now + decisionPeriod, kind: evTick})
+		return r.now-r.decided >= decisionPeriod
 	case evResolve:
 		r.resolve(e.id)
 	case evAbandon:
@@ -180,7 +185,9 @@ func (r *run) handle(e event) {
 			r.bucket(w.answered, 0, 1)
 			r.ledger.RecordAbandon(epoch.Add(w.answered))
 			r.pacer.Observe(pacing.Outcome{At: r.clock(), Kind: pacing.OutcomeAbandoned})
+			return true
 		}
+		return false // the person was served: nothing happened
 	case evTalkEnd:
 		r.setStatus(e.id, pacing.StatusWrapUp)
 		r.queue.push(event{at: r.now + r.cfg.Wrap, kind: evWrapEnd, id: e.id})
@@ -189,6 +196,7 @@ func (r *run) handle(e event) {
 		r.ready = append(r.ready, e.id)
 		r.serveWaiting()
 	}
+	return true
 }
 
 func (r *run) setStatus(agent int, status string) {
@@ -254,6 +262,7 @@ func (r *run) decide() {
 			waiting++
 		}
 	}
+	r.decided = r.now
 	n := r.pacer.Dials(pacing.State{Now: r.clock(), Agents: r.agents, InFlight: r.inFlight, Waiting: waiting})
 	rate := r.answerRate()
 	for range n {
