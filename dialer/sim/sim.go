@@ -130,27 +130,42 @@ type run struct {
 	connects int
 	buckets  map[int64][2]int // 15-minute bucket → humans, abandons
 	decided  time.Duration    // when the pacer last decided
+	// longestWait is the longest a served person waited for an agent.
+	longestWait time.Duration
 }
 
 // Run simulates one campaign with one seed.
 func Run(cfg Config, seed uint64) SeedResult {
 	ledger, _ := pacing.NewAbandonLedger(pacing.Window30Days, time.UTC)
+	var pacer pacing.Pacer = pacing.NewPower()
+	if cfg.Mode == "predictive" {
+		pacer = pacing.NewPredictive(pacing.PredictiveConfig{Target: cfg.Target, Limit: cfg.Limit, Ledger: ledger})
+	}
+	r := newRun(cfg, seed, pacer, ledger)
+	r.play()
+	return r.result(seed)
+}
+
+// newRun sets up a campaign driven by pacer; the run records persons and
+// abandons in ledger, as the dialer does.
+func newRun(cfg Config, seed uint64, pacer pacing.Pacer, ledger *pacing.AbandonLedger) *run {
 	r := &run{
 		cfg:     cfg,
 		rng:     rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		pacer:   pacer,
 		ledger:  ledger,
 		end:     time.Duration(cfg.Hours * float64(time.Hour)),
 		buckets: map[int64][2]int{},
-	}
-	if cfg.Mode == "power" {
-		r.pacer = pacing.NewPower()
-	} else {
-		r.pacer = pacing.NewPredictive(pacing.PredictiveConfig{Target: cfg.Target, Limit: cfg.Limit, Ledger: ledger})
 	}
 	for i := range cfg.Agents {
 		r.agents = append(r.agents, pacing.AgentState{ID: "agent-" + strconv.Itoa(i+1), Status: pacing.StatusReady, Since: epoch})
 		r.ready = append(r.ready, i)
 	}
+	return r
+}
+
+// play runs the events until the end of the campaign.
+func (r *run) play() {
 	r.queue.push(event{at: 0, kind: evTick})
 	for r.queue.len() > 0 {
 		e := r.queue.pop()
@@ -162,7 +177,6 @@ func Run(cfg Config, seed uint64) SeedResult {
 			r.decide()
 		}
 	}
-	return r.result(seed)
 }
 
 func (r *run) clock() time.Time { return epoch.Add(r.now) }
@@ -240,6 +254,7 @@ func (r *run) serveWaiting() {
 			continue
 		}
 		w.done = true
+		r.longestWait = max(r.longestWait, r.now-w.answered)
 		agent := r.ready[len(r.ready)-1]
 		r.ready = r.ready[:len(r.ready)-1]
 		r.connects++

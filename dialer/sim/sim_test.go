@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/dialtone/dialtone/dialer/pacing"
 )
 
 func campaign(agents int, answer float64, hours float64, mode string) Config {
@@ -111,5 +113,34 @@ func TestConfigValidate(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// greedy keeps every line busy, whoever is free: it abandons a lot.
+type greedy struct{}
+
+func (greedy) Dials(s pacing.State) int { return 3*len(s.Agents) - len(s.InFlight) }
+func (greedy) Observe(pacing.Outcome)   {}
+
+// The model's abandon rule: a person is served if an agent comes free
+// within 2 s of the answer, and abandoned otherwise; both go to the ledger.
+func TestPersonsAreServedWithinTwoSecondsOrAbandoned(t *testing.T) {
+	ledger, _ := pacing.NewAbandonLedger(pacing.Window30Days, nil)
+	r := newRun(campaign(2, 0.3, 2, "power"), 1, greedy{}, ledger)
+	r.play()
+	waiting := 0
+	for _, w := range r.waiting {
+		if !w.done {
+			waiting++
+		}
+	}
+	if r.abandons == 0 || r.connects+r.abandons+waiting != r.humans {
+		t.Fatalf("%d persons: %d connected, %d abandoned, %d still waiting", r.humans, r.connects, r.abandons, waiting)
+	}
+	if r.longestWait > abandonAfter {
+		t.Fatalf("a person was connected after waiting %v", r.longestWait)
+	}
+	if h, a := ledger.Counts(r.clock()); h != r.humans || a != r.abandons {
+		t.Fatalf("ledger %d/%d, run %d/%d", h, a, r.humans, r.abandons)
 	}
 }
