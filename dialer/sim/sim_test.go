@@ -27,8 +27,8 @@ func TestRunIsDeterministicPerSeed(t *testing.T) {
 // The power mode must match the analytic talk ÷ (talk + wrap + expected time
 // to a live answer) within a point.
 func TestPowerMatchesAnalytic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a few seconds of simulation")
+	if testing.Short() || raceEnabled {
+		t.Skip("a long statistical run: not with -short or -race")
 	}
 	for _, answer := range []float64{0.15, 0.30} {
 		rep, err := RunSeeds(campaign(50, answer, 4, "power"), []uint64{1, 2, 3})
