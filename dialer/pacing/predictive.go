@@ -64,7 +64,10 @@ func (c PredictiveConfig) withDefaults() PredictiveConfig {
 // that its person finds no agent is at most θ. θ moves by stochastic
 // approximation so that abandons ÷ persons settles on the target: up by
 // gain·target for each person answered (abandoned or not), down by gain for
-// each abandon.
+// each abandon. It starts low: the forecast leaves out the persons a dial
+// pushes out of their agent, so the rate comes out above θ (θ ≈ 1–2 % gives
+// ≈ 2.5 % in the simulator), and an abandon in the window cannot be taken
+// back. The gain was chosen on the simulator's grid (0.03–0.3 tried).
 const (
 	thetaStart = 0.01
 	thetaMin   = 0.002
@@ -191,6 +194,8 @@ func (p *Predictive) progressive(s State) bool {
 		return true
 	}
 	humans, abandoned := p.ledger.Counts(s.Now)
+	// The calls in flight may still bring abandons: a few per hundred at the
+	// target, so large teams keep a larger reserve.
 	reserve := 1 + 0.02*float64(len(s.InFlight))
 	rate := (float64(abandoned) + reserve) / float64(max(humans, 1))
 	if p.fallback {
