@@ -119,7 +119,7 @@ type run struct {
 	position []int // inFlight position of each call id (-1: resolved)
 	results  []dialResult
 
-	waiting []waiter // FIFO; head at waitHead
+	waiting []waiter // FIFO from head
 	waitPos []int    // waiting index of each call id (for abandons)
 	head    int
 
