@@ -43,6 +43,7 @@ bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/sipp_load.sh
 	./bench/media_load.sh
+	./bench/pacing_grid.sh
 
 # fuzz runs every fuzz target of every package for FUZZTIME each.
 FUZZTIME ?= 30s

@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"topup":        cmdTopup,
 		"ledger":       cmdLedger,
 		"rates":        cmdRates,
+		"dialer":       cmdDialer,
 	}
 }
 
