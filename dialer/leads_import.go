@@ -53,7 +53,7 @@ func parseLeads(body []byte, isCSV bool, country string) ([]leadRow, []RowError,
 	var rowErrs []RowError
 	var err error
 	if isCSV {
-		records, rowErrs, err = csvRecords(body)
+		records, rowErrs, err = csvRecords(body, nil)
 	} else {
 		records, rowErrs, err = jsonRecords(body)
 	}
@@ -120,9 +120,10 @@ func normalizeNumber(s, country string) (string, error) {
 	return config.NationalToE164(s, country)
 }
 
-// csvRecords reads CSV with a header line. A row the CSV reader cannot
-// parse, or with more fields than the header, is a row error.
-func csvRecords(body []byte) ([]map[string]string, []RowError, error) {
+// csvRecords reads CSV with a header line (columns named in aliases are
+// renamed). A row the CSV reader cannot parse, or with more fields than
+// the header, is a row error.
+func csvRecords(body []byte, aliases map[string]string) ([]map[string]string, []RowError, error) {
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
@@ -134,6 +135,9 @@ func csvRecords(body []byte) ([]map[string]string, []RowError, error) {
 	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if a, ok := aliases[h]; ok {
+			h = a
+		}
 		if h == "" {
 			return nil, nil, fmt.Errorf("CSV header: column %d has no name", i+1)
 		}
@@ -218,6 +222,10 @@ func jsonRecord(m json.RawMessage) (map[string]string, error) {
 				return nil, errors.New("fields: want an object of strings")
 			}
 			for fk, fv := range extra {
+				switch fk {
+				case colPhone, colName, colCRMID, colTimezone:
+					continue // not an extra field: a nested one may not set the lead's own
+				}
 				s, err := scalar(fv)
 				if err != nil {
 					return nil, fmt.Errorf("fields.%s: %w", fk, err)

@@ -91,7 +91,6 @@ type Campaign struct {
 	PauseReason   string       `json:"pause_reason,omitempty"`
 	CreatedAt     time.Time    `json:"created_at"`
 	StateSince    time.Time    `json:"state_since"`
-	LeadSeq       uint64       `json:"-"` // the last lead's position (list order)
 }
 
 // Lead is one person to call.
@@ -116,6 +115,7 @@ type Lead struct {
 // Attempt is one dial of a lead (or a decision not to dial it).
 type Attempt struct {
 	ID         string    `json:"id"`
+	Seq        uint64    `json:"seq"`
 	CampaignID string    `json:"campaign_id"`
 	LeadID     string    `json:"lead_id"`
 	Agent      string    `json:"agent,omitempty"`
@@ -144,6 +144,7 @@ func (a Attempt) countsTowardMax() bool {
 // AgentSession is an agent's stay in a campaign: one call to the agent's
 // phone that leads are bridged into.
 type AgentSession struct {
+	Seq        uint64    `json:"seq"`
 	CampaignID string    `json:"campaign_id"`
 	User       string    `json:"user"`
 	Leg        LegID     `json:"leg"`
