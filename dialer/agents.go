@@ -226,36 +226,32 @@ func (d *Dialer) LeaveAgent(campaignID, user string) error {
 
 // AgentReadyAgain ends an agent's wrap-up or pause.
 func (d *Dialer) AgentReadyAgain(campaignID, user string) (AgentSession, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r, s, err := d.sessionLocked(campaignID, user)
-	if err != nil {
-		return AgentSession{}, err
-	}
-	if s.State != AgentWrapUp && s.State != AgentPaused && s.State != AgentReady {
-		return AgentSession{}, fmt.Errorf("%w: agent %s is %s", ErrConflict, user, s.State)
-	}
-	if s.State != AgentReady {
-		d.setAgentStateLocked(r, s, AgentReady)
-		d.dispatchLocked(r)
-	}
-	return s.AgentSession, nil
+	return d.moveAgent(campaignID, user, AgentReady, "")
 }
 
 // PauseAgent stops giving an agent leads (from ready or wrap-up).
 func (d *Dialer) PauseAgent(campaignID, user string) (AgentSession, error) {
+	return d.moveAgent(campaignID, user, AgentPaused, ": pause after the call")
+}
+
+// moveAgent moves an agent between ready, wrap-up and paused (never off
+// a call).
+func (d *Dialer) moveAgent(campaignID, user, to, hint string) (AgentSession, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r, s, err := d.sessionLocked(campaignID, user)
 	if err != nil {
 		return AgentSession{}, err
 	}
-	if s.State != AgentWrapUp && s.State != AgentReady && s.State != AgentPaused {
-		return AgentSession{}, fmt.Errorf("%w: agent %s is %s: pause after the call", ErrConflict, user, s.State)
+	switch s.State {
+	case to:
+		return s.AgentSession, nil
+	case AgentWrapUp, AgentPaused, AgentReady:
+	default:
+		return AgentSession{}, fmt.Errorf("%w: agent %s is %s%s", ErrConflict, user, s.State, hint)
 	}
-	if s.State != AgentPaused {
-		d.setAgentStateLocked(r, s, AgentPaused)
-	}
+	d.setAgentStateLocked(r, s, to)
+	d.dispatchLocked(r)
 	return s.AgentSession, nil
 }
 

@@ -42,14 +42,7 @@ func (d *Dialer) finishAttemptLocked(r *run, a *Attempt, ev *Event) {
 		l.State = LeadPending
 	}
 	err := d.update(func(tx kv.Tx) error {
-		if a.Seq == 0 {
-			seq, err := tx.NextSequence(bucketAttempts)
-			if err != nil {
-				return err
-			}
-			a.Seq = seq
-		}
-		if err := tx.Put(bucketAttempts, seqKey(r.c.ID, a.Seq), a); err != nil {
+		if err := putAttempt(tx, a); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketLeads, seqKey(r.c.ID, l.Seq), l); err != nil {
@@ -69,6 +62,18 @@ func (d *Dialer) finishAttemptLocked(r *run, a *Attempt, ev *Event) {
 	}
 	r.outcomes[a.Outcome]++
 	r.pacer.Observe(paceOutcome(a))
+}
+
+// putAttempt writes an attempt, numbering a new one (list order).
+func putAttempt(tx kv.Tx, a *Attempt) error {
+	if a.Seq == 0 {
+		seq, err := tx.NextSequence(bucketAttempts)
+		if err != nil {
+			return err
+		}
+		a.Seq = seq
+	}
+	return tx.Put(bucketAttempts, seqKey(a.CampaignID, a.Seq), a)
 }
 
 // paceOutcome is an attempt as the pacer learns from it.

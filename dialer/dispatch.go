@@ -147,12 +147,7 @@ func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
 	prev := *l
 	l.State, l.Agent, l.AttemptID = LeadDialing, s.User, a.ID
 	err := d.update(func(tx kv.Tx) error {
-		seq, err := tx.NextSequence(bucketAttempts)
-		if err != nil {
-			return err
-		}
-		a.Seq = seq
-		if err := tx.Put(bucketAttempts, seqKey(r.c.ID, a.Seq), a); err != nil {
+		if err := putAttempt(tx, a); err != nil {
 			return err
 		}
 		return tx.Put(bucketLeads, seqKey(r.c.ID, l.Seq), l)
@@ -174,7 +169,7 @@ func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
 	a.Leg = leg
 	r.inFlight[a.ID] = a
 	d.legs[leg] = legRef{campaign: r.c.ID, attempt: a.ID}
-	if err := d.update(func(tx kv.Tx) error { return tx.Put(bucketAttempts, seqKey(r.c.ID, a.Seq), a) }); err != nil {
+	if err := d.update(func(tx kv.Tx) error { return putAttempt(tx, a) }); err != nil {
 		d.log.Error("dialer: save attempt", "attempt", a.ID, "error", err)
 	}
 	s.Dials++

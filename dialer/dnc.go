@@ -2,10 +2,8 @@ package dialer
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/kv"
@@ -58,7 +56,7 @@ func parseDNC(body []byte, isCSV bool, country string) ([]string, []RowError, er
 	if isCSV {
 		records, rowErrs, err = dncCSV(body)
 	} else {
-		records, rowErrs, err = jsonNumbers(body)
+		records, rowErrs, err = jsonRecords(body, numberAlias)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -78,6 +76,9 @@ func parseDNC(body []byte, isCSV bool, country string) ([]string, []RowError, er
 	sort.Slice(rowErrs, func(a, b int) bool { return rowErrs[a].Row < rowErrs[b].Row })
 	return out, rowErrs, nil
 }
+
+// numberAlias lets a DNC upload name its column number rather than phone.
+var numberAlias = map[string]string{"number": colPhone}
 
 // RemoveDNC takes a number off the list.
 func (d *Dialer) RemoveDNC(number string) error {
@@ -116,36 +117,5 @@ func dncCSV(body []byte) ([]map[string]string, []RowError, error) {
 	if len(first) > 0 && (first[0] == '+' || first[0] == '(' || (first[0] >= '0' && first[0] <= '9')) {
 		body = append([]byte(colPhone+"\n"), body...)
 	}
-	return csvRecords(body, map[string]string{"number": colPhone})
-}
-
-// jsonNumbers reads a JSON array of numbers as strings or as objects with
-// a phone (or number).
-func jsonNumbers(body []byte) ([]map[string]string, []RowError, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, nil, fmt.Errorf("want a JSON array of numbers or CSV: %w", err)
-	}
-	if len(raw) > MaxImportRows {
-		return nil, nil, fmt.Errorf("more than %d rows: split the upload", MaxImportRows)
-	}
-	records := make([]map[string]string, len(raw))
-	var rowErrs []RowError
-	for i, m := range raw {
-		var s string
-		if json.Unmarshal(m, &s) == nil {
-			records[i] = map[string]string{colPhone: strings.TrimSpace(s)}
-			continue
-		}
-		rec, err := jsonRecord(m)
-		if err != nil {
-			rowErrs = append(rowErrs, RowError{Row: i + 1, Error: "want a number or {\"phone\": ...}"})
-			continue
-		}
-		if rec[colPhone] == "" {
-			rec[colPhone] = rec["number"]
-		}
-		records[i] = rec
-	}
-	return records, rowErrs, nil
+	return csvRecords(body, numberAlias)
 }

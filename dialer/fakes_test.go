@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -360,4 +361,31 @@ func (h *harness) attempts(campaignID string) []Attempt {
 		h.t.Fatal(err)
 	}
 	return as
+}
+
+// webhooks are the data of the queued webhook events of a type, oldest
+// first.
+func (h *harness) webhooks(typ string) []map[string]any {
+	h.t.Helper()
+	var out []map[string]any
+	err := h.store.View(func(tx kv.Tx) error {
+		return tx.ForEach("webhook_outbox", func(_ string, raw []byte) error {
+			var q struct{ Event webhook.Event }
+			if err := json.Unmarshal(raw, &q); err != nil {
+				return err
+			}
+			if q.Event.Type == typ {
+				var data map[string]any
+				if err := json.Unmarshal(q.Event.Data, &data); err != nil {
+					return err
+				}
+				out = append(out, data)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
 }

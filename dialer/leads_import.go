@@ -55,7 +55,7 @@ func parseLeads(body []byte, isCSV bool, country string) ([]leadRow, []RowError,
 	if isCSV {
 		records, rowErrs, err = csvRecords(body, nil)
 	} else {
-		records, rowErrs, err = jsonRecords(body)
+		records, rowErrs, err = jsonRecords(body, nil)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -183,9 +183,10 @@ func csvRecords(body []byte, aliases map[string]string) ([]map[string]string, []
 	return records, rowErrs, nil
 }
 
-// jsonRecords reads a JSON array of objects whose values are strings or
-// numbers (a phone or crm_id written as a number is taken as its digits).
-func jsonRecords(body []byte) ([]map[string]string, []RowError, error) {
+// jsonRecords reads a JSON array of numbers as strings, or of objects
+// whose values are strings or numbers (a phone or crm_id written as a
+// number is taken as its digits); keys named in aliases are renamed.
+func jsonRecords(body []byte, aliases map[string]string) ([]map[string]string, []RowError, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, nil, fmt.Errorf("want a JSON array of leads or CSV with a header line: %w", err)
@@ -201,17 +202,27 @@ func jsonRecords(body []byte) ([]map[string]string, []RowError, error) {
 			rowErrs = append(rowErrs, RowError{Row: i + 1, Error: err.Error()})
 			continue
 		}
+		for from, to := range aliases {
+			if v, ok := rec[from]; ok && rec[to] == "" {
+				rec[to] = v
+				delete(rec, from)
+			}
+		}
 		records[i] = rec
 	}
 	return records, rowErrs, nil
 }
 
 func jsonRecord(m json.RawMessage) (map[string]string, error) {
+	var phone string
+	if json.Unmarshal(m, &phone) == nil { // a bare number
+		return map[string]string{colPhone: strings.TrimSpace(phone)}, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(m))
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, errors.New("want an object like {\"phone\": \"+15551234567\"}")
+		return nil, errors.New("want a number or an object like {\"phone\": \"+15551234567\"}")
 	}
 	rec := make(map[string]string, len(obj))
 	for k, v := range obj {

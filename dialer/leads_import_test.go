@@ -61,16 +61,16 @@ func TestParseLeadsJSONRowErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Row != 1 || rows[1].Row != 5 {
+	if len(rows) != 3 || rows[0].Row != 1 || rows[1].Row != 2 || rows[2].Row != 5 {
 		t.Fatalf("rows %+v", rows)
 	}
 	if rows[0].Lead.CRMID != "42" || rows[0].Lead.Phone != "+12125551234" || rows[0].Lead.Fields["plan"] != "gold" {
 		t.Fatalf("row 1 %+v", rows[0].Lead)
 	}
-	if rows[1].Lead.Fields["score"] != "7" || rows[1].Lead.Fields["vip"] != "true" {
-		t.Fatalf("row 5 %+v", rows[1].Lead)
+	if rows[2].Lead.Fields["score"] != "7" || rows[2].Lead.Fields["vip"] != "true" {
+		t.Fatalf("row 5 %+v", rows[2].Lead)
 	}
-	if len(errs) != 3 || errs[0].Row != 2 || errs[1].Row != 3 || errs[2].Row != 4 {
+	if len(errs) != 2 || errs[0].Row != 3 || errs[1].Row != 4 {
 		t.Fatalf("errors %+v", errs)
 	}
 	if _, _, err := parseLeads([]byte(`{"phone":"+12125551234"}`), false, "US"); err == nil {

@@ -64,6 +64,11 @@ func TestPowerDialsLeadsInListOrderAndMovesOn(t *testing.T) {
 	if l := h.lead(c.ID, "+12125551004"); l.State != LeadDone || l.LastOutcome != OutcomeAnswered {
 		t.Fatalf("answered lead %+v", l)
 	}
+	done := h.webhooks("attempt.completed")
+	if len(done) != 4 || done[3]["outcome"] != OutcomeAnswered || done[3]["cdr_leg_id"] == nil || done[3]["charge"] != "0.02" ||
+		done[3]["lead"].(map[string]any)["phone"] != "+12125551004" || done[2]["sip_code"] != float64(404) {
+		t.Fatalf("attempt.completed webhooks %v", done)
+	}
 	failed := h.attempts(c.ID)[2]
 	if failed.Outcome != OutcomeFailed || failed.SIPCode != 404 || failed.CDRLegID == "" || failed.Charge != "0.02" {
 		t.Fatalf("failed attempt %+v", failed)
@@ -358,6 +363,9 @@ func TestNoCreditPausesTheCampaign(t *testing.T) {
 	}
 	if st.Attempts[OutcomeBlocked] != 1 {
 		t.Fatalf("attempts %v", st.Attempts)
+	}
+	if evs := h.webhooks("campaign.state"); len(evs) != 2 || evs[1]["state"] != CampaignPaused || evs[1]["reason"] != ReasonCredit {
+		t.Fatalf("campaign.state webhooks %v", evs)
 	}
 	h.eng.refuse = nil
 	h.startCampaign(c.ID)
