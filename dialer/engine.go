@@ -19,6 +19,12 @@ import (
 //     rather than the dialer placing it, are asked for by leg id
 //     (EventFilter.Legs) right after AgentJoined: the empty filter only
 //     covers legs placed with Reason "dialer".
+//   - Locking: the dialer calls Originate, Bridge, Unbridge, Hangup and
+//     Subscribe while holding its own lock (a leg's events must not be
+//     handled before the dialer knows the leg), and Play from a goroutine
+//     of its own. So these must not wait for an event to be consumed, and
+//     the engine must call AgentJoined without holding a lock those
+//     methods take.
 type Engine interface {
 	// Originate places an outbound leg: to a user's phones (To is an
 	// extension) or through the trunk (To is E.164). The engine applies

@@ -31,6 +31,7 @@ type fakeEngine struct {
 	played     chan LegID
 	refuse     func(Origination) error
 	subscribed [][]LegID
+	subs       []chan Event
 }
 
 type placed struct {
@@ -85,7 +86,18 @@ func (e *fakeEngine) Subscribe(ctx context.Context, f EventFilter) <-chan Event 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.subscribed = append(e.subscribed, f.Legs)
-	return make(chan Event)
+	ch := make(chan Event, 16)
+	e.subs = append(e.subs, ch)
+	return ch
+}
+
+// send delivers an event through the dialer's main subscription, as the
+// engine does.
+func (e *fakeEngine) send(ev Event) {
+	e.mu.Lock()
+	ch := e.subs[0]
+	e.mu.Unlock()
+	ch <- ev
 }
 
 func (e *fakeEngine) dials() []placed {

@@ -453,3 +453,35 @@ func TestAgentHangingUpEndsTheSession(t *testing.T) {
 		t.Fatal("DELETE did not hang up the agent", err)
 	}
 }
+
+func TestEventsArriveThroughTheSubscription(t *testing.T) {
+	h := newHarness(t)
+	c := h.campaign(nil)
+	h.leads(c.ID, "+12125550401")
+	h.startCampaign(c.ID)
+	s, err := h.d.JoinAgent(c.ID, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.eng.subscribed) != 1 || h.eng.subscribed[0] != nil {
+		t.Fatalf("subscriptions %v: want one to every dialer leg", h.eng.subscribed)
+	}
+	h.eng.send(Event{Kind: EventAnswered, Leg: s.Leg})
+	// The dialer's goroutine handles it: wait for the dial it causes.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.eng.dials()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent's answer through the subscription did not start dialling")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// A *55 leg the engine answered is followed by its id.
+	if err := h.d.AgentJoined(h.ctx, "1002", "", "star55-leg"); err != nil {
+		t.Fatal(err)
+	}
+	h.eng.mu.Lock()
+	defer h.eng.mu.Unlock()
+	if got := h.eng.subscribed[len(h.eng.subscribed)-1]; len(got) != 1 || got[0] != "star55-leg" {
+		t.Fatalf("subscriptions %v", h.eng.subscribed)
+	}
+}
