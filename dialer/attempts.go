@@ -29,6 +29,8 @@ func (d *Dialer) finishAttemptLocked(r *run, a *Attempt, ev *Event) {
 	l.LastOutcome = a.Outcome
 	if a.countsTowardMax() {
 		l.Attempts++
+	}
+	if a.countsTowardMax() || a.Reason == ReasonAgentSkipped {
 		l.LastDialed = a.StartedAt
 	}
 	switch {
@@ -61,7 +63,9 @@ func (d *Dialer) finishAttemptLocked(r *run, a *Attempt, ev *Event) {
 		delete(d.legs, a.Leg)
 	}
 	r.outcomes[a.Outcome]++
-	r.pacer.Observe(paceOutcome(a))
+	if a.countsTowardMax() {
+		r.pacer.Observe(paceOutcome(a))
+	}
 }
 
 // putAttempt writes an attempt, numbering a new one (list order).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/dialtone/dialtone/billing"
 )
 
 // Engine is what the dialer needs from the call engine (today sip.Switch,
@@ -101,8 +103,9 @@ var (
 	// ErrRefused: the leg breaks a rule of a hand-dialled call
 	// (permission, caller ID, destination).
 	ErrRefused = errors.New("refused")
-	// ErrNoCredit: the balance cannot pay for the leg.
-	ErrNoCredit = errors.New("no credit")
+	// ErrNoCredit: the balance cannot pay for the leg. It is the meter's
+	// own error, so the engine passes the meter's refusal on as it is.
+	ErrNoCredit = billing.ErrInsufficientCredit
 	// ErrNoEngine: the switch runs without a call engine the dialer can
 	// drive; campaigns and leads can be managed, not dialled.
 	ErrNoEngine = errors.New("the call engine is not available: campaigns can be edited but not run")

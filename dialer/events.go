@@ -153,7 +153,7 @@ func (d *Dialer) agentKeyLocked(r *run, s *session, key rune) {
 // next lead at once.
 func (d *Dialer) hangUpAndMoveOnLocked(r *run, s *session, a *Attempt) {
 	if a.AnsweredAt.IsZero() {
-		a.Outcome = OutcomeCanceled
+		a.Outcome, a.Reason = OutcomeCanceled, ReasonAgentSkipped
 	} else {
 		a.Outcome = OutcomeAnswered
 	}

@@ -42,6 +42,9 @@ func (d *Dialer) load() error {
 		if err := d.recoverAttempts(tx); err != nil {
 			return err
 		}
+		if err := d.releaseStrayLeases(tx); err != nil {
+			return err
+		}
 		if err := d.recoverSessions(tx); err != nil {
 			return err
 		}
@@ -92,6 +95,24 @@ func (d *Dialer) recoverAttempts(tx kv.Tx) error {
 	})
 }
 
+// releaseStrayLeases frees leads still leased after the in-flight
+// attempts were closed: none should be (a lease and its attempt are
+// written together), but a lead must never stay unreachable.
+func (d *Dialer) releaseStrayLeases(tx kv.Tx) error {
+	for _, r := range d.campaigns {
+		for _, l := range r.leads {
+			if l.State != LeadDialing {
+				continue
+			}
+			l.State, l.Agent, l.AttemptID = LeadPending, "", ""
+			if err := tx.Put(bucketLeads, seqKey(l.CampaignID, l.Seq), l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // recoverSessions ends the sessions of agents whose call died with the
 // process: they join again.
 func (d *Dialer) recoverSessions(tx kv.Tx) error {
@@ -108,6 +129,11 @@ func (d *Dialer) recoverSessions(tx kv.Tx) error {
 		if s.EndedAt.IsZero() {
 			s.EndedAt = now
 			if err := tx.Put(bucketSessions, k, s); err != nil {
+				return err
+			}
+			left := &session{AgentSession: s}
+			left.State, left.Since = AgentLeft, now
+			if err := d.emit(tx, "agent.state", agentEvent(r, left)); err != nil {
 				return err
 			}
 		}

@@ -53,6 +53,9 @@ const (
 	ReasonDNC         = "dnc"
 	ReasonMaxAttempts = "max-attempts"
 	ReasonPermission  = "permission"
+	// ReasonAgentSkipped: the agent hung up a lead still ringing (##); it
+	// does not count toward max_attempts but waits retry_after.
+	ReasonAgentSkipped = "agent-skipped"
 )
 
 // Defaults of a campaign's settings.

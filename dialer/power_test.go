@@ -261,6 +261,31 @@ func TestAgentKeys(t *testing.T) {
 			t.Fatalf("the first lead's end moved the agent to %s", got)
 		}
 	})
+	t.Run("## while the lead rings skips it until retry_after", func(t *testing.T) {
+		h := newHarness(t)
+		c := h.campaign(nil)
+		h.leads(c.ID, "+12125556301", "+12125556302")
+		h.startCampaign(c.ID)
+		agent := h.join(c, "1001")
+		first := h.lastDial("1001")
+		h.key(agent, "##")
+		h.ended(first.Leg, "canceled", 487)
+		second := h.lastDial("1001")
+		if second.To != "+12125556302" {
+			t.Fatalf("next dial %s", second.To)
+		}
+		h.ended(second.Leg, "busy", 486)
+		if n := len(h.eng.dials()); n != 2 {
+			t.Fatalf("the skipped lead was dialled again at once: %d dials", n)
+		}
+		if l := h.lead(c.ID, first.To); l.Attempts != 0 || l.LastOutcome != OutcomeCanceled || l.State != LeadPending {
+			t.Fatalf("skipped lead %+v", l)
+		}
+		h.clock.Advance(DefaultRetryAfter + time.Minute)
+		if d := h.lastDial("1001"); d.To != first.To {
+			t.Fatalf("after retry_after dialled %s", d.To)
+		}
+	})
 	t.Run("** drops the voicemail message", func(t *testing.T) {
 		h := newHarness(t)
 		c := h.campaign(func(r *CampaignRequest) { r.VoicemailDrop = "vm.wav" })

@@ -36,6 +36,21 @@ func TestRestartMidCampaign(t *testing.T) {
 	if n := len(h.eng.dials()); n != 0 {
 		t.Fatalf("dialled with no agent: %d", n)
 	}
+	left := 0
+	for _, ev := range h.webhooks("agent.state") {
+		if ev["state"] == AgentLeft {
+			left++
+		}
+	}
+	interrupted := 0
+	for _, ev := range h.webhooks("attempt.completed") {
+		if ev["outcome"] == OutcomeInterrupted {
+			interrupted++
+		}
+	}
+	if left != 2 || interrupted != 2 {
+		t.Fatalf("webhooks after the restart: %d agents left, %d attempts interrupted", left, interrupted)
+	}
 	// Agents join again: each gets a different lead, the interrupted ones
 	// first (list order), none twice.
 	h.join(c, "1001")
