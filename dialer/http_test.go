@@ -118,6 +118,9 @@ func TestCampaignAPI(t *testing.T) {
 	if leads["total"].(float64) != 2 || leads["blocked"].(float64) != 1 || leads["remaining"].(float64) != 1 {
 		t.Fatalf("stats leads %v", leads)
 	}
+	if roster := st["roster"].([]any); len(roster) != 2 || roster[0] != "1001" {
+		t.Fatalf("roster %v", roster)
+	}
 	agents := st["agents"].([]any)
 	if len(agents) != 1 || agents[0].(map[string]any)["state"] != AgentDialing {
 		t.Fatalf("stats agents %v", agents)

@@ -15,7 +15,10 @@ type Stats struct {
 	Campaign
 	Leads    LeadCounts     `json:"leads"`
 	Attempts map[string]int `json:"attempts"` // by outcome
-	Agents   []AgentStats   `json:"agents"`   // agents in the campaign now
+	// Agents are the agents in the campaign now (the campaign's agents
+	// list, which this hides, is Roster).
+	Agents []AgentStats `json:"agents"`
+	Roster []string     `json:"roster"`
 	// Totals over every session, past and present.
 	TalkTime             Duration `json:"talk_time"`
 	IdleTime             Duration `json:"idle_time"`
@@ -55,7 +58,7 @@ func (d *Dialer) Stats(id string) (Stats, error) {
 		return Stats{}, err
 	}
 	now := d.now()
-	st := Stats{Campaign: r.c, Attempts: map[string]int{}, Agents: []AgentStats{}}
+	st := Stats{Campaign: r.c, Attempts: map[string]int{}, Agents: []AgentStats{}, Roster: r.c.Agents}
 	for k, v := range r.outcomes {
 		st.Attempts[k] = v
 	}
