@@ -19,7 +19,7 @@ type DNCEntry struct {
 // when written without +). Bad rows come back as errors; the good ones
 // are taken.
 func (d *Dialer) AddDNC(body []byte, isCSV bool, country string) (added []string, rowErrs []RowError, err error) {
-	rows, rowErrs, err := parseDNC(body, isCSV, country)
+	rows, rowErrs, err := parseDNC(body, isCSV, country) // before the lock, like leads
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -27,10 +27,12 @@ func (d *Dialer) AddDNC(body []byte, isCSV bool, country string) (added []string
 	defer d.mu.Unlock()
 	now := d.now()
 	err = d.update(func(tx kv.Tx) error {
+		seen := map[string]bool{}
 		for _, n := range rows {
-			if _, ok := d.dnc[n]; ok {
+			if _, ok := d.dnc[n]; ok || seen[n] {
 				continue
 			}
+			seen[n] = true
 			if err := tx.Put(bucketDNC, n, DNCEntry{n, now}); err != nil {
 				return err
 			}

@@ -30,18 +30,27 @@ type ImportRow struct {
 // campaign picks the new leads up at once.
 func (d *Dialer) AddLeads(campaignID string, body []byte, isCSV bool) (ImportResult, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	r, err := d.campaignLocked(campaignID)
 	if err != nil {
+		d.mu.Unlock()
 		return ImportResult{}, err
 	}
-	if r.c.State == CampaignStopped {
-		return ImportResult{}, fmt.Errorf("%w: campaign %s is stopped", ErrConflict, campaignID)
-	}
-	country, _ := config.NumberInfo(r.c.CallerID)
+	callerID := r.c.CallerID
+	d.mu.Unlock()
+	// Parsing is libphonenumber's work (some 30 µs a row): not under the
+	// lock, so a large upload does not hold up the calls in progress.
+	country, _ := config.NumberInfo(callerID)
 	rows, rowErrs, err := parseLeads(body, isCSV, country)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.campaigns[campaignID] != r {
+		return ImportResult{}, fmt.Errorf("%w: campaign %s", ErrNotFound, campaignID)
+	}
+	if r.c.State == CampaignStopped {
+		return ImportResult{}, fmt.Errorf("%w: campaign %s is stopped", ErrConflict, campaignID)
 	}
 	res := ImportResult{Errors: rowErrs, Leads: []ImportRow{}}
 	if res.Errors == nil {

@@ -166,8 +166,8 @@ func TestDNCBlocksBeforeEveryDial(t *testing.T) {
 	}
 	// Added to the list while the campaign runs: checked at the next dial.
 	h.leads(c.ID, "+12125554003")
-	if _, _, err := h.d.AddDNC([]byte(`["+12125554003"]`), false, "US"); err != nil {
-		t.Fatal(err)
+	if added, _, err := h.d.AddDNC([]byte(`["+12125554003", {"number": "(212) 555-4003"}, "+12125554001"]`), false, "US"); err != nil || len(added) != 1 {
+		t.Fatal(added, err)
 	}
 	h.ended(h.lastDial("1001").Leg, "busy", 486)
 	if n := len(h.eng.dials()); n != 1 {
