@@ -28,7 +28,7 @@ func BenchmarkParseLeads10k(b *testing.B) {
 // BenchmarkDispatchPast10kLeads: an agent's next lead when the first
 // 10,000 of the list were called within retry_after.
 func BenchmarkDispatchPast10kLeads(b *testing.B) {
-	h := newHarness(&testing.T{})
+	h := newHarness(b)
 	c := h.campaign(nil)
 	if _, err := h.d.AddLeads(c.ID, leadsCSV(10_000), true); err != nil {
 		b.Fatal(err)

@@ -213,7 +213,7 @@ func agentPerms(extra ...string) map[string]bool {
 
 // harness is a dialer on a fake engine, a fake clock and a real store.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	d      *Dialer
 	eng    *fakeEngine
 	clock  *fakeClock
@@ -228,7 +228,7 @@ var monday = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
 const callerID = "+12125550100"
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "dialtone.db"), 0o600, &bbolt.Options{NoSync: true})
 	if err != nil {
