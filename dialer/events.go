@@ -73,10 +73,13 @@ func (d *Dialer) leadEventLocked(r *run, a *Attempt, ev Event) {
 		switch {
 		case r.c.State == CampaignStopped:
 			d.endSessionLocked(r, s, "campaign stopped")
+			return
 		case s.State == AgentTalking:
-			d.setAgentStateLocked(r, s, AgentWrapUp)
+			d.setAgentStateLocked(r, s, AgentWrapUp) // ready at once when wrap_up is 0
 		default:
 			d.setAgentStateLocked(r, s, AgentReady)
+		}
+		if s.State == AgentReady {
 			d.dispatchLocked(r)
 		}
 	}

@@ -286,6 +286,19 @@ func TestAgentKeys(t *testing.T) {
 			t.Fatalf("after retry_after dialled %s", d.To)
 		}
 	})
+	t.Run("without wrap_up the next lead is dialled at once", func(t *testing.T) {
+		h := newHarness(t)
+		c := h.campaign(func(r *CampaignRequest) { r.WrapUp = &Duration{} })
+		h.leads(c.ID, "+12125556401", "+12125556402")
+		h.startCampaign(c.ID)
+		h.join(c, "1001")
+		first := h.lastDial("1001")
+		h.event(EventAnswered, first.Leg, "", 0)
+		h.ended(first.Leg, "answered", 200)
+		if d := h.lastDial("1001"); d.To != "+12125556402" {
+			t.Fatalf("after the call dialled %s", d.To)
+		}
+	})
 	t.Run("** drops the voicemail message", func(t *testing.T) {
 		h := newHarness(t)
 		c := h.campaign(func(r *CampaignRequest) { r.VoicemailDrop = "vm.wav" })
