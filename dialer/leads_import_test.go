@@ -144,3 +144,24 @@ func FuzzParseLeadsCSV(f *testing.F) {
 }
 
 func equalInts(a, b []int) bool { return slices.Equal(a, b) }
+
+func FuzzParseLeadsJSON(f *testing.F) {
+	f.Add([]byte(`[{"phone":"+12125551234","name":"Ann","fields":{"a":"b"}},"2125551235",{"phone":12}]`))
+	f.Add([]byte(`[null, [], {"phone": {"x": 1}}, 7]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rows, errs, err := parseLeads(body, false, "US")
+		if err != nil {
+			return
+		}
+		for _, r := range rows {
+			if r.Row < 1 || !strings.HasPrefix(r.Lead.Phone, "+") {
+				t.Fatalf("row %+v", r)
+			}
+		}
+		for _, e := range errs {
+			if e.Row < 1 || e.Error == "" {
+				t.Fatalf("row error %+v", e)
+			}
+		}
+	})
+}
