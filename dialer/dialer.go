@@ -131,7 +131,23 @@ func (d *Dialer) Start(ctx context.Context) {
 		d.dispatchLocked(d.campaigns[id])
 	}
 	d.mu.Unlock()
-	go d.follow(ctx, events)
+	go func() {
+		for {
+			d.follow(ctx, events)
+			if ctx.Err() != nil {
+				return
+			}
+			// The engine dropped the subscription (a reader too slow):
+			// events were lost, so say so, and follow again.
+			d.log.Error("dialer: the engine ended the event subscription; subscribing again (calls in flight may need a hand)")
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second): // not a busy loop if the engine keeps refusing
+			}
+			events = d.opts.Engine.Subscribe(ctx, EventFilter{})
+		}
+	}()
 	go func() {
 		<-ctx.Done()
 		d.mu.Lock()
