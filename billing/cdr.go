@@ -92,6 +92,11 @@ type CDR struct {
 	Charge       *Charge     `json:"charge,omitempty"`
 	Media        *MediaStats `json:"media,omitempty"`
 	Recording    *Recording  `json:"recording,omitempty"`
+	// The dialer's legs (reason dialer) name their campaign, and a lead's
+	// leg its lead and attempt (the engine copies the Origination's tags).
+	CampaignID string `json:"campaign_id,omitempty"`
+	LeadID     string `json:"lead_id,omitempty"`
+	AttemptID  string `json:"attempt_id,omitempty"`
 }
 
 // MediaStats are a leg's RTP counters when the switch anchored its media:

@@ -82,7 +82,7 @@ func TestEveryJSONFieldIsACSVColumn(t *testing.T) {
 	if len(keys) != len(CSVHeader) {
 		t.Errorf("%d JSON fields, %d CSV columns", len(keys), len(CSVHeader))
 	}
-	for _, want := range []string{"refuse_reason", "charge.units", "charge.rate", "media.packets_in", "media.dropped", "recording.path"} {
+	for _, want := range []string{"refuse_reason", "charge.units", "charge.rate", "media.packets_in", "media.dropped", "recording.path", "campaign_id", "lead_id", "attempt_id"} {
 		if !slices.Contains(CSVHeader, want) {
 			t.Errorf("no %q column", want)
 		}

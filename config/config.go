@@ -24,6 +24,7 @@ type Config struct {
 	Trunks       []Trunk      `yaml:"trunks"`
 	Billing      Billing      `yaml:"billing"`
 	Media        Media        `yaml:"media"`
+	Webhooks     Webhooks     `yaml:"webhooks"`
 	// AllowReleasingAllNumbers lets a SIGHUP apply a file without numbers
 	// where the running config has some. Without it such a reload is
 	// refused: a truncated file would otherwise stop renewing (release)

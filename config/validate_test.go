@@ -111,6 +111,12 @@ func TestEachBadFileGetsItsExactError(t *testing.T) {
 			want: `t.yaml:7: sip.voicemail_extension: "1002" is a user's extension`},
 		{name: "a rate in an unknown currency", old: `max_topup: "500"`, new: "rates:\n    - {kind: client, price: \"0.01\", currency: XXY}",
 			want: `t.yaml:25: billing.rates[0].currency: "XXY" is not an ISO 4217 currency code`},
+		{name: "a webhook URL that is not one", old: "billing:", new: "webhooks:\n  url: crm.example.com/hook\n  secret: 0123456789abcdef\nbilling:",
+			want: `t.yaml:24: webhooks.url: "crm.example.com/hook" is not an http(s) URL`},
+		{name: "a short webhook secret", old: "billing:", new: "webhooks:\n  url: https://crm.example.com/hook\n  secret: abc\nbilling:",
+			want: `t.yaml:25: webhooks.secret: missing or shorter than 16 characters: the CRM checks each event's signature with it`},
+		{name: "a webhook secret without a URL", old: "billing:", new: "webhooks:\n  secret: 0123456789abcdef\nbilling:",
+			want: `t.yaml:24: webhooks.secret: set without url: where should events go?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +147,8 @@ func TestWarningsDoNotStopTheSwitch(t *testing.T) {
 			"t.yaml:15: users[0].password: shorter than 8 characters, accepted because of weak_password: true"},
 		{"a voicemail greeting that does not load", "alice-secret", "alice-secret\n    voicemail_greeting: nowhere.wav",
 			"t.yaml:16: users[0].voicemail_greeting: stat nowhere.wav: no such file or directory: callers will hear the generated prompt"},
+		{"a webhook over plain http", "billing:", "webhooks:\n  url: http://crm.example.com/hook\n  secret: 0123456789abcdef\nbilling:",
+			"t.yaml:24: webhooks.url: http: events travel unencrypted (the signature only proves who sent them); use https"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

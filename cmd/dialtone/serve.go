@@ -125,6 +125,13 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	if err := sw.Start(ctx); err != nil {
 		return err
 	}
+	running := new(atomic.Pointer[config.Config])
+	running.Store(cfg)
+	dial, err := newDialer(ctx, db, running, sw, dir, log)
+	if err != nil {
+		_ = sw.Shutdown(context.Background())
+		return err
+	}
 
 	var httpSrv *http.Server
 	httpAddr := ""
@@ -162,6 +169,10 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		root := http.NewServeMux()
 		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
 		root.Handle("/v1/", requirePermission("", api))
+		if err := dialerRoutes(root, dial); err != nil {
+			_ = sw.Shutdown(context.Background())
+			return err
+		}
 		mux.Handle("/v1/", bearerAuth(keys, root))
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
@@ -188,6 +199,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-hup:
 			if next := reload(ctx, cfg, sw, meter, keys, log); next != nil {
 				cfg = next
+				running.Store(next)
 			}
 		}
 	}

@@ -1,0 +1,218 @@
+package dialer
+
+import (
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dialtone/dialtone/internal/kv"
+)
+
+// Tags the dialer puts on a lead's leg; the engine copies them into the
+// CDR.
+const (
+	TagCampaign = "campaign_id"
+	TagLead     = "lead_id"
+	TagAttempt  = "attempt_id"
+)
+
+// ReasonDialer is the CDR reason of every leg the dialer places.
+const ReasonDialer = "dialer"
+
+// dispatchLocked gives each ready agent of a running campaign the next
+// eligible lead in list order, as many as the pacer says.
+func (d *Dialer) dispatchLocked(r *run) {
+	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning {
+		return
+	}
+	now := d.now()
+	n := r.pacer.Dials(r.paceState(now))
+	for _, s := range r.readyAgents() {
+		if n <= 0 {
+			return
+		}
+		if err := mayDial(d.opts.Directory, s.User); err != nil {
+			d.log.Warn("dialer: agent may no longer dial", "campaign", r.c.ID, "user", s.User, "error", err)
+			d.endSessionLocked(r, s, "permission: "+err.Error())
+			continue
+		}
+		for {
+			l := d.nextLeadLocked(r, s, now)
+			if l == nil {
+				break // nothing to dial for now: the agent waits, ready
+			}
+			dialled := d.dialLocked(r, s, l, now)
+			if r.c.State != CampaignRunning {
+				return // paused itself (credit)
+			}
+			if dialled {
+				n--
+				break
+			}
+		}
+	}
+}
+
+// readyAgents are the ready agents, the longest waiting first.
+func (r *run) readyAgents() []*session {
+	var out []*session
+	for _, s := range r.agents {
+		if s.State == AgentReady {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Since.Equal(out[j].Since) {
+			return out[i].Since.Before(out[j].Since)
+		}
+		return out[i].User < out[j].User
+	})
+	return out
+}
+
+func (r *run) paceState(now time.Time) PaceState {
+	st := PaceState{Now: now}
+	for _, s := range r.agents {
+		st.Agents = append(st.Agents, AgentState{ID: s.User, Status: s.State, Since: s.Since})
+	}
+	for _, a := range r.inFlight {
+		if a.AnsweredAt.IsZero() {
+			st.InFlight = append(st.InFlight, Call{DialedAt: a.StartedAt})
+		}
+	}
+	return st
+}
+
+// nextLeadLocked is the first lead in list order agent s may dial now.
+// Leads that may never be dialled are closed on the way (blocked with the
+// reason); those that may be later (retry_after, calling hours, another
+// agent's permissions) are left.
+func (d *Dialer) nextLeadLocked(r *run, s *session, now time.Time) *Lead {
+	for _, l := range r.leads {
+		if l.State != LeadPending {
+			continue
+		}
+		if l.Attempts >= r.c.MaxAttempts {
+			d.closeLeadLocked(r, l, LeadDone, ReasonMaxAttempts)
+			continue
+		}
+		if _, ok := d.dnc[l.Phone]; ok {
+			d.blockLocked(r, l, s.User, ReasonDNC)
+			continue
+		}
+		if !l.LastDialed.IsZero() && now.Before(l.LastDialed.Add(r.c.RetryAfter.Duration)) {
+			continue
+		}
+		if !r.c.CallingHours.open(now, r.zonesOf(l)) {
+			continue
+		}
+		if err := mayCall(d.opts.Directory, s.User, r.c.CallerID, l.Phone); err != nil {
+			if d.someAgentMayCall(r, l) {
+				continue // left for an agent who may
+			}
+			d.blockLocked(r, l, s.User, ReasonPermission+": "+err.Error())
+			continue
+		}
+		return l
+	}
+	return nil
+}
+
+// someAgentMayCall says whether any of the campaign's agents may call l.
+func (d *Dialer) someAgentMayCall(r *run, l *Lead) bool {
+	for _, a := range r.c.Agents {
+		if mayCall(d.opts.Directory, a, r.c.CallerID, l.Phone) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) zonesOf(l *Lead) []*time.Location {
+	z, ok := r.zones[l.ID]
+	if !ok {
+		z = leadZones(l, r.c.CallerID)
+		r.zones[l.ID] = z
+	}
+	return z
+}
+
+// dialLocked leases l to agent s and places the call: the lease and the
+// attempt are on disk before the call leaves, so after a crash the lead
+// is known to have been in flight (and is never dialled twice at once).
+func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
+	a := &Attempt{ID: "att_" + uuid.NewString(), CampaignID: r.c.ID, LeadID: l.ID, Agent: s.User, StartedAt: now}
+	prev := *l
+	l.State, l.Agent, l.AttemptID = LeadDialing, s.User, a.ID
+	err := d.update(func(tx kv.Tx) error {
+		if err := putAttempt(tx, a); err != nil {
+			return err
+		}
+		return tx.Put(bucketLeads, seqKey(r.c.ID, l.Seq), l)
+	})
+	if err != nil {
+		*l = prev
+		d.log.Error("dialer: lease lead", "campaign", r.c.ID, "lead", l.ID, "error", err)
+		return false
+	}
+	leg, err := d.opts.Engine.Originate(d.engineCtx(), Origination{
+		User: s.User, To: l.Phone, CallerID: r.c.CallerID, RingTimeout: r.c.RingTimeout.Duration,
+		EarlyMediaTo: s.Leg, Reason: ReasonDialer,
+		Tags: map[string]string{TagCampaign: r.c.ID, TagLead: l.ID, TagAttempt: a.ID},
+	})
+	if err != nil {
+		d.originateFailedLocked(r, l, a, err)
+		return false
+	}
+	a.Leg = leg
+	r.inFlight[a.ID] = a
+	d.legs[leg] = legRef{campaign: r.c.ID, attempt: a.ID}
+	if err := d.update(func(tx kv.Tx) error { return putAttempt(tx, a) }); err != nil {
+		d.log.Error("dialer: save attempt", "attempt", a.ID, "error", err)
+	}
+	s.Dials++
+	s.AttemptID, s.LeadLeg = a.ID, leg
+	d.setAgentStateLocked(r, s, AgentDialing)
+	return true
+}
+
+// originateFailedLocked closes an attempt the engine refused to place.
+// No credit pauses the campaign (the lead stays as it was); a refusal by
+// the rules of a hand-dialled call blocks the lead.
+func (d *Dialer) originateFailedLocked(r *run, l *Lead, a *Attempt, err error) {
+	d.log.Warn("dialer: originate", "campaign", r.c.ID, "lead", l.ID, "error", err)
+	switch {
+	case errors.Is(err, ErrNoCredit):
+		a.Outcome, a.Reason = OutcomeBlocked, ReasonCredit
+		d.finishAttemptLocked(r, a, nil)
+		if err := d.setStateLocked(r, CampaignPaused, ReasonCredit); err != nil {
+			d.log.Error("dialer: pause for credit", "campaign", r.c.ID, "error", err)
+		}
+	case errors.Is(err, ErrRefused):
+		a.Outcome, a.Reason = OutcomeBlocked, err.Error()
+		d.finishAttemptLocked(r, a, nil)
+	default:
+		a.Outcome, a.Reason = OutcomeFailed, err.Error()
+		d.finishAttemptLocked(r, a, nil)
+	}
+}
+
+// blockLocked records that l may never be dialled, as a blocked attempt
+// with the reason.
+func (d *Dialer) blockLocked(r *run, l *Lead, agent, reason string) {
+	a := &Attempt{ID: "att_" + uuid.NewString(), CampaignID: r.c.ID, LeadID: l.ID, Agent: agent, StartedAt: d.now(),
+		Outcome: OutcomeBlocked, Reason: reason}
+	d.finishAttemptLocked(r, a, nil)
+}
+
+// closeLeadLocked closes a lead without an attempt (out of attempts).
+func (d *Dialer) closeLeadLocked(r *run, l *Lead, state, reason string) {
+	prev := *l
+	l.State, l.Reason = state, reason
+	if err := d.update(func(tx kv.Tx) error { return tx.Put(bucketLeads, seqKey(r.c.ID, l.Seq), l) }); err != nil {
+		*l = prev
+		d.log.Error("dialer: save lead", "lead", l.ID, "error", err)
+	}
+}
