@@ -136,6 +136,8 @@ const (
 	DefaultAuthFailLimit = 10
 	DefaultAuthBlock     = 5 * time.Minute
 	DefaultMaxCalls      = 4
+	DefaultMaxContacts   = 10
+	DefaultMaxForks      = 10
 	DefaultRentalGrace   = 30 * 24 * time.Hour
 
 	DefaultVoicemailMaxLength = 2 * time.Minute
@@ -153,6 +155,11 @@ const (
 	MinVoicemailSilence   = time.Second
 	MaxVoicemailSilence   = 5 * time.Minute
 )
+
+// MaxContactsLimit bounds sip.max_contacts and sip.max_forks: beyond it
+// one INVITE fans out into hundreds of datagrams again, what the limits
+// are there to stop.
+const MaxContactsLimit = 100
 
 func (c *Config) applyDefaults() {
 	if c.Organization.ID == "" {
@@ -177,6 +184,12 @@ func (c *Config) applyDefaults() {
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
+	}
+	if c.SIP.MaxContacts == 0 {
+		c.SIP.MaxContacts = DefaultMaxContacts
+	}
+	if c.SIP.MaxForks == 0 {
+		c.SIP.MaxForks = DefaultMaxForks
 	}
 	if c.SIP.UserAgent == "" {
 		c.SIP.UserAgent = "dialtone"
@@ -502,6 +515,14 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("must be positive (%s to %s)", shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		} else if l.d < l.min || l.d > l.max {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
+		}
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"max_contacts", c.SIP.MaxContacts}, {"max_forks", c.SIP.MaxForks}} {
+		if l.n < 1 || l.n > MaxContactsLimit {
+			v.fail(fmt.Sprintf("%d is out of range (1 to %d)", l.n, MaxContactsLimit), "sip", l.field)
 		}
 	}
 	switch c.SIP.ForwardCallerID {

@@ -56,22 +56,26 @@ type Options struct {
 	// told the whole set when it changes.
 	Numbers        NumberStore
 	NumbersChanged NumbersChanged
+	// Registrations keeps registrations across restarts (nil: in memory).
+	Registrations RegistrationStore
 }
 
 // Switch is a running softswitch.
 type Switch struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	cdrs    CDRWriter
-	meter   Meter
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	cli     *sipgo.Client
-	dir     atomic.Pointer[directory] // swapped whole on reload
-	reg     *registrar
-	auth    *digestAuth
-	guard   *authGuard
-	metrics *Metrics
+	cfg   *config.Config
+	log   *slog.Logger
+	cdrs  CDRWriter
+	meter Meter
+	ua    *sipgo.UserAgent
+	srv   *sipgo.Server
+	cli   *sipgo.Client
+	dir   atomic.Pointer[directory] // swapped whole on reload
+	reg   *registrar
+	// regWriter writes registration changes to the store (nil: none).
+	regWriter *registrationWriter
+	auth      *digestAuth
+	guard     *authGuard
+	metrics   *Metrics
 
 	// dialog UAs per transport, so Contact says how to reach us back.
 	dialogUA map[string]*sipgo.DialogUA
@@ -149,6 +153,13 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		sw.apiNumbers = saved
 	}
 	sw.rebuild(cfg)
+	if opts.Registrations != nil {
+		sw.regWriter = newRegistrationWriter(opts.Registrations, sw.log)
+		sw.reg.sink = sw.regWriter
+		if err := sw.loadRegistrations(opts.Registrations); err != nil {
+			return nil, err
+		}
+	}
 	sw.mwi.subs = map[string]*mwiSub{}
 	sw.defaultGreeting = media.DefaultGreeting()
 	sw.setAnnouncement(cfg)
@@ -191,6 +202,9 @@ func (sw *Switch) Reload(cfg *config.Config) error {
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
+	if n := sw.pruneRegistrations(); n > 0 {
+		sw.log.Info("reload: registrations dropped (user removed, or over max_contacts)", "contacts", n)
+	}
 	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
 	return nil
 }
@@ -289,6 +303,9 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}()
 		sw.listeners = append(sw.listeners, tcpLn.Close)
 	}
+	if sw.regWriter != nil {
+		sw.regWriter.start()
+	}
 	go sw.housekeeping()
 	sw.log.Info("switch listening", "udp", sw.addrs["udp"], "tcp", sw.addrs["tcp"], "domain", sw.cfg.SIP.Domain)
 	return nil
@@ -344,6 +361,11 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 	}
 	if sw.ua != nil {
 		_ = sw.ua.Close()
+	}
+	if sw.regWriter != nil {
+		if err := sw.regWriter.close(); err != nil {
+			sw.log.Error("shutdown: registrations not saved", "error", err)
+		}
 	}
 	return nil
 }
