@@ -186,6 +186,7 @@ func (w *registrationWriter) flush() error {
 		}
 		return fmt.Errorf("save %d registrations, delete %d: %w", len(puts), len(deletes), err)
 	}
+	w.log.Debug("registrations saved", "saved", len(puts), "deleted", len(deletes))
 	for _, k := range deletes {
 		if _, again := w.pending[k]; !again {
 			delete(w.stored, k)
