@@ -189,8 +189,9 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 // forwarding, recording (record_all and the users' and numbers' record),
 // recording announcement and sip: call settings (ring_timeout,
 // max_call_duration, transfer_recall, forward_caller_id, the voicemail
-// settings and greetings, register_max_expires) without dropping
-// registrations or calls in progress; calls started from now on follow
+// settings and greetings, register_max_expires, max_contacts, max_forks)
+// without dropping calls in progress or the registrations of users it
+// keeps (a removed user's go); calls started from now on follow
 // the new config (voicemail limits: messages begun from now on), calls
 // already up keep their state. The SIP domain, listen addresses,
 // user_agent, nonce_ttl, auth_fail_limit and auth_block need a restart.
