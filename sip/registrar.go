@@ -27,6 +27,22 @@ type binding struct {
 	// restored: loaded from the store at start. Its TCP connection did not
 	// survive the restart, so it is reached at its Contact address.
 	restored bool
+	// uri is Contact as text, once: a REGISTER compares it with each of
+	// the user's bindings.
+	uri string
+}
+
+func (b *binding) cacheURI() {
+	if b.uri == "" {
+		b.uri = b.Contact.String()
+	}
+}
+
+func (b binding) contactString() string {
+	if b.uri != "" {
+		return b.uri
+	}
+	return b.Contact.String()
 }
 
 // key identifies a binding among its user's: the device instance (RFC
@@ -36,12 +52,12 @@ func (b binding) key() string {
 	if b.Instance != "" {
 		return "instance:" + b.Instance + ";reg-id=" + b.RegID
 	}
-	return b.Contact.String()
+	return b.contactString()
 }
 
 // matches reports whether a REGISTER's contact names this binding.
 func (b binding) matches(other binding) bool {
-	return b.key() == other.key() || b.Contact.String() == other.Contact.String()
+	return b.key() == other.key() || b.contactString() == other.contactString()
 }
 
 // supersedes reports whether a REGISTER (Call-ID, CSeq) may change a
@@ -86,10 +102,11 @@ func newRegistrar() *registrar {
 // maxContacts (the stalest go first), and returns the user's current
 // bindings and those the limit pushed out.
 func (r *registrar) update(user string, ch registerChange, maxContacts int) (current, evicted []binding) {
+	ch.add, ch.remove = withURIs(ch.add, ch.callID, ch.cseq), withURIs(ch.remove, ch.callID, ch.cseq)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	var kept []binding
+	kept := make([]binding, 0, len(r.bindings[user])+len(ch.add))
 	for _, b := range r.bindings[user] {
 		switch {
 		case !b.Expires.After(now):
@@ -106,7 +123,6 @@ func (r *registrar) update(user string, ch registerChange, maxContacts int) (cur
 		kept = append(kept, b)
 	}
 	for _, a := range ch.add {
-		a.CallID, a.CSeq = ch.callID, ch.cseq
 		// A contact an older REGISTER still holds was not superseded:
 		// it stays as it is.
 		if !anyMatch(kept, a) {
@@ -120,6 +136,18 @@ func (r *registrar) update(user string, ch registerChange, maxContacts int) (cur
 	}
 	r.setLocked(user, kept)
 	return append([]binding(nil), kept...), evicted
+}
+
+// withURIs copies a REGISTER's contacts, stamped with its Call-ID and
+// CSeq, their URIs as text cached.
+func withURIs(bs []binding, callID string, cseq uint32) []binding {
+	out := make([]binding, len(bs))
+	for i, b := range bs {
+		b.CallID, b.CSeq = callID, cseq
+		b.cacheURI()
+		out[i] = b
+	}
+	return out
 }
 
 // anyMatch reports whether a binding in list and a name the same contact.
@@ -145,10 +173,11 @@ func keepFreshest(bs []binding, max int) (kept, evicted []binding) {
 	// Stable: among bindings of one REGISTER the later contacts count as
 	// newer, so the first ones go.
 	sort.SliceStable(order, func(i, j int) bool { return bs[order[i]].Registered.Before(bs[order[j]].Registered) })
-	drop := map[int]bool{}
+	drop := make([]bool, len(bs))
 	for _, i := range order[:len(bs)-max] {
 		drop[i] = true
 	}
+	kept = make([]binding, 0, max)
 	for i, b := range bs {
 		if drop[i] {
 			evicted = append(evicted, b)
@@ -185,6 +214,7 @@ func (r *registrar) restore(user string, b binding) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b.restored = true
+	b.cacheURI()
 	r.bindings[user] = append(r.bindings[user], b)
 }
 

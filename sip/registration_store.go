@@ -47,7 +47,7 @@ type Registration struct {
 func registrationOf(user string, b binding) Registration {
 	return Registration{
 		RegistrationKey: RegistrationKey{User: user, Binding: b.key()},
-		Contact:         b.Contact.String(), Source: b.Source, Transport: b.Transport,
+		Contact:         b.contactString(), Source: b.Source, Transport: b.Transport,
 		Expires: b.Expires.UTC(), Registered: b.Registered.UTC(),
 		Instance: b.Instance, RegID: b.RegID, UserAgent: b.UserAgent,
 		CallID: b.CallID, CSeq: b.CSeq,
