@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# REGISTER storm: USERS users register a new contact per REGISTER (so at
-# max_contacts every REGISTER adds one binding and pushes one out: a write
-# and a delete for the store) at rising rates. Prints, per rate, whether it
+# REGISTER storm at rising rates. MODE=refresh (the default): USERS phones,
+# one per user, re-register over and over (every REGISTER rewrites its
+# binding in the store). MODE=new: every REGISTER is a new contact of one
+# of USERS users (at max_contacts each adds one binding and pushes one out:
+# a write and a delete for the store; a switch without the cap keeps them
+# all). Prints, per rate, whether it
 # held with zero failed REGISTERs and the REGISTER response time (first
 # REGISTER to 200, digest challenge included) at p50 and p99, then the
 # contacts the switch lists after a graceful restart.
@@ -9,13 +12,14 @@
 #   bench/register_load.sh
 #   BASELINE_BIN=/path/to/older/dialtone bench/register_load.sh
 #       (each step runs against that build too, right before, for a ratio)
-#   RATES="500 1000 2000" STEP_SECS=5 USERS=500 bench/register_load.sh
+#   MODE=new RATES="500 1000 2000" STEP_SECS=5 USERS=500 bench/register_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RATES=${RATES:-"500 1000 1500 2000"}
 STEP_SECS=${STEP_SECS:-5}
 USERS=${USERS:-500}
+MODE=${MODE:-refresh}
 BIN=${BIN:-bin/dialtone}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/dialtone
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 1; }
@@ -24,6 +28,11 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+case $MODE in
+  refresh) sed 's/;line=\[call_number\]//' bench/register_load.xml > "$work/scenario.xml" ;;
+  new) cp bench/register_load.xml "$work/scenario.xml" ;;
+  *) echo "MODE is refresh or new" >&2; exit 2 ;;
+esac
 {
   echo SEQUENTIAL
   for i in $(seq 1 "$USERS"); do echo "$((20000 + i));[authentication username=$((20000 + i)) password=pw-$i]"; done
@@ -52,6 +61,7 @@ YAML
   echo "$label did not start:" >&2; cat "$work/$label.log" >&2; exit 1
 }
 stop_switch() { kill -TERM "${PID[$1]}"; wait "${PID[$1]}" 2>/dev/null || true; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${PID[$1]}/stat"; }  # user + system, in clock ticks
 contacts() { curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:${HTTP[$1]}/v1/registrations" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 # percentiles FILE: p50 and p99 of sipp's response times (ms, column 2)
@@ -68,7 +78,7 @@ PY
 step() {
   local label=$1 r=$2 rc=0 dir="$work/$1-$2"
   mkdir -p "$dir"
-  (cd "$dir" && sipp "127.0.0.1:${SIP[$label]}" -sf "$ROOT/bench/register_load.xml" -inf "$work/users.csv" -i 127.0.0.1 -p "$(port)" \
+  (cd "$dir" && sipp "127.0.0.1:${SIP[$label]}" -sf "$work/scenario.xml" -inf "$work/users.csv" -i 127.0.0.1 -p "$(port)" \
       -ci 127.0.0.1 -cp "$(port)" -buff_size 4194304 -m $((r * STEP_SECS)) -r "$r" -l $((r * 2)) -nostdin -trace_rtt -rtt_freq 100 \
       -timeout $((STEP_SECS * 3 + 20))s -timeout_error >sipp.log 2>&1) || rc=$?
   local res=fail; [ "$rc" = 0 ] && res=ok
@@ -80,18 +90,21 @@ step() {
 labels=(dialtone)
 [ -n "${BASELINE_BIN:-}" ] && labels=(baseline dialtone) && start_switch baseline "$BASELINE_BIN"
 start_switch dialtone "$BIN"
-declare -A BEST=([baseline]=0 [dialtone]=0)
+declare -A BEST=([baseline]=0 [dialtone]=0) CPU0 REGS=([baseline]=0 [dialtone]=0)
+for l in "${labels[@]}"; do CPU0[$l]=$(cpu_ticks "$l"); done
 printf '%-6s %-10s %-6s %s\n' rate build result "p50 p99 (ms)"
 for r in $RATES; do
   for l in "${labels[@]}"; do
     if step "$l" "$r"; then BEST[$l]=$r; fi
+    REGS[$l]=$((REGS[$l] + r * STEP_SECS))
     sleep 1
   done
 done
 for l in "${labels[@]}"; do
+  cpu=$(( $(cpu_ticks "$l") - CPU0[$l] ))
   live=$(contacts "$l")
   stop_switch "$l"; start_switch "$l" "${BINS[$l]}"
-  echo "$l: highest rate with zero failed REGISTERs ${BEST[$l]}/s; contacts registered ${live}, after a restart $(contacts "$l")"
+  echo "$l: highest rate with zero failed REGISTERs ${BEST[$l]}/s; CPU $(awk -v c="$cpu" -v n="${REGS[$l]}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz * 1e6 / n }') µs per REGISTER (${REGS[$l]} REGISTERs, challenge included); contacts registered ${live}, after a restart $(contacts "$l")"
   stop_switch "$l"
 done
 if [ -n "${BASELINE_BIN:-}" ]; then

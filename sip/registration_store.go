@@ -87,6 +87,12 @@ type registrationWriter struct {
 	done chan struct{}
 }
 
+// registrationWriteDelay is how long changes gather before they are
+// written: at most this (and a commit) of REGISTERs is what a crash loses,
+// and a REGISTER storm costs at most 1/registrationWriteDelay commits a
+// second.
+const registrationWriteDelay = 100 * time.Millisecond
+
 func newRegistrationWriter(store RegistrationStore, log *slog.Logger) *registrationWriter {
 	return &registrationWriter{store: store, log: log, pending: map[RegistrationKey]*Registration{},
 		stored: map[RegistrationKey]bool{}, wake: make(chan struct{}, 1)}
@@ -130,6 +136,14 @@ func (w *registrationWriter) start() {
 			case <-ctx.Done():
 				return
 			case <-w.wake:
+			}
+			// Let a storm's changes gather: a bbolt commit rewrites the
+			// pages it touches and syncs, whether it carries one binding
+			// or a thousand.
+			select {
+			case <-ctx.Done():
+				return // close writes what is pending
+			case <-time.After(registrationWriteDelay):
 			}
 			if err := w.flush(); err != nil {
 				w.log.Error("save registrations; retrying", "error", err)
