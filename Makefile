@@ -42,6 +42,7 @@ lint:
 bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/sipp_load.sh
+	./bench/register_load.sh
 	./bench/media_load.sh
 	./bench/pacing_grid.sh
 

@@ -61,6 +61,14 @@ type SIP struct {
 	NonceTTL        Duration `yaml:"nonce_ttl"`
 	// RegisterMaxExpires bounds the Expires a phone may ask for.
 	RegisterMaxExpires Duration `yaml:"register_max_expires"`
+	// MaxContacts is how many contacts one user may have registered at
+	// once (default 10); a REGISTER beyond it replaces the contact whose
+	// last REGISTER is the oldest.
+	MaxContacts int `yaml:"max_contacts"`
+	// MaxForks is how many contacts one call rings at most (default 10),
+	// whether it calls a user or a group: one INVITE must not fan out
+	// into thousands of datagrams.
+	MaxForks int `yaml:"max_forks"`
 	// AuthFailLimit failures from one source address within AuthBlock
 	// block that address for AuthBlock (brute-force protection).
 	AuthFailLimit int      `yaml:"auth_fail_limit"`

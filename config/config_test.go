@@ -279,3 +279,36 @@ func TestTCPLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestContactAndForkLimits(t *testing.T) {
+	tests := []struct {
+		name              string
+		sip               string // lines under sip:
+		maxContacts, fork int
+		err               string
+	}{
+		{name: "the defaults are 10 and 10", maxContacts: 10, fork: 10},
+		{name: "both can be set", sip: "  max_contacts: 3\n  max_forks: 5\n", maxContacts: 3, fork: 5},
+		{name: "a zero means the default", sip: "  max_contacts: 0\n", maxContacts: 10, fork: 10},
+		{name: "the bounds themselves are allowed", sip: "  max_contacts: 1\n  max_forks: 100\n", maxContacts: 1, fork: 100},
+		{name: "a negative limit is refused", sip: "  max_contacts: -1\n", err: "v.yaml:2: sip.max_contacts: -1 is out of range (1 to 100)"},
+		{name: "a limit over 100 is refused", sip: "  max_forks: 1000\n", err: "v.yaml:2: sip.max_forks: 1000 is out of range (1 to 100)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.SIP.MaxContacts != tt.maxContacts || cfg.SIP.MaxForks != tt.fork {
+				t.Errorf("max_contacts %d, max_forks %d; want %d, %d", cfg.SIP.MaxContacts, cfg.SIP.MaxForks, tt.maxContacts, tt.fork)
+			}
+		})
+	}
+}

@@ -84,6 +84,8 @@ const (
 	DefaultAuthFailLimit = 10
 	DefaultAuthBlock     = 5 * time.Minute
 	DefaultMaxCalls      = 4
+	DefaultMaxContacts   = 10
+	DefaultMaxForks      = 10
 	DefaultRentalGrace   = 30 * 24 * time.Hour
 	// MinPasswordLength is the shortest SIP password accepted without
 	// weak_password: shorter ones fall to a guessing script within the
@@ -128,6 +130,11 @@ const (
 	MaxReservationSlice = time.Hour
 )
 
+// MaxContactsLimit bounds sip.max_contacts and sip.max_forks: beyond it
+// one INVITE fans out into hundreds of datagrams again, what the limits
+// are there to stop.
+const MaxContactsLimit = 100
+
 func (c *Config) applyDefaults() {
 	if c.Organization.Currency == "" {
 		c.Organization.Currency = "USD"
@@ -160,6 +167,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
+	}
+	if c.SIP.MaxContacts == 0 {
+		c.SIP.MaxContacts = DefaultMaxContacts
+	}
+	if c.SIP.MaxForks == 0 {
+		c.SIP.MaxForks = DefaultMaxForks
 	}
 	if c.SIP.UserAgent == "" {
 		c.SIP.UserAgent = "dialtone"
@@ -524,6 +537,14 @@ func (v *validator) validate(c *Config) {
 	}
 	if c.SIP.TCPMaxPerSource < 0 || c.SIP.TCPMaxPerSource > max(c.SIP.TCPMaxConns, 0) {
 		v.fail(fmt.Sprintf("%d: want 1 to tcp_max_conns (%d)", c.SIP.TCPMaxPerSource, c.SIP.TCPMaxConns), "sip", "tcp_max_per_source")
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"max_contacts", c.SIP.MaxContacts}, {"max_forks", c.SIP.MaxForks}} {
+		if l.n < 1 || l.n > MaxContactsLimit {
+			v.fail(fmt.Sprintf("%d is out of range (1 to %d)", l.n, MaxContactsLimit), "sip", l.field)
+		}
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

@@ -60,6 +60,8 @@ type settings struct {
 	voicemailSilence   time.Duration
 	forwardCallerID    string
 	registerMaxExpires time.Duration
+	maxContacts        int // per user (sip.max_contacts)
+	maxForks           int // contacts one call rings (sip.max_forks)
 }
 
 func newSettings(s config.SIP) settings {
@@ -74,7 +76,17 @@ func newSettings(s config.SIP) settings {
 		voicemailSilence:   s.VoicemailSilence.Duration,
 		forwardCallerID:    s.ForwardCallerID,
 		registerMaxExpires: s.RegisterMaxExpires.Duration,
+		maxContacts:        orDefault(s.MaxContacts, config.DefaultMaxContacts),
+		maxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
 	}
+}
+
+// orDefault is n, or def when a config built in code left n out.
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func newDirectory(cfg *config.Config, realm string) *directory {

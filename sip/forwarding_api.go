@@ -110,11 +110,14 @@ func (sw *Switch) handleRegistrations(w http.ResponseWriter, r *http.Request) {
 		Source    string `json:"source"`
 		Transport string `json:"transport"`
 		Expires   string `json:"expires"`
+		Instance  string `json:"instance,omitempty"`
+		UserAgent string `json:"user_agent,omitempty"`
 	}
 	out := []contact{}
 	for _, ext := range sw.reg.users() {
 		for _, b := range sw.reg.lookup(ext) {
-			out = append(out, contact{User: ext, Contact: b.Contact.String(), Source: b.Source, Transport: b.Transport, Expires: b.Expires.UTC().Format("2006-01-02T15:04:05Z")})
+			out = append(out, contact{User: ext, Contact: b.Contact.String(), Source: b.Source, Transport: b.Transport,
+				Expires: b.Expires.UTC().Format("2006-01-02T15:04:05Z"), Instance: b.Instance, UserAgent: b.UserAgent})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].User < out[j].User })

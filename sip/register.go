@@ -29,11 +29,14 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		headerExpires = v
 	}
-	maxExpires := int(sw.directory().settings.registerMaxExpires.Seconds())
+	settings := sw.directory().settings
+	maxExpires := int(settings.registerMaxExpires.Seconds())
 	now := time.Now()
-	var add []binding
-	var remove []string
-	removeAll := false
+	ch := registerChange{callID: req.CallID().Value(), cseq: req.CSeq().SeqNo}
+	userAgent := ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		userAgent = h.Value()
+	}
 	for _, h := range req.GetHeaders("Contact") {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
@@ -44,7 +47,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 				respond(tx, req, 400, "Bad Request")
 				return
 			}
-			removeAll = true
+			ch.removeAll = true
 			continue
 		}
 		expires := headerExpires
@@ -64,25 +67,33 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if expires > maxExpires {
 			expires = maxExpires
 		}
-		if expires == 0 {
-			remove = append(remove, c.Address.String())
-			continue
+		b := binding{
+			Contact:    *c.Address.Clone(),
+			Source:     req.Source(),
+			Transport:  strings.ToLower(req.Transport()),
+			Expires:    now.Add(time.Duration(expires) * time.Second),
+			Registered: now,
+			Instance:   contactParam(c, "+sip.instance"),
+			RegID:      contactParam(c, "reg-id"),
+			UserAgent:  userAgent,
 		}
-		add = append(add, binding{
-			Contact:   *c.Address.Clone(),
-			Source:    req.Source(),
-			Transport: strings.ToLower(req.Transport()),
-			Expires:   now.Add(time.Duration(expires) * time.Second),
-			CallID:    req.CallID().Value(),
-			CSeq:      req.CSeq().SeqNo,
-		})
+		if expires == 0 {
+			ch.remove = append(ch.remove, b)
+		} else {
+			ch.add = append(ch.add, b)
+		}
 	}
 	var current []binding
-	if len(add) == 0 && len(remove) == 0 && !removeAll {
+	if len(ch.add) == 0 && len(ch.remove) == 0 && !ch.removeAll {
 		current = sw.reg.lookup(u.Extension) // a query: list bindings
 	} else {
-		current = sw.reg.update(u.Extension, add, remove, removeAll)
-		sw.log.Info("register", "user", u.Extension, "source", req.Source(), "contacts", len(current), "added", len(add), "removed", len(remove)+boolInt(removeAll))
+		var evicted []binding
+		current, evicted = sw.reg.update(u.Extension, ch, settings.maxContacts)
+		sw.log.Info("register", "user", u.Extension, "source", req.Source(), "contacts", len(current), "added", len(ch.add), "removed", len(ch.remove)+boolInt(ch.removeAll))
+		for _, b := range evicted {
+			sw.log.Warn("register: max_contacts reached, the stalest contact is dropped", "user", u.Extension,
+				"dropped", b.Contact.String(), "dropped_source", b.Source, "max_contacts", settings.maxContacts, "source", req.Source())
+		}
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range current {
@@ -96,6 +107,16 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	_ = tx.Respond(res)
+}
+
+// contactParam is a Contact header parameter without its quotes
+// (+sip.instance="<urn:uuid:...>").
+func contactParam(c *sip.ContactHeader, name string) string {
+	if c.Params == nil {
+		return ""
+	}
+	v, _ := c.Params.Get(name)
+	return strings.Trim(v, `"`)
 }
 
 func boolInt(b bool) int {

@@ -14,11 +14,15 @@ func TestRegistrarBindings(t *testing.T) {
 	contact := func(port int, ttl time.Duration) binding {
 		return binding{Contact: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: port}, Expires: now.Add(ttl)}
 	}
-	r.update("1001", []binding{contact(5070, time.Hour), contact(5071, time.Minute)}, nil, false)
+	// One phone's REGISTERs: one Call-ID, a CSeq that grows.
+	cseq := uint32(0)
+	change := func(ch registerChange) registerChange { cseq++; ch.callID, ch.cseq = "phone", cseq; return ch }
+	add := func(bs ...binding) registerChange { return change(registerChange{add: bs}) }
+	r.update("1001", add(contact(5070, time.Hour), contact(5071, time.Minute)), 10)
 	if n := len(r.lookup("1001")); n != 2 {
 		t.Fatalf("a user keeps several contacts: got %d", n)
 	}
-	r.update("1001", []binding{contact(5070, 2*time.Hour)}, nil, false)
+	r.update("1001", add(contact(5070, 2*time.Hour)), 10)
 	if n := len(r.lookup("1001")); n != 2 {
 		t.Fatalf("re-registering a contact replaces it: got %d", n)
 	}
@@ -26,13 +30,12 @@ func TestRegistrarBindings(t *testing.T) {
 	if got := r.lookup("1001"); len(got) != 1 || got[0].Contact.Port != 5070 {
 		t.Fatalf("an expired contact is not rung: %+v", got)
 	}
-	gone := contact(5070, 0)
-	r.update("1001", nil, []string{gone.Contact.String()}, false)
+	r.update("1001", change(registerChange{remove: []binding{contact(5070, 0)}}), 10)
 	if n := len(r.lookup("1001")); n != 0 {
 		t.Fatalf("expires=0 un-registers: %d left", n)
 	}
-	r.update("1002", []binding{contact(1, time.Hour), contact(2, time.Hour)}, nil, false)
-	r.update("1002", nil, nil, true)
+	r.update("1002", add(contact(1, time.Hour), contact(2, time.Hour)), 10)
+	r.update("1002", change(registerChange{removeAll: true}), 10)
 	if r.count() != 0 || len(r.users()) != 0 {
 		t.Fatalf("Contact: * removes everything: %d left", r.count())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -255,22 +256,77 @@ func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parti
 		req.SetDestination(t.Address)
 		return []*sip.Request{req}, []string{""}, nil
 	}
-	for _, u := range h.users {
-		for _, b := range c.sw.reg.lookup(u.Extension) {
-			uri := *b.Contact.Clone()
-			req := c.newInvite(uri, c.fromUser(), c.fromDisplay(), offer)
-			req.SetTransport(strings.ToUpper(b.Transport))
-			// Send where the phone's REGISTER came from: a phone behind NAT
-			// cannot be reached at the private address in its Contact.
-			req.SetDestination(b.Source)
-			reqs = append(reqs, req)
-			parties = append(parties, u.Extension)
-		}
+	for _, b := range c.forkTargets(h) {
+		uri := *b.Contact.Clone()
+		req := c.newInvite(uri, c.fromUser(), c.fromDisplay(), offer)
+		req.SetTransport(strings.ToUpper(b.Transport))
+		req.SetDestination(b.destination())
+		reqs = append(reqs, req)
+		parties = append(parties, b.user)
 	}
 	if len(reqs) == 0 {
 		return nil, nil, errNotRegistered
 	}
 	return reqs, parties, nil
+}
+
+// forkTargets are the contacts a call to a hop's users rings: at most
+// max_forks of them, so one INVITE never fans out into thousands of
+// datagrams. Each user's most recently registered contact comes before
+// anyone's second, so a group call rings every member's newest phone
+// before it rings a second phone of anyone.
+func (c *call) forkTargets(h *hop) []binding {
+	perUser := make([][]binding, 0, len(h.users))
+	seen := map[string]bool{}
+	for _, u := range h.users {
+		if seen[u.Extension] {
+			continue
+		}
+		seen[u.Extension] = true
+		bs := c.sw.reg.lookup(u.Extension)
+		for i := range bs {
+			bs[i].user = u.Extension // the party a REFER on the dialog acts for
+		}
+		sort.SliceStable(bs, func(i, j int) bool { return bs[i].Registered.After(bs[j].Registered) })
+		perUser = append(perUser, bs)
+	}
+	return interleaveNewestFirst(perUser, c.settings().maxForks)
+}
+
+// interleaveNewestFirst takes round by round each user's next contact
+// (each list is newest first), a round's contacts newest first, up to
+// max in all.
+func interleaveNewestFirst(perUser [][]binding, max int) []binding {
+	var out []binding
+	for round := 0; len(out) < max; round++ {
+		var this []binding
+		for _, bs := range perUser {
+			if round < len(bs) {
+				this = append(this, bs[round])
+			}
+		}
+		if len(this) == 0 {
+			break
+		}
+		sort.SliceStable(this, func(i, j int) bool { return this[i].Registered.After(this[j].Registered) })
+		out = append(out, this[:min(len(this), max-len(out))]...)
+	}
+	return out
+}
+
+// destination is where a call to this contact is sent: where the phone's
+// REGISTER came from, since a phone behind NAT cannot be reached at the
+// private address in its Contact. A TCP registration restored after a
+// restart lost its connection, so it is reached at its Contact instead.
+func (b binding) destination() string {
+	if !b.restored || b.Transport != "tcp" {
+		return b.Source
+	}
+	port := b.Contact.Port
+	if port == 0 {
+		port = 5060
+	}
+	return net.JoinHostPort(b.Contact.Host, strconv.Itoa(port))
 }
 
 // fromUser is who the callee sees calling.

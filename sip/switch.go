@@ -64,23 +64,27 @@ type Options struct {
 	// told the whole set when it changes.
 	Numbers        NumberStore
 	NumbersChanged NumbersChanged
+	// Registrations keeps registrations across restarts (nil: in memory).
+	Registrations RegistrationStore
 }
 
 // Switch is a running softswitch.
 type Switch struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	cdrs    CDRWriter
-	meter   Meter
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	cli     *sipgo.Client
-	dir     atomic.Pointer[directory] // swapped whole on reload
-	reg     *registrar
-	auth    *digestAuth
-	guard   *authGuard
-	metrics *Metrics
-	edge    *edgeWatch // floods at the network edge: counted, summarized
+	cfg   *config.Config
+	log   *slog.Logger
+	cdrs  CDRWriter
+	meter Meter
+	ua    *sipgo.UserAgent
+	srv   *sipgo.Server
+	cli   *sipgo.Client
+	dir   atomic.Pointer[directory] // swapped whole on reload
+	reg   *registrar
+	// regWriter writes registration changes to the store (nil: none).
+	regWriter *registrationWriter
+	auth      *digestAuth
+	guard     *authGuard
+	metrics   *Metrics
+	edge      *edgeWatch // floods at the network edge: counted, summarized
 
 	// dialog UAs per transport, so Contact says how to reach us back.
 	dialogUA map[string]*sipgo.DialogUA
@@ -158,6 +162,13 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		sw.apiNumbers = saved
 	}
 	sw.rebuild(cfg)
+	if opts.Registrations != nil {
+		sw.regWriter = newRegistrationWriter(opts.Registrations, sw.log)
+		sw.reg.sink = sw.regWriter
+		if err := sw.loadRegistrations(opts.Registrations); err != nil {
+			return nil, err
+		}
+	}
 	sw.mwi.subs = map[string]*mwiSub{}
 	sw.defaultGreeting = media.DefaultGreeting()
 	sw.setAnnouncement(cfg)
@@ -188,8 +199,9 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 // forwarding, recording (record_all and the users' and numbers' record),
 // recording announcement and sip: call settings (ring_timeout,
 // max_call_duration, transfer_recall, forward_caller_id, the voicemail
-// settings and greetings, register_max_expires) without dropping
-// registrations or calls in progress; calls started from now on follow
+// settings and greetings, register_max_expires, max_contacts, max_forks)
+// without dropping calls in progress or the registrations of users it
+// keeps (a removed user's go); calls started from now on follow
 // the new config (voicemail limits: messages begun from now on), calls
 // already up keep their state. The SIP domain, listen addresses,
 // user_agent, nonce_ttl, auth_fail_limit, auth_block and the TCP limits
@@ -207,6 +219,9 @@ func (sw *Switch) Reload(cfg *config.Config) error {
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
 	sw.warnRefusedForwarding()
+	if n := sw.pruneRegistrations(); n > 0 {
+		sw.log.Info("reload: registrations dropped (user removed, or over max_contacts)", "contacts", n)
+	}
 	sw.log.Info("config reloaded", "users", len(cfg.Users), "numbers", len(cfg.Numbers), "trunks", len(cfg.Trunks))
 	return nil
 }
@@ -308,6 +323,9 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}()
 		sw.listeners = append(sw.listeners, tcpLn.Close)
 	}
+	if sw.regWriter != nil {
+		sw.regWriter.start()
+	}
 	go sw.housekeeping()
 	go logEdgeSummaries(sw.log, &sw.edge.tally, edgeSummaryInterval, sw.ctx.Done())
 	sw.log.Info("switch listening", "udp", sw.addrs["udp"], "tcp", sw.addrs["tcp"], "domain", sw.cfg.SIP.Domain)
@@ -364,6 +382,11 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 	}
 	if sw.ua != nil {
 		_ = sw.ua.Close()
+	}
+	if sw.regWriter != nil {
+		if err := sw.regWriter.close(); err != nil {
+			sw.log.Error("shutdown: registrations not saved", "error", err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,6 +87,15 @@ func TestCheckConfig(t *testing.T) {
 		return p
 	}
 	demo := string(config.DemoYAML())
+	// lineOf is the line of the demo config that holds sub, so the errors'
+	// line numbers follow the demo as it grows.
+	lineOf := func(sub string) string {
+		i := strings.Index(demo, sub)
+		if i < 0 {
+			t.Fatalf("the demo config has no %q", sub)
+		}
+		return strconv.Itoa(strings.Count(demo[:i], "\n") + 1)
+	}
 	tests := []struct {
 		name, file, content string
 		code                int
@@ -94,13 +104,13 @@ func TestCheckConfig(t *testing.T) {
 		{name: "the demo is ok", file: "demo.yaml", content: demo, stdout: "demo.yaml: ok (2 users, 1 numbers, 1 trunks)\n"},
 		{name: "an empty file is not", file: "empty.yaml", content: "", code: 1, stderr: "empty.yaml:1: organization.id: missing"},
 		{name: "a typo is named with the field meant", file: "typo1.yaml", content: strings.Replace(demo, "    role: agent", "    rol: agent", 1), code: 1,
-			stderr: `typo1.yaml:41: users[1].rol: unknown field (in User): did you mean "role"?`},
+			stderr: "typo1.yaml:" + lineOf("    role: agent") + `: users[1].rol: unknown field (in User): did you mean "role"?`},
 		{name: "a trunk port with a letter O", file: "port.yaml", content: strings.Replace(demo, "address: 127.0.0.1:5080", "address: 127.0.0.1:5O80", 1), code: 1,
-			stderr: `port.yaml:56: trunks[0].address: "127.0.0.1:5O80": port "5O80" is not a number from 1 to 65535`},
+			stderr: "port.yaml:" + lineOf("address: 127.0.0.1:5080") + `: trunks[0].address: "127.0.0.1:5O80": port "5O80" is not a number from 1 to 65535`},
 		{name: "a missing rate deck", file: "deck.yaml", content: strings.Replace(demo, "rate_deck: sample", "rate_deck: nowhere.csv", 1), code: 1,
 			stderr: "deck.yaml: billing.rate_deck:"},
 		{name: "a weak password is a warning", file: "weak.yaml", content: strings.Replace(demo, "password: bob-secret", "password: \"1234\"\n    weak_password: true", 1),
-			stdout: "weak.yaml: ok", stderr: "warning: " + filepath.Join(dir, "weak.yaml") + ":40: users[1].password: shorter than 8 characters, accepted because of weak_password: true\n"},
+			stdout: "weak.yaml: ok", stderr: "warning: " + filepath.Join(dir, "weak.yaml") + ":" + lineOf("password: bob-secret") + ": users[1].password: shorter than 8 characters, accepted because of weak_password: true\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -100,7 +100,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	defer cdrs.Close()
 
 	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db},
-		Numbers: numberStore{db}}
+		Numbers: numberStore{db}, Registrations: registrationStore{db}}
 	if meter != nil {
 		opts.NumbersChanged = meter.syncNumbers
 	}
