@@ -1,0 +1,104 @@
+package amd
+
+import (
+	"math"
+	"time"
+)
+
+// CueKind says why BeepOrEnd says to play now.
+type CueKind string
+
+const (
+	CueBeep    CueKind = "beep"    // the machine's beep ended: it records now
+	CueSilence CueKind = "silence" // no beep, but the greeting ended (EndSilence of silence)
+	CueTimeout CueKind = "timeout" // neither by MaxDropWait
+)
+
+// Cue tells when to play the voicemail drop.
+type Cue struct {
+	Kind CueKind
+	// At is when to start playing, as time since answer: the end of the
+	// frame where the beep was over or the silence long enough.
+	At time.Duration
+	// BeepStart and BeepHz describe the beep (CueBeep only).
+	BeepStart time.Duration
+	BeepHz    float64
+}
+
+// toneTolerance is how far (as a ratio) a beep's frequency may wander
+// between frames: a beep is steady, a voice's pitch is not.
+const toneTolerance = 0.03
+
+// BeepOrEnd follows a machine's greeting until its beep (a steady tone in
+// the beep band for BeepMinLength), or its end (EndSilence of silence), and
+// tells when to play the message. Get one from Detector.BeepOrEnd after a
+// Machine verdict, or NewBeepOrEnd. Not safe for concurrent use.
+type BeepOrEnd struct {
+	cfg Config
+	vad voiceActivity
+
+	voicing      bool
+	silenceStart time.Duration
+
+	toning    bool
+	toneStart time.Duration
+	toneHz    float64
+
+	done bool
+	cue  Cue
+}
+
+// NewBeepOrEnd starts the second phase without a Detector before it.
+func NewBeepOrEnd(cfg Config) (*BeepOrEnd, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &BeepOrEnd{cfg: c, vad: newVoiceActivity(c)}, nil
+}
+
+// Feed takes the next frame, which began at time at since answer, and
+// reports the cue once there is one; later calls return the same cue.
+func (b *BeepOrEnd) Feed(frame []int16, at time.Duration) (Cue, bool) {
+	if b.done {
+		return b.cue, true
+	}
+	c := &b.cfg
+	end := at + samplesDuration(len(frame))
+	voiced := b.vad.voiced(frame)
+	hz, purity := toneOf(frame)
+	tonal := purity >= c.BeepPurity && hz >= c.BeepMinHz && hz <= c.BeepMaxHz && rms(frame) >= c.SilenceThreshold
+
+	switch {
+	case tonal && b.toning && math.Abs(hz-b.toneHz) <= toneTolerance*b.toneHz:
+		if end-b.toneStart >= c.BeepMaxLength {
+			return b.finish(Cue{Kind: CueBeep, At: end, BeepStart: b.toneStart, BeepHz: b.toneHz})
+		}
+	default:
+		if b.toning && at-b.toneStart >= c.BeepMinLength {
+			return b.finish(Cue{Kind: CueBeep, At: end, BeepStart: b.toneStart, BeepHz: b.toneHz})
+		}
+		b.toning = tonal
+		b.toneStart, b.toneHz = at, hz
+	}
+
+	if voiced || tonal {
+		b.voicing = true
+	} else {
+		if b.voicing {
+			b.voicing, b.silenceStart = false, at
+		}
+		if end-b.silenceStart >= c.EndSilence {
+			return b.finish(Cue{Kind: CueSilence, At: end})
+		}
+	}
+	if end >= c.MaxDropWait {
+		return b.finish(Cue{Kind: CueTimeout, At: end})
+	}
+	return Cue{}, false
+}
+
+func (b *BeepOrEnd) finish(c Cue) (Cue, bool) {
+	b.done, b.cue = true, c
+	return c, true
+}
