@@ -12,6 +12,10 @@ const (
 	CueBeep    CueKind = "beep"    // the machine's beep ended: it records now
 	CueSilence CueKind = "silence" // no beep, but the greeting ended (EndSilence of silence)
 	CueTimeout CueKind = "timeout" // neither by MaxDropWait
+	// CuePerson: the greeting stopped (AfterGreetingSilence of silence)
+	// before PersonBefore, too short for a machine: a person who said a
+	// whole sentence, then waited. Hand the call to an agent.
+	CuePerson CueKind = "person"
 )
 
 // Cue tells when to play the voicemail drop.
@@ -20,6 +24,10 @@ type Cue struct {
 	// At is when to start playing, as time since answer: the end of the
 	// frame where the beep was over or the silence long enough.
 	At time.Duration
+	// GreetingEnd is when the greeting's last word ended (CuePerson,
+	// CueSilence): for a person, the completed greeting the abandon delay
+	// may count from.
+	GreetingEnd time.Duration
 	// BeepStart and BeepHz describe the beep (CueBeep only).
 	BeepStart time.Duration
 	BeepHz    float64
@@ -27,7 +35,7 @@ type Cue struct {
 
 // toneTolerance is how far (as a ratio) a beep's frequency may wander
 // between frames: a beep is steady, a voice's pitch is not.
-const toneTolerance = 0.03
+const toneTolerance = 0.015
 
 // BeepOrEnd follows a machine's greeting until its beep (a steady tone in
 // the beep band for BeepMinLength), or its end (EndSilence of silence), and
@@ -37,6 +45,7 @@ type BeepOrEnd struct {
 	cfg Config
 	vad voiceActivity
 
+	greeting     bool // voice was heard
 	voicing      bool
 	silenceStart time.Duration
 
@@ -83,19 +92,30 @@ func (b *BeepOrEnd) Feed(frame []int16, at time.Duration) (Cue, bool) {
 	}
 
 	if voiced || tonal {
-		b.voicing = true
+		b.voicing, b.greeting = true, true
 	} else {
 		if b.voicing {
 			b.voicing, b.silenceStart = false, at
 		}
-		if end-b.silenceStart >= c.EndSilence {
-			return b.finish(Cue{Kind: CueSilence, At: end})
+		silence := end - b.silenceStart
+		if b.greeting && silence >= c.AfterGreetingSilence && b.silenceStart < c.PersonBefore {
+			return b.finish(Cue{Kind: CuePerson, At: end, GreetingEnd: b.silenceStart})
+		}
+		if silence >= c.EndSilence {
+			return b.finish(Cue{Kind: CueSilence, At: end, GreetingEnd: b.silenceStart})
 		}
 	}
 	if end >= c.MaxDropWait {
 		return b.finish(Cue{Kind: CueTimeout, At: end})
 	}
 	return Cue{}, false
+}
+
+// Confirmed tells whether a Machine verdict can no longer turn out to be
+// a person (CuePerson) at time at since answer: a campaign that hangs up
+// on machines waits for this (about 5.8 s by default) or CuePerson.
+func (b *BeepOrEnd) Confirmed(at time.Duration) bool {
+	return at >= b.cfg.PersonBefore+b.cfg.AfterGreetingSilence
 }
 
 func (b *BeepOrEnd) finish(c Cue) (Cue, bool) {

@@ -6,49 +6,55 @@ import (
 )
 
 func TestBeepOrEnd(t *testing.T) {
-	greeting := segment{kind: "speech", dur: 4 * time.Second}
+	greeting := segment{kind: "speech", dur: 6 * time.Second}
 	tests := []struct {
-		name  string
-		noise float64
-		segs  []segment
-		kind  CueKind
-		at    [2]time.Duration
-		hz    float64
+		name        string
+		noise       float64
+		segs        []segment
+		kind        CueKind
+		at          [2]time.Duration
+		greetingEnd [2]time.Duration
+		hz          float64
 	}{
 		{
 			name: "1 kHz beep after the greeting", noise: 300,
 			segs: []segment{greeting, {kind: "noise", dur: ms(400)}, {kind: "tone", dur: ms(500), hz: 1000}, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueBeep, at: [2]time.Duration{ms(4900), ms(4960)}, hz: 1000,
+			kind: CueBeep, at: [2]time.Duration{ms(6900), ms(6960)}, hz: 1000,
 		},
 		{
 			name: "low 440 Hz beep in loud noise", noise: 1000,
 			segs: []segment{greeting, {kind: "noise", dur: ms(300)}, {kind: "tone", dur: ms(400), hz: 440}, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueBeep, at: [2]time.Duration{ms(4700), ms(4760)}, hz: 440,
+			kind: CueBeep, at: [2]time.Duration{ms(6700), ms(6760)}, hz: 440,
 		},
 		{
 			name: "high 1900 Hz beep", noise: 300,
 			segs: []segment{greeting, {kind: "noise", dur: ms(300)}, {kind: "tone", dur: ms(300), hz: 1900}, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueBeep, at: [2]time.Duration{ms(4600), ms(4660)}, hz: 1900,
+			kind: CueBeep, at: [2]time.Duration{ms(6600), ms(6660)}, hz: 1900,
 		},
 		{
 			name: "a beep held on is taken after BeepMaxLength", noise: 300,
 			segs: []segment{greeting, {kind: "tone", dur: 5 * time.Second, hz: 850}},
-			kind: CueBeep, at: [2]time.Duration{ms(5500), ms(5520)}, hz: 850,
+			kind: CueBeep, at: [2]time.Duration{ms(7500), ms(7520)}, hz: 850,
 		},
 		{
 			name: "a blip shorter than a beep, then silence", noise: 300,
 			segs: []segment{greeting, {kind: "noise", dur: ms(300)}, {kind: "tone", dur: ms(100), hz: 1000}, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueSilence, at: [2]time.Duration{ms(5900), ms(5900)},
+			kind: CueSilence, at: [2]time.Duration{ms(7900), ms(7900)},
 		},
 		{
 			name: "a tone outside the band is not a beep", noise: 300,
 			segs: []segment{greeting, {kind: "noise", dur: ms(300)}, {kind: "tone", dur: ms(500), hz: 2800}, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueSilence, at: [2]time.Duration{ms(6300), ms(6300)},
+			kind: CueSilence, at: [2]time.Duration{ms(8300), ms(8300)},
 		},
 		{
 			name: "no beep: the end of the greeting", noise: 300,
 			segs: []segment{greeting, {kind: "noise", dur: 3 * time.Second}},
-			kind: CueSilence, at: [2]time.Duration{ms(5500), ms(5500)},
+			kind: CueSilence, at: [2]time.Duration{ms(7500), ms(7500)}, greetingEnd: [2]time.Duration{ms(5900), ms(6000)},
+		},
+		{
+			name: "a person's whole sentence, then waiting", noise: 300,
+			segs: []segment{{kind: "speech", dur: ms(3500)}, {kind: "noise", dur: 3 * time.Second}},
+			kind: CuePerson, at: [2]time.Duration{ms(4200), ms(4320)}, greetingEnd: [2]time.Duration{ms(3400), ms(3520)},
 		},
 		{
 			name: "a greeting that never ends", noise: 300,
@@ -74,6 +80,9 @@ func TestBeepOrEnd(t *testing.T) {
 			if cue.Kind != tt.kind || cue.At < tt.at[0] || cue.At > tt.at[1] {
 				t.Fatalf("got %+v, want %s within %v", cue, tt.kind, tt.at)
 			}
+			if tt.greetingEnd[1] != 0 && (cue.GreetingEnd < tt.greetingEnd[0] || cue.GreetingEnd > tt.greetingEnd[1]) {
+				t.Errorf("greeting end %v, want within %v", cue.GreetingEnd, tt.greetingEnd)
+			}
 			if tt.hz != 0 && (cue.BeepHz < tt.hz*0.98 || cue.BeepHz > tt.hz*1.02) {
 				t.Errorf("beep at %.0f Hz, want %.0f", cue.BeepHz, tt.hz)
 			}
@@ -94,5 +103,27 @@ func TestToneOfPureToneAndSpeech(t *testing.T) {
 		if hz, purity := toneOf(pcm[i : i+frameSamples]); purity >= DefaultConfig().BeepPurity && hz >= 400 {
 			t.Errorf("speech frame at %v looks like a %.0f Hz tone (purity %.2f)", samplesDuration(i), hz, purity)
 		}
+	}
+}
+
+func TestBeepOrEndConfirmedAfterThePersonWindow(t *testing.T) {
+	b, err := NewBeepOrEnd(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Confirmed(5 * time.Second) {
+		t.Error("confirmed at 5 s, while a person could still stop talking")
+	}
+	if !b.Confirmed(5800 * time.Millisecond) {
+		t.Error("not confirmed at PersonBefore + AfterGreetingSilence")
+	}
+}
+
+func TestBeepOrEndAloneWaitsForVoiceBeforeCallingAPerson(t *testing.T) {
+	b, _ := NewBeepOrEnd(Config{})
+	pcm := synth(9, 300, segment{kind: "noise", dur: 3 * time.Second})
+	cue, ok := cueAll(b, pcm, 0)
+	if !ok || cue.Kind != CueSilence {
+		t.Fatalf("silence from the start gave %+v, want the silence cue", cue)
 	}
 }

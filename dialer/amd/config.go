@@ -37,23 +37,24 @@ type Config struct {
 	// must be longer than a recorded greeting's pauses between sentences
 	// (up to about 0.5 s). Default 800 ms.
 	AfterGreetingSilence time.Duration
-	// MachineGreeting is how long a greeting must have been going on
-	// (from its first word, pauses included) while the speech still goes
-	// on for it to be a machine (Asterisk: greeting). Default 1.7 s.
+	// A greeting is a machine's when, at a frame of voice (the speech goes
+	// on), all three hold: it is MachineAfter or later since answer, the
+	// greeting began MachineGreeting ago or more (pauses included), and it
+	// holds MachineWords words (Asterisk: greeting and
+	// maximum_number_of_words, which decide alone and much earlier).
+	// MachineAfter is what keeps a person's sentence of greeting ("Yes,
+	// this is Dana speaking", up to about 2 s) from looking like a machine
+	// unless they started late. Defaults 2.5 s, 1.6 s, 3.
+	MachineAfter    time.Duration
 	MachineGreeting time.Duration
-	// MachineWords is the number of words the greeting must hold, together
-	// with MachineGreeting (Asterisk: maximum_number_of_words). Default 4.
-	MachineWords int
-	// ShortPause is the longest silence that still counts as "the speech
-	// goes on" for MachineGreeting. Default 300 ms.
-	ShortPause time.Duration
+	MachineWords    int
 	// TotalAnalysisTime is when the detector gives up with Unsure at the
 	// latest (Asterisk: total_analysis_time). Default 3 s.
 	TotalAnalysisTime time.Duration
 
 	// Beep: a steady tone between BeepMinHz and BeepMaxHz for at least
 	// BeepMinLength, with at least BeepPurity of the frame's energy at its
-	// frequency. Defaults 400 Hz, 2000 Hz, 150 ms, 0.6.
+	// frequency. Defaults 400 Hz, 2000 Hz, 150 ms, 0.8.
 	BeepMinHz, BeepMaxHz float64
 	BeepMinLength        time.Duration
 	BeepPurity           float64
@@ -63,6 +64,11 @@ type Config struct {
 	// EndSilence is the silence that ends a machine's greeting when no
 	// beep comes. Default 1.5 s.
 	EndSilence time.Duration
+	// PersonBefore: a greeting taken for a machine's that stops (a silence
+	// of AfterGreetingSilence) before this time since answer was a person
+	// who said a whole sentence and now waits; recorded greetings last
+	// longer. BeepOrEnd reports it as CuePerson. Default 5 s.
+	PersonBefore time.Duration
 	// MaxDropWait gives up waiting for the beep or the end of the greeting
 	// (time since answer). Default 40 s.
 	MaxDropWait time.Duration
@@ -78,16 +84,17 @@ func DefaultConfig() Config {
 		BetweenWordsSilence:  60 * time.Millisecond,
 		InitialSilence:       2500 * time.Millisecond,
 		AfterGreetingSilence: 800 * time.Millisecond,
-		MachineGreeting:      1700 * time.Millisecond,
-		MachineWords:         4,
-		ShortPause:           300 * time.Millisecond,
+		MachineAfter:         2500 * time.Millisecond,
+		MachineGreeting:      1600 * time.Millisecond,
+		MachineWords:         3,
 		TotalAnalysisTime:    3 * time.Second,
 		BeepMinHz:            400,
 		BeepMaxHz:            2000,
 		BeepMinLength:        150 * time.Millisecond,
-		BeepPurity:           0.6,
+		BeepPurity:           0.8,
 		BeepMaxLength:        1500 * time.Millisecond,
 		EndSilence:           1500 * time.Millisecond,
+		PersonBefore:         5 * time.Second,
 		MaxDropWait:          40 * time.Second,
 	}
 }
@@ -114,10 +121,10 @@ func (c Config) withDefaults() (Config, error) {
 	fill(&c.InitialSilence, d.InitialSilence)
 	fill(&c.AfterGreetingSilence, d.AfterGreetingSilence)
 	fill(&c.MachineGreeting, d.MachineGreeting)
+	fill(&c.MachineAfter, d.MachineAfter)
 	if c.MachineWords == 0 {
 		c.MachineWords = d.MachineWords
 	}
-	fill(&c.ShortPause, d.ShortPause)
 	fill(&c.TotalAnalysisTime, d.TotalAnalysisTime)
 	fillF(&c.BeepMinHz, d.BeepMinHz)
 	fillF(&c.BeepMaxHz, d.BeepMaxHz)
@@ -125,6 +132,7 @@ func (c Config) withDefaults() (Config, error) {
 	fillF(&c.BeepPurity, d.BeepPurity)
 	fill(&c.BeepMaxLength, d.BeepMaxLength)
 	fill(&c.EndSilence, d.EndSilence)
+	fill(&c.PersonBefore, d.PersonBefore)
 	fill(&c.MaxDropWait, d.MaxDropWait)
 	switch {
 	case c.SilenceThreshold < 0 || c.NoiseMargin < 1:
@@ -139,7 +147,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("amd: beep purity %v must be in (0, 1]", c.BeepPurity)
 	}
 	for _, v := range []time.Duration{c.MinWordLength, c.BetweenWordsSilence, c.InitialSilence, c.AfterGreetingSilence,
-		c.MachineGreeting, c.ShortPause, c.TotalAnalysisTime, c.BeepMinLength, c.BeepMaxLength, c.EndSilence, c.MaxDropWait} {
+		c.MachineGreeting, c.MachineAfter, c.TotalAnalysisTime, c.BeepMinLength, c.BeepMaxLength, c.EndSilence, c.PersonBefore, c.MaxDropWait} {
 		if v < 0 {
 			return c, fmt.Errorf("amd: negative duration %v in config", v)
 		}

@@ -79,8 +79,7 @@ func (d *Detector) Feed(frame []int16, at time.Duration) (Decision, bool) {
 	switch {
 	case d.started && !d.voicing && silence >= c.AfterGreetingSilence:
 		return d.decide(Human, end, d.silenceStart, ReasonAfterGreetingSilence)
-	case d.started && (d.voicing || silence <= c.ShortPause) &&
-		end-d.onset >= c.MachineGreeting && d.words >= c.MachineWords:
+	case d.started && d.voicing && end >= c.MachineAfter && end-d.onset >= c.MachineGreeting && d.words >= c.MachineWords:
 		return d.decide(Machine, end, 0, ReasonLongGreeting)
 	case !d.started && end >= c.InitialSilence:
 		return d.decide(Unsure, end, end, ReasonInitialSilence)
@@ -131,6 +130,6 @@ func (d *Detector) decide(v Verdict, at, greetingEnd time.Duration, reason strin
 // of the greeting, carrying over the noise floor and whether the greeting
 // is in a pause.
 func (d *Detector) BeepOrEnd() *BeepOrEnd {
-	b := &BeepOrEnd{cfg: d.cfg, vad: d.vad, voicing: d.voicing, silenceStart: d.silenceStart}
+	b := &BeepOrEnd{cfg: d.cfg, vad: d.vad, greeting: d.started, voicing: d.voicing, silenceStart: d.silenceStart}
 	return b
 }

@@ -49,7 +49,7 @@ func TestDetectorVerdicts(t *testing.T) {
 			name: "continuous speech: a recorded greeting", noise: 300,
 			segs:    []segment{{kind: "noise", dur: ms(500)}, {kind: "speech", dur: 10 * time.Second}},
 			verdict: Machine, reason: ReasonLongGreeting,
-			at: [2]time.Duration{ms(2200), ms(2300)}, greetingEnd: [2]time.Duration{0, 0},
+			at: [2]time.Duration{ms(2500), ms(2520)}, greetingEnd: [2]time.Duration{0, 0},
 		},
 		{
 			name: "speech starting late: undecided at the deadline", noise: 300,
