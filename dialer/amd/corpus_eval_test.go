@@ -188,6 +188,9 @@ func TestCorpusReport(t *testing.T) {
 	if _, err := fmt.Sscan(os.Getenv("AMD_CORPUS"), &n); err != nil || n <= 0 {
 		t.Skip("set AMD_CORPUS to the number of samples (make bench uses 480)")
 	}
-	r := evaluate(t, loadCorpus(t, n), Config{})
+	samples := loadCorpus(t, n)
+	r := evaluate(t, samples, Config{})
 	fmt.Print(r.String())
+	det, beep := nsPerFrame(samples)
+	fmt.Printf("cost per 20 ms frame: detector %.0f ns, beep-or-end %.0f ns\n", det, beep)
 }
