@@ -15,15 +15,7 @@ func BenchmarkDetectorFeed(b *testing.B) {
 	pcm := synth(1, 300, segment{kind: "noise", dur: ms(500)}, segment{kind: "speech", dur: 3 * time.Second})
 	d, _ := New(neverDecide)
 	fresh := *d
-	frames := len(pcm) / frameSamples
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		k := i % frames
-		if k == 0 { // a new call, without allocating
-			*d = fresh
-		}
-		d.Feed(pcm[k*frameSamples:(k+1)*frameSamples], ms(20*k))
-	}
+	benchFrames(b, pcm, func() { *d = fresh }, func(f []int16, at time.Duration) { d.Feed(f, at) })
 }
 
 // BenchmarkBeepOrEndFeed is the cost of one 20 ms frame in the second
@@ -32,14 +24,20 @@ func BenchmarkBeepOrEndFeed(b *testing.B) {
 	pcm := synth(2, 300, segment{kind: "speech", dur: 3 * time.Second}, segment{kind: "tone", dur: ms(500), hz: 1000})
 	e, _ := NewBeepOrEnd(neverDecide)
 	fresh := *e
+	benchFrames(b, pcm, func() { *e = fresh }, func(f []int16, at time.Duration) { e.Feed(f, at) })
+}
+
+// benchFrames feeds the frames of pcm over and over, starting a new call
+// (reset, which does not allocate) at each pass.
+func benchFrames(b *testing.B, pcm []int16, reset func(), feed func([]int16, time.Duration)) {
 	frames := len(pcm) / frameSamples
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		k := i % frames
 		if k == 0 {
-			*e = fresh
+			reset()
 		}
-		e.Feed(pcm[k*frameSamples:(k+1)*frameSamples], ms(20*k))
+		feed(pcm[k*frameSamples:(k+1)*frameSamples], ms(20*k))
 	}
 }
 

@@ -2,6 +2,7 @@ package amd
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -102,38 +103,12 @@ func DefaultConfig() Config {
 // withDefaults fills the zero fields from DefaultConfig and checks the
 // rest.
 func (c Config) withDefaults() (Config, error) {
-	d := DefaultConfig()
-	fill := func(v *time.Duration, def time.Duration) {
-		if *v == 0 {
-			*v = def
+	fields, defaults := reflect.ValueOf(&c).Elem(), reflect.ValueOf(DefaultConfig())
+	for i := range fields.NumField() {
+		if fields.Field(i).IsZero() {
+			fields.Field(i).Set(defaults.Field(i))
 		}
 	}
-	fillF := func(v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	fillF(&c.SilenceThreshold, d.SilenceThreshold)
-	fillF(&c.NoiseMargin, d.NoiseMargin)
-	fill(&c.NoiseWindow, d.NoiseWindow)
-	fill(&c.MinWordLength, d.MinWordLength)
-	fill(&c.BetweenWordsSilence, d.BetweenWordsSilence)
-	fill(&c.InitialSilence, d.InitialSilence)
-	fill(&c.AfterGreetingSilence, d.AfterGreetingSilence)
-	fill(&c.MachineGreeting, d.MachineGreeting)
-	fill(&c.MachineAfter, d.MachineAfter)
-	if c.MachineWords == 0 {
-		c.MachineWords = d.MachineWords
-	}
-	fill(&c.TotalAnalysisTime, d.TotalAnalysisTime)
-	fillF(&c.BeepMinHz, d.BeepMinHz)
-	fillF(&c.BeepMaxHz, d.BeepMaxHz)
-	fill(&c.BeepMinLength, d.BeepMinLength)
-	fillF(&c.BeepPurity, d.BeepPurity)
-	fill(&c.BeepMaxLength, d.BeepMaxLength)
-	fill(&c.EndSilence, d.EndSilence)
-	fill(&c.PersonBefore, d.PersonBefore)
-	fill(&c.MaxDropWait, d.MaxDropWait)
 	switch {
 	case c.SilenceThreshold < 0 || c.NoiseMargin < 1:
 		return c, fmt.Errorf("amd: silence threshold %v must be ≥ 0 and noise margin %v ≥ 1", c.SilenceThreshold, c.NoiseMargin)
