@@ -18,11 +18,11 @@ const (
 	CuePerson CueKind = "person"
 )
 
-// Cue tells when to play the voicemail drop.
+// Cue tells when to play the voicemail drop, or that a person is there.
 type Cue struct {
 	Kind CueKind
-	// At is when to start playing, as time since answer: the end of the
-	// frame where the beep was over or the silence long enough.
+	// At is when to act, as time since answer: the end of the frame where
+	// the beep was over, or the silence long enough.
 	At time.Duration
 	// GreetingEnd is when the greeting's last word ended (CuePerson,
 	// CueSilence): for a person, the completed greeting the abandon delay
@@ -39,7 +39,8 @@ const toneTolerance = 0.015
 
 // BeepOrEnd follows a machine's greeting until its beep (a steady tone in
 // the beep band for BeepMinLength), or its end (EndSilence of silence), and
-// tells when to play the message. Get one from Detector.BeepOrEnd after a
+// tells when to play the message; or, if the greeting stops early, that a
+// person spoke it (CuePerson). Get one from Detector.BeepOrEnd after a
 // Machine verdict, or NewBeepOrEnd. Not safe for concurrent use.
 type BeepOrEnd struct {
 	cfg Config

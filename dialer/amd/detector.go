@@ -130,6 +130,5 @@ func (d *Detector) decide(v Verdict, at, greetingEnd time.Duration, reason strin
 // of the greeting, carrying over the noise floor and whether the greeting
 // is in a pause.
 func (d *Detector) BeepOrEnd() *BeepOrEnd {
-	b := &BeepOrEnd{cfg: d.cfg, vad: d.vad, greeting: d.started, voicing: d.voicing, silenceStart: d.silenceStart}
-	return b
+	return &BeepOrEnd{cfg: d.cfg, vad: d.vad, greeting: d.started, voicing: d.voicing, silenceStart: d.silenceStart}
 }
