@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -235,11 +236,21 @@ func cachedSample(dir, versions string, rc recipe) (sample, error) {
 	binary.LittleEndian.PutUint64(hdr[8:], uint64(s.speechEnd))
 	binary.LittleEndian.PutUint64(hdr[16:], uint64(s.beepStart))
 	binary.LittleEndian.PutUint64(hdr[24:], uint64(s.beepEnd))
-	tmp := path + ".tmp" + fmt.Sprint(rc.Index)
-	if err := os.WriteFile(tmp, append(hdr[:], le(s.pcm)...), 0o644); err != nil {
+	// A file of its own, renamed into place: tests in other processes may
+	// be writing the same sample.
+	tmp, err := os.CreateTemp(dir, "sample-*.tmp")
+	if err != nil {
 		return s, err
 	}
-	return s, os.Rename(tmp, path)
+	_, werr := tmp.Write(append(hdr[:], le(s.pcm)...))
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return s, fmt.Errorf("caching corpus sample %d: %w", rc.Index, werr)
+	}
+	return s, os.Rename(tmp.Name(), path)
 }
 
 // soxRaw runs sox writing 8 kHz mono 16-bit raw PCM to stdout.
@@ -334,4 +345,26 @@ func fromLE(b []byte) []int16 {
 		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
 	}
 	return pcm
+}
+
+// TestCorpusIsDeterministic: a sample is a function of its index (the
+// cache relies on it), and generating it twice gives the same audio.
+func TestCorpusIsDeterministic(t *testing.T) {
+	corpusTools(t)
+	for _, i := range []int{3, 10} { // a machine and a person with a whole sentence
+		if a, b := recipeFor(i), recipeFor(i); a != b {
+			t.Fatalf("recipe %d differs between calls: %+v, %+v", i, a, b)
+		}
+		a, err := generate(recipeFor(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := generate(recipeFor(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.pcm, b.pcm) || a.speechStart != b.speechStart || a.speechEnd != b.speechEnd || a.beepEnd != b.beepEnd {
+			t.Fatalf("sample %d generated twice differs", i)
+		}
+	}
 }
