@@ -46,8 +46,9 @@ type BeepOrEnd struct {
 	cfg Config
 	vad voiceActivity
 
-	greeting     bool // voice was heard
+	greeting     bool // a word was heard
 	voicing      bool
+	voiceStart   time.Duration
 	silenceStart time.Duration
 
 	toning    bool
@@ -93,7 +94,10 @@ func (b *BeepOrEnd) Feed(frame []int16, at time.Duration) (Cue, bool) {
 	}
 
 	if voiced || tonal {
-		b.voicing, b.greeting = true, true
+		if !b.voicing {
+			b.voicing, b.voiceStart = true, at
+		}
+		b.greeting = b.greeting || end-b.voiceStart >= c.MinWordLength
 	} else {
 		if b.voicing {
 			b.voicing, b.silenceStart = false, at

@@ -52,9 +52,11 @@ func newVoiceActivity(c Config) voiceActivity {
 
 // floor is the noise floor: the quietest frame of the window, ignoring
 // frames below the absolute threshold (digital silence or a dropped packet
-// would otherwise make any noise look like speech for a whole window).
-// With no such frame yet the current level is taken as the noise.
-func (v *voiceActivity) floor(current float64) float64 {
+// would otherwise make any noise look like speech for a whole window). A
+// window of such frames only is a quiet line: floor 0. Noise that starts
+// on a quiet line is then voice for its first frame only, too short for
+// a word.
+func (v *voiceActivity) floor() float64 {
 	f := math.Inf(1)
 	for _, l := range v.levels[:v.filled] {
 		if l >= v.threshold && l < f {
@@ -62,7 +64,7 @@ func (v *voiceActivity) floor(current float64) float64 {
 		}
 	}
 	if math.IsInf(f, 1) {
-		return current
+		return 0
 	}
 	return f
 }
@@ -70,7 +72,7 @@ func (v *voiceActivity) floor(current float64) float64 {
 // voiced classifies one frame and adds it to the window.
 func (v *voiceActivity) voiced(frame []int16) bool {
 	level := rms(frame)
-	voice := level >= v.threshold && level > v.margin*v.floor(level)
+	voice := level >= v.threshold && level > v.margin*v.floor()
 	v.levels[v.next] = level
 	v.next = (v.next + 1) % v.size
 	v.filled = min(v.filled+1, v.size)
