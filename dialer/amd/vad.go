@@ -50,21 +50,20 @@ func newVoiceActivity(c Config) voiceActivity {
 	}
 }
 
-// floor is the noise floor: the quietest frame of the window, ignoring
-// frames below the absolute threshold (digital silence or a dropped packet
-// would otherwise make any noise look like speech for a whole window). A
-// window of such frames only is a quiet line: floor 0. Noise that starts
-// on a quiet line is then voice for its first frame only, too short for
-// a word.
+// floor is the noise floor: the quietest frame of the window, where a
+// frame below the absolute threshold counts as the threshold. A quiet line
+// (digital silence, a hiss far below speech) thus has the threshold as its
+// floor, and a word out of it is heard from its first frame, however
+// abruptly it starts; an empty window too. The price: line noise that
+// starts out of digital silence counts as voice until the silence has left
+// the window.
 func (v *voiceActivity) floor() float64 {
-	f := math.Inf(1)
-	for _, l := range v.levels[:v.filled] {
-		if l >= v.threshold && l < f {
-			f = l
+	f := v.threshold
+	if v.filled > 0 {
+		f = math.Inf(1)
+		for _, l := range v.levels[:v.filled] {
+			f = min(f, l)
 		}
-	}
-	if math.IsInf(f, 1) {
-		return 0
 	}
 	return f
 }
@@ -73,6 +72,7 @@ func (v *voiceActivity) floor() float64 {
 func (v *voiceActivity) voiced(frame []int16) bool {
 	level := rms(frame)
 	voice := level >= v.threshold && level > v.margin*v.floor()
+	level = max(level, v.threshold)
 	v.levels[v.next] = level
 	v.next = (v.next + 1) % v.size
 	v.filled = min(v.filled+1, v.size)
