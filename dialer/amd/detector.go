@@ -68,6 +68,9 @@ func New(cfg Config) (*Detector, error) {
 // Feed takes one frame of 8 kHz linear PCM (normally 20 ms, 160 samples)
 // that began at time at since answer, and reports the decision once there
 // is one; later calls return the same decision. Frames must come in order.
+// at is the audio's own clock (the samples before this frame / 8 kHz, plus
+// any gap the stream had): arrival times jitter and would stretch and
+// squeeze the silences the rules measure.
 func (d *Detector) Feed(frame []int16, at time.Duration) (Decision, bool) {
 	if d.decided {
 		return d.decision, true
