@@ -17,10 +17,10 @@ run: build
 
 # deps installs the real SIP peers the end-to-end tests drive (Debian).
 deps:
-	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v sox >/dev/null; then \
+	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v sox >/dev/null || ! command -v espeak-ng >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox espeak-ng >/dev/null; \
 	fi
 
 # test prints a line per package and per end-to-end test as they finish, and
@@ -41,6 +41,7 @@ lint:
 
 bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	AMD_CORPUS=480 $(GO) test -count=1 -run '^TestCorpusReport$$' -v ./dialer/amd/
 	./bench/sipp_load.sh
 	./bench/register_load.sh
 	./bench/media_load.sh
