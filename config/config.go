@@ -75,6 +75,15 @@ type SIP struct {
 	// VoicemailSilence ends a voicemail message when the caller has said
 	// nothing for this long (default 5s).
 	VoicemailSilence Duration `yaml:"voicemail_silence"`
+	// T1 is RFC 3261's round-trip estimate (default 500ms): the
+	// retransmission timers follow it, and a 2xx the caller does not
+	// acknowledge within 64×T1 ends the call (restart to change).
+	T1 Duration `yaml:"t1"`
+	// MaxSetupCalls bounds the INVITEs being set up at once (routing,
+	// authentication, credit, ringing); more are refused at once with 503
+	// and Retry-After so the calls admitted complete (default 1500;
+	// restart to change).
+	MaxSetupCalls int `yaml:"max_setup_calls"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio

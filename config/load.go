@@ -140,6 +140,16 @@ const (
 
 	DefaultVoicemailMaxLength = 2 * time.Minute
 	DefaultVoicemailSilence   = 5 * time.Second
+
+	DefaultT1            = 500 * time.Millisecond
+	DefaultMaxSetupCalls = 1500
+)
+
+// Bounds of sip.t1: RFC 3261 lets T1 be smaller on a fast network (the
+// tests use it to wait 64×T1 for a missing ACK in seconds) or larger.
+const (
+	MinT1 = 50 * time.Millisecond
+	MaxT1 = 5 * time.Second
 )
 
 // Bounds of the voicemail limits. Under a second, a message is cut before
@@ -175,6 +185,10 @@ func (c *Config) applyDefaults() {
 	setDur(&c.Billing.RentalGrace, DefaultRentalGrace)
 	setDur(&c.SIP.VoicemailMaxLength, DefaultVoicemailMaxLength)
 	setDur(&c.SIP.VoicemailSilence, DefaultVoicemailSilence)
+	setDur(&c.SIP.T1, DefaultT1)
+	if c.SIP.MaxSetupCalls == 0 {
+		c.SIP.MaxSetupCalls = DefaultMaxSetupCalls
+	}
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
 	}
@@ -494,6 +508,7 @@ func (v *validator) validate(c *Config) {
 	}{
 		{"voicemail_max_length", c.SIP.VoicemailMaxLength.Duration, MinVoicemailMaxLength, MaxVoicemailMaxLength},
 		{"voicemail_silence", c.SIP.VoicemailSilence.Duration, MinVoicemailSilence, MaxVoicemailSilence},
+		{"t1", c.SIP.T1.Duration, MinT1, MaxT1},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
@@ -503,6 +518,9 @@ func (v *validator) validate(c *Config) {
 		} else if l.d < l.min || l.d > l.max {
 			v.fail(fmt.Sprintf("%s is out of range (%s to %s)", shortDuration(l.d), shortDuration(l.min), shortDuration(l.max)), "sip", l.field)
 		}
+	}
+	if c.SIP.MaxSetupCalls < 0 {
+		v.fail("must be positive", "sip", "max_setup_calls")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

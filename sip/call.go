@@ -51,8 +51,12 @@ func (l *leg) answer(at time.Time) {
 }
 
 // end fills the leg's final fields.
-func (l *leg) end(d billing.Disposition, code int) {
-	l.cdr.EndedAt = billing.Millis(time.Now())
+func (l *leg) end(d billing.Disposition, code int) { l.endAt(time.Now(), d, code) }
+
+// endAt ends the leg at a time already past: when the switch decided to
+// hang up, not when the peer's answer to the BYE came (if it came).
+func (l *leg) endAt(at time.Time, d billing.Disposition, code int) {
+	l.cdr.EndedAt = billing.Millis(at)
 	l.cdr.Disposition = d
 	l.cdr.SIPCode = code
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
@@ -151,18 +155,25 @@ type call struct {
 	offer []byte       // what the outgoing legs are offered
 	relay *media.Relay // the anchored media, when the switch anchors it
 
-	inbox    chan func()   // work for the call's goroutine (transfers)
-	ended    chan struct{} // closed (by endCall) to end the call from its inbox
-	endOnce  sync.Once
-	finished chan struct{} // closed when the call stops taking work
-	xfer     *transfer     // a blind transfer in progress
+	inbox chan func() // work for the call's goroutine (transfers)
+	// xferResult takes a blind transfer's outcome. Unbuffered: it is
+	// taken only while the call is up, so an outcome is never left
+	// behind in a buffer after the call ended (with its target answered
+	// and never hung up, or its legs never written).
+	xferResult chan func()
+	xferLegs   []*leg        // the legs of the blind transfer ringing now
+	ended      chan struct{} // closed (by endCall) to end the call from its inbox
+	endOnce    sync.Once
+	finished   chan struct{} // closed when the call stops taking work
+	xfer       *transfer     // a blind transfer in progress
 
 	recorder       *media.Recorder
 	recordPath     string             // relative to the data directory
 	announceCancel context.CancelFunc // stops the recording announcement
 
-	endpointCancel context.CancelFunc // ends a call the switch answers itself
-	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
+	endpointCancel  context.CancelFunc // ends a call the switch answers itself
+	endpointEndedAt time.Time          // when the switch hung up such a call
+	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
 	set *settings // the sip: settings applied when the call started
 }
@@ -181,7 +192,7 @@ func (c *call) settings() *settings {
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
-		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
+		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {
@@ -383,27 +394,27 @@ func (c *call) run() {
 		return
 	}
 	c.a.answer(now)
-	go func() {
-		defer close(acked)
-		// sipgo reports "No ACK received" when ACK and BYE cross; the
-		// dialog itself tells whether the caller is still there.
-		if err := server.RespondSDP(answer); err != nil {
-			c.log.Debug("answer caller", "error", err)
-		}
-	}()
+	c.sendAnswer(answer, acked)
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)
-	c.up(limit)
+	c.up(limit, c.a)
 }
 
 // up runs an answered call until it ends: a party hangs up, the credit or
-// the media runs out, or the switch shuts down. Transfers replace legs
-// meanwhile, through the call's inbox.
-func (c *call) up(limit time.Duration) {
+// the media runs out, the caller never acknowledges the answer (answered
+// is the leg the switch sent its 2xx to), or the switch shuts down.
+// Transfers replace legs meanwhile, through the call's inbox.
+func (c *call) up(limit time.Duration, answered *leg) {
 	c.sw.callsByID.Store(c.id, c)
 	defer c.sw.callsByID.Delete(c.id)
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	ackTimer := time.NewTimer(c.sw.ackTimeout())
+	defer ackTimer.Stop()
+	noAck := ackTimer.C
+	if answered == nil {
+		noAck = nil
+	}
 	disposition := billing.Answered
 	var gone *leg
 	for gone == nil {
@@ -419,6 +430,14 @@ func (c *call) up(limit time.Duration) {
 			gone = c.hungUp(c.b)
 		case f := <-c.inbox:
 			f()
+		case f := <-c.xferResult:
+			f()
+		case <-noAck:
+			noAck = nil
+			if c.unacked(answered) {
+				c.noAck(answered)
+				stop = true
+			}
 		case <-timer.C:
 			disposition, stop = c.cutoffDisposition(limit), true
 		case <-mediaTimeout:
@@ -432,9 +451,14 @@ func (c *call) up(limit time.Duration) {
 			break
 		}
 	}
+	// The legs end now, when the switch hangs up (or the party did): a
+	// peer that is slow to answer the BYE, or never does, is not billed
+	// for the wait.
+	endedAt := time.Now()
+	c.dropUnacked(answered)
 	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
-	byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, l := range []*leg{c.a, c.b} {
@@ -454,10 +478,18 @@ func (c *call) up(limit time.Duration) {
 	var legs []*leg
 	for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
 		if l != nil {
-			l.end(disposition, 200)
+			l.endAt(endedAt, disposition, 200)
 			legs = append(legs, l)
 		}
 	}
+	// A transfer still ringing: the switch canceled its target.
+	for _, l := range c.xferLegs {
+		if !l.finished.Load() {
+			l.endAt(endedAt, billing.Canceled, 487)
+			legs = append(legs, l)
+		}
+	}
+	c.xferLegs = nil
 	c.finishAll(legs...)
 	c.log.Info("call ended", "disposition", disposition, "hung_up_by", c.hangupSide(gone))
 }
@@ -653,7 +685,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
 			rule = c.orVoicemail(h, "", errBusy)
 		}
-		if rule == "" || c.a.server.Context().Err() != nil || n >= maxForwardHops {
+		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || n >= maxForwardHops {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
@@ -727,6 +759,11 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 	switch {
 	case c.a.server.Context().Err() != nil:
 		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
+	case errors.Is(err, errShuttingDown):
+		// The switch stopped ringing (CANCEL to the callee) to shut down:
+		// the caller may try again elsewhere or later.
+		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
+		hdrs = append(hdrs, sip.NewHeader("Retry-After", "30"))
 	case disp == billing.Busy:
 		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
@@ -746,7 +783,11 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 	}
 	c.a.end(disp, code)
 	if b != nil {
-		b.end(disp, bCode)
+		bDisp := disp
+		if errors.Is(err, errShuttingDown) {
+			bDisp = billing.Canceled
+		}
+		b.end(bDisp, bCode)
 		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)

@@ -17,6 +17,8 @@ type Metrics struct {
 	RTPPackets    *prometheus.CounterVec // relayed, by direction into the switch
 	RTPBytes      *prometheus.CounterVec
 	RTPDropped    prometheus.Counter
+	NoAck         prometheus.Counter // answers never acknowledged: the switch hung up
+	Overload      prometheus.Counter // INVITEs refused by admission control
 	extra         []prometheus.Collector
 }
 
@@ -49,6 +51,12 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 		RTPDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dialtone_rtp_dropped_total", Help: "RTP packets dropped (foreign source, invalid, undeliverable).",
 		}),
+		NoAck: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_calls_unacknowledged_total", Help: "Calls hung up because the caller never acknowledged the 2xx (64×T1).",
+		}),
+		Overload: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up.",
+		}),
 	}
 	if pool != nil {
 		m.extra = append(m.extra,
@@ -62,7 +70,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped}, m.extra...)
+	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.RTPPackets, m.RTPBytes, m.RTPDropped, m.NoAck, m.Overload}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so

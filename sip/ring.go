@@ -22,6 +22,7 @@ var (
 	errBusy           = errors.New("busy")
 	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
 	errRingingStopped = errors.New("ringing stopped")
+	errShuttingDown   = errors.New("ringing stopped: the switch is shutting down")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
@@ -167,6 +168,9 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 				}
 			}
 			stopAll(nil)
+			if sw.shuttingDown() {
+				return nil, nil, errShuttingDown
+			}
 			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
 				return nil, best, errNoAnswer
 			}

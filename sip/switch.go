@@ -102,6 +102,8 @@ type Switch struct {
 	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi             mwiSubs
 
+	t1 time.Duration // RFC 3261 T1: the ACK of a 2xx is awaited 64×T1
+
 	calls     sync.WaitGroup
 	active    atomic.Int64
 	callsByID sync.Map     // call id -> *call, while answered (on-demand recording)
@@ -140,6 +142,10 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		onNumbers:   opts.NumbersChanged,
 		dialogUA:    map[string]*sipgo.DialogUA{},
 		addrs:       map[string]string{},
+	}
+	sw.t1 = cfg.SIP.T1.Duration
+	if sw.t1 <= 0 {
+		sw.t1 = defaultT1
 	}
 	if sw.numberStore != nil {
 		saved, err := sw.numberStore.LoadNumbers()
@@ -231,6 +237,10 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}
 	}
 
+	if sw.t1 != sip.T1 {
+		// sipgo's timers are its package's: one switch per process.
+		sip.SetTimers(sw.t1, max(sip.T2, sw.t1), sip.T4)
+	}
 	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host))
 	if err != nil {
 		return fmt.Errorf("new user agent: %w", err)
@@ -319,15 +329,19 @@ func (sw *Switch) admit() bool {
 	return true
 }
 
-// Shutdown stops taking new calls, waits for calls in progress to end (or
-// ctx to expire, then hangs them up so their CDRs are written), and closes
-// the listeners.
+// Shutdown stops taking new calls and waits for calls in progress to end.
+// When ctx expires first it hangs every call up (BYE with a short timeout,
+// so a peer that never answers cannot hold it) and waits until each leg's
+// CDR is written, with their real times, before it closes the listeners:
+// the CDR store may be closed when it returns. It returns an error only if
+// calls were still ending after shutdownHangupLimit.
 func (sw *Switch) Shutdown(ctx context.Context) error {
 	sw.drainMu.Lock()
 	sw.draining = true
 	sw.drainMu.Unlock()
 	done := make(chan struct{})
 	go func() { sw.calls.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -335,7 +349,10 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 		sw.cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+			sw.log.Info("shutdown: every call hung up and its CDRs written")
+		case <-time.After(shutdownHangupLimit):
+			err = fmt.Errorf("shutdown: %d calls still ending after %s; their open legs are recovered as interrupted on the next start",
+				sw.active.Load(), shutdownHangupLimit)
 		}
 	}
 	sw.cancel()
@@ -345,7 +362,7 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 	if sw.ua != nil {
 		_ = sw.ua.Close()
 	}
-	return nil
+	return err
 }
 
 // respond answers a request outside any dialog.
