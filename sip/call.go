@@ -98,6 +98,13 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sw.calls.Done()
+	// Before any work the call costs: authentication, routing, media.
+	setup := sw.admission.acquire()
+	if setup == nil {
+		sw.refuseOverload(req, tx)
+		return
+	}
+	defer setup.release()
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		respond(tx, req, 483, "Too Many Hops")
 		return
@@ -128,6 +135,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c := sw.newCall(req, tx, rt)
+	c.setup = setup
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	defer func() {
@@ -176,6 +184,8 @@ type call struct {
 	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
 	set *settings // the sip: settings applied when the call started
+
+	setup *setupSlot // the call's place in admission control until it rings or is answered
 }
 
 // settings are the sip: settings of the config applied when the call
@@ -394,6 +404,7 @@ func (c *call) run() {
 		return
 	}
 	c.a.answer(now)
+	c.setup.release()
 	c.sendAnswer(answer, acked)
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "limit", limit)

@@ -199,6 +199,7 @@ func (c *call) relayProvisional() func(*sip.Response) error {
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}
+		c.setup.release() // ringing: the switch's part of the setup is done
 		code := res.StatusCode
 		hasSDP := len(res.Body()) > 0
 		relayMu.Lock()

@@ -19,6 +19,7 @@ import (
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CDRWriter stores leg records. Started marks a leg as up so a crash can be
@@ -102,7 +103,8 @@ type Switch struct {
 	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi             mwiSubs
 
-	t1 time.Duration // RFC 3261 T1: the ACK of a 2xx is awaited 64×T1
+	t1        time.Duration // RFC 3261 T1: the ACK of a 2xx is awaited 64×T1
+	admission *admission    // sip.max_setup_calls
 
 	calls     sync.WaitGroup
 	active    atomic.Int64
@@ -162,6 +164,10 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		sw.mediaIP = opts.Media.IP().String()
 	}
 	sw.metrics = newMetrics(sw.reg, opts.Media)
+	sw.admission = newAdmission(cfg.SIP.MaxSetupCalls)
+	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
+	}, func() float64 { return float64(sw.admission.settingUp()) }))
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {
 		saved, err := sw.fwdStore.LoadForwarding()

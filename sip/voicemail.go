@@ -129,6 +129,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	c.a.endpoint.Store(ep)
 	c.a.cdr.Reason = billing.ReasonVoicemail
 	c.a.answer(time.Now())
+	c.setup.release()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)
 	ackedOK := c.awaitAck(acked)
