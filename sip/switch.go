@@ -291,7 +291,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 
 	if udpConn != nil {
 		go func() {
-			if err := sw.srv.ServeUDP(udpConn); err != nil && sw.ctx.Err() == nil {
+			if err := sw.srv.ServeUDP(&overloadConn{PacketConn: udpConn, sw: sw}); err != nil && sw.ctx.Err() == nil {
 				sw.log.Error("udp listener stopped", "error", err)
 			}
 		}()
