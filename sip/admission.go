@@ -10,14 +10,16 @@ import (
 )
 
 // admission bounds the calls being set up at once: from the INVITE until
-// the callee rings or answers, or the call fails. That is where the switch
+// the callee's first response (100 Trying, ringing, an answer), or the
+// call fails. That is where the switch
 // spends its work (digest verification, routing, the credit check, media
 // ports, the CDR, the outgoing INVITE). Past the limit the switch is not
 // finishing setups as fast as they come: a new INVITE is refused at once,
 // before any of that work, with 503 and Retry-After, so the calls already
 // admitted complete instead of all of them slowing down together until
-// every caller retransmits and gives up. A ringing call leaves the count:
-// waiting for a phone costs the switch nothing.
+// every caller retransmits and gives up. A call whose callee has the
+// INVITE leaves the count: waiting for a phone to ring or a carrier to
+// connect costs the switch nothing.
 type admission struct {
 	limit    int64
 	inFlight atomic.Int64

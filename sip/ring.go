@@ -196,10 +196,12 @@ func (c *call) relayProvisional() func(*sip.Response) error {
 	var relayMu sync.Mutex
 	relayed := map[int]bool{}
 	return func(res *sip.Response) error {
+		// The callee has the INVITE (100 Trying, ringing): the switch's
+		// part of the setup is done, and waiting for an answer is cheap.
+		c.setup.release()
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}
-		c.setup.release() // ringing: the switch's part of the setup is done
 		code := res.StatusCode
 		hasSDP := len(res.Body()) > 0
 		relayMu.Lock()
