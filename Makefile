@@ -37,6 +37,7 @@ lint:
 bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/sipp_load.sh
+	./bench/overload.sh
 	./bench/media_load.sh
 
 # fuzz runs every fuzz target of every package for FUZZTIME each.

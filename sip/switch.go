@@ -198,8 +198,9 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 func (sw *Switch) Reload(cfg *config.Config) error {
 	was, now := sw.cfg.SIP, cfg.SIP
 	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
-		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock {
-		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit and auth_block change only on restart")
+		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock ||
+		now.T1 != was.T1 || now.MaxSetupCalls != was.MaxSetupCalls {
+		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit, auth_block, t1 and max_setup_calls change only on restart")
 	}
 	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
