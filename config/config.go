@@ -81,7 +81,7 @@ type SIP struct {
 	T1 Duration `yaml:"t1"`
 	// MaxSetupCalls bounds the INVITEs being set up at once (routing,
 	// authentication, credit, ringing); more are refused at once with 503
-	// and Retry-After so the calls admitted complete (default 200;
+	// and Retry-After so the calls admitted complete (default 50;
 	// restart to change).
 	MaxSetupCalls int `yaml:"max_setup_calls"`
 }

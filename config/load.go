@@ -142,7 +142,7 @@ const (
 	DefaultVoicemailSilence   = 5 * time.Second
 
 	DefaultT1            = 500 * time.Millisecond
-	DefaultMaxSetupCalls = 200
+	DefaultMaxSetupCalls = 50
 )
 
 // Bounds of sip.t1: RFC 3261 lets T1 be smaller on a fast network (the
