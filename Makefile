@@ -44,6 +44,7 @@ bench: build deps
 	AMD_CORPUS=480 $(GO) test -count=1 -run '^TestCorpusReport$$' -v ./dialer/amd/
 	./bench/sipp_load.sh
 	./bench/register_load.sh
+	./bench/overload.sh
 	./bench/media_load.sh
 	./bench/pacing_grid.sh
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -39,7 +40,17 @@ type CDRStore struct {
 	log    *slog.Logger
 	queue  chan writeReq
 	done   chan struct{}
+
+	// closeMu orders sends on queue before Close closes it: a leg that
+	// ends after Close gets ErrCDRStoreClosed, never a panic that would
+	// lose every CDR still in flight.
+	closeMu sync.RWMutex
+	closed  bool
 }
+
+// ErrCDRStoreClosed is returned by Ended after Close: the leg stays open
+// in the store and is recovered as interrupted on the next start.
+var ErrCDRStoreClosed = errors.New("cdr store closed")
 
 type writeReq struct {
 	cdr   CDR
@@ -114,20 +125,44 @@ func (s *CDRStore) recoverInterrupted() error {
 
 // Started records that a leg is up, without waiting for the disk.
 func (s *CDRStore) Started(cdr *CDR) {
-	s.queue <- writeReq{cdr: *cdr}
+	if !s.enqueue(writeReq{cdr: *cdr}) {
+		s.log.Error("leg started after the CDR store closed", "leg_id", cdr.LegID)
+	}
 }
 
 // Ended writes a leg's final CDR (rated and charged by the poster) and
 // returns once it is durable. Writing the same leg twice changes nothing.
 func (s *CDRStore) Ended(cdr *CDR) error {
 	errc := make(chan error, 1)
-	s.queue <- writeReq{cdr: *cdr, ended: true, errc: errc}
+	if !s.enqueue(writeReq{cdr: *cdr, ended: true, errc: errc}) {
+		return fmt.Errorf("write cdr %s: %w", cdr.LegID, ErrCDRStoreClosed)
+	}
 	return <-errc
 }
 
-// Close stops the writer after everything queued is written.
+// enqueue hands r to the writer unless the store is closed.
+func (s *CDRStore) enqueue(r writeReq) bool {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return false
+	}
+	s.queue <- r
+	return true
+}
+
+// Close stops the writer after everything queued is written. Closing
+// twice is harmless.
 func (s *CDRStore) Close() {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		<-s.done
+		return
+	}
+	s.closed = true
 	close(s.queue)
+	s.closeMu.Unlock()
 	<-s.done
 }
 

@@ -107,6 +107,15 @@ type SIP struct {
 	// kept below the process's open-files limit).
 	TCPMaxPerSource int `yaml:"tcp_max_per_source"`
 	TCPMaxConns     int `yaml:"tcp_max_conns"`
+	// T1 is RFC 3261's round-trip estimate (default 500ms): the
+	// retransmission timers follow it, and a 2xx the caller does not
+	// acknowledge within 64×T1 ends the call (restart to change).
+	T1 Duration `yaml:"t1"`
+	// MaxSetupCalls bounds the INVITEs being set up at once (routing,
+	// authentication, credit, ringing); more are refused at once with 503
+	// and Retry-After so the calls admitted complete (default 50;
+	// restart to change).
+	MaxSetupCalls int `yaml:"max_setup_calls"`
 }
 
 // Media configures RTP anchoring: the switch relays every call's audio

@@ -312,3 +312,36 @@ func TestContactAndForkLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestT1AndMaxSetupCalls(t *testing.T) {
+	tests := []struct {
+		name     string
+		sip      string // lines under sip:
+		t1       time.Duration
+		maxSetup int
+		err      string
+	}{
+		{name: "the defaults", t1: 500 * time.Millisecond, maxSetup: DefaultMaxSetupCalls},
+		{name: "both can be set", sip: "  t1: 100ms\n  max_setup_calls: 300\n", t1: 100 * time.Millisecond, maxSetup: 300},
+		{name: "a T1 under 50ms is refused", sip: "  t1: 10ms\n", err: "v.yaml:2: sip.t1: 10ms is out of range (50ms to 5s)"},
+		{name: "a zero T1 is refused", sip: "  t1: 0s\n", err: "v.yaml:2: sip.t1: must be positive"},
+		{name: "a negative max_setup_calls is refused", sip: "  max_setup_calls: -1\n", err: "sip.max_setup_calls: must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.SIP.T1.Duration != tt.t1 || cfg.SIP.MaxSetupCalls != tt.maxSetup {
+				t.Errorf("t1 %s, max_setup_calls %d; want %s, %d", cfg.SIP.T1.Duration, cfg.SIP.MaxSetupCalls, tt.t1, tt.maxSetup)
+			}
+		})
+	}
+}

@@ -101,6 +101,15 @@ const (
 	DefaultTCPIdleTimeout  = 3 * time.Minute
 	DefaultTCPMaxPerSource = 64
 	DefaultTCPMaxConns     = 4096
+	DefaultT1              = 500 * time.Millisecond
+	DefaultMaxSetupCalls   = 50
+)
+
+// Bounds of sip.t1: RFC 3261 lets T1 be smaller on a fast network (the
+// tests use it to wait 64×T1 for a missing ACK in seconds) or larger.
+const (
+	MinT1 = 50 * time.Millisecond
+	MaxT1 = 5 * time.Second
 )
 
 // DefaultMaxTopUp is billing.max_topup when the file leaves it out.
@@ -164,6 +173,10 @@ func (c *Config) applyDefaults() {
 	}
 	if c.SIP.TCPMaxConns == 0 {
 		c.SIP.TCPMaxConns = DefaultTCPMaxConns
+	}
+	setDur(&c.SIP.T1, DefaultT1)
+	if c.SIP.MaxSetupCalls == 0 {
+		c.SIP.MaxSetupCalls = DefaultMaxSetupCalls
 	}
 	if c.SIP.AuthFailLimit == 0 {
 		c.SIP.AuthFailLimit = DefaultAuthFailLimit
@@ -507,6 +520,7 @@ func (v *validator) validate(c *Config) {
 		{"billing", "reservation_slice", c.Billing.ReservationSlice.Duration, MinReservationSlice, MaxReservationSlice},
 		{"sip", "tcp_read_timeout", c.SIP.TCPReadTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
 		{"sip", "tcp_idle_timeout", c.SIP.TCPIdleTimeout.Duration, MinTCPTimeout, MaxTCPTimeout},
+		{"sip", "t1", c.SIP.T1.Duration, MinT1, MaxT1},
 	} {
 		// A zero was replaced by the default, but whoever wrote it may have
 		// meant "no limit", which the switch does not offer: say so rather
@@ -545,6 +559,9 @@ func (v *validator) validate(c *Config) {
 		if l.n < 1 || l.n > MaxContactsLimit {
 			v.fail(fmt.Sprintf("%d is out of range (1 to %d)", l.n, MaxContactsLimit), "sip", l.field)
 		}
+	}
+	if c.SIP.MaxSetupCalls < 0 {
+		v.fail("must be positive", "sip", "max_setup_calls")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

@@ -106,6 +106,13 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sw.calls.Done()
+	// Before any work the call costs: authentication, routing, media.
+	setup := sw.admission.acquire()
+	if setup == nil {
+		sw.refuseOverload(req, tx)
+		return
+	}
+	defer setup.release()
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		respond(tx, req, 483, "Too Many Hops")
 		return
@@ -136,6 +143,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c := sw.newCall(req, tx, rt)
+	c.setup = setup
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	defer func() {
@@ -163,21 +171,30 @@ type call struct {
 	offer []byte       // what the outgoing legs are offered
 	relay *media.Relay // the anchored media, when the switch anchors it
 
-	inbox    chan func()   // work for the call's goroutine (transfers)
-	ended    chan struct{} // closed (by endCall) to end the call from its inbox
-	endOnce  sync.Once
-	finished chan struct{} // closed when the call stops taking work
-	xfer     *transfer     // a blind transfer in progress
+	inbox chan func() // work for the call's goroutine (transfers)
+	// xferResult takes a blind transfer's outcome. Unbuffered: it is
+	// taken only while the call is up, so an outcome is never left
+	// behind in a buffer after the call ended (with its target answered
+	// and never hung up, or its legs never written).
+	xferResult chan func()
+	xferLegs   []*leg        // the legs of the blind transfer ringing now
+	ended      chan struct{} // closed (by endCall) to end the call from its inbox
+	endOnce    sync.Once
+	finished   chan struct{} // closed when the call stops taking work
+	xfer       *transfer     // a blind transfer in progress
 
 	recorder       *media.Recorder
 	recordPath     string             // relative to the data directory
 	announceCancel context.CancelFunc // stops the recording announcement
 
-	endpointCancel context.CancelFunc // ends a call the switch answers itself
-	endpointCut    chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
-	riders         []*leg             // legs that end with the call but are not bridged (a transferor's leg)
+	endpointCancel  context.CancelFunc // ends a call the switch answers itself
+	endpointCut     chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
+	endpointEndedAt time.Time          // when the switch hung up such a call
+	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
 	set *settings // the sip: settings applied when the call started
+
+	setup *setupSlot // the call's place in admission control until it rings or is answered
 }
 
 // settings are the sip: settings of the config applied when the call
@@ -194,7 +211,7 @@ func (c *call) settings() *settings {
 func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
-		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
+		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	ep := billing.EndpointPhone
 	class := billing.ClassClient
 	if rt != nil {
@@ -399,27 +416,29 @@ func (c *call) run() {
 		return
 	}
 	c.a.answer(now)
-	go func() {
-		defer close(acked)
-		// sipgo reports "No ACK received" when ACK and BYE cross; the
-		// dialog itself tells whether the caller is still there.
-		if err := server.RespondSDP(answer); err != nil {
-			c.log.Debug("answer caller", "error", err)
-		}
-	}()
+	c.setup.release()
+	c.sendAnswer(answer, acked)
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "first_grant", limit)
-	c.up(*c.a.cdr.AnsweredAt)
+	c.up(*c.a.cdr.AnsweredAt, c.a)
 }
 
 // up runs an answered call until it ends: a party hangs up, the credit or
-// the media runs out, or the switch shuts down. Transfers replace legs
-// meanwhile, through the call's inbox.
-func (c *call) up(answered time.Time) {
+// the media runs out, the caller never acknowledges the answer (ackLeg is
+// the leg the switch sent its 2xx to; nil: none to wait for), or the
+// switch shuts down. Transfers replace legs meanwhile, through the call's
+// inbox.
+func (c *call) up(answered time.Time, ackLeg *leg) {
 	c.sw.callsByID.Store(c.id, c)
 	defer c.sw.callsByID.Delete(c.id)
 	credit := newCreditClock(c.sw.meter, c.log, answered, c.settings().maxCallDuration)
 	defer credit.stop()
+	ackTimer := time.NewTimer(c.sw.ackTimeout())
+	defer ackTimer.Stop()
+	noAck := ackTimer.C
+	if ackLeg == nil {
+		noAck = nil
+	}
 	disposition := billing.Answered
 	var endAt time.Time // when the credit or the cap ended the call
 	var gone *leg
@@ -437,6 +456,15 @@ func (c *call) up(answered time.Time) {
 		case f := <-c.inbox:
 			f()
 			credit.poke() // a transfer may have brought legs in
+		case f := <-c.xferResult:
+			f()
+			credit.poke()
+		case <-noAck:
+			noAck = nil
+			if c.unacked(ackLeg) {
+				c.noAck(ackLeg)
+				stop = true
+			}
 		case <-credit.C():
 			if at, end := credit.check(c.creditLegs()); end {
 				endAt, disposition, stop = at, c.cutoffDisposition(at.Sub(answered)), true
@@ -457,9 +485,14 @@ func (c *call) up(answered time.Time) {
 		// and the party who hung up must not be heard again.
 		c.relay.Silence()
 	}
+	// The legs end now, when the switch hangs up (or the party did): a
+	// peer that is slow to answer the BYE, or never does, is not billed
+	// for the wait.
+	endedAt := time.Now()
+	c.dropUnacked(ackLeg)
 	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
-	byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, l := range []*leg{c.a, c.b} {
@@ -484,10 +517,18 @@ func (c *call) up(answered time.Time) {
 		if disposition == billing.CreditExhausted {
 			l.endAt(endAt, disposition, 200)
 		} else {
-			l.end(disposition, 200)
+			l.endAt(endedAt, disposition, 200)
 		}
 		legs = append(legs, l)
 	}
+	// A transfer still ringing: the switch canceled its target.
+	for _, l := range c.xferLegs {
+		if !l.finished.Load() {
+			l.endAt(endedAt, billing.Canceled, 487)
+			legs = append(legs, l)
+		}
+	}
+	c.xferLegs = nil
 	c.finishAll(legs...)
 	c.log.Info("call ended", "disposition", disposition, "hung_up_by", c.hangupSide(gone))
 }
@@ -695,7 +736,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
 			rule = c.orVoicemail(h, "", errBusy)
 		}
-		if rule == "" || c.a.server.Context().Err() != nil || n >= maxForwardHops {
+		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || n >= maxForwardHops {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
@@ -776,6 +817,11 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 	switch {
 	case c.a.server.Context().Err() != nil:
 		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
+	case errors.Is(err, errShuttingDown):
+		// The switch stopped ringing (CANCEL to the callee) to shut down:
+		// the caller may try again elsewhere or later.
+		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
+		hdrs = append(hdrs, sip.NewHeader("Retry-After", "30"))
 	case disp == billing.Busy:
 		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
@@ -795,7 +841,11 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 	}
 	c.a.end(disp, code)
 	if b != nil {
-		b.end(disp, bCode)
+		bDisp := disp
+		if errors.Is(err, errShuttingDown) {
+			bDisp = billing.Canceled
+		}
+		b.end(bDisp, bCode)
 		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)

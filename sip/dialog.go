@@ -20,6 +20,12 @@ func (sw *Switch) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 
 // handleBye ends the dialog it names, from whichever side it came.
 func (sw *Switch) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	// The BYE's transaction is ended once answered rather than kept 64×T1
+	// for a retransmission: at high call rates those transactions were
+	// most of the memory held. A retransmitted BYE (our 200 lost) gets
+	// 481, which ends the dialog for its sender just the same
+	// (RFC 3261 §15.1.1).
+	defer tx.Terminate()
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if v, ok := sw.uas.Load(id); ok {
 			if err := v.(*leg).server.ReadBye(req, tx); err != nil {

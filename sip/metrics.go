@@ -27,6 +27,8 @@ type Metrics struct {
 	TCPOpen    prometheus.Gauge
 	TCPRefused *prometheus.CounterVec // by cap: per_source, total
 	TCPClosed  *prometheus.CounterVec // by timeout: read_timeout, idle_timeout
+	NoAck      prometheus.Counter     // answers never acknowledged: the switch hung up
+	Overload   prometheus.Counter     // INVITEs refused by admission control
 	extra      []prometheus.Collector
 }
 
@@ -83,6 +85,12 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 		TCPClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dialtone_sip_tcp_closed_total", Help: "Inbound SIP TCP connections the switch closed, by timeout (read_timeout: a message left half-sent; idle_timeout: nothing on it).",
 		}, []string{"timeout"}),
+		NoAck: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_calls_unacknowledged_total", Help: "Calls hung up because the caller never acknowledged the 2xx (64×T1).",
+		}),
+		Overload: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up.",
+		}),
 	}
 	// Zeros from the start, so a dashboard sees the series before a flood.
 	for _, t := range []string{"udp", "tcp"} {
@@ -113,7 +121,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.Blocks, m.AuthReplays,
 		m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused,
-		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed}, m.extra...)
+		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed, m.NoAck, m.Overload}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so

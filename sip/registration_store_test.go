@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,11 @@ func (m *memRegistrations) contacts() []string {
 }
 
 const registrationTestConfig = `
+organization:
+  id: test
+trunks:
+  - name: carrier
+    address: 127.0.0.1:5080
 sip:
   max_contacts: 3
 roles:
@@ -75,10 +81,10 @@ roles:
     permissions: [calls.inbound]
 users:
   - extension: "1001"
-    password: a
+    password: a-secret
     role: agent
   - extension: "1002"
-    password: b
+    password: b-secret
     role: agent
 `
 
@@ -141,7 +147,7 @@ func TestRegistrationsSurviveARestart(t *testing.T) {
 	}
 
 	t.Run("a reload that removes a user drops their registrations", func(t *testing.T) {
-		cfg, err := config.Parse([]byte(registrationTestConfig[:len(registrationTestConfig)-len("  - extension: \"1002\"\n    password: b\n    role: agent\n")]), filepath.Join(t.TempDir(), "r.yaml"))
+		cfg, err := config.Parse([]byte(strings.Replace(registrationTestConfig, "  - extension: \"1002\"\n    password: b-secret\n    role: agent\n", "", 1)), filepath.Join(t.TempDir(), "r.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

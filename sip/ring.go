@@ -23,6 +23,7 @@ var (
 	errBusy           = errors.New("busy")
 	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
 	errRingingStopped = errors.New("ringing stopped")
+	errShuttingDown   = errors.New("ringing stopped: the switch is shutting down")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
@@ -170,6 +171,9 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 				}
 			}
 			stopAll(nil)
+			if sw.shuttingDown() {
+				return nil, "", nil, errShuttingDown
+			}
 			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
 				return nil, "", best, errNoAnswer
 			}
@@ -195,6 +199,9 @@ func (c *call) relayProvisional() func(*sip.Response) error {
 	var relayMu sync.Mutex
 	relayed := map[int]bool{}
 	return func(res *sip.Response) error {
+		// The callee has the INVITE (100 Trying, ringing): the switch's
+		// part of the setup is done, and waiting for an answer is cheap.
+		c.setup.release()
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}

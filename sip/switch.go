@@ -20,6 +20,7 @@ import (
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CDRWriter stores leg records. Started marks a leg as up so a crash can be
@@ -115,6 +116,9 @@ type Switch struct {
 	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi             mwiSubs
 
+	t1        time.Duration // RFC 3261 T1: the ACK of a 2xx is awaited 64×T1
+	admission *admission    // sip.max_setup_calls
+
 	calls     sync.WaitGroup
 	active    atomic.Int64
 	callsByID sync.Map     // call id -> *call, while answered (on-demand recording)
@@ -154,6 +158,10 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		dialogUA:    map[string]*sipgo.DialogUA{},
 		addrs:       map[string]string{},
 	}
+	sw.t1 = cfg.SIP.T1.Duration
+	if sw.t1 <= 0 {
+		sw.t1 = defaultT1
+	}
 	if sw.numberStore != nil {
 		saved, err := sw.numberStore.LoadNumbers()
 		if err != nil {
@@ -177,6 +185,10 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	}
 	sw.metrics = newMetrics(sw.reg, opts.Media)
 	sw.edge = &edgeWatch{metrics: sw.metrics}
+	sw.admission = newAdmission(cfg.SIP.MaxSetupCalls)
+	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
+	}, func() float64 { return float64(sw.admission.settingUp()) }))
 	sw.fwdOverrides = map[string]config.Forwarding{}
 	if sw.fwdStore != nil {
 		saved, err := sw.fwdStore.LoadForwarding()
@@ -209,8 +221,9 @@ func (sw *Switch) directory() *directory { return sw.dir.Load() }
 func (sw *Switch) Reload(cfg *config.Config) error {
 	was, now := sw.cfg.SIP, cfg.SIP
 	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
-		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock {
-		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit and auth_block change only on restart")
+		now.NonceTTL != was.NonceTTL || now.AuthFailLimit != was.AuthFailLimit || now.AuthBlock != was.AuthBlock ||
+		now.T1 != was.T1 || now.MaxSetupCalls != was.MaxSetupCalls {
+		sw.log.Warn("reload: sip domain, udp, tcp, user_agent, nonce_ttl, auth_fail_limit, auth_block, t1 and max_setup_calls change only on restart")
 	}
 	if now.TCPReadTimeout != was.TCPReadTimeout || now.TCPIdleTimeout != was.TCPIdleTimeout ||
 		now.TCPMaxPerSource != was.TCPMaxPerSource || now.TCPMaxConns != was.TCPMaxConns {
@@ -262,6 +275,10 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}
 	}
 
+	if sw.t1 != sip.T1 {
+		// sipgo's timers are its package's: one switch per process.
+		sip.SetTimers(sw.t1, max(sip.T2, sw.t1), sip.T4)
+	}
 	udpConn, tcpLn, edgeLog := sw.guardEdge(udpConn, tcpLn)
 	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(edgeLog)),
@@ -309,7 +326,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 
 	if udpConn != nil {
 		go func() {
-			if err := sw.srv.ServeUDP(udpConn); err != nil && sw.ctx.Err() == nil {
+			if err := sw.srv.ServeUDP(&overloadConn{PacketConn: udpConn, sw: sw}); err != nil && sw.ctx.Err() == nil {
 				sw.log.Error("udp listener stopped", "error", err)
 			}
 		}()
@@ -357,15 +374,19 @@ func (sw *Switch) admit() bool {
 	return true
 }
 
-// Shutdown stops taking new calls, waits for calls in progress to end (or
-// ctx to expire, then hangs them up so their CDRs are written), and closes
-// the listeners.
+// Shutdown stops taking new calls and waits for calls in progress to end.
+// When ctx expires first it hangs every call up (BYE with a short timeout,
+// so a peer that never answers cannot hold it) and waits until each leg's
+// CDR is written, with their real times, before it closes the listeners:
+// the CDR store may be closed when it returns. It returns an error only if
+// calls were still ending after shutdownHangupLimit.
 func (sw *Switch) Shutdown(ctx context.Context) error {
 	sw.drainMu.Lock()
 	sw.draining = true
 	sw.drainMu.Unlock()
 	done := make(chan struct{})
 	go func() { sw.calls.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -373,7 +394,10 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 		sw.cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+			sw.log.Info("shutdown: every call hung up and its CDRs written")
+		case <-time.After(shutdownHangupLimit):
+			err = fmt.Errorf("shutdown: %d calls still ending after %s; their open legs are recovered as interrupted on the next start",
+				sw.active.Load(), shutdownHangupLimit)
 		}
 	}
 	sw.cancel()
@@ -384,11 +408,11 @@ func (sw *Switch) Shutdown(ctx context.Context) error {
 		_ = sw.ua.Close()
 	}
 	if sw.regWriter != nil {
-		if err := sw.regWriter.close(); err != nil {
-			sw.log.Error("shutdown: registrations not saved", "error", err)
+		if werr := sw.regWriter.close(); werr != nil {
+			sw.log.Error("shutdown: registrations not saved", "error", werr)
 		}
 	}
-	return nil
+	return err
 }
 
 // respond answers a request outside any dialog.

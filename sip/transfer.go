@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -208,11 +209,15 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	for _, l := range legs {
 		sw.cdrs.Started(&l.cdr)
 	}
+	// Until the outcome is in, the call's end writes these legs' CDRs.
+	c.xferLegs = legs
 	from := x
 	if c.xfer == nil || c.xfer.transferorGone {
 		from = p
 	}
+	sw.calls.Add(1) // the call is counted: Shutdown waits for this too
 	go func() {
+		defer sw.calls.Done()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
 		noRelay := func(*sip.Response) error { return nil }
@@ -222,11 +227,14 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 			c.transferAnswered(winner, res, err, legs, t, tm, p, x)
 		}
 		select {
-		case c.inbox <- result:
+		case c.xferResult <- result:
 		case <-c.finished:
+			// The call ended meanwhile and wrote the legs as canceled.
 			if winner != nil {
-				_ = winner.Ack(context.Background())
-				_ = winner.Bye(context.Background())
+				ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
+				_ = winner.Ack(ctx)
+				_ = winner.Bye(ctx)
+				cancel()
 			}
 			if tm != nil {
 				_ = tm.Close()
@@ -239,11 +247,15 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Response, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
 	sw := c.sw
 	xf := c.xfer
+	c.xferLegs = nil
 	if err != nil {
 		if tm != nil {
 			_ = tm.Close()
 		}
 		disp, code := ringFailure(res, err)
+		if errors.Is(err, errShuttingDown) {
+			disp, code = billing.Canceled, 487 // the switch stopped the ringing
+		}
 		for _, l := range legs {
 			l.end(disp, code)
 		}
@@ -255,7 +267,7 @@ func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Resp
 		sw.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
-		if xf != nil && xf.transferorGone {
+		if xf != nil && xf.transferorGone && !errors.Is(err, errShuttingDown) {
 			c.recall(xf, p)
 		}
 		return

@@ -131,15 +131,19 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	c.a.endpoint.Store(ep)
 	c.a.cdr.Reason = billing.ReasonVoicemail
 	c.a.answer(time.Now())
-	if err := c.a.server.RespondSDP(answer); err != nil {
-		c.log.Debug("voicemail answer", "error", err)
-	}
+	c.setup.release()
+	acked := make(chan struct{})
+	c.sendAnswer(answer, acked)
+	ackedOK := c.awaitAck(acked)
 	if err := ep.Start(); err != nil {
 		c.log.Warn("voicemail start", "error", err)
 	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
 	ctx, cancel := context.WithCancel(sw.ctx)
 	c.endpointCancel = cancel
+	if !ackedOK {
+		cancel() // nothing to play to a caller that never took the answer: hang up
+	}
 	// The caller's leg is charged like any answered leg: its credit is
 	// renewed while the switch answers it, and ends it when refused.
 	credit := newCreditClock(sw.meter, c.log, *c.a.cdr.AnsweredAt, c.settings().maxCallDuration)
@@ -168,8 +172,9 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 
 // hangUpEndpoint ends the caller's side of a call the switch answered.
 func (c *call) hangUpEndpoint(ep *media.Endpoint) {
+	c.endpointEndedAt = time.Now() // not billed: the wait for the BYE's answer
 	if !isDone(c.a.done()) {
-		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
 		_ = c.a.bye(byeCtx)
 		cancel()
 	}
@@ -186,7 +191,10 @@ func (c *call) endEndpoint(ep *media.Endpoint) {
 	if at, cut := <-c.endpointCut; cut {
 		c.a.endAt(at, c.cutoffDisposition(at.Sub(*c.a.cdr.AnsweredAt)), 200)
 	} else {
-		c.a.end(billing.Answered, 200)
+		if c.endpointEndedAt.IsZero() {
+			c.endpointEndedAt = time.Now()
+		}
+		c.a.endAt(c.endpointEndedAt, billing.Answered, 200)
 	}
 	c.finish(c.a)
 }

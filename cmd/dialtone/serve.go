@@ -206,14 +206,20 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	log.Info("shutting down: no new calls; waiting for calls in progress", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	_ = sw.Shutdown(shutdownCtx)
+	// Shutdown returns once every leg's CDR is written (or gives up and
+	// says so); only then may the CDR store close.
+	shutdownErr := sw.Shutdown(shutdownCtx)
 	if httpSrv != nil {
 		hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer hcancel()
 		_ = httpSrv.Shutdown(hctx)
 	}
+	cdrs.Close()
 	if meter != nil {
 		meter.stop()
+	}
+	if shutdownErr != nil {
+		return shutdownErr
 	}
 	log.Info("stopped")
 	return nil

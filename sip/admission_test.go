@@ -1,0 +1,112 @@
+package sip
+
+import (
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/emiago/sipgo/siptest"
+
+	"github.com/dialtone/dialtone/config"
+)
+
+func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
+	tests := []struct {
+		name  string
+		limit int
+		steps string // a: acquire (admitted), r: refused, 1..9: release that slot (1 = the first admitted), R: release it again
+		left  int64
+	}{
+		{name: "up to the limit is admitted, then refused", limit: 2, steps: "aar", left: 2},
+		{name: "a released slot admits the next call", limit: 2, steps: "aar1ar", left: 2},
+		{name: "releasing twice frees one place", limit: 1, steps: "a1R1ar", left: 1},
+		{name: "no limit admits everything", limit: 0, steps: "aaaaa", left: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAdmission(tt.limit)
+			var slots []*setupSlot
+			for i, step := range tt.steps {
+				switch step {
+				case 'a', 'r':
+					s := a.acquire()
+					if admitted := s != nil; admitted != (step == 'a') {
+						t.Fatalf("step %d: admitted %t, want %t (%d setting up)", i, admitted, step == 'a', a.settingUp())
+					}
+					if s != nil {
+						slots = append(slots, s)
+					}
+				case 'R':
+					slots[0].release()
+				default:
+					n, _ := strconv.Atoi(string(step))
+					slots[n-1].release()
+				}
+			}
+			if got := a.settingUp(); got != tt.left {
+				t.Errorf("setting up %d, want %d", got, tt.left)
+			}
+		})
+	}
+}
+
+// At the limit a new INVITE gets 503 with Retry-After before any
+// expensive work: no digest challenge (407) is computed for it. Once a
+// place frees up, the next INVITE goes on to authentication.
+func TestInviteOverTheSetupLimitIsRefusedBeforeAuthentication(t *testing.T) {
+	cfg, err := config.Parse([]byte("sip:\n  max_setup_calls: 1\n"+minimalConfig), "o.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := sw.admission.acquire() // a call being set up
+
+	answer := func() *sip.Response {
+		t.Helper()
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1"})
+		req.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK"+sip.GenerateTagN(8)))
+		from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"}, Params: sip.NewParams()}
+		from.Params.Add("tag", sip.GenerateTagN(8))
+		req.AppendHeader(from)
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1"}, Params: sip.NewParams()})
+		callID := sip.CallIDHeader(sip.GenerateTagN(12))
+		req.AppendHeader(&callID)
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}})
+		req.SetSource("127.0.0.1:5070")
+		tx := siptest.NewServerTxRecorder(req)
+		sw.handleInvite(req, tx)
+		res := tx.Result()
+		if len(res) != 1 {
+			t.Fatalf("want one response, got %v", res)
+		}
+		return res[0]
+	}
+
+	res := answer()
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("over the limit: %s, want 503 with Retry-After", res.StartLine())
+	}
+	if n, _ := strconv.Atoi(res.GetHeader("Retry-After").Value()); n < 1 || n > 4 {
+		t.Errorf("Retry-After %q, want 1 to 4 seconds", res.GetHeader("Retry-After").Value())
+	}
+	if got := counterValue(t, sw.metrics.Overload); got != 1 {
+		t.Errorf("refusals counted %v, want 1", got)
+	}
+	if got := sw.admission.settingUp(); got != 1 {
+		t.Errorf("a refused INVITE holds a place: %d setting up", got)
+	}
+
+	busy.release()
+	if res := answer(); res.StatusCode != 407 {
+		t.Fatalf("under the limit: %s, want the digest challenge", res.StartLine())
+	}
+	if got := sw.admission.settingUp(); got != 0 {
+		t.Errorf("the challenged INVITE kept its place: %d setting up", got)
+	}
+}

@@ -1,0 +1,76 @@
+package sip
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+const newInvite = "INVITE sip:+14155550199@127.0.0.1:5060 SIP/2.0\r\n" +
+	"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n" +
+	"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-0\r\n" +
+	"From: <sip:1001@127.0.0.1>;tag=abc\r\n" +
+	"To: <sip:+14155550199@127.0.0.1:5060>\r\n" +
+	"Call-ID: call-1@127.0.0.1\r\n" +
+	"CSeq: 1 INVITE\r\n" +
+	"Contact: <sip:1001@127.0.0.1:5070>\r\n" +
+	"Content-Length: 0\r\n\r\n"
+
+func TestStatelessOverloadResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+		want bool // a 503 is built
+	}{
+		{"a new INVITE", newInvite, true},
+		{"compact header names", strings.NewReplacer("Via:", "v:", "From:", "f:", "To:", "t:", "Call-ID:", "i:").Replace(newInvite), true},
+		{"a re-INVITE (To tag) is the dialog's business", strings.Replace(newInvite, "5060>\r\n", "5060>;tag=xyz\r\n", 1), false},
+		{"a tag inside the To URI is not the To tag", strings.Replace(newInvite, "5060>\r\n", "5060;tag=u>\r\n", 1), true},
+		{"a BYE", strings.Replace(newInvite, "INVITE sip:", "BYE sip:", 1), false},
+		{"no Call-ID", strings.Replace(newInvite, "Call-ID: call-1@127.0.0.1\r\n", "", 1), false},
+		{"no end of headers", strings.TrimSuffix(newInvite, "\r\n\r\n"), false},
+		{"a folded header", strings.Replace(newInvite, "CSeq: 1 INVITE\r\n", "CSeq: 1\r\n INVITE\r\n", 1), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := statelessOverloadResponse([]byte(tt.msg), 3)
+			if (res != nil) != tt.want {
+				t.Fatalf("503 built: %t, want %t\n%s", res != nil, tt.want, res)
+			}
+			if res == nil {
+				return
+			}
+			msg, err := sip.ParseMessage(res)
+			if err != nil {
+				t.Fatalf("the 503 does not parse: %v\n%s", err, res)
+			}
+			r, ok := msg.(*sip.Response)
+			if !ok || r.StatusCode != 503 || r.GetHeader("Retry-After").Value() != "3" {
+				t.Fatalf("not a 503 with Retry-After 3:\n%s", res)
+			}
+			// The caller matches it to its INVITE: same Vias (branch), From,
+			// Call-ID, CSeq; a To tag so the ACK names the response.
+			branch, _ := r.Via().Params.Get("branch")
+			fromTag, _ := r.From().Params.Get("tag")
+			if len(r.GetHeaders("Via")) != 2 || branch != "z9hG4bK-1" || r.CallID().Value() != "call-1@127.0.0.1" ||
+				r.CSeq().SeqNo != 1 || r.CSeq().MethodName != sip.INVITE || fromTag != "abc" {
+				t.Errorf("the 503 does not match its INVITE:\n%s", res)
+			}
+			if tag, _ := r.To().Params.Get("tag"); tag == "" {
+				t.Errorf("no To tag:\n%s", res)
+			}
+		})
+	}
+}
+
+func FuzzStatelessOverloadResponse(f *testing.F) {
+	f.Add([]byte(newInvite))
+	f.Add([]byte("INVITE x\r\nTo: <a>;tag=1\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		res := statelessOverloadResponse(msg, 1)
+		if res != nil && !strings.HasPrefix(string(res), "SIP/2.0 503 ") {
+			t.Fatalf("not a 503: %q", res)
+		}
+	})
+}
