@@ -18,7 +18,7 @@ type bar struct {
 // and nothing fetched. Its title and each bar's <title> say the figures,
 // for screen readers and tooltips.
 func barChart(title, unit string, bars []bar) template.HTML {
-	const width, labelW, rowH, valueW = 640, 150, 26, 90
+	const width, labelW, rowH, valueW = 440, 110, 28, 100
 	maxV := decimal.Zero
 	for _, b := range bars {
 		maxV = decimal.Max(maxV, b.Value.Abs())
