@@ -20,8 +20,22 @@ import (
 // with the SIP password acts as that user, with the role's permissions,
 // as the user's own api_token would.
 func consoleRoutes(ctx context.Context, mux *http.ServeMux, keys *atomic.Pointer[apiKeys], running *atomic.Pointer[config.Config], api http.Handler, log *slog.Logger) error {
+	c, err := console.New(console.Options{API: consoleAPI(keys, api), Logger: log, Context: ctx,
+		CheckPassword: func(ext, password string) bool {
+			return checkSIPPassword(keys.Load(), running.Load().SIP.Domain, ext, password)
+		}})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	mux.Handle("/", c)
+	return nil
+}
+
+// consoleAPI is the chain the console calls: api behind bearer
+// authentication, or, for a session user, api as that user.
+func consoleAPI(keys *atomic.Pointer[apiKeys], api http.Handler) http.Handler {
 	bearer := bearerAuth(keys, api)
-	chain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ext, ok := console.SessionUser(r.Context())
 		if !ok {
 			bearer.ServeHTTP(w, r)
@@ -40,15 +54,6 @@ func consoleRoutes(ctx context.Context, mux *http.ServeMux, keys *atomic.Pointer
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = fmt.Fprintf(w, `{"error":"user %s no longer exists"}`+"\n", ext)
 	})
-	c, err := console.New(console.Options{API: chain, Logger: log, Context: ctx,
-		CheckPassword: func(ext, password string) bool {
-			return checkSIPPassword(keys.Load(), running.Load().SIP.Domain, ext, password)
-		}})
-	if err != nil {
-		return fmt.Errorf("console: %w", err)
-	}
-	mux.Handle("/", c)
-	return nil
 }
 
 // checkSIPPassword verifies a user's SIP password the way the registrar
