@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,41 @@ func BenchmarkCallLog(b *testing.B) {
 				if _, err := CallLog(db, bc.q); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+func TestCallUsageCountsTheBilledLegsOnce(t *testing.T) {
+	var cdrs []*CDR
+	cdrs = append(cdrs, twoLegCall(1, "1001", "+14155550199", logT0, 0, Answered)...)
+	cdrs = append(cdrs, twoLegCall(2, "1002", "+14155550199", logT0.Add(25*time.Hour), 0, Answered)...)
+	client := &CDR{LegID: "c-b", CallID: "c", ParentLegID: "c-a", BillingClass: ClassClient, User: "1002",
+		CreatedAt: logT0, EndedAt: logT0.Add(time.Minute), BillableSecs: 60}
+	cdrs = append(cdrs, client)
+	db := callLogDB(t, cdrs)
+	for _, tc := range []struct {
+		name, user, group string
+		from              time.Time
+		want              string
+	}{
+		{"per kind", "", GroupByKind, time.Time{}, "client:1:60:1:0 outbound:2:20:0.3:0.04"},
+		{"per day", "", GroupByDay, time.Time{}, "2026-11-01:2:70:1.2:0.02 2026-11-02:1:10:0.2:0.02"},
+		{"per user", "", GroupByUser, time.Time{}, "1001:1:10:0.2:0.02 1002:2:70:1.2:0.02"},
+		{"of a user", "1001", GroupByDay, time.Time{}, "2026-11-01:1:10:0.2:0.02"},
+		{"from a day", "", "", logT0.Add(24 * time.Hour), ":1:10:0.2:0.02"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := CallUsage(db, tc.from, time.Time{}, tc.user, tc.group)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rows {
+				got = append(got, fmt.Sprintf("%s:%d:%d:%s:%s", r.Group, r.Legs, r.Seconds, r.Minutes, r.Charge))
+			}
+			if s := fmt.Sprint(strings.Join(got, " ")); s != tc.want {
+				t.Fatalf("got %s, want %s", s, tc.want)
 			}
 		})
 	}

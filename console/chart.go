@@ -17,7 +17,7 @@ type bar struct {
 // barChart draws horizontal bars as inline SVG on the server: no script
 // and nothing fetched. Its title and each bar's <title> say the figures,
 // for screen readers and tooltips.
-func barChart(title, unit string, bars []bar) template.HTML {
+func barChart(title, unit string, places int32, bars []bar) template.HTML {
 	const width, labelW, rowH, valueW = 440, 110, 28, 100
 	maxV := decimal.Zero
 	for _, b := range bars {
@@ -38,7 +38,7 @@ func barChart(title, unit string, bars []bar) template.HTML {
 		if maxV.IsPositive() {
 			w = b.Value.Abs().Div(maxV).InexactFloat64() * float64(span)
 		}
-		label, value := template.HTMLEscapeString(b.Label), template.HTMLEscapeString(b.Value.StringFixed(2)+unit)
+		label, value := template.HTMLEscapeString(b.Label), template.HTMLEscapeString(b.Value.StringFixed(places)+unit)
 		fmt.Fprintf(&sb, `<g><title>%s: %s</title>`, label, value)
 		fmt.Fprintf(&sb, `<text x="%d" y="%d" text-anchor="end" class="chart-label">%s</text>`, labelW-8, y+17, label)
 		fmt.Fprintf(&sb, `<rect x="%d" y="%d" width="%.1f" height="%d" rx="3" class="chart-bar"></rect>`, labelW, y+3, w, rowH-8)

@@ -34,8 +34,11 @@ type usageData struct {
 	ByDay    template.HTML
 	ByKind   template.HTML
 	ByUser   template.HTML
-	Rows     []usageRow // by user
-	Users    []string
+	// Minutes of the billed legs.
+	MinutesByDay  template.HTML
+	MinutesByKind template.HTML
+	Rows          []usageRow // by user
+	Users         []string
 }
 
 // usagePath is the /v1/usage request for a grouping and the page's period.
@@ -54,20 +57,47 @@ func dec(s string) decimal.Decimal {
 	return d
 }
 
-// handleUsage charts spend per day, kind and user for the chosen period
-// (the last 30 days unless chosen), from /v1/usage. With a user chosen,
-// the day and kind charts are that user's, from the user's postings.
+type callUsageRow struct {
+	Group   string `json:"group"`
+	Legs    int    `json:"legs"`
+	Minutes string `json:"minutes"`
+	Charge  string `json:"charge"`
+}
+
+type callUsageReport struct {
+	Rows []callUsageRow `json:"rows"`
+}
+
+// callUsagePath is the /v1/usage/calls request for a grouping, the
+// page's period and user.
+func callUsagePath(group string, q url.Values) string {
+	v := url.Values{"group_by": {group}}
+	for _, k := range []string{"from", "to", "user"} {
+		if s := strings.TrimSpace(q.Get(k)); s != "" {
+			v.Set(k, s)
+		}
+	}
+	return "/v1/usage/calls?" + v.Encode()
+}
+
+// handleUsage charts spend per day, kind and user, and minutes per day
+// and kind, for the chosen period (the last 30 days unless chosen), from
+// /v1/usage and /v1/usage/calls. Calls are split by kind (outbound,
+// inbound, client) beside texts and numbers. With a user chosen, the
+// charts are that user's.
 func (c *Console) handleUsage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	if q.Get("from") == "" && q.Get("to") == "" {
 		q.Set("from", time.Now().UTC().AddDate(0, 0, -29).Format(time.DateOnly))
 	}
 	var byDay, byKind, byUser usageReport
+	var minDay, minKind callUsageReport
 	for _, x := range []struct {
-		group string
-		out   *usageReport
-	}{{"day", &byDay}, {"kind", &byKind}, {"user", &byUser}} {
-		if err := c.getJSON(r.Context(), s, usagePath(x.group, q), x.out); err != nil {
+		path string
+		out  any
+	}{{usagePath("day", q), &byDay}, {usagePath("kind", q), &byKind}, {usagePath("user", q), &byUser},
+		{callUsagePath("day", q), &minDay}, {callUsagePath("kind", q), &minKind}} {
+		if err := c.getJSON(r.Context(), s, x.path, x.out); err != nil {
 			c.fail(w, r, s, "usage", err)
 			return
 		}
@@ -83,7 +113,7 @@ func (c *Console) handleUsage(w http.ResponseWriter, r *http.Request, s *session
 			dayBars = append(dayBars, bar{row.Group, dec(row.Total)})
 		}
 		for _, row := range byKind.Rows {
-			if row.Group != "topup" {
+			if row.Group != "topup" && row.Group != "call" {
 				kindBars = append(kindBars, bar{row.Group, dec(row.Total)})
 			}
 		}
@@ -100,14 +130,23 @@ func (c *Console) handleUsage(w http.ResponseWriter, r *http.Request, s *session
 			}
 		}
 	}
-	var userBars []bar
+	var callKinds, userBars, minDayBars, minKindBars []bar
+	for _, row := range minKind.Rows {
+		callKinds = append(callKinds, bar{row.Group, dec(row.Charge)})
+		minKindBars = append(minKindBars, bar{row.Group, dec(row.Minutes)})
+	}
+	for _, row := range minDay.Rows {
+		minDayBars = append(minDayBars, bar{row.Group, dec(row.Minutes)})
+	}
 	for _, row := range d.Rows {
 		userBars = append(userBars, bar{row.Group, dec(row.Total)})
 	}
 	cur := " " + d.Currency
-	d.ByDay = barChart("Spend per day", cur, dayBars)
-	d.ByKind = barChart("Spend per kind", cur, kindBars)
-	d.ByUser = barChart("Spend per user", cur, userBars)
+	d.ByDay = barChart("Spend per day", cur, 2, dayBars)
+	d.ByKind = barChart("Spend per kind", cur, 2, append(callKinds, kindBars...))
+	d.ByUser = barChart("Spend per user", cur, 2, userBars)
+	d.MinutesByDay = barChart("Minutes per day", " min", 1, minDayBars)
+	d.MinutesByKind = barChart("Minutes per kind", " min", 1, minKindBars)
 	c.render(w, r, s, http.StatusOK, "usage", page{Title: "Usage", Tab: "usage", Data: d})
 }
 
@@ -143,7 +182,9 @@ func (c *Console) userSpend(r *http.Request, s *session, q url.Values, user stri
 		if len(p.Time) >= 10 {
 			days = add(days, p.Time[:10], amount)
 		}
-		kinds = add(kinds, p.Kind, amount)
+		if p.Kind != "call" { // calls are split by kind from /v1/usage/calls
+			kinds = add(kinds, p.Kind, amount)
+		}
 	}
 	return days, kinds, nil
 }

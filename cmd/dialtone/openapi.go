@@ -35,6 +35,7 @@ var apiRoutes = []apiRoute{
 	{pattern: "GET /v1/balance", summary: "The prepaid balance", tag: "billing"},
 	{pattern: "POST /v1/topups", summary: "Credit the balance (Idempotency-Key header)", tag: "billing", body: map[string]string{}},
 	{pattern: "GET /v1/usage", summary: "Usage by kind over a period", tag: "billing"},
+	{pattern: "GET /v1/usage/calls", summary: "Minutes and charges of the billed legs (?from=&to=&user=&group_by=day|kind|user)", tag: "billing"},
 	{pattern: "GET /v1/postings", summary: "Ledger postings", tag: "billing"},
 	{pattern: "GET /v1/rentals", summary: "Number rentals", tag: "billing"},
 	{pattern: "GET /v1/ledger/verify", summary: "Check the ledger's hash chain", tag: "billing"},

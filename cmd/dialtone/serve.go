@@ -163,6 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		api := http.NewServeMux()
 		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
 		api.Handle("GET /v1/call-log", billing.CallLogHandler(db))
+		api.Handle("GET /v1/usage/calls", billing.CallUsageHandler(db))
 		sw.Routes(api)
 		if meter != nil {
 			meter.routes(api)
