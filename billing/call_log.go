@@ -89,8 +89,8 @@ func CallLog(db *bbolt.DB, q CallLogQuery) (CallLogPage, error) {
 			k, id = c.Last()
 		} else {
 			start := time.UnixMilli(int64(binary.BigEndian.Uint64(cursor[:8]))).Add(callLogLookahead)
-			k, id = c.Seek(indexKey(start, ""))
-			if k == nil {
+			// The newest key before start: step back from the first at or after it.
+			if k, _ = c.Seek(indexKey(start, "")); k == nil {
 				k, id = c.Last()
 			} else {
 				k, id = c.Prev()
