@@ -141,6 +141,16 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.screenshot("credit")
 
+	// On a phone's screen the page fits its width (tables scroll in their box).
+	b.do(chromedp.EmulateViewport(390, 844))
+	b.open("/credit", "#balance")
+	if w := b.eval(`document.documentElement.scrollWidth + " of " + window.innerWidth`); !strings.HasSuffix(w, " of 390") ||
+		b.eval(`String(document.documentElement.scrollWidth <= window.innerWidth)`) != "true" {
+		t.Errorf("on a 390 px screen the credit page is %s px wide", w)
+	}
+	b.screenshot("credit-phone")
+	b.do(chromedp.EmulateViewport(1200, 900))
+
 	// A top-up through the form shows in the balance and the postings; the
 	// same form posted twice (same Idempotency-Key) credits once.
 	b.do(chromedp.SendKeys(chromedp.CSS("#amount"), "10"), chromedp.SendKeys(chromedp.CSS("#note"), "browser top-up"))
