@@ -311,3 +311,11 @@ func TestTheLiveViewStreamsTheCallsUpNow(t *testing.T) {
 		t.Fatalf("the block did not change, yet was sent again:\n%s", rest)
 	}
 }
+
+func TestAnotherSiteCannotSignABrowserIn(t *testing.T) {
+	c := newConsole(t, &fakeAPI{})
+	res, _ := c.do("POST", "/signin", url.Values{"token": {"org"}}, "Origin", "https://evil.example")
+	if res.StatusCode != http.StatusForbidden || c.cookie != nil {
+		t.Fatalf("a sign-in posted from another site: %d, cookie %v", res.StatusCode, c.cookie)
+	}
+}

@@ -55,7 +55,13 @@ func (c *Console) handleCredit(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	q := r.URL.Query()
-	api := url.Values{"limit": {"100000"}}
+	kind, user := q.Get("kind"), strings.TrimSpace(q.Get("user"))
+	// The page shows the newest 200; filtered by kind or user, it looks
+	// further back for them.
+	api := url.Values{"limit": {"200"}}
+	if kind != "" || user != "" {
+		api.Set("limit", "100000")
+	}
 	for _, k := range []string{"from", "to"} {
 		if v := q.Get(k); v != "" {
 			api.Set(k, v)
@@ -68,7 +74,6 @@ func (c *Console) handleCredit(w http.ResponseWriter, r *http.Request, s *sessio
 		c.fail(w, r, s, "credit", err)
 		return
 	}
-	kind, user := q.Get("kind"), strings.TrimSpace(q.Get("user"))
 	for i := len(ps.Postings) - 1; i >= 0 && len(d.Postings) < 200; i-- { // newest first
 		p := ps.Postings[i]
 		if (kind == "" || p.Kind == kind) && (user == "" || p.User == user) {

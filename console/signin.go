@@ -18,6 +18,10 @@ func (c *Console) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddr(r)
 	next := safeNext(r.PostFormValue("next"))
+	if !sameOrigin(r) { // nobody else's page may sign a browser in
+		http.Error(w, "sign in from the console's own page", http.StatusForbidden)
+		return
+	}
 	if c.limiter.blocked(addr) {
 		c.render(w, r, nil, http.StatusTooManyRequests, "signin", page{Title: "Sign in", Data: signInData{Next: next},
 			Error: "Too many failed sign-ins from your address: wait a few minutes."})

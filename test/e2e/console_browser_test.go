@@ -226,6 +226,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.open("/campaigns", "#campaigns")
 	b.do(chromedp.Click(chromedp.CSS("#campaigns a")), chromedp.WaitVisible(chromedp.CSS("#campaign-state")))
 	b.screenshot("campaign")
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="/pause"] button`)), chromedp.WaitVisible(chromedp.CSS("#campaign-state")))
+	b.waitJS("the campaign paused", `document.getElementById("campaign-state").textContent === "paused"`, 5*time.Second)
 
 	// A user without the permission (bob, an agent, signed in with his SIP
 	// password) is refused the credit page, as the API refuses his token.
