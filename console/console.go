@@ -87,7 +87,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.HandleFunc("POST /signin", c.handleSignIn)
 	mux.HandleFunc("POST /signout", c.withSession(c.handleSignOut))
 	mux.HandleFunc("GET /{$}", c.withSession(func(w http.ResponseWriter, r *http.Request, s *session) {
-		http.Redirect(w, r, "/credit", http.StatusSeeOther)
+		http.Redirect(w, r, c.firstTab(r.Context(), s), http.StatusSeeOther)
 	}))
 	mux.HandleFunc("GET /credit", c.withSession(c.handleCredit))
 	mux.HandleFunc("POST /credit/topup", c.withSession(c.handleTopUp))

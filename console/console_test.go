@@ -165,8 +165,8 @@ func TestSignInSetsAStrictHttpOnlySessionCookie(t *testing.T) {
 }
 
 func TestSignInRedirectsOnlyWithinTheConsole(t *testing.T) {
-	for next, want := range map[string]string{"/calls?x=1": "/calls?x=1", "//evil.example/": "/credit",
-		"https://evil.example/": "/credit", "/\\evil.example": "/credit", "": "/credit"} {
+	for next, want := range map[string]string{"/calls?x=1": "/calls?x=1", "//evil.example/": "/",
+		"https://evil.example/": "/", "/\\evil.example": "/", "": "/"} {
 		if got := safeNext(next); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
 		}
@@ -229,8 +229,17 @@ func TestAUserSeesWhatTheRolePermits(t *testing.T) {
 	if res, body := c.do("GET", "/credit", nil); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "does not permit") {
 		t.Fatalf("credit page for a user: %d\n%s", res.StatusCode, body)
 	}
-	if res, body := c.do("GET", "/campaigns", nil); res.StatusCode != http.StatusOK || !strings.Contains(body, "Renewals") {
+	res, body := c.do("GET", "/campaigns", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Renewals") {
 		t.Fatalf("campaigns page for a user: %d\n%s", res.StatusCode, body)
+	}
+	// Only the tabs the role opens are shown, and / starts at the first.
+	nav := regexp.MustCompile(`<a href="/(\w+)"`).FindAllStringSubmatch(body[:strings.Index(body, "</nav>")], -1)
+	if len(nav) != 1 || nav[0][1] != "campaigns" {
+		t.Errorf("tabs shown to the user: %v", nav)
+	}
+	if res, _ := c.do("GET", "/", nil); res.Header.Get("Location") != "/campaigns" {
+		t.Errorf("/ sends the user to %q", res.Header.Get("Location"))
 	}
 }
 

@@ -20,7 +20,7 @@ type page struct {
 	Tab   string
 	Who   string
 	CSRF  string
-	Texts bool // the texts tab: only when the API serves texts
+	Tabs  map[string]bool // the tabs the session may open
 	Flash string
 	Error string
 	Data  any
@@ -60,7 +60,7 @@ func parsePages() (map[string]*template.Template, error) {
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, code int, name string, p page) {
 	if s != nil {
 		p.Who, p.CSRF = s.who(), s.csrf
-		p.Texts = c.answers(r.Context(), s, "/v1/messages")
+		p.Tabs = c.tabs(r.Context(), s)
 	}
 	var buf bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {

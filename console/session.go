@@ -21,6 +21,7 @@ type session struct {
 	token    string // bearer token, or ""
 	user     string // extension signed in with the SIP password, or ""
 	lastSeen time.Time
+	tabs     sessionTabs // the tabs it may open, asked of the API now and then
 }
 
 // who is how the pages name the session's principal.

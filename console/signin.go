@@ -61,7 +61,7 @@ func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, s *sessi
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/credit"
+		return "/"
 	}
 	return next
 }

@@ -78,9 +78,18 @@ func (b *browser) eval(js string) string {
 // waitJS waits until the JavaScript expression is truthy.
 func (b *browser) waitJS(what, js string, timeout time.Duration) {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(100*time.Millisecond),
-		chromedp.WithPollingTimeout(timeout))); err != nil {
-		b.t.Fatalf("browser: waiting for %s: %v\npage:\n%s", what, err, b.eval(`document.body.innerText`))
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(100*time.Millisecond),
+			chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		// A page that navigates (a form's redirect) ends the poll: poll the next.
+		if !strings.Contains(err.Error(), "navigated or closed") || time.Now().After(deadline) {
+			b.t.Fatalf("browser: waiting for %s: %v\npage:\n%s", what, err, b.eval(`document.body.innerText`))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
