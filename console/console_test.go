@@ -22,10 +22,13 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	topUps   []string
 	messages bool
+	revoked  bool // the organization token no longer works
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	org := r.Header.Get("Authorization") == "Bearer org"
+	f.mu.Lock()
+	org := r.Header.Get("Authorization") == "Bearer org" && !f.revoked
+	f.mu.Unlock()
 	user, isUser := SessionUser(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -326,5 +329,22 @@ func TestAnotherSiteCannotSignABrowserIn(t *testing.T) {
 	res, _ := c.do("POST", "/signin", url.Values{"token": {"org"}}, "Origin", "https://evil.example")
 	if res.StatusCode != http.StatusForbidden || c.cookie != nil {
 		t.Fatalf("a sign-in posted from another site: %d, cookie %v", res.StatusCode, c.cookie)
+	}
+}
+
+func TestARevokedTokenEndsTheSession(t *testing.T) {
+	api := &fakeAPI{}
+	c := newConsole(t, api)
+	c.signIn(url.Values{"token": {"org"}})
+	api.mu.Lock()
+	api.revoked = true
+	api.mu.Unlock()
+	old := c.cookie
+	if res, _ := c.do("GET", "/credit", nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/signin" {
+		t.Fatalf("a page with a revoked token: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	c.cookie = old
+	if res, _ := c.do("GET", "/credit", nil); !strings.HasPrefix(res.Header.Get("Location"), "/signin?next=") {
+		t.Fatalf("the session outlived its token: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }

@@ -87,6 +87,14 @@ func (c *Console) renderBlock(name, block string, data any) (string, error) {
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, tab string, err error) {
 	code, msg := http.StatusBadGateway, err.Error()
 	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized && s != nil {
+		// The token was revoked (or the user removed) by a reload: the
+		// session ends with it.
+		c.sessions.remove(s.id)
+		setSessionCookie(w, r, "", -1)
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
 	if errors.As(err, &ae) {
 		code, msg = ae.Status, ae.Message
 		if ae.Status == http.StatusForbidden {
