@@ -96,6 +96,19 @@ func (b *browser) waitJS(what, js string, timeout time.Duration) {
 func (b *browser) open(path, waitFor string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS(waitFor)))
+	b.checkPage(path)
+}
+
+// checkPage checks what every page must be: nothing loaded from
+// elsewhere, every form field labelled.
+func (b *browser) checkPage(path string) {
+	b.t.Helper()
+	if out := b.eval(`performance.getEntriesByType("resource").map(e => e.name).filter(n => !n.startsWith(location.origin)).join(" ")`); out != "" {
+		b.t.Errorf("%s loaded from elsewhere: %s", path, out)
+	}
+	if out := b.eval(`[...document.querySelectorAll("input:not([type=hidden]), select")].filter(i => i.labels.length === 0).map(i => i.name).join(" ")`); out != "" {
+		b.t.Errorf("%s has fields without a label: %s", path, out)
+	}
 }
 
 // screenshot keeps the page as a test artefact, and in docs/screenshots
