@@ -84,23 +84,33 @@ func CallLog(db *bbolt.DB, q CallLogQuery) (CallLogPage, error) {
 		}
 		w := callLogWalk{q: q, cursor: cursor, orphans: map[string][]*CDR{}, byCall: map[string]*openCall{}}
 		c := index.Cursor()
+		// The walk starts a lookahead after the cursor, or after the
+		// period's end, whichever is older.
+		var start time.Time
+		if cursor != nil {
+			start = time.UnixMilli(int64(binary.BigEndian.Uint64(cursor[:8]))).Add(callLogLookahead)
+		}
+		if !q.To.IsZero() && (start.IsZero() || q.To.Add(callLogLookahead).Before(start)) {
+			start = q.To.Add(callLogLookahead)
+		}
 		var k, id []byte
-		if cursor == nil {
+		if start.IsZero() {
+			k, id = c.Last()
+		} else if k, _ = c.Seek(indexKey(start, "")); k == nil { // the newest key before start
 			k, id = c.Last()
 		} else {
-			start := time.UnixMilli(int64(binary.BigEndian.Uint64(cursor[:8]))).Add(callLogLookahead)
-			// The newest key before start: step back from the first at or after it.
-			if k, _ = c.Seek(indexKey(start, "")); k == nil {
-				k, id = c.Last()
-			} else {
-				k, id = c.Prev()
-			}
+			k, id = c.Prev()
 		}
 		for ; k != nil; k, id = c.Prev() {
 			ended := time.UnixMilli(int64(binary.BigEndian.Uint64(k[:8])))
 			w.closeBefore(ended, &page)
 			if len(page.Calls) >= q.Limit {
 				return nil
+			}
+			// Before the period, no first leg can match: only the open
+			// calls' legs are still wanted.
+			if !q.From.IsZero() && ended.Before(q.From) && len(w.open) == 0 {
+				break
 			}
 			v := cdrs.Get(id)
 			if v == nil {

@@ -166,6 +166,7 @@ func BenchmarkCallLog(b *testing.B) {
 		{"first page", CallLogQuery{Limit: 50}},
 		{"page 100", CallLogQuery{Limit: 50, Cursor: deep}},
 		{"search without a match", CallLogQuery{Limit: 50, User: "9999"}},
+		{"search of a day without a match", CallLogQuery{Limit: 50, User: "9999", From: logT0.AddDate(0, 0, 10), To: logT0.AddDate(0, 0, 11)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
