@@ -102,7 +102,7 @@ func (c *Console) handleCampaign(w http.ResponseWriter, r *http.Request, s *sess
 		c.fail(w, r, s, "campaigns", err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "campaign", page{Title: "Campaign " + v.Name, Tab: "campaigns", CSRF: s.csrf, Data: v})
+	c.render(w, r, s, http.StatusOK, "campaign", page{Title: "Campaign " + v.Name, Tab: "campaigns", Data: v})
 }
 
 func (c *Console) handleCampaignLive(w http.ResponseWriter, r *http.Request, s *session) {
