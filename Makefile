@@ -15,12 +15,13 @@ build:
 run: build
 	./$(BIN) serve --data $(DATA)
 
-# deps installs the real SIP peers the end-to-end tests drive (Debian).
+# deps installs the real SIP peers the end-to-end tests drive, and the
+# headless Chromium the console's browser tests drive (Debian).
 deps:
-	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v sox >/dev/null || ! command -v espeak-ng >/dev/null; then \
+	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v sox >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v chromium >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox espeak-ng >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends sip-tester baresip-core sox espeak-ng chromium >/dev/null; \
 	fi
 
 # test prints a line per package and per end-to-end test as they finish, and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/dialer"
 )
@@ -29,10 +30,12 @@ type apiRoute struct {
 var apiRoutes = []apiRoute{
 	{pattern: "GET /v1/openapi.json", summary: "This document", tag: "meta"},
 	{pattern: "GET /v1/cdrs", summary: "Call detail records (?since=&format=json|csv)", tag: "billing"},
+	{pattern: "GET /v1/call-log", summary: "A page of calls with their legs, newest first (?cursor=&limit=&number=&user=&from=&to=&disposition=)", tag: "billing", resp: billing.CallLogPage{}},
 	{pattern: "GET /v1/recordings/{leg_id}", summary: "A call's recording (WAV); a user token needs recording.listen", tag: "calls"},
 	{pattern: "GET /v1/balance", summary: "The prepaid balance", tag: "billing"},
 	{pattern: "POST /v1/topups", summary: "Credit the balance (Idempotency-Key header)", tag: "billing", body: map[string]string{}},
 	{pattern: "GET /v1/usage", summary: "Usage by kind over a period", tag: "billing"},
+	{pattern: "GET /v1/usage/calls", summary: "Minutes and charges of the billed legs (?from=&to=&user=&group_by=day|kind|user)", tag: "billing"},
 	{pattern: "GET /v1/postings", summary: "Ledger postings", tag: "billing"},
 	{pattern: "GET /v1/rentals", summary: "Number rentals", tag: "billing"},
 	{pattern: "GET /v1/ledger/verify", summary: "Check the ledger's hash chain", tag: "billing"},

@@ -162,6 +162,8 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		// recording.listen, the rest of the API an organization token.
 		api := http.NewServeMux()
 		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
+		api.Handle("GET /v1/call-log", billing.CallLogHandler(db))
+		api.Handle("GET /v1/usage/calls", billing.CallUsageHandler(db))
 		sw.Routes(api)
 		if meter != nil {
 			meter.routes(api)
@@ -174,6 +176,10 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			return err
 		}
 		mux.Handle("/v1/", bearerAuth(keys, root))
+		if err := consoleRoutes(ctx, mux, keys, running, root, log); err != nil {
+			_ = sw.Shutdown(context.Background())
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			_ = sw.Shutdown(context.Background())
