@@ -24,6 +24,7 @@ type Config struct {
 	Trunks       []Trunk      `yaml:"trunks"`
 	Billing      Billing      `yaml:"billing"`
 	Media        Media        `yaml:"media"`
+	Twilio       Twilio       `yaml:"twilio"`
 	// AllowReleasingAllNumbers lets a SIGHUP apply a file without numbers
 	// where the running config has some. Without it such a reload is
 	// refused: a truncated file would otherwise stop renewing (release)
@@ -235,6 +236,8 @@ type Number struct {
 	Rented     string     `yaml:"rented" json:"rented,omitempty"`
 	Record     bool       `yaml:"record" json:"record,omitempty"` // record every call to or from this number
 	Forwarding Forwarding `yaml:"forwarding" json:"forwarding,omitzero"`
+	// SMS marks a number the carrier can send and receive texts on.
+	SMS bool `yaml:"sms" json:"sms,omitempty"`
 }
 
 // Trunk is a carrier SIP trunk to and from the public network.

@@ -371,6 +371,7 @@ func (v *validator) validate(c *Config) {
 		}
 	}
 	v.validateMoney(c)
+	v.validateTwilio(c)
 
 	roles := map[string]bool{}
 	for i, r := range c.Roles {
