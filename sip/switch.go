@@ -270,7 +270,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.cli, ContactHDR: contact, RewriteContact: true}
 	}
 
-	sw.srv.OnRegister(onlySIP2(sw.handleRegister))
+	sw.srv.OnRegister(onlySIP2(sw.afterRegister(sw.handleRegister)))
 	sw.srv.OnInvite(onlySIP2(sw.handleInvite))
 	sw.srv.OnAck(onlySIP2(sw.handleAck))
 	sw.srv.OnBye(onlySIP2(sw.handleBye))
@@ -278,6 +278,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 	sw.srv.OnUpdate(onlySIP2(sw.handleUpdate))
 	sw.srv.OnSubscribe(onlySIP2(sw.handleSubscribe))
 	sw.srv.OnInfo(onlySIP2(sw.handleInfo))
+	sw.srv.OnMessage(onlySIP2(sw.handleMessage))
 	sw.srv.OnCancel(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	}))
@@ -438,10 +439,10 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 		respond(tx, req, 403, "Forbidden")
 		return nil
 	}
-	// The To (REGISTER) or From (INVITE) user must be the authenticated one,
-	// or anyone could act as anyone with their own password.
+	// The To (REGISTER) or From (INVITE, MESSAGE) user must be the
+	// authenticated one, or anyone could act as anyone with their own password.
 	claimed := req.From().Address.User
-	if !req.IsInvite() {
+	if !req.IsInvite() && req.Method != sip.MESSAGE {
 		claimed = req.To().Address.User
 	}
 	if cu := sw.directory().user(claimed); cu != u {
