@@ -53,6 +53,8 @@ func (v *validator) validateTwilio(c *Config) {
 	}
 	if t.AuthToken == "" {
 		v.fail("missing: webhooks cannot be verified without it", "twilio", "auth_token")
+	} else if !alphanumeric(t.AuthToken) {
+		v.fail("has characters other than letters and digits: not a Twilio auth token", "twilio", "auth_token")
 	}
 	for _, f := range []struct {
 		value, field string
@@ -77,4 +79,13 @@ func (v *validator) validateTwilio(c *Config) {
 			v.warn("sms: true but no twilio account: texts cannot be sent", "numbers", i, "sms")
 		}
 	}
+}
+
+func alphanumeric(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -16,8 +16,6 @@ import (
 
 // Phones reaches users' phones: the switch.
 type Phones interface {
-	// UserExtension resolves an extension or a user name.
-	UserExtension(name string) (string, bool)
 	// DeliverText sends a text to every registered phone of user; with
 	// none registered it is sip.ErrNoPhones.
 	DeliverText(ctx context.Context, user string, t sip.OutgoingText) (int, error)

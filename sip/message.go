@@ -157,15 +157,6 @@ func (sw *Switch) afterRegister(next sipgo.RequestHandler) sipgo.RequestHandler 
 // ErrNoPhones means the user has no phone registered.
 var ErrNoPhones = errors.New("no phone registered")
 
-// UserExtension resolves an extension or a user name to the extension.
-func (sw *Switch) UserExtension(name string) (string, bool) {
-	u := sw.directory().user(name)
-	if u == nil {
-		return "", false
-	}
-	return u.Extension, true
-}
-
 // DeliverText sends t to every registered phone of user and returns how
 // many took it (2xx). With none registered it is ErrNoPhones; when every
 // phone refused or did not answer, an error saying so.

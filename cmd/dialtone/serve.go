@@ -125,6 +125,13 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	if err := sw.Start(ctx); err != nil {
 		return err
 	}
+	running := new(atomic.Pointer[config.Config])
+	running.Store(cfg)
+	texts, err := newMessaging(ctx, db, running, sw, meter, log, reg)
+	if err != nil {
+		_ = sw.Shutdown(context.Background())
+		return err
+	}
 
 	var httpSrv *http.Server
 	httpAddr := ""
@@ -162,6 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		root := http.NewServeMux()
 		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
 		root.Handle("/v1/", requirePermission("", api))
+		messageRoutes(texts, mux, root)
 		mux.Handle("/v1/", bearerAuth(keys, root))
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
@@ -188,6 +196,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-hup:
 			if next := reload(ctx, cfg, sw, meter, keys, log); next != nil {
 				cfg = next
+				running.Store(next)
 			}
 		}
 	}
