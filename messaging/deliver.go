@@ -19,6 +19,18 @@ const SystemSender = "dialtone"
 // PhoneRegistered delivers the texts kept for user (sip.MessageHandler).
 func (s *Service) PhoneRegistered(user string) { s.flush(user) }
 
+// flushLater delivers user's waiting texts in the background.
+func (s *Service) flushLater(user string) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.flush(user)
+	}()
+}
+
+// Wait waits for background deliveries to phones to finish.
+func (s *Service) Wait() { s.bg.Wait() }
+
 // flush delivers user's waiting texts, oldest first, stopping at the
 // first one no phone takes so the order holds. A text leaves the queue
 // only once a phone answered 2xx: at least once, and a resend carries
@@ -98,5 +110,5 @@ func (s *Service) tellSender(m *Message) {
 		s.log.Error("failure notice not stored", "id", m.ID, "error", err)
 		return
 	}
-	go s.flush(m.User)
+	s.flushLater(m.User)
 }

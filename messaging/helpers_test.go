@@ -219,6 +219,7 @@ func (n *recordingNotifier) states(id string) []State {
 type env struct {
 	t      *testing.T
 	db     *bbolt.DB
+	cfgMu  sync.Mutex
 	cfg    *config.Config
 	store  *BoltStore
 	meter  *billing.Meter
@@ -264,13 +265,14 @@ func (e *env) start(afterAccept func(*Message)) {
 	e.t.Helper()
 	if e.cancel != nil {
 		e.cancel()
+		e.svc.Wait()
 	}
 	tw, err := NewTwilio(testSID, testToken, e.twilio.srv.URL)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	svc, err := New(Options{Store: e.store, Carrier: tw, Meter: e.meter, Phones: e.phones, Notifier: e.events,
-		Config: func() *config.Config { return e.cfg }, Logger: quiet(), AfterAccept: afterAccept})
+		Config: e.config, Logger: quiet(), AfterAccept: afterAccept})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -281,6 +283,21 @@ func (e *env) start(afterAccept func(*Message)) {
 		e.t.Fatal(err)
 	}
 	e.svc = svc
+}
+
+func (e *env) config() *config.Config {
+	e.cfgMu.Lock()
+	defer e.cfgMu.Unlock()
+	return e.cfg
+}
+
+// setRate changes twilio.rate_per_number as a reload would: a new config.
+func (e *env) setRate(rate float64) {
+	e.cfgMu.Lock()
+	defer e.cfgMu.Unlock()
+	c := *e.cfg
+	c.Twilio.RatePerNumber = rate
+	e.cfg = &c
 }
 
 // waitFor polls the store until cond holds for the text (the outbox works

@@ -84,7 +84,7 @@ func (s *Service) Receive(ctx context.Context, in CarrierInbound) (*Message, err
 	s.postCharge(ctx, m)
 	s.log.Info("text received", "id", m.ID, "sid", m.SID, "from", m.From, "to", m.To, "users", m.Users)
 	for _, u := range m.Users {
-		go s.flush(u)
+		s.flushLater(u)
 	}
 	return m, nil
 }

@@ -173,7 +173,8 @@ func (s *Service) send(ctx context.Context, m *Message) error {
 	if acc.Segments > 0 {
 		m.Segments = acc.Segments
 	}
-	if acc.Status.rank() > m.State.rank() {
+	changed := acc.Status.rank() > m.State.rank()
+	if changed {
 		m.State = acc.Status
 	}
 	// The SID is stored before the charge is posted: a crash in between
@@ -187,7 +188,9 @@ func (s *Service) send(ctx context.Context, m *Message) error {
 		s.o.AfterAccept(m)
 	}
 	s.postCharge(ctx, m)
-	s.notify(m)
+	if changed {
+		s.notify(m)
+	}
 	return nil
 }
 

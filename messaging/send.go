@@ -94,7 +94,7 @@ func (s *Service) sendInternal(ctx context.Context, r SendRequest, sender *userI
 		return existing, false, nil
 	}
 	for _, u := range to {
-		go s.flush(u)
+		s.flushLater(u)
 	}
 	return m, true, nil
 }

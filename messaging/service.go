@@ -53,6 +53,7 @@ type Service struct {
 	outbox *outbox
 
 	userMu sync.Map // extension -> *sync.Mutex: one delivery run per user, in order
+	bg     sync.WaitGroup
 	ctx    context.Context
 }
 
