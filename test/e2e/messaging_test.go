@@ -279,3 +279,258 @@ func TestTextBaresipMessageBetweenUsers(t *testing.T) {
 		t.Fatalf("stored text: %d %s", code, b)
 	}
 }
+
+func TestTextPhoneToOutsideNumberAndBack(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	before := balanceOf(t, sw)
+	if r := sw.sippMessage(t, "uac_message.xml", "1001", "alice-secret", "+12125550123", "hi from a phone"); r.code != 0 {
+		t.Fatalf("MESSAGE out: %d\n%s", r.code, r.out)
+	}
+	waitFor(t, "the text at Twilio", 10*time.Second, func() bool { return len(tw.requests()) == 1 })
+	got := tw.requests()[0]
+	if got.Get("From") != "+14155550100" || got.Get("To") != "+12125550123" || !strings.HasPrefix(got.Get("Body"), "hi from a phone") ||
+		got.Get("StatusCallback") != fmt.Sprintf("http://127.0.0.1:%d/v1/twilio/status", sw.httpPort) {
+		t.Fatalf("Twilio got %v", got)
+	}
+	code, b := sw.api("GET", "/v1/messages?user=1001", nil)
+	var list struct {
+		Conversations []struct {
+			Peer     string       `json:"peer"`
+			Messages []apiMessage `json:"messages"`
+		} `json:"conversations"`
+	}
+	_ = json.Unmarshal(b, &list)
+	if code != 200 || len(list.Conversations) != 1 || len(list.Conversations[0].Messages) != 1 {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	m := sw.message(list.Conversations[0].Messages[0].ID, func(m apiMessage) bool { return m.Charged })
+	if m.Charge == nil || *m.Charge != "0.01" {
+		t.Fatalf("text %+v", m)
+	}
+
+	// Delivery status, signed; a replay changes nothing.
+	for _, st := range []string{"sent", "delivered", "delivered", "sent"} {
+		form := url.Values{"MessageSid": {m.SID}, "MessageStatus": {st}, "AccountSid": {twSID}}
+		if code, _ := sw.twilioWebhook("/v1/twilio/status", form, twToken); code != 204 {
+			t.Fatalf("status %s: %d", st, code)
+		}
+	}
+	if m = sw.message(m.ID, func(apiMessage) bool { return true }); m.State != "delivered" {
+		t.Errorf("state %s", m.State)
+	}
+
+	// The reply: Twilio's webhook → alice's phone, at once empty TwiML.
+	alice := sw.phone(t, "1001", "alice-secret", "-sf", scenario("uas_message.xml"), "-m", "1", "-trace_msg")
+	form := url.Values{"MessageSid": {"SMreply1"}, "AccountSid": {twSID}, "From": {"+12125550123"}, "To": {"+14155550100"},
+		"Body": {"a reply"}, "NumSegments": {"1"}, "NumMedia": {"1"}, "MediaUrl0": {"https://media.example.com/p.jpg"}}
+	for range 2 { // Twilio retrying the webhook
+		code, body := sw.twilioWebhook("/v1/twilio/messages", form, twToken)
+		if code != 200 || !strings.Contains(body, "<Response></Response>") {
+			t.Fatalf("inbound webhook: %d %s", code, body)
+		}
+	}
+	res := alice()
+	if res.code != 0 {
+		t.Fatalf("alice's phone: %d\n%s", res.code, res.out)
+	}
+	log := messagesLog(t, res.dir)
+	mustContain(t, log, "a reply")
+	mustContain(t, log, "https://media.example.com/p.jpg")
+	mustContain(t, log, "From: <sip:+12125550123@")
+	// 0.01 out (1 segment) + 0.01 in (an MMS at mms-in): each once.
+	waitFor(t, "the charges", 5*time.Second, func() bool {
+		return before.Sub(balanceOf(t, sw)).Equal(decimal.RequireFromString("0.02"))
+	})
+	_, post := sw.api("GET", "/v1/postings", nil)
+	if n := strings.Count(string(post), `"kind":"text"`); n != 2 {
+		t.Errorf("%d text postings:\n%s", n, post)
+	}
+}
+
+func TestTextBadSignatureIsRefusedAndNothingStored(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	form := url.Values{"MessageSid": {"SMforged"}, "From": {"+12125550123"}, "To": {"+14155550100"}, "Body": {"forged"}}
+	for _, token := range []string{"", "wrongtoken123"} {
+		if code, _ := sw.twilioWebhook("/v1/twilio/messages", form, token); code != 403 {
+			t.Errorf("signed with %q: %d", token, code)
+		}
+	}
+	_, b := sw.api("GET", "/v1/messages", nil)
+	if strings.Contains(string(b), "forged") {
+		t.Fatalf("stored: %s", b)
+	}
+}
+
+func TestTextCountryRules(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	before := balanceOf(t, sw)
+	tests := []struct {
+		name string
+		body string
+		code int
+		rule string
+	}{
+		{"US to US", `{"from":"+14155550100","to":"+12125550123","body":"x"}`, 201, ""},
+		{"US to Canada", `{"from":"+14155550100","to":"+14165550123","body":"x"}`, 201, ""},
+		{"US to Puerto Rico", `{"from":"+14155550100","to":"+17875550123","body":"x"}`, 201, ""},
+		{"UK to UK", `{"from":"+442071838750","to":"+447400123456","body":"x"}`, 201, ""},
+		{"US to UK", `{"from":"+14155550100","to":"+447400123456","body":"x"}`, 422, "countries"},
+		{"UK to France", `{"from":"+442071838750","to":"+33612345678","body":"x"}`, 422, "countries"},
+		{"US to Germany", `{"from":"+14155550100","to":"+4930123456","body":"x"}`, 422, "countries"},
+		{"MMS in the US", `{"from":"+14155550100","to":"+12125550124","media_urls":["https://m.example.com/a.jpg"]}`, 201, ""},
+		{"MMS to Canada", `{"from":"+14155550100","to":"+14165550124","media_urls":["https://m.example.com/a.jpg"]}`, 201, ""},
+		{"MMS in the UK", `{"from":"+442071838750","to":"+447400123456","media_urls":["https://m.example.com/a.jpg"]}`, 422, "countries"},
+		{"MMS to Puerto Rico", `{"from":"+14155550100","to":"+17875550123","media_urls":["https://m.example.com/a.jpg"]}`, 422, "countries"},
+	}
+	accepted := 0
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, raw := sw.sendText(fmt.Sprint("rule-", i), tt.body)
+			if code != tt.code || (tt.rule != "" && !strings.Contains(raw, `"rule":"`+tt.rule+`"`)) {
+				t.Fatalf("%d %s, want %d %s", code, raw, tt.code, tt.rule)
+			}
+			if code == 201 {
+				accepted++
+			}
+		})
+	}
+	// From a phone: the refusal's code and Reason.
+	for _, tc := range []struct{ user, pass, to, code, reason string }{
+		{"1001", "alice-secret", "+447400123456", "488", "texts between US and GB numbers are not supported"},
+		{"1003", "carol-secret", "+33612345678", "488", "texts between GB and FR numbers are not supported"},
+		{"1003", "carol-secret", "+12125550123", "488", "texts between GB and US numbers are not supported"},
+	} {
+		r := sw.sippMessage(t, "uac_message_refused.xml", tc.user, tc.pass, tc.to, "nope")
+		if r.code != 0 {
+			t.Fatalf("%s → %s: sipp %d\n%s", tc.user, tc.to, r.code, r.out)
+		}
+		log := messagesLog(t, r.dir)
+		mustContain(t, log, "SIP/2.0 "+tc.code)
+		mustContain(t, log, "Reason: SIP;cause="+tc.code+`;text="`+tc.reason)
+	}
+	waitFor(t, "the accepted texts at Twilio", 10*time.Second, func() bool { return len(tw.requests()) == accepted })
+	// Refused texts cost nothing: 6 accepted, 4 SMS at 0.01 (sample deck
+	// US 0.0079, GB 0.0524 → 0.06) and 2 MMS at 0.02.
+	waitFor(t, "the charges", 5*time.Second, func() bool {
+		return before.Sub(balanceOf(t, sw)).Equal(decimal.RequireFromString("0.13"))
+	})
+}
+
+func TestTextOptOut(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	inbound := func(sid, body string) {
+		form := url.Values{"MessageSid": {sid}, "From": {"+12125550123"}, "To": {"+14155550100"}, "Body": {body}, "NumSegments": {"1"}}
+		if code, _ := sw.twilioWebhook("/v1/twilio/messages", form, twToken); code != 200 {
+			t.Fatalf("webhook %s: %d", body, code)
+		}
+	}
+	send := `{"from":"+14155550100","to":"+12125550123","body":"an offer"}`
+	inbound("SMstop", "Stop")
+	code, _, raw := sw.sendText("o1", send)
+	if code != 422 || !strings.Contains(raw, `"rule":"opted_out"`) {
+		t.Fatalf("after STOP: %d %s", code, raw)
+	}
+	if r := sw.sippMessage(t, "uac_message_refused.xml", "1001", "alice-secret", "+12125550123", "an offer"); r.code != 0 {
+		t.Fatalf("phone after STOP: %d\n%s", r.code, r.out)
+	} else {
+		mustContain(t, messagesLog(t, r.dir), "opted out")
+	}
+	if len(tw.requests()) != 0 {
+		t.Fatal("an opted-out text reached Twilio")
+	}
+	inbound("SMstart", "START")
+	if code, _, raw := sw.sendText("o2", send); code != 201 {
+		t.Fatalf("after START: %d %s", code, raw)
+	}
+}
+
+func TestTextChargePerSegment(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	tests := []struct {
+		name     string
+		body     string
+		segments int
+		charge   string // US sms-out 0.0079 per segment, rounded up per text
+	}{
+		{"GSM-7, 160 characters: 1 segment", strings.Repeat("a", 160), 1, "0.01"},
+		{"GSM-7, 161 characters: 2 segments", strings.Repeat("a", 161), 2, "0.02"},
+		{"GSM-7, 460 characters: 4 segments", strings.Repeat("b", 460), 4, "0.04"},
+		{"UCS-2, 70 characters: 1 segment", strings.Repeat("ж", 70), 1, "0.01"},
+		{"UCS-2, 71 characters: 2 segments", strings.Repeat("ж", 71), 2, "0.02"},
+		{"UCS-2, 135 characters: 3 segments", strings.Repeat("é", 1) + strings.Repeat("ж", 134), 3, "0.03"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := balanceOf(t, sw)
+			body, _ := json.Marshal(map[string]string{"from": "+14155550100", "to": "+12125550123", "body": tt.body})
+			code, m, raw := sw.sendText(fmt.Sprint("seg-", i), string(body))
+			if code != 201 {
+				t.Fatalf("%d %s", code, raw)
+			}
+			m = sw.message(m.ID, func(m apiMessage) bool { return m.Charged })
+			if m.Segments != tt.segments || m.Charge == nil || *m.Charge != tt.charge {
+				t.Fatalf("text %+v, want %d segments at %s", m, tt.segments, tt.charge)
+			}
+			if d := before.Sub(balanceOf(t, sw)); !d.Equal(decimal.RequireFromString(tt.charge)) {
+				t.Errorf("balance moved %s, want %s", d, tt.charge)
+			}
+			// The same Idempotency-Key again sends and charges nothing more.
+			if code, again, _ := sw.sendText(fmt.Sprint("seg-", i), string(body)); code != 200 || again.ID != m.ID {
+				t.Errorf("replay: %d %s", code, again.ID)
+			}
+		})
+	}
+	if n := len(tw.requests()); n != len(tests) {
+		t.Errorf("Twilio got %d texts, want %d", n, len(tests))
+	}
+}
+
+func TestTextCrashBetweenAcceptanceAndPosting(t *testing.T) {
+	tw := newE2ETwilio(t)
+	ports := &switchProc{sipPort: freePort(t), httpPort: freePort(t), trunk: freePort(t)}
+	data := filepath.Join(t.TempDir(), "data")
+	sw := textingSwitch(t, tw, switchOpts{Ports: ports, Data: data, Env: []string{"DIALTONE_TEST_PAUSE_AFTER_ACCEPT=60s"}})
+	before := balanceOf(t, sw)
+	code, m, raw := sw.sendText("crash-1", `{"from":"+14155550100","to":"+12125550123","body":"`+strings.Repeat("c", 200)+`"}`)
+	if code != 201 {
+		t.Fatalf("%d %s", code, raw)
+	}
+	waitFor(t, "the pause after acceptance", 10*time.Second, func() bool {
+		return strings.Contains(sw.log.String(), "paused after the carrier's acceptance")
+	})
+	sw.kill() // kill -9: Twilio has the text, the ledger has no charge
+
+	sw = textingSwitch(t, tw, switchOpts{Ports: ports, Data: data})
+	m = sw.message(m.ID, func(m apiMessage) bool { return m.Charged })
+	if m.Charge == nil || *m.Charge != "0.02" || m.Segments != 2 {
+		t.Fatalf("after restart: %+v", m)
+	}
+	if d := before.Sub(balanceOf(t, sw)); !d.Equal(decimal.RequireFromString("0.02")) {
+		t.Errorf("balance moved %s, want 0.02", d)
+	}
+	// A replayed status callback and another restart post nothing more.
+	form := url.Values{"MessageSid": {m.SID}, "MessageStatus": {"delivered"}}
+	for range 2 {
+		if code, _ := sw.twilioWebhook("/v1/twilio/status", form, twToken); code != 204 {
+			t.Fatalf("status: %d", code)
+		}
+	}
+	sw.stop()
+	sw = textingSwitch(t, tw, switchOpts{Ports: ports, Data: data})
+	_, post := sw.api("GET", "/v1/postings", nil)
+	if n := strings.Count(string(post), `"kind":"text"`); n != 1 {
+		t.Errorf("%d text postings, want 1:\n%s", n, post)
+	}
+	if n := len(tw.requests()); n != 1 {
+		t.Errorf("Twilio got the text %d times", n)
+	}
+	out, _, code2 := cli(t, "messages", "list", "--data", data)
+	if code2 != 0 || !strings.Contains(out, m.ID) || !strings.Contains(out, m.SID) {
+		t.Errorf("messages list: %d\n%s", code2, out)
+	}
+}
