@@ -222,20 +222,7 @@ func (s *BoltStore) BySID(sid string) (*Message, error) {
 }
 
 func (s *BoltStore) List(f Filter) ([]*Message, error) {
-	var out []*Message
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bktMessages).ForEach(func(_, v []byte) error {
-			m, err := decode(v)
-			if err != nil {
-				return err
-			}
-			if f.matches(m) {
-				out = append(out, m)
-			}
-			return nil
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	out, err := ListMessages(s.db, f)
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]
 	}
@@ -310,5 +297,29 @@ func (s *BoltStore) OptedOut(number, peer string) (bool, error) {
 		out = tx.Bucket(bktOptOut).Get(optOutKey(number, peer)) != nil
 		return nil
 	})
+	return out, err
+}
+
+// ListMessages reads the texts in a database opened read-only (the CLI,
+// with the switch stopped): no bucket is created.
+func ListMessages(db *bbolt.DB, f Filter) ([]*Message, error) {
+	var out []*Message
+	err := db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bktMessages)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			m, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if f.matches(m) {
+				out = append(out, m)
+			}
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out, err
 }

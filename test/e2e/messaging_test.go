@@ -529,6 +529,7 @@ func TestTextCrashBetweenAcceptanceAndPosting(t *testing.T) {
 	if n := len(tw.requests()); n != 1 {
 		t.Errorf("Twilio got the text %d times", n)
 	}
+	sw.stop()
 	out, _, code2 := cli(t, "messages", "list", "--data", data)
 	if code2 != 0 || !strings.Contains(out, m.ID) || !strings.Contains(out, m.SID) {
 		t.Errorf("messages list: %d\n%s", code2, out)
