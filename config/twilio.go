@@ -45,6 +45,11 @@ func (v *validator) validateTwilio(c *Config) {
 	if t.RatePerNumber < 0 || t.RatePerNumber > MaxTwilioRate {
 		v.fail(fmt.Sprintf("%v texts per second: want more than 0 and at most %v", t.RatePerNumber, MaxTwilioRate), "twilio", "rate_per_number")
 	}
+	for i, n := range c.Numbers {
+		if n.SMS && !t.Enabled() {
+			v.warn("sms: true but no twilio account: texts to outside numbers cannot be sent", "numbers", i, "sms")
+		}
+	}
 	if t.AccountSID == "" && t.AuthToken == "" && t.WebhookBaseURL == "" {
 		return
 	}
@@ -73,11 +78,6 @@ func (v *validator) validateTwilio(c *Config) {
 	}
 	if t.CRMWebhookURL != "" && len(t.CRMWebhookSecret) < 16 {
 		v.fail("shorter than 16 characters: events could be forged", "twilio", "crm_webhook_secret")
-	}
-	for i, n := range c.Numbers {
-		if n.SMS && !t.Enabled() {
-			v.warn("sms: true but no twilio account: texts cannot be sent", "numbers", i, "sms")
-		}
 	}
 }
 
