@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/sip"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestTextsBetweenUsers(t *testing.T) {
@@ -141,5 +142,47 @@ func TestQueuedTextsSurviveARestart(t *testing.T) {
 	e.waitFor(ids[1], charged)
 	if n := len(e.twilio.requests()); n != 2 {
 		t.Errorf("%d requests", n)
+	}
+}
+
+func TestOutboxIsVisibleInMetrics(t *testing.T) {
+	e := newEnv(t)
+	e.setRate(0.001) // one text goes, the rest wait
+	for i := range 3 {
+		if _, _, err := e.svc.Send(context.Background(), SendRequest{User: "1001", To: usPeer, Body: fmt.Sprint("t", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range e.svc.Collectors() {
+		if oc, ok := c.(outboxCollector); ok {
+			e.waitQueued(2)
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(oc)
+			families, err := reg.Gather()
+			if err != nil || len(families) != 1 || len(families[0].Metric) != 1 {
+				t.Fatalf("gathered %v %v", families, err)
+			}
+			m := families[0].Metric[0]
+			if families[0].GetName() != "dialtone_messages_outbox" || m.GetGauge().GetValue() != 2 || m.Label[0].GetValue() != orgSMS {
+				t.Errorf("metric %v", families[0])
+			}
+			return
+		}
+	}
+	t.Fatal("no outbox collector")
+}
+
+// waitQueued waits until n texts are in the outbox.
+func (e *env) waitQueued(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if q, _ := e.store.Queued(); len(q) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("outbox never held %d", n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
