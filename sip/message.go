@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,16 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		headers = append(headers, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", r.Code, phrase)))
 	}
 	respond(tx, req, r.Code, phrase, headers...)
+}
+
+// claimsOwnNumber lets a phone's MESSAGE say From: one of the user's
+// caller IDs, to pick the number a text goes out from.
+func claimsOwnNumber(req *sip.Request, u *user, claimed string) bool {
+	if req.Method != sip.MESSAGE {
+		return false
+	}
+	e164, ok := normalizeDialed(claimed, "")
+	return ok && slices.Contains(u.CallerIDs, e164)
 }
 
 func isPlainText(req *sip.Request) bool {

@@ -30,6 +30,7 @@ users:
     name: alice
     password: alice-secret
     role: agent
+    caller_ids: ["+14155550100"]
   - extension: "1002"
     name: bob
     password: bob-secret
@@ -156,6 +157,8 @@ func TestPhonesMessageIsAuthenticatedAndHandedOver(t *testing.T) {
 		{name: "a refusal carries its reason", from: "1001", user: "1001", pass: "alice-secret", contentType: "text/plain",
 			answer: TextResult{Code: 488, Reason: "texts between US and GB numbers are not supported"}, code: 488,
 			reason: `SIP;cause=488;text="texts between US and GB numbers are not supported"`},
+		{name: "a From with one of the user's caller IDs picks the number", from: "+14155550100", user: "1001", pass: "alice-secret", contentType: "text/plain", answer: TextResult{Code: 202}, code: 202},
+		{name: "a From with a number the user may not use is refused", from: "+14155550199", user: "1001", pass: "alice-secret", contentType: "text/plain", code: 403},
 		{name: "a body that is not text/plain", from: "1001", user: "1001", pass: "alice-secret", contentType: "application/json", code: 415},
 	}
 	for _, tt := range tests {
@@ -184,7 +187,7 @@ func TestPhonesMessageIsAuthenticatedAndHandedOver(t *testing.T) {
 				t.Fatalf("handler got %d texts", len(h.got))
 			}
 			g := h.got[0]
-			if g.User != "1001" || g.To != "bob" || g.Body != "hello bob" || g.Identity != "+14155550100" || g.ID == "" {
+			if g.User != "1001" || g.To != "bob" || g.Body != "hello bob" || g.Identity != "+14155550100" || g.FromUser != tt.from || g.ID == "" {
 				t.Errorf("handler got %+v", g)
 			}
 		})

@@ -445,7 +445,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	if !req.IsInvite() && req.Method != sip.MESSAGE {
 		claimed = req.To().Address.User
 	}
-	if cu := sw.directory().user(claimed); cu != u {
+	if cu := sw.directory().user(claimed); cu != u && !claimsOwnNumber(req, u, claimed) {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil
