@@ -535,3 +535,25 @@ func TestTextCrashBetweenAcceptanceAndPosting(t *testing.T) {
 		t.Errorf("messages list: %d\n%s", code2, out)
 	}
 }
+
+func TestTextCarrierRefusalIsExplainedToThePhone(t *testing.T) {
+	tw := newE2ETwilio(t)
+	tw.refuse["+12125550199"] = 21211
+	sw := textingSwitch(t, tw, switchOpts{})
+	before := balanceOf(t, sw)
+	bob := sw.phone(t, "1002", "bob-secret", "-sf", scenario("uas_message.xml"), "-m", "1", "-trace_msg")
+	if r := sw.sippMessage(t, "uac_message.xml", "1002", "bob-secret", "+12125550199", "to a bad number"); r.code != 0 {
+		t.Fatalf("MESSAGE: %d\n%s", r.code, r.out)
+	}
+	res := bob()
+	if res.code != 0 {
+		t.Fatalf("bob's phone: %d\n%s", res.code, res.out)
+	}
+	log := messagesLog(t, res.dir)
+	mustContain(t, log, "From: \"dialtone\" <sip:dialtone@")
+	mustContain(t, log, "Your text to +12125550199 was not delivered")
+	mustContain(t, log, "21211")
+	if !balanceOf(t, sw).Equal(before) {
+		t.Errorf("a refused text was charged: %s → %s", before, balanceOf(t, sw))
+	}
+}
