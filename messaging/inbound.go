@@ -82,6 +82,7 @@ func (s *Service) Receive(ctx context.Context, in CarrierInbound) (*Message, err
 	}
 	s.applyOptWords(m)
 	s.postCharge(ctx, m)
+	s.notify(m) // the CRM hears of a reply as it hears of a status
 	s.log.Info("text received", "id", m.ID, "sid", m.SID, "from", m.From, "to", m.To, "users", m.Users)
 	for _, u := range m.Users {
 		s.flushLater(u)

@@ -72,6 +72,9 @@ func TestInboundTextReachesTheOwnersPhonesAndIsChargedOnce(t *testing.T) {
 	if ps := e.textPostings(); len(ps) != 1 || ps[0].ID != "text:SMin1" {
 		t.Errorf("postings %+v", ps)
 	}
+	if ev := e.events.states(m.ID); len(ev) != 1 || ev[0] != StateReceived {
+		t.Errorf("CRM events %v, want one received", ev)
+	}
 }
 
 func TestInboundMMSShowsMediaAsLinksAndGoesToTheGroup(t *testing.T) {

@@ -346,6 +346,8 @@ func TestTextPhoneToOutsideNumberAndBack(t *testing.T) {
 	if n := strings.Count(string(post), `"kind":"text"`); n != 2 {
 		t.Errorf("%d text postings:\n%s", n, post)
 	}
+	_, metrics := sw.api("GET", "/metrics", nil)
+	mustContain(t, string(metrics), "dialtone_messages_sent_total 1")
 }
 
 func TestTextBadSignatureIsRefusedAndNothingStored(t *testing.T) {
@@ -412,8 +414,8 @@ func TestTextCountryRules(t *testing.T) {
 		mustContain(t, log, "Reason: SIP;cause="+tc.code+`;text="`+tc.reason)
 	}
 	waitFor(t, "the accepted texts at Twilio", 10*time.Second, func() bool { return len(tw.requests()) == accepted })
-	// Refused texts cost nothing: 6 accepted, 4 SMS at 0.01 (sample deck
-	// US 0.0079, GB 0.0524 → 0.06) and 2 MMS at 0.02.
+	// Refused texts cost nothing: of the 6 accepted, 3 US SMS at 0.01
+	// (sample deck 0.0079), a UK one at 0.06 (0.0524) and 2 MMS at 0.02.
 	waitFor(t, "the charges", 5*time.Second, func() bool {
 		return before.Sub(balanceOf(t, sw)).Equal(decimal.RequireFromString("0.13"))
 	})
