@@ -60,7 +60,7 @@ func (s *Service) Receive(ctx context.Context, in CarrierInbound) (*Message, err
 			m.User = m.Users[0]
 		}
 	}
-	if err := billing.CheckText(string(kind), in.From, in.To); err != nil || n == nil {
+	if err := billing.CheckText(string(kind), in.From, in.To); err != nil || n == nil || !n.SMS {
 		// Not a text the rules let in: kept for the record, neither
 		// delivered nor charged.
 		m.State, m.Waiting, m.Charged = StateFailed, nil, true

@@ -212,7 +212,7 @@ func (s *Service) FromPhone(ctx context.Context, t sip.PhoneText) sip.TextResult
 			break
 		}
 	}
-	m, _, err := s.Send(ctx, r)
+	_, _, err := s.Send(ctx, r)
 	if err != nil {
 		if ref, ok := asRefusal(err); ok {
 			s.log.Info("text refused", "user", t.User, "to", t.To, "rule", ref.Rule, "reason", ref.Message)
@@ -221,6 +221,5 @@ func (s *Service) FromPhone(ctx context.Context, t sip.PhoneText) sip.TextResult
 		s.log.Error("text from phone", "user", t.User, "to", t.To, "error", err)
 		return sip.TextResult{Code: 500, Reason: "the text could not be stored"}
 	}
-	_ = m
 	return sip.TextResult{Code: 202}
 }

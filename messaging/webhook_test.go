@@ -2,7 +2,9 @@ package messaging
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,9 +13,9 @@ import (
 
 func inboundForm(sid, from, to, body string, media ...string) url.Values {
 	f := url.Values{"MessageSid": {sid}, "AccountSid": {testSID}, "From": {from}, "To": {to}, "Body": {body},
-		"NumSegments": {"1"}, "NumMedia": {strings.Repeat("", 0) + string(rune('0'+len(media)))}}
+		"NumSegments": {"1"}, "NumMedia": {strconv.Itoa(len(media))}}
 	for i, m := range media {
-		f.Set("MediaUrl"+string(rune('0'+i)), m)
+		f.Set("MediaUrl"+strconv.Itoa(i), m)
 	}
 	return f
 }
@@ -96,14 +98,23 @@ func TestInboundMMSShowsMediaAsLinksAndGoesToTheGroup(t *testing.T) {
 	}
 }
 
-func TestInboundAcrossCountriesIsNeitherDeliveredNorCharged(t *testing.T) {
-	e := newEnv(t, "1001")
-	if w := e.signedWebhook(InboundPath, inboundForm("SMx", gbPeer, orgSMS, "hi")); w.Code != 200 {
-		t.Fatalf("status %d", w.Code)
+func TestInboundTheRulesRefuseIsNeitherDeliveredNorCharged(t *testing.T) {
+	tests := []struct{ name, from, to string }{
+		{"across countries", gbPeer, orgSMS},
+		{"to a number that is not SMS-enabled", usPeer, orgNoSMS},
+		{"to a number the organization does not have", usPeer, "+14155550199"},
 	}
-	msgs, _ := e.store.List(Filter{})
-	if len(msgs) != 1 || msgs[0].State != StateFailed || len(e.textPostings()) != 0 {
-		t.Fatalf("stored %+v", msgs)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "1001")
+			if w := e.signedWebhook(InboundPath, inboundForm(fmt.Sprint("SMx", i), tt.from, tt.to, "hi")); w.Code != 200 {
+				t.Fatalf("status %d", w.Code)
+			}
+			msgs, _ := e.store.List(Filter{})
+			if len(msgs) != 1 || msgs[0].State != StateFailed || len(msgs[0].Waiting) != 0 || len(e.textPostings()) != 0 {
+				t.Fatalf("stored %+v", msgs)
+			}
+		})
 	}
 }
 
