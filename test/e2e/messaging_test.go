@@ -95,7 +95,10 @@ func textingSwitch(t *testing.T, tw *e2eTwilio, o switchOpts) *switchProc {
 		o.Ports = &switchProc{sipPort: freePort(t), httpPort: freePort(t), trunk: freePort(t)}
 	}
 	o.NoNumbers = true
-	o.UserExtra = map[string]string{"1003": `    caller_ids: ["+442071838750"]`}
+	o.UserExtra = map[string]string{
+		"1001": `    api_token: alice-api-token-1`,
+		"1003": `    caller_ids: ["+442071838750"]`,
+	}
 	o.Extra = fmt.Sprintf(`numbers:
   - number: "+14155550100"
     user: "1001"
@@ -557,5 +560,43 @@ func TestTextCarrierRefusalIsExplainedToThePhone(t *testing.T) {
 	mustContain(t, log, "21211")
 	if !balanceOf(t, sw).Equal(before) {
 		t.Errorf("a refused text was charged: %s → %s", before, balanceOf(t, sw))
+	}
+}
+
+func TestTextAPIUserTokenActsAsTheUser(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	as := func(method, path, body, key string) (int, string) {
+		req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", sw.httpPort, path), strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer alice-api-token-1")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, body := as("POST", "/v1/messages", `{"to":"+12125550123","body":"from alice's token"}`, "u1")
+	if code != 201 || !strings.Contains(body, `"from":"+14155550100"`) || !strings.Contains(body, `"user":"1001"`) {
+		t.Fatalf("send: %d %s", code, body)
+	}
+	if code, body := as("POST", "/v1/messages", `{"to":"+12125550123","media_urls":["https://m.example.com/a.jpg"]}`, "u2"); code != 403 || !strings.Contains(body, `"rule":"mms"`) {
+		t.Errorf("MMS without mms: %d %s", code, body)
+	}
+	if code, body := as("POST", "/v1/messages", `{"from":"+442071838750","to":"+447400123456","body":"x"}`, "u3"); code != 422 || !strings.Contains(body, `"rule":"sms_number"`) {
+		t.Errorf("another user's number: %d %s", code, body)
+	}
+	if code, _ := as("GET", "/v1/messages?user=1003", "", ""); code != 403 {
+		t.Errorf("another user's texts: %d", code)
+	}
+	if code, body := as("GET", "/v1/messages", "", ""); code != 200 || !strings.Contains(body, "from alice's token") {
+		t.Errorf("own texts: %d %s", code, body)
+	}
+	if code, _ := as("GET", "/v1/cdrs", "", ""); code != 403 {
+		t.Errorf("the rest of the API with a user's token: %d", code)
 	}
 }
