@@ -145,6 +145,20 @@ func (s *Service) send(ctx context.Context, m *Message) error {
 	if err := s.o.Store.Update(m); err != nil {
 		return err
 	}
+	if s.o.Meter != nil {
+		// Queued texts hold no credit: check again now, so a long queue
+		// cannot spend more than the balance.
+		if _, err := s.o.Meter.AuthorizeText(m.textRecord()); errors.Is(err, billing.ErrInsufficientCredit) {
+			m.State, m.ErrorMessage, m.Updated = StateFailed, err.Error(), s.now()
+			if err := s.o.Store.Update(m); err != nil {
+				return err
+			}
+			s.log.Info("text not sent: credit", "id", m.ID, "error", err)
+			s.notify(m)
+			s.tellSender(m)
+			return nil
+		}
+	}
 	callback := ""
 	if base := s.o.Config().Twilio.WebhookBaseURL; base != "" {
 		callback = trimSlash(base) + StatusPath

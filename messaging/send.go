@@ -33,6 +33,15 @@ const MaxBody = 1600
 // *Refusal and nothing is stored or charged. created is false when Key
 // named an existing text, which is returned.
 func (s *Service) Send(ctx context.Context, r SendRequest) (m *Message, created bool, err error) {
+	if r.Key != "" {
+		// A retry gets the first answer, whatever changed since (an
+		// opt-out, the balance): the text was taken once.
+		if m, err := s.o.Store.ByKey(r.Key); err == nil {
+			return m, false, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+	}
 	if strings.TrimSpace(r.Body) == "" && len(r.MediaURLs) == 0 {
 		return nil, false, refuse(RuleBody, 488, "the text is empty")
 	}

@@ -184,3 +184,33 @@ func TestInsufficientCreditIsRefusedBeforeTwilio(t *testing.T) {
 		t.Error("reached Twilio")
 	}
 }
+
+func TestQueuedTextsAreCheckedForCreditWhenSent(t *testing.T) {
+	e := newEnv(t, "1001")
+	e.setRate(0.001) // the first goes now, the second waits
+	first, _, err := e.svc.Send(context.Background(), SendRequest{User: "1001", To: usPeer, Body: "one", Source: SourcePhone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := e.svc.Send(context.Background(), SendRequest{User: "1001", To: usPeer, Body: "two", Source: SourcePhone, Key: "k2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(first.ID, charged)
+	// The balance goes while the second waits.
+	if _, _, err := e.meter.Adjust(context.Background(), "correction", "drain", e.meter.Balance("acme").Neg(), "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.setRate(1000)
+	e.start(nil)
+	m := e.waitFor(second.ID, func(m *Message) bool { return m.State == StateFailed })
+	if m.SID != "" || m.Charged || len(e.twilio.requests()) != 1 || !strings.Contains(m.ErrorMessage, "insufficient credit") {
+		t.Fatalf("text %+v, %d requests", m, len(e.twilio.requests()))
+	}
+	e.phones.waitDelivered(t, 1)
+	// The same key again returns that text: nothing is sent twice.
+	again, created, err := e.svc.Send(context.Background(), SendRequest{User: "1001", To: usPeer, Body: "two", Key: "k2"})
+	if err != nil || created || again.ID != second.ID {
+		t.Fatalf("replay: %v %v %+v", err, created, again)
+	}
+}

@@ -34,6 +34,8 @@ type Store interface {
 	Update(m *Message) error
 	Get(id string) (*Message, error)
 	BySID(sid string) (*Message, error)
+	// ByKey is the text stored with an idempotency key (ErrNotFound: none).
+	ByKey(key string) (*Message, error)
 	List(f Filter) ([]*Message, error)
 	// Queued are the outbound texts not yet handed to the carrier, oldest
 	// first.
@@ -213,6 +215,20 @@ func (s *BoltStore) BySID(sid string) (*Message, error) {
 		id := tx.Bucket(bktBySID).Get([]byte(sid))
 		if id == nil {
 			return fmt.Errorf("%w: sid %s", ErrNotFound, sid)
+		}
+		var err error
+		m, err = getTx(tx, string(id))
+		return err
+	})
+	return m, err
+}
+
+func (s *BoltStore) ByKey(key string) (*Message, error) {
+	var m *Message
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bktByKey).Get([]byte(key))
+		if id == nil {
+			return fmt.Errorf("%w: key %s", ErrNotFound, key)
 		}
 		var err error
 		m, err = getTx(tx, string(id))
