@@ -60,12 +60,12 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (m *Message, created 
 			return nil, false, refuse(RulePermissionMMS, 403, "MMS not permitted for this user (needs mms)")
 		}
 	}
-	if e164, ok := normalizeNumber(r.To); ok {
-		if n := s.number(e164); n != nil {
+	if to, ok := e164(r.To); ok {
+		if n := s.number(to); n != nil {
 			// An organization number: its owners' phones, no carrier.
 			return s.sendInternal(ctx, r, sender, s.owners(n))
 		}
-		return s.sendOutside(ctx, r, sender, e164)
+		return s.sendOutside(ctx, r, sender, to)
 	}
 	if ext, ok := s.userExtension(r.To); ok {
 		return s.sendInternal(ctx, r, sender, []string{ext})
@@ -120,18 +120,18 @@ func cmpOr(a, b string) string {
 // else the user's first caller ID the organization owns with sms: true.
 func (s *Service) fromNumber(r SendRequest, sender *userInfo) (string, error) {
 	if r.From != "" {
-		e164, ok := normalizeNumber(r.From)
+		from, ok := e164(r.From)
 		if !ok {
-			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%q is not a phone number to send from", r.From))
+			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%q is not an E.164 number to send from", r.From))
 		}
-		if sender != nil && !slices.Contains(sender.callerIDs, e164) {
-			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%s is not one of this user's caller IDs", e164))
+		if sender != nil && !slices.Contains(sender.callerIDs, from) {
+			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%s is not one of this user's caller IDs", from))
 		}
-		n := s.number(e164)
+		n := s.number(from)
 		if n == nil || !n.SMS {
-			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%s is not an SMS-enabled number of the organization", e164))
+			return "", refuse(RuleSMSNumber, 403, fmt.Sprintf("%s is not an SMS-enabled number of the organization", from))
 		}
-		return e164, nil
+		return from, nil
 	}
 	if sender == nil {
 		return "", refuse(RuleSMSNumber, 403, "from is required: the organization number to send from")
@@ -216,8 +216,8 @@ func (s *Service) FromPhone(ctx context.Context, t sip.PhoneText) sip.TextResult
 	// A number in P-Preferred-Identity or From picks the number to send
 	// from; the user's own extension or name there is the default.
 	for _, id := range []string{t.Identity, t.FromUser} {
-		if e164, ok := normalizeNumber(id); ok {
-			r.From = e164
+		if from, ok := e164(id); ok {
+			r.From = from
 			break
 		}
 	}

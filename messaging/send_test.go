@@ -17,7 +17,7 @@ func TestSendRules(t *testing.T) {
 	}{
 		{"a user with sms texts a US number from their SMS-enabled caller ID", SendRequest{User: "1001", To: usPeer, Body: "hi"}, "", 0},
 		{"a US number may text Canada", SendRequest{User: "1001", To: caPeer, Body: "hi"}, "", 0},
-		{"a national NANP number is accepted", SendRequest{User: "1001", To: "12125550123", Body: "hi"}, "", 0},
+		{"a number that is not E.164 is refused", SendRequest{User: "1001", To: "12125550123", Body: "hi"}, RuleDestination, 404},
 		{"a user without sms is refused", SendRequest{User: "1002", To: usPeer, Body: "hi"}, RulePermissionSMS, 403},
 		{"media without mms is refused", SendRequest{User: "1003", To: gbPeer, Body: "hi", MediaURLs: []string{"https://x.test/a.jpg"}}, RulePermissionMMS, 403},
 		{"a user without an SMS-enabled caller ID is refused", SendRequest{User: "1004", To: usPeer, Body: "hi"}, RuleSMSNumber, 403},

@@ -150,27 +150,10 @@ func (s *Service) owners(n *config.Number) []string {
 	return nil
 }
 
-// normalizeNumber turns what a phone or the API wrote into E.164:
-// "+14155550123", "14155550123" (NANP), "0014155550123".
-func normalizeNumber(s string) (string, bool) {
-	s = strings.Map(func(r rune) rune {
-		if strings.ContainsRune("-() .", r) {
-			return -1
-		}
-		return r
-	}, s)
-	switch {
-	case strings.HasPrefix(s, "+"):
-	case strings.HasPrefix(s, "00"):
-		s = "+" + s[2:]
-	case strings.HasPrefix(s, "011"):
-		s = "+" + s[3:]
-	case len(s) == 11 && strings.HasPrefix(s, "1"):
-		s = "+" + s
-	default:
-		return "", false
-	}
-	e, err := config.NormalizeE164(s)
+// e164 accepts a number already in E.164 (phones' numbers are made so
+// by the switch, the API takes only E.164).
+func e164(s string) (string, bool) {
+	e, err := config.NormalizeE164(strings.TrimSpace(s))
 	return e, err == nil
 }
 

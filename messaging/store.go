@@ -209,26 +209,16 @@ func (s *BoltStore) Get(id string) (*Message, error) {
 	return m, err
 }
 
-func (s *BoltStore) BySID(sid string) (*Message, error) {
-	var m *Message
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bktBySID).Get([]byte(sid))
-		if id == nil {
-			return fmt.Errorf("%w: sid %s", ErrNotFound, sid)
-		}
-		var err error
-		m, err = getTx(tx, string(id))
-		return err
-	})
-	return m, err
-}
+func (s *BoltStore) BySID(sid string) (*Message, error) { return s.lookup(bktBySID, "sid", sid) }
+func (s *BoltStore) ByKey(key string) (*Message, error) { return s.lookup(bktByKey, "key", key) }
 
-func (s *BoltStore) ByKey(key string) (*Message, error) {
+// lookup loads the text an index names by key.
+func (s *BoltStore) lookup(index []byte, what, key string) (*Message, error) {
 	var m *Message
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bktByKey).Get([]byte(key))
+		id := tx.Bucket(index).Get([]byte(key))
 		if id == nil {
-			return fmt.Errorf("%w: key %s", ErrNotFound, key)
+			return fmt.Errorf("%w: %s %s", ErrNotFound, what, key)
 		}
 		var err error
 		m, err = getTx(tx, string(id))

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/config"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
@@ -117,6 +118,7 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 			t.Identity = addr.User
 		}
 	}
+	sw.normalizeText(&t, u)
 	ctx, cancel := context.WithTimeout(sw.ctx, 5*time.Second)
 	defer cancel()
 	r := h.FromPhone(ctx, t)
@@ -127,6 +129,28 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		headers = append(headers, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", r.Code, phrase)))
 	}
 	respond(tx, req, r.Code, phrase, headers...)
+}
+
+// normalizeText writes the numbers of a phone's text in E.164, as calls
+// have them: a national number takes the country of the user's first
+// caller ID; users' extensions and names stay as they are.
+func (sw *Switch) normalizeText(t *PhoneText, u *user) {
+	country := ""
+	if len(u.CallerIDs) > 0 {
+		country, _ = config.NumberInfo(u.CallerIDs[0])
+	}
+	if sw.directory().user(t.To) == nil {
+		if e, ok := normalizeDialed(t.To, country); ok {
+			t.To = e
+		}
+	}
+	for _, id := range []*string{&t.Identity, &t.FromUser} {
+		if sw.directory().user(*id) == nil {
+			if e, ok := normalizeDialed(*id, ""); ok {
+				*id = e
+			}
+		}
+	}
 }
 
 // claimsOwnNumber lets a phone's MESSAGE say From: one of the user's

@@ -159,6 +159,7 @@ func TestPhonesMessageIsAuthenticatedAndHandedOver(t *testing.T) {
 			reason: `SIP;cause=488;text="texts between US and GB numbers are not supported"`},
 		{name: "a From with one of the user's caller IDs picks the number", from: "+14155550100", user: "1001", pass: "alice-secret", contentType: "text/plain", answer: TextResult{Code: 202}, code: 202},
 		{name: "a From with a number the user may not use is refused", from: "+14155550199", user: "1001", pass: "alice-secret", contentType: "text/plain", code: 403},
+		{name: "a national number in the From is made E.164", from: "14155550100", user: "1001", pass: "alice-secret", contentType: "text/plain", answer: TextResult{Code: 202}, code: 202},
 		{name: "a body that is not text/plain", from: "1001", user: "1001", pass: "alice-secret", contentType: "application/json", code: 415},
 	}
 	for _, tt := range tests {
@@ -187,7 +188,7 @@ func TestPhonesMessageIsAuthenticatedAndHandedOver(t *testing.T) {
 				t.Fatalf("handler got %d texts", len(h.got))
 			}
 			g := h.got[0]
-			if g.User != "1001" || g.To != "bob" || g.Body != "hello bob" || g.Identity != "+14155550100" || g.FromUser != tt.from || g.ID == "" {
+			if g.User != "1001" || g.To != "bob" || g.Body != "hello bob" || g.Identity != "+14155550100" || (g.FromUser != tt.from && g.FromUser != "+"+tt.from) || g.ID == "" {
 				t.Errorf("handler got %+v", g)
 			}
 		})
@@ -222,5 +223,22 @@ func TestDeliverTextReachesRegisteredPhones(t *testing.T) {
 	req := <-phone.got
 	if string(req.Body()) != "hello from outside" || req.From().Address.User != "+12125550123" || req.GetHeader("X-Message-ID").Value() != "msg_1" {
 		t.Errorf("phone got %s", req)
+	}
+}
+
+func TestPhonesTextToANationalNumberIsMadeE164(t *testing.T) {
+	sw, h := startMessageSwitch(t)
+	phone := newTestPhone(t)
+	for _, to := range []string{"2125550123", "12125550123", "+12125550123", "0012125550123"} {
+		if res := phone.do(t, textRequest(sw, "1001", to, "text/plain", "hi"), "1001", "alice-secret"); res.StatusCode != 202 {
+			t.Fatalf("to %s: %d", to, res.StatusCode)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, g := range h.got {
+		if g.To != "+12125550123" {
+			t.Errorf("handler got To %q", g.To)
+		}
 	}
 }
