@@ -186,3 +186,16 @@ func (e *env) waitQueued(n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestSendingIntervalFollowsTheRate(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		rate float64
+		want time.Duration
+	}{{1, time.Second}, {10, 100 * time.Millisecond}, {0.5, 2 * time.Second}} {
+		e.setRate(tt.rate)
+		if got := e.svc.outbox.interval(); got != tt.want {
+			t.Errorf("rate %v: interval %v, want %v", tt.rate, got, tt.want)
+		}
+	}
+}
