@@ -104,7 +104,14 @@ func (o *outbox) lane(number string, wake chan struct{}) {
 	for {
 		m, err := o.next(number)
 		if err != nil {
-			o.s.log.Error("outbox", "number", number, "error", err)
+			o.s.log.Error("outbox: store unreadable; retrying", "number", number, "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, maxRetry)
+			continue
 		}
 		if m == nil {
 			select {
