@@ -25,6 +25,7 @@ type Config struct {
 	Billing      Billing      `yaml:"billing"`
 	Media        Media        `yaml:"media"`
 	Webhooks     Webhooks     `yaml:"webhooks"`
+	Twilio       Twilio       `yaml:"twilio"`
 	// AllowReleasingAllNumbers lets a SIGHUP apply a file without numbers
 	// where the running config has some. Without it such a reload is
 	// refused: a truncated file would otherwise stop renewing (release)
@@ -253,6 +254,8 @@ type Number struct {
 	Rented     string     `yaml:"rented" json:"rented,omitempty"`
 	Record     bool       `yaml:"record" json:"record,omitempty"` // record every call to or from this number
 	Forwarding Forwarding `yaml:"forwarding" json:"forwarding,omitzero"`
+	// SMS marks a number the carrier can send and receive texts on.
+	SMS bool `yaml:"sms" json:"sms,omitempty"`
 }
 
 // Trunk is a carrier SIP trunk to and from the public network.

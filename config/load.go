@@ -398,6 +398,7 @@ func (v *validator) validate(c *Config) {
 	}
 	v.validateMoney(c)
 	v.validateWebhooks(c.Webhooks)
+	v.validateTwilio(c)
 
 	roles := map[string]bool{}
 	for i, r := range c.Roles {

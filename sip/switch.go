@@ -303,7 +303,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.cli, ContactHDR: contact, RewriteContact: true}
 	}
 
-	sw.srv.OnRegister(onlySIP2(sw.handleRegister))
+	sw.srv.OnRegister(onlySIP2(sw.afterRegister(sw.handleRegister)))
 	sw.srv.OnInvite(onlySIP2(sw.handleInvite))
 	sw.srv.OnAck(onlySIP2(sw.handleAck))
 	sw.srv.OnBye(onlySIP2(sw.handleBye))
@@ -311,12 +311,13 @@ func (sw *Switch) Start(ctx context.Context) error {
 	sw.srv.OnUpdate(onlySIP2(sw.handleUpdate))
 	sw.srv.OnSubscribe(onlySIP2(sw.handleSubscribe))
 	sw.srv.OnInfo(onlySIP2(sw.handleInfo))
+	sw.srv.OnMessage(onlySIP2(sw.handleMessage))
 	sw.srv.OnCancel(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	}))
 	sw.srv.OnOptions(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE, INFO"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE, INFO, MESSAGE"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	}))
@@ -509,10 +510,10 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 		respond(tx, req, 403, "Forbidden")
 		return nil
 	}
-	// The To (REGISTER) or From (INVITE) user must be the authenticated one,
-	// or anyone could act as anyone with their own password.
+	// The To (REGISTER) or From (INVITE, MESSAGE) user must be the
+	// authenticated one, or anyone could act as anyone with their own password.
 	claimed := claimedUser(req)
-	if cu := sw.directory().user(claimed); cu != u {
+	if cu := sw.directory().user(claimed); cu != u && !claimsOwnNumber(req, u, claimed) {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil
@@ -544,7 +545,7 @@ func (sw *Switch) countFailure(host, account string, guess bool) {
 // claimedUser is the identity a request claims: the From user of an
 // INVITE, the To user (the address of record) of anything else.
 func claimedUser(req *sip.Request) string {
-	if req.IsInvite() {
+	if req.IsInvite() || req.Method == sip.MESSAGE {
 		return req.From().Address.User
 	}
 	return req.To().Address.User

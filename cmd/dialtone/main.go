@@ -14,6 +14,7 @@ Usage:
   dialtone demo-config                          print the embedded demo config
   dialtone check-config FILE                    validate a config file
   dialtone cdr list [--config FILE] [--data DIR] [--since T] [--format json|csv]
+  dialtone messages list [--config FILE] [--data DIR] [--since T] [--user EXT] [--format json|csv]
   dialtone rate --config FILE --direction outbound|inbound --from E164 --to E164 --seconds N
   dialtone sms-segments TEXT
   dialtone rentals schedule --rented YYYY-MM-DD --count N
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"ledger":       cmdLedger,
 		"rates":        cmdRates,
 		"dialer":       cmdDialer,
+		"messages":     cmdMessages,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/dialer"
+	"github.com/dialtone/dialtone/messaging"
 )
 
 // apiRoute is one route of the /v1 API as the OpenAPI document shows it.
@@ -38,7 +39,7 @@ var apiRoutes = []apiRoute{
 	{pattern: "GET /v1/usage/calls", summary: "Minutes and charges of the billed legs (?from=&to=&user=&group_by=day|kind|user)", tag: "billing"},
 	{pattern: "GET /v1/postings", summary: "Ledger postings", tag: "billing"},
 	{pattern: "GET /v1/rentals", summary: "Number rentals", tag: "billing"},
-	{pattern: "GET /v1/ledger/verify", summary: "Check the ledger's hash chain", tag: "billing"},
+	{pattern: "GET /v1/ledger/verify", summary: "Every balance recomputed from its postings", tag: "billing"},
 	{pattern: "GET /v1/users/{id}/forwarding", summary: "A user's forwarding rules", tag: "users", resp: config.Forwarding{}},
 	{pattern: "PUT /v1/users/{id}/forwarding", summary: "Set a user's forwarding rules", tag: "users", body: config.Forwarding{}, resp: config.Forwarding{}},
 	{pattern: "GET /v1/registrations", summary: "Registered phones", tag: "users"},
@@ -50,6 +51,11 @@ var apiRoutes = []apiRoute{
 	{pattern: "GET /v1/voicemail", summary: "Voicemail messages (?user=)", tag: "voicemail"},
 	{pattern: "GET /v1/voicemail/{user}/{id}", summary: "A voicemail message (WAV)", tag: "voicemail"},
 	{pattern: "DELETE /v1/voicemail/{user}/{id}", summary: "Delete a voicemail message", tag: "voicemail", status: 204},
+
+	{pattern: "POST /v1/messages", summary: "Send a text (Idempotency-Key header; a user token sends as that user, needs sms, mms for media_urls)", tag: "texts",
+		body: messaging.SendBody{}, resp: messaging.Message{}, status: 201},
+	{pattern: "GET /v1/messages", summary: "Texts in both directions, as conversations (?user=&number=&peer=&since=)", tag: "texts"},
+	{pattern: "GET /v1/messages/{id}", summary: "One text with its state", tag: "texts", resp: messaging.Message{}},
 
 	{pattern: "POST /v1/campaigns", summary: "Create a campaign (draft)", tag: "dialer", body: dialer.CampaignRequest{}, resp: dialer.Campaign{}, status: 201},
 	{pattern: "GET /v1/campaigns", summary: "List campaigns", tag: "dialer", resp: struct {

@@ -128,6 +128,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	running := new(atomic.Pointer[config.Config])
 	running.Store(cfg)
 	dial, err := newDialer(ctx, db, running, sw, dir, log)
+	texts, err := newMessaging(ctx, db, running, sw, meter, log, reg)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
 		return err
@@ -175,6 +176,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			_ = sw.Shutdown(context.Background())
 			return err
 		}
+		messageRoutes(texts, mux, root)
 		mux.Handle("/v1/", bearerAuth(keys, root))
 		if err := consoleRoutes(ctx, mux, keys, running, root, log); err != nil {
 			_ = sw.Shutdown(context.Background())

@@ -202,6 +202,7 @@ type switchOpts struct {
 	Voicemail     bool              // calls a user does not take go to voicemail
 	Data          string            // reuse a data dir (restart tests)
 	OpenFiles     int               // the switch's open-files limit (soft and hard), when not 0
+	Env           []string          // extra environment variables (test hooks)
 	Ports         *switchProc
 }
 
@@ -249,6 +250,9 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		s.cmd = exec.Command("sh", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, o.OpenFiles), binary}, args...)...)
 	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if len(o.Env) > 0 {
+		s.cmd.Env = append(os.Environ(), o.Env...)
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/messaging"
+	"github.com/dialtone/dialtone/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.etcd.io/bbolt"
+)
+
+// pauseAfterAcceptEnv makes the switch stop for a while after Twilio took
+// a text and before its charge is posted: the e2e crash test kills it
+// there. Not for production.
+const pauseAfterAcceptEnv = "DIALTONE_TEST_PAUSE_AFTER_ACCEPT"
+
+// newMessaging builds the texts service on the switch and starts it: the
+// outbox, the CRM events and the phones' MESSAGE handler.
+func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, meter *meterAdapter,
+	log *slog.Logger, reg *prometheus.Registry) (*messaging.Service, error) {
+	store, err := messaging.OpenBoltStore(db)
+	if err != nil {
+		return nil, err
+	}
+	c := cfg.Load()
+	opts := messaging.Options{
+		Store: store, Phones: sw, Config: cfg.Load, Numbers: sw.AllNumbers, Logger: log.With("component", "messaging"),
+	}
+	if meter != nil {
+		opts.Meter = meter.m
+	}
+	if c.Twilio.Enabled() {
+		tw, err := messaging.NewTwilio(c.Twilio.AccountSID, c.Twilio.AuthToken, c.Twilio.APIBaseURL)
+		if err != nil {
+			return nil, err
+		}
+		opts.Carrier = tw
+	}
+	if c.Twilio.CRMWebhookURL != "" {
+		ob, err := messaging.NewWebhookOutbox(db, c.Twilio.CRMWebhookURL, c.Twilio.CRMWebhookSecret, log.With("component", "crm-webhook"))
+		if err != nil {
+			return nil, err
+		}
+		go ob.Run(ctx)
+		opts.Notifier = ob
+	}
+	if v := os.Getenv(pauseAfterAcceptEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pauseAfterAcceptEnv, err)
+		}
+		opts.AfterAccept = func(m *messaging.Message) {
+			log.Warn("test: paused after the carrier's acceptance, before the charge", "id", m.ID, "sid", m.SID)
+			time.Sleep(d)
+		}
+	}
+	svc, err := messaging.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	reg.MustRegister(svc.Collectors()...)
+	if err := svc.Start(ctx); err != nil {
+		return nil, err
+	}
+	sw.SetMessageHandler(svc)
+	return svc, nil
+}
+
+// messageRoutes mounts /v1/messages behind the sms permission (a user's
+// token acts as that user) and Twilio's webhooks outside the token check.
+func messageRoutes(svc *messaging.Service, mux, root *http.ServeMux) {
+	svc.WebhookRoutes(mux)
+	api := http.NewServeMux()
+	svc.APIRoutes(api, func(r *http.Request) (string, map[string]bool) {
+		p, _ := r.Context().Value(principalKey{}).(principal)
+		return p.user, p.perms
+	})
+	root.Handle("/v1/messages", requirePermission(config.PermSMS, api))
+	root.Handle("/v1/messages/", requirePermission(config.PermSMS, api))
+}
