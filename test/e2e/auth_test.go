@@ -233,7 +233,9 @@ func TestBaresipStaysRegisteredAndCallsAcrossRefreshes(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		alice.command("dial", fmt.Sprintf("sip:1002@127.0.0.1:%d", sw.sipPort))
-		waitFor(t, "the call", 10*time.Second, func() bool { return strings.Count(alice.log.String(), "established") > i })
+		// "Call established", not "established": baresip also logs "incoming
+		// rtp ... established" for each call.
+		waitFor(t, "the call", 10*time.Second, func() bool { return strings.Count(alice.log.String(), "Call established") > i })
 		alice.command("hangup", "")
 		waitFor(t, "the call's CDRs", 10*time.Second, func() bool { return len(sw.cdrs(0)) >= 2*(i+1) })
 	}
