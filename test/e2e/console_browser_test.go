@@ -255,6 +255,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	// password) is refused the credit page, as the API refuses his token.
 	b.do(chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#token")))
 	b.signIn("extension", "1002", "password", "bob-secret")
+	b.do(chromedp.Navigate(b.base+"/credit"), chromedp.WaitVisible(chromedp.CSS("main")))
 	if msg := b.text("main"); !strings.Contains(msg, "does not permit") {
 		t.Fatalf("bob's credit page:\n%s", msg)
 	}
