@@ -48,7 +48,7 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 	start := now()
 	stamp := func() string { return fmt.Sprintf("[%5.0fs]", now().Sub(start).Seconds()) }
 	output := map[string]*strings.Builder{} // package + "\x00" + test -> its output so far
-	passed, total := 0, 0
+	passed, skipped, failedTests := 0, 0, 0
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -84,9 +84,10 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 				continue
 			}
 			if !strings.Contains(e.Test, "/") {
-				total++
 				if e.Action == "pass" {
 					passed++
+				} else {
+					skipped++
 				}
 				if names.MatchString(e.Package) {
 					fmt.Fprintf(w, "%s      %s %s (%.1fs)\n", stamp(), strings.ToUpper(e.Action), e.Test, e.Elapsed)
@@ -104,7 +105,7 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 				continue
 			}
 			if !strings.Contains(e.Test, "/") {
-				total++
+				failedTests++
 			}
 			fmt.Fprintf(w, "%s --- FAIL %s %s (%.1fs)\n", stamp(), e.Package, e.Test, e.Elapsed)
 			if b := output[key]; b != nil {
@@ -121,7 +122,7 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 	if failed {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "%s %s: %d of %d top-level tests passed\n", stamp(), verdict, passed, total)
+	fmt.Fprintf(w, "%s %s: top-level tests: %d passed, %d failed, %d skipped\n", stamp(), verdict, passed, failedTests, skipped)
 	return failed
 }
 

@@ -25,7 +25,7 @@ func TestReport(t *testing.T) {
 {"Action":"pass","Package":"x/e2e","Elapsed":3}
 {"Action":"pass","Package":"x/unit","Test":"TestSmall","Elapsed":0}
 {"Action":"pass","Package":"x/unit","Elapsed":0.1}`,
-			want: []string{"PASS TestCall (2.5s)", "ok   x/e2e (3.0s)", "ok   x/unit", "PASS: 2 of 2"},
+			want: []string{"PASS TestCall (2.5s)", "ok   x/e2e (3.0s)", "ok   x/unit", "PASS: top-level tests: 2 passed, 0 failed, 0 skipped"},
 			not:  []string{"noisy log", "TestSmall"},
 		},
 		{
@@ -35,7 +35,7 @@ func TestReport(t *testing.T) {
 {"Action":"output","Package":"x/unit","Output":"FAIL\n"}
 {"Action":"fail","Package":"x/unit","Elapsed":0.2}`,
 			wantFailed: true,
-			want:       []string{"--- FAIL x/unit TestBad", "want 1, got 2", "FAIL x/unit (0.2s)", "FAIL: 0 of 1"},
+			want:       []string{"--- FAIL x/unit TestBad", "want 1, got 2", "FAIL x/unit (0.2s)", "FAIL: top-level tests: 0 passed, 1 failed, 0 skipped"},
 		},
 		{
 			name:       "a build failure fails the run",
