@@ -174,4 +174,3 @@ func (c *rawSIP) answer(challenge, method, uri, user, password string) string {
 
 // rawSDP is an offer for INVITEs the raw client sends.
 const rawSDP = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-
