@@ -85,3 +85,7 @@ func (c *call) joinAgent() {
 	}
 	e.waitUp(c)
 }
+
+// Anchors reports whether the switch anchors media, which the call
+// engine's legs need.
+func (sw *Switch) Anchors() bool { return sw.media != nil }
