@@ -145,7 +145,7 @@ http:
 {{.HTTPExtra}}
 roles:
   - name: agent
-    permissions: [calls.inbound, calls.outbound, sms]
+    permissions: [calls.inbound, calls.outbound, sms, dialer]
   - name: admin
     permissions: [calls.inbound, calls.outbound, calls.international, sms]
 users:

@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The carrier's test numbers (test/sipp/carrier_leads.xml): the outcome
+// is in the last three digits.
+const (
+	leadMissing = "+14155550404" // 404
+	leadBusy    = "+14155550486" // 486
+	leadRingOut = "+14155550480" // rings until canceled
+	leadStays   = "+14155550201" // answers, stays up until BYE
+	leadHangs   = "+14155550200" // answers, hangs up after 1.5 s
+)
+
+// webhookSink collects the switch's webhook events.
+type webhookSink struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	events []map[string]any
+}
+
+func newWebhookSink(t *testing.T) *webhookSink {
+	w := &webhookSink{}
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var ev map[string]any
+		if json.Unmarshal(b, &ev) == nil {
+			w.mu.Lock()
+			w.events = append(w.events, ev)
+			w.mu.Unlock()
+		}
+		rw.WriteHeader(200)
+	}))
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *webhookSink) ofType(typ string) []map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []map[string]any
+	for _, ev := range w.events {
+		if ev["type"] == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+type dialerAttempt struct {
+	ID       string `json:"id"`
+	LeadID   string `json:"lead_id"`
+	Agent    string `json:"agent"`
+	Outcome  string `json:"outcome"`
+	Reason   string `json:"reason"`
+	SIPCode  int    `json:"sip_code"`
+	CDRLegID string `json:"cdr_leg_id"`
+	Charge   string `json:"charge"`
+}
+
+func (s *switchProc) attempts(t *testing.T, campaign string) []dialerAttempt {
+	t.Helper()
+	code, body := s.api("GET", "/v1/campaigns/"+campaign+"/attempts", nil)
+	if code != 200 {
+		t.Fatalf("attempts: %d %s", code, body)
+	}
+	var out struct {
+		Attempts []dialerAttempt `json:"attempts"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("attempts: %v %s", err, body)
+	}
+	return out.Attempts
+}
+
+// dialerCDR is a CDR with the dialer's fields.
+type dialerCDR struct {
+	LegID        string `json:"leg_id"`
+	BillingClass string `json:"billing_class"`
+	Reason       string `json:"reason"`
+	To           string `json:"to"`
+	User         string `json:"user"`
+	Disposition  string `json:"disposition"`
+	SIPCode      int    `json:"sip_code"`
+	CampaignID   string `json:"campaign_id"`
+	LeadID       string `json:"lead_id"`
+	AttemptID    string `json:"attempt_id"`
+	Charge       *struct {
+		Amount string `json:"amount"`
+	} `json:"charge"`
+}
+
+func (s *switchProc) dialerCDRs(t *testing.T) []dialerCDR {
+	t.Helper()
+	code, body := s.api("GET", "/v1/cdrs", nil)
+	if code != 200 {
+		t.Fatalf("cdrs: %d %s", code, body)
+	}
+	var out []dialerCDR
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var c dialerCDR
+		if json.Unmarshal(sc.Bytes(), &c) == nil && c.LegID != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func amount(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+// newCampaign creates and starts a power campaign with leads in order.
+func (s *switchProc) newCampaign(t *testing.T, agents []string, leads ...string) string {
+	t.Helper()
+	ag, _ := json.Marshal(agents)
+	code, body := s.api("POST", "/v1/campaigns", strings.NewReader(fmt.Sprintf(`{"name":"e2e","mode":"power",
+		"caller_id":"+14155550100","agents":%s,"calling_hours":{"start":"00:00","end":"23:59"},
+		"ring_timeout":"15s","wrap_up":"0s","max_attempts":1}`, ag)))
+	if code != 201 {
+		t.Fatalf("create campaign: %d %s", code, body)
+	}
+	var c struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &c)
+	var rows []string
+	for _, l := range leads {
+		rows = append(rows, fmt.Sprintf(`{"phone":%q,"timezone":"America/Los_Angeles"}`, l))
+	}
+	if code, body := s.api("POST", "/v1/campaigns/"+c.ID+"/leads", strings.NewReader("["+strings.Join(rows, ",")+"]")); code != 200 {
+		t.Fatalf("leads: %d %s", code, body)
+	}
+	if code, body := s.api("POST", "/v1/campaigns/"+c.ID+"/start", nil); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	return c.ID
+}
+
+// An agent dials *55 and the dialer works the list in order through the
+// carrier: a number that does not exist, a busy one, one that answers
+// and is hung up by the agent's ##, one that answers and hangs up. Every
+// lead leg is a pstn-outbound CDR of reason dialer with its campaign,
+// lead and attempt; answered ones are charged, the others cost nothing;
+// the agent's session leg is free; each attempt reaches the CRM as an
+// attempt.completed webhook with its CDR leg id and charge.
+func TestDialerPowerAgentByStar55(t *testing.T) {
+	hooks := newWebhookSink(t)
+	sw := startSwitch(t, switchOpts{Extra: "webhooks:\n  url: " + hooks.srv.URL + "\n  secret: e2e-webhook-secret-0123\n"})
+	carrier := startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk))
+	_ = carrier
+	id := sw.newCampaign(t, []string{"1002"}, leadMissing, leadBusy, leadStays, leadHangs)
+
+	agent := sipp(t, sw.addr(), "-sf", scenario("agent_join.xml"), "-s", "*55", "-key", "caller", "1002",
+		"-key", "rtp_port", strconv.Itoa(freePort(t)), "-d", "3000", "-au", "1002", "-ap", "bob-secret",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if agent.code != 0 {
+		t.Fatalf("agent: sipp exit %d\n%s", agent.code, agent.out)
+	}
+	var as []dialerAttempt
+	waitFor(t, "four finished attempts", 10*time.Second, func() bool {
+		as = sw.attempts(t, id)
+		done := 0
+		for _, a := range as {
+			if a.Outcome != "" {
+				done++
+			}
+		}
+		return done == 4
+	})
+	want := []struct {
+		outcome string
+		code    int
+	}{{"failed", 404}, {"busy", 0}, {"answered", 0}, {"answered", 0}}
+	for i, w := range want {
+		a := as[i]
+		if a.LeadID != fmt.Sprintf("%s_%d", id, i+1) || a.Outcome != w.outcome || (w.code != 0 && a.SIPCode != w.code) {
+			t.Errorf("attempt %d: %+v, want lead %d %s", i, a, i+1, w.outcome)
+		}
+		if a.CDRLegID == "" {
+			t.Errorf("attempt %d has no CDR leg id: %+v", i, a)
+		}
+	}
+	for i, a := range as {
+		if (amount(a.Charge) > 0) != (a.Outcome == "answered") {
+			t.Errorf("attempt %d (%s) charged %q", i, a.Outcome, a.Charge)
+		}
+	}
+
+	cdrs := sw.dialerCDRs(t)
+	byLeg := map[string]dialerCDR{}
+	agentLegs := 0
+	for _, c := range cdrs {
+		byLeg[c.LegID] = c
+		if c.Reason == "dialer" && c.User == "1002" && c.LeadID == "" {
+			agentLegs++
+			if c.BillingClass != "access" || (c.Charge != nil && amount(c.Charge.Amount) != 0) {
+				t.Errorf("the agent's session leg is charged: %+v", c)
+			}
+		}
+	}
+	if agentLegs != 1 {
+		t.Errorf("agent session legs: %d\n%+v", agentLegs, cdrs)
+	}
+	for i, a := range as {
+		c, ok := byLeg[a.CDRLegID]
+		if !ok {
+			t.Errorf("attempt %d: no CDR %s", i, a.CDRLegID)
+			continue
+		}
+		if c.BillingClass != "pstn-outbound" || c.Reason != "dialer" || c.CampaignID != id || c.LeadID != a.LeadID || c.AttemptID != a.ID {
+			t.Errorf("attempt %d's CDR: %+v", i, c)
+		}
+		charged := c.Charge != nil && amount(c.Charge.Amount) > 0
+		if charged != (a.Outcome == "answered") {
+			t.Errorf("attempt %d (%s) charged %v: %+v", i, a.Outcome, charged, c.Charge)
+		}
+	}
+	waitFor(t, "four attempt.completed webhooks", 15*time.Second, func() bool { return len(hooks.ofType("attempt.completed")) >= 4 })
+	for _, ev := range hooks.ofType("attempt.completed") {
+		if !strings.Contains(fmt.Sprint(ev["data"]), "cdr_leg_id") {
+			t.Errorf("webhook without cdr_leg_id: %v", ev)
+		}
+	}
+}
