@@ -239,3 +239,116 @@ func TestDialerPowerAgentByStar55(t *testing.T) {
 		}
 	}
 }
+
+// agentPhone registers user with a phone that answers every call and
+// stays on until the switch hangs up.
+func (s *switchProc) agentPhone(t *testing.T, user, password string) {
+	t.Helper()
+	s.phone(t, user, password, "-sf", scenario("agent_answer.xml"), "-timeout", "60s")
+}
+
+func (s *switchProc) joinAgent(t *testing.T, campaign, user string) {
+	t.Helper()
+	if code, body := s.api("POST", "/v1/campaigns/"+campaign+"/agents/"+user, nil); code != 202 {
+		t.Fatalf("join %s: %d %s", user, code, body)
+	}
+}
+
+// Two agents joined through the API (the switch rings their phones) share
+// the list: each lead is dialled once, by one agent, in list order.
+func TestDialerTwoAgentsShareTheList(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
+	sw.agentPhone(t, "1001", "alice-secret")
+	sw.agentPhone(t, "1002", "bob-secret")
+	leads := []string{"+14155551200", "+14155552486", "+14155553200", "+14155554200", "+14155555404", "+14155556200"}
+	id := sw.newCampaign(t, []string{"1001", "1002"}, leads...)
+	sw.joinAgent(t, id, "1001")
+	sw.joinAgent(t, id, "1002")
+	var as []dialerAttempt
+	waitFor(t, "every lead dialled", 20*time.Second, func() bool {
+		as = sw.attempts(t, id)
+		done := 0
+		for _, a := range as {
+			if a.Outcome != "" {
+				done++
+			}
+		}
+		return done >= len(leads)
+	})
+	perLead := map[string]int{}
+	perAgent := map[string]int{}
+	for i, a := range as {
+		perLead[a.LeadID]++
+		perAgent[a.Agent]++
+		if want := fmt.Sprintf("%s_%d", id, i+1); a.LeadID != want {
+			t.Errorf("attempt %d is for %s, want %s (list order)", i, a.LeadID, want)
+		}
+	}
+	for l, n := range perLead {
+		if n != 1 {
+			t.Errorf("lead %s dialled %d times", l, n)
+		}
+	}
+	if len(perLead) != len(leads) || perAgent["1001"] == 0 || perAgent["1002"] == 0 {
+		t.Errorf("leads %v, agents %v", perLead, perAgent)
+	}
+	code, body := sw.api("GET", "/v1/campaigns/"+id, nil)
+	if code != 200 || !strings.Contains(string(body), `"remaining":0`) {
+		t.Errorf("stats: %d %s", code, body)
+	}
+}
+
+// A lead still ringing when the campaign is paused is canceled and
+// dialled again on start. The switch dies while it rings again: after
+// the restart that attempt is interrupted, the campaign still runs, and
+// when the agent rejoins the lead is dialled once more, never twice at
+// once.
+func TestDialerPauseMidRingAndRestart(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
+	sw.agentPhone(t, "1002", "bob-secret")
+	id := sw.newCampaign(t, []string{"1002"}, leadRingOut, leadHangs)
+	sw.joinAgent(t, id, "1002")
+	inFlight := func(n int) func() bool {
+		return func() bool {
+			as := sw.attempts(t, id)
+			return len(as) == n && as[n-1].Outcome == ""
+		}
+	}
+	waitFor(t, "the first lead ringing", 10*time.Second, inFlight(1))
+	if code, body := sw.api("POST", "/v1/campaigns/"+id+"/pause", nil); code != 200 {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	waitFor(t, "the ringing lead canceled", 10*time.Second, func() bool {
+		as := sw.attempts(t, id)
+		return len(as) == 1 && as[0].Outcome == "canceled"
+	})
+	if code, body := sw.api("POST", "/v1/campaigns/"+id+"/start", nil); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	waitFor(t, "the lead ringing again", 10*time.Second, inFlight(2))
+
+	sw.kill()
+	again := startSwitch(t, switchOpts{Data: sw.data, Ports: sw})
+	as := again.attempts(t, id)
+	if len(as) != 2 || as[1].Outcome != "interrupted" || as[1].LeadID != id+"_1" {
+		t.Fatalf("after the restart: %+v", as)
+	}
+	code, body := again.api("GET", "/v1/campaigns/"+id, nil)
+	if code != 200 || !strings.Contains(string(body), `"state":"running"`) {
+		t.Fatalf("campaign after the restart: %d %s", code, body)
+	}
+	again.joinAgent(t, id, "1002")
+	waitFor(t, "the lead dialled after the restart", 10*time.Second, func() bool {
+		as := again.attempts(t, id)
+		return len(as) == 3 && as[2].Outcome == "" && as[2].LeadID == id+"_1"
+	})
+	if code, body := again.api("DELETE", "/v1/campaigns/"+id+"/agents/1002", nil); code != 200 && code != 204 {
+		t.Fatalf("leave: %d %s", code, body)
+	}
+	waitFor(t, "the last attempt canceled", 10*time.Second, func() bool {
+		as := again.attempts(t, id)
+		return len(as) == 3 && as[2].Outcome == "canceled"
+	})
+}
