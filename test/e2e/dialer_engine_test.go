@@ -307,7 +307,11 @@ func TestDialerTwoAgentsShareTheList(t *testing.T) {
 func TestDialerPauseMidRingAndRestart(t *testing.T) {
 	sw := startSwitch(t, switchOpts{})
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
-	sw.agentPhone(t, "1002", "bob-secret")
+	// Registered without the cleanup that unregisters it: the switch it
+	// would unregister from is the one killed.
+	port := freePort(t)
+	sw.register(t, "1002", "bob-secret", port)
+	startSipp(t, "-sf", scenario("agent_answer.xml"), "-timeout", "60s", "-p", strconv.Itoa(port))
 	id := sw.newCampaign(t, []string{"1002"}, leadRingOut, leadHangs)
 	sw.joinAgent(t, id, "1002")
 	inFlight := func(n int) func() bool {
