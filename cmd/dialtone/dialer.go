@@ -12,6 +12,7 @@ import (
 
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/dialer"
+	"github.com/dialtone/dialtone/dialer/pacing"
 	"github.com/dialtone/dialtone/internal/kv"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/webhook"
@@ -37,6 +38,7 @@ func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Con
 		Store: store, Engine: engine, Outbox: outbox, Log: log,
 		Directory: dialer.ConfigDirectory{Config: cfg.Load, ExtraNumbers: sw.AllNumbers},
 		LoadAudio: dialer.DirAudio(dataDir),
+		NewPacer:  newPacer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dialer: %w", err)
@@ -50,6 +52,9 @@ func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Con
 	go outbox.Run(ctx)
 	return d, nil
 }
+
+// newPacer is a campaign's pacing: dialer/pacing's power pacer.
+func newPacer(dialer.Campaign) dialer.Pacer { return dialer.Pacing(pacing.NewPower()) }
 
 // dialerRoutes serves the dialer's API to organization tokens and to
 // users whose role has the dialer permission, and the OpenAPI document
