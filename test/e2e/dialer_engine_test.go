@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,4 +357,21 @@ func TestDialerPauseMidRingAndRestart(t *testing.T) {
 		as := again.attempts(t, id)
 		return len(as) == 3 && as[2].Outcome == "canceled"
 	})
+}
+
+// The README's demo script adds a running campaign with its five leads.
+func TestDemoCampaignScript(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	script, err := filepath.Abs("../../examples/demo_campaign.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", script, fmt.Sprintf("http://127.0.0.1:%d", sw.httpPort), "test-token-123").CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo_campaign.sh: %v\n%s", err, out)
+	}
+	code, body := sw.api("GET", "/v1/campaigns/cmp_1", nil)
+	if code != 200 || !strings.Contains(string(body), `"state":"running"`) || !strings.Contains(string(body), `"total":5`) {
+		t.Fatalf("the demo campaign: %d %s\n%s", code, body, out)
+	}
 }
