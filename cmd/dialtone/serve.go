@@ -128,6 +128,10 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	running := new(atomic.Pointer[config.Config])
 	running.Store(cfg)
 	dial, err := newDialer(ctx, db, running, sw, dir, log)
+	if err != nil {
+		_ = sw.Shutdown(context.Background())
+		return err
+	}
 	texts, err := newMessaging(ctx, db, running, sw, meter, log, reg)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
