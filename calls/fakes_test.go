@@ -39,10 +39,12 @@ func newFakeLeg(t *testing.T, pool *media.Pool, id string) *fakeLeg {
 	return &fakeLeg{id: LegID(id), m: m, progress: make(chan Progress, 16), hangups: make(chan string, 1)}
 }
 
-func (l *fakeLeg) ID() LegID                    { return l.id }
-func (l *fakeLeg) Media() *media.Leg            { return l.m }
-func (l *fakeLeg) PayloadTypes() (pt, te uint8) { return media.PayloadPCMU, media.DefaultTelephoneEvent }
-func (l *fakeLeg) Progress() <-chan Progress    { return l.progress }
+func (l *fakeLeg) ID() LegID         { return l.id }
+func (l *fakeLeg) Media() *media.Leg { return l.m }
+func (l *fakeLeg) PayloadTypes() (pt, te uint8) {
+	return media.PayloadPCMU, media.DefaultTelephoneEvent
+}
+func (l *fakeLeg) Progress() <-chan Progress { return l.progress }
 
 // Hangup ends the leg as a dialog does: canceled while ringing.
 func (l *fakeLeg) Hangup(reason string) {
