@@ -34,3 +34,6 @@ func (a pacingPacer) Mode() pacing.Mode {
 	}
 	return pacing.ModeProgressive
 }
+
+// pacingMode is pacing.Mode, for pacers that report theirs.
+type pacingMode = pacing.Mode
