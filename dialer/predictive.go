@@ -157,6 +157,9 @@ func (d *Dialer) connectLocked(r *run, s *session, a *Attempt) {
 		return
 	}
 	a.Agent = s.User
+	if err := d.update(func(tx kv.Tx) error { return putAttempt(tx, a) }); err != nil {
+		d.log.Error("dialer: save attempt", "attempt", a.ID, "error", err)
+	}
 	s.AttemptID, s.LeadLeg = a.ID, a.Leg
 	s.Connects++
 	if l := r.byID[a.LeadID]; l != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -373,5 +374,79 @@ func TestDemoCampaignScript(t *testing.T) {
 	code, body := sw.api("GET", "/v1/campaigns/cmp_1", nil)
 	if code != 200 || !strings.Contains(string(body), `"state":"running"`) || !strings.Contains(string(body), `"total":5`) {
 		t.Fatalf("the demo campaign: %d %s\n%s", code, body, out)
+	}
+}
+
+// writeDialerMessage makes DATA/dialer/NAME.wav: a second of 440 Hz.
+func writeDialerMessage(t *testing.T, sw *switchProc, name string) {
+	t.Helper()
+	requireTool(t, "sox")
+	dir := filepath.Join(sw.data, "dialer")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
+		filepath.Join(dir, name+".wav"), "synth", "1", "sine", "440", "vol", "0.5").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sox: %v %s", err, out)
+	}
+}
+
+// A predictive campaign dials for the campaign; the person who answers
+// goes to the free agent. With two agents dialled for and one gone, the
+// second person finds nobody within 2 s: the attempt is abandoned (the
+// abandon message plays, then the switch hangs up) and counted.
+func TestDialerPredictiveConnectsAndAbandons(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	writeDialerMessage(t, sw, "sorry")
+	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
+	sw.agentPhone(t, "1001", "alice-secret")
+	sw.agentPhone(t, "1002", "bob-secret")
+	code, body := sw.api("POST", "/v1/campaigns", strings.NewReader(`{"name":"p","mode":"predictive",
+		"caller_id":"+14155550100","agents":["1001","1002"],"calling_hours":{"start":"00:00","end":"23:59"},
+		"ring_timeout":"15s","wrap_up":"0s","max_attempts":1,"abandon_message":"sorry","amd":"off"}`))
+	if code != 201 || !strings.Contains(string(body), `"abandon_target":0.025`) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	id := "cmp_1"
+	leads := `[{"phone":"+14155551201","timezone":"America/Los_Angeles"},{"phone":"+14155552201","timezone":"America/Los_Angeles"}]`
+	if code, body := sw.api("POST", "/v1/campaigns/"+id+"/leads", strings.NewReader(leads)); code != 200 {
+		t.Fatalf("leads: %d %s", code, body)
+	}
+	// Agents join a paused campaign and wait there until it starts.
+	for _, action := range []string{"start", "pause"} {
+		if code, body := sw.api("POST", "/v1/campaigns/"+id+"/"+action, nil); code != 200 {
+			t.Fatalf("%s: %d %s", action, code, body)
+		}
+	}
+	sw.joinAgent(t, id, "1001")
+	sw.joinAgent(t, id, "1002")
+	waitFor(t, "both agents ready", 10*time.Second, func() bool {
+		_, body := sw.api("GET", "/v1/campaigns/"+id, nil)
+		return strings.Count(string(body), `"state":"ready"`) == 2
+	})
+	if code, body := sw.api("POST", "/v1/campaigns/"+id+"/start", nil); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	// Both leads ring (300 ms at the carrier); one agent leaves meanwhile.
+	if code, body := sw.api("DELETE", "/v1/campaigns/"+id+"/agents/1002", nil); code != 200 && code != 204 {
+		t.Fatalf("leave: %d %s", code, body)
+	}
+	var as []dialerAttempt
+	waitFor(t, "one connected and one abandoned", 20*time.Second, func() bool {
+		as = sw.attempts(t, id)
+		return len(as) == 2 && (as[0].Outcome == "abandoned" || as[1].Outcome == "abandoned")
+	})
+	other := as[0]
+	if other.Outcome == "abandoned" {
+		other = as[1]
+	}
+	if other.Outcome != "" && other.Outcome != "answered" || other.Agent != "1001" {
+		_, stats := sw.api("GET", "/v1/campaigns/"+id, nil)
+		t.Errorf("the connected attempt: %+v\n%s", other, stats)
+	}
+	code, body = sw.api("GET", "/v1/campaigns/"+id+"/attempts", nil)
+	if code != 200 || strings.Count(string(body), `"outcome":"abandoned"`) != 1 {
+		t.Errorf("attempts: %s", body)
 	}
 }
