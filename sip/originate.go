@@ -17,6 +17,9 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
+// errNoAnchor: the engine's legs are the switch's own media ends.
+var errNoAnchor = errors.New("originate: the switch must anchor media (media.anchor is off)")
+
 // Origination is a leg the call engine asks the switch to place.
 type Origination struct {
 	User        string        // whose permissions, caller IDs and credit the leg uses
@@ -42,9 +45,6 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	u := dir.user(o.User)
 	if u == nil {
 		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
-	}
-	if sw.media == nil {
-		return nil, errors.New("originate: the switch must anchor media (media ports are not configured)")
 	}
 	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
 	ep, class := billing.EndpointPhone, billing.ClassClient
@@ -99,6 +99,13 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, ce.Reason)
 		}
 		return nil, fmt.Errorf("originate: %w", err)
+	}
+	if sw.media == nil {
+		sw.calls.Done()
+		if sw.meter != nil {
+			sw.meter.Release(l.cdr.LegID)
+		}
+		return nil, errNoAnchor
 	}
 	m, err := sw.media.Allocate()
 	if err != nil {
