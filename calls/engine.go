@@ -41,7 +41,8 @@ type legState struct {
 	prompting *atomic.Int32 // Plays in progress on ep: comfort silence waits
 	relay     *media.Relay  // bridged: the relay and the other leg
 	peer      *legState
-	isA       bool // the leg is the relay's A side
+	isA       bool          // the leg is the relay's A side
+	relayDone chan struct{} // closed when the relay's media-timeout watch ends
 }
 
 // New makes an engine that places legs through net.

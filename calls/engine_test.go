@@ -32,7 +32,7 @@ func TestOriginateOutcomes(t *testing.T) {
 			e, _ := newTestEngine(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			events := e.Subscribe(ctx, Filter{})
+			events := subscribe(ctx, e, Filter{})
 			id, err := e.Originate(ctx, origination(tc.to))
 			if err != nil {
 				t.Fatal(err)
@@ -70,7 +70,7 @@ func TestAnsweredLegGetsComfortSilence(t *testing.T) {
 	e, net := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := e.Subscribe(ctx, Filter{})
+	events := subscribe(ctx, e, Filter{})
 	id, err := e.Originate(ctx, origination("1002"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestBridgeUnbridgeAndHangup(t *testing.T) {
 	e, net := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := e.Subscribe(ctx, Filter{Legs: nil})
+	events := subscribe(ctx, e, Filter{Legs: nil})
 	agent, err := e.Originate(ctx, origination("1001"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestHangupWhileRinging(t *testing.T) {
 	e, net := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := e.Subscribe(ctx, Filter{})
+	events := subscribe(ctx, e, Filter{})
 	id, err := e.Originate(ctx, origination("ringing"))
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestEarlyMediaToAgent(t *testing.T) {
 	e, net := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := e.Subscribe(ctx, Filter{})
+	events := subscribe(ctx, e, Filter{})
 	agent, _ := e.Originate(ctx, origination("1001"))
 	pa := newPhone(t, net.leg(agent).m)
 	next(t, events, agent, EventAnswered)
@@ -186,10 +186,10 @@ func TestAdoptedLegEventsByName(t *testing.T) {
 	e, _ := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	all := e.Subscribe(ctx, Filter{})
+	all := subscribe(ctx, e, Filter{})
 	l := newFakeLeg(t, newTestPool(t), "agent-55")
 	id := e.Adopt(l)
-	mine := e.Subscribe(ctx, Filter{Legs: []LegID{id}})
+	mine := subscribe(ctx, e, Filter{Legs: []LegID{id}})
 	l.progress <- Progress{Kind: ProgressDTMF, Key: '*'}
 	if ev := next(t, mine, id, EventDTMF); ev.Key != '*' {
 		t.Fatalf("key %q", ev.Key)
@@ -197,7 +197,7 @@ func TestAdoptedLegEventsByName(t *testing.T) {
 	l.end("answered", 200)
 	next(t, mine, id, EventLegEnded)
 	select {
-	case ev := <-all:
+	case ev := <-all.ch:
 		t.Fatalf("the empty filter saw an adopted leg: %+v", ev)
 	default:
 	}
@@ -208,7 +208,7 @@ func TestPlay(t *testing.T) {
 	e, net := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := e.Subscribe(ctx, Filter{})
+	events := subscribe(ctx, e, Filter{})
 	id, _ := e.Originate(ctx, origination("+15550000200"))
 	ph := newPhone(t, net.leg(id).m)
 	next(t, events, id, EventAnswered)
@@ -219,5 +219,27 @@ func TestPlay(t *testing.T) {
 	ph.await(t, "the prompt", func(p *rtp.Packet) bool { return !isFilled(p, media.LinearToULaw(0)) })
 	if err := e.Play(ctx, "nope", tone); !errors.Is(err, ErrNoLeg) {
 		t.Fatalf("play to no leg: %v", err)
+	}
+}
+
+// A bridged call whose parties stop sending is hung up on the pool's
+// media timeout, as a relayed call is, so a charged leg does not run on
+// after its carrier vanished.
+func TestBridgedLegsHangUpOnMediaTimeout(t *testing.T) {
+	e, net := newTestEngine(t, media.WithMediaTimeout(50*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := subscribe(ctx, e, Filter{})
+	agent, _ := e.Originate(ctx, origination("1001"))
+	lead, _ := e.Originate(ctx, origination("+15550000200"))
+	next(t, events, agent, EventAnswered)
+	next(t, events, lead, EventAnswered)
+	if err := e.Bridge(ctx, agent, lead); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []LegID{agent, lead} {
+		if r := <-net.leg(id).hangups; r != "media timeout" {
+			t.Fatalf("%s hung up for %q", id, r)
+		}
 	}
 }

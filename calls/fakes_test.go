@@ -114,18 +114,18 @@ func (n *fakeNetwork) leg(id LegID) *fakeLeg {
 	return n.legs[id]
 }
 
-func newTestEngine(t *testing.T) (*Engine, *fakeNetwork) {
+func newTestEngine(t *testing.T, opts ...media.PoolOption) (*Engine, *fakeNetwork) {
 	t.Helper()
-	pool := newTestPool(t)
+	pool := newTestPool(t, opts...)
 	net := &fakeNetwork{t: t, pool: pool}
 	return New(net, nil), net
 }
 
-func newTestPool(t *testing.T) *media.Pool {
+func newTestPool(t *testing.T, opts ...media.PoolOption) *media.Pool {
 	t.Helper()
 	for range 50 {
 		base := 30000 + 2*rand.IntN(4000)
-		p, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), base, base+39)
+		p, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), base, base+39, opts...)
 		if err == nil {
 			return p
 		}
@@ -134,20 +134,37 @@ func newTestPool(t *testing.T) *media.Pool {
 	return nil
 }
 
-// next waits for the next event of kind on ch for leg (others are
-// skipped).
-func next(t *testing.T, ch <-chan Event, leg LegID, kind EventKind) Event {
+// stream is a subscription read by tests: events skipped while waiting
+// for one kind are kept for the next wait.
+type stream struct {
+	ch      <-chan Event
+	backlog []Event
+}
+
+func subscribe(ctx context.Context, e *Engine, f Filter) *stream {
+	return &stream{ch: e.Subscribe(ctx, f)}
+}
+
+// next waits for the next event of kind for leg.
+func next(t *testing.T, s *stream, leg LegID, kind EventKind) Event {
 	t.Helper()
+	for i, ev := range s.backlog {
+		if ev.Leg == leg && ev.Kind == kind {
+			s.backlog = append(s.backlog[:i:i], s.backlog[i+1:]...)
+			return ev
+		}
+	}
 	timeout := time.After(hangTimeout)
 	for {
 		select {
-		case ev, ok := <-ch:
+		case ev, ok := <-s.ch:
 			if !ok {
 				t.Fatalf("subscription closed waiting for %s of %s", kind, leg)
 			}
 			if ev.Leg == leg && ev.Kind == kind {
 				return ev
 			}
+			s.backlog = append(s.backlog, ev)
 		case <-timeout:
 			t.Fatalf("no %s event for %s", kind, leg)
 		}

@@ -138,6 +138,29 @@ func (e *Engine) bridgeLocked(la, lb *legState) error {
 	}
 	la.relay, la.peer, la.isA = r, lb, true
 	lb.relay, lb.peer, lb.isA = r, la, false
+	if la.up && lb.up {
+		// A bridged call whose party stopped sending (a carrier gone
+		// without a BYE) is hung up like any relayed call, so a charged
+		// leg does not run on. Early media is not watched: ringing may
+		// be silent.
+		r.Answered()
+		done := make(chan struct{})
+		la.relayDone, lb.relayDone = done, done
+		go func(timedOut <-chan struct{}) {
+			select {
+			case <-timedOut:
+			case <-done:
+				return
+			}
+			e.mu.Lock()
+			still := la.relay == r
+			e.mu.Unlock()
+			if still {
+				la.leg.Hangup("media timeout")
+				lb.leg.Hangup("media timeout")
+			}
+		}(r.TimedOut())
+	}
 	return nil
 }
 
@@ -162,6 +185,10 @@ func (e *Engine) unbridgeLocked(ls *legState) {
 		e.log.Warn("calls: unbridge", "leg", ls.id, "error", err)
 	}
 	ls.relay, ls.peer, peer.relay, peer.peer = nil, nil, nil, nil
+	if ls.relayDone != nil {
+		close(ls.relayDone)
+		ls.relayDone, peer.relayDone = nil, nil
+	}
 	for _, x := range []struct {
 		ls *legState
 		m  *media.Leg
