@@ -206,7 +206,17 @@ func TestDialerPowerAgentByStar55(t *testing.T) {
 		}
 	}
 
-	cdrs := sw.dialerCDRs(t)
+	var cdrs []dialerCDR
+	// The agent's CDR is written just after the switch answers its BYE.
+	waitFor(t, "the agent's CDR", 10*time.Second, func() bool {
+		cdrs = sw.dialerCDRs(t)
+		for _, c := range cdrs {
+			if c.To == "*55" {
+				return true
+			}
+		}
+		return false
+	})
 	byLeg := map[string]dialerCDR{}
 	agentLegs := 0
 	for _, c := range cdrs {
