@@ -171,7 +171,7 @@ func TestDialerPowerAgentByStar55(t *testing.T) {
 	id := sw.newCampaign(t, []string{"1002"}, leadMissing, leadBusy, leadStays, leadHangs)
 
 	agent := sipp(t, sw.addr(), "-sf", scenario("agent_join.xml"), "-s", "*55", "-key", "caller", "1002",
-		"-key", "rtp_port", strconv.Itoa(freePort(t)), "-d", "3000", "-au", "1002", "-ap", "bob-secret",
+		"-key", "rtp_port", strconv.Itoa(freePort(t)), "-key", "key", "#", "-d", "3000", "-au", "1002", "-ap", "bob-secret",
 		"-m", "1", "-p", strconv.Itoa(freePort(t)))
 	if agent.code != 0 {
 		t.Fatalf("agent: sipp exit %d\n%s", agent.code, agent.out)
@@ -458,5 +458,39 @@ func TestDialerPredictiveConnectsAndAbandons(t *testing.T) {
 	code, body = sw.api("GET", "/v1/campaigns/"+id+"/attempts", nil)
 	if code != 200 || strings.Count(string(body), `"outcome":"abandoned"`) != 1 {
 		t.Errorf("attempts: %s", body)
+	}
+}
+
+// ** on a call takes the agent off it and leaves the campaign's message
+// with the lead (vm-left), then the agent gets the next lead.
+func TestDialerVoicemailDropByStarStar(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	writeDialerMessage(t, sw, "spring")
+	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
+	code, body := sw.api("POST", "/v1/campaigns", strings.NewReader(`{"name":"vm","caller_id":"+14155550100",
+		"agents":["1002"],"calling_hours":{"start":"00:00","end":"23:59"},"wrap_up":"0s","voicemail_drop":"spring"}`))
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	leads := `[{"phone":"+14155550201","timezone":"America/Los_Angeles"},{"phone":"+14155553200","timezone":"America/Los_Angeles"}]`
+	if code, body := sw.api("POST", "/v1/campaigns/cmp_1/leads", strings.NewReader(leads)); code != 200 {
+		t.Fatalf("leads: %d %s", code, body)
+	}
+	if code, body := sw.api("POST", "/v1/campaigns/cmp_1/start", nil); code != 200 {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	agent := sipp(t, sw.addr(), "-sf", scenario("agent_join.xml"), "-s", "*551", "-key", "caller", "1002",
+		"-key", "rtp_port", strconv.Itoa(freePort(t)), "-key", "key", "*", "-d", "2000", "-au", "1002", "-ap", "bob-secret",
+		"-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if agent.code != 0 {
+		t.Fatalf("agent: sipp exit %d\n%s", agent.code, agent.out)
+	}
+	var as []dialerAttempt
+	waitFor(t, "both leads done", 15*time.Second, func() bool {
+		as = sw.attempts(t, "cmp_1")
+		return len(as) == 2 && as[0].Outcome != "" && as[1].Outcome != ""
+	})
+	if as[0].Outcome != "vm-left" || as[1].Outcome != "answered" {
+		t.Fatalf("attempts %+v", as)
 	}
 }
