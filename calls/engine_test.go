@@ -120,6 +120,12 @@ func TestBridgeUnbridgeAndHangup(t *testing.T) {
 	silence := func(p *rtp.Packet) bool { return isFilled(p, media.LinearToULaw(0)) }
 	pa.await(t, "silence after unbridge", silence)
 	pl.await(t, "silence after unbridge", silence)
+	// A key while unbridged (wrap-up: # ready, * pause) reaches the
+	// subscriber from the engine's own media end.
+	pa.send(t, media.DefaultTelephoneEvent, []byte{10, 0x80, 0, 160}) // '*'
+	if ev := next(t, events, agent, EventDTMF); ev.Key != '*' {
+		t.Fatalf("key while unbridged: %q", ev.Key)
+	}
 
 	if err := e.Bridge(ctx, agent, lead); err != nil {
 		t.Fatal(err)
