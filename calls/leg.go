@@ -80,4 +80,6 @@ var (
 	ErrNoLeg = errors.New("no such leg")
 	// ErrNotAnswered: the leg has no media to bridge or play to yet.
 	ErrNotAnswered = errors.New("leg not answered")
+	// ErrStopping: the network is shutting down and places no new leg.
+	ErrStopping = errors.New("shutting down")
 )

@@ -95,8 +95,9 @@ func (e *Engine) Bridge(_ context.Context, a, b LegID) error {
 		return fmt.Errorf("bridge %s and %s: %w", a, b, ErrNoLeg)
 	}
 	if la.relay != nil && la.peer == lb {
+		e.watchLocked(la, lb) // early media made them one already: now both are up
 		e.hub.publish(Event{Kind: EventBridged, Leg: lb.id}, lb.placed)
-		return nil // early media made them one already
+		return nil
 	}
 	if err := e.bridgeLocked(la, lb); err != nil {
 		return err
@@ -138,30 +139,36 @@ func (e *Engine) bridgeLocked(la, lb *legState) error {
 	}
 	la.relay, la.peer, la.isA = r, lb, true
 	lb.relay, lb.peer, lb.isA = r, la, false
-	if la.up && lb.up {
-		// A bridged call whose party stopped sending (a carrier gone
-		// without a BYE) is hung up like any relayed call, so a charged
-		// leg does not run on. Early media is not watched: ringing may
-		// be silent.
-		r.Answered()
-		done := make(chan struct{})
-		la.relayDone, lb.relayDone = done, done
-		go func(timedOut <-chan struct{}) {
-			select {
-			case <-timedOut:
-			case <-done:
-				return
-			}
-			e.mu.Lock()
-			still := la.relay == r
-			e.mu.Unlock()
-			if still {
-				la.leg.Hangup("media timeout")
-				lb.leg.Hangup("media timeout")
-			}
-		}(r.TimedOut())
-	}
+	e.watchLocked(la, lb)
 	return nil
+}
+
+// watchLocked hangs up a bridged call whose parties stopped sending (a
+// carrier gone without a BYE), as a relayed call is, so a charged leg
+// does not run on. Early media is not watched (ringing may be silent):
+// only once both legs are up.
+func (e *Engine) watchLocked(la, lb *legState) {
+	r := la.relay
+	if !la.up || !lb.up || la.relayDone != nil || r == nil {
+		return
+	}
+	r.Answered()
+	done := make(chan struct{})
+	la.relayDone, lb.relayDone = done, done
+	go func(timedOut <-chan struct{}) {
+		select {
+		case <-timedOut:
+		case <-done:
+			return
+		}
+		e.mu.Lock()
+		still := la.relay == r
+		e.mu.Unlock()
+		if still {
+			la.leg.Hangup("media timeout")
+			lb.leg.Hangup("media timeout")
+		}
+	}(r.TimedOut())
 }
 
 // Unbridge leaves a leg and its peer up, each with comfort silence.

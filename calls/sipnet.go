@@ -22,6 +22,9 @@ func (n SwitchNetwork) Place(ctx context.Context, o Origination) (Leg, error) {
 	if errors.Is(err, sip.ErrOriginateRefused) {
 		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
+	if errors.Is(err, sip.ErrStopping) {
+		return nil, fmt.Errorf("%w: %v", ErrStopping, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,7 @@ type Dialer struct {
 	dnc       map[string]DNCEntry
 	legs      map[LegID]legRef // the legs the dialer placed or was handed
 	recheck   Timer
+	stopping  bool // the engine is shutting down: dial nothing more
 	// savedLedgers are the abandon ledgers load read, for addRunLocked.
 	savedLedgers map[string]*pacing.LedgerState
 }

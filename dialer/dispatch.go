@@ -24,7 +24,7 @@ const ReasonDialer = "dialer"
 // dispatchLocked gives each ready agent of a running campaign the next
 // eligible lead in list order, as many as the pacer says.
 func (d *Dialer) dispatchLocked(r *run) {
-	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning {
+	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning || d.stopping {
 		return
 	}
 	if r.c.Mode == ModePredictive {
@@ -48,8 +48,8 @@ func (d *Dialer) dispatchLocked(r *run) {
 				break // nothing to dial for now: the agent waits, ready
 			}
 			dialled := d.dialLocked(r, s, l, now)
-			if r.c.State != CampaignRunning {
-				return // paused itself (credit)
+			if r.c.State != CampaignRunning || d.stopping {
+				return // paused itself (credit), or the switch is stopping
 			}
 			if dialled {
 				n--
@@ -216,6 +216,12 @@ func (d *Dialer) originateFailedLocked(r *run, l *Lead, a *Attempt, err error) {
 	case errors.Is(err, ErrRefused):
 		a.Outcome, a.Reason = OutcomeBlocked, err.Error()
 		d.finishAttemptLocked(r, a, nil)
+	case errors.Is(err, ErrNoEngine):
+		// The switch is stopping: the lead never left, as after a
+		// restart, and nothing more is dialled.
+		a.Outcome, a.Reason = OutcomeInterrupted, err.Error()
+		d.finishAttemptLocked(r, a, nil)
+		d.stopping = true
 	default:
 		a.Outcome, a.Reason = OutcomeFailed, err.Error()
 		d.finishAttemptLocked(r, a, nil)

@@ -68,7 +68,7 @@ func (d *Dialer) dialForCampaignLocked(r *run, now time.Time) bool {
 		if a := d.placeLocked(r, s.User, "", l, now); a != nil {
 			return true
 		}
-		if r.c.State != CampaignRunning {
+		if r.c.State != CampaignRunning || d.stopping {
 			return false
 		}
 	}

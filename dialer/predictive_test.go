@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -179,5 +180,31 @@ func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
 	}
 	if humans, _ := h.d.campaigns[c.ID].ledger.Counts(h.clock.Now()); humans != 0 {
 		t.Fatalf("a machine counted as a person: %d", humans)
+	}
+}
+
+// A switch that is stopping refuses new legs: the attempt is interrupted
+// (it never left, so it does not count) and the dialer dials nothing more.
+func TestStoppingEngineInterruptsAndStopsDialling(t *testing.T) {
+	h := newHarness(t)
+	c := h.campaign(nil)
+	h.leads(c.ID, "+12125551001", "+12125551002")
+	h.startCampaign(c.ID)
+	h.eng.refuse = func(o Origination) error {
+		if o.To == "+12125551001" {
+			return fmt.Errorf("originate: %w", ErrNoEngine)
+		}
+		return nil
+	}
+	h.join(c, "1001")
+	as := h.attempts(c.ID)
+	if len(as) != 1 || as[0].Outcome != OutcomeInterrupted {
+		t.Fatalf("attempts %+v", as)
+	}
+	if l := h.lead(c.ID, "+12125551001"); l.Attempts != 0 || l.State != LeadPending {
+		t.Fatalf("lead %+v", l)
+	}
+	if ds := h.eng.dials(); len(ds) != 0 {
+		t.Fatalf("dialled while stopping: %+v", ds)
 	}
 }

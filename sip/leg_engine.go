@@ -15,6 +15,9 @@ import (
 // for credit wraps billing.ErrInsufficientCredit instead.
 var ErrOriginateRefused = errors.New("refused")
 
+// ErrStopping: the switch is shutting down and places no new leg.
+var ErrStopping = errShuttingDown
+
 // Progress kinds of an EngineLeg.
 const (
 	ProgressRinging    = "ringing"
@@ -49,6 +52,7 @@ type EngineLeg struct {
 	stopOnce sync.Once
 	reason   string // why the engine hung up
 	mu       sync.Mutex
+	closed   bool // progress is closed: a late INFO key is dropped
 }
 
 // progressBuffer is how many events a leg holds for the engine: the
@@ -110,6 +114,11 @@ func (e *EngineLeg) emit(p Progress) {
 // emitKey passes a SIP INFO key on; keys nobody reads are dropped rather
 // than holding the dialog's handler.
 func (e *EngineLeg) emitKey(k rune) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
 	select {
 	case e.progress <- Progress{Kind: ProgressDTMF, At: time.Now(), Key: k}:
 	default:
@@ -121,7 +130,10 @@ func (e *EngineLeg) ended(c *call) {
 	c.countMedia(e.l, e.media)
 	c.finish(e.l)
 	e.emit(Progress{Kind: ProgressEnded, Code: e.l.cdr.SIPCode, Disposition: string(e.l.cdr.Disposition), CDRLegID: e.l.cdr.LegID})
+	e.mu.Lock()
+	e.closed = true
 	close(e.progress)
+	e.mu.Unlock()
 }
 
 // waitUp keeps an answered leg up until its party hangs up, the engine

@@ -39,6 +39,9 @@ func (d *dialerEngine) Originate(ctx context.Context, o dialer.Origination) (dia
 	if errors.Is(err, calls.ErrRefused) {
 		return "", fmt.Errorf("%w: %v", dialer.ErrRefused, err)
 	}
+	if errors.Is(err, calls.ErrStopping) {
+		return "", fmt.Errorf("%w: %v", dialer.ErrNoEngine, err)
+	}
 	return dialer.LegID(id), err
 }
 
