@@ -208,3 +208,47 @@ func TestStoppingEngineInterruptsAndStopsDialling(t *testing.T) {
 		t.Fatalf("dialled while stopping: %+v", ds)
 	}
 }
+
+// amd drop: after a machine's greeting ends with its beep, the campaign's
+// voicemail_drop plays to the lead, which is then hung up (vm-left).
+func TestPredictiveAMDDropsTheMessageAfterTheBeep(t *testing.T) {
+	h := newHarness(t)
+	c := predictiveCampaign(h, func(r *CampaignRequest) { r.AMD, r.VoicemailDrop = AMDDrop, "vm.wav" })
+	h.leads(c.ID, "+12125551001")
+	h.startCampaign(c.ID)
+	h.join(c, "1001")
+	lead := h.eng.dials()[0].Leg
+	h.event(EventAnswered, lead, "", 0)
+	h.eng.mu.Lock()
+	audio := h.eng.subs[len(h.eng.subs)-1]
+	h.eng.mu.Unlock()
+	go func() {
+		for i := 0; i < 400 && !h.eng.wasHungUp(lead); i++ { // 8 s of 20 ms frames
+			frame := make([]int16, 160)
+			switch {
+			case i < 200 && i%20 < 16: // the greeting's words
+				for j := range frame {
+					frame[j] = int16(6000 * math.Sin(float64(i*160+j)*0.7) * math.Sin(float64(j)*0.05+1))
+				}
+			case i >= 200 && i < 215: // the beep: 1 kHz for 300 ms
+				for j := range frame {
+					frame[j] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i*160+j)/8000))
+				}
+			}
+			audio <- Event{Kind: EventAudio, Leg: lead, Samples: frame}
+		}
+	}()
+	select {
+	case leg := <-h.eng.played:
+		if leg != lead {
+			t.Fatalf("the message went to %s", leg)
+		}
+	case <-time.After(5 * time.Second): // only keeps a broken test from hanging
+		t.Fatalf("no message played; bridged %v", h.eng.bridged)
+	}
+	waitUntil(t, "the machine hung up after the message", func() bool { return h.eng.wasHungUp(lead) })
+	h.ended(lead, "answered", 200)
+	if a := h.attempts(c.ID)[0]; a.Outcome != OutcomeVMLeft {
+		t.Fatalf("attempt %+v", a)
+	}
+}
