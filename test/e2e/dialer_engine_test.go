@@ -3,9 +3,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -491,6 +493,66 @@ func TestDialerVoicemailDropByStarStar(t *testing.T) {
 		return len(as) == 2 && as[0].Outcome != "" && as[1].Outcome != ""
 	})
 	if as[0].Outcome != "vm-left" || as[1].Outcome != "answered" {
+		t.Fatalf("attempts %+v", as)
+	}
+}
+
+// In power mode the agent hears the lead's early media (here a tone the
+// carrier sends with its 183; the call never answers) on the agent's own
+// line, until the agent skips the lead with ##.
+func TestDialerAgentHearsTheLeadsEarlyMedia(t *testing.T) {
+	requireTool(t, "sox")
+	sw := startSwitch(t, switchOpts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	carrier := sippCmd(ctx, t, "-sf", scenario("carrier_early_media.xml"), "-p", strconv.Itoa(sw.trunk), "-mi", "127.0.0.1",
+		"-m", "1", "-timeout", "60s")
+	sox := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", filepath.Join(carrier.Dir, "tone.ulaw"), "synth", "5", "sine", "440", "vol", "0.5")
+	if out, err := sox.CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	if err := carrier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = carrier.Wait() }()
+	id := sw.newCampaign(t, []string{"1002"}, "+14155550183")
+
+	// The agent's RTP port: the test listens there for what the switch sends.
+	rtpConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtpConn.Close()
+	heard := make(chan int, 1)
+	go func() {
+		tone := 0
+		buf := make([]byte, 1500)
+		deadline := time.Now().Add(6 * time.Second)
+		for time.Now().Before(deadline) {
+			_ = rtpConn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			n, err := rtpConn.Read(buf)
+			if err != nil || n <= 12 {
+				continue
+			}
+			for _, b := range buf[12:n] { // past the RTP header: not PCMU silence (0xFF)
+				if b != 0xFF && b != 0x7F {
+					tone++
+					break
+				}
+			}
+		}
+		heard <- tone
+	}()
+	agent := sipp(t, sw.addr(), "-sf", scenario("agent_join.xml"), "-s", "*55", "-key", "caller", "1002",
+		"-key", "rtp_port", strconv.Itoa(rtpConn.LocalAddr().(*net.UDPAddr).Port), "-key", "key", "#", "-d", "3000",
+		"-au", "1002", "-ap", "bob-secret", "-m", "1", "-p", strconv.Itoa(freePort(t)))
+	if agent.code != 0 {
+		t.Fatalf("agent: sipp exit %d\n%s", agent.code, agent.out)
+	}
+	if n := <-heard; n < 50 {
+		t.Fatalf("the agent heard %d packets of the lead's early media, want most of 3 s (150)", n)
+	}
+	if as := sw.attempts(t, id); len(as) != 1 || as[0].Outcome != "canceled" || as[0].Reason != "agent-skipped" {
 		t.Fatalf("attempts %+v", as)
 	}
 }
