@@ -24,10 +24,15 @@ type CampaignRequest struct {
 	MaxAttempts   *int          `json:"max_attempts"`
 	RetryAfter    *Duration     `json:"retry_after"`
 	VoicemailDrop string        `json:"voicemail_drop"`
+	PredictiveRequest
 }
 
-// ModePower is the only mode so far: one lead per ready agent.
-const ModePower = "power"
+// Modes: power dials one lead per ready agent; predictive dials on
+// dialer/pacing's forecast and connects persons to agents as they answer.
+const (
+	ModePower      = "power"
+	ModePredictive = "predictive"
+)
 
 // campaignOf validates a request and fills in the defaults.
 func (d *Dialer) campaignOf(req CampaignRequest) (Campaign, error) {
@@ -44,8 +49,8 @@ func (d *Dialer) campaignOf(req CampaignRequest) (Campaign, error) {
 	if c.Mode == "" {
 		c.Mode = ModePower
 	}
-	if c.Mode != ModePower {
-		return bad("mode %q: only %q is supported", req.Mode, ModePower)
+	if c.Mode != ModePower && c.Mode != ModePredictive {
+		return bad("mode %q: %q or %q", req.Mode, ModePower, ModePredictive)
 	}
 	callerID, err := config.NormalizeE164(req.CallerID)
 	if err != nil {
@@ -102,6 +107,9 @@ func (d *Dialer) campaignOf(req CampaignRequest) (Campaign, error) {
 		if _, err := d.opts.LoadAudio(c.VoicemailDrop); err != nil {
 			return bad("voicemail_drop: %v", err)
 		}
+	}
+	if err := d.predictiveOf(&c, req.PredictiveRequest); err != nil {
+		return bad("%v", err)
 	}
 	return c, nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/dialer/pacing"
 	"github.com/dialtone/dialtone/internal/kv"
 	"github.com/dialtone/dialtone/webhook"
 )
@@ -56,6 +57,9 @@ type Dialer struct {
 	dnc       map[string]DNCEntry
 	legs      map[LegID]legRef // the legs the dialer placed or was handed
 	recheck   Timer
+	stopping  bool // the engine is shutting down: dial nothing more
+	// savedLedgers are the abandon ledgers load read, for addRunLocked.
+	savedLedgers map[string]*pacing.LedgerState
 }
 
 // legRef says what a leg is to the dialer.
@@ -77,6 +81,8 @@ type run struct {
 	agents   map[string]*session         // live sessions by user
 	ended    []AgentSession              // past sessions, for the stats
 	pacer    Pacer
+	ledger   *pacing.AbandonLedger // persons answered and abandons (abandon_ledger.go)
+	pred     *predictiveState      // predictive calls between answer and agent
 }
 
 // session is a live agent session with what only lives in memory.

@@ -24,7 +24,11 @@ const ReasonDialer = "dialer"
 // dispatchLocked gives each ready agent of a running campaign the next
 // eligible lead in list order, as many as the pacer says.
 func (d *Dialer) dispatchLocked(r *run) {
-	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning {
+	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning || d.stopping {
+		return
+	}
+	if r.c.Mode == ModePredictive {
+		d.dispatchPredictiveLocked(r)
 		return
 	}
 	now := d.now()
@@ -44,8 +48,8 @@ func (d *Dialer) dispatchLocked(r *run) {
 				break // nothing to dial for now: the agent waits, ready
 			}
 			dialled := d.dialLocked(r, s, l, now)
-			if r.c.State != CampaignRunning {
-				return // paused itself (credit)
+			if r.c.State != CampaignRunning || d.stopping {
+				return // paused itself (credit), or the switch is stopping
 			}
 			if dialled {
 				n--
@@ -78,9 +82,12 @@ func (r *run) paceState(now time.Time) PaceState {
 		st.Agents = append(st.Agents, AgentState{ID: s.User, Status: s.State, Since: s.Since})
 	}
 	for _, a := range r.inFlight {
-		if a.AnsweredAt.IsZero() {
+		if a.AnsweredAt.IsZero() || r.pred != nil && r.pred.detecting[a.ID] {
 			st.InFlight = append(st.InFlight, Call{DialedAt: a.StartedAt})
 		}
+	}
+	if r.pred != nil {
+		st.Waiting = len(r.pred.waiting)
 	}
 	return st
 }
@@ -105,7 +112,7 @@ func (d *Dialer) nextLeadLocked(r *run, s *session, now time.Time) *Lead {
 		if !l.LastDialed.IsZero() && now.Before(l.LastDialed.Add(r.c.RetryAfter.Duration)) {
 			continue
 		}
-		if !r.c.CallingHours.open(now, r.zonesOf(l)) {
+		if !r.c.CallingHours.open(now, r.zonesOf(l)) || !d.mayRedialLocked(r, l, now) {
 			continue
 		}
 		if err := mayCall(d.opts.Directory, s.User, r.c.CallerID, l.Phone); err != nil {
@@ -143,9 +150,28 @@ func (r *run) zonesOf(l *Lead) []*time.Location {
 // attempt are on disk before the call leaves, so after a crash the lead
 // is known to have been in flight (and is never dialled twice at once).
 func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
-	a := &Attempt{ID: "att_" + uuid.NewString(), CampaignID: r.c.ID, LeadID: l.ID, Agent: s.User, StartedAt: now}
+	a := d.placeLocked(r, s.User, s.Leg, l, now)
+	if a == nil {
+		return false
+	}
+	s.Dials++
+	s.AttemptID, s.LeadLeg = a.ID, a.Leg
+	d.setAgentStateLocked(r, s, AgentDialing)
+	return true
+}
+
+// placeLocked leases l and places its call under user's rules: for that
+// agent (power: earlyTo is the agent's leg and the lead is theirs) or
+// for the campaign (predictive: earlyTo is empty and the lead goes to
+// whoever is free when a person answers).
+func (d *Dialer) placeLocked(r *run, user string, earlyTo LegID, l *Lead, now time.Time) *Attempt {
+	holder := user
+	if earlyTo == "" {
+		holder = ""
+	}
+	a := &Attempt{ID: "att_" + uuid.NewString(), CampaignID: r.c.ID, LeadID: l.ID, Agent: holder, StartedAt: now}
 	prev := *l
-	l.State, l.Agent, l.AttemptID = LeadDialing, s.User, a.ID
+	l.State, l.Agent, l.AttemptID = LeadDialing, holder, a.ID
 	err := d.update(func(tx kv.Tx) error {
 		if err := putAttempt(tx, a); err != nil {
 			return err
@@ -155,16 +181,16 @@ func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
 	if err != nil {
 		*l = prev
 		d.log.Error("dialer: lease lead", "campaign", r.c.ID, "lead", l.ID, "error", err)
-		return false
+		return nil
 	}
 	leg, err := d.opts.Engine.Originate(d.engineCtx(), Origination{
-		User: s.User, To: l.Phone, CallerID: r.c.CallerID, RingTimeout: r.c.RingTimeout.Duration,
-		EarlyMediaTo: s.Leg, Reason: ReasonDialer,
+		User: user, To: l.Phone, CallerID: r.c.CallerID, RingTimeout: r.c.RingTimeout.Duration,
+		EarlyMediaTo: earlyTo, Reason: ReasonDialer,
 		Tags: map[string]string{TagCampaign: r.c.ID, TagLead: l.ID, TagAttempt: a.ID},
 	})
 	if err != nil {
 		d.originateFailedLocked(r, l, a, err)
-		return false
+		return nil
 	}
 	a.Leg = leg
 	r.inFlight[a.ID] = a
@@ -172,10 +198,7 @@ func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
 	if err := d.update(func(tx kv.Tx) error { return putAttempt(tx, a) }); err != nil {
 		d.log.Error("dialer: save attempt", "attempt", a.ID, "error", err)
 	}
-	s.Dials++
-	s.AttemptID, s.LeadLeg = a.ID, leg
-	d.setAgentStateLocked(r, s, AgentDialing)
-	return true
+	return a
 }
 
 // originateFailedLocked closes an attempt the engine refused to place.
@@ -193,6 +216,12 @@ func (d *Dialer) originateFailedLocked(r *run, l *Lead, a *Attempt, err error) {
 	case errors.Is(err, ErrRefused):
 		a.Outcome, a.Reason = OutcomeBlocked, err.Error()
 		d.finishAttemptLocked(r, a, nil)
+	case errors.Is(err, ErrNoEngine):
+		// The switch is stopping: the lead never left, as after a
+		// restart, and nothing more is dialled.
+		a.Outcome, a.Reason = OutcomeInterrupted, err.Error()
+		d.finishAttemptLocked(r, a, nil)
+		d.stopping = true
 	default:
 		a.Outcome, a.Reason = OutcomeFailed, err.Error()
 		d.finishAttemptLocked(r, a, nil)

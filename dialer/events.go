@@ -45,6 +45,10 @@ func (d *Dialer) leadEventLocked(r *run, a *Attempt, ev Event) {
 	switch ev.Kind {
 	case EventAnswered:
 		a.AnsweredAt = d.now()
+		if r.c.Mode == ModePredictive && a.Agent == "" {
+			d.predictiveAnsweredLocked(r, a)
+			return
+		}
 		if a.Outcome != "" || s == nil {
 			// Canceled (pause, stop, the agent left) as it was answered.
 			_ = d.opts.Engine.Hangup(d.engineCtx(), a.Leg, dispCanceled)
@@ -57,8 +61,14 @@ func (d *Dialer) leadEventLocked(r *run, a *Attempt, ev Event) {
 			return
 		}
 		s.Connects++
+		d.recordHumanLocked(r, a.AnsweredAt)
 		d.setAgentStateLocked(r, s, AgentTalking)
+	case EventDTMF:
+		if a.Outcome == OutcomeAbandoned && ev.Key == '9' && a.Reason != ReasonOptedOut {
+			d.optOutLocked(r, a)
+		}
 	case EventLegEnded:
+		r.forgetPredictiveLocked(a)
 		if a.Outcome == "" {
 			a.Outcome = outcomeOf(a, ev)
 		}
@@ -67,6 +77,9 @@ func (d *Dialer) leadEventLocked(r *run, a *Attempt, ev Event) {
 		}
 		d.finishAttemptLocked(r, a, &ev)
 		if s == nil {
+			if r.c.Mode == ModePredictive {
+				d.dispatchLocked(r) // a line is free
+			}
 			return
 		}
 		s.AttemptID, s.LeadLeg = "", ""

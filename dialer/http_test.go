@@ -57,7 +57,11 @@ func TestCampaignAPI(t *testing.T) {
 		{"bad hours", `{"name":"x","caller_id":"+12125550100","agents":["1001"],"calling_hours":{"start":"21:00","end":"08:00"}}`, "calling_hours"},
 		{"unknown field", `{"name":"x","caller_id":"+12125550100","agents":["1001"],"predictive":true}`, "predictive"},
 		{"missing voicemail message", `{"name":"x","caller_id":"+12125550100","agents":["1001"],"voicemail_drop":"nope.wav"}`, "voicemail_drop"},
-		{"other mode", `{"name":"x","mode":"predictive","caller_id":"+12125550100","agents":["1001"]}`, "mode"},
+		{"other mode", `{"name":"x","mode":"preview","caller_id":"+12125550100","agents":["1001"]}`, "mode"},
+		{"predictive without an abandon message", `{"name":"x","mode":"predictive","caller_id":"+12125550100","agents":["1001"]}`, "abandon_message"},
+		{"abandon limit over 3 %", `{"name":"x","mode":"predictive","caller_id":"+12125550100","agents":["1001"],"abandon_message":"vm.wav","abandon_limit":0.05}`, "abandon_limit"},
+		{"amd drop without a message", `{"name":"x","mode":"predictive","caller_id":"+12125550100","agents":["1001"],"abandon_message":"vm.wav","amd":"drop"}`, "voicemail_drop"},
+		{"predictive settings on power", `{"name":"x","caller_id":"+12125550100","agents":["1001"],"amd":"hangup"}`, "predictive"},
 	}
 	for _, r := range refusals {
 		code, out := api.do("POST", "/v1/campaigns", "application/json", r.body)

@@ -14,6 +14,12 @@ import (
 // one transaction: no lead stays leased to a dial that no longer exists.
 func (d *Dialer) load() error {
 	return d.update(func(tx kv.Tx) error {
+		saved, err := loadLedgers(tx)
+		if err != nil {
+			return err
+		}
+		d.savedLedgers = saved
+		defer func() { d.savedLedgers = nil }()
 		if err := tx.ForEach(bucketCampaigns, func(k string, raw []byte) error {
 			var c Campaign
 			if err := json.Unmarshal(raw, &c); err != nil {
@@ -145,7 +151,9 @@ func (d *Dialer) recoverSessions(tx kv.Tx) error {
 // addRunLocked makes a campaign's in-memory state.
 func (d *Dialer) addRunLocked(c Campaign) *run {
 	r := &run{c: c, byID: map[string]*Lead{}, byPhone: map[string]*Lead{}, zones: map[string][]*time.Location{},
-		inFlight: map[string]*Attempt{}, outcomes: map[string]int{}, agents: map[string]*session{}, pacer: d.opts.NewPacer(c)}
+		inFlight: map[string]*Attempt{}, outcomes: map[string]int{}, agents: map[string]*session{},
+		ledger: newLedger(c, d.savedLedgers[c.ID])}
+	r.pacer = d.pacerFor(r)
 	d.campaigns[c.ID] = r
 	d.order = append(d.order, c.ID)
 	return r

@@ -45,6 +45,11 @@ const (
 	OutcomeCanceled    = "canceled"
 	OutcomeBlocked     = "blocked"
 	OutcomeInterrupted = "interrupted"
+	// OutcomeAbandoned: a person answered a predictive dial and no agent
+	// was connected within 2 s; the abandon message played.
+	OutcomeAbandoned = "abandoned"
+	// OutcomeMachine: answering-machine detection hung up on a machine.
+	OutcomeMachine = "machine"
 )
 
 // Reasons a campaign pauses itself, or a lead or attempt is blocked.
@@ -90,6 +95,7 @@ type Campaign struct {
 	MaxAttempts   int          `json:"max_attempts"`
 	RetryAfter    Duration     `json:"retry_after"`
 	VoicemailDrop string       `json:"voicemail_drop,omitempty"`
+	Predictive                 // mode predictive's settings (predictive_campaign.go)
 	State         string       `json:"state"`
 	PauseReason   string       `json:"pause_reason,omitempty"`
 	CreatedAt     time.Time    `json:"created_at"`

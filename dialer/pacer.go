@@ -23,6 +23,7 @@ type PaceState struct {
 	Now      time.Time
 	Agents   []AgentState
 	InFlight []Call
+	Waiting  int // persons answered and waiting for an agent (predictive)
 }
 
 // PaceOutcome is what a dial came to, for pacers that learn.

@@ -39,6 +39,11 @@ type leg struct {
 	// credit is the call time the meter granted the leg; only the
 	// goroutine of the call that owns the leg touches it.
 	credit legCredit
+	// stop ends a leg the call engine placed before it has a dialog
+	// (leg_engine.go): the engine hangs up while it rings.
+	stop chan struct{}
+	// onKey takes the leg's SIP INFO keys when the call engine drives it.
+	onKey func(rune)
 }
 
 func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
@@ -79,6 +84,8 @@ func (l *leg) done() <-chan struct{} {
 		return l.server.Context().Done()
 	case l.client != nil:
 		return l.client.Context().Done()
+	case l.stop != nil:
+		return l.stop
 	}
 	return nil
 }
@@ -380,6 +387,10 @@ func (c *call) run() {
 	sw.cdrs.Started(&c.a.cdr)
 	if c.rt.mailbox {
 		c.listenMailbox(c.rt.caller)
+		return
+	}
+	if c.rt.agentJoin {
+		c.joinAgent()
 		return
 	}
 

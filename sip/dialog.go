@@ -103,6 +103,9 @@ func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if key, ok := infoDigit(req); ok {
+		if l.onKey != nil {
+			l.onKey(key)
+		}
 		if ep := l.endpoint.Load(); ep != nil {
 			if err := ep.SignalDigit(key); err != nil {
 				// The endpoint ended between the load and the key: the call

@@ -46,7 +46,8 @@ type hop struct {
 	// user, or the number's owner (every member of an owning group).
 	rules     config.Forwarding
 	owners    []*user
-	voicemail *user // set when the hop is this user's voicemail
+	voicemail *user         // set when the hop is this user's voicemail
+	ringFor   time.Duration // the call engine's ring timeout for the hop (0: the settings')
 }
 
 func (h *hop) String() string {
@@ -220,6 +221,9 @@ func nextRule(rules config.Forwarding, res *sip.Response, err error) string {
 
 // ringTimeout is how long a hop rings before its no-answer rule applies.
 func (c *call) ringTimeout(h *hop) time.Duration {
+	if h.ringFor > 0 {
+		return h.ringFor
+	}
 	if h.rules.NoAnswer != "" && h.rules.NoAnswerAfter.Duration > 0 {
 		return h.rules.NoAnswerAfter.Duration
 	}

@@ -20,7 +20,9 @@ type route struct {
 	callerID string  // the number the call presents (and is rated from)
 
 	aClass, bClass billing.Class
-	mailbox        bool // the caller dialed the voicemail extension
+	mailbox        bool   // the caller dialed the voicemail extension
+	agentJoin      bool   // the caller dialed *55: a dialer agent's session
+	campaign       string // the campaign number after *55
 }
 
 // dialedUser is the user part of the Request-URI, or of To when the
@@ -67,6 +69,9 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 	}
 	if dialed == sw.directory().settings.voicemailExtension {
 		return &route{caller: u, callerID: callerID, aClass: billing.ClassClient, mailbox: true}, nil
+	}
+	if r, ok := sw.agentJoinRoute(u, dialed, callerID); ok {
+		return r, nil
 	}
 	return sw.routeDialed(u, dialed, callerID)
 }

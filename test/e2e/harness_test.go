@@ -145,9 +145,9 @@ http:
 {{.HTTPExtra}}
 roles:
   - name: agent
-    permissions: [calls.inbound, calls.outbound, sms]
+    permissions: [calls.inbound, calls.outbound, sms, dialer]
   - name: admin
-    permissions: [calls.inbound, calls.outbound, calls.international, sms]
+    permissions: [calls.inbound, calls.outbound, calls.international, sms, dialer]
 users:
   - extension: "1001"
     name: alice

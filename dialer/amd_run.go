@@ -1,0 +1,115 @@
+package dialer
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialtone/dialtone/dialer/amd"
+)
+
+// detect runs answering-machine detection on a predictive lead's audio
+// (20 ms frames from the engine) off the dialer's lock, and hands the
+// verdict back under it. For amd drop it then follows the machine's
+// greeting to its beep or end before the message plays.
+func (d *Dialer) detect(ctx context.Context, cancel context.CancelFunc, c Campaign, attemptID string, leg LegID, frames <-chan Event) {
+	defer cancel()
+	det, err := amd.New(amd.Config{})
+	if err != nil {
+		d.log.Error("dialer: amd", "error", err)
+		d.amdDecided(c.ID, attemptID, amd.Unsure, 0)
+		return
+	}
+	var at time.Duration
+	var beep *amd.BeepOrEnd
+	for ev := range frames {
+		if ev.Kind == EventLegEnded {
+			return
+		}
+		if ev.Kind != EventAudio {
+			continue
+		}
+		frame := ev.Samples
+		start := at
+		at += time.Duration(len(frame)) * time.Second / 8000
+		if beep != nil {
+			if cue, ok := beep.Feed(frame, start); ok {
+				if cue.Kind == amd.CuePerson {
+					d.amdDecided(c.ID, attemptID, amd.Human, cue.GreetingEnd)
+				} else {
+					d.amdDrop(c.ID, attemptID)
+				}
+				return
+			}
+			continue
+		}
+		dec, ok := det.Feed(frame, start)
+		if !ok {
+			continue
+		}
+		if dec.Verdict == amd.Machine && c.AMD == AMDDrop {
+			beep = det.BeepOrEnd()
+			continue
+		}
+		d.amdDecided(c.ID, attemptID, dec.Verdict, dec.GreetingEnd)
+		return
+	}
+}
+
+// amdDecided applies a verdict: a person (or unsure, or any answer for
+// amd agent) goes to an agent, a machine is hung up.
+func (d *Dialer) amdDecided(campaignID, attemptID string, v amd.Verdict, greetingEnd time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, a := d.detectingLocked(campaignID, attemptID)
+	if a == nil {
+		return
+	}
+	if v == amd.Machine && r.c.AMD == AMDHangup {
+		delete(r.predictive().detecting, a.ID)
+		a.Outcome = OutcomeMachine
+		_ = d.opts.Engine.Hangup(d.engineCtx(), a.Leg, OutcomeMachine)
+		d.dispatchLocked(r)
+		return
+	}
+	from := a.AnsweredAt
+	if r.c.AbandonFrom == AbandonFromGreetingEnd {
+		from = a.AnsweredAt.Add(greetingEnd)
+	}
+	d.personAnsweredLocked(r, a, from)
+}
+
+// amdDrop plays the campaign's voicemail_drop to a machine after its
+// beep and hangs up (vm-left).
+func (d *Dialer) amdDrop(campaignID, attemptID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, a := d.detectingLocked(campaignID, attemptID)
+	if a == nil {
+		return
+	}
+	delete(r.predictive().detecting, a.ID)
+	a.Outcome = OutcomeVMLeft
+	samples, err := d.opts.LoadAudio(r.c.VoicemailDrop)
+	engine, ctx, leg := d.opts.Engine, d.engineCtx(), a.Leg
+	go func() {
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			_ = engine.Play(pctx, leg, samples)
+			cancel()
+		}
+		_ = engine.Hangup(ctx, leg, "vm-left")
+	}()
+	d.dispatchLocked(r)
+}
+
+func (d *Dialer) detectingLocked(campaignID, attemptID string) (*run, *Attempt) {
+	r := d.campaigns[campaignID]
+	if r == nil || r.pred == nil || !r.pred.detecting[attemptID] {
+		return nil, nil
+	}
+	a := r.inFlight[attemptID]
+	if a == nil || a.Outcome != "" {
+		return nil, nil
+	}
+	return r, a
+}

@@ -1,0 +1,91 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
+)
+
+// AgentJoinPrefix is what a phone dials to join a dialer campaign as its
+// agent: *55 (the oldest running campaign the user is on) or *55 and the
+// campaign's number.
+const AgentJoinPrefix = "*55"
+
+// AgentJoin takes an agent's *55 call the switch answered: the call
+// engine adopts the leg and hands it to the dialer. An error hangs the
+// call up. It runs on the call's goroutine and must not wait for the
+// leg's progress.
+type AgentJoin func(ctx context.Context, user, campaignNumber string, leg *EngineLeg) error
+
+// SetAgentJoin routes *55 calls to join (nil: *55 is dialled like any
+// other string).
+func (sw *Switch) SetAgentJoin(join AgentJoin) { sw.agentJoin.Store(&join) }
+
+func (sw *Switch) agentJoinHook() AgentJoin {
+	if p := sw.agentJoin.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// agentJoinRoute routes a *55 call of user u, if it is one.
+func (sw *Switch) agentJoinRoute(u *user, dialed, callerID string) (*route, bool) {
+	number, ok := strings.CutPrefix(dialed, AgentJoinPrefix)
+	if !ok || sw.agentJoinHook() == nil || strings.Trim(number, "0123456789") != "" {
+		return nil, false
+	}
+	// The agent's session leg is free: the leads' legs are charged.
+	return &route{caller: u, callerID: callerID, aClass: billing.ClassAccess, agentJoin: true, campaign: number}, true
+}
+
+// joinAgent answers an agent's *55 call with the switch's own media and
+// hands the leg to the call engine, then keeps it up until either side
+// hangs up.
+func (c *call) joinAgent() {
+	sw := c.sw
+	if sw.media == nil || c.relay == nil {
+		c.refuseDialog(refuse(503, "Service Unavailable", "the dialer needs anchored media"))
+		return
+	}
+	a, b, err := c.relay.Detach()
+	c.relay = nil
+	if err != nil {
+		c.refuseDialog(asCallError(fmt.Errorf("agent media: %w", err)))
+		return
+	}
+	_ = b.Close()
+	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
+	if err != nil {
+		_ = a.Close()
+		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
+		return
+	}
+	e := newEngineLeg(sw, c.a, a)
+	te := media.DefaultTelephoneEvent
+	if sel.TelephoneEvent != nil {
+		te = sel.TelephoneEvent.PayloadType
+	}
+	e.setPayloadTypes(sel.Codec.PayloadType, te)
+	c.a.cdr.Reason = billing.ReasonDialer
+	c.a.answer(time.Now())
+	c.setup.release()
+	acked := make(chan struct{})
+	c.sendAnswer(answer, acked)
+	if !c.awaitAck(acked) {
+		e.Hangup("no ACK")
+	}
+	sw.metrics.Calls.WithLabelValues("2xx").Inc()
+	if err := sw.agentJoinHook()(sw.ctx, c.rt.caller.Extension, c.rt.campaign, e); err != nil {
+		c.log.Info("agent join refused", "user", c.rt.caller.Extension, "campaign", c.rt.campaign, "error", err)
+		e.Hangup(err.Error())
+	}
+	e.waitUp(c)
+}
+
+// Anchors reports whether the switch anchors media, which the call
+// engine's legs need.
+func (sw *Switch) Anchors() bool { return sw.media != nil }

@@ -1,0 +1,187 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/media"
+)
+
+// ErrOriginateRefused marks an origination the rules of a hand-dialled
+// call refuse (permission, caller ID, destination, rate deck). A refusal
+// for credit wraps billing.ErrInsufficientCredit instead.
+var ErrOriginateRefused = errors.New("refused")
+
+// ErrStopping: the switch is shutting down and places no new leg.
+var ErrStopping = errShuttingDown
+
+// Progress kinds of an EngineLeg.
+const (
+	ProgressRinging    = "ringing"
+	ProgressEarlyMedia = "early-media"
+	ProgressAnswered   = "answered"
+	ProgressDTMF       = "dtmf"
+	ProgressEnded      = "ended"
+)
+
+// Progress is one thing that happened to an EngineLeg's dialog.
+type Progress struct {
+	Kind        string
+	At          time.Time
+	Key         rune   // dtmf (SIP INFO)
+	Code        int    // ended: the SIP code
+	Disposition string // ended: the CDR's disposition
+	CDRLegID    string // ended
+}
+
+// EngineLeg is one dialog the call engine drives (package calls): a leg
+// the switch placed for it, or a phone's call the switch answered for it
+// (*55). Its media is one anchored port the engine owns: it plays into it
+// or relays it to another leg. The leg writes its own CDR when it ends,
+// and the last Progress is ProgressEnded with the CDR's leg id.
+type EngineLeg struct {
+	sw       *Switch
+	l        *leg
+	media    *media.Leg
+	pt, te   uint8
+	progress chan Progress
+	stop     chan struct{} // closed by Hangup
+	stopOnce sync.Once
+	reason   string // why the engine hung up
+	mu       sync.Mutex
+	closed   bool // progress is closed: a late INFO key is dropped
+}
+
+// progressBuffer is how many events a leg holds for the engine: the
+// engine reads them at once, so this only absorbs bursts of keys.
+const progressBuffer = 64
+
+func newEngineLeg(sw *Switch, l *leg, m *media.Leg) *EngineLeg {
+	e := &EngineLeg{sw: sw, l: l, media: m, pt: media.PayloadPCMU, te: media.DefaultTelephoneEvent,
+		progress: make(chan Progress, progressBuffer), stop: make(chan struct{})}
+	l.stop = e.stop
+	l.onKey = func(k rune) { e.emitKey(k) }
+	return e
+}
+
+// ID is the leg's CDR leg id.
+func (e *EngineLeg) ID() string { return e.l.cdr.LegID }
+
+// Media is the switch's media port of the leg: the engine owns it (an
+// Endpoint or a Relay takes it) and closes it.
+func (e *EngineLeg) Media() *media.Leg { return e.media }
+
+// PayloadTypes are the G.711 payload type the engine plays to the leg in
+// and the leg's telephone-event payload type, as negotiated.
+func (e *EngineLeg) PayloadTypes() (pt, te uint8) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pt, e.te
+}
+
+func (e *EngineLeg) setPayloadTypes(pt, te uint8) {
+	e.mu.Lock()
+	e.pt, e.te = pt, te
+	e.mu.Unlock()
+}
+
+// Progress streams the leg's progress; it is closed after ProgressEnded.
+func (e *EngineLeg) Progress() <-chan Progress { return e.progress }
+
+// Hangup ends the leg: CANCEL while it rings, BYE when up. reason is
+// logged; the CDR's disposition says what happened to the leg.
+func (e *EngineLeg) Hangup(reason string) {
+	e.stopOnce.Do(func() {
+		e.mu.Lock()
+		e.reason = reason
+		e.mu.Unlock()
+		close(e.stop)
+	})
+}
+
+func (e *EngineLeg) hungUp() bool { return isDone(e.stop) }
+
+func (e *EngineLeg) emit(p Progress) {
+	if p.At.IsZero() {
+		p.At = time.Now()
+	}
+	e.progress <- p
+}
+
+// emitKey passes a SIP INFO key on; keys nobody reads are dropped rather
+// than holding the dialog's handler.
+func (e *EngineLeg) emitKey(k rune) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	select {
+	case e.progress <- Progress{Kind: ProgressDTMF, At: time.Now(), Key: k}:
+	default:
+	}
+}
+
+// ended writes the leg's CDR and reports it, last.
+func (e *EngineLeg) ended(c *call) {
+	c.countMedia(e.l, e.media)
+	c.finish(e.l)
+	e.emit(Progress{Kind: ProgressEnded, Code: e.l.cdr.SIPCode, Disposition: string(e.l.cdr.Disposition), CDRLegID: e.l.cdr.LegID})
+	e.mu.Lock()
+	e.closed = true
+	close(e.progress)
+	e.mu.Unlock()
+}
+
+// waitUp keeps an answered leg up until its party hangs up, the engine
+// hangs it up, its credit runs out or the switch shuts down; then it
+// ends the leg (BYE unless the party left) and writes its CDR.
+func (e *EngineLeg) waitUp(c *call) {
+	sw := e.sw
+	l := e.l
+	credit := newCreditClock(sw.meter, c.log, *l.cdr.AnsweredAt, c.settings().maxCallDuration)
+	defer credit.stop()
+	disposition := billing.Answered
+	var cutAt time.Time
+	remote := l.server
+	var done <-chan struct{}
+	if remote != nil {
+		done = remote.Context().Done()
+	} else {
+		done = l.client.Context().Done()
+	}
+	gone := false
+wait:
+	for {
+		select {
+		case <-done:
+			gone = true
+			break wait
+		case <-e.stop:
+			break wait
+		case <-sw.ctx.Done():
+			break wait
+		case <-credit.C():
+			if at, end := credit.check([]*leg{l}); end {
+				cutAt, disposition = at, c.cutoffDisposition(at.Sub(*l.cdr.AnsweredAt))
+				break wait
+			}
+		}
+	}
+	endedAt := time.Now()
+	if !gone {
+		ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
+		if err := l.bye(ctx); err != nil {
+			c.log.Debug("bye", "leg_id", l.cdr.LegID, "error", err)
+		}
+		cancel()
+	}
+	if disposition == billing.CreditExhausted {
+		endedAt = cutAt
+	}
+	l.endAt(endedAt, disposition, 200)
+	e.ended(c)
+}

@@ -1,0 +1,238 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/media"
+)
+
+// errNoAnchor: the engine's legs are the switch's own media ends.
+var errNoAnchor = errors.New("originate: the switch must anchor media (media.anchor is off)")
+
+// Origination is a leg the call engine asks the switch to place.
+type Origination struct {
+	User        string        // whose permissions, caller IDs and credit the leg uses
+	To          string        // an extension (the user's phones) or a number (E.164 or national)
+	CallerID    string        // presented outside; an organization number or one of User's caller IDs
+	RingTimeout time.Duration // 0: sip.ring_timeout
+	Reason      billing.Reason
+	// Free makes the leg cost nothing (an agent's session leg).
+	Free bool
+	// Campaign, lead and attempt ids go into the CDR.
+	CampaignID, LeadID, AttemptID string
+}
+
+// Originate places a leg for the call engine, with the checks of a call
+// the user dials by hand: the user exists, the outside number is one
+// the user's role may call with that caller ID (config.CheckOutsideCall),
+// the caller ID is the organization's or the user's, and the meter grants
+// the first slice of credit. A refusal wraps ErrOriginateRefused, no
+// credit billing.ErrInsufficientCredit. It returns once the INVITE is on
+// its way; progress comes from the leg.
+func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, error) {
+	dir := sw.directory()
+	u := dir.user(o.User)
+	if u == nil {
+		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
+	}
+	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
+	ep, class := billing.EndpointPhone, billing.ClassClient
+	if t := dir.user(o.To); t != nil {
+		h.users = []*user{t}
+		if len(sw.reg.lookup(t.Extension)) == 0 {
+			return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
+		}
+	} else {
+		if o.CallerID != "" && dir.numbers[o.CallerID] == nil && !slices.Contains(u.CallerIDs, o.CallerID) {
+			return nil, fmt.Errorf("%w: caller ID %s is neither an organization number nor one of %s's", ErrOriginateRefused, o.CallerID, u.Extension)
+		}
+		country, _ := config.NumberInfo(o.CallerID)
+		e164, ok := normalizeDialed(o.To, country)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is no number", ErrOriginateRefused, o.To)
+		}
+		if refusal := config.CheckOutsideCall(u.Permissions, o.CallerID, e164); refusal != nil {
+			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, refusal.Reason)
+		}
+		h.trunk = dir.outboundTrunk()
+		if h.trunk == nil {
+			return nil, fmt.Errorf("%w: no trunk to the public network", ErrOriginateRefused)
+		}
+		h.e164 = e164
+		ep, class = billing.EndpointTrunk, billing.ClassPSTNOutbound
+	}
+	if o.Free {
+		class = billing.ClassAccess
+	}
+	if !sw.admit() {
+		return nil, fmt.Errorf("originate: %w", errShuttingDown)
+	}
+	c := sw.newEngineCall(u, o.CallerID)
+	l := newLeg(c.id, billing.Outbound, ep, class)
+	l.owner.Store(c)
+	l.cdr.Reason = o.Reason
+	l.cdr.CallerID, l.cdr.User = o.CallerID, u.Extension
+	l.cdr.CampaignID, l.cdr.LeadID, l.cdr.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
+	if h.trunk != nil {
+		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.trunk.Name, o.CallerID, h.e164
+	} else {
+		l.cdr.From, l.cdr.To = u.Extension, h.users[0].Extension
+	}
+	if _, err := c.authorize(ctx, l); err != nil {
+		sw.calls.Done()
+		ce := asCallError(err)
+		if errors.Is(err, billing.ErrInsufficientCredit) {
+			return nil, fmt.Errorf("originate: %w", err)
+		}
+		if ce.Code == 403 {
+			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, ce.Reason)
+		}
+		return nil, fmt.Errorf("originate: %w", err)
+	}
+	if sw.media == nil {
+		sw.calls.Done()
+		if sw.meter != nil {
+			sw.meter.Release(l.cdr.LegID)
+		}
+		return nil, errNoAnchor
+	}
+	m, err := sw.media.Allocate()
+	if err != nil {
+		sw.calls.Done()
+		if sw.meter != nil {
+			sw.meter.Release(l.cdr.LegID)
+		}
+		return nil, fmt.Errorf("originate: %w", err)
+	}
+	offer, err := media.Offer(sw.mediaIP, m.Port())
+	if err != nil {
+		sw.calls.Done()
+		_ = m.Close()
+		if sw.meter != nil {
+			sw.meter.Release(l.cdr.LegID)
+		}
+		return nil, fmt.Errorf("originate: %w", err)
+	}
+	sw.cdrs.Started(&l.cdr)
+	e := newEngineLeg(sw, l, m)
+	sw.active.Add(1)
+	go func() {
+		defer sw.calls.Done()
+		defer sw.active.Add(-1)
+		e.place(c, h, offer)
+	}()
+	return e, nil
+}
+
+// newEngineCall is the call an engine leg belongs to: it has no incoming
+// INVITE, so its request is a blank one the outgoing INVITE is built from.
+func (sw *Switch) newEngineCall(u *user, callerID string) *call {
+	set := sw.directory().settings
+	id := uuid.NewString()
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain}, Params: sip.NewParams()})
+	return &call{sw: sw, id: id, req: req, rt: &route{caller: u, callerID: callerID},
+		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
+		log: newSlogger(sw.log, "call_id", id, "engine", true)}
+}
+
+// place rings the leg's destination, then keeps the answered leg up.
+func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
+	l := e.l
+	var once sync.Once
+	early := false
+	provisional := func(res *sip.Response) error {
+		if !res.IsProvisional() || res.StatusCode == 100 {
+			return nil
+		}
+		if body := res.Body(); len(body) > 0 && !early {
+			if err := e.takeAnswer(offer, res); err == nil {
+				early = true
+				e.emit(Progress{Kind: ProgressEarlyMedia})
+				return nil
+			}
+		}
+		once.Do(func() { e.emit(Progress{Kind: ProgressRinging}) })
+		return nil
+	}
+	winner, party, res, err := c.ringWith(h, offer, l, provisional)
+	if err != nil {
+		disp, code := ringFailure(res, err)
+		if e.hungUp() {
+			disp, code = billing.Canceled, 487
+		}
+		l.end(disp, code)
+		c.log.Info("engine leg not answered", "leg_id", l.cdr.LegID, "to", l.cdr.To, "disposition", disp, "code", code, "error", err)
+		e.ended(c)
+		return
+	}
+	l.party = party
+	e.answered(c, winner, offer)
+}
+
+// answered takes the leg's answer, acknowledges it and keeps it up.
+func (e *EngineLeg) answered(c *call, w *sipgo.DialogClientSession, offer []byte) {
+	l := e.l
+	l.client = w
+	l.sdp = w.InviteResponse.Body()
+	e.sw.uac.Store(w.ID, l)
+	l.answer(time.Now())
+	if err := w.Ack(context.Background()); err != nil {
+		c.log.Warn("ack engine leg", "error", err)
+	}
+	if err := e.takeAnswer(offer, w.InviteResponse); err != nil {
+		c.log.Warn("engine leg's answer refused", "error", err)
+		ctx, cancel := context.WithTimeout(context.Background(), e.sw.byeTimeout())
+		_ = w.Bye(ctx)
+		cancel()
+		l.end(billing.Failed, 488)
+		e.ended(c)
+		return
+	}
+	e.emit(Progress{Kind: ProgressAnswered, At: *l.cdr.AnsweredAt})
+	e.waitUp(c)
+}
+
+// takeAnswer points the leg's media at the party's SDP (a 183 or the
+// 2xx) and picks the payload types to play in.
+func (e *EngineLeg) takeAnswer(offer []byte, res *sip.Response) error {
+	body := res.Body()
+	if len(body) == 0 {
+		return nil // no SDP in the 2xx: the 183's stands
+	}
+	if err := media.Negotiable(offer, body); err != nil {
+		return err
+	}
+	remote, err := media.Remote(body)
+	if err != nil {
+		return err
+	}
+	if err := e.sw.media.CheckRemote(remote); err != nil {
+		return err
+	}
+	_, pt, err := media.PromptPayloadTypes(offer, body)
+	if err != nil {
+		return err
+	}
+	te := media.DefaultTelephoneEvent
+	if d, err := media.Parse(body); err == nil {
+		if c, ok := d.TelephoneEvent(); ok {
+			te = c.PayloadType
+		}
+	}
+	e.setPayloadTypes(pt, te)
+	e.media.SetSignalingSource(signalingSource(res.Source()))
+	e.media.SetRemote(remote)
+	return nil
+}
