@@ -12,7 +12,7 @@ import (
 
 	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/money"
-	"github.com/nyaruka/phonenumbers"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 )
@@ -270,11 +270,11 @@ var knownPermissions = map[string]bool{
 	PermCallsPremium: true, PermSMS: true, PermMMS: true, PermRecordingListen: true, PermDialer: true,
 }
 
-// Number types.
+// Number types, as numbers are configured and rented (phone.Type.Plan).
 const (
-	TypeLocal    = "local"
-	TypeMobile   = "mobile"
-	TypeTollFree = "toll-free"
+	TypeLocal    = string(phone.Local)
+	TypeMobile   = string(phone.Mobile)
+	TypeTollFree = string(phone.TollFree)
 )
 
 type validator struct {
@@ -417,7 +417,7 @@ func (v *validator) validate(c *Config) {
 
 	numbers := map[string]bool{}
 	for i, n := range c.Numbers {
-		e164, err := NormalizeE164(n.Number)
+		e164, err := phone.Normalize(n.Number, "")
 		if err != nil {
 			v.fail(err.Error(), "numbers", i, "number")
 			continue
@@ -427,7 +427,8 @@ func (v *validator) validate(c *Config) {
 		}
 		numbers[e164] = true
 		c.Numbers[i].Number = e164
-		country, typ := NumberInfo(e164)
+		info := phone.Lookup(e164)
+		country, typ := info.Country, string(info.Type.Plan())
 		if n.Country == "" {
 			c.Numbers[i].Country = country
 		} else if !strings.EqualFold(n.Country, country) {
@@ -477,7 +478,7 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("unknown role %q", u.Role), "users", i, "role")
 		}
 		for j, id := range u.CallerIDs {
-			e164, err := NormalizeE164(id)
+			e164, err := phone.Normalize(id, "")
 			if err != nil {
 				v.fail(err.Error(), "users", i, "caller_ids", j)
 				continue
@@ -752,7 +753,7 @@ func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem
 				fail(fmt.Sprintf("unknown group %q", strings.TrimPrefix(target, TargetGroupPrefix)))
 			}
 		case strings.HasPrefix(target, "+"):
-			if _, err := NormalizeE164(target); err != nil {
+			if _, err := phone.Normalize(target, ""); err != nil {
 				fail(err.Error())
 			}
 		case !users[target]:
@@ -760,52 +761,6 @@ func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem
 		}
 	}
 	return problems
-}
-
-// NormalizeE164 checks that s is a valid E.164 number and returns it in
-// canonical +CC... form.
-func NormalizeE164(s string) (string, error) {
-	if !strings.HasPrefix(s, "+") {
-		return "", fmt.Errorf("%q is not E.164 (must start with +)", s)
-	}
-	n, err := phonenumbers.Parse(s, "")
-	if err != nil {
-		return "", fmt.Errorf("%q is not E.164: %v", s, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%q is not a valid phone number", s)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-// NumberInfo returns the ISO country and number type (local, mobile,
-// toll-free) of an E.164 number; unknown parts are empty.
-func NumberInfo(e164 string) (country, typ string) {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return "", ""
-	}
-	country = phonenumbers.GetRegionCodeForNumber(n)
-	switch phonenumbers.GetNumberType(n) {
-	case phonenumbers.MOBILE:
-		typ = TypeMobile
-	case phonenumbers.TOLL_FREE:
-		typ = TypeTollFree
-	default:
-		typ = TypeLocal
-	}
-	return country, typ
-}
-
-// IsPremium reports whether an E.164 number is premium-rate (or shared
-// cost), which only roles with calls.premium may dial.
-func IsPremium(e164 string) bool {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return false
-	}
-	t := phonenumbers.GetNumberType(n)
-	return t == phonenumbers.PREMIUM_RATE || t == phonenumbers.SHARED_COST
 }
 
 // ParseSource parses an allowed source: an IP address or a CIDR prefix.
@@ -822,16 +777,4 @@ func ParseSource(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is not an address or prefix", s)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// NationalToE164 parses a national number of country into E.164.
-func NationalToE164(s, country string) (string, error) {
-	n, err := phonenumbers.Parse(s, country)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a %s number: %v", s, country, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%q is not a valid %s number", s, country)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/internal/kv"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // CampaignRequest is the body of POST /v1/campaigns; absent settings take
@@ -47,7 +47,7 @@ func (d *Dialer) campaignOf(req CampaignRequest) (Campaign, error) {
 	if c.Mode != ModePower {
 		return bad("mode %q: only %q is supported", req.Mode, ModePower)
 	}
-	callerID, err := config.NormalizeE164(req.CallerID)
+	callerID, err := phone.Normalize(req.CallerID, "")
 	if err != nil {
 		return bad("caller_id: %v", err)
 	}

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/jsonbody"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // Routes registers the dialer's API. The caller wraps them in its
@@ -213,7 +213,7 @@ func (d *Dialer) handleAddDNC(w http.ResponseWriter, r *http.Request) {
 // read in: the organization's first number's.
 func (d *Dialer) defaultCountry() string {
 	for _, n := range d.opts.Directory.CallerIDs() {
-		if c, _ := config.NumberInfo(n); c != "" {
+		if c := phone.Country(n); c != "" {
 			return c
 		}
 	}

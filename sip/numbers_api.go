@@ -9,6 +9,7 @@ import (
 
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/jsonbody"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // NumberStore keeps the phone numbers rented through the API.
@@ -83,13 +84,14 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("number: %w", err))
 		return
 	}
-	e164, err := config.NormalizeE164(n.Number)
+	e164, err := phone.Normalize(n.Number, "")
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("number: %w", err))
 		return
 	}
 	n.Number = e164
-	country, typ := config.NumberInfo(e164)
+	info := phone.Lookup(e164)
+	country, typ := info.Country, string(info.Type.Plan())
 	if n.Country == "" {
 		n.Country = country
 	}
@@ -148,7 +150,7 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 // handleDeleteNumber serves DELETE /v1/numbers/{number} for numbers added
 // through the API: the number stops ringing and is not renewed.
 func (sw *Switch) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
-	e164, err := config.NormalizeE164(r.PathValue("number"))
+	e164, err := phone.Normalize(r.PathValue("number"), "")
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err)
 		return

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -35,9 +36,9 @@ func dialedUser(req *sip.Request) string {
 // routeFromTrunk routes a call the carrier sends to one of our numbers.
 func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	dialed := dialedUser(req)
-	e164, ok := normalizeDialed(dialed, "")
+	e164, ok := phone.Dialed(dialed, "")
 	if !ok && !strings.HasPrefix(dialed, "+") {
-		e164, ok = normalizeDialed("+"+dialed, "")
+		e164, ok = phone.Dialed("+"+dialed, "")
 	}
 	if !ok {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
@@ -90,8 +91,8 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		}
 		return r, nil
 	}
-	callerCountry, _ := config.NumberInfo(r.callerID)
-	e164, ok := normalizeDialed(dialed, callerCountry)
+	callerCountry := phone.Country(r.callerID)
+	e164, ok := phone.Dialed(dialed, callerCountry)
 	if !ok {
 		return nil, refuse(404, "Not Found", "no such user or number")
 	}
@@ -175,5 +176,5 @@ func identityNumber(v string) (string, bool) {
 	if i := strings.IndexAny(v, "@;"); i >= 0 {
 		v = v[:i]
 	}
-	return normalizeDialed(v, "")
+	return phone.Dialed(v, "")
 }
