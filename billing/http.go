@@ -1,7 +1,6 @@
 package billing
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,15 +44,9 @@ func (m *Meter) handleVerify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var writeJSON = jsonbody.Write
 
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
-}
+func writeError(w http.ResponseWriter, code int, err error) { jsonbody.Error(w, code, err.Error()) }
 
 func (m *Meter) handleBalance(w http.ResponseWriter, r *http.Request) {
 	// reserved_by explains reserved: the legs holding it.

@@ -1,7 +1,6 @@
 package dialer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,11 +34,7 @@ func (d *Dialer) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /v1/dnc/{number}", d.handleRemoveDNC)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var writeJSON = jsonbody.Write
 
 // writeError answers with the status the error's kind calls for.
 func writeError(w http.ResponseWriter, err error) {
@@ -60,7 +55,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrRefused):
 		code = http.StatusForbidden
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	jsonbody.Error(w, code, err.Error())
 }
 
 func (d *Dialer) handleCreateCampaign(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -124,18 +123,14 @@ func (sw *Switch) handleRegistrations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var writeJSON = jsonbody.Write
 
 func writeJSONError(w http.ResponseWriter, code int, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		code = http.StatusRequestEntityTooLarge
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	jsonbody.Error(w, code, err.Error())
 }
 
 // handleRecordCall starts recording an answered call on demand: POST
