@@ -64,7 +64,7 @@ func New(auth *Auth, s Services) (*Server, error) {
 		root.Handle("GET /v1/recordings/{leg_id}", Require(config.PermRecordingListen, billing.RecordingHandler(s.DB, s.DataDir)))
 	}
 	if s.Switch != nil {
-		s.Switch.Routes(org)
+		switchRoutes(org, s.Switch)
 	}
 	if s.Meter != nil {
 		s.Meter.Routes(org)

@@ -1,12 +1,11 @@
 package sip
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -202,26 +201,34 @@ func TestPutForwardingRefusesWhatTheUserMayNotCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sw, _ := permissionsSwitch(t, permissionsYAML)
-			mux := http.NewServeMux()
-			sw.Routes(mux)
-			method := "PUT"
+			var err error
 			if tt.path == "/v1/numbers" {
-				method = "POST"
+				var n config.Number
+				if err := json.Unmarshal([]byte(tt.body), &n); err != nil {
+					t.Fatal(err)
+				}
+				_, err = sw.AddNumber(context.Background(), n)
+			} else {
+				var f config.Forwarding
+				if err := json.Unmarshal([]byte(tt.body), &f); err != nil {
+					t.Fatal(err)
+				}
+				err = sw.SetForwarding(strings.Split(tt.path, "/")[3], f)
 			}
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, httptest.NewRequest(method, tt.path, strings.NewReader(tt.body)))
-			if rec.Code/100 == 2 && tt.code/100 == 2 {
+			if tt.code/100 == 2 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
 				return
 			}
-			if rec.Code != tt.code {
-				t.Fatalf("%d %s, want %d", rec.Code, rec.Body, tt.code)
+			// Package api answers a ForwardingRefusedError 422 with its
+			// fields (TestSwitchErrorsAreAnsweredWithTheirStatus).
+			var refused *ForwardingRefusedError
+			if !errors.As(err, &refused) {
+				t.Fatalf("error %v, want a forwarding refusal (%d)", err, tt.code)
 			}
-			var body map[string]string
-			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-				t.Fatal(err)
-			}
-			if body["rule"] != tt.rule || !strings.Contains(body["error"], tt.rule) {
-				t.Fatalf("error %v, want the rule %s named", body, tt.rule)
+			if refused.Rule != tt.rule || !strings.Contains(refused.Error(), tt.rule) {
+				t.Fatalf("error %+v, want the rule %s named", refused, tt.rule)
 			}
 			if len(sw.fwdOverrides) != 0 || len(sw.apiNumbers) != 0 {
 				t.Fatal("a refused request changed something")

@@ -1,12 +1,10 @@
 package sip
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/billing"
@@ -96,10 +94,8 @@ func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.apiNumber {
-				w := httptest.NewRecorder()
-				sw.handleAddNumber(w, httptest.NewRequest(http.MethodPost, "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"1002"}`)))
-				if w.Code != http.StatusCreated {
-					t.Fatalf("POST /v1/numbers: %d %s", w.Code, w.Body)
+				if _, err := sw.AddNumber(context.Background(), config.Number{Number: "+18885550199", User: "1002"}); err != nil {
+					t.Fatalf("add number: %v", err)
 				}
 			}
 			if got := routedCall(sw).recorded(); got != want(tt.reload) {
