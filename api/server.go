@@ -58,10 +58,10 @@ func New(auth *Auth, s Services) (*Server, error) {
 	org := http.NewServeMux() // organization tokens only
 	root := http.NewServeMux()
 	if s.DB != nil {
-		org.Handle("GET /v1/cdrs", billing.CDRHandler(s.DB))
+		org.Handle("GET /v1/cdrs", cdrsHandler(s.DB))
 		org.Handle("GET /v1/call-log", billing.CallLogHandler(s.DB))
 		org.Handle("GET /v1/usage/calls", billing.CallUsageHandler(s.DB))
-		root.Handle("GET /v1/recordings/{leg_id}", Require(config.PermRecordingListen, billing.RecordingHandler(s.DB, s.DataDir)))
+		root.Handle("GET /v1/recordings/{leg_id}", Require(config.PermRecordingListen, recordingHandler(s.DB, s.DataDir)))
 	}
 	if s.Switch != nil {
 		switchRoutes(org, s.Switch)
