@@ -59,15 +59,15 @@ func New(auth *Auth, s Services) (*Server, error) {
 	root := http.NewServeMux()
 	if s.DB != nil {
 		org.Handle("GET /v1/cdrs", cdrsHandler(s.DB))
-		org.Handle("GET /v1/call-log", billing.CallLogHandler(s.DB))
-		org.Handle("GET /v1/usage/calls", billing.CallUsageHandler(s.DB))
+		org.Handle("GET /v1/call-log", callLogHandler(s.DB))
+		org.Handle("GET /v1/usage/calls", callUsageHandler(s.DB))
 		root.Handle("GET /v1/recordings/{leg_id}", Require(config.PermRecordingListen, recordingHandler(s.DB, s.DataDir)))
 	}
 	if s.Switch != nil {
 		switchRoutes(org, s.Switch)
 	}
 	if s.Meter != nil {
-		s.Meter.Routes(org)
+		meterRoutes(org, s.Meter)
 	}
 	root.Handle("/v1/", Require("", org))
 
