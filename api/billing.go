@@ -137,16 +137,8 @@ func parseRange(r *http.Request) (from, to time.Time, err error) {
 }
 
 func (m meterAPI) handleUsage(w http.ResponseWriter, r *http.Request) {
-	from, to, err := parseRange(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	group := r.URL.Query().Get("group_by")
-	switch group {
-	case "", billing.GroupByUser, billing.GroupByKind, billing.GroupByDay:
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not user, kind or day", group))
+	from, to, group, ok := usageQuery(w, r, "user, kind or day")
+	if !ok {
 		return
 	}
 	rows, err := m.Usage(from, to, group)
@@ -157,6 +149,24 @@ func (m meterAPI) handleUsage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"from": optTime(from), "to": optTime(to), "group_by": group, "currency": m.Currency(), "rows": rows,
 	})
+}
+
+// usageQuery reads a usage request's range and grouping (user, kind or
+// day; said in the order of groups), answering 400 when they do not read.
+func usageQuery(w http.ResponseWriter, r *http.Request, groups string) (from, to time.Time, group string, ok bool) {
+	from, to, err := parseRange(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return from, to, "", false
+	}
+	group = r.URL.Query().Get("group_by")
+	switch group {
+	case "", billing.GroupByUser, billing.GroupByKind, billing.GroupByDay:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not %s", group, groups))
+		return from, to, group, false
+	}
+	return from, to, group, true
 }
 
 func optTime(t time.Time) any {

@@ -45,16 +45,8 @@ func callLogHandler(db *bbolt.DB) http.Handler {
 // the minutes and charges of the billed legs, from the CDRs.
 func callUsageHandler(db *bbolt.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		from, to, err := parseRange(r)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		group := r.URL.Query().Get("group_by")
-		switch group {
-		case "", billing.GroupByDay, billing.GroupByKind, billing.GroupByUser:
-		default:
-			writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not day, kind or user", group))
+		from, to, group, ok := usageQuery(w, r, "day, kind or user")
+		if !ok {
 			return
 		}
 		rows, err := billing.CallUsage(db, from, to, r.URL.Query().Get("user"), group)
