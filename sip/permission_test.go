@@ -88,7 +88,7 @@ func permissionsSwitch(t *testing.T, yaml string) (*Switch, *keptCDRs) {
 
 // callTo is a call routed to user ext, or to an organization number.
 func callTo(sw *Switch, ext, number string) *call {
-	rt := &route{aClass: billing.ClassClient, bClass: billing.ClassClient}
+	rt := &route{}
 	dir := sw.directory()
 	if number != "" {
 		rt.number = dir.numbers[number]
@@ -97,7 +97,7 @@ func callTo(sw *Switch, ext, number string) *call {
 		rt.targets = []*user{dir.user(ext)}
 	}
 	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	c.a = newLeg(c.id, billing.Inbound, billing.EndpointPhone, billing.ClassClient)
+	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
 
@@ -241,7 +241,7 @@ func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	sw, _ := permissionsSwitch(t, permissionsYAML)
 	bob := sw.directory().user("bob")
 	dialog := func(ep billing.Endpoint, party string) *leg {
-		l := newLeg("c", billing.Inbound, ep, billing.ClassClient)
+		l := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
 		l.party = party
 		return l
 	}

@@ -58,9 +58,9 @@ trunks:
 // number looked up in the directory of the moment.
 func routedCall(sw *Switch) *call {
 	c := &call{sw: sw, rt: &route{number: sw.directory().numbers["+14155550100"]}}
-	c.a = newLeg("c", billing.Inbound, billing.EndpointPhone, billing.ClassClient)
+	c.a = newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	c.a.cdr.User = "1002"
-	c.b = newLeg("c", billing.Outbound, billing.EndpointPhone, billing.ClassClient)
+	c.b = newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	c.b.cdr.User = "1001"
 	return c
 }

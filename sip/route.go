@@ -19,9 +19,20 @@ type route struct {
 	number   *number // the organization number dialed, if any
 	e164     string  // the public number dialed through the trunk
 	callerID string  // the number the call presents (and is rated from)
+	mailbox  bool    // the caller dialed the voicemail extension
+}
 
-	aClass, bClass billing.Class
-	mailbox        bool // the caller dialed the voicemail extension
+// peer is where the call's other side goes, as billing classifies the
+// caller's leg: the trunk, a phone, or nothing (the switch answers).
+func (r *route) peer() billing.Endpoint {
+	switch {
+	case r.outTrunk != nil:
+		return billing.EndpointTrunk
+	case r.mailbox:
+		return ""
+	default:
+		return billing.EndpointPhone
+	}
 }
 
 // dialedUser is the user part of the Request-URI, or of To when the
@@ -47,7 +58,7 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	if n == nil {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
-	r := &route{inTrunk: t, number: n, aClass: billing.ClassPSTNInbound, bClass: billing.ClassAccess}
+	r := &route{inTrunk: t, number: n}
 	r.callerID = req.From().Address.User
 	for _, ext := range sw.directory().owners(n) {
 		if u := sw.directory().user(ext); u != nil && u.may(config.PermCallsInbound) {
@@ -67,7 +78,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 		return nil, err
 	}
 	if dialed == sw.directory().settings.voicemailExtension {
-		return &route{caller: u, callerID: callerID, aClass: billing.ClassClient, mailbox: true}, nil
+		return &route{caller: u, callerID: callerID, mailbox: true}, nil
 	}
 	return sw.routeDialed(u, dialed, callerID)
 }
@@ -75,7 +86,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 // routeDialed routes what user u dialed (an extension, name, group,
 // organization number or outside number), presenting callerID outside.
 func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) {
-	r := &route{caller: u, callerID: callerID, aClass: billing.ClassClient, bClass: billing.ClassClient}
+	r := &route{caller: u, callerID: callerID}
 	if t := sw.directory().user(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil
@@ -116,7 +127,6 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
 	}
 	r.e164 = e164
-	r.aClass, r.bClass = billing.ClassAccess, billing.ClassPSTNOutbound
 	return r, nil
 }
 
