@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/money"
 	"github.com/dialtone/dialtone/phone"
 	"github.com/shopspring/decimal"
@@ -384,12 +383,8 @@ func (v *validator) validate(c *Config) {
 	if c.Media.PortMin < 1024 || c.Media.PortMax > 65535 || c.Media.PortMax-c.Media.PortMin < 1 {
 		v.fail(fmt.Sprintf("port range %d-%d: want 1024 <= port_min < port_max <= 65535", c.Media.PortMin, c.Media.PortMax), "media", "port_min")
 	}
-	if a := &c.Media.RecordingAnnouncement; a.File != "" {
-		samples, err := loadPrompt(c.ResolvePath(a.File))
-		if err != nil {
-			v.fail(err.Error(), "media", "recording_announcement")
-		}
-		a.Samples = samples
+	if a := c.Media.RecordingAnnouncement; a.File != "" {
+		v.prompt(c, a.File, false, "media", "recording_announcement")
 	}
 	for i, t := range c.HTTP.Tokens {
 		if len(t) < 8 {
@@ -543,9 +538,7 @@ func (v *validator) validate(c *Config) {
 		// prompt when it does not load: a warning, since the file may be
 		// put in place after the config.
 		if u.VoicemailGreeting != "" {
-			if _, err := loadPrompt(c.ResolvePath(u.VoicemailGreeting)); err != nil {
-				v.warn(fmt.Sprintf("%v: callers will hear the generated prompt", err), "users", i, "voicemail_greeting")
-			}
+			v.prompt(c, u.VoicemailGreeting, true, "users", i, "voicemail_greeting")
 		}
 	}
 	if c.SIP.TCPMaxConns < 0 {
@@ -715,24 +708,55 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// loadPrompt reads a WAV prompt named in the config. Only a regular file:
-// a device or FIFO would hang the loader.
-func loadPrompt(path string) ([]int16, error) {
+// Prompt is a WAV file the config names for the switch to play.
+type Prompt struct {
+	Path string // resolved against the config file
+	// Optional prompts (voicemail greetings) have a generated fallback:
+	// a file that does not load is a warning, not an error.
+	Optional bool
+	// At is where the config names it, for a problem with its content:
+	// At.Problem(msg) is the error (or warning) to report.
+	At FieldError
+}
+
+// Problem is a problem with the prompt's content, located at its field.
+func (p Prompt) Problem(msg string) FieldError {
+	e := p.At
+	e.Msg = msg
+	return e
+}
+
+// OptionalPromptWarning is the warning for an optional prompt (a
+// voicemail greeting) that does not load.
+func OptionalPromptWarning(err error) string {
+	return fmt.Sprintf("%v: callers will hear the generated prompt", err)
+}
+
+// prompt records a prompt file the config names, after checking it is a
+// regular file (a device or FIFO would hang whoever reads it).
+func (v *validator) prompt(c *Config, file string, optional bool, path ...any) {
+	p := Prompt{Path: c.ResolvePath(file), Optional: optional,
+		At: FieldError{File: v.file, Line: lineOf(v.root, path...), Field: fieldPath(path)}}
+	if err := checkRegularFile(p.Path); err != nil {
+		if optional {
+			v.warn(OptionalPromptWarning(err), path...)
+		} else {
+			v.fail(err.Error(), path...)
+		}
+		return
+	}
+	c.Prompts = append(c.Prompts, p)
+}
+
+func checkRegularFile(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return fmt.Errorf("%s is not a regular file", path)
 	}
-	samples, err := media.LoadPromptFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(samples) == 0 {
-		return nil, fmt.Errorf("%s has no audio", path)
-	}
-	return samples, nil
+	return nil
 }
 
 // FieldProblem names a field and what is wrong with it.

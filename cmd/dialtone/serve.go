@@ -266,7 +266,7 @@ func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *
 		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
 		return nil
 	}
-	cfg, err := config.Load(path)
+	cfg, err := loadConfigFile(path)
 	if err != nil {
 		log.Error("reload refused: the config has errors; still running on the previous one", "error", err)
 		return nil
