@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,7 +71,7 @@ func CallLog(db *bbolt.DB, q CallLogQuery) (CallLogPage, error) {
 	if q.Cursor != "" {
 		c, err := base64.RawURLEncoding.DecodeString(q.Cursor)
 		if err != nil || len(c) < 8 {
-			return page, fmt.Errorf("cursor %q: %w", q.Cursor, errBadCursor)
+			return page, fmt.Errorf("cursor %q: %w", q.Cursor, ErrBadCursor)
 		}
 		cursor = c
 	}
@@ -225,34 +223,5 @@ func (q CallLogQuery) matches(lc LoggedCall) bool {
 	return userOK && numberOK
 }
 
-// CallLogHandler serves GET /v1/call-log?cursor=&limit=&number=&user=&from=&to=&disposition=:
-// a page of calls, newest first, each with its legs.
-func CallLogHandler(db *bbolt.DB) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := r.URL.Query()
-		q := CallLogQuery{Cursor: v.Get("cursor"), Number: v.Get("number"), User: v.Get("user"), Disposition: v.Get("disposition")}
-		var err error
-		if s := v.Get("limit"); s != "" {
-			if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 {
-				writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q is not a positive number", s))
-				return
-			}
-		}
-		if q.From, q.To, err = parseRange(r); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		page, err := CallLog(db, q)
-		if err != nil {
-			code := http.StatusInternalServerError
-			if errors.Is(err, errBadCursor) {
-				code = http.StatusBadRequest
-			}
-			writeError(w, code, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
-	})
-}
-
-var errBadCursor = errors.New("not a cursor of the call log")
+// ErrBadCursor is a call log cursor that this log did not hand out.
+var ErrBadCursor = errors.New("not a cursor of the call log")

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -78,29 +77,4 @@ func CallUsage(db *bbolt.DB, from, to time.Time, user, groupBy string) ([]CallUs
 	}
 	slices.SortFunc(out, func(a, b CallUsageRow) int { return cmp.Compare(a.Group, b.Group) })
 	return out, nil
-}
-
-// CallUsageHandler serves GET /v1/usage/calls?from=&to=&user=&group_by=day|kind|user:
-// the minutes and charges of the billed legs, from the CDRs.
-func CallUsageHandler(db *bbolt.DB) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		from, to, err := parseRange(r)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		group := r.URL.Query().Get("group_by")
-		switch group {
-		case "", GroupByDay, GroupByKind, GroupByUser:
-		default:
-			writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not day, kind or user", group))
-			return
-		}
-		rows, err := CallUsage(db, from, to, r.URL.Query().Get("user"), group)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"from": optTime(from), "to": optTime(to), "group_by": group, "rows": rows})
-	})
 }

@@ -1,7 +1,6 @@
 package billing
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -9,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -352,38 +349,6 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("since %q: want RFC 3339 time, YYYY-MM-DD or a duration like 24h", s)
 }
 
-// CDRHandler serves GET /v1/cdrs?since=&format=json|csv.
-func CDRHandler(db *bbolt.DB) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		since, err := ParseSince(r.URL.Query().Get("since"), time.Now())
-		if err != nil {
-			cdrHTTPError(w, http.StatusBadRequest, err)
-			return
-		}
-		format := r.URL.Query().Get("format")
-		cw, err := NewCDRWriter(w, format)
-		if err != nil {
-			cdrHTTPError(w, http.StatusBadRequest, err)
-			return
-		}
-		if format == "csv" {
-			w.Header().Set("Content-Type", "text/csv")
-		} else {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-		}
-		if err := ListCDRs(db, since, cw.Write); err != nil && !errors.Is(err, context.Canceled) {
-			slog.Error("list cdrs", "error", err)
-		}
-		_ = cw.Flush()
-	})
-}
-
-func cdrHTTPError(w http.ResponseWriter, code int, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-}
-
 // GetCDR returns the CDR of one leg, or nil.
 func GetCDR(db *bbolt.DB, legID string) (*CDR, error) {
 	var out *CDR
@@ -403,23 +368,4 @@ func GetCDR(db *bbolt.DB, legID string) (*CDR, error) {
 		return nil, fmt.Errorf("get cdr %s: %w", legID, err)
 	}
 	return out, nil
-}
-
-// RecordingHandler serves GET /v1/recordings/{leg_id}: the WAV of the
-// call the leg belongs to, from under dataDir.
-func RecordingHandler(db *bbolt.DB, dataDir string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cdr, err := GetCDR(db, r.PathValue("leg_id"))
-		if err != nil {
-			cdrHTTPError(w, http.StatusInternalServerError, err)
-			return
-		}
-		if cdr == nil || cdr.Recording == nil {
-			cdrHTTPError(w, http.StatusNotFound, fmt.Errorf("no recording for leg %q", r.PathValue("leg_id")))
-			return
-		}
-		path := filepath.Join(dataDir, filepath.FromSlash(cdr.Recording.Path))
-		w.Header().Set("Content-Type", "audio/wav")
-		http.ServeFile(w, r, path)
-	})
 }

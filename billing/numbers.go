@@ -3,12 +3,9 @@ package billing
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
-
-	"github.com/nyaruka/phonenumbers"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // NumberInfo is what rating needs to know about a phone number.
@@ -61,17 +58,11 @@ func Digits(s string) (string, bool) {
 	return b.String(), true
 }
 
-// classifierCap bounds the cache: numbers rated are mostly the org's own
-// numbers and caller IDs, but destinations of outbound calls are unbounded.
-const classifierCap = 100_000
-
-// Classifier finds a number's country and type. libphonenumber is far too
-// slow for the rating hot path, so results are cached; the org's own
+// Classifier finds a number's country and type (package phone, which
+// caches libphonenumber's answers for the rating hot path); the org's own
 // numbers can be pinned with the country and type the config gives them.
 type Classifier struct {
 	pinned map[string]NumberInfo
-	cache  sync.Map // digits -> NumberInfo
-	size   atomic.Int64
 }
 
 // NewClassifier pins the config's numbers (their country and type, where
@@ -112,38 +103,20 @@ func (c *Classifier) classifyDigits(d string) NumberInfo {
 	if info, ok := c.pinned[d]; ok {
 		return info
 	}
-	if v, ok := c.cache.Load(d); ok {
-		return v.(NumberInfo)
-	}
-	info := lookupNumber(d)
-	if c.size.Load() < classifierCap {
-		if _, loaded := c.cache.LoadOrStore(d, info); !loaded {
-			c.size.Add(1)
-		}
-	}
-	return info
+	return lookupNumber(d)
 }
 
 func lookupNumber(d string) NumberInfo {
-	info := NumberInfo{Digits: d}
-	num, err := phonenumbers.Parse("+"+d, "")
-	if err != nil {
-		return info
-	}
-	if region := phonenumbers.GetRegionCodeForNumber(num); region != "" && region != phonenumbers.UNKNOWN_REGION {
-		info.Country = region
-	} else if region := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())); region != phonenumbers.UNKNOWN_REGION {
+	p := phone.Lookup("+" + d)
+	info := NumberInfo{Digits: d, Country: p.Country}
+	if info.Country == "" {
 		// An unassigned range still belongs to its country code's main
 		// country, which is what carriers rate it as.
-		info.Country = region
+		info.Country = p.CallingCountry
 	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.FIXED_LINE, phonenumbers.FIXED_LINE_OR_MOBILE, phonenumbers.VOIP:
-		info.Type = Local
-	case phonenumbers.MOBILE:
-		info.Type = Mobile
-	case phonenumbers.TOLL_FREE:
-		info.Type = TollFree
+	switch p.Type {
+	case phone.Local, phone.Mobile, phone.TollFree:
+		info.Type = NumberType(p.Type)
 	}
 	return info
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// Path is the file the config was loaded from; relative paths inside it
 	// (rate deck, data dir) resolve against its directory.
 	Path string `yaml:"-"`
+	// Prompts are the WAV files the config names for the switch to play.
+	// The config checks they are files; whoever plays them decodes them
+	// (media), and refuses the config when one does not decode.
+	Prompts []Prompt `yaml:"-"`
 }
 
 // Organization is the account whose prepaid balance pays for usage.
@@ -146,10 +150,6 @@ type Media struct {
 type Announcement struct {
 	Enabled bool
 	File    string // empty: the built-in prompt
-	// Samples is File's audio, read when the config is loaded (so a bad
-	// file is a config error, and SIGHUP reads it again); nil for the
-	// built-in prompt.
-	Samples []int16
 }
 
 // UnmarshalYAML takes true, false or a path.

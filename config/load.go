@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/money"
-	"github.com/nyaruka/phonenumbers"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 )
@@ -270,11 +269,11 @@ var knownPermissions = map[string]bool{
 	PermCallsPremium: true, PermSMS: true, PermMMS: true, PermRecordingListen: true, PermDialer: true,
 }
 
-// Number types.
+// Number types, as numbers are configured and rented (phone.Type.Plan).
 const (
-	TypeLocal    = "local"
-	TypeMobile   = "mobile"
-	TypeTollFree = "toll-free"
+	TypeLocal    = string(phone.Local)
+	TypeMobile   = string(phone.Mobile)
+	TypeTollFree = string(phone.TollFree)
 )
 
 type validator struct {
@@ -384,12 +383,8 @@ func (v *validator) validate(c *Config) {
 	if c.Media.PortMin < 1024 || c.Media.PortMax > 65535 || c.Media.PortMax-c.Media.PortMin < 1 {
 		v.fail(fmt.Sprintf("port range %d-%d: want 1024 <= port_min < port_max <= 65535", c.Media.PortMin, c.Media.PortMax), "media", "port_min")
 	}
-	if a := &c.Media.RecordingAnnouncement; a.File != "" {
-		samples, err := loadPrompt(c.ResolvePath(a.File))
-		if err != nil {
-			v.fail(err.Error(), "media", "recording_announcement")
-		}
-		a.Samples = samples
+	if a := c.Media.RecordingAnnouncement; a.File != "" {
+		v.prompt(c, a.File, false, "media", "recording_announcement")
 	}
 	for i, t := range c.HTTP.Tokens {
 		if len(t) < 8 {
@@ -417,7 +412,7 @@ func (v *validator) validate(c *Config) {
 
 	numbers := map[string]bool{}
 	for i, n := range c.Numbers {
-		e164, err := NormalizeE164(n.Number)
+		e164, err := phone.Normalize(n.Number, "")
 		if err != nil {
 			v.fail(err.Error(), "numbers", i, "number")
 			continue
@@ -427,7 +422,8 @@ func (v *validator) validate(c *Config) {
 		}
 		numbers[e164] = true
 		c.Numbers[i].Number = e164
-		country, typ := NumberInfo(e164)
+		info := phone.Lookup(e164)
+		country, typ := info.Country, string(info.Type.Plan())
 		if n.Country == "" {
 			c.Numbers[i].Country = country
 		} else if !strings.EqualFold(n.Country, country) {
@@ -477,7 +473,7 @@ func (v *validator) validate(c *Config) {
 			v.fail(fmt.Sprintf("unknown role %q", u.Role), "users", i, "role")
 		}
 		for j, id := range u.CallerIDs {
-			e164, err := NormalizeE164(id)
+			e164, err := phone.Normalize(id, "")
 			if err != nil {
 				v.fail(err.Error(), "users", i, "caller_ids", j)
 				continue
@@ -542,9 +538,7 @@ func (v *validator) validate(c *Config) {
 		// prompt when it does not load: a warning, since the file may be
 		// put in place after the config.
 		if u.VoicemailGreeting != "" {
-			if _, err := loadPrompt(c.ResolvePath(u.VoicemailGreeting)); err != nil {
-				v.warn(fmt.Sprintf("%v: callers will hear the generated prompt", err), "users", i, "voicemail_greeting")
-			}
+			v.prompt(c, u.VoicemailGreeting, true, "users", i, "voicemail_greeting")
 		}
 	}
 	if c.SIP.TCPMaxConns < 0 {
@@ -714,24 +708,55 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// loadPrompt reads a WAV prompt named in the config. Only a regular file:
-// a device or FIFO would hang the loader.
-func loadPrompt(path string) ([]int16, error) {
+// Prompt is a WAV file the config names for the switch to play.
+type Prompt struct {
+	Path string // resolved against the config file
+	// Optional prompts (voicemail greetings) have a generated fallback:
+	// a file that does not load is a warning, not an error.
+	Optional bool
+	// At is where the config names it, for a problem with its content:
+	// At.Problem(msg) is the error (or warning) to report.
+	At FieldError
+}
+
+// Problem is a problem with the prompt's content, located at its field.
+func (p Prompt) Problem(msg string) FieldError {
+	e := p.At
+	e.Msg = msg
+	return e
+}
+
+// OptionalPromptWarning is the warning for an optional prompt (a
+// voicemail greeting) that does not load.
+func OptionalPromptWarning(err error) string {
+	return fmt.Sprintf("%v: callers will hear the generated prompt", err)
+}
+
+// prompt records a prompt file the config names, after checking it is a
+// regular file (a device or FIFO would hang whoever reads it).
+func (v *validator) prompt(c *Config, file string, optional bool, path ...any) {
+	p := Prompt{Path: c.ResolvePath(file), Optional: optional,
+		At: FieldError{File: v.file, Line: lineOf(v.root, path...), Field: fieldPath(path)}}
+	if err := checkRegularFile(p.Path); err != nil {
+		if optional {
+			v.warn(OptionalPromptWarning(err), path...)
+		} else {
+			v.fail(err.Error(), path...)
+		}
+		return
+	}
+	c.Prompts = append(c.Prompts, p)
+}
+
+func checkRegularFile(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return fmt.Errorf("%s is not a regular file", path)
 	}
-	samples, err := media.LoadPromptFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(samples) == 0 {
-		return nil, fmt.Errorf("%s has no audio", path)
-	}
-	return samples, nil
+	return nil
 }
 
 // FieldProblem names a field and what is wrong with it.
@@ -752,7 +777,7 @@ func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem
 				fail(fmt.Sprintf("unknown group %q", strings.TrimPrefix(target, TargetGroupPrefix)))
 			}
 		case strings.HasPrefix(target, "+"):
-			if _, err := NormalizeE164(target); err != nil {
+			if _, err := phone.Normalize(target, ""); err != nil {
 				fail(err.Error())
 			}
 		case !users[target]:
@@ -760,52 +785,6 @@ func CheckForwarding(f Forwarding, users, groups map[string]bool) []FieldProblem
 		}
 	}
 	return problems
-}
-
-// NormalizeE164 checks that s is a valid E.164 number and returns it in
-// canonical +CC... form.
-func NormalizeE164(s string) (string, error) {
-	if !strings.HasPrefix(s, "+") {
-		return "", fmt.Errorf("%q is not E.164 (must start with +)", s)
-	}
-	n, err := phonenumbers.Parse(s, "")
-	if err != nil {
-		return "", fmt.Errorf("%q is not E.164: %v", s, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%q is not a valid phone number", s)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-// NumberInfo returns the ISO country and number type (local, mobile,
-// toll-free) of an E.164 number; unknown parts are empty.
-func NumberInfo(e164 string) (country, typ string) {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return "", ""
-	}
-	country = phonenumbers.GetRegionCodeForNumber(n)
-	switch phonenumbers.GetNumberType(n) {
-	case phonenumbers.MOBILE:
-		typ = TypeMobile
-	case phonenumbers.TOLL_FREE:
-		typ = TypeTollFree
-	default:
-		typ = TypeLocal
-	}
-	return country, typ
-}
-
-// IsPremium reports whether an E.164 number is premium-rate (or shared
-// cost), which only roles with calls.premium may dial.
-func IsPremium(e164 string) bool {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return false
-	}
-	t := phonenumbers.GetNumberType(n)
-	return t == phonenumbers.PREMIUM_RATE || t == phonenumbers.SHARED_COST
 }
 
 // ParseSource parses an allowed source: an IP address or a CIDR prefix.
@@ -822,16 +801,4 @@ func ParseSource(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is not an address or prefix", s)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// NationalToE164 parses a national number of country into E.164.
-func NationalToE164(s, country string) (string, error) {
-	n, err := phonenumbers.Parse(s, country)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a %s number: %v", s, country, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%q is not a valid %s number", s, country)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
 }

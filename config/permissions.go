@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/dialtone/dialtone/phone"
 )
 
 // CallRefusal says why a user may not place a leg to an outside number.
@@ -36,12 +38,10 @@ func CheckOutsideCall(perms map[string]bool, callerID, e164 string) *CallRefusal
 	if callerID == "" {
 		return &CallRefusal{RuleCallerID, "no caller ID configured for this user"}
 	}
-	callerCountry, _ := NumberInfo(callerID)
-	destCountry, _ := NumberInfo(e164)
-	if destCountry != callerCountry && !perms[PermCallsInternational] {
+	if phone.Country(e164) != phone.Country(callerID) && !perms[PermCallsInternational] {
 		return &CallRefusal{PermCallsInternational, "international calls not permitted for this user"}
 	}
-	if IsPremium(e164) && !perms[PermCallsPremium] {
+	if phone.IsPremium(e164) && !perms[PermCallsPremium] {
 		return &CallRefusal{PermCallsPremium, "premium-rate numbers not permitted for this user"}
 	}
 	return nil
@@ -123,7 +123,7 @@ func CheckForwardingPermissions(f Forwarding, callers []Caller, ownNumber func(e
 		if !strings.HasPrefix(r.target, "+") {
 			continue
 		}
-		e164, err := NormalizeE164(r.target)
+		e164, err := phone.Normalize(r.target, "")
 		if err != nil || ownNumber(e164) {
 			continue
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/internal/kv"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // CampaignRequest is the body of POST /v1/campaigns; absent settings take
@@ -52,7 +52,7 @@ func (d *Dialer) campaignOf(req CampaignRequest) (Campaign, error) {
 	if c.Mode != ModePower && c.Mode != ModePredictive {
 		return bad("mode %q: %q or %q", req.Mode, ModePower, ModePredictive)
 	}
-	callerID, err := config.NormalizeE164(req.CallerID)
+	callerID, err := phone.Normalize(req.CallerID, "")
 	if err != nil {
 		return bad("caller_id: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 	_ "time/tzdata" // leads' zones must resolve on hosts without a zoneinfo database
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // minuteOfDay parses HH:MM.
@@ -83,17 +83,9 @@ func checkZone(name string) error {
 // numberZones are the zones libphonenumber places an E.164 number in;
 // none when it does not know.
 func numberZones(e164 string) []*time.Location {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return nil
-	}
-	names, err := phonenumbers.GetTimezonesForNumber(n)
-	if err != nil {
-		return nil
-	}
 	var out []*time.Location
-	for _, name := range names {
-		if z, err := loadZone(name); err == nil && name != "Etc/Unknown" {
+	for _, name := range phone.TimeZones(e164) {
+		if z, err := loadZone(name); err == nil {
 			out = append(out, z)
 		}
 	}

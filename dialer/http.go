@@ -1,15 +1,14 @@
 package dialer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/jsonbody"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // Routes registers the dialer's API. The caller wraps them in its
@@ -35,11 +34,7 @@ func (d *Dialer) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /v1/dnc/{number}", d.handleRemoveDNC)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var writeJSON = jsonbody.Write
 
 // writeError answers with the status the error's kind calls for.
 func writeError(w http.ResponseWriter, err error) {
@@ -60,7 +55,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrRefused):
 		code = http.StatusForbidden
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	jsonbody.Error(w, code, err.Error())
 }
 
 func (d *Dialer) handleCreateCampaign(w http.ResponseWriter, r *http.Request) {
@@ -213,7 +208,7 @@ func (d *Dialer) handleAddDNC(w http.ResponseWriter, r *http.Request) {
 // read in: the organization's first number's.
 func (d *Dialer) defaultCountry() string {
 	for _, n := range d.opts.Directory.CallerIDs() {
-		if c, _ := config.NumberInfo(n); c != "" {
+		if c := phone.Country(n); c != "" {
 			return c
 		}
 	}

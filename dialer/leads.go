@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/internal/kv"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // ImportResult is what an upload of leads did, row by row.
@@ -39,7 +39,7 @@ func (d *Dialer) AddLeads(campaignID string, body []byte, isCSV bool) (ImportRes
 	d.mu.Unlock()
 	// Parsing is libphonenumber's work (some 30 µs a row): not under the
 	// lock, so a large upload does not hold up the calls in progress.
-	country, _ := config.NumberInfo(callerID)
+	country := phone.Country(callerID)
 	rows, rowErrs, err := parseLeads(body, isCSV, country)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)

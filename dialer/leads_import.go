@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // MaxImportBytes bounds one leads or DNC upload.
@@ -78,15 +78,15 @@ func parseLeads(body []byte, isCSV bool, country string) ([]leadRow, []RowError,
 
 // leadOf builds a lead from one record.
 func leadOf(rec map[string]string, country string) (Lead, error) {
-	phone := strings.TrimSpace(rec[colPhone])
-	if phone == "" {
+	number := strings.TrimSpace(rec[colPhone])
+	if number == "" {
 		return Lead{}, errors.New("phone is missing")
 	}
-	e164, err := normalizeNumber(phone, country)
+	e164, err := normalizeNumber(number, country)
 	if err != nil {
 		return Lead{}, err
 	}
-	if config.IsPremium(e164) {
+	if phone.IsPremium(e164) {
 		return Lead{}, fmt.Errorf("%s is a premium-rate number: the dialer does not call those", e164)
 	}
 	l := Lead{Phone: e164, Name: rec[colName], CRMID: rec[colCRMID], Timezone: strings.TrimSpace(rec[colTimezone])}
@@ -111,13 +111,10 @@ func leadOf(rec map[string]string, country string) (Lead, error) {
 // normalizeNumber makes a number E.164: as written when it starts with
 // +, else read as a national number of country.
 func normalizeNumber(s, country string) (string, error) {
-	if strings.HasPrefix(s, "+") {
-		return config.NormalizeE164(s)
-	}
-	if country == "" {
+	if country == "" && !strings.HasPrefix(s, "+") {
 		return "", fmt.Errorf("%q has no country code and the caller ID's country is unknown", s)
 	}
-	return config.NationalToE164(s, country)
+	return phone.Normalize(s, country)
 }
 
 // csvRecords reads CSV with a header line (columns named in aliases are

@@ -1,7 +1,6 @@
 package messaging
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,15 +32,10 @@ type SendBody struct {
 	MediaURLs []string `json:"media_urls"`
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
-}
+var (
+	writeJSON  = jsonbody.Write
+	writeError = jsonbody.Error
+)
 
 func (s *Service) handleSend(w http.ResponseWriter, r *http.Request, caller Caller) {
 	user, _ := caller(r)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/google/uuid"
 )
@@ -153,7 +154,7 @@ func (s *Service) owners(n *config.Number) []string {
 // e164 accepts a number already in E.164 (phones' numbers are made so
 // by the switch, the API takes only E.164).
 func e164(s string) (string, bool) {
-	e, err := config.NormalizeE164(strings.TrimSpace(s))
+	e, err := phone.Normalize(s, "")
 	return e, err == nil
 }
 

@@ -21,8 +21,15 @@ func (sw *Switch) setAnnouncement(cfg *config.Config) {
 	var samples []int16
 	switch {
 	case !a.Enabled:
-	case a.Samples != nil:
-		samples = a.Samples
+	case a.File != "":
+		// CheckPrompts refused a config whose file does not load; if it
+		// stopped loading since, the built-in prompt still tells the
+		// parties they are recorded.
+		var err error
+		if samples, err = loadPrompt(cfg.ResolvePath(a.File)); err != nil {
+			sw.log.Error("recording announcement not loaded: the built-in prompt plays", "error", err)
+			samples = media.DefaultRecordingAnnouncement()
+		}
 	default:
 		samples = media.DefaultRecordingAnnouncement()
 	}

@@ -46,13 +46,14 @@ type leg struct {
 	onKey func(rune)
 }
 
-func newLeg(callID string, dir billing.Direction, ep billing.Endpoint, class billing.Class) *leg {
+// newLeg records a leg's facts; billing decides its class from them.
+func newLeg(callID string, f billing.LegFacts) *leg {
 	return &leg{cdr: billing.CDR{
 		LegID:        uuid.NewString(),
 		CallID:       callID,
-		Direction:    dir,
-		Endpoint:     ep,
-		BillingClass: class,
+		Direction:    f.Direction,
+		Endpoint:     f.Endpoint,
+		BillingClass: billing.Classify(f),
 		Reason:       billing.ReasonDirect,
 		CreatedAt:    billing.Millis(time.Now()),
 	}}
@@ -219,15 +220,14 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 	set := sw.directory().settings // a copy: the call does not keep the directory
 	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
-	ep := billing.EndpointPhone
-	class := billing.ClassClient
+	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
-		class = rt.aClass
 		if rt.inTrunk != nil {
-			ep = billing.EndpointTrunk
+			a.Endpoint = billing.EndpointTrunk
 		}
+		a.Peer = rt.peer()
 	}
-	c.a = newLeg(c.id, billing.Inbound, ep, class)
+	c.a = newLeg(c.id, a)
 	c.a.owner.Store(c)
 	c.a.sdp = req.Body()
 	c.a.cdr.From = req.From().Address.User
@@ -642,15 +642,14 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 // newOutgoingLeg describes the leg the switch will place for a hop.
 func (c *call) newOutgoingLeg(h *hop) *leg {
 	rt := c.rt
-	ep, class := billing.EndpointPhone, billing.ClassClient
-	switch {
-	case h.trunk != nil:
-		ep, class = billing.EndpointTrunk, billing.ClassPSTNOutbound
-	case rt.inTrunk != nil:
-		// The carrier's leg in is charged; the owner's phone side is free.
-		class = billing.ClassAccess
+	f := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
+	if h.trunk != nil {
+		f.Endpoint = billing.EndpointTrunk
 	}
-	b := newLeg(c.id, billing.Outbound, ep, class)
+	if rt.inTrunk != nil {
+		f.Peer = billing.EndpointTrunk
+	}
+	b := newLeg(c.id, f)
 	b.owner.Store(c)
 	b.cdr.ParentLegID = c.a.cdr.LegID
 	b.cdr.Reason = h.reason
@@ -711,7 +710,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		if h.trunk != nil && c.rt.caller != nil {
 			// The call leaves through the trunk: the caller's own leg is
 			// the free access side of it, as for a dialed outside number.
-			c.a.cdr.BillingClass = billing.ClassAccess
+			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})
 		}
 		if rule := c.orVoicemail(h, h.rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && n < maxForwardHops {
 			// Nothing to ring: no leg is placed, no CDR is written.

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/config"
@@ -177,37 +176,4 @@ func (d *directory) ownerUsers(n *number) []*user {
 		}
 	}
 	return out
-}
-
-// normalizeDialed turns what a phone dialed into an E.164 number when it
-// looks like one: "+14155550100", "14155550100" (NANP with country code),
-// "0014155550100" (international prefix). defaultCountry is the country of
-// the caller's caller ID, for national numbers.
-func normalizeDialed(dialed, defaultCountry string) (string, bool) {
-	s := strings.Map(func(r rune) rune {
-		if r == '-' || r == ' ' || r == '(' || r == ')' || r == '.' {
-			return -1
-		}
-		return r
-	}, dialed)
-	switch {
-	case strings.HasPrefix(s, "+"):
-	case strings.HasPrefix(s, "00"):
-		s = "+" + s[2:]
-	case strings.HasPrefix(s, "011"):
-		s = "+" + s[3:]
-	case len(s) == 11 && strings.HasPrefix(s, "1"):
-		s = "+" + s
-	case len(s) >= 7 && defaultCountry != "":
-		return nationalToE164(s, defaultCountry)
-	default:
-		return "", false
-	}
-	e, err := config.NormalizeE164(s)
-	return e, err == nil
-}
-
-func nationalToE164(s, country string) (string, bool) {
-	e, err := config.NationalToE164(s, country)
-	return e, err == nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -113,7 +114,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 			return nil, fmt.Errorf("group %s: %w", target, errForwardLoop)
 		}
 	case strings.HasPrefix(target, "+"):
-		e164, err := config.NormalizeE164(target)
+		e164, err := phone.Normalize(target, "")
 		if err != nil {
 			return nil, fmt.Errorf("forward target %s: %w", target, err)
 		}
@@ -191,7 +192,7 @@ func (c *call) refuseForward(fr *forwardRefusal) {
 // caller's number when the config says so and it is a real number.
 func (c *call) forwardCallerID(from *hop) string {
 	if c.settings().forwardCallerID == config.ForwardOriginalCaller {
-		if e, ok := normalizeDialed(c.req.From().Address.User, ""); ok {
+		if e, ok := phone.Dialed(c.req.From().Address.User, ""); ok {
 			return e
 		}
 	}

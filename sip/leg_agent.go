@@ -38,8 +38,9 @@ func (sw *Switch) agentJoinRoute(u *user, dialed, callerID string) (*route, bool
 	if !ok || sw.agentJoinHook() == nil || strings.Trim(number, "0123456789") != "" {
 		return nil, false
 	}
-	// The agent's session leg is free: the leads' legs are charged.
-	return &route{caller: u, callerID: callerID, aClass: billing.ClassAccess, agentJoin: true, campaign: number}, true
+	// The agent's session leg is free access (route.peer): the leads' legs
+	// are charged.
+	return &route{caller: u, callerID: callerID, agentJoin: true, campaign: number}, true
 }
 
 // joinAgent answers an agent's *55 call with the switch's own media and

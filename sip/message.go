@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
@@ -137,16 +137,16 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 func (sw *Switch) normalizeText(t *PhoneText, u *user) {
 	country := ""
 	if len(u.CallerIDs) > 0 {
-		country, _ = config.NumberInfo(u.CallerIDs[0])
+		country = phone.Country(u.CallerIDs[0])
 	}
 	if sw.directory().user(t.To) == nil {
-		if e, ok := normalizeDialed(t.To, country); ok {
+		if e, ok := phone.Dialed(t.To, country); ok {
 			t.To = e
 		}
 	}
 	for _, id := range []*string{&t.Identity, &t.FromUser} {
 		if sw.directory().user(*id) == nil {
-			if e, ok := normalizeDialed(*id, ""); ok {
+			if e, ok := phone.Dialed(*id, ""); ok {
 				*id = e
 			}
 		}
@@ -159,7 +159,7 @@ func claimsOwnNumber(req *sip.Request, u *user, claimed string) bool {
 	if req.Method != sip.MESSAGE {
 		return false
 	}
-	e164, ok := normalizeDialed(claimed, "")
+	e164, ok := phone.Dialed(claimed, "")
 	return ok && slices.Contains(u.CallerIDs, e164)
 }
 

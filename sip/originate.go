@@ -15,6 +15,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // errNoAnchor: the engine's legs are the switch's own media ends.
@@ -47,7 +48,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
 	}
 	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
-	ep, class := billing.EndpointPhone, billing.ClassClient
+	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
 	if t := dir.user(o.To); t != nil {
 		h.users = []*user{t}
 		if len(sw.reg.lookup(t.Extension)) == 0 {
@@ -57,8 +58,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		if o.CallerID != "" && dir.numbers[o.CallerID] == nil && !slices.Contains(u.CallerIDs, o.CallerID) {
 			return nil, fmt.Errorf("%w: caller ID %s is neither an organization number nor one of %s's", ErrOriginateRefused, o.CallerID, u.Extension)
 		}
-		country, _ := config.NumberInfo(o.CallerID)
-		e164, ok := normalizeDialed(o.To, country)
+		e164, ok := phone.Dialed(o.To, phone.Country(o.CallerID))
 		if !ok {
 			return nil, fmt.Errorf("%w: %q is no number", ErrOriginateRefused, o.To)
 		}
@@ -70,16 +70,18 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 			return nil, fmt.Errorf("%w: no trunk to the public network", ErrOriginateRefused)
 		}
 		h.e164 = e164
-		ep, class = billing.EndpointTrunk, billing.ClassPSTNOutbound
+		facts.Endpoint = billing.EndpointTrunk
 	}
 	if o.Free {
-		class = billing.ClassAccess
+		// The agent's session leg: its party talks to the leads on the
+		// trunk, so billing.Classify makes it free access.
+		facts.Peer = billing.EndpointTrunk
 	}
 	if !sw.admit() {
 		return nil, fmt.Errorf("originate: %w", errShuttingDown)
 	}
 	c := sw.newEngineCall(u, o.CallerID)
-	l := newLeg(c.id, billing.Outbound, ep, class)
+	l := newLeg(c.id, facts)
 	l.owner.Store(c)
 	l.cdr.Reason = o.Reason
 	l.cdr.CallerID, l.cdr.User = o.CallerID, u.Extension

@@ -82,7 +82,7 @@ func TestAgentJoinRoute(t *testing.T) {
 		{"1001", false, ""},
 	} {
 		rt, ok := sw.agentJoinRoute(u, tc.dialed, "")
-		if ok != tc.ok || ok && (rt.campaign != tc.campaign || !rt.agentJoin || rt.aClass != billing.ClassAccess) {
+		if ok != tc.ok || ok && (rt.campaign != tc.campaign || !rt.agentJoin || rt.peer() != billing.EndpointTrunk) {
 			t.Errorf("%q: %v %+v", tc.dialed, ok, rt)
 		}
 	}

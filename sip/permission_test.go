@@ -1,12 +1,11 @@
 package sip
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -89,7 +88,7 @@ func permissionsSwitch(t *testing.T, yaml string) (*Switch, *keptCDRs) {
 
 // callTo is a call routed to user ext, or to an organization number.
 func callTo(sw *Switch, ext, number string) *call {
-	rt := &route{aClass: billing.ClassClient, bClass: billing.ClassClient}
+	rt := &route{}
 	dir := sw.directory()
 	if number != "" {
 		rt.number = dir.numbers[number]
@@ -98,7 +97,7 @@ func callTo(sw *Switch, ext, number string) *call {
 		rt.targets = []*user{dir.user(ext)}
 	}
 	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	c.a = newLeg(c.id, billing.Inbound, billing.EndpointPhone, billing.ClassClient)
+	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
 
@@ -202,26 +201,34 @@ func TestPutForwardingRefusesWhatTheUserMayNotCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sw, _ := permissionsSwitch(t, permissionsYAML)
-			mux := http.NewServeMux()
-			sw.Routes(mux)
-			method := "PUT"
+			var err error
 			if tt.path == "/v1/numbers" {
-				method = "POST"
+				var n config.Number
+				if err := json.Unmarshal([]byte(tt.body), &n); err != nil {
+					t.Fatal(err)
+				}
+				_, err = sw.AddNumber(context.Background(), n)
+			} else {
+				var f config.Forwarding
+				if err := json.Unmarshal([]byte(tt.body), &f); err != nil {
+					t.Fatal(err)
+				}
+				err = sw.SetForwarding(strings.Split(tt.path, "/")[3], f)
 			}
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, httptest.NewRequest(method, tt.path, strings.NewReader(tt.body)))
-			if rec.Code/100 == 2 && tt.code/100 == 2 {
+			if tt.code/100 == 2 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
 				return
 			}
-			if rec.Code != tt.code {
-				t.Fatalf("%d %s, want %d", rec.Code, rec.Body, tt.code)
+			// Package api answers a ForwardingRefusedError 422 with its
+			// fields (TestSwitchErrorsAreAnsweredWithTheirStatus).
+			var refused *ForwardingRefusedError
+			if !errors.As(err, &refused) {
+				t.Fatalf("error %v, want a forwarding refusal (%d)", err, tt.code)
 			}
-			var body map[string]string
-			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-				t.Fatal(err)
-			}
-			if body["rule"] != tt.rule || !strings.Contains(body["error"], tt.rule) {
-				t.Fatalf("error %v, want the rule %s named", body, tt.rule)
+			if refused.Rule != tt.rule || !strings.Contains(refused.Error(), tt.rule) {
+				t.Fatalf("error %+v, want the rule %s named", refused, tt.rule)
 			}
 			if len(sw.fwdOverrides) != 0 || len(sw.apiNumbers) != 0 {
 				t.Fatal("a refused request changed something")
@@ -234,7 +241,7 @@ func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	sw, _ := permissionsSwitch(t, permissionsYAML)
 	bob := sw.directory().user("bob")
 	dialog := func(ep billing.Endpoint, party string) *leg {
-		l := newLeg("c", billing.Inbound, ep, billing.ClassClient)
+		l := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
 		l.party = party
 		return l
 	}

@@ -1,12 +1,10 @@
 package sip
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/billing"
@@ -60,9 +58,9 @@ trunks:
 // number looked up in the directory of the moment.
 func routedCall(sw *Switch) *call {
 	c := &call{sw: sw, rt: &route{number: sw.directory().numbers["+14155550100"]}}
-	c.a = newLeg("c", billing.Inbound, billing.EndpointPhone, billing.ClassClient)
+	c.a = newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	c.a.cdr.User = "1002"
-	c.b = newLeg("c", billing.Outbound, billing.EndpointPhone, billing.ClassClient)
+	c.b = newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	c.b.cdr.User = "1001"
 	return c
 }
@@ -96,10 +94,8 @@ func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.apiNumber {
-				w := httptest.NewRecorder()
-				sw.handleAddNumber(w, httptest.NewRequest(http.MethodPost, "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"1002"}`)))
-				if w.Code != http.StatusCreated {
-					t.Fatalf("POST /v1/numbers: %d %s", w.Code, w.Body)
+				if _, err := sw.AddNumber(context.Background(), config.Number{Number: "+18885550199", User: "1002"}); err != nil {
+					t.Fatalf("add number: %v", err)
 				}
 			}
 			if got := routedCall(sw).recorded(); got != want(tt.reload) {

@@ -70,43 +70,6 @@ func TestAuthGuardBlocksAfterRepeatedFailures(t *testing.T) {
 	}
 }
 
-func TestNormalizeDialed(t *testing.T) {
-	tests := []struct {
-		dialed, country, want string
-		ok                    bool
-	}{
-		{"+14155550100", "", "+14155550100", true},
-		{"14155550100", "", "+14155550100", true},
-		{"0014155550100", "", "+14155550100", true},
-		{"011442071838750", "US", "+442071838750", true},
-		{"(415) 555-0100", "US", "+14155550100", true},
-		{"02071838750", "GB", "+442071838750", true},
-		{"1002", "US", "", false},
-		{"+1", "", "", false},
-		{"alice", "US", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.dialed, func(t *testing.T) {
-			got, ok := normalizeDialed(tt.dialed, tt.country)
-			if got != tt.want || ok != tt.ok {
-				t.Fatalf("normalizeDialed(%q, %q) = %q, %v; want %q, %v", tt.dialed, tt.country, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
-func FuzzNormalizeDialed(f *testing.F) {
-	for _, s := range []string{"+14155550100", "0014155550100", "(415) 555-0100", "1002", "+"} {
-		f.Add(s, "US")
-	}
-	f.Fuzz(func(t *testing.T, dialed, country string) {
-		got, ok := normalizeDialed(dialed, country)
-		if ok && (len(got) < 3 || got[0] != '+') {
-			t.Fatalf("normalizeDialed(%q) = %q: not E.164", dialed, got)
-		}
-	})
-}
-
 func TestRankPrefersBusyOverUnavailable(t *testing.T) {
 	if !(rank(486) > rank(480) && rank(480) > rank(404) && rank(404) > rank(500) && rank(407) < rank(404)) {
 		t.Fatal("response ranking is wrong")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/phone"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -18,11 +19,24 @@ type route struct {
 	number   *number // the organization number dialed, if any
 	e164     string  // the public number dialed through the trunk
 	callerID string  // the number the call presents (and is rated from)
+	mailbox  bool    // the caller dialed the voicemail extension
+	// agentJoin: the caller dialed *55, a dialer agent's session, to the
+	// campaign number after it (empty: any of the agent's campaigns).
+	agentJoin bool
+	campaign  string
+}
 
-	aClass, bClass billing.Class
-	mailbox        bool   // the caller dialed the voicemail extension
-	agentJoin      bool   // the caller dialed *55: a dialer agent's session
-	campaign       string // the campaign number after *55
+// peer is where the call's other side goes, as billing classifies the
+// caller's leg: the trunk, a phone, or nothing (the switch answers).
+func (r *route) peer() billing.Endpoint {
+	switch {
+	case r.outTrunk != nil, r.agentJoin: // an agent's session talks to the leads on the trunk: its leg is free access
+		return billing.EndpointTrunk
+	case r.mailbox:
+		return ""
+	default:
+		return billing.EndpointPhone
+	}
 }
 
 // dialedUser is the user part of the Request-URI, or of To when the
@@ -37,9 +51,9 @@ func dialedUser(req *sip.Request) string {
 // routeFromTrunk routes a call the carrier sends to one of our numbers.
 func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	dialed := dialedUser(req)
-	e164, ok := normalizeDialed(dialed, "")
+	e164, ok := phone.Dialed(dialed, "")
 	if !ok && !strings.HasPrefix(dialed, "+") {
-		e164, ok = normalizeDialed("+"+dialed, "")
+		e164, ok = phone.Dialed("+"+dialed, "")
 	}
 	if !ok {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
@@ -48,7 +62,7 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	if n == nil {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
-	r := &route{inTrunk: t, number: n, aClass: billing.ClassPSTNInbound, bClass: billing.ClassAccess}
+	r := &route{inTrunk: t, number: n}
 	r.callerID = req.From().Address.User
 	for _, ext := range sw.directory().owners(n) {
 		if u := sw.directory().user(ext); u != nil && u.may(config.PermCallsInbound) {
@@ -68,7 +82,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 		return nil, err
 	}
 	if dialed == sw.directory().settings.voicemailExtension {
-		return &route{caller: u, callerID: callerID, aClass: billing.ClassClient, mailbox: true}, nil
+		return &route{caller: u, callerID: callerID, mailbox: true}, nil
 	}
 	if r, ok := sw.agentJoinRoute(u, dialed, callerID); ok {
 		return r, nil
@@ -79,7 +93,7 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 // routeDialed routes what user u dialed (an extension, name, group,
 // organization number or outside number), presenting callerID outside.
 func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) {
-	r := &route{caller: u, callerID: callerID, aClass: billing.ClassClient, bClass: billing.ClassClient}
+	r := &route{caller: u, callerID: callerID}
 	if t := sw.directory().user(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil
@@ -95,8 +109,8 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		}
 		return r, nil
 	}
-	callerCountry, _ := config.NumberInfo(r.callerID)
-	e164, ok := normalizeDialed(dialed, callerCountry)
+	callerCountry := phone.Country(r.callerID)
+	e164, ok := phone.Dialed(dialed, callerCountry)
 	if !ok {
 		return nil, refuse(404, "Not Found", "no such user or number")
 	}
@@ -120,7 +134,6 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
 	}
 	r.e164 = e164
-	r.aClass, r.bClass = billing.ClassAccess, billing.ClassPSTNOutbound
 	return r, nil
 }
 
@@ -180,5 +193,5 @@ func identityNumber(v string) (string, bool) {
 	if i := strings.IndexAny(v, "@;"); i >= 0 {
 		v = v[:i]
 	}
-	return normalizeDialed(v, "")
+	return phone.Dialed(v, "")
 }

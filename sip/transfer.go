@@ -133,8 +133,8 @@ func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
 }
 
 // transferLeg describes a leg a transfer adds, in this call.
-func (c *call) transferLeg(dir billing.Direction, ep billing.Endpoint, class billing.Class, parent *leg, u *user) *leg {
-	l := newLeg(c.id, dir, ep, class)
+func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
+	l := newLeg(c.id, f)
 	l.owner.Store(c)
 	l.cdr.Reason = billing.ReasonTransfer
 	l.cdr.ParentLegID = parent.cdr.LegID
@@ -175,13 +175,13 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	var legs []*leg // what the transfer adds, in order
 	var t *leg
 	if h.trunk != nil {
-		t = c.transferLeg(billing.Outbound, billing.EndpointTrunk, billing.ClassPSTNOutbound, x, u)
+		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone}, x, u)
 		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.trunk.Name, h.callerID, h.callerID, h.e164
 		legs = []*leg{t}
 	} else {
-		v := c.transferLeg(billing.Inbound, billing.EndpointPhone, billing.ClassClient, x, u)
+		v := c.transferLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, x, u)
 		v.cdr.From, v.cdr.To = u.Extension, h.users[0].Extension
-		t = c.transferLeg(billing.Outbound, billing.EndpointPhone, billing.ClassClient, v, h.users[0])
+		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.users[0])
 		t.cdr.From, t.cdr.To = u.Extension, h.users[0].Extension
 		legs = []*leg{v, t}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -357,62 +356,53 @@ func (sw *Switch) greeting(u *user) []int16 {
 	return sw.defaultGreeting
 }
 
-// handleVoicemailList serves GET /v1/voicemail?user=EXT.
-func (sw *Switch) handleVoicemailList(w http.ResponseWriter, r *http.Request) {
+// VoicemailMessages are the messages in a user's mailbox.
+func (sw *Switch) VoicemailMessages(user string) ([]VoicemailMessage, error) {
 	if sw.voicemail == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Errorf("voicemail is not enabled"))
-		return
+		return nil, withKind(ErrNotFound, fmt.Errorf("voicemail is not enabled"))
 	}
-	u := sw.directory().user(r.URL.Query().Get("user"))
+	u := sw.directory().user(user)
 	if u == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no user %q", r.URL.Query().Get("user")))
-		return
+		return nil, withKind(ErrNotFound, fmt.Errorf("no user %q", user))
 	}
 	msgs, err := sw.voicemail.Messages(u.Extension)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err)
-		return
+		return nil, err
 	}
 	if msgs == nil {
 		msgs = []VoicemailMessage{}
 	}
-	writeJSON(w, http.StatusOK, msgs)
+	return msgs, nil
 }
 
-// handleVoicemailAudio serves GET /v1/voicemail/{user}/{id}.wav.
-func (sw *Switch) handleVoicemailAudio(w http.ResponseWriter, r *http.Request) {
-	u := sw.directory().user(r.PathValue("user"))
+// VoicemailAudio is the path of a voicemail message's WAV file.
+func (sw *Switch) VoicemailAudio(user, id string) (string, error) {
+	u := sw.directory().user(user)
 	if u == nil || sw.voicemail == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no mailbox %q", r.PathValue("user")))
-		return
+		return "", withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
 	}
 	msgs, err := sw.voicemail.Messages(u.Extension)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err)
-		return
+		return "", err
 	}
 	for _, m := range msgs {
-		if m.ID == r.PathValue("id") {
-			w.Header().Set("Content-Type", "audio/wav")
-			http.ServeFile(w, r, filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
-			return
+		if m.ID == id {
+			return filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)), nil
 		}
 	}
-	writeJSONError(w, http.StatusNotFound, fmt.Errorf("no message %q", r.PathValue("id")))
+	return "", withKind(ErrNotFound, fmt.Errorf("no message %q", id))
 }
 
-// handleVoicemailDelete serves DELETE /v1/voicemail/{user}/{id}.
-func (sw *Switch) handleVoicemailDelete(w http.ResponseWriter, r *http.Request) {
-	u := sw.directory().user(r.PathValue("user"))
+// DeleteVoicemail deletes a voicemail message and its audio.
+func (sw *Switch) DeleteVoicemail(user, id string) error {
+	u := sw.directory().user(user)
 	if u == nil || sw.voicemail == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no mailbox %q", r.PathValue("user")))
-		return
+		return withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
 	}
-	if err := sw.deleteMessage(u.Extension, r.PathValue("id")); err != nil {
-		writeJSONError(w, http.StatusNotFound, err)
-		return
+	if err := sw.deleteMessage(u.Extension, id); err != nil {
+		return withKind(ErrNotFound, err)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // deleteMessage removes a message and its audio, and updates the phones'

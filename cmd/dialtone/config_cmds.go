@@ -13,6 +13,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/sip"
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -27,7 +28,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: dialtone check-config FILE")
 		return 2
 	}
-	cfg, err := config.Load(args[0])
+	cfg, err := loadConfigFile(args[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -50,7 +51,20 @@ func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
 		return config.Demo()
 	}
-	return config.Load(path)
+	return loadConfigFile(path)
+}
+
+// loadConfigFile loads a config file and checks the prompts it names
+// decode: what the switch could not play is a config error.
+func loadConfigFile(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := sip.CheckPrompts(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // dataDir is --data, else the config's data_dir.

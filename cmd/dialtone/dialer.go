@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
@@ -55,21 +53,3 @@ func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Con
 
 // newPacer is a campaign's pacing: dialer/pacing's power pacer.
 func newPacer(dialer.Campaign) dialer.Pacer { return dialer.Pacing(pacing.NewPower()) }
-
-// dialerRoutes serves the dialer's API to organization tokens and to
-// users whose role has the dialer permission, and the OpenAPI document
-// to any valid token.
-func dialerRoutes(root *http.ServeMux, d *dialer.Dialer) error {
-	mux := http.NewServeMux()
-	d.Routes(mux)
-	h := requirePermission(config.PermDialer, mux)
-	for _, prefix := range []string{"/v1/campaigns", "/v1/campaigns/", "/v1/dnc", "/v1/dnc/"} {
-		root.Handle(prefix, h)
-	}
-	doc, err := json.Marshal(openAPIDocument())
-	if err != nil {
-		return fmt.Errorf("openapi document: %w", err)
-	}
-	root.Handle("GET /v1/openapi.json", handleOpenAPI(doc))
-	return nil
-}

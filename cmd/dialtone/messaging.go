@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -71,17 +70,4 @@ func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.
 	}
 	sw.SetMessageHandler(svc)
 	return svc, nil
-}
-
-// messageRoutes mounts /v1/messages behind the sms permission (a user's
-// token acts as that user) and Twilio's webhooks outside the token check.
-func messageRoutes(svc *messaging.Service, mux, root *http.ServeMux) {
-	svc.WebhookRoutes(mux)
-	api := http.NewServeMux()
-	svc.APIRoutes(api, func(r *http.Request) (string, map[string]bool) {
-		p, _ := r.Context().Value(principalKey{}).(principal)
-		return p.user, p.perms
-	})
-	root.Handle("/v1/messages", requirePermission(config.PermSMS, api))
-	root.Handle("/v1/messages/", requirePermission(config.PermSMS, api))
 }

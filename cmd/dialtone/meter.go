@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
@@ -65,7 +64,6 @@ func (a *meterAdapter) reload(cfg *config.Config) error {
 }
 
 func (a *meterAdapter) poster() billing.LegPoster { return a.m }
-func (a *meterAdapter) routes(mux *http.ServeMux) { a.m.Routes(mux) }
 
 func (a *meterAdapter) stop() {
 	a.cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,11 +12,11 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/dialtone/dialtone/api"
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
@@ -140,8 +139,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 
 	var httpSrv *http.Server
 	httpAddr := ""
-	keys := new(atomic.Pointer[apiKeys])
-	keys.Store(newAPIKeys(cfg))
+	auth := api.NewAuth(cfg)
 	if cfg.HTTP.MetricsListen != "" {
 		stopMetrics, err := serveMetrics(cfg.HTTP.MetricsListen, reg, log)
 		if err != nil {
@@ -151,38 +149,19 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		defer stopMetrics()
 	}
 	if cfg.HTTP.Listen != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
-		})
-		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-		if cfg.HTTP.MetricsListen == "" {
-			// The metrics carry the balance and the call volume: an
-			// organization token reads them, like the API.
-			mux.Handle("GET /metrics", bearerAuth(keys, requirePermission("", metrics)))
-		}
-		// Organization tokens may do everything; a user's token only what
-		// the user's role permits: listening to recordings needs
-		// recording.listen, the rest of the API an organization token.
-		api := http.NewServeMux()
-		api.Handle("GET /v1/cdrs", billing.CDRHandler(db))
-		api.Handle("GET /v1/call-log", billing.CallLogHandler(db))
-		api.Handle("GET /v1/usage/calls", billing.CallUsageHandler(db))
-		sw.Routes(api)
+		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Dialer: dial, Texts: texts}
 		if meter != nil {
-			meter.routes(api)
+			svc.Meter = meter.m
 		}
-		root := http.NewServeMux()
-		root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, billing.RecordingHandler(db, dir)))
-		root.Handle("/v1/", requirePermission("", api))
-		if err := dialerRoutes(root, dial); err != nil {
+		if cfg.HTTP.MetricsListen == "" {
+			svc.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		}
+		srv, err := api.New(auth, svc)
+		if err != nil {
 			_ = sw.Shutdown(context.Background())
 			return err
 		}
-		messageRoutes(texts, mux, root)
-		mux.Handle("/v1/", bearerAuth(keys, root))
-		if err := consoleRoutes(ctx, mux, keys, running, root, log); err != nil {
+		if err := mountConsole(ctx, srv, auth, running, log); err != nil {
 			_ = sw.Shutdown(context.Background())
 			return err
 		}
@@ -192,7 +171,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			return fmt.Errorf("listen http %s: %w", cfg.HTTP.Listen, err)
 		}
 		httpAddr = ln.Addr().String()
-		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		httpSrv = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("http server", "error", err)
@@ -209,7 +188,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-ctx.Done():
 			done = true
 		case <-hup:
-			if next := reload(ctx, cfg, sw, meter, keys, log); next != nil {
+			if next := reload(ctx, cfg, sw, meter, auth, log); next != nil {
 				cfg = next
 				running.Store(next)
 			}
@@ -281,13 +260,13 @@ func sipListenIPs(cfg *config.Config) []netip.Addr {
 // applied, or nil. A config with any error is refused whole, and so is
 // one that would release every number (config.CheckReload): the switch
 // keeps running on the one it has.
-func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *meterAdapter, keys *atomic.Pointer[apiKeys], log *slog.Logger) *config.Config {
+func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *meterAdapter, auth *api.Auth, log *slog.Logger) *config.Config {
 	path := running.Path
 	if path == config.DemoPath {
 		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
 		return nil
 	}
-	cfg, err := config.Load(path)
+	cfg, err := loadConfigFile(path)
 	if err != nil {
 		log.Error("reload refused: the config has errors; still running on the previous one", "error", err)
 		return nil
@@ -305,7 +284,7 @@ func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *
 	}
 	// Before the switch logs the reload: from then on a revoked token is
 	// refused and a new one works.
-	keys.Store(newAPIKeys(cfg))
+	auth.Reload(cfg)
 	if err := sw.Reload(cfg); err != nil {
 		log.Error("reload switch", "error", err)
 	}
@@ -340,81 +319,6 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop
 	}()
 	log.Info("metrics without a token", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
-}
-
-// principal is who an API request acts for: the organization (nil user)
-// or one user, with that user's role's permissions.
-type principal struct {
-	user  string
-	perms map[string]bool
-}
-
-type principalKey struct{}
-
-// apiKeys is what the API's bearer tokens are checked against: built from
-// a config, swapped whole on SIGHUP so a leaked token can be revoked
-// without a restart.
-type apiKeys struct {
-	orgTokens []string
-	users     []config.User
-	roles     map[string]map[string]bool
-}
-
-func newAPIKeys(cfg *config.Config) *apiKeys {
-	k := &apiKeys{orgTokens: cfg.HTTP.Tokens, users: cfg.Users, roles: map[string]map[string]bool{}}
-	for _, r := range cfg.Roles {
-		k.roles[r.Name] = map[string]bool{}
-		for _, p := range r.Permissions {
-			k.roles[r.Name][p] = true
-		}
-	}
-	return k
-}
-
-// bearerAuth lets through requests carrying an organization token or a
-// user's api_token, and remembers which.
-func bearerAuth(keys *atomic.Pointer[apiKeys], next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if k := keys.Load(); ok && k != nil {
-			for _, t := range k.orgTokens {
-				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
-					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, principal{})))
-					return
-				}
-			}
-			for _, u := range k.users {
-				if u.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(u.APIToken)) == 1 {
-					p := principal{user: u.Extension, perms: k.roles[u.Role]}
-					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
-					return
-				}
-			}
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dialtone"`)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = io.WriteString(w, `{"error":"missing or wrong bearer token"}`+"\n")
-	})
-}
-
-// requirePermission refuses a user's request (403, JSON) when the user's
-// role lacks perm, or when perm is "" (organization tokens only).
-func requirePermission(perm string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := r.Context().Value(principalKey{}).(principal)
-		if p.user != "" && (perm == "" || !p.perms[perm]) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			need := perm
-			if need == "" {
-				need = "an organization token"
-			}
-			_, _ = fmt.Fprintf(w, `{"error":"user %s is not permitted this: needs %s"}`+"\n", p.user, need)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 func orNone(s string) string {

@@ -1,7 +1,6 @@
-package billing
+package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,11 +8,11 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/jsonbody"
 )
 
-// Routes registers the meter's API on mux. Authentication is the
-// caller's: it wraps the mux.
+// meterAPI serves the prepaid meter:
 //
 //	GET  /v1/balance                                 the balance, reservations (and the legs holding them), threshold
 //	POST /v1/topups  {"amount":"10.00","note":"..."}  needs an Idempotency-Key header;
@@ -22,7 +21,10 @@ import (
 //	GET  /v1/postings?from=&to=&limit=               the ledger's postings
 //	GET  /v1/rentals                                 numbers and their rental status
 //	GET  /v1/ledger/verify                           every balance recomputed from its postings
-func (m *Meter) Routes(mux *http.ServeMux) {
+type meterAPI struct{ *billing.Meter }
+
+func meterRoutes(mux *http.ServeMux, meter *billing.Meter) {
+	m := meterAPI{meter}
 	mux.HandleFunc("GET /v1/balance", m.handleBalance)
 	mux.HandleFunc("POST /v1/topups", m.handleTopUp)
 	mux.HandleFunc("GET /v1/usage", m.handleUsage)
@@ -31,53 +33,34 @@ func (m *Meter) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/ledger/verify", m.handleVerify)
 }
 
+var writeJSON = jsonbody.Write
+
+func writeError(w http.ResponseWriter, code int, err error) { jsonbody.Error(w, code, err.Error()) }
+
 // handleVerify answers 200 with the report whether or not the ledger
 // balances: the report is the answer, and its differences say what is wrong.
-func (m *Meter) handleVerify(w http.ResponseWriter, r *http.Request) {
+func (m meterAPI) handleVerify(w http.ResponseWriter, r *http.Request) {
 	rep, err := m.Verify()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	if rep.Differences == nil {
-		rep.Differences = []Difference{}
+		rep.Differences = []billing.Difference{}
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
-}
-
-func (m *Meter) handleBalance(w http.ResponseWriter, r *http.Request) {
+func (m meterAPI) handleBalance(w http.ResponseWriter, r *http.Request) {
 	// reserved_by explains reserved: the legs holding it.
 	info, legs := m.InfoWithLegs()
 	if legs == nil {
-		legs = []ReservedLeg{}
+		legs = []billing.ReservedLeg{}
 	}
-	writeJSON(w, http.StatusOK, BalanceReport{info, legs})
+	writeJSON(w, http.StatusOK, billing.BalanceReport{BalanceInfo: info, ReservedBy: legs})
 }
 
-// TopUpResult is the response to a top-up, the same on every replay.
-type TopUpResult struct {
-	ID       string          `json:"id"`
-	Amount   decimal.Decimal `json:"amount"`
-	Currency string          `json:"currency"`
-	Note     string          `json:"note,omitempty"`
-	Time     time.Time       `json:"time"`
-	// Balance is the balance right after this top-up was posted.
-	Balance decimal.Decimal `json:"balance"`
-	// Replayed says this is the first result again: the key was used.
-	Replayed bool `json:"replayed"`
-}
-
-func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
+func (m meterAPI) handleTopUp(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		writeError(w, http.StatusBadRequest, errors.New("the Idempotency-Key header is required"))
@@ -101,17 +84,17 @@ func (m *Meter) handleTopUp(w http.ResponseWriter, r *http.Request) {
 	}
 	p, replay, err := m.TopUp(r.Context(), key, *body.Amount, body.Note)
 	switch {
-	case errors.Is(err, ErrBadAmount):
+	case errors.Is(err, billing.ErrBadAmount):
 		writeError(w, http.StatusBadRequest, err)
 		return
-	case errors.Is(err, ErrPostingConflict):
+	case errors.Is(err, billing.ErrPostingConflict):
 		writeError(w, http.StatusConflict, fmt.Errorf("Idempotency-Key %q was used for another top-up", key))
 		return
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	res := TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay}
+	res := billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay}
 	code := http.StatusCreated
 	if replay {
 		code = http.StatusOK
@@ -153,17 +136,9 @@ func parseRange(r *http.Request) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
-func (m *Meter) handleUsage(w http.ResponseWriter, r *http.Request) {
-	from, to, err := parseRange(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	group := r.URL.Query().Get("group_by")
-	switch group {
-	case "", GroupByUser, GroupByKind, GroupByDay:
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not user, kind or day", group))
+func (m meterAPI) handleUsage(w http.ResponseWriter, r *http.Request) {
+	from, to, group, ok := usageQuery(w, r, "user, kind or day")
+	if !ok {
 		return
 	}
 	rows, err := m.Usage(from, to, group)
@@ -176,6 +151,24 @@ func (m *Meter) handleUsage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// usageQuery reads a usage request's range and grouping (user, kind or
+// day; said in the order of groups), answering 400 when they do not read.
+func usageQuery(w http.ResponseWriter, r *http.Request, groups string) (from, to time.Time, group string, ok bool) {
+	from, to, err := parseRange(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return from, to, "", false
+	}
+	group = r.URL.Query().Get("group_by")
+	switch group {
+	case "", billing.GroupByUser, billing.GroupByKind, billing.GroupByDay:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("group_by %q is not %s", group, groups))
+		return from, to, group, false
+	}
+	return from, to, group, true
+}
+
 func optTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -183,7 +176,7 @@ func optTime(t time.Time) any {
 	return t
 }
 
-func (m *Meter) handlePostings(w http.ResponseWriter, r *http.Request) {
+func (m meterAPI) handlePostings(w http.ResponseWriter, r *http.Request) {
 	from, to, err := parseRange(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
@@ -202,19 +195,19 @@ func (m *Meter) handlePostings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ps == nil {
-		ps = []Posting{}
+		ps = []billing.Posting{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"postings": ps})
 }
 
-func (m *Meter) handleRentals(w http.ResponseWriter, r *http.Request) {
+func (m meterAPI) handleRentals(w http.ResponseWriter, r *http.Request) {
 	rs, err := m.Rentals()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	if rs == nil {
-		rs = []Rental{}
+		rs = []billing.Rental{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rentals": rs})
 }

@@ -3,12 +3,11 @@ package sip
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/dialtone/dialtone/config"
-	"github.com/dialtone/dialtone/jsonbody"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // NumberStore keeps the phone numbers rented through the API.
@@ -57,39 +56,39 @@ func (sw *Switch) storeDirectoryLocked() {
 	sw.dir.Store(newDirectory(&merged, sw.cfg.SIP.Domain))
 }
 
-// handleListNumbers serves GET /v1/numbers.
-func (sw *Switch) handleListNumbers(w http.ResponseWriter, r *http.Request) {
-	type number struct {
-		config.Number
-		Source string `json:"source"`
-	}
-	sw.numbersMu.Lock()
-	out := []number{}
-	for _, n := range sw.cfgNumbers {
-		out = append(out, number{n, "config"})
-	}
-	for _, n := range sw.apiNumbers {
-		out = append(out, number{n, "api"})
-	}
-	sw.numbersMu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+// ListedNumber is one of the organization's numbers and where it comes
+// from: "config" or "api".
+type ListedNumber struct {
+	config.Number
+	Source string `json:"source"`
 }
 
-// handleAddNumber serves POST /v1/numbers {"number":"+1...","user":"1001"}
-// (or "group"): the number is rented (and charged) now and rings its owner.
-func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
-	var n config.Number
-	if err := jsonbody.Read(w, r, &n); err != nil {
-		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("number: %w", err))
-		return
+// Numbers are the organization's numbers: the config's, then those added
+// through the API.
+func (sw *Switch) Numbers() []ListedNumber {
+	sw.numbersMu.Lock()
+	defer sw.numbersMu.Unlock()
+	out := []ListedNumber{}
+	for _, n := range sw.cfgNumbers {
+		out = append(out, ListedNumber{n, "config"})
 	}
-	e164, err := config.NormalizeE164(n.Number)
+	for _, n := range sw.apiNumbers {
+		out = append(out, ListedNumber{n, "api"})
+	}
+	return out
+}
+
+// AddNumber adds a number {"number":"+1...","user":"1001"} (or "group")
+// to the organization: it is rented (and charged) now and rings its
+// owner. It returns the number as stored (E.164, country, type).
+func (sw *Switch) AddNumber(ctx context.Context, n config.Number) (config.Number, error) {
+	e164, err := phone.Normalize(n.Number, "")
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("number: %w", err))
-		return
+		return n, withKind(ErrInvalid, fmt.Errorf("number: %w", err))
 	}
 	n.Number = e164
-	country, typ := config.NumberInfo(e164)
+	info := phone.Lookup(e164)
+	country, typ := info.Country, string(info.Type.Plan())
 	if n.Country == "" {
 		n.Country = country
 	}
@@ -109,27 +108,24 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 	case n.Group != "" && dir.groups[n.Group] == nil:
 		err = fmt.Errorf("group: no group %q", n.Group)
 	case dir.numbers[e164] != nil:
-		writeJSONError(w, http.StatusConflict, fmt.Errorf("number %s is already the organization's", e164))
-		return
+		return n, withKind(ErrConflict, fmt.Errorf("number %s is already the organization's", e164))
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err)
-		return
+		return n, withKind(ErrInvalid, err)
 	}
 	owners := []*user{dir.user(n.User)}
 	if n.Group != "" {
 		owners = dir.ownerUsers(&n)
 	}
-	if !sw.checkForwardingRequest(w, n.Forwarding, owners) {
-		return // before renting: a refused number costs nothing
+	if err := sw.checkForwarding(n.Forwarding, owners); err != nil {
+		return n, err // before renting: a refused number costs nothing
 	}
 	if u := dir.user(n.User); u != nil {
 		n.User = u.Extension
 	}
 	if sw.numberStore != nil {
 		if err := sw.numberStore.SaveNumber(n); err != nil {
-			writeJSONError(w, http.StatusInternalServerError, err)
-			return
+			return n, err
 		}
 	}
 	sw.numbersMu.Lock()
@@ -137,21 +133,20 @@ func (sw *Switch) handleAddNumber(w http.ResponseWriter, r *http.Request) {
 	sw.numbersMu.Unlock()
 	sw.numbersChanged()
 	if sw.onNumbers != nil {
-		if err := sw.onNumbers(r.Context(), sw.AllNumbers()); err != nil {
+		if err := sw.onNumbers(ctx, sw.AllNumbers()); err != nil {
 			sw.log.Warn("rent number", "number", e164, "error", err) // flagged and retried by the meter
 		}
 	}
 	sw.log.Info("number added", "number", e164, "user", n.User, "group", n.Group)
-	writeJSON(w, http.StatusCreated, n)
+	return n, nil
 }
 
-// handleDeleteNumber serves DELETE /v1/numbers/{number} for numbers added
-// through the API: the number stops ringing and is not renewed.
-func (sw *Switch) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
-	e164, err := config.NormalizeE164(r.PathValue("number"))
+// RemoveNumber removes a number added through the API: it stops ringing
+// and is not renewed.
+func (sw *Switch) RemoveNumber(ctx context.Context, number string) error {
+	e164, err := phone.Normalize(number, "")
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err)
-		return
+		return withKind(ErrInvalid, err)
 	}
 	sw.numbersMu.Lock()
 	i := slices.IndexFunc(sw.apiNumbers, func(n config.Number) bool { return n.Number == e164 })
@@ -160,20 +155,18 @@ func (sw *Switch) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
 	}
 	sw.numbersMu.Unlock()
 	if i < 0 {
-		writeJSONError(w, http.StatusNotFound, fmt.Errorf("%s was not added through the API (config numbers are removed in the config)", e164))
-		return
+		return withKind(ErrNotFound, fmt.Errorf("%s was not added through the API (config numbers are removed in the config)", e164))
 	}
 	if sw.numberStore != nil {
 		if err := sw.numberStore.DeleteNumber(e164); err != nil {
-			writeJSONError(w, http.StatusInternalServerError, err)
-			return
+			return err
 		}
 	}
 	sw.numbersChanged()
 	if sw.onNumbers != nil {
-		if err := sw.onNumbers(r.Context(), sw.AllNumbers()); err != nil {
+		if err := sw.onNumbers(ctx, sw.AllNumbers()); err != nil {
 			sw.log.Warn("release number", "number", e164, "error", err)
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -8,24 +8,22 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/console"
 )
 
-func consoleTestKeys() *atomic.Pointer[apiKeys] {
-	keys := new(atomic.Pointer[apiKeys])
-	keys.Store(newAPIKeys(&config.Config{
+func consoleTestAuth() *Auth {
+	return NewAuth(&config.Config{
 		HTTP:  config.HTTP{Tokens: []string{"org-token"}},
 		Roles: []config.Role{{Name: "agent", Permissions: []string{config.PermRecordingListen}}},
 		Users: []config.User{{Extension: "1002", Password: "bob-secret", Role: "agent"}, {Extension: "1003", Role: "agent"}},
-	}))
-	return keys
+	})
 }
 
 func TestConsoleSignInChecksTheSIPPassword(t *testing.T) {
-	k := consoleTestKeys().Load()
+	auth := consoleTestAuth()
 	for _, tc := range []struct {
 		ext, password string
 		want          bool
@@ -36,7 +34,7 @@ func TestConsoleSignInChecksTheSIPPassword(t *testing.T) {
 		{"1003", "", false}, // a user without a password never signs in
 		{"9999", "bob-secret", false},
 	} {
-		if got := checkSIPPassword(k, "example.com", tc.ext, tc.password); got != tc.want {
+		if got := auth.CheckSIPPassword("example.com", tc.ext, tc.password); got != tc.want {
 			t.Errorf("%s/%q: %v, want %v", tc.ext, tc.password, got, tc.want)
 		}
 	}
@@ -45,19 +43,20 @@ func TestConsoleSignInChecksTheSIPPassword(t *testing.T) {
 // The console's pages go through the API's own permission checks: a user
 // signed in with the SIP password gets what the user's token would.
 func TestTheConsoleActsAsTheSignedInUserThroughTheAPIChecks(t *testing.T) {
-	keys := consoleTestKeys()
+	auth := consoleTestAuth()
 	root := http.NewServeMux()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"ok":true}`) })
-	root.Handle("GET /v1/recordings/{leg_id}", requirePermission(config.PermRecordingListen, ok))
+	root.Handle("GET /v1/recordings/{leg_id}", Require(config.PermRecordingListen, ok))
 	root.Handle("GET /v1/openapi.json", ok)
-	root.Handle("/v1/", requirePermission("", ok))
-	mux := http.NewServeMux()
-	running := new(atomic.Pointer[config.Config])
-	running.Store(&config.Config{SIP: config.SIP{Domain: "example.com"}})
-	if err := consoleRoutes(context.Background(), mux, keys, running, root, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	root.Handle("/v1/", Require("", ok))
+	api := &Server{mux: http.NewServeMux(), v1: root, auth: auth}
+	c, err := console.New(console.Options{API: api.ConsoleAPI(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Context: context.Background(),
+		CheckPassword: func(ext, password string) bool { return auth.CheckSIPPassword("example.com", ext, password) }})
+	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(mux)
+	api.Mount("/", c)
+	srv := httptest.NewServer(api)
 	defer srv.Close()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.PostForm(srv.URL+"/signin", url.Values{"extension": {"1002"}, "password": {"bob-secret"}})

@@ -1,19 +1,53 @@
-package billing
+package api
 
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.etcd.io/bbolt"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/config"
 )
 
-func TestHTTP(t *testing.T) {
-	m := newTestMeter(t, nil, testConfig("5.00"))
-	postLegs(t, m, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70))
+// testMeter is a meter with 5.00 USD that has charged one 70 s call to
+// Australia (0.07).
+func testMeter(t *testing.T) *billing.Meter {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "dialtone.db"), 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := &config.Config{
+		Organization: config.Organization{ID: "acme", Currency: "USD", StartingBalance: decimal.RequireFromString("5.00"), LowBalance: decimal.RequireFromString("1.00")},
+		Numbers:      []config.Number{{Number: "+14155550100", Country: "US", Type: "local", User: "1001"}},
+	}
+	m, err := billing.NewMeter(db, cfg, billing.SampleDeck(), billing.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := &billing.CDR{LegID: "l1", CallID: "call-l1", BillingClass: billing.ClassPSTNOutbound, From: "1001", To: "+61291234567",
+		CallerID: "+14155550100", BillableSecs: 70, EndedAt: time.Date(2025, 3, 10, 15, 0, 0, 0, time.UTC), User: "1001"}
+	var after func()
+	if err := db.Update(func(tx *bbolt.Tx) (err error) { after, err = m.PostLeg(tx, call); return err }); err != nil {
+		t.Fatal(err)
+	}
+	after()
+	return m
+}
+
+func TestMeterRoutes(t *testing.T) {
 	mux := http.NewServeMux()
-	m.Routes(mux)
+	meterRoutes(mux, testMeter(t))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -118,7 +152,7 @@ func TestHTTP(t *testing.T) {
 			row := r.(map[string]any)
 			groups[row["group"].(string)] = row
 		}
-		org := groups[UsageOrganization]
+		org := groups[billing.UsageOrganization]
 		if code != 200 || groups[""] != nil || org == nil || org["topups"] != "10015.00" || org["calls"] != "0.00" {
 			t.Fatalf("%d %v", code, out)
 		}

@@ -1,0 +1,172 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/dialtone/dialtone/config"
+)
+
+// The kinds of error the switch's administrative methods return (package
+// api answers them 400, 404 and 409); any other error is the switch's
+// own failure.
+var (
+	ErrInvalid  = errors.New("invalid")
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// kindError is err, said as it is, that errors.Is finds to be of kind.
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+func withKind(kind, err error) error { return &kindError{kind, err} }
+
+// ForwardingRefusedError is a forwarding target that the rule's owners
+// may not call, as if they dialed it.
+type ForwardingRefusedError struct {
+	Field  string // "forwarding.busy"
+	Target string
+	Rule   string // the permission the owners lack
+	Reason string
+}
+
+func (e *ForwardingRefusedError) Error() string { return e.Field + ": " + e.Reason }
+
+// ForwardingStore persists forwarding rules set through the API.
+type ForwardingStore interface {
+	LoadForwarding() (map[string]config.Forwarding, error)
+	SaveForwarding(extension string, f config.Forwarding) error
+}
+
+// Forwarding is the forwarding rules of a user (an extension or a name).
+func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
+	u := sw.directory().user(id)
+	if u == nil {
+		return config.Forwarding{}, withKind(ErrNotFound, fmt.Errorf("no user %q", id))
+	}
+	return sw.forwardingOf(u), nil
+}
+
+// SetForwarding replaces a user's forwarding rules; empty rules clear
+// them.
+func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
+	u := sw.directory().user(id)
+	if u == nil {
+		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
+	}
+	if err := sw.checkForwarding(f, []*user{u}); err != nil {
+		return err
+	}
+	if sw.fwdStore != nil {
+		if err := sw.fwdStore.SaveForwarding(u.Extension, f); err != nil {
+			return fmt.Errorf("save forwarding: %w", err)
+		}
+	}
+	sw.fwdMu.Lock()
+	sw.fwdOverrides[u.Extension] = f
+	sw.fwdMu.Unlock()
+	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
+	return nil
+}
+
+// checkForwarding validates forwarding rules set for owners: a bad target
+// is ErrInvalid, a target the owners may not call (as if they dialed it)
+// a ForwardingRefusedError naming the rule.
+func (sw *Switch) checkForwarding(f config.Forwarding, owners []*user) error {
+	dir := sw.directory()
+	users, groups := map[string]bool{}, map[string]bool{}
+	for name := range dir.users {
+		users[name] = true
+	}
+	for name := range dir.groups {
+		groups[name] = true
+	}
+	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {
+		return withKind(ErrInvalid, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
+	}
+	ownNumber := func(e164 string) bool { return dir.numbers[e164] != nil }
+	if refused := config.CheckForwardingPermissions(f, callersOf(owners), ownNumber); len(refused) > 0 {
+		r := refused[0]
+		return &ForwardingRefusedError{Field: "forwarding." + r.Field, Target: r.Target, Rule: r.Rule, Reason: r.Message()}
+	}
+	return nil
+}
+
+// Contact is one live contact of a user's phone.
+type Contact struct {
+	User      string `json:"user"`
+	Contact   string `json:"contact"`
+	Source    string `json:"source"`
+	Transport string `json:"transport"`
+	Expires   string `json:"expires"`
+	Instance  string `json:"instance,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// Registrations are the live contacts, by user.
+func (sw *Switch) Registrations() []Contact {
+	out := []Contact{}
+	for _, ext := range sw.reg.users() {
+		for _, b := range sw.reg.lookup(ext) {
+			out = append(out, Contact{User: ext, Contact: b.Contact.String(), Source: b.Source, Transport: b.Transport,
+				Expires: b.Expires.UTC().Format("2006-01-02T15:04:05Z"), Instance: b.Instance, UserAgent: b.UserAgent})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].User < out[j].User })
+	return out
+}
+
+// ActiveCall is a call in progress, as it was placed.
+type ActiveCall struct {
+	CallID string `json:"call_id"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+}
+
+// Calls are the calls in progress.
+func (sw *Switch) Calls() []ActiveCall {
+	out := []ActiveCall{}
+	sw.callsByID.Range(func(k, v any) bool {
+		c := v.(*call)
+		// Only what never changes after the INVITE: legs move in transfers.
+		out = append(out, ActiveCall{CallID: c.id, From: c.req.From().Address.User, To: dialedUser(c.req)})
+		return true
+	})
+	return out
+}
+
+// RecordCall starts recording an answered call on demand and returns the
+// recording's path. The WAV covers the call from now on, starting with
+// the recording announcement when one is configured.
+func (sw *Switch) RecordCall(ctx context.Context, callID string) (string, error) {
+	v, ok := sw.callsByID.Load(callID)
+	if !ok {
+		return "", withKind(ErrNotFound, fmt.Errorf("no call %q in progress", callID))
+	}
+	c := v.(*call)
+	result := make(chan string, 1)
+	c.do(func() {
+		path := ""
+		if c.record(nil) {
+			path = c.recordPath
+		}
+		result <- path
+	})
+	select {
+	case path := <-result:
+		if path == "" {
+			return "", withKind(ErrConflict, fmt.Errorf("call %s has no anchored media to record", c.id))
+		}
+		return path, nil
+	case <-time.After(3 * time.Second):
+		return "", withKind(ErrConflict, fmt.Errorf("call %s ended or is busy", c.id))
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
