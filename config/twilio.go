@@ -21,10 +21,6 @@ type Twilio struct {
 	// RatePerNumber is how many texts per second one sending number may
 	// hand to Twilio (default 1, a long code's rate).
 	RatePerNumber float64 `yaml:"rate_per_number"`
-	// CRMWebhookURL receives message.status events (HMAC-SHA256 signed
-	// with CRMWebhookSecret in X-Dialtone-Signature); empty: no events.
-	CRMWebhookURL    string `yaml:"crm_webhook_url"`
-	CRMWebhookSecret string `yaml:"crm_webhook_secret"`
 }
 
 // DefaultTwilioRate is a long code's sending rate, texts per second.
@@ -64,7 +60,7 @@ func (v *validator) validateTwilio(c *Config) {
 	for _, f := range []struct {
 		value, field string
 		required     bool
-	}{{t.WebhookBaseURL, "webhook_base_url", true}, {t.APIBaseURL, "api_base_url", false}, {t.CRMWebhookURL, "crm_webhook_url", false}} {
+	}{{t.WebhookBaseURL, "webhook_base_url", true}, {t.APIBaseURL, "api_base_url", false}} {
 		if f.value == "" {
 			if f.required {
 				v.fail("missing: the public URL Twilio calls the switch at", "twilio", f.field)
@@ -75,9 +71,6 @@ func (v *validator) validateTwilio(c *Config) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.fail(fmt.Sprintf("%q is not an http(s) URL", f.value), "twilio", f.field)
 		}
-	}
-	if t.CRMWebhookURL != "" && len(t.CRMWebhookSecret) < 16 {
-		v.fail("shorter than 16 characters: events could be forged", "twilio", "crm_webhook_secret")
 	}
 }
 

@@ -16,16 +16,12 @@ import (
 	"github.com/dialtone/dialtone/webhook"
 )
 
-// newDialer makes the campaigns' dialer and the webhook outbox on the
-// switch's store, dialling through the call engine (package calls) on the
+// newDialer makes the campaigns' dialer on the switch's store, its events
+// going to outbox, dialling through the call engine (package calls) on the
 // switch; *55 calls join agents. Without anchored media the switch cannot
 // place the engine's legs: campaigns can then be managed, not dialled.
-func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, dataDir string, log *slog.Logger) (*dialer.Dialer, error) {
+func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, outbox *webhook.Outbox, dataDir string, log *slog.Logger) (*dialer.Dialer, error) {
 	store := kv.NewBolt(db)
-	outbox := webhook.New(webhook.Options{Store: store, Log: log, Target: func() webhook.Target {
-		w := cfg.Load().Webhooks
-		return webhook.Target{URL: w.URL, Secret: w.Secret}
-	}})
 	var engine dialer.Engine
 	var eng *dialerEngine
 	if sw.Anchors() {
@@ -47,7 +43,6 @@ func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Con
 		sw.SetAgentJoin(eng.agentJoin(d))
 	}
 	d.Start(ctx)
-	go outbox.Run(ctx)
 	return d, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/messaging"
 	"github.com/dialtone/dialtone/sip"
+	"github.com/dialtone/dialtone/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 )
@@ -23,7 +24,7 @@ const pauseAfterAcceptEnv = "DIALTONE_TEST_PAUSE_AFTER_ACCEPT"
 // newMessaging builds the texts service on the switch and starts it: the
 // outbox, the CRM events and the phones' MESSAGE handler.
 func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, meter *meterAdapter,
-	log *slog.Logger, reg *prometheus.Registry) (*messaging.Service, error) {
+	outbox *webhook.Outbox, log *slog.Logger, reg *prometheus.Registry) (*messaging.Service, error) {
 	store, err := messaging.OpenBoltStore(db)
 	if err != nil {
 		return nil, err
@@ -31,6 +32,7 @@ func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.
 	c := cfg.Load()
 	opts := messaging.Options{
 		Store: store, Phones: sw, Config: cfg.Load, Numbers: sw.AllNumbers, Logger: log.With("component", "messaging"),
+		Notifier: outboxNotifier{outbox},
 	}
 	if meter != nil {
 		opts.Meter = meter.m
@@ -41,14 +43,6 @@ func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.
 			return nil, err
 		}
 		opts.Carrier = tw
-	}
-	if c.Twilio.CRMWebhookURL != "" {
-		ob, err := messaging.NewWebhookOutbox(db, c.Twilio.CRMWebhookURL, c.Twilio.CRMWebhookSecret, log.With("component", "crm-webhook"))
-		if err != nil {
-			return nil, err
-		}
-		go ob.Run(ctx)
-		opts.Notifier = ob
 	}
 	if v := os.Getenv(pauseAfterAcceptEnv); v != "" {
 		d, err := time.ParseDuration(v)

@@ -126,12 +126,13 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	running := new(atomic.Pointer[config.Config])
 	running.Store(cfg)
-	dial, err := newDialer(ctx, db, running, sw, dir, log)
+	outbox := newOutbox(ctx, db, running, log)
+	dial, err := newDialer(ctx, db, running, sw, outbox, dir, log)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
 		return err
 	}
-	texts, err := newMessaging(ctx, db, running, sw, meter, log, reg)
+	texts, err := newMessaging(ctx, db, running, sw, meter, outbox, log, reg)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
 		return err

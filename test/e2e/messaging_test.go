@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/webhook"
 	"github.com/shopspring/decimal"
 )
 
@@ -95,6 +96,7 @@ func textingSwitch(t *testing.T, tw *e2eTwilio, o switchOpts) *switchProc {
 		o.Ports = &switchProc{sipPort: freePort(t), httpPort: freePort(t), trunk: freePort(t)}
 	}
 	o.NoNumbers = true
+	extra := o.Extra // the test's own sections, after the texting ones
 	o.UserExtra = map[string]string{
 		"1001": `    api_token: alice-api-token-1`,
 		"1003": `    caller_ids: ["+442071838750"]`,
@@ -115,7 +117,7 @@ twilio:
   webhook_base_url: http://127.0.0.1:%d
   api_base_url: %s
   rate_per_number: 50
-`, twSID, twToken, o.Ports.httpPort, tw.srv.URL)
+`, twSID, twToken, o.Ports.httpPort, tw.srv.URL) + extra
 	return startSwitch(t, o)
 }
 
@@ -599,4 +601,47 @@ func TestTextAPIUserTokenActsAsTheUser(t *testing.T) {
 	if code, _ := as("GET", "/v1/cdrs", "", ""); code != 403 {
 		t.Errorf("the rest of the API with a user's token: %d", code)
 	}
+}
+
+// A text's status changes reach the CRM through the switch's one webhook
+// outbox: the `webhooks` target the dialer's events use, signed alike.
+func TestTextStatusEventsReachTheCRMWebhookSigned(t *testing.T) {
+	const secret = "e2e-webhook-secret-0123"
+	var mu sync.Mutex
+	var events []map[string]any
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("a CRM event with a bad signature: %v", err)
+			w.WriteHeader(400)
+			return
+		}
+		var ev map[string]any
+		if json.Unmarshal(body, &ev) == nil {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}
+	}))
+	defer crm.Close()
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{Extra: "webhooks:\n  url: " + crm.URL + "\n  secret: " + secret + "\n"})
+	code, body := sw.api("POST", "/v1/messages", strings.NewReader(`{"from":"+14155550100","to":"+12125550123","body":"hello"}`), "Idempotency-Key", "crm-event-1")
+	if code != 201 {
+		t.Fatalf("send: %d %s", code, body)
+	}
+	statuses := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, ev := range events {
+			if ev["type"] == "message.status" {
+				if d, ok := ev["data"].(map[string]any); ok {
+					out = append(out, fmt.Sprint(d["state"]))
+				}
+			}
+		}
+		return out
+	}
+	waitFor(t, "a message.status event for the text", 15*time.Second, func() bool { return len(statuses()) > 0 })
 }
