@@ -34,7 +34,14 @@ type campaign struct {
 	Attempts       map[string]int `json:"attempts"`
 	Agents         []agent        `json:"agents"`
 	Roster         []string       `json:"roster"`
-	MaxAbandonRate *float64       `json:"max_abandon_rate"`
+	// Abandon is the dialer's own count over the campaign's window (kept
+	// across restarts), against the campaign's limit (predictive only).
+	Abandon struct {
+		Rate   float64 `json:"rate"`
+		Limit  float64 `json:"limit"`
+		Window string  `json:"window"`
+		Pacing string  `json:"pacing"`
+	} `json:"abandon"`
 	DialsPerHour   float64        `json:"dials_per_agent_hour"`
 }
 
@@ -53,28 +60,20 @@ type outcome struct {
 }
 
 // campaignView adds what the page computes: attempts by outcome in order,
-// and the abandon rate (abandoned of the attempts that connected).
+// and whether the abandon rate has reached its limit.
 type campaignView struct {
 	campaign
-	Outcomes    []outcome
-	AbandonRate float64
-	OverLimit   bool
+	Outcomes  []outcome
+	OverLimit bool
 }
 
 func viewCampaign(cp campaign) campaignView {
 	v := campaignView{campaign: cp}
-	connected := 0
 	for name, n := range cp.Attempts {
 		v.Outcomes = append(v.Outcomes, outcome{name, n})
-		if name == "answered" || name == "abandoned" {
-			connected += n
-		}
 	}
 	sort.Slice(v.Outcomes, func(i, j int) bool { return v.Outcomes[i].Name < v.Outcomes[j].Name })
-	if connected > 0 {
-		v.AbandonRate = float64(cp.Attempts["abandoned"]) / float64(connected)
-	}
-	v.OverLimit = cp.MaxAbandonRate != nil && v.AbandonRate > *cp.MaxAbandonRate
+	v.OverLimit = cp.Abandon.Limit > 0 && cp.Abandon.Rate >= cp.Abandon.Limit
 	return v
 }
 

@@ -116,6 +116,14 @@ func TestPredictiveAbandonsAfterTwoSecondsAndOffersOptOut(t *testing.T) {
 	if humans != 2 || abandoned != 1 {
 		t.Fatalf("ledger after a restart: %d persons %d abandons", humans, abandoned)
 	}
+	// The stats show the rate live, against the campaign's limit.
+	st, err := h.d.Stats(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := st.Abandon; a.Persons != 2 || a.Abandoned != 1 || a.Rate != 0.5 || a.Limit != DefaultAbandonLimit || a.Window != "30d" || a.Pacing == "" {
+		t.Fatalf("abandon stats after a restart: %+v", a)
+	}
 }
 
 // A lead abandoned within abandon_lockout is dialled again only while an

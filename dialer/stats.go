@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"encoding/json"
+	"github.com/dialtone/dialtone/dialer/pacing"
 	"math"
 	"sort"
 	"strings"
@@ -25,6 +26,23 @@ type Stats struct {
 	AgentHours           float64  `json:"agent_hours"`
 	DialsPerAgentHour    float64  `json:"dials_per_agent_hour"`
 	ConnectsPerAgentHour float64  `json:"connects_per_agent_hour"`
+	// Abandon is the abandon rate over the campaign's window, from the
+	// ledger that survives restarts (every mode counts persons answered;
+	// only predictive campaigns abandon).
+	Abandon AbandonStats `json:"abandon"`
+}
+
+// AbandonStats is a campaign's abandon rate against its limit, live.
+type AbandonStats struct {
+	Window    string  `json:"window"`             // 30d rolling, or 1d: the calendar day
+	Persons   int     `json:"answered_by_person"` // the denominator
+	Abandoned int     `json:"abandoned"`
+	Rate      float64 `json:"rate"`
+	Target    float64 `json:"target,omitempty"`
+	Limit     float64 `json:"limit,omitempty"`
+	// Pacing is how the pacer dials now: predictive, or progressive (no
+	// more lines than free agents: warm-up, or held back near the limit).
+	Pacing string `json:"pacing"`
 }
 
 // LeadCounts: remaining are pending or dialling; done are answered, a
@@ -99,6 +117,7 @@ func (d *Dialer) Stats(id string) (Stats, error) {
 		connects += s.Connects
 	}
 	sort.Slice(st.Agents, func(i, j int) bool { return st.Agents[i].User < st.Agents[j].User })
+	st.Abandon = abandonStats(r, now)
 	st.TalkTime, st.IdleTime = Duration{Duration: talk}, Duration{Duration: idle}
 	st.AgentHours = round2(present.Hours())
 	if present > 0 {
@@ -109,6 +128,22 @@ func (d *Dialer) Stats(id string) (Stats, error) {
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+func abandonStats(r *run, now time.Time) AbandonStats {
+	a := AbandonStats{Pacing: string(pacing.ModeProgressive)}
+	if r.ledger != nil {
+		a.Window = string(r.ledger.Window())
+		a.Persons, a.Abandoned = r.ledger.Counts(now)
+		a.Rate = math.Round(r.ledger.Rate(now)*10000) / 10000
+	}
+	if r.c.Mode == ModePredictive {
+		a.Target, a.Limit = r.c.AbandonTarget, r.c.AbandonLimit
+		if m, ok := r.pacer.(interface{ Mode() pacing.Mode }); ok {
+			a.Pacing = string(m.Mode())
+		}
+	}
+	return a
+}
 
 // Attempts lists a campaign's attempts, oldest first.
 func (d *Dialer) Attempts(campaignID string) ([]Attempt, error) {
