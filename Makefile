@@ -30,7 +30,7 @@ test: deps
 	$(GO) vet $(PKGS)
 	$(GO) build -o bin/testprogress ./internal/testprogress
 	@echo "running the suite (a few minutes): a line per package and per end-to-end test as it passes"
-	set -o pipefail; $(GO) test -json -count=1 -timeout 12m $(PKGS) | bin/testprogress -names /test/
+	set -o pipefail; $(GO) test -json -count=1 -timeout 20m $(PKGS) | bin/testprogress -names /test/
 
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)
