@@ -91,6 +91,7 @@ metrics > "$work/metrics1"; cpu1=$(cpu); t1=$(date +%s.%N)
 api -X POST "$API/v1/campaigns/$id/pause" >/dev/null
 api "$API/v1/campaigns/$id/attempts" > "$work/attempts.json"
 dials=$(python3 "$ROOT/bench/dialer_stats.py" count "$work/metrics0" "$work/metrics1")
+[ "$dials" -gt 0 ] || { echo "no dials in the window: see KEEP=1 and the work directory's logs" >&2; exit 1; }
 
 # Let the last calls end, take the agents off, and place the same number
 # of plain calls through the switch at the same rate.
