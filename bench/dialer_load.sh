@@ -13,6 +13,7 @@
 #
 #   bench/dialer_load.sh            (make bench runs it)
 #   AGENTS=20 LEADS=2000 DURATION=30 bench/dialer_load.sh
+#   KEEP=1 bench/dialer_load.sh   (keeps the work directory: logs, attempts, metrics)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
