@@ -48,6 +48,7 @@ bench: build deps
 	./bench/overload.sh
 	./bench/media_load.sh
 	./bench/pacing_grid.sh
+	./bench/dialer_load.sh
 
 # fuzz runs every fuzz target of every package for FUZZTIME each.
 FUZZTIME ?= 30s

@@ -58,6 +58,7 @@ type Dialer struct {
 	legs      map[LegID]legRef // the legs the dialer placed or was handed
 	recheck   Timer
 	stopping  bool // the engine is shutting down: dial nothing more
+	metrics   *metrics
 	// savedLedgers are the abandon ledgers load read, for addRunLocked.
 	savedLedgers map[string]*pacing.LedgerState
 }
@@ -116,7 +117,7 @@ func New(opts Options) (*Dialer, error) {
 		opts.Recheck = 30 * time.Second
 	}
 	d := &Dialer{opts: opts, clock: opts.Clock, log: opts.Log, ctx: context.Background(),
-		campaigns: map[string]*run{}, dnc: map[string]DNCEntry{}, legs: map[LegID]legRef{}}
+		campaigns: map[string]*run{}, dnc: map[string]DNCEntry{}, legs: map[LegID]legRef{}, metrics: newMetrics()}
 	if err := d.load(); err != nil {
 		return nil, err
 	}

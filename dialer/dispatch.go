@@ -154,6 +154,9 @@ func (d *Dialer) dialLocked(r *run, s *session, l *Lead, now time.Time) bool {
 	if a == nil {
 		return false
 	}
+	if s.State == AgentReady {
+		observeSince(d.metrics.idleGap, s.Since, d.now())
+	}
 	s.Dials++
 	s.AttemptID, s.LeadLeg = a.ID, a.Leg
 	d.setAgentStateLocked(r, s, AgentDialing)

@@ -60,6 +60,11 @@ func (d *Dialer) leadEventLocked(r *run, a *Attempt, ev Event) {
 			_ = d.opts.Engine.Hangup(d.engineCtx(), a.Leg, "failed")
 			return
 		}
+		answered := ev.At
+		if answered.IsZero() {
+			answered = a.AnsweredAt
+		}
+		observeSince(d.metrics.bridge, answered, d.now())
 		s.Connects++
 		d.recordHumanLocked(r, a.AnsweredAt)
 		d.setAgentStateLocked(r, s, AgentTalking)

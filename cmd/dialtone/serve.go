@@ -132,6 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		_ = sw.Shutdown(context.Background())
 		return err
 	}
+	reg.MustRegister(dial.Collectors()...)
 	texts, err := newMessaging(ctx, db, running, sw, meter, outbox, log, reg)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
