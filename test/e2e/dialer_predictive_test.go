@@ -177,6 +177,9 @@ func espeak(t *testing.T, text string) []int16 {
 	return out
 }
 
+// beepLen is the machine's beep: 600 ms of 1 kHz.
+const beepLen = 4800
+
 // machineGreeting is a voicemail greeting (espeak-ng, 8–12 s) and its
 // 1 kHz beep; beepAt is the beep's first sample.
 func machineGreeting(t *testing.T) (samples []int16, beepAt int) {
@@ -189,7 +192,7 @@ func machineGreeting(t *testing.T) (samples []int16, beepAt int) {
 	samples = append(lineNoise(2400), speech...) // 300 ms before the greeting
 	samples = append(samples, lineNoise(3200)...)
 	beepAt = len(samples)
-	samples = append(samples, tone(1000, 600*time.Millisecond)...)
+	samples = append(samples, tone(1000, beepLen*time.Second/8000)...)
 	return samples, beepAt
 }
 
@@ -351,6 +354,7 @@ func TestDialerPredictiveAMDDropsVoicemail(t *testing.T) {
 	switchMediaFor(t, carrier, machine)
 	switchMediaFor(t, carrier, person)
 	sentAt := speak(t, machine.peer, greeting)
+	greetingStart := time.Now()
 	speak(t, person.peer, hello)
 
 	as := sw.finishedAttempts(t, id, 2, 30*time.Second)
@@ -360,16 +364,17 @@ func TestDialerPredictiveAMDDropsVoicemail(t *testing.T) {
 	if as[1].Outcome != "answered" || as[1].Agent == "" {
 		t.Errorf("the person's attempt: %+v", as[1])
 	}
-	beep := sentAt(beepAt)
-	if beep.IsZero() {
+	beep, beepEnd := sentAt(beepAt), sentAt(beepAt+beepLen-1)
+	if beepEnd.IsZero() {
 		t.Fatal("the machine was hung up before its beep")
 	}
 	drop := loud(machine.peer.heardSince(time.Time{}))
 	if len(drop) < 25 {
 		t.Fatalf("the machine got %d packets of sound, want the 1 s voicemail drop", len(drop))
 	}
-	if drop[0].at.Before(beep) {
-		t.Errorf("the drop began %s before the beep", beep.Sub(drop[0].at))
+	t.Logf("the beep went out at +%s, the drop arrived from +%s to +%s", beep.Sub(greetingStart), drop[0].at.Sub(greetingStart), drop[len(drop)-1].at.Sub(greetingStart))
+	if drop[0].at.Before(beepEnd) {
+		t.Errorf("the drop began %s before the beep's end", beepEnd.Sub(drop[0].at))
 	}
 	if f := frequency(samplesOf(drop)); f < 420 || f > 460 {
 		t.Errorf("the machine got %d Hz, want the drop's 440 Hz", f)
