@@ -255,10 +255,16 @@ func (s *switchProc) finishedAttempts(t *testing.T, id string, n int, within tim
 	return as
 }
 
-// assertAnsweredLegs checks every attempt's CDR: an answered, charged
-// pstn-outbound leg of reason dialer with the campaign, lead and attempt,
-// charged what the attempt says.
-func (s *switchProc) assertAnsweredLegs(t *testing.T, id string, as []dialerAttempt) {
+// legDisposition is the CDR disposition of an attempt's lead leg: every
+// outcome after an answer is an answered leg.
+var legDisposition = map[string]string{"answered": "answered", "abandoned": "answered", "vm-left": "answered",
+	"machine": "answered", "busy": "busy", "no-answer": "no-answer", "failed": "failed"}
+
+// assertAttemptLegs checks every attempt's CDR: a pstn-outbound leg of
+// reason dialer with the campaign, lead and attempt, whose disposition
+// fits the outcome; answered legs are charged what the attempt says, the
+// others nothing.
+func (s *switchProc) assertAttemptLegs(t *testing.T, id string, as []dialerAttempt) {
 	t.Helper()
 	byLeg := map[string]dialerCDR{}
 	waitFor(t, "the attempts' CDRs", 10*time.Second, func() bool {
@@ -274,11 +280,15 @@ func (s *switchProc) assertAnsweredLegs(t *testing.T, id string, as []dialerAtte
 	})
 	for _, a := range as {
 		c := byLeg[a.CDRLegID]
-		if a.CDRLegID == "" || c.BillingClass != "pstn-outbound" || c.Reason != "dialer" || c.Disposition != "answered" ||
+		if a.CDRLegID == "" || c.BillingClass != "pstn-outbound" || c.Reason != "dialer" || c.Disposition != legDisposition[a.Outcome] ||
 			c.CampaignID != id || c.LeadID != a.LeadID || c.AttemptID != a.ID {
 			t.Errorf("attempt %s (%s): CDR %+v", a.ID, a.Outcome, c)
 		}
-		if c.Charge == nil || amount(c.Charge.Amount) <= 0 || amount(a.Charge) != amount(c.Charge.Amount) {
+		charge := 0.0
+		if c.Charge != nil {
+			charge = amount(c.Charge.Amount)
+		}
+		if (charge > 0) != (c.Disposition == "answered") || amount(a.Charge) != charge {
 			t.Errorf("attempt %s (%s) charged %q, its CDR %+v", a.ID, a.Outcome, a.Charge, c.Charge)
 		}
 	}
@@ -333,7 +343,7 @@ func TestDialerPredictiveAbandonAndOptOut(t *testing.T) {
 	if other.Outcome != "answered" || other.Agent != "1001" {
 		t.Errorf("the connected attempt: %+v", other)
 	}
-	sw.assertAnsweredLegs(t, id, as)
+	sw.assertAttemptLegs(t, id, as)
 }
 
 // amd drop: the machine (an espeak-ng greeting and a 1 kHz beep) gets the
@@ -379,7 +389,7 @@ func TestDialerPredictiveAMDDropsVoicemail(t *testing.T) {
 	if f := frequency(samplesOf(drop)); f < 420 || f > 460 {
 		t.Errorf("the machine got %d Hz, want the drop's 440 Hz", f)
 	}
-	sw.assertAnsweredLegs(t, id, as)
+	sw.assertAttemptLegs(t, id, as)
 }
 
 // amd hangup: the machine is hung up (outcome machine) and no agent
@@ -402,5 +412,28 @@ func TestDialerPredictiveAMDHangsUpOnMachines(t *testing.T) {
 	if got := loud(machine.peer.heardSince(time.Time{})); len(got) > 0 {
 		t.Errorf("the machine heard %d packets of sound", len(got))
 	}
-	sw.assertAnsweredLegs(t, id, as)
+	sw.assertAttemptLegs(t, id, as)
+}
+
+// Leads who do not answer cost nothing: a busy number, one that does not
+// exist and one that rings out (carrier_leads.xml) are attempts busy,
+// failed (404) and no-answer, each with its unanswered, uncharged leg.
+func TestDialerPredictiveUnansweredLeadsCostNothing(t *testing.T) {
+	sw := startSwitch(t, switchOpts{})
+	writeDialerMessage(t, sw, "sorry")
+	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
+	sw.agentPhone(t, "1001", "alice-secret")
+	sw.agentPhone(t, "1002", "bob-secret")
+	leads := []predictiveLead{{phone: leadBusy}, {phone: leadMissing}, {phone: leadRingOut}}
+	id := sw.createPredictive(t, `"amd":"off"`, []string{"1001", "1002"}, leads...)
+	as := sw.finishedAttempts(t, id, 3, 25*time.Second)
+	for i, want := range []string{"busy", "failed", "no-answer"} {
+		if as[i].Outcome != want || as[i].LeadID != fmt.Sprintf("%s_%d", id, i+1) || as[i].Agent != "" {
+			t.Errorf("attempt %d: %+v, want %s", i, as[i], want)
+		}
+	}
+	if as[1].SIPCode != 404 {
+		t.Errorf("the missing number's attempt: %+v", as[1])
+	}
+	sw.assertAttemptLegs(t, id, as)
 }
