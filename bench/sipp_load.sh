@@ -16,6 +16,7 @@
 #   bench/sipp_load.sh            (make bench runs it)
 #   RATES="500 1000" STEP_SECS=5 KAMAILIO=0 bench/sipp_load.sh
 #   BIN=/path/to/other/dialtone bench/sipp_load.sh   (compare two builds)
+#   PROFILE=/tmp/cpu bench/sipp_load.sh   (a CPU profile per step: /tmp/cpu.<rate>.pprof)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -87,6 +88,8 @@ cpu_ticks() { # pid... -> utime+stime of those processes and their children, in 
 }
 TICK=$(getconf CLK_TCK)
 udp_drops() { awk '/^Udp: [0-9]/ {print $6}' /proc/net/snmp; }
+metrics() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics"; }
+cdr_commits() { metrics | awk '$1 == "dialtone_cdr_commits_total" {c = $2} $1 == "dialtone_cdr_records_total" {r = $2} END {printf "%d %d", c, r}'; }
 rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 start_switch() {
@@ -137,7 +140,7 @@ if [ -n "$KAM_BIN" ]; then
 fi
 
 auth_args() { echo -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$1"; }
-best_switch=0; best_direct=0; best_kam=0; total_calls=0
+best_switch=0; best_direct=0; best_kam=0; total_calls=0; batches=
 printf '%-6s | %-22s | %-22s | %-22s\n' "" "sipp -> sipp" "dialtone (auth, media)" "Kamailio (auth)"
 printf '%-6s | %-22s | %-22s | %-22s\n' "cps" "ok  ms/call  drops" "ok  ms/call  drops" "ok  ms/call  drops"
 for r in $RATES; do
@@ -146,9 +149,15 @@ for r in $RATES; do
     d=$(measure "$r" -- "$DIRECT_PORT" "127.0.0.1:$DIRECT_PORT" -sn uac)
     [[ $d == ok* ]] && best_direct=$r
   fi
+  if [ -n "${PROFILE:-}" ]; then # a CPU profile of the switch during each of its steps
+    curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.$r.pprof" \
+      "http://127.0.0.1:$HTTP/debug/pprof/profile?seconds=$((STEP_SECS > 1 ? STEP_SECS - 1 : 1))" &
+  fi
+  b0=$(cdr_commits)
   # shellcheck disable=SC2046
   s=$(measure "$r" "$SWITCH_PID" -- "$TRUNK" "127.0.0.1:$SIP" $(auth_args "$SIP"))
   [[ $s == ok* ]] && best_switch=$r
+  batches="$batches $(cdr_commits | awk -v b0="$b0" '{ split(b0, a); c = $1 - a[1]; printf "%s:%.0f", r, c ? ($2 - a[2]) / c : 0 }' r="$r")"
   total_calls=$((total_calls + r * STEP_SECS))
   if [ -n "$KAM_PID" ]; then
     # shellcheck disable=SC2046
@@ -166,6 +175,7 @@ cdrs=$(curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$HTTP/v
 echo
 echo "highest call rate with zero failed calls: sipp direct ${best_direct} cps, dialtone ${best_switch} cps, Kamailio ${best_kam:-n/a} cps"
 echo "CDRs committed: ${cdrs} of $((total_calls * 2)) legs ($((total_calls)) calls through the switch, 2 legs each, failed calls included)"
+echo "CDR records per group commit (cps:records):${batches}"
 
 # RSS after the load: right away, then every 10 s for IDLE_SECS.
 rss_line="RSS after the load (MB, every 10 s):"

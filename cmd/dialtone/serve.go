@@ -98,6 +98,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		return err
 	}
 	defer cdrs.Close()
+	reg.MustRegister(cdrCommitMetrics(cdrs)...)
 
 	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db},
 		Numbers: numberStore{db}, Registrations: registrationStore{db}}
@@ -158,6 +159,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 			// organization token reads them, like the API.
 			mux.Handle("GET /metrics", bearerAuth(keys, requirePermission("", metrics)))
 		}
+		mux.Handle("/debug/pprof/", bearerAuth(keys, requirePermission("", pprofHandler())))
 		// Organization tokens may do everything; a user's token only what
 		// the user's role permits: listening to recordings needs
 		// recording.listen, the rest of the API an organization token.
