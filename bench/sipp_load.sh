@@ -6,9 +6,11 @@
 # with a 200 ms hold. For each rate it prints whether every call succeeded,
 # the CPU each call cost the switch or proxy (all its processes), and the
 # UDP datagrams the kernel dropped (all sockets). Then: the highest clean
-# rates, CDRs committed, the switch's RSS after the load (right away and a
-# minute later), how long it takes to exit on SIGTERM right after a burst,
-# and the RSS per anchored call held (a fresh switch, HOLD_CALLS calls up).
+# rates, CDRs committed and the records per group commit, the datagrams
+# dropped on the switch's SIP socket, the switch's RSS after the load
+# (right away and every 10 s for a minute), how long it takes to exit on
+# SIGTERM right after a burst at twice the clean rate, and the RSS, heap
+# and goroutines per anchored call held (a fresh switch, HOLD_CALLS up).
 # Admission control is off (sip.max_setup_calls out of reach): this
 # measures what the switch itself holds; bench/overload.sh measures
 # admission control past it.
@@ -16,7 +18,7 @@
 #   bench/sipp_load.sh            (make bench runs it)
 #   RATES="500 1000" STEP_SECS=5 KAMAILIO=0 bench/sipp_load.sh
 #   BIN=/path/to/other/dialtone bench/sipp_load.sh   (compare two builds)
-#   PROFILE=/tmp/cpu bench/sipp_load.sh   (a CPU profile per step: /tmp/cpu.<rate>.pprof)
+#   PROFILE=/tmp/cpu bench/sipp_load.sh   (a CPU profile per step: /tmp/cpu.<rate>.pprof, the heap with the calls held: /tmp/cpu.held.pprof)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -88,9 +90,13 @@ cpu_ticks() { # pid... -> utime+stime of those processes and their children, in 
 }
 TICK=$(getconf CLK_TCK)
 udp_drops() { awk '/^Udp: [0-9]/ {print $6}' /proc/net/snmp; }
+# drops on the sockets bound to a port (e.g. the switch's SIP listener)
+port_drops() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" {d += $NF} END {printf "%d", d}' /proc/net/udp; }
 metrics() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics"; }
 cdr_commits() { metrics | awk '$1 == "dialtone_cdr_commits_total" {c = $2} $1 == "dialtone_cdr_records_total" {r = $2} END {printf "%d %d", c, r}'; }
-rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# RSS in MB as anonymous+file-backed: the file part is mostly bbolt's
+# memory map of the data file, which the kernel reclaims at will.
+rss_mb() { awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "%.0f+%.0f", a / 1024, f / 1024}' "/proc/$1/status"; }
 
 start_switch() {
   rm -rf "$work/data"
@@ -140,7 +146,7 @@ if [ -n "$KAM_BIN" ]; then
 fi
 
 auth_args() { echo -sf "$ROOT/test/sipp/uac_auth.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$1"; }
-best_switch=0; best_direct=0; best_kam=0; total_calls=0; batches=
+best_switch=0; best_direct=0; best_kam=0; total_calls=0; batches=""; sip_drops=
 printf '%-6s | %-22s | %-22s | %-22s\n' "" "sipp -> sipp" "dialtone (auth, media)" "Kamailio (auth)"
 printf '%-6s | %-22s | %-22s | %-22s\n' "cps" "ok  ms/call  drops" "ok  ms/call  drops" "ok  ms/call  drops"
 for r in $RATES; do
@@ -153,10 +159,11 @@ for r in $RATES; do
     curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.$r.pprof" \
       "http://127.0.0.1:$HTTP/debug/pprof/profile?seconds=$((STEP_SECS > 1 ? STEP_SECS - 1 : 1))" &
   fi
-  b0=$(cdr_commits)
+  b0=$(cdr_commits); sd0=$(port_drops "$SIP")
   # shellcheck disable=SC2046
   s=$(measure "$r" "$SWITCH_PID" -- "$TRUNK" "127.0.0.1:$SIP" $(auth_args "$SIP"))
   [[ $s == ok* ]] && best_switch=$r
+  sip_drops="$sip_drops $r:$(( $(port_drops "$SIP") - sd0 ))"
   batches="$batches $(cdr_commits | awk -v b0="$b0" '{ split(b0, a); c = $1 - a[1]; printf "%s:%.0f", r, c ? ($2 - a[2]) / c : 0 }' r="$r")"
   total_calls=$((total_calls + r * STEP_SECS))
   if [ -n "$KAM_PID" ]; then
@@ -176,17 +183,18 @@ echo
 echo "highest call rate with zero failed calls: sipp direct ${best_direct} cps, dialtone ${best_switch} cps, Kamailio ${best_kam:-n/a} cps"
 echo "CDRs committed: ${cdrs} of $((total_calls * 2)) legs ($((total_calls)) calls through the switch, 2 legs each, failed calls included)"
 echo "CDR records per group commit (cps:records):${batches}"
+echo "datagrams dropped on the switch's SIP socket (cps:drops):${sip_drops}"
 
 # RSS after the load: right away, then every 10 s for IDLE_SECS.
-rss_line="RSS after the load (MB, every 10 s):"
+rss_line="RSS after the load (MB anonymous+file, every 10 s):"
 for i in $(seq 0 10 "$IDLE_SECS"); do
   rss_line="$rss_line $(rss_mb "$SWITCH_PID")"
   [ "$i" -lt "$IDLE_SECS" ] && sleep 10
 done
 echo "$rss_line"
 
-# SIGTERM right after a burst at the highest clean rate (or 1000 cps).
-burst=$(( best_switch > 0 ? best_switch : 1000 ))
+# SIGTERM right after a burst past the knee: twice the highest clean rate.
+burst=$(( best_switch > 0 ? 2 * best_switch : 2000 ))
 # shellcheck disable=SC2046
 STEP_SECS=3 run_step "$burst" "$TRUNK" "127.0.0.1:$SIP" $(auth_args "$SIP") || true
 t0=$(date +%s.%N)
@@ -197,7 +205,8 @@ echo "exit on SIGTERM right after a 3 s burst at ${burst} cps: $(awk -v a="$t0" 
 N=${HOLD_CALLS:-1000}
 start_switch
 heap() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inuse_bytes/ {printf "%d", $2}'; }
-sleep 1; heap0=$(heap); rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$SWITCH_PID/status")
+goroutines() { metrics | awk '$1 == "go_goroutines" {printf "%d", $2}'; }
+sleep 1; heap0=$(heap); rss0=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g0=$(goroutines)
 (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size $BUFF -m "$N" -timeout 60s >/dev/null 2>&1) &
 sleep 0.3
 # shellcheck disable=SC2046
@@ -206,9 +215,12 @@ sleep 0.3
 HOLD_UAC=$!
 sleep $((N / 500 + 4))
 active=$(curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^dialtone_active_calls/ {printf "%d", $2}')
-heap1=$(heap); rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$SWITCH_PID/status")
+heap1=$(heap); rss1=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g1=$(goroutines)
+if [ -n "${PROFILE:-}" ]; then # the heap with the calls up
+  curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.held.pprof" "http://127.0.0.1:$HTTP/debug/pprof/heap"
+fi
 wait "$HOLD_UAC" 2>/dev/null || true
 if [ "${active:-0}" -gt 0 ]; then
-  echo "memory per established call (${active} calls up, media anchored): $(( (rss1 - rss0) * 1024 / active )) bytes of RSS, $(( (heap1 - heap0) / active )) bytes of Go heap"
+  echo "memory per established call (${active} calls up, media anchored): $(( (rss1 - rss0) * 1024 / active )) bytes of anonymous RSS, $(( (heap1 - heap0) / active )) bytes of Go heap, $(awk -v a=$((g1 - g0)) -v n="$active" 'BEGIN {printf "%.1f", a / n}') goroutines"
 fi
 kill -TERM $SWITCH_PID; wait $SWITCH_PID 2>/dev/null || true
