@@ -76,6 +76,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // serve runs the switch until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
 	raiseOpenFiles(cfg, log)
+	startMemoryPolicy(ctx, log)
 	db, err := openDB(dir, false)
 	if err != nil {
 		return err
