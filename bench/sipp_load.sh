@@ -110,7 +110,7 @@ run_step() { # rate uas_port uac_args... -> exit code of the uac
   local rate=$1; shift
   local calls=$((rate * STEP_SECS))
   local uas_port=$1; shift
-  (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$uas_port" -ci 127.0.0.1 -cp "$(port)" -nostdin -t "$TRANSPORT" -buff_size $BUFF \
+  (cd "$work" && exec sipp -sn uas -i 127.0.0.1 -p "$uas_port" -ci 127.0.0.1 -cp "$(port)" -nostdin -t "$TRANSPORT" -buff_size $BUFF \
      -m "$calls" -timeout $((STEP_SECS * 4 + 30))s >/dev/null 2>&1) &
   local uas=$!
   sleep 0.3
@@ -118,6 +118,10 @@ run_step() { # rate uas_port uac_args... -> exit code of the uac
   (cd "$work" && sipp "$@" -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -t "$TRANSPORT" -max_socket 2000 -buff_size $BUFF \
       -m "$calls" -r "$rate" -l $((rate * 2)) -d "$HOLD_MS" -timeout $((STEP_SECS * 3 + 20))s -timeout_error >"$work/uac.log" 2>&1) || rc=$?
   if [ "$rc" != 0 ] && [ -n "${VERBOSE:-}" ]; then tail -5 "$work/uac.log" >&2; fi
+  # The uas waits for calls that never came after a failed step (its
+  # -timeout does not always end it): give it 5 s, then stop it.
+  for _ in $(seq 50); do kill -0 "$uas" 2>/dev/null || break; sleep 0.1; done
+  kill "$uas" 2>/dev/null || true
   wait "$uas" 2>/dev/null || true
   return $rc
 }
