@@ -54,6 +54,7 @@ func New(auth *Auth, s Services) (*Server, error) {
 		// organization token reads them, like the API.
 		mux.Handle("GET /metrics", auth.Bearer(Require("", s.Metrics)))
 	}
+	mux.Handle("/debug/pprof/", auth.Bearer(Require("", pprofHandler())))
 
 	org := http.NewServeMux() // organization tokens only
 	root := http.NewServeMux()

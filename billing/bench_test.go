@@ -161,3 +161,38 @@ func BenchmarkAuthorize(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "legs/s")
 }
+
+// BenchmarkCDRStoreLegs opens and ends legs from many goroutines through
+// the CDR writer, as calls do (no rating): ns/op per leg, the records each
+// group commit carried, and the cost of encoding one CDR.
+func BenchmarkCDRStoreLegs(b *testing.B) {
+	s, err := OpenCDRStore(openDB(b, filepath.Join(b.TempDir(), "cdrs.db")), nil, quietLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next atomic.Int64
+	b.SetParallelism(64) // many calls end at once
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c := benchCDR(1, int(next.Add(1)))
+			s.Started(&c)
+			if err := s.Ended(&c); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	commits, records := s.Commits()
+	b.ReportMetric(float64(records)/float64(commits), "records/commit")
+	c := benchCDR(1, 1)
+	start := time.Now()
+	for range 1000 {
+		if _, err := json.Marshal(&c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/1000, "ns/encode")
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -43,6 +44,16 @@ type CDRStore struct {
 	// lose every CDR still in flight.
 	closeMu sync.RWMutex
 	closed  bool
+
+	// commits and records count the group commits and what they carried:
+	// records/commits is the batch size the writer reaches.
+	commits, records atomic.Uint64
+}
+
+// Commits returns how many transactions the writer committed and how many
+// records (legs opened and ended) they carried.
+func (s *CDRStore) Commits() (commits, records uint64) {
+	return s.commits.Load(), s.records.Load()
 }
 
 // ErrCDRStoreClosed is returned by Ended after Close: the leg stays open
@@ -181,6 +192,8 @@ func (s *CDRStore) writer() {
 			}
 		}
 		after, err := s.commit(batch)
+		s.commits.Add(1)
+		s.records.Add(uint64(len(batch)))
 		if err == nil {
 			for _, f := range after {
 				f()

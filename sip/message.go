@@ -207,7 +207,8 @@ func (sw *Switch) DeliverText(ctx context.Context, user string, t OutgoingText) 
 	results := make(chan result, len(bindings))
 	for _, b := range bindings {
 		go func(b binding) {
-			res, err := sw.cli.Do(ctx, sw.textRequest(user, b, t))
+			req := sw.textRequest(user, b, t)
+			res, err := sw.client(req.Transport()).Do(ctx, req)
 			switch {
 			case err != nil:
 				results <- result{err: fmt.Errorf("%s: %w", b.Contact.String(), err)}

@@ -151,7 +151,7 @@ func (sw *Switch) notifySub(s *mwiSub, final bool) {
 	req.SetDestination(s.source)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := sw.cli.Do(ctx, req); err != nil {
+	if _, err := sw.client(req.Transport()).Do(ctx, req); err != nil {
 		sw.log.Debug("mwi notify", "user", s.user, "error", err)
 	}
 }

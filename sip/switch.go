@@ -89,6 +89,8 @@ type Switch struct {
 
 	// dialog UAs per transport, so Contact says how to reach us back.
 	dialogUA map[string]*sipgo.DialogUA
+	// cli sends over UDP from the UDP listener, tcpCli over TCP (clients.go).
+	tcpCli *sipgo.Client
 
 	uas sync.Map // server-dialog id -> *leg (legs whose INVITE we received)
 	uac sync.Map // client-dialog id -> *leg (legs whose INVITE we sent)
@@ -291,8 +293,8 @@ func (sw *Switch) Start(ctx context.Context) error {
 	if sw.srv, err = sipgo.NewServer(sw.ua, sipgo.WithServerLogger(sw.log)); err != nil {
 		return fmt.Errorf("new server: %w", err)
 	}
-	if sw.cli, err = sipgo.NewClient(sw.ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(sw.log)); err != nil {
-		return fmt.Errorf("new client: %w", err)
+	if err := sw.newClients(host); err != nil {
+		return err
 	}
 	for transport, addr := range sw.addrs {
 		h, p, _ := net.SplitHostPort(addr)
@@ -302,7 +304,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 			contact.Address.UriParams = sip.NewParams()
 			contact.Address.UriParams.Add("transport", "tcp")
 		}
-		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.cli, ContactHDR: contact, RewriteContact: true}
+		sw.dialogUA[transport] = &sipgo.DialogUA{Client: sw.client(transport), ContactHDR: contact, RewriteContact: true}
 	}
 
 	sw.srv.OnRegister(onlySIP2(sw.afterRegister(sw.handleRegister)))
@@ -334,6 +336,9 @@ func (sw *Switch) Start(ctx context.Context) error {
 			}
 		}()
 		sw.listeners = append(sw.listeners, udpConn.Close)
+		if err := awaitServing(sw.ua, "udp", sw.addrs["udp"]); err != nil {
+			return err
+		}
 	}
 	if tcpLn != nil {
 		go func() {

@@ -75,6 +75,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // serve runs the switch until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
 	raiseOpenFiles(cfg, log)
+	startMemoryPolicy(ctx, log)
 	db, err := openDB(dir, false)
 	if err != nil {
 		return err
@@ -97,6 +98,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		return err
 	}
 	defer cdrs.Close()
+	reg.MustRegister(cdrCommitMetrics(cdrs)...)
 
 	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db},
 		Numbers: numberStore{db}, Registrations: registrationStore{db}}
