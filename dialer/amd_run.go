@@ -9,8 +9,10 @@ import (
 
 // detect runs answering-machine detection on a predictive lead's audio
 // (20 ms frames from the engine) off the dialer's lock, and hands the
-// verdict back under it. For amd drop it then follows the machine's
-// greeting to its beep or end before the message plays.
+// verdict back under it. On a machine verdict it keeps listening: a
+// person found then goes to an agent; for amd drop the message plays at the
+// greeting's beep or end, for amd hangup the line is hung up once the
+// verdict can no longer turn out a person (amd.BeepOrEnd.Confirmed).
 func (d *Dialer) detect(ctx context.Context, cancel context.CancelFunc, c Campaign, attemptID string, leg LegID, frames <-chan Event) {
 	defer cancel()
 	det, err := amd.New(amd.Config{})
@@ -32,12 +34,18 @@ func (d *Dialer) detect(ctx context.Context, cancel context.CancelFunc, c Campai
 		start := at
 		at += time.Duration(len(frame)) * time.Second / 8000
 		if beep != nil {
-			if cue, ok := beep.Feed(frame, start); ok {
-				if cue.Kind == amd.CuePerson {
-					d.amdDecided(c.ID, attemptID, amd.Human, cue.GreetingEnd)
-				} else {
-					d.amdDrop(c.ID, attemptID)
-				}
+			cue, ok := beep.Feed(frame, start)
+			switch {
+			case ok && cue.Kind == amd.CuePerson:
+				// Not a machine after all: a person who answered with a
+				// whole sentence, now waiting for a reply.
+				d.amdDecided(c.ID, attemptID, amd.Human, cue.GreetingEnd)
+				return
+			case c.AMD == AMDHangup && beep.Confirmed(at):
+				d.amdDecided(c.ID, attemptID, amd.Machine, 0)
+				return
+			case ok && c.AMD == AMDDrop:
+				d.amdDrop(c.ID, attemptID)
 				return
 			}
 			continue
@@ -46,7 +54,11 @@ func (d *Dialer) detect(ctx context.Context, cancel context.CancelFunc, c Campai
 		if !ok {
 			continue
 		}
-		if dec.Verdict == amd.Machine && c.AMD == AMDDrop {
+		if dec.Verdict == amd.Machine && (c.AMD == AMDDrop || c.AMD == AMDHangup) {
+			// A second look before acting on it: within 3 s a person who
+			// says a whole sentence sounds like a greeting, and stops to
+			// wait well before a recorded one ends (amd.CuePerson). Hanging
+			// up on a person is the costly error; it counts as abandoned.
 			beep = det.BeepOrEnd()
 			continue
 		}

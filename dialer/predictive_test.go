@@ -168,7 +168,9 @@ func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
 	// A recorded greeting: words of speech-like noise with short pauses,
 	// on and on.
 	go func() {
-		for i := 0; i < 250 && !h.eng.wasHungUp(lead); i++ { // 5 s of 20 ms frames
+		// 8 s of 20 ms frames: a machine is hung up once its verdict can no
+		// longer turn out a person (about 5.8 s after the answer).
+		for i := 0; i < 400 && !h.eng.wasHungUp(lead); i++ {
 			frame := make([]int16, 160)
 			if i%20 < 16 {
 				for j := range frame {
@@ -188,6 +190,41 @@ func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
 	}
 	if humans, _ := h.d.campaigns[c.ID].ledger.Counts(h.clock.Now()); humans != 0 {
 		t.Fatalf("a machine counted as a person: %d", humans)
+	}
+}
+
+// A person who answers with a whole sentence sounds like a greeting for
+// 3 s; with amd hangup the dialer keeps listening, finds the person waiting
+// for a reply, and connects the agent instead of hanging up on them.
+func TestPredictiveAMDHangupDoesNotHangUpOnASentence(t *testing.T) {
+	h := newHarness(t)
+	c := predictiveCampaign(h, func(r *CampaignRequest) { r.AMD = AMDHangup })
+	h.leads(c.ID, "+12125551001")
+	h.startCampaign(c.ID)
+	h.join(c, "1001")
+	lead := h.eng.dials()[0].Leg
+	h.event(EventAnswered, lead, "", 0)
+	h.eng.mu.Lock()
+	audio := h.eng.subs[len(h.eng.subs)-1]
+	h.eng.mu.Unlock()
+	go func() {
+		for i := 0; i < 400 && !h.eng.wasHungUp(lead); i++ {
+			frame := make([]int16, 160)
+			if i < 175 && i%20 < 16 { // 3.5 s of words, then silence: waiting for a reply
+				for j := range frame {
+					frame[j] = int16(6000 * math.Sin(float64(i*160+j)*0.7) * math.Sin(float64(j)*0.05+1))
+				}
+			}
+			audio <- Event{Kind: EventAudio, Leg: lead, Samples: frame}
+		}
+	}()
+	waitUntil(t, "the person connected to the agent", func() bool {
+		h.eng.mu.Lock()
+		defer h.eng.mu.Unlock()
+		return len(h.eng.bridged) > 0
+	})
+	if h.eng.wasHungUp(lead) {
+		t.Fatal("a person who answered with a sentence was hung up")
 	}
 }
 
