@@ -23,6 +23,7 @@ Usage:
   dialtone topup [--config FILE] [--data DIR] --amount 10.00 --id KEY
   dialtone ledger verify [--config FILE] [--data DIR]
   dialtone rates import --provider twilio --countries US,GB --out FILE
+  dialtone dialer simulate --agents N --answer-rate P [--mode power|predictive] [--format json|table]
 `
 
 type command func(args []string, stdout, stderr io.Writer) int

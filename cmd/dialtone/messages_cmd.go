@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"time"
 
@@ -60,8 +61,11 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return err
 			}
-			_, err = stdout.Write(out)
-			return err
+			msgs, err := messagesFromConversations(out)
+			if err != nil {
+				return err
+			}
+			return writeMessages(stdout, *format, msgs)
 		})
 	}
 	if err != nil {
@@ -79,6 +83,24 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// messagesFromConversations turns the API's conversations back into the
+// texts in the order the store lists them (oldest first), so the output is
+// the same whether the switch is running or not.
+func messagesFromConversations(body []byte) ([]*messaging.Message, error) {
+	var page struct {
+		Conversations []messaging.Conversation `json:"conversations"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return nil, fmt.Errorf("read the switch's texts: %w", err)
+	}
+	var msgs []*messaging.Message
+	for _, c := range page.Conversations {
+		msgs = append(msgs, c.Messages...)
+	}
+	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].Created.Before(msgs[j].Created) })
+	return msgs, nil
 }
 
 func writeMessages(w io.Writer, format string, msgs []*messaging.Message) error {
