@@ -645,3 +645,24 @@ func TestTextStatusEventsReachTheCRMWebhookSigned(t *testing.T) {
 	}
 	waitFor(t, "a message.status event for the text", 15*time.Second, func() bool { return len(statuses()) > 0 })
 }
+
+// While the switch holds the database, messages list asks its API and
+// prints what it prints offline: a line per text, or CSV.
+func TestMessagesListWorksWhileTheSwitchRuns(t *testing.T) {
+	tw := newE2ETwilio(t)
+	sw := textingSwitch(t, tw, switchOpts{})
+	code, body := sw.api("POST", "/v1/messages", strings.NewReader(`{"from":"1001","to":"1002","body":"see you at ten"}`), "Idempotency-Key", "list-1")
+	if code != 201 {
+		t.Fatalf("send: %d %s", code, body)
+	}
+	out, errOut, code2 := cli(t, "messages", "list", "--config", sw.cfgPath, "--data", sw.data, "--format", "csv")
+	if code2 != 0 || !strings.HasPrefix(out, "created_at,id,direction") || !strings.Contains(out, "1002") {
+		t.Fatalf("messages list --format csv: exit %d\n%s%s", code2, out, errOut)
+	}
+	mustContain(t, errOut, "asking its API")
+	out, errOut, code2 = cli(t, "messages", "list", "--config", sw.cfgPath, "--data", sw.data)
+	var m map[string]any
+	if code2 != 0 || json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &m) != nil || m["id"] == nil {
+		t.Fatalf("messages list (json lines): exit %d\n%s%s", code2, out, errOut)
+	}
+}
