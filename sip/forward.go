@@ -75,7 +75,7 @@ func (c *call) firstHop() *hop {
 	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonDirect}
 	switch {
 	case rt.number != nil && !rt.number.Forwarding.IsZero():
-		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().ownerUsers(rt.number)
+		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().OwnerUsers(rt.number)
 	case len(rt.targets) == 1 && rt.outTrunk == nil:
 		h.rules, h.owners = c.sw.forwardingOf(rt.targets[0]), rt.targets
 	}
@@ -105,8 +105,9 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		h.voicemail = from.users[0]
 		return h, nil
 	case strings.HasPrefix(target, config.TargetGroupPrefix):
-		for _, ext := range dir.groups[strings.TrimPrefix(target, config.TargetGroupPrefix)] {
-			if u := dir.user(ext); u != nil && !visited[u.Extension] {
+		members, _ := dir.Group(strings.TrimPrefix(target, config.TargetGroupPrefix))
+		for _, ext := range members {
+			if u := dir.User(ext); u != nil && !visited[u.Extension] {
 				h.users = append(h.users, u)
 			}
 		}
@@ -118,20 +119,20 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		if err != nil {
 			return nil, fmt.Errorf("forward target %s: %w", target, err)
 		}
-		if n := dir.numbers[e164]; n != nil {
+		if n := dir.Number(e164); n != nil {
 			// An organization number: ring its owners, not the trunk.
-			for _, ext := range dir.owners(n) {
-				if u := dir.user(ext); u != nil && !visited[u.Extension] {
+			for _, ext := range dir.Owners(n) {
+				if u := dir.User(ext); u != nil && !visited[u.Extension] {
 					h.users = append(h.users, u)
 				}
 			}
 			if len(h.users) == 0 {
 				return nil, fmt.Errorf("number %s: %w", e164, errForwardLoop)
 			}
-			h.rules, h.owners = n.Forwarding, dir.ownerUsers(n)
+			h.rules, h.owners = n.Forwarding, dir.OwnerUsers(n)
 			return h, nil
 		}
-		h.trunk = dir.outboundTrunk()
+		h.trunk = dir.OutboundTrunk()
 		if h.trunk == nil {
 			return nil, errors.New("no trunk for an outside forward target")
 		}
@@ -143,7 +144,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 			return nil, &forwardRefusal{next: h, refusal: refusal}
 		}
 	default:
-		u := dir.user(target)
+		u := dir.User(target)
 		if u == nil {
 			return nil, fmt.Errorf("unknown forward target %q", target)
 		}

@@ -139,13 +139,13 @@ func (sw *Switch) normalizeText(t *PhoneText, u *user) {
 	if len(u.CallerIDs) > 0 {
 		country = phone.Country(u.CallerIDs[0])
 	}
-	if sw.directory().user(t.To) == nil {
+	if sw.directory().User(t.To) == nil {
 		if e, ok := phone.Dialed(t.To, country); ok {
 			t.To = e
 		}
 	}
 	for _, id := range []*string{&t.Identity, &t.FromUser} {
-		if sw.directory().user(*id) == nil {
+		if sw.directory().User(*id) == nil {
 			if e, ok := phone.Dialed(*id, ""); ok {
 				*id = e
 			}
@@ -181,7 +181,7 @@ func (sw *Switch) afterRegister(next sipgo.RequestHandler) sipgo.RequestHandler 
 		if h == nil || req.To() == nil {
 			return
 		}
-		u := sw.directory().user(req.To().Address.User)
+		u := sw.directory().User(req.To().Address.User)
 		if u == nil || len(sw.reg.lookup(u.Extension)) == 0 {
 			return
 		}

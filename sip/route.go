@@ -58,14 +58,14 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	if !ok {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
-	n := sw.directory().numbers[e164]
+	n := sw.directory().Number(e164)
 	if n == nil {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
 	r := &route{inTrunk: t, number: n}
 	r.callerID = req.From().Address.User
-	for _, ext := range sw.directory().owners(n) {
-		if u := sw.directory().user(ext); u != nil && u.may(config.PermCallsInbound) {
+	for _, ext := range sw.directory().Owners(n) {
+		if u := sw.directory().User(ext); u != nil && u.May(config.PermCallsInbound) {
 			r.targets = append(r.targets, u)
 		}
 	}
@@ -94,13 +94,13 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 // organization number or outside number), presenting callerID outside.
 func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) {
 	r := &route{caller: u, callerID: callerID}
-	if t := sw.directory().user(dialed); t != nil {
+	if t := sw.directory().User(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil
 	}
-	if members, ok := sw.directory().groups[dialed]; ok {
+	if members, ok := sw.directory().Group(dialed); ok {
 		for _, ext := range members {
-			if t := sw.directory().user(ext); t != nil && t != u {
+			if t := sw.directory().User(ext); t != nil && t != u {
 				r.targets = append(r.targets, t)
 			}
 		}
@@ -114,10 +114,10 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 	if !ok {
 		return nil, refuse(404, "Not Found", "no such user or number")
 	}
-	if n := sw.directory().numbers[e164]; n != nil {
+	if n := sw.directory().Number(e164); n != nil {
 		r.number = n
-		for _, ext := range sw.directory().owners(n) {
-			if t := sw.directory().user(ext); t != nil && t != u {
+		for _, ext := range sw.directory().Owners(n) {
+			if t := sw.directory().User(ext); t != nil && t != u {
 				r.targets = append(r.targets, t)
 			}
 		}
@@ -126,10 +126,10 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		}
 		return r, nil
 	}
-	if refusal := config.CheckOutsideCall(u.Permissions, r.callerID, e164); refusal != nil {
+	if refusal := u.CheckOutsideCall(r.callerID, e164); refusal != nil {
 		return nil, refuse(403, "Forbidden", refusal.Reason)
 	}
-	r.outTrunk = sw.directory().outboundTrunk()
+	r.outTrunk = sw.directory().OutboundTrunk()
 	if r.outTrunk == nil {
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
 	}

@@ -48,7 +48,7 @@ func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := x.owner.Load()
-	u := sw.directory().user(x.party)
+	u := sw.directory().User(x.party)
 	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
 		return
