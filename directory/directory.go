@@ -140,10 +140,22 @@ func (d *Directory) Owners(n *Number) []string {
 }
 
 // OwnerUsers are the users an organization number belongs to.
-func (d *Directory) OwnerUsers(n *Number) []*User {
+func (d *Directory) OwnerUsers(n *Number) []*User { return d.Users(d.Owners(n), nil) }
+
+// GroupUsers are the users of the group name (none when there is no such
+// group) that ring accepts.
+func (d *Directory) GroupUsers(name string, ring func(*User) bool) []*User {
+	return d.Users(d.groups[name], ring)
+}
+
+// Users are the users of exts, in order, that ring accepts (nil: all):
+// where a call to a group or number rings once the caller, a user who may
+// not take the call or one already rung are left out. Unknown extensions
+// are skipped.
+func (d *Directory) Users(exts []string, ring func(*User) bool) []*User {
 	var out []*User
-	for _, ext := range d.Owners(n) {
-		if u := d.User(ext); u != nil {
+	for _, ext := range exts {
+		if u := d.User(ext); u != nil && (ring == nil || ring(u)) {
 			out = append(out, u)
 		}
 	}

@@ -186,3 +186,30 @@ func TestOutboundTrunkIsTheFirst(t *testing.T) {
 		t.Errorf("OutboundTrunk without trunks = %v, want none", tr)
 	}
 }
+
+func TestWhoRings(t *testing.T) {
+	d := testDirectory()
+	notAlice := func(u *User) bool { return u.Extension != "1001" }
+	for _, tt := range []struct {
+		name string
+		got  []*User
+		want []string
+	}{
+		{"all of a list, unknown skipped", d.Users([]string{"1002", "9999", "alice"}, nil), []string{"1002", "1001"}},
+		{"filtered", d.Users([]string{"1001", "1002"}, notAlice), []string{"1002"}},
+		{"a group", d.GroupUsers("sales", nil), []string{"1001", "1002"}},
+		{"a group but the caller", d.GroupUsers("sales", notAlice), []string{"1002"}},
+		{"an empty group", d.GroupUsers("empty", nil), nil},
+		{"no such group", d.GroupUsers("support", nil), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, u := range tt.got {
+				got = append(got, u.Extension)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("= %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

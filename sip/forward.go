@@ -92,6 +92,11 @@ func (sw *Switch) forwardingOf(u *user) config.Forwarding {
 	return u.Forwarding
 }
 
+// notVisited rings the users not yet rung in this call.
+func notVisited(visited map[string]bool) func(*user) bool {
+	return func(u *user) bool { return !visited[u.Extension] }
+}
+
 // forwardHop resolves a forwarding target into the next hop. visited holds
 // the users already rung in this call, to stop loops.
 func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*hop, error) {
@@ -105,12 +110,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		h.voicemail = from.users[0]
 		return h, nil
 	case strings.HasPrefix(target, config.TargetGroupPrefix):
-		members, _ := dir.Group(strings.TrimPrefix(target, config.TargetGroupPrefix))
-		for _, ext := range members {
-			if u := dir.User(ext); u != nil && !visited[u.Extension] {
-				h.users = append(h.users, u)
-			}
-		}
+		h.users = dir.GroupUsers(strings.TrimPrefix(target, config.TargetGroupPrefix), notVisited(visited))
 		if len(h.users) == 0 {
 			return nil, fmt.Errorf("group %s: %w", target, errForwardLoop)
 		}
@@ -121,11 +121,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		}
 		if n := dir.Number(e164); n != nil {
 			// An organization number: ring its owners, not the trunk.
-			for _, ext := range dir.Owners(n) {
-				if u := dir.User(ext); u != nil && !visited[u.Extension] {
-					h.users = append(h.users, u)
-				}
-			}
+			h.users = dir.Users(dir.Owners(n), notVisited(visited))
 			if len(h.users) == 0 {
 				return nil, fmt.Errorf("number %s: %w", e164, errForwardLoop)
 			}

@@ -64,11 +64,7 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	}
 	r := &route{inTrunk: t, number: n}
 	r.callerID = req.From().Address.User
-	for _, ext := range sw.directory().Owners(n) {
-		if u := sw.directory().User(ext); u != nil && u.May(config.PermCallsInbound) {
-			r.targets = append(r.targets, u)
-		}
-	}
+	r.targets = sw.directory().Users(sw.directory().Owners(n), func(u *user) bool { return u.May(config.PermCallsInbound) })
 	if len(r.targets) == 0 {
 		return nil, refuse(403, "Forbidden", "the number's owner may not take inbound calls")
 	}
@@ -98,12 +94,9 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 		r.targets = []*user{t}
 		return r, nil
 	}
+	notCaller := func(t *user) bool { return t != u }
 	if members, ok := sw.directory().Group(dialed); ok {
-		for _, ext := range members {
-			if t := sw.directory().User(ext); t != nil && t != u {
-				r.targets = append(r.targets, t)
-			}
-		}
+		r.targets = sw.directory().Users(members, notCaller)
 		if len(r.targets) == 0 {
 			return nil, refuse(480, "Temporarily Unavailable", "no one else in the group")
 		}
@@ -116,11 +109,7 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 	}
 	if n := sw.directory().Number(e164); n != nil {
 		r.number = n
-		for _, ext := range sw.directory().Owners(n) {
-			if t := sw.directory().User(ext); t != nil && t != u {
-				r.targets = append(r.targets, t)
-			}
-		}
+		r.targets = sw.directory().Users(sw.directory().Owners(n), notCaller)
 		if len(r.targets) == 0 {
 			return nil, refuse(480, "Temporarily Unavailable", "the number has no one else to ring")
 		}
