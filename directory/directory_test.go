@@ -213,3 +213,24 @@ func TestWhoRings(t *testing.T) {
 		})
 	}
 }
+
+func TestCallerIDsOfAUser(t *testing.T) {
+	d := testDirectory()
+	for _, tt := range []struct {
+		user, defaultID, asked string
+		verified               bool
+	}{
+		{"1001", "+14155550100", "+14155550101", true},
+		{"1001", "+14155550100", "+14155550199", false}, // the organization's, but not alice's
+		{"1002", "+14155550100", "+14155550100", true},
+		{"1003", "", "", false},
+	} {
+		u := d.User(tt.user)
+		if got := u.DefaultCallerID(); got != tt.defaultID {
+			t.Errorf("%s: DefaultCallerID = %q, want %q", tt.user, got, tt.defaultID)
+		}
+		if got := u.Verified(tt.asked); got != tt.verified {
+			t.Errorf("%s: Verified(%q) = %v, want %v", tt.user, tt.asked, got, tt.verified)
+		}
+	}
+}

@@ -13,7 +13,7 @@ func (u *User) CheckOutsideCall(callerID, e164 string) *config.CallRefusal {
 func Callers(users []*User) []config.Caller {
 	out := make([]config.Caller, len(users))
 	for i, u := range users {
-		out[i] = config.Caller{Name: u.Extension, Perms: u.Permissions, CallerID: config.DefaultCallerID(u.CallerIDs)}
+		out[i] = config.Caller{Name: u.Extension, Perms: u.Permissions, CallerID: u.DefaultCallerID()}
 	}
 	return out
 }

@@ -196,8 +196,8 @@ func (c *call) forwardCallerID(from *hop) string {
 	if c.rt.number != nil {
 		return c.rt.number.Number
 	}
-	if len(from.users) == 1 && len(from.users[0].CallerIDs) > 0 {
-		return from.users[0].CallerIDs[0]
+	if len(from.users) == 1 && from.users[0].DefaultCallerID() != "" {
+		return from.users[0].DefaultCallerID()
 	}
 	return c.rt.callerID
 }

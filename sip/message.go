@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,8 +135,8 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 // caller ID; users' extensions and names stay as they are.
 func (sw *Switch) normalizeText(t *PhoneText, u *user) {
 	country := ""
-	if len(u.CallerIDs) > 0 {
-		country = phone.Country(u.CallerIDs[0])
+	if id := u.DefaultCallerID(); id != "" {
+		country = phone.Country(id)
 	}
 	if sw.directory().User(t.To) == nil {
 		if e, ok := phone.Dialed(t.To, country); ok {
@@ -160,7 +159,7 @@ func claimsOwnNumber(req *sip.Request, u *user, claimed string) bool {
 		return false
 	}
 	e164, ok := phone.Dialed(claimed, "")
-	return ok && slices.Contains(u.CallerIDs, e164)
+	return ok && u.Verified(e164)
 }
 
 func isPlainText(req *sip.Request) bool {

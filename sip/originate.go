@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -54,7 +53,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 			return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
 		}
 	} else {
-		if o.CallerID != "" && dir.Number(o.CallerID) == nil && !slices.Contains(u.CallerIDs, o.CallerID) {
+		if o.CallerID != "" && dir.Number(o.CallerID) == nil && !u.Verified(o.CallerID) {
 			return nil, fmt.Errorf("%w: caller ID %s is neither an organization number nor one of %s's", ErrOriginateRefused, o.CallerID, u.Extension)
 		}
 		e164, ok := phone.Dialed(o.To, phone.Country(o.CallerID))

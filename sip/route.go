@@ -135,9 +135,7 @@ const callerIDPrefix = "*7"
 // P-Preferred-Identity header or the dial prefix, never an unverified one.
 // It returns the dialed string without the prefix.
 func chooseCallerID(req *sip.Request, u *user, dialed string) (rest, callerID string, err error) {
-	if len(u.CallerIDs) > 0 {
-		callerID = u.CallerIDs[0]
-	}
+	callerID = u.DefaultCallerID()
 	if strings.HasPrefix(dialed, callerIDPrefix) && len(dialed) > len(callerIDPrefix)+1 {
 		n := int(dialed[len(callerIDPrefix)] - '0')
 		if n < 1 || n > 9 {
@@ -154,13 +152,7 @@ func chooseCallerID(req *sip.Request, u *user, dialed string) (rest, callerID st
 		if !ok {
 			return "", "", refuse(400, "Bad Request", "unreadable P-Preferred-Identity")
 		}
-		verified := false
-		for _, id := range u.CallerIDs {
-			if id == wanted {
-				verified = true
-			}
-		}
-		if !verified {
+		if !u.Verified(wanted) {
 			return "", "", refuse(403, "Forbidden", "caller ID "+wanted+" is not verified for this user")
 		}
 		callerID = wanted

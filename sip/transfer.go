@@ -153,10 +153,7 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		sw.notifyRefer(x, 491, "Request Pending")
 		return
 	}
-	callerID := ""
-	if len(u.CallerIDs) > 0 {
-		callerID = u.CallerIDs[0]
-	}
+	callerID := u.DefaultCallerID()
 	rt, err := sw.routeDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
