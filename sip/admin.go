@@ -46,7 +46,7 @@ type ForwardingStore interface {
 
 // Forwarding is the forwarding rules of a user (an extension or a name).
 func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
-	u := sw.directory().user(id)
+	u := sw.directory().User(id)
 	if u == nil {
 		return config.Forwarding{}, withKind(ErrNotFound, fmt.Errorf("no user %q", id))
 	}
@@ -56,7 +56,7 @@ func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
 // SetForwarding replaces a user's forwarding rules; empty rules clear
 // them.
 func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
-	u := sw.directory().user(id)
+	u := sw.directory().User(id)
 	if u == nil {
 		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
 	}
@@ -80,18 +80,10 @@ func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
 // a ForwardingRefusedError naming the rule.
 func (sw *Switch) checkForwarding(f config.Forwarding, owners []*user) error {
 	dir := sw.directory()
-	users, groups := map[string]bool{}, map[string]bool{}
-	for name := range dir.users {
-		users[name] = true
-	}
-	for name := range dir.groups {
-		groups[name] = true
-	}
-	if problems := config.CheckForwarding(f, users, groups); len(problems) > 0 {
+	if problems := config.CheckForwarding(f, dir.UserNames(), dir.GroupNames()); len(problems) > 0 {
 		return withKind(ErrInvalid, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
 	}
-	ownNumber := func(e164 string) bool { return dir.numbers[e164] != nil }
-	if refused := config.CheckForwardingPermissions(f, callersOf(owners), ownNumber); len(refused) > 0 {
+	if refused := dir.RefusedForwarding(f, owners); len(refused) > 0 {
 		r := refused[0]
 		return &ForwardingRefusedError{Field: "forwarding." + r.Field, Target: r.Target, Rule: r.Rule, Reason: r.Message()}
 	}

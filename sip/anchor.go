@@ -255,7 +255,7 @@ func (c *call) recorded() bool {
 		if l == nil {
 			continue
 		}
-		if u := dir.user(l.cdr.User); u != nil && u.Record {
+		if u := dir.User(l.cdr.User); u != nil && u.Record {
 			return true
 		}
 	}

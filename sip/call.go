@@ -135,9 +135,9 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// A request claiming to be one of our users must authenticate even when
 	// it comes from a trunk's address; anything else from a trunk's address
 	// is the carrier.
-	t := sw.directory().trunkFor(sourceHost(req))
+	t := sw.directory().TrunkFor(sourceHost(req))
 	switch {
-	case t != nil && sw.directory().user(req.From().Address.User) == nil:
+	case t != nil && sw.directory().User(req.From().Address.User) == nil:
 		if err == nil {
 			rt, err = sw.routeFromTrunk(req, t)
 		}

@@ -1,43 +1,25 @@
 package sip
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
-// user is a configured user as the switch needs it: no plaintext password.
-type user struct {
-	Extension   string
-	Name        string
-	DisplayName string
-	ha1         map[string]string // by auth username (extension and name)
-	Permissions map[string]bool
-	CallerIDs   []string
-	MaxCalls    int
-	Forwarding  config.Forwarding
-	Record      bool
-	Greeting    string // WAV path, resolved against the config it came from
-}
+// user, trunk and number are the directory package's: sip reads them
+// everywhere, so the short names stay.
+type (
+	user   = orgdir.User
+	trunk  = orgdir.Trunk
+	number = orgdir.Number
+)
 
-func (u *user) may(perm string) bool { return u.Permissions[perm] }
-
-// trunk is a configured carrier trunk.
-type trunk struct {
-	config.Trunk
-	sources []netip.Prefix
-}
-
-// number is an organization phone number.
-type number = config.Number
-
-// directory answers "who is this" and "where does this go" from the config.
+// directory is the organization's directory (who is this, where does
+// this go) with the sip: settings of the same config, swapped in together
+// on reload.
 type directory struct {
-	users   map[string]*user // by extension and by name
-	numbers map[string]*number
-	groups  map[string][]string // group name -> extensions
-	trunks  []*trunk
+	*orgdir.Directory
 	// recordAll is media.record_all: here, not read from the config the
 	// switch started with, so that it changes on reload together with the
 	// users' and numbers' own record flags.
@@ -89,91 +71,6 @@ func orDefault(n, def int) int {
 }
 
 func newDirectory(cfg *config.Config, realm string) *directory {
-	d := &directory{users: map[string]*user{}, numbers: map[string]*number{}, groups: map[string][]string{},
-		recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
-	perms := cfg.RolePermissions()
-	for _, cu := range cfg.Users {
-		u := &user{
-			Extension:   cu.Extension,
-			Name:        cu.Name,
-			DisplayName: cu.DisplayName,
-			ha1:         map[string]string{cu.Extension: HA1(cu.Extension, realm, cu.Password)},
-			Permissions: perms[cu.Role],
-			CallerIDs:   cu.CallerIDs,
-			MaxCalls:    cu.MaxCalls,
-			Forwarding:  cu.Forwarding,
-			Record:      cu.Record,
-			Greeting:    cfg.ResolvePath(cu.VoicemailGreeting),
-		}
-		if u.DisplayName == "" {
-			u.DisplayName = cu.Name
-		}
-		d.users[cu.Extension] = u
-		if cu.Name != "" {
-			u.ha1[cu.Name] = HA1(cu.Name, realm, cu.Password)
-			d.users[cu.Name] = u
-		}
-	}
-	for _, g := range cfg.Groups {
-		d.groups[g.Name] = g.Members
-	}
-	for _, n := range cfg.Numbers {
-		d.numbers[n.Number] = &n
-	}
-	for _, t := range cfg.Trunks {
-		tr := &trunk{Trunk: t}
-		for _, s := range t.AllowedSources {
-			if p, err := config.ParseSource(s); err == nil {
-				tr.sources = append(tr.sources, p)
-			}
-		}
-		d.trunks = append(d.trunks, tr)
-	}
-	return d
-}
-
-func (d *directory) user(name string) *user { return d.users[name] }
-
-// trunkFor returns the trunk whose allowed sources hold host.
-func (d *directory) trunkFor(host string) *trunk {
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return nil
-	}
-	a = a.Unmap()
-	for _, t := range d.trunks {
-		for _, p := range t.sources {
-			if p.Contains(a) {
-				return t
-			}
-		}
-	}
-	return nil
-}
-
-// outboundTrunk picks the trunk for calls to the public network.
-func (d *directory) outboundTrunk() *trunk {
-	if len(d.trunks) == 0 {
-		return nil
-	}
-	return d.trunks[0]
-}
-
-// owners returns the extensions that ring for an organization number.
-func (d *directory) owners(n *number) []string {
-	if n.User != "" {
-		return []string{n.User}
-	}
-	return d.groups[n.Group]
-}
-
-// ownerUsers are the users an organization number belongs to.
-func (d *directory) ownerUsers(n *number) []*user {
-	var out []*user
-	for _, ext := range d.owners(n) {
-		if u := d.user(ext); u != nil {
-			out = append(out, u)
-		}
-	}
-	return out
+	ha1 := func(username, password string) string { return HA1(username, realm, password) }
+	return &directory{Directory: orgdir.New(cfg, ha1), recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
 }

@@ -75,7 +75,7 @@ func (c *call) firstHop() *hop {
 	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonDirect}
 	switch {
 	case rt.number != nil && !rt.number.Forwarding.IsZero():
-		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().ownerUsers(rt.number)
+		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().OwnerUsers(rt.number)
 	case len(rt.targets) == 1 && rt.outTrunk == nil:
 		h.rules, h.owners = c.sw.forwardingOf(rt.targets[0]), rt.targets
 	}
@@ -92,6 +92,11 @@ func (sw *Switch) forwardingOf(u *user) config.Forwarding {
 	return u.Forwarding
 }
 
+// notVisited rings the users not yet rung in this call.
+func notVisited(visited map[string]bool) func(*user) bool {
+	return func(u *user) bool { return !visited[u.Extension] }
+}
+
 // forwardHop resolves a forwarding target into the next hop. visited holds
 // the users already rung in this call, to stop loops.
 func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*hop, error) {
@@ -105,11 +110,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		h.voicemail = from.users[0]
 		return h, nil
 	case strings.HasPrefix(target, config.TargetGroupPrefix):
-		for _, ext := range dir.groups[strings.TrimPrefix(target, config.TargetGroupPrefix)] {
-			if u := dir.user(ext); u != nil && !visited[u.Extension] {
-				h.users = append(h.users, u)
-			}
-		}
+		h.users = dir.GroupUsers(strings.TrimPrefix(target, config.TargetGroupPrefix), notVisited(visited))
 		if len(h.users) == 0 {
 			return nil, fmt.Errorf("group %s: %w", target, errForwardLoop)
 		}
@@ -118,20 +119,16 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 		if err != nil {
 			return nil, fmt.Errorf("forward target %s: %w", target, err)
 		}
-		if n := dir.numbers[e164]; n != nil {
+		if n := dir.Number(e164); n != nil {
 			// An organization number: ring its owners, not the trunk.
-			for _, ext := range dir.owners(n) {
-				if u := dir.user(ext); u != nil && !visited[u.Extension] {
-					h.users = append(h.users, u)
-				}
-			}
+			h.users = dir.Users(dir.Owners(n), notVisited(visited))
 			if len(h.users) == 0 {
 				return nil, fmt.Errorf("number %s: %w", e164, errForwardLoop)
 			}
-			h.rules, h.owners = n.Forwarding, dir.ownerUsers(n)
+			h.rules, h.owners = n.Forwarding, dir.OwnerUsers(n)
 			return h, nil
 		}
-		h.trunk = dir.outboundTrunk()
+		h.trunk = dir.OutboundTrunk()
 		if h.trunk == nil {
 			return nil, errors.New("no trunk for an outside forward target")
 		}
@@ -143,7 +140,7 @@ func (c *call) forwardHop(target string, from *hop, visited map[string]bool) (*h
 			return nil, &forwardRefusal{next: h, refusal: refusal}
 		}
 	default:
-		u := dir.user(target)
+		u := dir.User(target)
 		if u == nil {
 			return nil, fmt.Errorf("unknown forward target %q", target)
 		}
@@ -199,8 +196,8 @@ func (c *call) forwardCallerID(from *hop) string {
 	if c.rt.number != nil {
 		return c.rt.number.Number
 	}
-	if len(from.users) == 1 && len(from.users[0].CallerIDs) > 0 {
-		return from.users[0].CallerIDs[0]
+	if len(from.users) == 1 && from.users[0].DefaultCallerID() != "" {
+		return from.users[0].DefaultCallerID()
 	}
 	return c.rt.callerID
 }

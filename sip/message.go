@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,16 +135,16 @@ func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 // caller ID; users' extensions and names stay as they are.
 func (sw *Switch) normalizeText(t *PhoneText, u *user) {
 	country := ""
-	if len(u.CallerIDs) > 0 {
-		country = phone.Country(u.CallerIDs[0])
+	if id := u.DefaultCallerID(); id != "" {
+		country = phone.Country(id)
 	}
-	if sw.directory().user(t.To) == nil {
+	if sw.directory().User(t.To) == nil {
 		if e, ok := phone.Dialed(t.To, country); ok {
 			t.To = e
 		}
 	}
 	for _, id := range []*string{&t.Identity, &t.FromUser} {
-		if sw.directory().user(*id) == nil {
+		if sw.directory().User(*id) == nil {
 			if e, ok := phone.Dialed(*id, ""); ok {
 				*id = e
 			}
@@ -160,7 +159,7 @@ func claimsOwnNumber(req *sip.Request, u *user, claimed string) bool {
 		return false
 	}
 	e164, ok := phone.Dialed(claimed, "")
-	return ok && slices.Contains(u.CallerIDs, e164)
+	return ok && u.Verified(e164)
 }
 
 func isPlainText(req *sip.Request) bool {
@@ -181,7 +180,7 @@ func (sw *Switch) afterRegister(next sipgo.RequestHandler) sipgo.RequestHandler 
 		if h == nil || req.To() == nil {
 			return
 		}
-		u := sw.directory().user(req.To().Address.User)
+		u := sw.directory().User(req.To().Address.User)
 		if u == nil || len(sw.reg.lookup(u.Extension)) == 0 {
 			return
 		}

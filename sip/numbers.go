@@ -96,6 +96,7 @@ func (sw *Switch) AddNumber(ctx context.Context, n config.Number) (config.Number
 		n.Type = typ
 	}
 	dir := sw.directory()
+	groupMembers, _ := dir.Group(n.Group) // nil: no such group (or one with nobody in it)
 	switch {
 	case !strings.EqualFold(n.Country, country):
 		err = fmt.Errorf("country: %s is a %s number", e164, country)
@@ -103,24 +104,24 @@ func (sw *Switch) AddNumber(ctx context.Context, n config.Number) (config.Number
 		err = fmt.Errorf("type: %q is not local, mobile or toll-free", n.Type)
 	case (n.User == "") == (n.Group == ""):
 		err = fmt.Errorf("owner: give a user or a group")
-	case n.User != "" && dir.user(n.User) == nil:
+	case n.User != "" && dir.User(n.User) == nil:
 		err = fmt.Errorf("user: no user %q", n.User)
-	case n.Group != "" && dir.groups[n.Group] == nil:
+	case n.Group != "" && groupMembers == nil:
 		err = fmt.Errorf("group: no group %q", n.Group)
-	case dir.numbers[e164] != nil:
+	case dir.Number(e164) != nil:
 		return n, withKind(ErrConflict, fmt.Errorf("number %s is already the organization's", e164))
 	}
 	if err != nil {
 		return n, withKind(ErrInvalid, err)
 	}
-	owners := []*user{dir.user(n.User)}
+	owners := []*user{dir.User(n.User)}
 	if n.Group != "" {
-		owners = dir.ownerUsers(&n)
+		owners = dir.OwnerUsers(&n)
 	}
 	if err := sw.checkForwarding(n.Forwarding, owners); err != nil {
 		return n, err // before renting: a refused number costs nothing
 	}
-	if u := dir.user(n.User); u != nil {
+	if u := dir.User(n.User); u != nil {
 		n.User = u.Extension
 	}
 	if sw.numberStore != nil {

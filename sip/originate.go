@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dialtone/dialtone/billing"
-	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/phone"
 )
@@ -43,29 +41,29 @@ type Origination struct {
 // its way; progress comes from the leg.
 func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, error) {
 	dir := sw.directory()
-	u := dir.user(o.User)
+	u := dir.User(o.User)
 	if u == nil {
 		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
 	}
 	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
 	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
-	if t := dir.user(o.To); t != nil {
+	if t := dir.User(o.To); t != nil {
 		h.users = []*user{t}
 		if len(sw.reg.lookup(t.Extension)) == 0 {
 			return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
 		}
 	} else {
-		if o.CallerID != "" && dir.numbers[o.CallerID] == nil && !slices.Contains(u.CallerIDs, o.CallerID) {
+		if o.CallerID != "" && dir.Number(o.CallerID) == nil && !u.Verified(o.CallerID) {
 			return nil, fmt.Errorf("%w: caller ID %s is neither an organization number nor one of %s's", ErrOriginateRefused, o.CallerID, u.Extension)
 		}
 		e164, ok := phone.Dialed(o.To, phone.Country(o.CallerID))
 		if !ok {
 			return nil, fmt.Errorf("%w: %q is no number", ErrOriginateRefused, o.To)
 		}
-		if refusal := config.CheckOutsideCall(u.Permissions, o.CallerID, e164); refusal != nil {
+		if refusal := u.CheckOutsideCall(o.CallerID, e164); refusal != nil {
 			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, refusal.Reason)
 		}
-		h.trunk = dir.outboundTrunk()
+		h.trunk = dir.OutboundTrunk()
 		if h.trunk == nil {
 			return nil, fmt.Errorf("%w: no trunk to the public network", ErrOriginateRefused)
 		}

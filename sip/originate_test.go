@@ -65,7 +65,7 @@ func TestOriginateChecksLikeAHandDialledCall(t *testing.T) {
 // call engine hooks them; anything else is dialled as usual.
 func TestAgentJoinRoute(t *testing.T) {
 	sw, _ := permissionsSwitch(t, permissionsYAML)
-	u := sw.directory().user("1002")
+	u := sw.directory().User("1002")
 	if _, ok := sw.agentJoinRoute(u, "*55", ""); ok {
 		t.Fatal("*55 routed with no engine hooked")
 	}

@@ -1,16 +1,6 @@
 package sip
 
-import "github.com/dialtone/dialtone/config"
-
-// callersOf are users as the permission check sees them: their role's
-// permissions, judged from their default caller ID.
-func callersOf(users []*user) []config.Caller {
-	out := make([]config.Caller, len(users))
-	for i, u := range users {
-		out[i] = config.Caller{Name: u.Extension, Perms: u.Permissions, CallerID: config.DefaultCallerID(u.CallerIDs)}
-	}
-	return out
-}
+import orgdir "github.com/dialtone/dialtone/directory"
 
 // mayCallOutside is the check before the switch places a leg to the
 // outside number e164 for users who did not dial it themselves now: a
@@ -20,7 +10,7 @@ func callersOf(users []*user) []config.Caller {
 // through routeDialed, which checks the same config.CheckOutsideCall with
 // the caller ID the user picked.
 func mayCallOutside(users []*user, e164 string) *callError {
-	who, refusal := config.CheckOutsideCallFor(callersOf(users), e164)
+	who, refusal := orgdir.MayCallOutside(users, e164)
 	if refusal == nil {
 		return nil
 	}
@@ -37,15 +27,14 @@ func mayCallOutside(users []*user, e164 string) *callError {
 // would forward a call.
 func (sw *Switch) warnRefusedForwarding() {
 	dir := sw.directory()
-	ownNumber := func(e164 string) bool { return dir.numbers[e164] != nil }
 	sw.fwdMu.RLock()
 	defer sw.fwdMu.RUnlock()
 	for ext, f := range sw.fwdOverrides {
-		u := dir.user(ext)
+		u := dir.User(ext)
 		if u == nil {
 			continue
 		}
-		for _, r := range config.CheckForwardingPermissions(f, callersOf([]*user{u}), ownNumber) {
+		for _, r := range dir.RefusedForwarding(f, []*user{u}) {
 			sw.log.Warn("forwarding set through the API is no longer permitted; calls will not be forwarded there",
 				"user", ext, "rule", r.Field, "target", r.Target, "reason", r.Reason, "permission", r.Rule)
 		}

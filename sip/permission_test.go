@@ -91,10 +91,10 @@ func callTo(sw *Switch, ext, number string) *call {
 	rt := &route{}
 	dir := sw.directory()
 	if number != "" {
-		rt.number = dir.numbers[number]
-		rt.targets = dir.ownerUsers(rt.number)
+		rt.number = dir.Number(number)
+		rt.targets = dir.OwnerUsers(rt.number)
 	} else {
-		rt.targets = []*user{dir.user(ext)}
+		rt.targets = []*user{dir.User(ext)}
 	}
 	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
@@ -133,7 +133,7 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			}
 			sw, cdrs := permissionsSwitch(t, yaml)
 			if tt.number != "" {
-				sw.directory().numbers[tt.number].Forwarding = tt.rules // as if the config said so, past the loader's check
+				sw.directory().Number(tt.number).Forwarding = tt.rules // as if the config said so, past the loader's check
 			} else {
 				sw.fwdOverrides[tt.user] = tt.rules
 			}
@@ -239,7 +239,7 @@ func TestPutForwardingRefusesWhatTheUserMayNotCall(t *testing.T) {
 
 func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	sw, _ := permissionsSwitch(t, permissionsYAML)
-	bob := sw.directory().user("bob")
+	bob := sw.directory().User("bob")
 	dialog := func(ep billing.Endpoint, party string) *leg {
 		l := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
 		l.party = party
@@ -272,8 +272,8 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	c := callTo(sw, "1001", "")
 	c.sw.cfg.SIP.Domain = "example.test"
 	c.req = sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "sales", Host: "example.test"})
-	c.rt.caller = sw.directory().user("1003")
-	reqs, parties, err := c.outgoingInvites(&hop{users: []*user{sw.directory().user("1001"), sw.directory().user("1002")}}, nil)
+	c.rt.caller = sw.directory().User("1003")
+	reqs, parties, err := c.outgoingInvites(&hop{users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -222,7 +222,7 @@ func (sw *Switch) loadRegistrations(store RegistrationStore) error {
 	for _, r := range saved {
 		w.stored[r.RegistrationKey] = true
 		b, err := r.binding()
-		u := sw.directory().user(r.User)
+		u := sw.directory().User(r.User)
 		if err != nil || u == nil || u.Extension != r.User || !b.Expires.After(now) {
 			w.drop(r.User, r.Binding)
 			continue
@@ -243,6 +243,6 @@ func (sw *Switch) loadRegistrations(store RegistrationStore) error {
 // max_contacts (a reload lowered it); it returns how many it dropped.
 func (sw *Switch) pruneRegistrations() int {
 	dir := sw.directory()
-	known := func(ext string) bool { u := dir.user(ext); return u != nil && u.Extension == ext }
+	known := func(ext string) bool { u := dir.User(ext); return u != nil && u.Extension == ext }
 	return sw.reg.retain(known, func(binding) bool { return true }, dir.settings.maxContacts)
 }

@@ -58,17 +58,13 @@ func (sw *Switch) routeFromTrunk(req *sip.Request, t *trunk) (*route, error) {
 	if !ok {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
-	n := sw.directory().numbers[e164]
+	n := sw.directory().Number(e164)
 	if n == nil {
 		return nil, refuse(404, "Not Found", "not a number of this organization")
 	}
 	r := &route{inTrunk: t, number: n}
 	r.callerID = req.From().Address.User
-	for _, ext := range sw.directory().owners(n) {
-		if u := sw.directory().user(ext); u != nil && u.may(config.PermCallsInbound) {
-			r.targets = append(r.targets, u)
-		}
-	}
+	r.targets = sw.directory().Users(sw.directory().Owners(n), func(u *user) bool { return u.May(config.PermCallsInbound) })
 	if len(r.targets) == 0 {
 		return nil, refuse(403, "Forbidden", "the number's owner may not take inbound calls")
 	}
@@ -94,16 +90,13 @@ func (sw *Switch) routeFromPhone(req *sip.Request, u *user) (*route, error) {
 // organization number or outside number), presenting callerID outside.
 func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) {
 	r := &route{caller: u, callerID: callerID}
-	if t := sw.directory().user(dialed); t != nil {
+	if t := sw.directory().User(dialed); t != nil {
 		r.targets = []*user{t}
 		return r, nil
 	}
-	if members, ok := sw.directory().groups[dialed]; ok {
-		for _, ext := range members {
-			if t := sw.directory().user(ext); t != nil && t != u {
-				r.targets = append(r.targets, t)
-			}
-		}
+	notCaller := func(t *user) bool { return t != u }
+	if members, ok := sw.directory().Group(dialed); ok {
+		r.targets = sw.directory().Users(members, notCaller)
 		if len(r.targets) == 0 {
 			return nil, refuse(480, "Temporarily Unavailable", "no one else in the group")
 		}
@@ -114,22 +107,18 @@ func (sw *Switch) routeDialed(u *user, dialed, callerID string) (*route, error) 
 	if !ok {
 		return nil, refuse(404, "Not Found", "no such user or number")
 	}
-	if n := sw.directory().numbers[e164]; n != nil {
+	if n := sw.directory().Number(e164); n != nil {
 		r.number = n
-		for _, ext := range sw.directory().owners(n) {
-			if t := sw.directory().user(ext); t != nil && t != u {
-				r.targets = append(r.targets, t)
-			}
-		}
+		r.targets = sw.directory().Users(sw.directory().Owners(n), notCaller)
 		if len(r.targets) == 0 {
 			return nil, refuse(480, "Temporarily Unavailable", "the number has no one else to ring")
 		}
 		return r, nil
 	}
-	if refusal := config.CheckOutsideCall(u.Permissions, r.callerID, e164); refusal != nil {
+	if refusal := u.CheckOutsideCall(r.callerID, e164); refusal != nil {
 		return nil, refuse(403, "Forbidden", refusal.Reason)
 	}
-	r.outTrunk = sw.directory().outboundTrunk()
+	r.outTrunk = sw.directory().OutboundTrunk()
 	if r.outTrunk == nil {
 		return nil, refuse(503, "Service Unavailable", "no trunk to the public network")
 	}
@@ -146,9 +135,7 @@ const callerIDPrefix = "*7"
 // P-Preferred-Identity header or the dial prefix, never an unverified one.
 // It returns the dialed string without the prefix.
 func chooseCallerID(req *sip.Request, u *user, dialed string) (rest, callerID string, err error) {
-	if len(u.CallerIDs) > 0 {
-		callerID = u.CallerIDs[0]
-	}
+	callerID = u.DefaultCallerID()
 	if strings.HasPrefix(dialed, callerIDPrefix) && len(dialed) > len(callerIDPrefix)+1 {
 		n := int(dialed[len(callerIDPrefix)] - '0')
 		if n < 1 || n > 9 {
@@ -165,13 +152,7 @@ func chooseCallerID(req *sip.Request, u *user, dialed string) (rest, callerID st
 		if !ok {
 			return "", "", refuse(400, "Bad Request", "unreadable P-Preferred-Identity")
 		}
-		verified := false
-		for _, id := range u.CallerIDs {
-			if id == wanted {
-				verified = true
-			}
-		}
-		if !verified {
+		if !u.Verified(wanted) {
 			return "", "", refuse(403, "Forbidden", "caller ID "+wanted+" is not verified for this user")
 		}
 		callerID = wanted

@@ -104,7 +104,7 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	if l, s := sw.voicemailLimits(); l != 30*time.Second || s != 2*time.Second {
 		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", l, s)
 	}
-	if got, want := sw.directory().user("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {
+	if got, want := sw.directory().User("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {
 		t.Errorf("greeting after the reload: %q, want %q", got, want)
 	}
 	if got := sw.directory().settings.voicemailExtension; got != "*98" {

@@ -200,7 +200,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 			return nil, fmt.Errorf("load forwarding rules: %w", err)
 		}
 		for ext, f := range saved {
-			if sw.directory().user(ext) != nil {
+			if sw.directory().User(ext) != nil {
 				sw.fwdOverrides[ext] = f
 			}
 		}
@@ -464,7 +464,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	if credsErr == nil {
 		name = creds.Username
 	}
-	u := sw.directory().user(name)
+	u := sw.directory().User(name)
 	account := ""
 	if u != nil {
 		account = u.Extension
@@ -485,7 +485,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	}
 	ha1 := sw.auth.unknownHA1(creds.Username)
 	if u != nil {
-		ha1 = u.ha1[creds.Username]
+		ha1 = u.HA1[creds.Username]
 	}
 	err := sw.auth.verify(creds, digestRequest{method: string(req.Method), uri: req.Recipient.String(), tx: transactionOf(req)}, ha1)
 	replay := errors.Is(err, errWrongURI) || errors.Is(err, errNonceReused)
@@ -520,7 +520,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	// The To (REGISTER) or From (INVITE, MESSAGE) user must be the
 	// authenticated one, or anyone could act as anyone with their own password.
 	claimed := claimedUser(req)
-	if cu := sw.directory().user(claimed); cu != u && !claimsOwnNumber(req, u, claimed) {
+	if cu := sw.directory().User(claimed); cu != u && !claimsOwnNumber(req, u, claimed) {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil

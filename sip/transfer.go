@@ -48,7 +48,7 @@ func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := x.owner.Load()
-	u := sw.directory().user(x.party)
+	u := sw.directory().User(x.party)
 	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
 		return
@@ -153,10 +153,7 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		sw.notifyRefer(x, 491, "Request Pending")
 		return
 	}
-	callerID := ""
-	if len(u.CallerIDs) > 0 {
-		callerID = u.CallerIDs[0]
-	}
+	callerID := u.DefaultCallerID()
 	rt, err := sw.routeDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)

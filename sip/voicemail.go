@@ -361,7 +361,7 @@ func (sw *Switch) VoicemailMessages(user string) ([]VoicemailMessage, error) {
 	if sw.voicemail == nil {
 		return nil, withKind(ErrNotFound, fmt.Errorf("voicemail is not enabled"))
 	}
-	u := sw.directory().user(user)
+	u := sw.directory().User(user)
 	if u == nil {
 		return nil, withKind(ErrNotFound, fmt.Errorf("no user %q", user))
 	}
@@ -377,7 +377,7 @@ func (sw *Switch) VoicemailMessages(user string) ([]VoicemailMessage, error) {
 
 // VoicemailAudio is the path of a voicemail message's WAV file.
 func (sw *Switch) VoicemailAudio(user, id string) (string, error) {
-	u := sw.directory().user(user)
+	u := sw.directory().User(user)
 	if u == nil || sw.voicemail == nil {
 		return "", withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
 	}
@@ -395,7 +395,7 @@ func (sw *Switch) VoicemailAudio(user, id string) (string, error) {
 
 // DeleteVoicemail deletes a voicemail message and its audio.
 func (sw *Switch) DeleteVoicemail(user, id string) error {
-	u := sw.directory().user(user)
+	u := sw.directory().User(user)
 	if u == nil || sw.voicemail == nil {
 		return withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
 	}

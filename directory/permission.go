@@ -1,0 +1,34 @@
+package directory
+
+import "github.com/dialtone/dialtone/config"
+
+// CheckOutsideCall is config.CheckOutsideCall for a leg u places to the
+// outside number e164 presenting callerID.
+func (u *User) CheckOutsideCall(callerID, e164 string) *config.CallRefusal {
+	return config.CheckOutsideCall(u.Permissions, callerID, e164)
+}
+
+// Callers are users as the permission check sees them: their role's
+// permissions, judged from their default caller ID.
+func Callers(users []*User) []config.Caller {
+	out := make([]config.Caller, len(users))
+	for i, u := range users {
+		out[i] = config.Caller{Name: u.Extension, Perms: u.Permissions, CallerID: u.DefaultCallerID()}
+	}
+	return out
+}
+
+// MayCallOutside checks a leg to the outside number e164 placed for users
+// who did not dial it themselves (a forward under their rules, a dialer's
+// call): each of them must be allowed it from their default caller ID.
+// who is the user refused, when there is one.
+func MayCallOutside(users []*User, e164 string) (who string, refusal *config.CallRefusal) {
+	return config.CheckOutsideCallFor(Callers(users), e164)
+}
+
+// RefusedForwarding are the rules of f whose outside targets owners may
+// not call; targets that are organization numbers ring inside and are
+// never refused.
+func (d *Directory) RefusedForwarding(f config.Forwarding, owners []*User) []config.ForwardingRefusal {
+	return config.CheckForwardingPermissions(f, Callers(owners), d.OwnNumber)
+}
