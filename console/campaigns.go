@@ -31,9 +31,9 @@ type campaign struct {
 		Done      int `json:"done"`
 		Blocked   int `json:"blocked"`
 	} `json:"leads"`
-	Attempts       map[string]int `json:"attempts"`
-	Agents         []agent        `json:"agents"`
-	Roster         []string       `json:"roster"`
+	Attempts map[string]int `json:"attempts"`
+	Agents   []agent        `json:"agents"`
+	Roster   []string       `json:"roster"`
 	// Abandon is the dialer's own count over the campaign's window (kept
 	// across restarts), against the campaign's limit (predictive only).
 	Abandon struct {
@@ -42,7 +42,7 @@ type campaign struct {
 		Window string  `json:"window"`
 		Pacing string  `json:"pacing"`
 	} `json:"abandon"`
-	DialsPerHour   float64        `json:"dials_per_agent_hour"`
+	DialsPerHour float64 `json:"dials_per_agent_hour"`
 }
 
 type agent struct {

@@ -135,27 +135,7 @@ func amount(s string) float64 {
 func (s *switchProc) newCampaign(t *testing.T, agents []string, leads ...string) string {
 	t.Helper()
 	ag, _ := json.Marshal(agents)
-	code, body := s.api("POST", "/v1/campaigns", strings.NewReader(fmt.Sprintf(`{"name":"e2e","mode":"power",
-		"caller_id":"+14155550100","agents":%s,"calling_hours":{"start":"00:00","end":"23:59"},
-		"ring_timeout":"15s","wrap_up":"0s","max_attempts":1}`, ag)))
-	if code != 201 {
-		t.Fatalf("create campaign: %d %s", code, body)
-	}
-	var c struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(body, &c)
-	var rows []string
-	for _, l := range leads {
-		rows = append(rows, fmt.Sprintf(`{"phone":%q,"timezone":"America/Los_Angeles"}`, l))
-	}
-	if code, body := s.api("POST", "/v1/campaigns/"+c.ID+"/leads", strings.NewReader("["+strings.Join(rows, ",")+"]")); code != 200 {
-		t.Fatalf("leads: %d %s", code, body)
-	}
-	if code, body := s.api("POST", "/v1/campaigns/"+c.ID+"/start", nil); code != 200 {
-		t.Fatalf("start: %d %s", code, body)
-	}
-	return c.ID
+	return s.campaignWith(t, fmt.Sprintf(`"agents":%s,"calling_hours":{"start":"00:00","end":"23:59"}`, ag), leads...)
 }
 
 // An agent dials *55 and the dialer works the list in order through the
