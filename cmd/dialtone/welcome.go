@@ -30,6 +30,7 @@ func printWelcome(w io.Writer, cfg *config.Config, sw *sip.Switch, meter *meterA
 			token = cfg.HTTP.Tokens[0]
 		}
 		fmt.Fprintf(w, "HTTP API on http://%s, for example:\n  curl -H 'Authorization: Bearer %s' http://%s/v1/balance\n", httpAddr, token, httpAddr)
+		fmt.Fprintf(w, "Console: open http://%s/ in a browser and sign in with the token (or an extension and its SIP password)\n", httpAddr)
 	}
 	if meter != nil {
 		printCredit(w, meter.m)
