@@ -119,40 +119,47 @@ func cmdCDR(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil && *data == "" {
+	return readOrAsk("cdr list", *cfgPath, *data, stderr, func(db *bbolt.DB) error {
+		if err := billing.ListCDRs(db, since, cw.Write); err != nil {
+			return err
+		}
+		return cw.Flush()
+	}, func(r *remoteSwitch) error {
+		q := url.Values{}
+		if *sinceFlag != "" {
+			q.Set("since", *sinceFlag)
+		}
+		if *format != "" {
+			q.Set("format", *format)
+		}
+		out, err := r.call(http.MethodGet, "/v1/cdrs?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(out)
+		return err
+	})
+}
+
+// readOrAsk runs a read-only command: local on the switch's database, or,
+// while a running switch holds it, viaAPI against that switch's API.
+func readOrAsk(name, cfgPath, data string, stderr io.Writer, local func(*bbolt.DB) error, viaAPI func(*remoteSwitch) error) int {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil && data == "" {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	db, err := openDB(dataDir(*data, cfg), true)
+	db, err := openDB(dataDir(data, cfg), true)
 	if errors.Is(err, errDBInUse) && cfg != nil {
-		return runViaAPI("cdr list", cfg, stderr, func(r *remoteSwitch) error {
-			q := url.Values{}
-			if *sinceFlag != "" {
-				q.Set("since", *sinceFlag)
-			}
-			if *format != "" {
-				q.Set("format", *format)
-			}
-			out, err := r.call(http.MethodGet, "/v1/cdrs?"+q.Encode(), nil, nil)
-			if err != nil {
-				return err
-			}
-			_, err = stdout.Write(out)
-			return err
-		})
+		return runViaAPI(name, cfg, stderr, viaAPI)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	defer db.Close()
-	if err := billing.ListCDRs(db, since, cw.Write); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	if err := cw.Flush(); err != nil {
-		fmt.Fprintln(stderr, err)
+	if err := local(db); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	return 0

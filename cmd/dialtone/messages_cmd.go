@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/messaging"
+	"github.com/dialtone/dialtone/money"
+	"go.etcd.io/bbolt"
 )
 
 // cmdMessages prints the texts (each a usage record) like cdr list.
@@ -42,47 +43,30 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil && *data == "" {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	db, err := openDB(dataDir(*data, cfg), true)
-	if errors.Is(err, errDBInUse) && cfg != nil {
-		return runViaAPI("messages list", cfg, stderr, func(r *remoteSwitch) error {
-			q := url.Values{}
-			if !since.IsZero() {
-				q.Set("since", since.Format(time.RFC3339))
-			}
-			if *user != "" {
-				q.Set("user", *user)
-			}
-			out, err := r.call(http.MethodGet, "/v1/messages?"+q.Encode(), nil, nil)
-			if err != nil {
-				return err
-			}
-			msgs, err := messagesFromConversations(out)
-			if err != nil {
-				return err
-			}
-			return writeMessages(stdout, *format, msgs)
-		})
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	defer db.Close()
-	msgs, err := messaging.ListMessages(db, messaging.Filter{User: *user, Since: since})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	if err := writeMessages(stdout, *format, msgs); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
+	return readOrAsk("messages list", *cfgPath, *data, stderr, func(db *bbolt.DB) error {
+		msgs, err := messaging.ListMessages(db, messaging.Filter{User: *user, Since: since})
+		if err != nil {
+			return err
+		}
+		return writeMessages(stdout, *format, msgs)
+	}, func(r *remoteSwitch) error {
+		q := url.Values{}
+		if !since.IsZero() {
+			q.Set("since", since.Format(time.RFC3339))
+		}
+		if *user != "" {
+			q.Set("user", *user)
+		}
+		out, err := r.call(http.MethodGet, "/v1/messages?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		msgs, err := messagesFromConversations(out)
+		if err != nil {
+			return err
+		}
+		return writeMessages(stdout, *format, msgs)
+	})
 }
 
 // messagesFromConversations turns the API's conversations back into the
@@ -118,7 +102,7 @@ func writeMessages(w io.Writer, format string, msgs []*messaging.Message) error 
 	for _, m := range msgs {
 		charge := ""
 		if m.Charge != nil {
-			charge = m.Charge.StringFixed(2)
+			charge = money.Format(*m.Charge, "")
 		}
 		_ = cw.Write([]string{m.Created.Format(time.RFC3339), m.ID, string(m.Direction), m.Kind, m.From, m.To, m.User,
 			string(m.State), strconv.Itoa(m.Segments), charge, m.SID, strconv.Itoa(m.ErrorCode)})
