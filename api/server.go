@@ -25,6 +25,8 @@ type Services struct {
 	Meter   *billing.Meter
 	Dialer  *dialer.Dialer
 	Texts   *messaging.Service
+	// Voicemail is the users' mailboxes (package voicemail).
+	Voicemail Mailboxes
 	// Metrics is served at /metrics to organization tokens; nil when it
 	// has a listener of its own (http.metrics_listen).
 	Metrics http.Handler
@@ -66,6 +68,9 @@ func New(auth *Auth, s Services) (*Server, error) {
 	}
 	if s.Switch != nil {
 		switchRoutes(org, s.Switch)
+	}
+	if s.Voicemail != nil {
+		voicemailRoutes(org, s.Voicemail)
 	}
 	if s.Meter != nil {
 		meterRoutes(org, s.Meter)

@@ -11,8 +11,7 @@ import (
 	"github.com/dialtone/dialtone/sip"
 )
 
-// switchRoutes serves the switch's users, phones, calls, numbers and
-// voicemail.
+// switchRoutes serves the switch's users, phones, calls and numbers.
 func switchRoutes(mux *http.ServeMux, sw *sip.Switch) {
 	mux.HandleFunc("GET /v1/users/{id}/forwarding", func(w http.ResponseWriter, r *http.Request) {
 		f, err := sw.Forwarding(r.PathValue("id"))
@@ -70,30 +69,6 @@ func switchRoutes(mux *http.ServeMux, sw *sip.Switch) {
 	})
 	mux.HandleFunc("DELETE /v1/numbers/{number}", func(w http.ResponseWriter, r *http.Request) {
 		if err := sw.RemoveNumber(r.Context(), r.PathValue("number")); err != nil {
-			switchError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("GET /v1/voicemail", func(w http.ResponseWriter, r *http.Request) {
-		msgs, err := sw.VoicemailMessages(r.URL.Query().Get("user"))
-		if err != nil {
-			switchError(w, err)
-			return
-		}
-		jsonbody.Write(w, http.StatusOK, msgs)
-	})
-	mux.HandleFunc("GET /v1/voicemail/{user}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		path, err := sw.VoicemailAudio(r.PathValue("user"), r.PathValue("id"))
-		if err != nil {
-			switchError(w, err)
-			return
-		}
-		w.Header().Set("Content-Type", "audio/wav")
-		http.ServeFile(w, r, path)
-	})
-	mux.HandleFunc("DELETE /v1/voicemail/{user}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if err := sw.DeleteVoicemail(r.PathValue("user"), r.PathValue("id")); err != nil {
 			switchError(w, err)
 			return
 		}

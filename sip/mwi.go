@@ -82,8 +82,9 @@ func (sw *Switch) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	go sw.notifySub(s, expires == 0)
 }
 
-// notifyMailbox updates every phone subscribed to ext's mailbox.
-func (sw *Switch) notifyMailbox(ext string) {
+// MailboxChanged updates every phone subscribed to ext's mailbox (the
+// voicemail package's Notifier).
+func (sw *Switch) MailboxChanged(ext string) {
 	sw.mwi.mu.Lock()
 	var subs []*mwiSub
 	now := time.Now()
@@ -106,13 +107,9 @@ func (sw *Switch) notifyMailbox(ext string) {
 func (sw *Switch) notifySub(s *mwiSub, final bool) {
 	newMsgs, oldMsgs := 0, 0
 	if sw.voicemail != nil {
-		msgs, _ := sw.voicemail.Messages(s.user)
-		for _, m := range msgs {
-			if m.Heard {
-				oldMsgs++
-			} else {
-				newMsgs++
-			}
+		var err error
+		if newMsgs, oldMsgs, err = sw.voicemail.Counts(s.user); err != nil {
+			sw.log.Warn("mwi counts", "user", s.user, "error", err)
 		}
 	}
 	sw.mwi.mu.Lock()

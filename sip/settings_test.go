@@ -101,8 +101,8 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	if got := up.cutoffDisposition(time.Hour); got != billing.Answered {
 		t.Errorf("call up during the reload cut off at its max_call_duration: %s, want %s", got, billing.Answered)
 	}
-	if l, s := sw.voicemailLimits(); l != 30*time.Second || s != 2*time.Second {
-		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", l, s)
+	if set := sw.directory().settings; set.voicemailMaxLength != 30*time.Second || set.voicemailSilence != 2*time.Second {
+		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", set.voicemailMaxLength, set.voicemailSilence)
 	}
 	if got, want := sw.directory().User("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {
 		t.Errorf("greeting after the reload: %q, want %q", got, want)

@@ -57,10 +57,8 @@ type Options struct {
 	Forwarding ForwardingStore
 	// Media anchors RTP (nil: media flows directly between the parties).
 	Media *media.Pool
-	// DataDir is where recordings and voicemail are written.
+	// DataDir is where recordings are written.
 	DataDir string
-	// Voicemail keeps the mailboxes (nil: no voicemail).
-	Voicemail VoicemailStore
 	// Numbers keeps numbers rented through the API; NumbersChanged is
 	// told the whole set when it changes.
 	Numbers        NumberStore
@@ -106,17 +104,16 @@ type Switch struct {
 	mediaIP string
 	dataDir string
 
-	voicemail VoicemailStore
+	voicemail Voicemail // nil: no voicemail (SetVoicemail)
 
-	numbersMu       sync.Mutex
-	dirCfg          *config.Config // the config last applied (start, reload), for the directory
-	cfgNumbers      []config.Number
-	apiNumbers      []config.Number
-	numberStore     NumberStore
-	onNumbers       NumbersChanged
-	defaultGreeting []int16
-	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
-	mwi             mwiSubs
+	numbersMu    sync.Mutex
+	dirCfg       *config.Config // the config last applied (start, reload), for the directory
+	cfgNumbers   []config.Number
+	apiNumbers   []config.Number
+	numberStore  NumberStore
+	onNumbers    NumbersChanged
+	announcement atomic.Pointer[[]int16] // the recording announcement; swapped on reload
+	mwi          mwiSubs
 
 	t1        time.Duration // RFC 3261 T1: the ACK of a 2xx is awaited 64×T1
 	admission *admission    // sip.max_setup_calls
@@ -156,7 +153,6 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		fwdStore:    opts.Forwarding,
 		media:       opts.Media,
 		dataDir:     opts.DataDir,
-		voicemail:   opts.Voicemail,
 		numberStore: opts.Numbers,
 		onNumbers:   opts.NumbersChanged,
 		dialogUA:    map[string]*sipgo.DialogUA{},
@@ -182,7 +178,6 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 		}
 	}
 	sw.mwi.subs = map[string]*mwiSub{}
-	sw.defaultGreeting = media.DefaultGreeting()
 	sw.setAnnouncement(cfg)
 	if opts.Media != nil {
 		sw.mediaIP = opts.Media.IP().String()

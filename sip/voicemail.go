@@ -3,90 +3,43 @@ package sip
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
-	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
+	"github.com/dialtone/dialtone/voicemail"
 )
 
-// VoicemailMessage is one message left in a user's mailbox.
-type VoicemailMessage struct {
-	ID      string    `json:"id"`
-	User    string    `json:"user"`
-	From    string    `json:"from"`
-	LegID   string    `json:"leg_id"`
-	Time    time.Time `json:"time"`
-	Seconds float64   `json:"seconds"`
-	Path    string    `json:"path"` // relative to the data directory
-	Heard   bool      `json:"heard"`
+// Voicemail is the mailboxes (package voicemail): the switch answers a
+// caller's leg with its own media endpoint and hands it over, and reads
+// the counts for the message-waiting lamps (mwi.go).
+type Voicemail interface {
+	Deposit(ctx context.Context, ep voicemail.Endpoint, d voicemail.Deposit) (voicemail.Message, bool)
+	Listen(ctx context.Context, ep voicemail.Endpoint, l voicemail.Listen)
+	Counts(mailbox string) (fresh, saved int, err error)
 }
 
-// VoicemailStore keeps the mailboxes' index (the audio is WAV files).
-type VoicemailStore interface {
-	AddMessage(m VoicemailMessage) error
-	Messages(user string) ([]VoicemailMessage, error)
-	DeleteMessage(user, id string) error
-}
+// SetVoicemail gives the switch its mailboxes; call it before Start. A
+// switch without them sends no call to voicemail.
+func (sw *Switch) SetVoicemail(v Voicemail) { sw.voicemail = v }
 
-// voicemailLimits are sip.voicemail_max_length and sip.voicemail_silence
-// of the config applied now (start or the last reload). A config that did not come through config.Parse (one built in code)
-// leaves them zero, which Record would take as no limit at all: such a
-// switch gets the defaults instead.
-func (sw *Switch) voicemailLimits() (maxLength, silence time.Duration) {
-	set := sw.directory().settings
-	maxLength, silence = set.voicemailMaxLength, set.voicemailSilence
-	if maxLength <= 0 {
-		maxLength = config.DefaultVoicemailMaxLength
-	}
-	if silence <= 0 {
-		silence = config.DefaultVoicemailSilence
-	}
-	return maxLength, silence
-}
+// User is the user named (extension or name) in the config applied now.
+func (sw *Switch) User(name string) *orgdir.User { return sw.directory().User(name) }
 
-// depositVoicemail answers the caller for user u's mailbox: it plays the
-// greeting and records until hang-up, # (an RFC 4733 event or SIP INFO),
-// silence or the maximum length (sip.voicemail_silence and
-// sip.voicemail_max_length).
+// depositVoicemail answers the caller for user u's mailbox and lets the
+// voicemail package take the message; the limits are the config's now.
 // The caller's leg becomes an answered leg with reason voicemail, charged
 // like any answered leg of its class.
 func (c *call) depositVoicemail(u *user) {
-	sw := c.sw
 	ep, ctx, ok := c.answerEndpoint()
 	if !ok {
 		return
 	}
 	defer c.endEndpoint(ep)
-	msg := VoicemailMessage{ID: strconv.FormatInt(time.Now().UnixNano(), 36), User: u.Extension, From: c.a.cdr.From, LegID: c.a.cdr.LegID, Time: time.Now().UTC()}
-	msg.Path = filepath.ToSlash(filepath.Join("voicemail", u.Extension, msg.ID+".wav"))
-	path := filepath.Join(sw.dataDir, filepath.FromSlash(msg.Path))
-	recorded := time.Duration(0)
-	if err := ep.Play(ctx, sw.greeting(u)); err == nil && ctx.Err() == nil {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err == nil {
-			if rec, err := media.OpenRecorder(path, media.RecordMono(media.FromA)); err == nil {
-				maxLength, silence := sw.voicemailLimits()
-				reason, _, _ := ep.Record(ctx, rec, media.RecordOptions{MaxLength: maxLength, Silence: silence, StopKeys: "#"})
-				recorded, _ = rec.Close()
-				c.log.Info("voicemail recorded", "user", u.Extension, "seconds", recorded.Seconds(), "stopped_by", reason)
-			}
-		}
-	}
-	if recorded >= 500*time.Millisecond {
-		msg.Seconds = recorded.Round(time.Millisecond).Seconds()
-		if err := sw.voicemail.AddMessage(msg); err != nil {
-			c.log.Error("store voicemail", "error", err)
-		} else {
-			sw.notifyMailbox(u.Extension)
-		}
-	} else {
-		_ = os.Remove(path) // a hang-up during the greeting leaves no message
-	}
+	set := c.sw.directory().settings
+	c.sw.voicemail.Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.cdr.From, LegID: c.a.cdr.LegID,
+		MaxLength: set.voicemailMaxLength, Silence: set.voicemailSilence, Log: c.log})
 	// #, silence or the maximum length end the call too (the message is
 	// stored by then), and the caller's media port goes back to the pool
 	// whoever hung up.
@@ -198,229 +151,15 @@ func (c *call) endEndpoint(ep *media.Endpoint) {
 	c.finish(c.a)
 }
 
-// listenMailbox plays a user's messages to the user's own phone: first
-// what there is ("you have two new messages and one saved message"), then
-// the new messages, then the saved ones, each group oldest first so a
-// conversation is heard in the order it happened. During or after a
-// message, 7 deletes it, 9 keeps it, # skips to the next; a key acts on
-// the message being played, never on one before or after it (a key during
-// the summary only cuts the summary short). RFC 4733 events and SIP INFO
-// both work: INFO keys reach ep.Digits (handleInfo).
+// listenMailbox answers a user calling their own mailbox and lets the
+// voicemail package play it. Keys sent as SIP INFO reach the endpoint's
+// digits (handleInfo), so the menu takes them as RFC 4733 events.
 func (c *call) listenMailbox(u *user) {
-	sw := c.sw
 	ep, ctx, ok := c.answerEndpoint()
 	if !ok {
 		return
 	}
 	defer c.endEndpoint(ep)
-	msgs, _ := sw.voicemail.Messages(u.Extension)
-	msgs = mailboxOrder(msgs)
-	beep, gap := media.GenerateBeep(), media.GenerateSilence(300*time.Millisecond)
-	c.playUntilKey(ctx, ep, append(mailboxSummary(msgs), gap...), 0)
-	for _, m := range msgs {
-		if ctx.Err() != nil {
-			break
-		}
-		audio, err := media.LoadPromptFile(filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
-		if err != nil {
-			c.log.Warn("voicemail message", "id", m.ID, "error", err)
-			continue
-		}
-		key := c.playUntilKey(ctx, ep, append(append(beep, gap...), audio...), 5*time.Second)
-		switch key {
-		case '7':
-			if err := sw.deleteMessage(u.Extension, m.ID); err != nil {
-				c.log.Warn("delete voicemail", "error", err)
-			}
-			c.log.Info("voicemail deleted by phone", "user", u.Extension, "id", m.ID)
-			c.playUntilKey(ctx, ep, spoken(c.log, "deleted"), 0)
-		default:
-			if !m.Heard {
-				m.Heard = true
-				_ = sw.voicemail.AddMessage(m)
-				sw.notifyMailbox(u.Extension)
-			}
-			if key == '9' {
-				c.playUntilKey(ctx, ep, spoken(c.log, "saved"), 0)
-			}
-		}
-	}
-	_ = ep.Play(ctx, append(append(append(spoken(c.log, "end"), gap...), beep...), append(gap, beep...)...))
+	c.sw.voicemail.Listen(ctx, ep, voicemail.Listen{Mailbox: u.Extension, Log: c.log})
 	c.hangUpEndpoint(ep)
-}
-
-// mailboxOrder puts new messages before saved (heard) ones, each group
-// oldest first.
-func mailboxOrder(msgs []VoicemailMessage) []VoicemailMessage {
-	out := slices.Clone(msgs)
-	slices.SortStableFunc(out, func(a, b VoicemailMessage) int {
-		if a.Heard != b.Heard {
-			if !a.Heard {
-				return -1
-			}
-			return 1
-		}
-		return a.Time.Compare(b.Time)
-	})
-	return out
-}
-
-// mailboxSummary says what the mailbox holds: "you have no new messages",
-// "you have one new message and two saved messages".
-func mailboxSummary(msgs []VoicemailMessage) []int16 {
-	fresh, saved := 0, 0
-	for _, m := range msgs {
-		if m.Heard {
-			saved++
-		} else {
-			fresh++
-		}
-	}
-	words := []string{"you-have"}
-	count := func(n int, one, many string) []string {
-		switch {
-		case n == 0:
-			return []string{"no", many}
-		case n == 1:
-			return []string{media.CountWord(n), one}
-		default:
-			return []string{media.CountWord(n), many}
-		}
-	}
-	words = append(words, count(fresh, "new-message", "new-messages")...)
-	if saved > 0 {
-		words = append(words, "and")
-		words = append(words, count(saved, "saved-message", "saved-messages")...)
-	}
-	s, err := media.Say(words...)
-	if err != nil { // the phrases are embedded: only a broken build gets here
-		return media.GenerateBeep()
-	}
-	return s
-}
-
-// spoken is a phrase of the media package's recordings, or a beep if it
-// has none by that name.
-func spoken(log *slog.Logger, phrase string) []int16 {
-	s, err := media.Say(phrase)
-	if err != nil {
-		log.Warn("voicemail prompt", "error", err)
-		return media.GenerateBeep()
-	}
-	return s
-}
-
-// playUntilKey plays samples and then waits up to wait for a key; a key
-// pressed while playing stops the playing. It returns the key, or 0.
-func (c *call) playUntilKey(ctx context.Context, ep *media.Endpoint, samples []int16, wait time.Duration) rune {
-	playCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	played := make(chan struct{})
-	go func() { _ = ep.Play(playCtx, samples); close(played) }()
-	// A key stops the prompt; wait for the player to let go before the
-	// next Play. After the prompt, wait up to wait for a key.
-	keyed := func(k rune) rune {
-		stop()
-		<-played
-		return k
-	}
-	var timeout <-chan time.Time
-	playing := played
-	for {
-		select {
-		case d, ok := <-ep.Digits():
-			if !ok {
-				return keyed(0)
-			}
-			return keyed(d.Key)
-		case <-playing:
-			playing = nil
-			timeout = time.After(wait)
-		case <-timeout:
-			return 0
-		case <-ctx.Done():
-			return keyed(0)
-		}
-	}
-}
-
-// greeting is the user's recorded greeting, else the default prompt.
-func (sw *Switch) greeting(u *user) []int16 {
-	if u.Greeting != "" {
-		if g, err := media.LoadPromptFile(u.Greeting); err == nil {
-			return g
-		} else {
-			sw.log.Warn("voicemail greeting", "user", u.Extension, "error", err)
-		}
-	}
-	return sw.defaultGreeting
-}
-
-// VoicemailMessages are the messages in a user's mailbox.
-func (sw *Switch) VoicemailMessages(user string) ([]VoicemailMessage, error) {
-	if sw.voicemail == nil {
-		return nil, withKind(ErrNotFound, fmt.Errorf("voicemail is not enabled"))
-	}
-	u := sw.directory().User(user)
-	if u == nil {
-		return nil, withKind(ErrNotFound, fmt.Errorf("no user %q", user))
-	}
-	msgs, err := sw.voicemail.Messages(u.Extension)
-	if err != nil {
-		return nil, err
-	}
-	if msgs == nil {
-		msgs = []VoicemailMessage{}
-	}
-	return msgs, nil
-}
-
-// VoicemailAudio is the path of a voicemail message's WAV file.
-func (sw *Switch) VoicemailAudio(user, id string) (string, error) {
-	u := sw.directory().User(user)
-	if u == nil || sw.voicemail == nil {
-		return "", withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
-	}
-	msgs, err := sw.voicemail.Messages(u.Extension)
-	if err != nil {
-		return "", err
-	}
-	for _, m := range msgs {
-		if m.ID == id {
-			return filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)), nil
-		}
-	}
-	return "", withKind(ErrNotFound, fmt.Errorf("no message %q", id))
-}
-
-// DeleteVoicemail deletes a voicemail message and its audio.
-func (sw *Switch) DeleteVoicemail(user, id string) error {
-	u := sw.directory().User(user)
-	if u == nil || sw.voicemail == nil {
-		return withKind(ErrNotFound, fmt.Errorf("no mailbox %q", user))
-	}
-	if err := sw.deleteMessage(u.Extension, id); err != nil {
-		return withKind(ErrNotFound, err)
-	}
-	return nil
-}
-
-// deleteMessage removes a message and its audio, and updates the phones'
-// message-waiting lamps.
-func (sw *Switch) deleteMessage(ext, id string) error {
-	msgs, err := sw.voicemail.Messages(ext)
-	if err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		if m.ID == id {
-			if err := sw.voicemail.DeleteMessage(ext, id); err != nil {
-				return err
-			}
-			_ = os.Remove(filepath.Join(sw.dataDir, filepath.FromSlash(m.Path)))
-			sw.notifyMailbox(ext)
-			return nil
-		}
-	}
-	return fmt.Errorf("no message %q for %s", id, ext)
 }

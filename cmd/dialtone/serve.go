@@ -21,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/sip"
+	"github.com/dialtone/dialtone/voicemail"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -100,7 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	defer cdrs.Close()
 	reg.MustRegister(cdrCommitMetrics(cdrs)...)
 
-	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir, Voicemail: voicemailStore{db},
+	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir,
 		Numbers: numberStore{db}, Registrations: registrationStore{db}}
 	if meter != nil {
 		opts.NumbersChanged = meter.syncNumbers
@@ -120,6 +121,8 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		return err
 	}
 	reg.MustRegister(sw.Metrics().Collectors()...)
+	mailboxes := voicemail.New(voicemail.Options{Store: voicemailStore{db}, DataDir: dir, Users: sw, Notify: sw, Logger: log})
+	sw.SetVoicemail(mailboxes)
 	if meter != nil {
 		meter.start(ctx, sw.AllNumbers())
 	}
@@ -153,7 +156,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		defer stopMetrics()
 	}
 	if cfg.HTTP.Listen != "" {
-		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Dialer: dial, Texts: texts}
+		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Dialer: dial, Texts: texts, Voicemail: mailboxes}
 		if meter != nil {
 			svc.Meter = meter.m
 		}

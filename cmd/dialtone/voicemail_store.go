@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/dialtone/dialtone/sip"
+	"github.com/dialtone/dialtone/voicemail"
 	"go.etcd.io/bbolt"
 )
 
@@ -13,7 +13,7 @@ var bucketVoicemail = []byte("voicemail")
 // voicemailStore keeps the mailbox index in bbolt: key user/id.
 type voicemailStore struct{ db *bbolt.DB }
 
-func (s voicemailStore) AddMessage(m sip.VoicemailMessage) error {
+func (s voicemailStore) AddMessage(m voicemail.Message) error {
 	v, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode voicemail %s: %w", m.ID, err)
@@ -27,8 +27,8 @@ func (s voicemailStore) AddMessage(m sip.VoicemailMessage) error {
 	})
 }
 
-func (s voicemailStore) Messages(user string) ([]sip.VoicemailMessage, error) {
-	var out []sip.VoicemailMessage
+func (s voicemailStore) Messages(user string) ([]voicemail.Message, error) {
+	var out []voicemail.Message
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketVoicemail)
 		if b == nil {
@@ -37,7 +37,7 @@ func (s voicemailStore) Messages(user string) ([]sip.VoicemailMessage, error) {
 		c := b.Cursor()
 		prefix := []byte(user + "/")
 		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
-			var m sip.VoicemailMessage
+			var m voicemail.Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("decode voicemail %s: %w", k, err)
 			}
