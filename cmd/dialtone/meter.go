@@ -72,26 +72,3 @@ func (a *meterAdapter) stop() {
 	case <-time.After(5 * time.Second):
 	}
 }
-
-// Authorize reserves the first slice of credit for a leg.
-func (a *meterAdapter) Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
-	r, err := a.m.Authorize(ctx, billing.LegRequestFromCDR(leg))
-	if err != nil {
-		return 0, err
-	}
-	return r.Granted, nil
-}
-
-// Answered starts a leg's granted time.
-func (a *meterAdapter) Answered(leg *billing.CDR) {
-	if leg.AnsweredAt != nil {
-		a.m.Answered(leg.LegID, *leg.AnsweredAt)
-	}
-}
-
-// Renew adds a slice of credit to a leg's reservation.
-func (a *meterAdapter) Renew(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
-	return a.m.Renew(ctx, leg.LegID)
-}
-
-func (a *meterAdapter) Release(legID string) { a.m.Release(legID) }

@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		opts.Media = pool
 	}
 	if meter != nil {
-		opts.Meter = meter
+		opts.Meter = meter.m
 	}
 	sw, err := sip.New(cfg, opts)
 	if err != nil {
