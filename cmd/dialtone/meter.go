@@ -41,14 +41,14 @@ func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.L
 // rental scheduler.
 func (a *meterAdapter) start(ctx context.Context, numbers []config.Number) {
 	_ = a.syncNumbers(ctx, numbers)
-	go func() { defer close(a.done); a.m.RunRentals(a.run) }()
+	go func() { defer close(a.done); a.m.Rentals().Run(a.run) }()
 }
 
 // syncNumbers rents numbers new to the set and stops renewing removed
 // ones. A rental the balance cannot pay is flagged and retried by the
 // scheduler, so it is logged, not fatal.
 func (a *meterAdapter) syncNumbers(ctx context.Context, numbers []config.Number) error {
-	if err := a.m.SyncNumbers(ctx, numbers, time.Now()); err != nil {
+	if err := a.m.Rentals().SyncNumbers(ctx, numbers, time.Now()); err != nil {
 		a.log.Warn("sync phone-number rentals", "error", err)
 	}
 	return nil
@@ -62,8 +62,6 @@ func (a *meterAdapter) reload(cfg *config.Config) error {
 	}
 	return a.m.Reload(cfg, deck)
 }
-
-func (a *meterAdapter) poster() billing.LegPoster { return a.m }
 
 func (a *meterAdapter) stop() {
 	a.cancel()
