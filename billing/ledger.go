@@ -205,28 +205,6 @@ func (l *Ledger) storedBalances() (map[string]decimal.Decimal, error) {
 	return out, err
 }
 
-// Get returns the posting with id, if any.
-func (l *Ledger) Get(id string) (Posting, bool, error) {
-	var p Posting
-	var found bool
-	err := l.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketPostings)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &p)
-	})
-	if err != nil {
-		return Posting{}, false, fmt.Errorf("get posting %s: %w", id, err)
-	}
-	return p, found, nil
-}
-
 // postingFilter selects postings; zero fields select all.
 type postingFilter struct {
 	Account  string
