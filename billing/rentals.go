@@ -23,7 +23,7 @@ import (
 // and carriers typically keep a released number in quarantine that long.
 const DefaultRentalGrace = 30 * 24 * time.Hour
 
-// RentalTick is how often RunRentals looks for due renewals.
+// RentalTick is how often Rentals.Run looks for due renewals.
 const RentalTick = time.Minute
 
 // RenewalDates returns the first n renewal days of a number rented on
