@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,9 +22,36 @@ import (
 //	GET  /v1/postings?from=&to=&limit=               the ledger's postings
 //	GET  /v1/rentals                                 numbers and their rental status
 //	GET  /v1/ledger/verify                           every balance recomputed from its postings
-type meterAPI struct{ *billing.Meter }
+type meterAPI struct{ *Meter }
 
-func meterRoutes(mux *http.ServeMux, meter *billing.Meter) {
+// Meter is what the billing routes use of the meter's parts.
+type Meter struct {
+	Credit  Credit
+	Ledger  Ledger
+	Rentals Rentals
+}
+
+// Credit is the organization's balance and the legs holding part of it
+// (*billing.Credit).
+type Credit interface {
+	InfoWithLegs() (billing.BalanceInfo, []billing.ReservedLeg)
+}
+
+// Ledger is the organization's postings (*billing.Ledger).
+type Ledger interface {
+	TopUp(ctx context.Context, key string, amount decimal.Decimal, note string) (billing.Posting, bool, error)
+	Currency() string
+	Usage(from, to time.Time, groupBy string) ([]billing.UsageRow, error)
+	Postings(from, to time.Time, limit int) ([]billing.Posting, error)
+	Verify() (*billing.VerifyReport, error)
+}
+
+// Rentals lists the numbers' rentals (*billing.Rentals).
+type Rentals interface {
+	List() ([]billing.Rental, error)
+}
+
+func meterRoutes(mux *http.ServeMux, meter *Meter) {
 	m := meterAPI{meter}
 	mux.HandleFunc("GET /v1/balance", m.handleBalance)
 	mux.HandleFunc("POST /v1/topups", m.handleTopUp)
@@ -40,7 +68,7 @@ func writeError(w http.ResponseWriter, code int, err error) { jsonbody.Error(w, 
 // handleVerify answers 200 with the report whether or not the ledger
 // balances: the report is the answer, and its differences say what is wrong.
 func (m meterAPI) handleVerify(w http.ResponseWriter, r *http.Request) {
-	rep, err := m.Verify()
+	rep, err := m.Ledger.Verify()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
@@ -53,7 +81,7 @@ func (m meterAPI) handleVerify(w http.ResponseWriter, r *http.Request) {
 
 func (m meterAPI) handleBalance(w http.ResponseWriter, r *http.Request) {
 	// reserved_by explains reserved: the legs holding it.
-	info, legs := m.InfoWithLegs()
+	info, legs := m.Credit.InfoWithLegs()
 	if legs == nil {
 		legs = []billing.ReservedLeg{}
 	}
@@ -82,7 +110,7 @@ func (m meterAPI) handleTopUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errors.New("amount is required"))
 		return
 	}
-	p, replay, err := m.TopUp(r.Context(), key, *body.Amount, body.Note)
+	p, replay, err := m.Ledger.TopUp(r.Context(), key, *body.Amount, body.Note)
 	switch {
 	case errors.Is(err, billing.ErrBadAmount):
 		writeError(w, http.StatusBadRequest, err)
@@ -94,7 +122,7 @@ func (m meterAPI) handleTopUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	res := billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay}
+	res := billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Ledger.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay}
 	code := http.StatusCreated
 	if replay {
 		code = http.StatusOK
@@ -141,13 +169,13 @@ func (m meterAPI) handleUsage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := m.Usage(from, to, group)
+	rows, err := m.Ledger.Usage(from, to, group)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"from": optTime(from), "to": optTime(to), "group_by": group, "currency": m.Currency(), "rows": rows,
+		"from": optTime(from), "to": optTime(to), "group_by": group, "currency": m.Ledger.Currency(), "rows": rows,
 	})
 }
 
@@ -189,7 +217,7 @@ func (m meterAPI) handlePostings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ps, err := m.Postings(from, to, limit)
+	ps, err := m.Ledger.Postings(from, to, limit)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
@@ -201,7 +229,7 @@ func (m meterAPI) handlePostings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m meterAPI) handleRentals(w http.ResponseWriter, r *http.Request) {
-	rs, err := m.Rentals()
+	rs, err := m.Rentals.List()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

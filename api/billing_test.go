@@ -19,8 +19,8 @@ import (
 )
 
 // testMeter is a meter with 5.00 USD that has charged one 70 s call to
-// Australia (0.07).
-func testMeter(t *testing.T) *billing.Meter {
+// Australia (0.07), as the billing routes see it.
+func testMeter(t *testing.T) *Meter {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "dialtone.db"), 0o600, &bbolt.Options{NoSync: true})
 	if err != nil {
@@ -37,12 +37,15 @@ func testMeter(t *testing.T) *billing.Meter {
 	}
 	call := &billing.CDR{LegID: "l1", CallID: "call-l1", BillingClass: billing.ClassPSTNOutbound, From: "1001", To: "+61291234567",
 		CallerID: "+14155550100", BillableSecs: 70, EndedAt: time.Date(2025, 3, 10, 15, 0, 0, 0, time.UTC), User: "1001"}
-	var after func()
-	if err := db.Update(func(tx *bbolt.Tx) (err error) { after, err = m.PostLeg(tx, call); return err }); err != nil {
+	cdrs, err := billing.OpenCDRStore(db, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
 		t.Fatal(err)
 	}
-	after()
-	return m
+	defer cdrs.Close()
+	if err := cdrs.Ended(call); err != nil {
+		t.Fatal(err)
+	}
+	return &Meter{Credit: m.Credit(), Ledger: m.Ledger(), Rentals: m.Rentals()}
 }
 
 func TestMeterRoutes(t *testing.T) {

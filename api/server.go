@@ -8,7 +8,6 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/console"
 	"github.com/dialtone/dialtone/dialer"
@@ -22,7 +21,7 @@ type Services struct {
 	DB      *bbolt.DB // CDRs, the call log, usage and recordings
 	DataDir string    // where recordings are
 	Switch  *sip.Switch
-	Meter   *billing.Meter
+	Meter   *Meter // the billing routes
 	Dialer  *dialer.Dialer
 	Texts   *messaging.Service
 	// Voicemail is the users' mailboxes (package voicemail).

@@ -58,9 +58,9 @@ func postLegBatches(b *testing.B, m *Meter, n int) time.Duration {
 			batch = append(batch, benchCDR(run, i))
 		}
 		after = after[:0]
-		err := m.db.Update(func(tx *bbolt.Tx) error {
+		err := m.ledger.db.Update(func(tx *bbolt.Tx) error {
 			for j := range batch {
-				f, err := m.PostLeg(tx, &batch[j])
+				f, err := m.postLeg(tx, &batch[j])
 				if err != nil {
 					return err
 				}
@@ -153,10 +153,10 @@ func BenchmarkAuthorize(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := benchLegID(0, int(n.Add(1)))
-			if _, err := m.Authorize(context.Background(), LegRequest{LegID: id, Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal}); err != nil {
+			if _, err := m.Credit().Authorize(context.Background(), LegRequest{LegID: id, Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal}); err != nil {
 				b.Fatal(err)
 			}
-			m.Release(id)
+			m.Credit().Release(id)
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "legs/s")

@@ -1,6 +1,3 @@
-// Package billing is dialtone's meter: call detail records, the rate deck
-// and rater, the prepaid ledger, number rentals and text segments.
-// It never imports the switch: the switch hands it plain CDR values.
 package billing
 
 import (

@@ -22,10 +22,11 @@ var (
 	bucketOpenLegs = []byte("legs_open")   // leg id -> CDR JSON of a leg that has started
 )
 
-// LegPoster charges an ended leg inside the transaction that stores its
-// CDR, so the CDR, its charge and the balance change commit together.
-type LegPoster interface {
-	PostLeg(tx *bbolt.Tx, cdr *CDR) (afterCommit func(), err error)
+// legPoster charges an ended leg inside the transaction that stores its
+// CDR, so the CDR, its charge and the balance change commit together
+// (*Meter). The transaction never leaves the package.
+type legPoster interface {
+	postLeg(tx *bbolt.Tx, cdr *CDR) (afterCommit func(), err error)
 }
 
 // CDRStore writes CDRs to bbolt through one writer goroutine that groups
@@ -34,7 +35,7 @@ type LegPoster interface {
 // a leg's "started" record ordered before its CDR.
 type CDRStore struct {
 	db     *bbolt.DB
-	poster LegPoster
+	poster legPoster
 	log    *slog.Logger
 	queue  chan writeReq
 	done   chan struct{}
@@ -70,12 +71,17 @@ type writeReq struct {
 const maxBatch = 2048
 
 // OpenCDRStore prepares the buckets, turns legs left open by a crash into
-// "interrupted" CDRs, and starts the writer.
-func OpenCDRStore(db *bbolt.DB, poster LegPoster, log *slog.Logger) (*CDRStore, error) {
+// "interrupted" CDRs, and starts the writer. meter rates and charges each
+// ended leg in the transaction that stores its CDR (nil: legs are stored
+// without a charge).
+func OpenCDRStore(db *bbolt.DB, meter *Meter, log *slog.Logger) (*CDRStore, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &CDRStore{db: db, poster: poster, log: log, queue: make(chan writeReq, 4096), done: make(chan struct{})}
+	s := &CDRStore{db: db, log: log, queue: make(chan writeReq, 4096), done: make(chan struct{})}
+	if meter != nil {
+		s.poster = meter
+	}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketCDRs, bucketCDRIndex, bucketOpenLegs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -235,7 +241,7 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 				continue // idempotent: a replayed CDR is not charged twice
 			}
 			if s.poster != nil {
-				f, err := s.poster.PostLeg(tx, &r.cdr)
+				f, err := s.poster.postLeg(tx, &r.cdr)
 				if err != nil {
 					// The CDR is kept even when it cannot be rated: losing
 					// the record would be worse than an unrated leg, which

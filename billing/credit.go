@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/dialtone/dialtone/config"
 )
 
 // Credit is reserved in slices, as online charging systems grant units
@@ -16,6 +20,73 @@ import (
 // switch renews it while the call goes on. Concurrent calls so share the
 // balance by what they spend, not by what they might: twenty calls on a
 // small balance each hold a few minutes, not four hours.
+
+// Credit is the balance legs may spend: the ledger's cached balance minus
+// what legs in progress hold. Reservations live only in memory: a crash
+// releases them all, which is right because the legs they held died with
+// the process.
+//
+// Locking: c.mu guards the reservations and is taken before the ledger's
+// lock, never after, so a leg's charge and the release of its reservation
+// happen in one critical section (settle) and balance − reserved never
+// overstates what may be spent.
+type Credit struct {
+	ledger *Ledger
+	rater  *atomic.Pointer[Rater]
+
+	mu       sync.Mutex
+	reserved decimal.Decimal
+	res      map[string]*Reservation
+	slice    time.Duration // billing.reservation_slice
+}
+
+// CreditError is the ErrInsufficientCredit a refused authorization
+// returns; its text says why in words a user can read.
+type CreditError struct {
+	Available decimal.Decimal // balance minus open reservations
+	Needed    decimal.Decimal // the first increment's charge
+	Currency  string
+	What      string // "the first minute of a call to +61..."
+}
+
+func (e *CreditError) Error() string {
+	return fmt.Sprintf("insufficient credit: %s %s available cannot pay %s (%s %s)",
+		e.Available.StringFixed(2), e.Currency, e.What, e.Needed, e.Currency)
+}
+
+// Is makes errors.Is(err, ErrInsufficientCredit) hold.
+func (e *CreditError) Is(target error) bool { return target == ErrInsufficientCredit }
+
+// LegRequest is a leg the switch is about to start.
+type LegRequest struct {
+	LegID       string
+	CallID      string
+	Class       Class
+	From        string
+	To          string
+	CallerID    string
+	PhoneNumber string
+	User        string
+}
+
+// LegRequestFromCDR is the request for a leg the switch describes by its
+// (not yet ended) CDR.
+func LegRequestFromCDR(cdr *CDR) LegRequest {
+	return LegRequest{
+		LegID: cdr.LegID, CallID: cdr.CallID, Class: cdr.BillingClass, From: cdr.From, To: cdr.To,
+		CallerID: cdr.CallerID, PhoneNumber: cdr.PhoneNumber, User: cdr.User,
+	}
+}
+
+// reload takes a new config's slice length.
+func (c *Credit) reload(cfg *config.Config) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slice = cfg.Billing.ReservationSlice.Duration
+	if c.slice <= 0 {
+		c.slice = config.DefaultReservationSlice
+	}
+}
 
 // ErrNoReservation is returned when a leg renews credit it does not hold
 // (it was never authorized, or it ended and was released).
@@ -57,11 +128,11 @@ func (r *Reservation) GrantedUntil() time.Time {
 // returns ErrNoRate when the deck does not price the leg. A balance that
 // pays less than a slice grants what it pays (whole increments).
 // Authorizing the same leg again returns its reservation.
-func (m *Meter) Authorize(ctx context.Context, req LegRequest) (*Reservation, error) {
+func (c *Credit) Authorize(ctx context.Context, req LegRequest) (*Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rt := m.rater.Load()
+	rt := c.rater.Load()
 	lr, err := rt.resolveLeg(req.Class, req.From, req.To, req.CallerID, req.PhoneNumber)
 	if err != nil {
 		return nil, fmt.Errorf("authorize leg %s: %w", req.LegID, err)
@@ -70,32 +141,32 @@ func (m *Meter) Authorize(ctx context.Context, req LegRequest) (*Reservation, er
 	if dest == "" {
 		dest = req.PhoneNumber
 	}
-	r := &Reservation{LegID: req.LegID, CallID: req.CallID, User: req.User, Destination: dest, Currency: m.currency}
+	r := &Reservation{LegID: req.LegID, CallID: req.CallID, User: req.User, Destination: dest, Currency: c.ledger.Currency()}
 	if lr.free || lr.rate.Price.IsZero() && lr.rate.ConnectFee.IsZero() {
 		r.Amount, r.Rate, r.Free = decimal.Zero, decimal.Zero, true
 		return r, nil
 	}
-	c := lr.rate
-	r.rate, r.Rate = c, c.Price
-	first := firstIncrementCharge(c)
+	rate := lr.rate
+	r.rate, r.Rate = rate, rate.Price
+	first := firstIncrementCharge(rate)
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if held, ok := m.res[req.LegID]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if held, ok := c.res[req.LegID]; ok {
 		cp := *held
 		return &cp, nil
 	}
-	avail := m.availableLocked()
+	avail, currency := c.availableLocked()
 	if avail.LessThan(first) {
 		return nil, fmt.Errorf("authorize leg %s: %w", req.LegID, &CreditError{
-			Available: decimal.Max(avail, decimal.Zero), Needed: first, Currency: m.currency,
-			What: describeFirst(lr, req, c),
+			Available: decimal.Max(avail, decimal.Zero), Needed: first, Currency: currency,
+			What: describeFirst(lr, req, rate),
 		})
 	}
-	billed, amount := nextGrant(c, 0, decimal.Zero, m.slice, avail)
+	billed, amount := nextGrant(rate, 0, decimal.Zero, c.slice, avail)
 	r.Granted, r.Amount = time.Duration(billed)*time.Second, amount
-	m.res[req.LegID] = r
-	m.reserved = m.reserved.Add(amount)
+	c.res[req.LegID] = r
+	c.reserved = c.reserved.Add(amount)
 	cp := *r
 	return &cp, nil
 }
@@ -106,13 +177,13 @@ func (m *Meter) Authorize(ctx context.Context, req LegRequest) (*Reservation, er
 // increment, the renewal is refused (ErrInsufficientCredit) and the leg
 // keeps what it was granted: the switch cuts it off at its end. A free
 // leg's renewal grants 0: no limit.
-func (m *Meter) Renew(ctx context.Context, legID string) (time.Duration, error) {
+func (c *Credit) Renew(ctx context.Context, legID string) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.res[legID]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.res[legID]
 	if !ok {
 		return 0, fmt.Errorf("renew leg %s: %w", legID, ErrNoReservation)
 	}
@@ -120,15 +191,15 @@ func (m *Meter) Renew(ctx context.Context, legID string) (time.Duration, error) 
 		return 0, nil
 	}
 	granted := int64(r.Granted / time.Second)
-	avail := m.availableLocked()
-	billed, amount := nextGrant(r.rate, granted, r.Amount, m.slice, avail)
+	avail, currency := c.availableLocked()
+	billed, amount := nextGrant(r.rate, granted, r.Amount, c.slice, avail)
 	if billed <= granted {
 		return r.Granted, fmt.Errorf("renew leg %s: %w", legID, &CreditError{
 			Available: decimal.Max(avail, decimal.Zero), Needed: r.rate.voiceCharge(granted + int64(r.rate.Increment)).Sub(r.Amount),
-			Currency: m.currency, What: fmt.Sprintf("%d more seconds of the call to %s", r.rate.Increment, r.Destination),
+			Currency: currency, What: fmt.Sprintf("%d more seconds of the call to %s", r.rate.Increment, r.Destination),
 		})
 	}
-	m.reserved = m.reserved.Add(amount.Sub(r.Amount))
+	c.reserved = c.reserved.Add(amount.Sub(r.Amount))
 	r.Granted, r.Amount = time.Duration(billed)*time.Second, amount
 	return r.Granted, nil
 }
@@ -158,16 +229,37 @@ func nextGrant(c *compiledRate, granted int64, amount decimal.Decimal, slice tim
 
 // Answered starts a leg's granted time: it counts from the answer, as
 // its billable seconds do. It only shows where the grant ends (/v1/balance).
-func (m *Meter) Answered(legID string, at time.Time) {
-	m.mu.Lock()
-	if r, ok := m.res[legID]; ok && r.AnsweredAt.IsZero() {
+func (c *Credit) Answered(legID string, at time.Time) {
+	c.mu.Lock()
+	if r, ok := c.res[legID]; ok && r.AnsweredAt.IsZero() {
 		r.AnsweredAt = at
 	}
-	m.mu.Unlock()
+	c.mu.Unlock()
 }
 
-func (m *Meter) availableLocked() decimal.Decimal {
-	return m.balances[m.account].Sub(m.reserved)
+// availableLocked is the organization's balance minus what legs hold, and
+// its currency.
+func (c *Credit) availableLocked() (decimal.Decimal, string) {
+	c.ledger.mu.Lock()
+	defer c.ledger.mu.Unlock()
+	return c.ledger.balances[c.ledger.account].Sub(c.reserved), c.ledger.currency
+}
+
+// heldAmount is what legs in progress hold.
+func (c *Credit) heldAmount() decimal.Decimal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reserved
+}
+
+// settle applies a committed posting that charged a leg and releases the
+// leg's reservation in the same critical section.
+func (c *Credit) settle(p Posting, legID string) {
+	c.mu.Lock()
+	change := c.ledger.apply(p.Account, p.Kind, p.Amount)
+	c.releaseLocked(legID)
+	c.mu.Unlock()
+	c.ledger.report(change)
 }
 
 func describeFirst(lr legRate, req LegRequest, c *compiledRate) string {
@@ -186,25 +278,25 @@ func describeFirst(lr legRate, req LegRequest, c *compiledRate) string {
 
 // Release frees a leg's reservation (a leg that ended without a CDR being
 // posted, or a refused setup). Releasing twice is harmless.
-func (m *Meter) Release(legID string) {
-	m.mu.Lock()
-	m.releaseLocked(legID)
-	m.mu.Unlock()
+func (c *Credit) Release(legID string) {
+	c.mu.Lock()
+	c.releaseLocked(legID)
+	c.mu.Unlock()
 }
 
-func (m *Meter) releaseLocked(legID string) {
-	if r, ok := m.res[legID]; ok {
-		m.reserved = m.reserved.Sub(r.Amount)
-		delete(m.res, legID)
+func (c *Credit) releaseLocked(legID string) {
+	if r, ok := c.res[legID]; ok {
+		c.reserved = c.reserved.Sub(r.Amount)
+		delete(c.res, legID)
 	}
 }
 
 // Reservations lists the open reservations, by leg id.
-func (m *Meter) Reservations() []Reservation {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]Reservation, 0, len(m.res))
-	for _, r := range m.res {
+func (c *Credit) Reservations() []Reservation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Reservation, 0, len(c.res))
+	for _, r := range c.res {
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LegID < out[j].LegID })
@@ -228,23 +320,52 @@ type ReservedLeg struct {
 // ReservedLegs are the legs holding credit, the largest holders first:
 // what makes up BalanceInfo.Reserved. Free legs hold nothing and are not
 // listed.
-func (m *Meter) ReservedLegs() []ReservedLeg {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.reservedLegsLocked()
+func (c *Credit) ReservedLegs() []ReservedLeg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reservedLegsLocked()
+}
+
+// BalanceInfo is the organization's balance as the API shows it.
+type BalanceInfo struct {
+	Account    string          `json:"organization"`
+	Balance    decimal.Decimal `json:"balance"`
+	Reserved   decimal.Decimal `json:"reserved"`
+	Available  decimal.Decimal `json:"available"`
+	Currency   string          `json:"currency"`
+	LowBalance decimal.Decimal `json:"low_balance_threshold"`
+	Low        bool            `json:"low"`
+}
+
+// Info returns the organization's balance, reservations and threshold.
+func (c *Credit) Info() BalanceInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.infoLocked()
 }
 
 // InfoWithLegs is the balance and the legs holding its reserved part,
 // read at one instant so that they add up.
-func (m *Meter) InfoWithLegs() (BalanceInfo, []ReservedLeg) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.infoLocked(), m.reservedLegsLocked()
+func (c *Credit) InfoWithLegs() (BalanceInfo, []ReservedLeg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.infoLocked(), c.reservedLegsLocked()
 }
 
-func (m *Meter) reservedLegsLocked() []ReservedLeg {
-	out := make([]ReservedLeg, 0, len(m.res))
-	for _, r := range m.res {
+func (c *Credit) infoLocked() BalanceInfo {
+	l := c.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.balances[l.account]
+	return BalanceInfo{
+		Account: l.account, Balance: b, Reserved: c.reserved, Available: b.Sub(c.reserved),
+		Currency: l.currency, LowBalance: l.lowBalance, Low: l.low,
+	}
+}
+
+func (c *Credit) reservedLegsLocked() []ReservedLeg {
+	out := make([]ReservedLeg, 0, len(c.res))
+	for _, r := range c.res {
 		if r.Free {
 			continue
 		}

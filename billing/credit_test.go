@@ -46,14 +46,14 @@ func TestAuthorizeReservesTheFirstSlice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestMeter(t, nil, sliceConfig(tt.balance, tt.slice))
-			r, err := m.Authorize(context.Background(), auLeg("a"))
+			r, err := m.Credit().Authorize(context.Background(), auLeg("a"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !r.Amount.Equal(dec(tt.amount)) || r.Granted != tt.granted {
 				t.Errorf("first grant %v for %s, want %v for %s", r.Granted, r.Amount, tt.granted, tt.amount)
 			}
-			if got := m.Info().Reserved; !got.Equal(dec(tt.amount)) {
+			if got := m.Credit().Info().Reserved; !got.Equal(dec(tt.amount)) {
 				t.Errorf("reserved %s, want %s", got, tt.amount)
 			}
 		})
@@ -66,18 +66,18 @@ func TestAuthorizeReservesTheFirstSlice(t *testing.T) {
 func TestConcurrentCallsShareASmallBalanceBySlices(t *testing.T) {
 	m := newTestMeter(t, nil, sliceConfig("5.00", 0))
 	for i := range 20 {
-		if _, err := m.Authorize(context.Background(), auLeg(fmt.Sprintf("rep%02d", i))); err != nil {
+		if _, err := m.Credit().Authorize(context.Background(), auLeg(fmt.Sprintf("rep%02d", i))); err != nil {
 			t.Fatalf("call %d refused: %v", i+1, err)
 		}
 	}
-	info := m.Info()
+	info := m.Credit().Info()
 	if !info.Reserved.Equal(dec("3.60")) || !info.Available.Equal(dec("1.40")) {
 		t.Errorf("reserved %s, available %s; want 20 × 0.18 = 3.60 and 1.40", info.Reserved, info.Available)
 	}
 	for i := range 20 {
 		postLegs(t, m, leg(fmt.Sprintf("rep%02d", i), ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 20))
 	}
-	info = m.Info()
+	info = m.Credit().Info()
 	if !info.Balance.Equal(dec("4.20")) || !info.Reserved.IsZero() {
 		t.Errorf("balance %s, reserved %s after 20 calls of 20 s; want 4.20 and 0", info.Balance, info.Reserved)
 	}
@@ -87,30 +87,30 @@ func TestConcurrentCallsShareASmallBalanceBySlices(t *testing.T) {
 func TestRenewAddsASliceToTheSameReservation(t *testing.T) {
 	ctx := context.Background()
 	m := newTestMeter(t, nil, sliceConfig("10.00", 0))
-	if _, err := m.Authorize(ctx, auLeg("a")); err != nil {
+	if _, err := m.Credit().Authorize(ctx, auLeg("a")); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []struct {
 		granted time.Duration
 		amount  string
 	}{{10 * time.Minute, "0.35"}, {15 * time.Minute, "0.53"}} {
-		granted, err := m.Renew(ctx, "a")
+		granted, err := m.Credit().Renew(ctx, "a")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs := m.Reservations()
+		rs := m.Credit().Reservations()
 		if granted != want.granted || len(rs) != 1 || rs[0].Granted != want.granted || !rs[0].Amount.Equal(dec(want.amount)) {
 			t.Fatalf("renewal granted %v, reservations %+v; want one reservation of %s for %v", granted, rs, want.amount, want.granted)
 		}
-		if !m.Info().Reserved.Equal(dec(want.amount)) {
-			t.Errorf("reserved %s, want %s", m.Info().Reserved, want.amount)
+		if !m.Credit().Info().Reserved.Equal(dec(want.amount)) {
+			t.Errorf("reserved %s, want %s", m.Credit().Info().Reserved, want.amount)
 		}
 	}
 	// The charge of any call within the grant is covered: 15 minutes cost
 	// ceil(15 × 0.035) = 0.53, what is held.
 	postLegs(t, m, leg("a", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 15*60))
 	assertBalance(t, m, "9.47")
-	if _, err := m.Renew(ctx, "a"); !errors.Is(err, ErrNoReservation) {
+	if _, err := m.Credit().Renew(ctx, "a"); !errors.Is(err, ErrNoReservation) {
 		t.Errorf("renewing an ended leg: %v, want ErrNoReservation", err)
 	}
 }
@@ -121,10 +121,10 @@ func TestRenewAddsASliceToTheSameReservation(t *testing.T) {
 func TestRenewalRefusedEndsTheGrant(t *testing.T) {
 	ctx := context.Background()
 	m := newTestMeter(t, nil, sliceConfig("0.40", 0))
-	if _, err := m.Authorize(ctx, auLeg("a")); err != nil {
+	if _, err := m.Credit().Authorize(ctx, auLeg("a")); err != nil {
 		t.Fatal(err)
 	}
-	m.Answered("a", t0)
+	m.Credit().Answered("a", t0)
 	steps := []struct {
 		granted time.Duration
 		amount  string
@@ -136,18 +136,18 @@ func TestRenewalRefusedEndsTheGrant(t *testing.T) {
 		{granted: 11 * time.Minute, amount: "0.39", refused: true},
 	}
 	for i, s := range steps {
-		granted, err := m.Renew(ctx, "a")
+		granted, err := m.Credit().Renew(ctx, "a")
 		if s.refused != errors.Is(err, ErrInsufficientCredit) || !s.refused && err != nil {
 			t.Fatalf("renewal %d: %v, refused %v", i+1, err, s.refused)
 		}
 		if s.refused && !strings.Contains(err.Error(), "0.01 USD available cannot pay 60 more seconds of the call to "+auLocal) {
 			t.Errorf("refusal says %q", err)
 		}
-		if granted != s.granted || !m.Info().Reserved.Equal(dec(s.amount)) {
-			t.Fatalf("renewal %d: granted %v holding %s, want %v holding %s", i+1, granted, m.Info().Reserved, s.granted, s.amount)
+		if granted != s.granted || !m.Credit().Info().Reserved.Equal(dec(s.amount)) {
+			t.Fatalf("renewal %d: granted %v holding %s, want %v holding %s", i+1, granted, m.Credit().Info().Reserved, s.granted, s.amount)
 		}
 	}
-	legs := m.ReservedLegs()
+	legs := m.Credit().ReservedLegs()
 	if len(legs) != 1 || legs[0].GrantedUntil == nil || !legs[0].GrantedUntil.Equal(t0.Add(11*time.Minute)) {
 		t.Fatalf("reserved legs %+v, want one granted until %v", legs, t0.Add(11*time.Minute))
 	}
@@ -184,12 +184,12 @@ func TestABalanceThatRunsOutCutsEveryCallWithinOneSlice(t *testing.T) {
 	var calls []*legClock
 	for i := range 6 {
 		id := fmt.Sprintf("c%d", i)
-		r, err := m.Authorize(ctx, auLeg(id))
+		r, err := m.Credit().Authorize(ctx, auLeg(id))
 		if err != nil {
 			t.Fatal(err)
 		}
 		at := t0.Add(time.Duration(i) * 17 * time.Second)
-		m.Answered(id, at)
+		m.Credit().Answered(id, at)
 		calls = append(calls, &legClock{id: id, answered: at, granted: r.Granted, lastStep: r.Granted})
 	}
 	var firstRefusal time.Time
@@ -204,7 +204,7 @@ func TestABalanceThatRunsOutCutsEveryCallWithinOneSlice(t *testing.T) {
 			break
 		}
 		now = next.renewAt()
-		granted, err := m.Renew(ctx, next.id)
+		granted, err := m.Credit().Renew(ctx, next.id)
 		switch {
 		case errors.Is(err, ErrInsufficientCredit):
 			next.cutAt = next.answered.Add(next.granted)
@@ -224,7 +224,7 @@ func TestABalanceThatRunsOutCutsEveryCallWithinOneSlice(t *testing.T) {
 		now = c.cutAt
 		postLegs(t, m, leg(c.id, ClassPSTNOutbound, "1001", auLocal, orgNumber, "", int64(c.granted/time.Second)))
 	}
-	if b := m.Info().Balance; b.IsNegative() || b.GreaterThanOrEqual(dec("0.04")) {
+	if b := m.Credit().Info().Balance; b.IsNegative() || b.GreaterThanOrEqual(dec("0.04")) {
 		t.Errorf("balance %s after the calls; want what no call could use (0 to 0.03)", b)
 	}
 	assertVerified(t, m)
@@ -237,21 +237,21 @@ func TestACrashReleasesRenewedReservations(t *testing.T) {
 	db := openDB(t, "")
 	m := newTestMeter(t, db, sliceConfig("5.00", 0))
 	for _, id := range []string{"a", "b"} {
-		if _, err := m.Authorize(ctx, auLeg(id)); err != nil {
+		if _, err := m.Credit().Authorize(ctx, auLeg(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := m.Renew(ctx, "a"); err != nil {
+	if _, err := m.Credit().Renew(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if !m.Info().Reserved.Equal(dec("0.53")) {
-		t.Fatalf("reserved %s before the crash, want 0.35 + 0.18", m.Info().Reserved)
+	if !m.Credit().Info().Reserved.Equal(dec("0.53")) {
+		t.Fatalf("reserved %s before the crash, want 0.35 + 0.18", m.Credit().Info().Reserved)
 	}
 	after := newTestMeter(t, db, sliceConfig("5.00", 0))
-	if info := after.Info(); !info.Reserved.IsZero() || !info.Available.Equal(dec("5")) || len(after.ReservedLegs()) != 0 {
-		t.Errorf("after the crash: %+v, legs %+v; want nothing reserved", info, after.ReservedLegs())
+	if info := after.Credit().Info(); !info.Reserved.IsZero() || !info.Available.Equal(dec("5")) || len(after.Credit().ReservedLegs()) != 0 {
+		t.Errorf("after the crash: %+v, legs %+v; want nothing reserved", info, after.Credit().ReservedLegs())
 	}
-	if _, err := after.Renew(ctx, "a"); !errors.Is(err, ErrNoReservation) {
+	if _, err := after.Credit().Renew(ctx, "a"); !errors.Is(err, ErrNoReservation) {
 		t.Errorf("renewing a leg from before the crash: %v", err)
 	}
 }
@@ -262,19 +262,19 @@ func TestBalanceListsTheLegsHoldingTheReservedCredit(t *testing.T) {
 	ctx := context.Background()
 	m := newTestMeter(t, nil, sliceConfig("5.00", 0))
 	for _, id := range []string{"a", "b"} {
-		if _, err := m.Authorize(ctx, auLeg(id)); err != nil {
+		if _, err := m.Credit().Authorize(ctx, auLeg(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := m.Authorize(ctx, LegRequest{LegID: "free", Class: ClassAccess}); err != nil {
+	if _, err := m.Credit().Authorize(ctx, LegRequest{LegID: "free", Class: ClassAccess}); err != nil {
 		t.Fatal(err)
 	}
-	m.Answered("a", t0)
-	if _, err := m.Renew(ctx, "a"); err != nil {
+	m.Credit().Answered("a", t0)
+	if _, err := m.Credit().Renew(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
 	// What GET /v1/balance answers (package api).
-	info, legs := m.InfoWithLegs()
+	info, legs := m.Credit().InfoWithLegs()
 	body, err := json.Marshal(BalanceReport{BalanceInfo: info, ReservedBy: legs})
 	if err != nil {
 		t.Fatal(err)

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 	"go.etcd.io/bbolt"
 )
@@ -60,42 +63,59 @@ var (
 	bucketRentals  = []byte("ledger_rentals")  // E.164 number -> Rental JSON
 )
 
-// Ledger keeps accounts' postings and balances in bbolt. Every write goes
-// through a caller's transaction, so a posting, its balance change and
-// whatever the caller writes with them (a CDR, a rental) commit together.
-// It holds no state besides the db; the Meter caches balances.
+// Ledger is the organization's postings and balances: stored in bbolt,
+// and the balances cached in memory (loaded at open) so that reading one
+// never touches the disk. Postings are immutable; each is keyed by an id
+// that makes it idempotent. A posting is written in a transaction
+// (postTx), together with whatever else must commit with it (a CDR, a
+// rental), and the cache follows once it commits (apply); the organization's
+// own posts (TopUp, Adjust) do both.
 type Ledger struct {
-	db *bbolt.DB
+	db      *bbolt.DB
+	account string // the organization's
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu         sync.Mutex
+	currency   string
+	balances   map[string]decimal.Decimal
+	lowBalance decimal.Decimal
+	low        bool
+	maxTopUp   decimal.Decimal
+
+	postings *prometheus.CounterVec
 }
 
-// OpenLedger creates the ledger's buckets.
-func OpenLedger(db *bbolt.DB) (*Ledger, error) {
-	if db.IsReadOnly() {
-		// Readers (the CLI next to a stopped switch) see what exists.
-		return &Ledger{db: db}, nil
-	}
-	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketPostings, bucketBalances, bucketRentals} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
+// openLedger creates the ledger's buckets in db for account's
+// organization and loads the balances.
+func openLedger(db *bbolt.DB, account string, log *slog.Logger, now func() time.Time) (*Ledger, error) {
+	l := &Ledger{db: db, account: account, log: log, now: now}
+	if !db.IsReadOnly() { // readers (the CLI next to a stopped switch) see what exists
+		err := db.Update(func(tx *bbolt.Tx) error {
+			for _, b := range [][]byte{bucketPostings, bucketBalances, bucketRentals} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return fmt.Errorf("create bucket %s: %w", b, err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	var err error
+	if l.balances, err = l.storedBalances(); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return &Ledger{db: db}, nil
+	l.initMetrics()
+	return l, nil
 }
 
-// DB is the database the ledger lives in.
-func (l *Ledger) DB() *bbolt.DB { return l.db }
-
-// PostTx writes p in tx unless a posting with its id exists. A replay of
+// postTx writes p in tx unless a posting with its id exists. A replay of
 // the same posting returns the stored one and replay=true; the same id
 // with another account, kind or amount is ErrPostingConflict. On error
-// nothing has been written.
-func (l *Ledger) PostTx(tx *bbolt.Tx, p Posting) (stored Posting, replay bool, err error) {
+// nothing has been written. The cache follows with apply once tx commits.
+func (l *Ledger) postTx(tx *bbolt.Tx, p Posting) (stored Posting, replay bool, err error) {
 	if p.ID == "" || p.Account == "" {
 		return Posting{}, false, errors.New("posting needs an id and an account")
 	}
@@ -115,7 +135,7 @@ func (l *Ledger) PostTx(tx *bbolt.Tx, p Posting) (stored Posting, replay bool, e
 		}
 		return old, true, nil
 	}
-	bal, err := balanceTx(balances, p.Account)
+	bal, err := storedBalance(balances, p.Account)
 	if err != nil {
 		return Posting{}, false, err
 	}
@@ -143,7 +163,7 @@ func (l *Ledger) PostTx(tx *bbolt.Tx, p Posting) (stored Posting, replay bool, e
 	return p, false, nil
 }
 
-func balanceTx(balances *bbolt.Bucket, account string) (decimal.Decimal, error) {
+func storedBalance(balances *bbolt.Bucket, account string) (decimal.Decimal, error) {
 	v := balances.Get([]byte(account))
 	if v == nil {
 		return decimal.Zero, nil
@@ -155,18 +175,18 @@ func balanceTx(balances *bbolt.Bucket, account string) (decimal.Decimal, error) 
 	return d, nil
 }
 
-// BalanceTx reads an account's balance as of tx, including what tx has
+// balanceTx reads an account's balance as of tx, including what tx has
 // posted so far.
-func (l *Ledger) BalanceTx(tx *bbolt.Tx, account string) (decimal.Decimal, error) {
+func (l *Ledger) balanceTx(tx *bbolt.Tx, account string) (decimal.Decimal, error) {
 	b := tx.Bucket(bucketBalances)
 	if b == nil {
 		return decimal.Zero, nil
 	}
-	return balanceTx(b, account)
+	return storedBalance(b, account)
 }
 
-// Balances reads every account's stored balance.
-func (l *Ledger) Balances() (map[string]decimal.Decimal, error) {
+// storedBalances reads every account's stored balance.
+func (l *Ledger) storedBalances() (map[string]decimal.Decimal, error) {
 	out := map[string]decimal.Decimal{}
 	err := l.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketBalances)
@@ -185,45 +205,23 @@ func (l *Ledger) Balances() (map[string]decimal.Decimal, error) {
 	return out, err
 }
 
-// Get returns the posting with id, if any.
-func (l *Ledger) Get(id string) (Posting, bool, error) {
-	var p Posting
-	var found bool
-	err := l.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketPostings)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &p)
-	})
-	if err != nil {
-		return Posting{}, false, fmt.Errorf("get posting %s: %w", id, err)
-	}
-	return p, found, nil
-}
-
-// PostingFilter selects postings; zero fields select all.
-type PostingFilter struct {
+// postingFilter selects postings; zero fields select all.
+type postingFilter struct {
 	Account  string
 	From, To time.Time // [From, To)
 	Kind     PostingKind
 	Limit    int // the newest Limit postings
 }
 
-func (f PostingFilter) match(p *Posting) bool {
+func (f postingFilter) match(p *Posting) bool {
 	return (f.Account == "" || p.Account == f.Account) &&
 		(f.Kind == "" || p.Kind == f.Kind) &&
 		(f.From.IsZero() || !p.Time.Before(f.From)) &&
 		(f.To.IsZero() || p.Time.Before(f.To))
 }
 
-// Postings lists the postings f selects in posting order.
-func (l *Ledger) Postings(f PostingFilter) ([]Posting, error) {
+// list lists the postings f selects in posting order.
+func (l *Ledger) list(f postingFilter) ([]Posting, error) {
 	var out []Posting
 	err := l.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketPostings)
@@ -257,8 +255,7 @@ type Difference struct {
 	Account  string          `json:"account"`
 	Stored   decimal.Decimal `json:"stored"`
 	Computed decimal.Decimal `json:"computed"`
-	// Memory is the meter's cached balance (equal to Stored when only the
-	// ledger was checked).
+	// Memory is the ledger's cached balance.
 	Memory decimal.Decimal `json:"memory"`
 }
 
@@ -275,9 +272,9 @@ type VerifyReport struct {
 // OK reports whether every balance matched.
 func (r *VerifyReport) OK() bool { return len(r.Differences) == 0 }
 
-// Verify recomputes every balance from its postings in one consistent
-// read and compares it with the stored balance.
-func (l *Ledger) Verify() (*VerifyReport, error) {
+// verifyStored recomputes every balance from its postings in one
+// consistent read and compares it with the stored balance.
+func (l *Ledger) verifyStored() (*VerifyReport, error) {
 	rep := &VerifyReport{Balances: map[string]decimal.Decimal{}}
 	err := l.db.View(func(tx *bbolt.Tx) error {
 		postings, balances := tx.Bucket(bucketPostings), tx.Bucket(bucketBalances)

@@ -107,7 +107,7 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 			topN++
 			key := fmt.Sprintf("t%d", topN)
 			amt := money(topUpCents)
-			if _, replay, err := m.TopUp(ctx, key, amt, ""); err != nil || replay {
+			if _, replay, err := m.Ledger().TopUp(ctx, key, amt, ""); err != nil || replay {
 				t.Fatalf("step %d: top-up: %v %v", step, replay, err)
 			}
 			md.balance = md.balance.Add(amt)
@@ -119,17 +119,17 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 			}
 			amt := md.postings[id]
 			if rng.IntN(2) == 0 {
-				if _, replay, err := m.TopUp(ctx, strings.TrimPrefix(id, "topup:"), amt, ""); err != nil || !replay {
+				if _, replay, err := m.Ledger().TopUp(ctx, strings.TrimPrefix(id, "topup:"), amt, ""); err != nil || !replay {
 					t.Fatalf("step %d: replay: %v %v", step, replay, err)
 				}
-			} else if _, _, err := m.TopUp(ctx, strings.TrimPrefix(id, "topup:"), amt.Add(dec("0.01")), ""); !errors.Is(err, ErrPostingConflict) {
+			} else if _, _, err := m.Ledger().TopUp(ctx, strings.TrimPrefix(id, "topup:"), amt.Add(dec("0.01")), ""); !errors.Is(err, ErrPostingConflict) {
 				t.Fatalf("step %d: conflicting replay: %v", step, err)
 			}
 		case 2, 3, 4: // a leg starts
 			legN++
 			req := propDestinations[rng.IntN(len(propDestinations))]
 			req.LegID = fmt.Sprintf("leg%d", legN)
-			res, err := m.Authorize(ctx, req)
+			res, err := m.Credit().Authorize(ctx, req)
 			switch {
 			case errors.Is(err, ErrNoRate):
 			case errors.Is(err, ErrInsufficientCredit):
@@ -178,9 +178,9 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 			}
 			rollback := rng.IntN(5) == 0
 			var after []func()
-			err := m.db.Update(func(tx *bbolt.Tx) error {
+			err := m.ledger.db.Update(func(tx *bbolt.Tx) error {
 				for _, c := range cdrs {
-					f, err := m.PostLeg(tx, c)
+					f, err := m.postLeg(tx, c)
 					if err != nil {
 						return err
 					}
@@ -219,7 +219,7 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 			}
 		case 8: // a leg fails before it is answered and is released
 			for id := range md.open {
-				m.Release(id)
+				m.Credit().Release(id)
 				delete(md.open, id)
 				break
 			}
@@ -235,7 +235,7 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 			id := ids[rng.IntN(len(ids))]
 			o := md.open[id]
 			avail := md.balance.Sub(md.reserved())
-			granted, err := m.Renew(ctx, id)
+			granted, err := m.Credit().Renew(ctx, id)
 			switch {
 			case o.res.Free:
 				if !errors.Is(err, ErrNoReservation) && (err != nil || granted != 0) {
@@ -275,14 +275,14 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 					amt = amt.Neg()
 				}
 			}
-			if _, _, err := m.Adjust(ctx, kind, key, amt, "", ""); err != nil {
+			if _, _, err := m.Ledger().Adjust(ctx, kind, key, amt, "", ""); err != nil {
 				t.Fatalf("step %d: adjust: %v", step, err)
 			}
 			md.balance = md.balance.Add(amt)
 			md.postings[string(kind)+":"+key] = amt
 		}
 
-		info := m.Info()
+		info := m.Credit().Info()
 		if !info.Balance.Equal(md.balance) {
 			t.Fatalf("step %d: balance %s, model %s", step, info.Balance, md.balance)
 		}
@@ -294,7 +294,7 @@ func runModel(t *testing.T, seed uint64, steps int, topUpCents int64) {
 		}
 	}
 
-	ps, err := m.Postings(time.Time{}, time.Time{}, 0)
+	ps, err := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ var errRollback = errors.New("rolled back on purpose")
 
 func reservationOf(t *testing.T, m *Meter, legID string) *Reservation {
 	t.Helper()
-	for _, r := range m.Reservations() {
+	for _, r := range m.Credit().Reservations() {
 		if r.LegID == legID {
 			return &r
 		}
@@ -367,7 +367,7 @@ func TestCrashChild(t *testing.T) {
 		var after []func()
 		err := db.Update(func(tx *bbolt.Tx) error {
 			for i := b * crashBatch; i < (b+1)*crashBatch; i++ {
-				f, err := m.PostLeg(tx, crashCDR(i))
+				f, err := m.postLeg(tx, crashCDR(i))
 				if err != nil {
 					return err
 				}
@@ -382,7 +382,7 @@ func TestCrashChild(t *testing.T) {
 			f()
 		}
 		if b%10 == 9 {
-			if _, _, err := m.TopUp(context.Background(), fmt.Sprintf("crash-%d", b), dec("1.00"), ""); err != nil {
+			if _, _, err := m.Ledger().TopUp(context.Background(), fmt.Sprintf("crash-%d", b), dec("1.00"), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -430,14 +430,14 @@ func TestCrashKeepsTheLedgerConsistent(t *testing.T) {
 
 	db := openDB(t, path)
 	m := newTestMeter(t, db, testConfig("1000000"))
-	rep, err := m.Verify()
+	rep, err := m.Ledger().Verify()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.OK() {
 		t.Fatalf("differences after the crash: %+v", rep.Differences)
 	}
-	ps, err := m.Postings(time.Time{}, time.Time{}, 0)
+	ps, err := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,19 +457,19 @@ func TestCrashKeepsTheLedgerConsistent(t *testing.T) {
 		}
 	}
 
-	before := m.Balance("acme")
+	before := m.Ledger().Balance("acme")
 	var replays []*CDR
 	for i := range n {
 		replays = append(replays, crashCDR(i))
 	}
 	postLegs(t, m, replays...)
-	if got := m.Balance("acme"); !got.Equal(before) {
+	if got := m.Ledger().Balance("acme"); !got.Equal(before) {
 		t.Fatalf("replaying %d committed legs changed the balance from %s to %s", n, before, got)
 	}
 	// The legs the crash cut off are charged once when the switch replays them.
 	next := crashCDR(n)
 	postLegs(t, m, next)
-	if got := m.Balance("acme"); !got.Equal(before.Sub(next.Charge.Amount)) {
+	if got := m.Ledger().Balance("acme"); !got.Equal(before.Sub(next.Charge.Amount)) {
 		t.Fatalf("balance %s after the next leg, want %s", got, before.Sub(next.Charge.Amount))
 	}
 	assertVerified(t, m)

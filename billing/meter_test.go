@@ -61,9 +61,9 @@ func newTestMeter(t testing.TB, db *bbolt.DB, cfg *config.Config, opts ...Option
 func postLegs(t testing.TB, m *Meter, cdrs ...*CDR) {
 	t.Helper()
 	var after []func()
-	err := m.db.Update(func(tx *bbolt.Tx) error {
+	err := m.ledger.db.Update(func(tx *bbolt.Tx) error {
 		for _, c := range cdrs {
-			f, err := m.PostLeg(tx, c)
+			f, err := m.postLeg(tx, c)
 			if err != nil {
 				return err
 			}
@@ -160,10 +160,10 @@ func TestPostLegChargesEachLegOfForwardsAndTransfers(t *testing.T) {
 			if charged != tt.chargedLegs || !sum.Equal(dec(tt.total)) {
 				t.Errorf("%d charged legs totalling %s, want %d totalling %s", charged, sum, tt.chargedLegs, tt.total)
 			}
-			if got, want := m.Balance("acme"), dec("10").Sub(dec(tt.total)); !got.Equal(want) {
+			if got, want := m.Ledger().Balance("acme"), dec("10").Sub(dec(tt.total)); !got.Equal(want) {
 				t.Errorf("balance %s, want %s", got, want)
 			}
-			ps, err := m.Postings(time.Time{}, time.Time{}, 0)
+			ps, err := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,9 +199,9 @@ func TestPostLegIsIdempotent(t *testing.T) {
 	t.Run("a replay with another amount is a conflict and writes nothing", func(t *testing.T) {
 		m := newTestMeter(t, nil, testConfig("10.00"))
 		postLegs(t, m, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70))
-		err := m.db.Update(func(tx *bbolt.Tx) error {
+		err := m.ledger.db.Update(func(tx *bbolt.Tx) error {
 			conflicting := leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 700)
-			_, err := m.PostLeg(tx, conflicting)
+			_, err := m.postLeg(tx, conflicting)
 			if !errors.Is(err, ErrPostingConflict) {
 				t.Errorf("error = %v, want ErrPostingConflict", err)
 			}
@@ -209,7 +209,7 @@ func TestPostLegIsIdempotent(t *testing.T) {
 				t.Errorf("a leg that was not posted shows a charge %+v", conflicting.Charge)
 			}
 			// The batch goes on with the other legs.
-			f, err := m.PostLeg(tx, leg("l2", ClassPSTNOutbound, "1001", usLocal2, orgNumber, "", 60))
+			f, err := m.postLeg(tx, leg("l2", ClassPSTNOutbound, "1001", usLocal2, orgNumber, "", 60))
 			if err != nil {
 				return err
 			}
@@ -224,13 +224,13 @@ func TestPostLegIsIdempotent(t *testing.T) {
 	})
 	t.Run("a rolled-back batch charges nothing and keeps the reservation", func(t *testing.T) {
 		m := newTestMeter(t, nil, testConfig("10.00"))
-		r, err := m.Authorize(context.Background(), LegRequest{LegID: "l1", Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal})
+		r, err := m.Credit().Authorize(context.Background(), LegRequest{LegID: "l1", Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal})
 		if err != nil {
 			t.Fatal(err)
 		}
 		boom := errors.New("disk full")
-		err = m.db.Update(func(tx *bbolt.Tx) error {
-			if _, err := m.PostLeg(tx, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70)); err != nil {
+		err = m.ledger.db.Update(func(tx *bbolt.Tx) error {
+			if _, err := m.postLeg(tx, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70)); err != nil {
 				return err
 			}
 			return boom
@@ -239,28 +239,28 @@ func TestPostLegIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertBalance(t, m, "10")
-		if got := m.Info().Reserved; !got.Equal(r.Amount) {
+		if got := m.Credit().Info().Reserved; !got.Equal(r.Amount) {
 			t.Errorf("reserved %s, want %s still held", got, r.Amount)
 		}
 		postLegs(t, m, leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 70))
 		assertBalance(t, m, "9.93")
-		if got := m.Info().Reserved; !got.IsZero() {
+		if got := m.Credit().Info().Reserved; !got.IsZero() {
 			t.Errorf("reserved %s after the leg was posted, want 0", got)
 		}
 		assertVerified(t, m)
 	})
 	t.Run("an unanswered leg posts nothing but releases its reservation", func(t *testing.T) {
 		m := newTestMeter(t, nil, testConfig("10.00"))
-		if _, err := m.Authorize(context.Background(), LegRequest{LegID: "l1", Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal}); err != nil {
+		if _, err := m.Credit().Authorize(context.Background(), LegRequest{LegID: "l1", Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal}); err != nil {
 			t.Fatal(err)
 		}
 		c := leg("l1", ClassPSTNOutbound, "1001", auLocal, orgNumber, "", 0)
 		c.Disposition = NoAnswer
 		postLegs(t, m, c)
-		if !m.Info().Reserved.IsZero() || c.Charge == nil || !c.Charge.Amount.IsZero() {
-			t.Errorf("reserved %s, charge %+v", m.Info().Reserved, c.Charge)
+		if !m.Credit().Info().Reserved.IsZero() || c.Charge == nil || !c.Charge.Amount.IsZero() {
+			t.Errorf("reserved %s, charge %+v", m.Credit().Info().Reserved, c.Charge)
 		}
-		ps, _ := m.Postings(time.Time{}, time.Time{}, 0)
+		ps, _ := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 		if countKind(ps, PostCall) != 0 {
 			t.Errorf("postings %+v", ps)
 		}
@@ -275,7 +275,7 @@ func TestPostLegBatchReadsTheBalanceFromTheTransaction(t *testing.T) {
 	}
 	postLegs(t, m, cdrs...)
 	assertBalance(t, m, "7.00")
-	ps, err := m.Postings(time.Time{}, time.Time{}, 1)
+	ps, err := m.Ledger().Postings(time.Time{}, time.Time{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,13 +287,13 @@ func TestPostLegBatchReadsTheBalanceFromTheTransaction(t *testing.T) {
 
 func assertBalance(t *testing.T, m *Meter, want string) {
 	t.Helper()
-	if got := m.Balance(m.Account()); !got.Equal(dec(want)) {
+	if got := m.Ledger().Balance(m.Ledger().Account()); !got.Equal(dec(want)) {
 		t.Errorf("cached balance %s, want %s", got, want)
 	}
 	var stored decimal.Decimal
-	err := m.db.View(func(tx *bbolt.Tx) error {
+	err := m.ledger.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		stored, err = m.ledger.BalanceTx(tx, m.Account())
+		stored, err = m.ledger.balanceTx(tx, m.Ledger().Account())
 		return err
 	})
 	if err != nil {
@@ -306,7 +306,7 @@ func assertBalance(t *testing.T, m *Meter, want string) {
 
 func assertVerified(t *testing.T, m *Meter) {
 	t.Helper()
-	rep, err := m.Verify()
+	rep, err := m.Ledger().Verify()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +400,11 @@ func TestAuthorize(t *testing.T) {
 			cfg.Organization.LowBalance = decimal.Zero
 			m := newTestMeter(t, nil, cfg)
 			for _, h := range tt.held {
-				if _, err := m.Authorize(ctx, h); err != nil {
+				if _, err := m.Credit().Authorize(ctx, h); err != nil {
 					t.Fatal(err)
 				}
 			}
-			r, err := m.Authorize(ctx, tt.req)
+			r, err := m.Credit().Authorize(ctx, tt.req)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("error = %v, want %v", err, tt.wantErr)
@@ -427,21 +427,21 @@ func TestAuthorize(t *testing.T) {
 func TestAuthorizeTwiceReturnsTheSameReservation(t *testing.T) {
 	m := newTestMeter(t, nil, testConfig("1.00"))
 	req := LegRequest{LegID: "a", Class: ClassPSTNOutbound, CallerID: orgNumber, To: usLocal2}
-	r1, err := m.Authorize(context.Background(), req)
+	r1, err := m.Credit().Authorize(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := m.Authorize(context.Background(), req)
+	r2, err := m.Credit().Authorize(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r1.Amount.Equal(r2.Amount) || !m.Info().Reserved.Equal(r1.Amount) {
-		t.Errorf("second authorization %+v, reserved %s; want the first %+v held once", r2, m.Info().Reserved, r1)
+	if !r1.Amount.Equal(r2.Amount) || !m.Credit().Info().Reserved.Equal(r1.Amount) {
+		t.Errorf("second authorization %+v, reserved %s; want the first %+v held once", r2, m.Credit().Info().Reserved, r1)
 	}
-	m.Release("a")
-	m.Release("a")
-	if !m.Info().Reserved.IsZero() {
-		t.Errorf("reserved %s after release, want 0", m.Info().Reserved)
+	m.Credit().Release("a")
+	m.Credit().Release("a")
+	if !m.Credit().Info().Reserved.IsZero() {
+		t.Errorf("reserved %s after release, want 0", m.Credit().Info().Reserved)
 	}
 }
 
@@ -456,7 +456,7 @@ func TestAuthorizeIsSafeUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := range 200 {
 				id := fmt.Sprintf("g%d-%d", g, i)
-				r, err := m.Authorize(context.Background(), LegRequest{LegID: id, Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal})
+				r, err := m.Credit().Authorize(context.Background(), LegRequest{LegID: id, Class: ClassPSTNOutbound, CallerID: orgNumber, To: auLocal})
 				if errors.Is(err, ErrInsufficientCredit) {
 					continue
 				}
@@ -464,13 +464,13 @@ func TestAuthorizeIsSafeUnderConcurrency(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				info := m.Info()
+				info := m.Credit().Info()
 				if info.Reserved.GreaterThan(info.Balance) {
 					t.Errorf("reserved %s > balance %s", info.Reserved, info.Balance)
 				}
 				secs := int64(r.Granted/time.Second) / int64(1+i%3)
 				if i%5 == 0 {
-					m.Release(id)
+					m.Credit().Release(id)
 					continue
 				}
 				postLegs(t, m, leg(id, ClassPSTNOutbound, "1001", auLocal, orgNumber, "", secs))
@@ -478,7 +478,7 @@ func TestAuthorizeIsSafeUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	info := m.Info()
+	info := m.Credit().Info()
 	if !info.Reserved.IsZero() || info.Balance.IsNegative() {
 		t.Errorf("after all legs: %+v", info)
 	}
@@ -488,19 +488,19 @@ func TestAuthorizeIsSafeUnderConcurrency(t *testing.T) {
 func TestTopUp(t *testing.T) {
 	ctx := context.Background()
 	m := newTestMeter(t, nil, testConfig("0"))
-	p, replay, err := m.TopUp(ctx, "k1", dec("10.00"), "card")
+	p, replay, err := m.Ledger().TopUp(ctx, "k1", dec("10.00"), "card")
 	if err != nil || replay || !p.Amount.Equal(dec("10")) {
 		t.Fatalf("first top-up: %+v %v %v", p, replay, err)
 	}
 	t.Run("the same key again returns the first top-up", func(t *testing.T) {
-		p2, replay, err := m.TopUp(ctx, "k1", dec("10"), "again")
+		p2, replay, err := m.Ledger().TopUp(ctx, "k1", dec("10"), "again")
 		if err != nil || !replay || p2.Seq != p.Seq || p2.Note != "card" {
 			t.Fatalf("replay: %+v %v %v", p2, replay, err)
 		}
 		assertBalance(t, m, "10")
 	})
 	t.Run("the same key with another amount is a conflict", func(t *testing.T) {
-		_, _, err := m.TopUp(ctx, "k1", dec("20"), "")
+		_, _, err := m.Ledger().TopUp(ctx, "k1", dec("20"), "")
 		if !errors.Is(err, ErrPostingConflict) {
 			t.Fatalf("error = %v", err)
 		}
@@ -508,19 +508,19 @@ func TestTopUp(t *testing.T) {
 	})
 	t.Run("a non-positive amount is refused", func(t *testing.T) {
 		for _, a := range []string{"0", "-5"} {
-			if _, _, err := m.TopUp(ctx, "k-"+a, dec(a), ""); err == nil {
+			if _, _, err := m.Ledger().TopUp(ctx, "k-"+a, dec(a), ""); err == nil {
 				t.Errorf("top-up of %s accepted", a)
 			}
 		}
 	})
 	t.Run("a correction is a new posting, never an edit", func(t *testing.T) {
-		if _, _, err := m.Adjust(ctx, PostCorrection, "c1", dec("-2.50"), "k1", "typo"); err != nil {
+		if _, _, err := m.Ledger().Adjust(ctx, PostCorrection, "c1", dec("-2.50"), "k1", "typo"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.Adjust(ctx, PostRefund, "r1", dec("0.50"), "leg-9", "dropped call"); err != nil {
+		if _, _, err := m.Ledger().Adjust(ctx, PostRefund, "r1", dec("0.50"), "leg-9", "dropped call"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.Adjust(ctx, PostRefund, "r2", dec("-0.50"), "", ""); err == nil {
+		if _, _, err := m.Ledger().Adjust(ctx, PostRefund, "r2", dec("-0.50"), "", ""); err == nil {
 			t.Error("a negative refund was accepted")
 		}
 		assertBalance(t, m, "8.00")
@@ -537,7 +537,7 @@ func TestStartingBalanceIsPostedOnce(t *testing.T) {
 	// A changed starting balance is not posted again: it is a top-up's job.
 	m = newTestMeter(t, db, testConfig("30.00"))
 	assertBalance(t, m, "25")
-	ps, _ := m.Postings(time.Time{}, time.Time{}, 0)
+	ps, _ := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if len(ps) != 1 || ps[0].ID != "initial:acme" {
 		t.Errorf("postings %+v, want one initial:acme", ps)
 	}
@@ -577,7 +577,7 @@ func TestLowBalanceWarnsOnceAndSetsTheGauge(t *testing.T) {
 	if gauge("dialtone_billing_low_balance") != 1 || gauge("dialtone_billing_balance") != 0.97 {
 		t.Errorf("gauges low %v balance %v", gauge("dialtone_billing_low_balance"), gauge("dialtone_billing_balance"))
 	}
-	if _, _, err := m.TopUp(context.Background(), "t", dec("5"), ""); err != nil {
+	if _, _, err := m.Ledger().TopUp(context.Background(), "t", dec("5"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if gauge("dialtone_billing_low_balance") != 0 || !strings.Contains(logs.String(), "back above") {
@@ -603,13 +603,13 @@ func TestVerifyFindsATamperedBalance(t *testing.T) {
 	m := newTestMeter(t, nil, testConfig("10.00"))
 	postLegs(t, m, leg("l1", ClassPSTNOutbound, "1001", usLocal2, orgNumber, "", 60))
 	assertVerified(t, m)
-	err := m.db.Update(func(tx *bbolt.Tx) error {
+	err := m.ledger.db.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketBalances).Put([]byte("acme"), []byte("99.00"))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := m.Verify()
+	rep, err := m.Ledger().Verify()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -632,10 +632,10 @@ func TestUsage(t *testing.T) {
 	b.EndedAt = day1.AddDate(0, 0, 1)
 	a.EndedAt = day1
 	postLegs(t, m, a, b)
-	if _, err := m.PostText(ctx, TextRecord{MessageID: "m1", Kind: KindSMSOut, From: orgNumber, To: usLocal2, Body: "hi", User: "1001", Time: day1}); err != nil {
+	if _, err := m.Texts().Post(ctx, TextRecord{MessageID: "m1", Kind: KindSMSOut, From: orgNumber, To: usLocal2, Body: "hi", User: "1001", Time: day1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SyncNumbers(ctx, []config.Number{{Number: orgNumber, Type: "local", User: "1001"}}, day1); err != nil {
+	if err := m.Rentals().SyncNumbers(ctx, []config.Number{{Number: orgNumber, Type: "local", User: "1001"}}, day1); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -648,7 +648,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("usage grouped by "+tt.group, func(t *testing.T) {
-			rows, err := m.Usage(time.Time{}, time.Time{}, tt.group)
+			rows, err := m.Ledger().Usage(time.Time{}, time.Time{}, tt.group)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -664,7 +664,7 @@ func TestUsage(t *testing.T) {
 		})
 	}
 	t.Run("a time range selects postings", func(t *testing.T) {
-		rows, err := m.Usage(day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2), GroupByKind)
+		rows, err := m.Ledger().Usage(day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2), GroupByKind)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -673,7 +673,7 @@ func TestUsage(t *testing.T) {
 		}
 	})
 	t.Run("an unknown grouping is an error", func(t *testing.T) {
-		if _, err := m.Usage(time.Time{}, time.Time{}, "colour"); err == nil {
+		if _, err := m.Ledger().Usage(time.Time{}, time.Time{}, "colour"); err == nil {
 			t.Error("no error")
 		}
 	})

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -20,7 +23,7 @@ import (
 // and carriers typically keep a released number in quarantine that long.
 const DefaultRentalGrace = 30 * 24 * time.Hour
 
-// RentalTick is how often RunRentals looks for due renewals.
+// RentalTick is how often Rentals.Run looks for due renewals.
 const RentalTick = time.Minute
 
 // RenewalDates returns the first n renewal days of a number rented on
@@ -151,24 +154,45 @@ func rentalID(number string, start time.Time) string {
 	return "rental:" + number + ":" + start.Format(time.DateOnly)
 }
 
+// Rentals charges the organization's numbers their monthly rental, from
+// the ledger's balance, a period at a time and exactly once (rental:<number>:<period start>).
+type Rentals struct {
+	db     *bbolt.DB
+	ledger *Ledger
+	credit *Credit // a renewal leaves what calls in progress hold
+	rater  *atomic.Pointer[Rater]
+	log    *slog.Logger
+	now    func() time.Time
+	grace  atomic.Int64 // billing.rental_grace, a time.Duration
+
+	mu sync.Mutex // one rental pass at a time
+}
+
+// reload takes a new config's grace period.
+func (rs *Rentals) reload(cfg *config.Config) {
+	grace := cfg.Billing.RentalGrace.Duration
+	if grace <= 0 {
+		grace = DefaultRentalGrace
+	}
+	rs.grace.Store(int64(grace))
+}
+
 // SyncNumbers brings rentals in line with the config's numbers (at start
 // and on reload): a new number is rented and charged its first month, a
 // number removed from the config is no longer renewed, one re-added within
 // the grace period is restored without a new charge (renewals it missed
 // while removed are charged as they fell due), and one re-added after it
 // is a new rental. It then charges whatever is due.
-func (m *Meter) SyncNumbers(ctx context.Context, numbers []config.Number, now time.Time) error {
-	m.rentalMu.Lock()
-	defer m.rentalMu.Unlock()
+func (rs *Rentals) SyncNumbers(ctx context.Context, numbers []config.Number, now time.Time) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
 	today := day(now)
-	m.mu.Lock()
-	grace := m.grace
-	m.mu.Unlock()
-	rt := m.rater.Load()
+	grace := time.Duration(rs.grace.Load())
+	rt := rs.rater.Load()
 
 	type event struct{ msg, number string }
 	var events []event
-	err := m.db.Update(func(tx *bbolt.Tx) error {
+	err := rs.db.Update(func(tx *bbolt.Tx) error {
 		events = events[:0]
 		b := tx.Bucket(bucketRentals)
 		existing, err := loadRentals(b)
@@ -232,23 +256,23 @@ func (m *Meter) SyncNumbers(ctx context.Context, numbers []config.Number, now ti
 		return fmt.Errorf("sync numbers: %w", err)
 	}
 	for _, e := range events {
-		m.log.Info(e.msg, "number", e.number)
+		rs.log.Info(e.msg, "number", e.number)
 	}
-	return m.chargeRentalsLocked(ctx, now)
+	return rs.chargeLocked(ctx, now)
 }
 
-// ChargeRentals charges every rental period due up to now exactly once
+// Charge charges every rental period due up to now exactly once
 // (posting ids make a repeat harmless), including periods that fell due
 // while the switch was down, and releases numbers past their grace.
-func (m *Meter) ChargeRentals(ctx context.Context, now time.Time) error {
-	m.rentalMu.Lock()
-	defer m.rentalMu.Unlock()
-	return m.chargeRentalsLocked(ctx, now)
+func (rs *Rentals) Charge(ctx context.Context, now time.Time) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.chargeLocked(ctx, now)
 }
 
-func (m *Meter) chargeRentalsLocked(ctx context.Context, now time.Time) error {
+func (rs *Rentals) chargeLocked(ctx context.Context, now time.Time) error {
 	var numbers []string
-	err := m.db.View(func(tx *bbolt.Tx) error {
+	err := rs.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketRentals).ForEach(func(k, _ []byte) error {
 			numbers = append(numbers, string(k))
 			return nil
@@ -264,23 +288,22 @@ func (m *Meter) chargeRentalsLocked(ctx context.Context, now time.Time) error {
 		}
 		// One transaction per number: a number that cannot be paid does
 		// not hold back the others.
-		if err := m.chargeRental(num, now); err != nil {
+		if err := rs.chargeRental(num, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (m *Meter) chargeRental(number string, now time.Time) error {
+func (rs *Rentals) chargeRental(number string, now time.Time) error {
 	today := day(now)
-	rt := m.rater.Load()
-	m.mu.Lock()
-	grace := m.grace
-	m.mu.Unlock()
+	rt := rs.rater.Load()
+	grace := time.Duration(rs.grace.Load())
+	account, currency := rs.ledger.account, rs.ledger.Currency()
 
 	var posted []Posting
 	var problem, released string
-	err := m.db.Update(func(tx *bbolt.Tx) error {
+	err := rs.db.Update(func(tx *bbolt.Tx) error {
 		posted, problem, released = posted[:0], "", ""
 		b := tx.Bucket(bucketRentals)
 		r, err := getRental(b, number)
@@ -312,7 +335,7 @@ func (m *Meter) chargeRental(number string, now time.Time) error {
 			}
 			amount := compile(*rate).unitCharge(1)
 			p := Posting{
-				ID: rentalID(r.Number, start), Account: m.account, Kind: PostNumber, Amount: amount.Neg(),
+				ID: rentalID(r.Number, start), Account: account, Kind: PostNumber, Amount: amount.Neg(),
 				Time: now, Ref: r.Number, User: r.User,
 				Meta: map[string]string{"period_start": start.Format(time.DateOnly)},
 			}
@@ -325,21 +348,19 @@ func (m *Meter) chargeRental(number string, now time.Time) error {
 				changed = true
 				continue
 			}
-			bal, err := m.ledger.BalanceTx(tx, m.account)
+			bal, err := rs.ledger.balanceTx(tx, account)
 			if err != nil {
 				return err
 			}
 			// A renewal does not take credit that calls in progress hold:
 			// their charges must still fit the balance.
-			m.mu.Lock()
-			avail := bal.Sub(m.reserved)
-			m.mu.Unlock()
+			avail := bal.Sub(rs.credit.heldAmount())
 			if avail.LessThan(amount) {
 				problem = fmt.Sprintf("balance %s %s cannot pay the renewal of %s due %s (%s %s)",
-					decimal.Max(avail, decimal.Zero).StringFixed(2), m.currency, r.Number, start.Format(time.DateOnly), amount, m.currency)
+					decimal.Max(avail, decimal.Zero).StringFixed(2), currency, r.Number, start.Format(time.DateOnly), amount, currency)
 				break
 			}
-			stored, _, err := m.ledger.PostTx(tx, p)
+			stored, _, err := rs.ledger.postTx(tx, p)
 			if err != nil {
 				return err
 			}
@@ -362,26 +383,25 @@ func (m *Meter) chargeRental(number string, now time.Time) error {
 		return fmt.Errorf("charge rental %s: %w", number, err)
 	}
 	for _, p := range posted {
-		m.applied(p.Account, p.Kind, p.Amount, "")
-		m.log.Info("number rental charged", "number", number, "amount", p.Amount.Neg().String(), "period_start", p.Meta["period_start"])
+		rs.ledger.report(rs.ledger.apply(p.Account, p.Kind, p.Amount))
+		rs.log.Info("number rental charged", "number", number, "amount", p.Amount.Neg().String(), "period_start", p.Meta["period_start"])
 	}
 	if problem != "" {
-		m.log.Warn("number rental unpaid; retrying", "number", number, "problem", problem)
+		rs.log.Warn("number rental unpaid; retrying", "number", number, "problem", problem)
 	}
 	if released != "" {
-		m.log.Info("removed number released after its grace period", "number", number)
+		rs.log.Info("removed number released after its grace period", "number", number)
 	}
 	return nil
 }
 
-// RunRentals charges due rentals now and then every RentalTick until ctx
-// ends.
-func (m *Meter) RunRentals(ctx context.Context) {
+// Run charges due rentals now and then every RentalTick until ctx ends.
+func (rs *Rentals) Run(ctx context.Context) {
 	t := time.NewTicker(RentalTick)
 	defer t.Stop()
 	for {
-		if err := m.ChargeRentals(ctx, m.now()); err != nil && ctx.Err() == nil {
-			m.log.Error("charge rentals", "error", err)
+		if err := rs.Charge(ctx, rs.now()); err != nil && ctx.Err() == nil {
+			rs.log.Error("charge rentals", "error", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -391,17 +411,18 @@ func (m *Meter) RunRentals(ctx context.Context) {
 	}
 }
 
-// Rentals lists every number's rental, by number.
-func (m *Meter) Rentals() ([]Rental, error) {
-	rs, err := ListRentals(m.db)
-	for i := range rs {
-		rs[i].currency = m.Currency()
+// List lists every number's rental, by number.
+func (rs *Rentals) List() ([]Rental, error) {
+	out, err := listRentals(rs.db)
+	currency := rs.ledger.Currency()
+	for i := range out {
+		out[i].currency = currency
 	}
-	return rs, err
+	return out, err
 }
 
-// ListRentals reads every number's rental from db, by number.
-func ListRentals(db *bbolt.DB) ([]Rental, error) {
+// listRentals reads every number's rental from db, by number.
+func listRentals(db *bbolt.DB) ([]Rental, error) {
 	var out []Rental
 	err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketRentals)

@@ -112,7 +112,7 @@ func newRentalHarness(t *testing.T, balance string, start string) *rentalHarness
 
 func (h *rentalHarness) sync(numbers ...config.Number) {
 	h.t.Helper()
-	if err := h.m.SyncNumbers(context.Background(), numbers, h.now); err != nil {
+	if err := h.m.Rentals().SyncNumbers(context.Background(), numbers, h.now); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -120,7 +120,7 @@ func (h *rentalHarness) sync(numbers ...config.Number) {
 func (h *rentalHarness) at(day string) {
 	h.t.Helper()
 	h.now = date(day).Add(9 * time.Hour)
-	if err := h.m.ChargeRentals(context.Background(), h.now); err != nil {
+	if err := h.m.Rentals().Charge(context.Background(), h.now); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -128,7 +128,7 @@ func (h *rentalHarness) at(day string) {
 // charges lists the rental posting ids, in order.
 func (h *rentalHarness) charges() []string {
 	h.t.Helper()
-	ps, err := h.m.Postings(time.Time{}, time.Time{}, 0)
+	ps, err := h.m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func (h *rentalHarness) charges() []string {
 
 func (h *rentalHarness) rental(number string) Rental {
 	h.t.Helper()
-	rs, err := h.m.Rentals()
+	rs, err := h.m.Rentals().List()
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestRentalsThatCannotBePaidAreFlaggedAndRetried(t *testing.T) {
 	h := newRentalHarness(t, "3.00", "2025-01-02")
 	h.sync(usNum, tfNum) // 1.15 + 2.15 > 3.00: the second cannot be paid
 	unpaid := 0
-	rs, _ := h.m.Rentals()
+	rs, _ := h.m.Rentals().List()
 	for _, r := range rs {
 		if r.Status == RentalUnpaid {
 			unpaid++
@@ -274,7 +274,7 @@ func TestRentalsThatCannotBePaidAreFlaggedAndRetried(t *testing.T) {
 	if len(h.charges()) != 1 {
 		t.Fatalf("charged without credit: %v", h.charges())
 	}
-	if _, _, err := h.m.TopUp(context.Background(), "t1", dec("10"), ""); err != nil {
+	if _, _, err := h.m.Ledger().TopUp(context.Background(), "t1", dec("10"), ""); err != nil {
 		t.Fatal(err)
 	}
 	h.at("2025-01-04")
@@ -328,7 +328,7 @@ func TestRunRentalsChargesAtStartAndStopsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		h.m.RunRentals(ctx)
+		h.m.Rentals().Run(ctx)
 		close(done)
 	}()
 	// The first pass runs at once; wait for it, however long it takes.

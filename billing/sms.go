@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,11 +84,20 @@ func (t *TextRecord) orgNumber() (org, remote string) {
 	return t.To, t.From
 }
 
-// QuoteText prices a text without posting it: SMS per segment (the
+// Texts prices texts, checks them against the credit and charges them to
+// the ledger, each once by its message id.
+type Texts struct {
+	ledger *Ledger
+	credit *Credit
+	rater  *atomic.Pointer[Rater]
+	now    func() time.Time
+}
+
+// Quote prices a text without posting it: SMS per segment (the
 // carrier's count when it gave one), MMS per message, at the rate of the
 // org number's country, rounded up per message.
-func (m *Meter) QuoteText(msg TextRecord) (*Charge, error) {
-	rt := m.rater.Load()
+func (t *Texts) Quote(msg TextRecord) (*Charge, error) {
+	rt := t.rater.Load()
 	if err := checkText(rt.numbers, msg.Kind, msg.From, msg.To); err != nil {
 		return nil, fmt.Errorf("text %s: %w", msg.MessageID, err)
 	}
@@ -118,14 +128,15 @@ func (m *Meter) QuoteText(msg TextRecord) (*Charge, error) {
 	}, nil
 }
 
-// PostText charges a text, idempotently by its message id. Texts are
+// Post charges a text, idempotently by its message id. Texts are
 // posted after the fact (the carrier has carried them), so the balance may
-// dip below zero by one text's price; sending checks credit beforehand.
-func (m *Meter) PostText(ctx context.Context, msg TextRecord) (*Charge, error) {
+// dip below zero by one text's price; sending checks credit beforehand
+// (Authorize).
+func (t *Texts) Post(ctx context.Context, msg TextRecord) (*Charge, error) {
 	if msg.MessageID == "" {
 		return nil, errors.New("post text: message id missing")
 	}
-	c, err := m.QuoteText(msg)
+	c, err := t.Quote(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -134,14 +145,14 @@ func (m *Meter) PostText(ctx context.Context, msg TextRecord) (*Charge, error) {
 	}
 	at := msg.Time
 	if at.IsZero() {
-		at = m.now()
+		at = t.now()
 	}
 	p := Posting{
-		ID: "text:" + msg.MessageID, Account: m.account, Kind: PostText, Amount: c.Amount.Neg(),
+		ID: "text:" + msg.MessageID, Account: t.ledger.account, Kind: PostText, Amount: c.Amount.Neg(),
 		Time: at, Ref: msg.MessageID, User: msg.User,
 		Meta: map[string]string{"kind": string(msg.Kind), "units": strconv.FormatInt(c.Units, 10)},
 	}
-	stored, _, err := m.post(ctx, p)
+	stored, _, err := t.ledger.post(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("post text %s: %w", msg.MessageID, err)
 	}

@@ -85,7 +85,7 @@ func TestTextPricing(t *testing.T) {
 	m := newTestMeter(t, nil, testConfig("10"))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := m.QuoteText(tt.msg)
+			c, err := m.Texts().Quote(tt.msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestPostText(t *testing.T) {
 	msg := TextRecord{MessageID: "SM1", Kind: KindSMSOut, From: orgNumber, To: usLocal2, Body: strings.Repeat("a", 200), User: "1001"}
 	t.Run("a text is charged once however often it is posted", func(t *testing.T) {
 		for range 3 {
-			c, err := m.PostText(ctx, msg)
+			c, err := m.Texts().Post(ctx, msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,20 +115,20 @@ func TestPostText(t *testing.T) {
 	t.Run("a text reposted with another segment count is a conflict", func(t *testing.T) {
 		again := msg
 		again.Segments = 5
-		if _, err := m.PostText(ctx, again); !errors.Is(err, ErrPostingConflict) {
+		if _, err := m.Texts().Post(ctx, again); !errors.Is(err, ErrPostingConflict) {
 			t.Fatalf("error = %v", err)
 		}
 		assertBalance(t, m, "9.98")
 	})
 	t.Run("a text that is not allowed is not charged", func(t *testing.T) {
 		bad := TextRecord{MessageID: "SM2", Kind: KindSMSOut, From: orgNumber, To: gbMobile, Body: "hi"}
-		if _, err := m.PostText(ctx, bad); !errors.Is(err, ErrTextNotAllowed) {
+		if _, err := m.Texts().Post(ctx, bad); !errors.Is(err, ErrTextNotAllowed) {
 			t.Fatalf("error = %v", err)
 		}
 		assertBalance(t, m, "9.98")
 	})
 	t.Run("a text without a message id is refused", func(t *testing.T) {
-		if _, err := m.PostText(ctx, TextRecord{Kind: KindSMSOut, From: orgNumber, To: usLocal2}); err == nil {
+		if _, err := m.Texts().Post(ctx, TextRecord{Kind: KindSMSOut, From: orgNumber, To: usLocal2}); err == nil {
 			t.Fatal("no error")
 		}
 	})

@@ -2,19 +2,19 @@ package billing
 
 import "fmt"
 
-// AuthorizeText prices a text about to be sent (QuoteText) and refuses it
+// Authorize prices a text about to be sent (Quote) and refuses it
 // with a *CreditError when the available balance (minus open call
 // reservations) cannot pay it. Nothing is reserved: the charge is posted
-// by PostText once the carrier has taken the text, keyed by its id.
-func (m *Meter) AuthorizeText(msg TextRecord) (*Charge, error) {
-	c, err := m.QuoteText(msg)
+// by Post once the carrier has taken the text, keyed by its id.
+func (t *Texts) Authorize(msg TextRecord) (*Charge, error) {
+	c, err := t.Quote(msg)
 	if err != nil {
 		return nil, err
 	}
 	if c.Amount.IsZero() {
 		return c, nil
 	}
-	info := m.Info()
+	info := t.credit.Info()
 	if info.Available.LessThan(c.Amount) {
 		what := fmt.Sprintf("a text of %d segment(s) to %s", c.Units, msg.To)
 		if msg.Kind == KindMMSOut {

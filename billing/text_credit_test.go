@@ -21,7 +21,7 @@ func TestAuthorizeText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestMeter(t, nil, testConfig(tt.balance))
-			c, err := m.AuthorizeText(tt.msg)
+			c, err := m.Texts().Authorize(tt.msg)
 			if tt.want == "" {
 				var ce *CreditError
 				if !errors.As(err, &ce) || !errors.Is(err, ErrInsufficientCredit) {
@@ -41,7 +41,7 @@ func TestAuthorizeText(t *testing.T) {
 	}
 	t.Run("a text the rules refuse is refused before credit", func(t *testing.T) {
 		m := newTestMeter(t, nil, testConfig("10"))
-		if _, err := m.AuthorizeText(TextRecord{Kind: KindSMSOut, From: orgNumber, To: gbMobile, Body: "hi"}); !errors.Is(err, ErrTextNotAllowed) {
+		if _, err := m.Texts().Authorize(TextRecord{Kind: KindSMSOut, From: orgNumber, To: gbMobile, Body: "hi"}); !errors.Is(err, ErrTextNotAllowed) {
 			t.Fatalf("error = %v", err)
 		}
 	})

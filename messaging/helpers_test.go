@@ -271,7 +271,7 @@ func (e *env) start(afterAccept func(*Message)) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	svc, err := New(Options{Store: e.store, Carrier: tw, Meter: e.meter, Phones: e.phones, Notifier: e.events,
+	svc, err := New(Options{Store: e.store, Carrier: tw, Meter: e.meter.Texts(), Phones: e.phones, Notifier: e.events,
 		Config: e.config, Logger: quiet(), AfterAccept: afterAccept})
 	if err != nil {
 		e.t.Fatal(err)
@@ -322,11 +322,11 @@ func (e *env) waitFor(id string, cond func(*Message) bool) *Message {
 
 func charged(m *Message) bool { return m.Charged }
 
-func (e *env) balance() string { return e.meter.Balance("acme").StringFixed(2) }
+func (e *env) balance() string { return e.meter.Ledger().Balance("acme").StringFixed(2) }
 
 // textPostings counts the ledger's text postings.
 func (e *env) textPostings() []billing.Posting {
-	ps, err := e.meter.Postings(time.Time{}, time.Time{}, 0)
+	ps, err := e.meter.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}

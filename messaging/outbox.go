@@ -155,7 +155,7 @@ func (s *Service) send(ctx context.Context, m *Message) error {
 	if s.o.Meter != nil {
 		// Queued texts hold no credit: check again now, so a long queue
 		// cannot spend more than the balance.
-		if _, err := s.o.Meter.AuthorizeText(m.textRecord()); errors.Is(err, billing.ErrInsufficientCredit) {
+		if _, err := s.o.Meter.Authorize(m.textRecord()); errors.Is(err, billing.ErrInsufficientCredit) {
 			m.State, m.ErrorMessage, m.Updated = StateFailed, err.Error(), s.now()
 			if err := s.o.Store.Update(m); err != nil {
 				return err
@@ -225,7 +225,7 @@ func (s *Service) postCharge(ctx context.Context, m *Message) {
 		_ = s.o.Store.Update(m)
 		return
 	}
-	c, err := s.o.Meter.PostText(ctx, m.textRecord())
+	c, err := s.o.Meter.Post(ctx, m.textRecord())
 	if err != nil && !errors.Is(err, billing.ErrTextNotAllowed) {
 		s.log.Error("text charge not posted; retried at restart", "id", m.ID, "sid", m.SID, "error", err)
 		return

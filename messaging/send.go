@@ -178,7 +178,7 @@ func (s *Service) sendOutside(ctx context.Context, r SendRequest, sender *userIn
 		m.User = sender.ext
 	}
 	if s.o.Meter != nil {
-		if _, err := s.o.Meter.AuthorizeText(m.textRecord()); err != nil {
+		if _, err := s.o.Meter.Authorize(m.textRecord()); err != nil {
 			if errors.Is(err, billing.ErrInsufficientCredit) {
 				return nil, false, refuse(RuleCredit, 403, err.Error())
 			}

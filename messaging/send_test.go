@@ -172,7 +172,7 @@ func TestIdempotencyKeySendsOnce(t *testing.T) {
 func TestInsufficientCreditIsRefusedBeforeTwilio(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.Organization.StartingBalance = decimal.Zero
-	if _, _, err := e.meter.Adjust(context.Background(), "correction", "drain", decimal.RequireFromString("-9.995"), "", "test"); err != nil {
+	if _, _, err := e.meter.Ledger().Adjust(context.Background(), "correction", "drain", decimal.RequireFromString("-9.995"), "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := e.svc.Send(context.Background(), SendRequest{User: "1001", To: usPeer, Body: strings.Repeat("a", 161)})
@@ -198,7 +198,7 @@ func TestQueuedTextsAreCheckedForCreditWhenSent(t *testing.T) {
 	}
 	e.waitFor(first.ID, charged)
 	// The balance goes while the second waits.
-	if _, _, err := e.meter.Adjust(context.Background(), "correction", "drain", e.meter.Balance("acme").Neg(), "", "test"); err != nil {
+	if _, _, err := e.meter.Ledger().Adjust(context.Background(), "correction", "drain", e.meter.Ledger().Balance("acme").Neg(), "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.setRate(1000)

@@ -22,10 +22,10 @@ type Phones interface {
 	DeliverText(ctx context.Context, user string, t sip.OutgoingText) (int, error)
 }
 
-// Meter prices and charges texts (billing.Meter).
+// Meter prices and charges texts (*billing.Texts).
 type Meter interface {
-	AuthorizeText(msg billing.TextRecord) (*billing.Charge, error)
-	PostText(ctx context.Context, msg billing.TextRecord) (*billing.Charge, error)
+	Authorize(msg billing.TextRecord) (*billing.Charge, error)
+	Post(ctx context.Context, msg billing.TextRecord) (*billing.Charge, error)
 }
 
 // Options are the service's collaborators.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -38,7 +39,7 @@ type leg struct {
 	party string
 	// credit is the call time the meter granted the leg; only the
 	// goroutine of the call that owns the leg touches it.
-	credit legCredit
+	credit calls.LegCredit
 	// stop ends a leg the call engine placed before it has a dialog
 	// (leg_engine.go): the engine hangs up while it rings.
 	stop chan struct{}
@@ -70,7 +71,7 @@ func (l *leg) end(d billing.Disposition, code int) { l.endAt(time.Now(), d, code
 // endAt ends the leg at a given time: a call the credit cuts off ends
 // when its granted time does, not when the BYEs are through.
 func (l *leg) endAt(at time.Time, d billing.Disposition, code int) {
-	l.cdr.EndedAt = billing.Millis(l.credit.billedUntil(l.cdr.AnsweredAt, at))
+	l.cdr.EndedAt = billing.Millis(l.credit.BilledUntil(l.cdr.AnsweredAt, at))
 	l.cdr.Disposition = d
 	l.cdr.SIPCode = code
 	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
@@ -307,7 +308,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 		if l.cdr.BillingClass == billing.ClassAccess {
 			continue
 		}
-		d, err := c.sw.meter.Authorize(ctx, &l.cdr)
+		r, err := c.sw.meter.Authorize(ctx, billing.LegRequestFromCDR(&l.cdr))
 		if err != nil {
 			for _, prev := range legs[:i] {
 				c.sw.meter.Release(prev.cdr.LegID)
@@ -320,7 +321,8 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 			}
 			return 0, &callError{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
-		l.credit.grant(d)
+		d := r.Granted
+		l.credit.Grant(d)
 		if d > 0 && d < limit {
 			limit = d
 		}

@@ -12,11 +12,11 @@ import (
 // brokeMeter refuses every leg's first slice.
 type brokeMeter struct{}
 
-func (brokeMeter) Authorize(context.Context, *billing.CDR) (time.Duration, error) {
-	return 0, billing.ErrInsufficientCredit
+func (brokeMeter) Authorize(context.Context, billing.LegRequest) (*billing.Reservation, error) {
+	return nil, billing.ErrInsufficientCredit
 }
-func (brokeMeter) Answered(*billing.CDR) {}
-func (brokeMeter) Renew(context.Context, *billing.CDR) (time.Duration, error) {
+func (brokeMeter) Answered(string, time.Time) {}
+func (brokeMeter) Renew(context.Context, string) (time.Duration, error) {
 	return 0, billing.ErrInsufficientCredit
 }
 func (brokeMeter) Release(string) {}

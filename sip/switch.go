@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
@@ -31,21 +32,18 @@ type CDRWriter interface {
 }
 
 // Meter authorizes chargeable legs before they start and renews their
-// credit, a slice at a time, while they are up.
+// credit, a slice at a time, while they are up (*billing.Credit).
 type Meter interface {
-	// Authorize reserves the first slice of credit for leg and returns the
-	// call time it grants from the answer (0: no limit, the leg is free).
-	// A refusal wraps billing.ErrInsufficientCredit.
-	Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error)
-	// Answered tells the meter when leg's granted time started.
-	Answered(leg *billing.CDR)
-	// Renew adds a slice to leg's reservation and returns all the time it
-	// grants from the answer. A refusal (billing.ErrInsufficientCredit)
-	// leaves the grant as it was: the switch ends the call at its end.
-	Renew(ctx context.Context, leg *billing.CDR) (time.Duration, error)
+	// Authorize reserves the first slice of credit for a leg; the
+	// reservation's Granted is the call time it grants from the answer
+	// (0: no limit, the leg is free). A refusal wraps
+	// billing.ErrInsufficientCredit.
+	Authorize(ctx context.Context, leg billing.LegRequest) (*billing.Reservation, error)
 	// Release frees what Authorize reserved for a leg that never produced a
 	// CDR the meter saw.
 	Release(legID string)
+	// Answered and Renew are what the call's credit clock uses.
+	calls.CreditMeter
 }
 
 // Options are the switch's collaborators.

@@ -129,7 +129,7 @@ func cmdRentals(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "list":
 		return withMeter("rentals list", args[1:], stderr, func(m *billing.Meter, _ *config.Config) int {
-			rs, err := m.Rentals()
+			rs, err := m.Rentals().List()
 			if err != nil {
 				fmt.Fprintln(stderr, err)
 				return 1
@@ -227,7 +227,7 @@ func runViaAPI(name string, cfg *config.Config, stderr io.Writer, viaAPI func(*r
 
 func cmdBalance(args []string, stdout, stderr io.Writer) int {
 	return withMeter("balance", args, stderr, func(m *billing.Meter, _ *config.Config) int {
-		printJSON(stdout, m.Info())
+		printJSON(stdout, m.Credit().Info())
 		return 0
 	}, func(r *remoteSwitch) error {
 		out, err := r.call(http.MethodGet, "/v1/balance", nil, nil)
@@ -250,7 +250,7 @@ func cmdTopup(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "topup: amount %q is not a number\n", *amount)
 			return 2
 		}
-		p, replay, err := m.TopUp(context.Background(), *id, a, *note)
+		p, replay, err := m.Ledger().TopUp(context.Background(), *id, a, *note)
 		if errors.Is(err, billing.ErrBadAmount) {
 			fmt.Fprintf(stderr, "topup: %v\n", err)
 			return 2
@@ -259,7 +259,7 @@ func cmdTopup(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		printJSON(stdout, billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay})
+		printJSON(stdout, billing.TopUpResult{ID: p.ID, Amount: p.Amount, Currency: m.Ledger().Currency(), Note: p.Note, Time: p.Time, Balance: p.Balance, Replayed: replay})
 		return 0
 	}, func(r *remoteSwitch) error {
 		if *id == "" || *amount == "" {
@@ -291,7 +291,7 @@ func cmdLedger(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return withMeter("ledger verify", args[1:], stderr, func(m *billing.Meter, _ *config.Config) int {
-		rep, err := m.Verify()
+		rep, err := m.Ledger().Verify()
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1

@@ -26,7 +26,7 @@ type dialerEngine struct {
 var _ dialer.Engine = (*dialerEngine)(nil)
 
 func newDialerEngine(sw *sip.Switch, db *bbolt.DB, log *slog.Logger) *dialerEngine {
-	return &dialerEngine{eng: calls.New(calls.SwitchNetwork{Switch: sw}, log), db: db, log: log}
+	return &dialerEngine{eng: calls.New(switchNetwork{Switch: sw}, log), db: db, log: log}
 }
 
 func (d *dialerEngine) Originate(ctx context.Context, o dialer.Origination) (dialer.LegID, error) {
@@ -103,7 +103,7 @@ func (d *dialerEngine) charge(legID string) string {
 // goroutine with no lock of the engine's held, as the dialer asks.
 func (d *dialerEngine) agentJoin(dial *dialer.Dialer) sip.AgentJoin {
 	return func(ctx context.Context, user, campaignNumber string, el *sip.EngineLeg) error {
-		id := d.eng.Adopt(calls.SwitchLeg(el))
+		id := d.eng.Adopt(switchLeg(el))
 		return dial.AgentJoined(ctx, user, campaignNumber, dialer.LegID(id))
 	}
 }

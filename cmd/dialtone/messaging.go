@@ -35,7 +35,7 @@ func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.
 		Notifier: outboxNotifier{outbox},
 	}
 	if meter != nil {
-		opts.Meter = meter.m
+		opts.Meter = meter.m.Texts()
 	}
 	if c.Twilio.Enabled() {
 		tw, err := messaging.NewTwilio(c.Twilio.AccountSID, c.Twilio.AuthToken, c.Twilio.APIBaseURL)

@@ -41,14 +41,14 @@ func newMeter(ctx context.Context, db *bbolt.DB, cfg *config.Config, log *slog.L
 // rental scheduler.
 func (a *meterAdapter) start(ctx context.Context, numbers []config.Number) {
 	_ = a.syncNumbers(ctx, numbers)
-	go func() { defer close(a.done); a.m.RunRentals(a.run) }()
+	go func() { defer close(a.done); a.m.Rentals().Run(a.run) }()
 }
 
 // syncNumbers rents numbers new to the set and stops renewing removed
 // ones. A rental the balance cannot pay is flagged and retried by the
 // scheduler, so it is logged, not fatal.
 func (a *meterAdapter) syncNumbers(ctx context.Context, numbers []config.Number) error {
-	if err := a.m.SyncNumbers(ctx, numbers, time.Now()); err != nil {
+	if err := a.m.Rentals().SyncNumbers(ctx, numbers, time.Now()); err != nil {
 		a.log.Warn("sync phone-number rentals", "error", err)
 	}
 	return nil
@@ -63,8 +63,6 @@ func (a *meterAdapter) reload(cfg *config.Config) error {
 	return a.m.Reload(cfg, deck)
 }
 
-func (a *meterAdapter) poster() billing.LegPoster { return a.m }
-
 func (a *meterAdapter) stop() {
 	a.cancel()
 	select {
@@ -72,26 +70,3 @@ func (a *meterAdapter) stop() {
 	case <-time.After(5 * time.Second):
 	}
 }
-
-// Authorize reserves the first slice of credit for a leg.
-func (a *meterAdapter) Authorize(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
-	r, err := a.m.Authorize(ctx, billing.LegRequestFromCDR(leg))
-	if err != nil {
-		return 0, err
-	}
-	return r.Granted, nil
-}
-
-// Answered starts a leg's granted time.
-func (a *meterAdapter) Answered(leg *billing.CDR) {
-	if leg.AnsweredAt != nil {
-		a.m.Answered(leg.LegID, *leg.AnsweredAt)
-	}
-}
-
-// Renew adds a slice of credit to a leg's reservation.
-func (a *meterAdapter) Renew(ctx context.Context, leg *billing.CDR) (time.Duration, error) {
-	return a.m.Renew(ctx, leg.LegID)
-}
-
-func (a *meterAdapter) Release(legID string) { a.m.Release(legID) }

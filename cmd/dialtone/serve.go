@@ -90,11 +90,11 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	if err != nil {
 		return err
 	}
-	var poster billing.LegPoster
+	var charger *billing.Meter // rates and charges each leg as its CDR is stored
 	if meter != nil {
-		poster = meter.poster()
+		charger = meter.m
 	}
-	cdrs, err := billing.OpenCDRStore(db, poster, log)
+	cdrs, err := billing.OpenCDRStore(db, charger, log)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		opts.Media = pool
 	}
 	if meter != nil {
-		opts.Meter = meter
+		opts.Meter = meter.m.Credit()
 	}
 	sw, err := sip.New(cfg, opts)
 	if err != nil {
@@ -158,7 +158,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	if cfg.HTTP.Listen != "" {
 		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Dialer: dial, Texts: texts, Voicemail: mailboxes}
 		if meter != nil {
-			svc.Meter = meter.m
+			svc.Meter = &api.Meter{Credit: meter.m.Credit(), Ledger: meter.m.Ledger(), Rentals: meter.m.Rentals()}
 		}
 		if cfg.HTTP.MetricsListen == "" {
 			svc.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

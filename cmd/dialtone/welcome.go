@@ -62,9 +62,9 @@ func printWelcome(w io.Writer, cfg *config.Config, sw *sip.Switch, meter *meterA
 // balance in the config and a different figure in the API, what has been
 // charged for the organization's numbers.
 func printCredit(w io.Writer, m *billing.Meter) {
-	info := m.Info()
+	info := m.Credit().Info()
 	fmt.Fprintf(w, "Credit: %s %s available", money.Format(info.Available, info.Currency), info.Currency)
-	postings, err := m.Postings(time.Time{}, time.Time{}, 0)
+	postings, err := m.Ledger().Postings(time.Time{}, time.Time{}, 0)
 	if err != nil {
 		fmt.Fprintln(w)
 		return

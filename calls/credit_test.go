@@ -1,10 +1,8 @@
-package sip
+package calls
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -21,32 +19,33 @@ type sliceMeter struct {
 	answered []string
 }
 
-func (m *sliceMeter) Authorize(context.Context, *billing.CDR) (time.Duration, error) {
-	return m.slice, nil
-}
-func (m *sliceMeter) Answered(l *billing.CDR) { m.answered = append(m.answered, l.LegID) }
-func (m *sliceMeter) Release(string)          {}
-func (m *sliceMeter) Renew(_ context.Context, l *billing.CDR) (time.Duration, error) {
-	m.renewals = append(m.renewals, l.LegID)
-	g, ok := m.granted[l.LegID]
+func (m *sliceMeter) Answered(legID string, _ time.Time) { m.answered = append(m.answered, legID) }
+func (m *sliceMeter) Renew(_ context.Context, legID string) (time.Duration, error) {
+	m.renewals = append(m.renewals, legID)
+	g, ok := m.granted[legID]
 	if !ok {
 		g = m.slice
 	}
 	if m.left == 0 {
-		return g, fmt.Errorf("renew %s: %w", l.LegID, billing.ErrInsufficientCredit)
+		return g, fmt.Errorf("renew %s: %w", legID, billing.ErrInsufficientCredit)
 	}
 	m.left--
-	m.granted[l.LegID] = g + m.slice
+	m.granted[legID] = g + m.slice
 	return g + m.slice, nil
 }
 
 var answeredAt = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
-func creditLeg(id string, answered time.Time, granted time.Duration) *leg {
-	l := &leg{cdr: billing.CDR{LegID: id, AnsweredAt: &answered}}
-	l.credit.grant(granted)
+func creditLeg(id string, answered time.Time, granted time.Duration) CreditLeg {
+	l := CreditLeg{ID: id, Answered: &answered, Credit: &LegCredit{}}
+	l.Credit.Grant(granted)
 	return l
 }
+
+// fakeNow is a clock the test sets.
+type fakeNow struct{ t time.Time }
+
+func (f *fakeNow) now() time.Time { return f.t }
 
 func TestCreditClock(t *testing.T) {
 	const slice = 5 * time.Minute
@@ -61,14 +60,14 @@ func TestCreditClock(t *testing.T) {
 	tests := []struct {
 		name   string
 		left   int // slices the balance pays after the first
-		legs   []*leg
+		legs   []CreditLeg
 		maxCal time.Duration
 		ticks  []tick
 	}{
 		{
 			name: "a leg renews when 80 % of its slice is used, not before",
 			left: 10, maxCal: 4 * time.Hour,
-			legs: []*leg{creditLeg("a", answeredAt, slice)},
+			legs: []CreditLeg{creditLeg("a", answeredAt, slice)},
 			ticks: []tick{
 				{now: 0, next: 4 * time.Minute},
 				{now: 3*time.Minute + 59*time.Second, next: 4 * time.Minute},
@@ -79,7 +78,7 @@ func TestCreditClock(t *testing.T) {
 		{
 			name: "a refused renewal ends the call at the end of its granted time, not at the refusal",
 			left: 1, maxCal: 4 * time.Hour,
-			legs: []*leg{creditLeg("a", answeredAt, slice)},
+			legs: []CreditLeg{creditLeg("a", answeredAt, slice)},
 			ticks: []tick{
 				{now: 4 * time.Minute, renewals: 1, next: 9 * time.Minute},
 				{now: 9 * time.Minute, renewals: 2, next: 10 * time.Minute},
@@ -90,7 +89,7 @@ func TestCreditClock(t *testing.T) {
 		{
 			name: "a late timer renews everything that is due at once, and ends at the grant if refused",
 			left: 1, maxCal: 4 * time.Hour,
-			legs: []*leg{creditLeg("a", answeredAt, slice)},
+			legs: []CreditLeg{creditLeg("a", answeredAt, slice)},
 			ticks: []tick{
 				{now: 12 * time.Minute, renewals: 2, end: true, endAt: 10 * time.Minute},
 			},
@@ -98,7 +97,7 @@ func TestCreditClock(t *testing.T) {
 		{
 			name: "no renewal goes past max_call_duration, which ends the call",
 			left: 10, maxCal: 7 * time.Minute,
-			legs: []*leg{creditLeg("a", answeredAt, slice)},
+			legs: []CreditLeg{creditLeg("a", answeredAt, slice)},
 			ticks: []tick{
 				{now: 4 * time.Minute, renewals: 1, next: 7 * time.Minute},
 				{now: 7 * time.Minute, renewals: 1, end: true, endAt: 7 * time.Minute},
@@ -107,7 +106,7 @@ func TestCreditClock(t *testing.T) {
 		{
 			name: "of two legs, the first whose renewal is refused ends the call",
 			left: 1, maxCal: 4 * time.Hour,
-			legs: []*leg{creditLeg("a", answeredAt, slice), creditLeg("b", at(time.Minute), slice)},
+			legs: []CreditLeg{creditLeg("a", answeredAt, slice), creditLeg("b", at(time.Minute), slice)},
 			ticks: []tick{
 				{now: 0, next: 4 * time.Minute},
 				{now: 4 * time.Minute, renewals: 1, next: 5 * time.Minute}, // a renewed to 10 min; b is due at 5
@@ -116,9 +115,13 @@ func TestCreditClock(t *testing.T) {
 			},
 		},
 		{
-			name: "a free leg and a leg not answered yet are not renewed",
+			name: "a free leg, a leg not answered yet and a leg without credit are not renewed",
 			left: 10, maxCal: time.Hour,
-			legs: []*leg{creditLeg("free", answeredAt, 0), {cdr: billing.CDR{LegID: "ringing"}, credit: legCredit{granted: slice, step: slice}}, nil},
+			legs: []CreditLeg{
+				creditLeg("free", answeredAt, 0),
+				{ID: "ringing", Credit: &LegCredit{granted: slice, step: slice}},
+				{ID: "none", Answered: &answeredAt},
+			},
 			ticks: []tick{
 				{now: 50 * time.Minute, next: time.Hour},
 				{now: time.Hour, end: true, endAt: time.Hour},
@@ -128,18 +131,20 @@ func TestCreditClock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &sliceMeter{slice: slice, left: tt.left, granted: map[string]time.Duration{}}
-			cc := newCreditClock(m, slog.New(slog.NewTextHandler(io.Discard, nil)), answeredAt, tt.maxCal)
-			defer cc.stop()
+			clock := &fakeNow{}
+			cc := NewCreditClock(m, nil, answeredAt, tt.maxCal, WithNow(clock.now))
+			defer cc.Stop()
 			for _, tk := range tt.ticks {
-				endAt, end, next := cc.step(at(tk.now), tt.legs)
+				clock.t = at(tk.now)
+				endAt, end := cc.Check(tt.legs)
 				if len(m.renewals) != tk.renewals || end != tk.end {
 					t.Fatalf("at %v: %d renewals, end %v; want %d, %v", tk.now, len(m.renewals), end, tk.renewals, tk.end)
 				}
 				if end && !endAt.Equal(at(tk.endAt)) {
 					t.Fatalf("at %v: ends at %v, want %v", tk.now, endAt.Sub(answeredAt), tk.endAt)
 				}
-				if !end && !next.Equal(at(tk.next)) {
-					t.Fatalf("at %v: next look at %v, want %v", tk.now, next.Sub(answeredAt), tk.next)
+				if !end && !cc.Next().Equal(at(tk.next)) {
+					t.Fatalf("at %v: next look at %v, want %v", tk.now, cc.Next().Sub(answeredAt), tk.next)
 				}
 			}
 			seen := map[string]int{}
@@ -147,11 +152,26 @@ func TestCreditClock(t *testing.T) {
 				seen[id]++
 			}
 			for _, l := range tt.legs {
-				if l != nil && l.credit.granted > 0 && l.cdr.AnsweredAt != nil && seen[l.cdr.LegID] != 1 {
-					t.Errorf("meter told of leg %s's answer %d times, want once", l.cdr.LegID, seen[l.cdr.LegID])
+				if l.Credit != nil && l.Credit.granted > 0 && l.Answered != nil && seen[l.ID] != 1 {
+					t.Errorf("meter told of leg %s's answer %d times, want once", l.ID, seen[l.ID])
 				}
 			}
 		})
+	}
+}
+
+// Without a meter only the cap ends the call.
+func TestCreditClockWithoutAMeterEndsAtTheCap(t *testing.T) {
+	clock := &fakeNow{t: answeredAt.Add(59 * time.Minute)}
+	cc := NewCreditClock(nil, nil, answeredAt, time.Hour, WithNow(clock.now))
+	defer cc.Stop()
+	legs := []CreditLeg{creditLeg("a", answeredAt, time.Minute)}
+	if _, end := cc.Check(legs); end || !cc.Next().Equal(answeredAt.Add(time.Hour)) {
+		t.Fatalf("end %v, next %v; want the cap", end, cc.Next())
+	}
+	clock.t = answeredAt.Add(time.Hour)
+	if endAt, end := cc.Check(legs); !end || !endAt.Equal(answeredAt.Add(time.Hour)) {
+		t.Fatalf("end %v at %v; want the cap", end, endAt)
 	}
 }
 
@@ -161,22 +181,21 @@ func TestCreditClock(t *testing.T) {
 func TestALegIsNotBilledPastARefusedGrant(t *testing.T) {
 	tests := []struct {
 		name     string
-		credit   legCredit
+		credit   LegCredit
 		endedAt  time.Duration // since the answer
 		billable int64
 	}{
-		{name: "refused, ended after the grant", credit: legCredit{granted: 5 * time.Minute, refused: true}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 300},
-		{name: "refused, ended within the grant", credit: legCredit{granted: 5 * time.Minute, refused: true}, endedAt: 4 * time.Minute, billable: 240},
-		{name: "renewing, ended after the grant (a late timer renews it)", credit: legCredit{granted: 5 * time.Minute}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 301},
-		{name: "a free leg", credit: legCredit{}, endedAt: 9 * time.Hour, billable: 9 * 3600},
+		{name: "refused, ended after the grant", credit: LegCredit{granted: 5 * time.Minute, refused: true}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 300},
+		{name: "refused, ended within the grant", credit: LegCredit{granted: 5 * time.Minute, refused: true}, endedAt: 4 * time.Minute, billable: 240},
+		{name: "renewing, ended after the grant (a late timer renews it)", credit: LegCredit{granted: 5 * time.Minute}, endedAt: 5*time.Minute + 300*time.Millisecond, billable: 301},
+		{name: "a free leg", credit: LegCredit{}, endedAt: 9 * time.Hour, billable: 9 * 3600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := creditLeg("a", answeredAt, 0)
-			l.credit = tt.credit
-			l.endAt(answeredAt.Add(tt.endedAt), billing.Answered, 200)
-			if l.cdr.BillableSecs != tt.billable {
-				t.Errorf("billable %d s, want %d", l.cdr.BillableSecs, tt.billable)
+			answered := answeredAt
+			ended := billing.Millis(tt.credit.BilledUntil(&answered, answeredAt.Add(tt.endedAt)))
+			if got := billing.BillableSeconds(&answered, ended); got != tt.billable {
+				t.Errorf("billable %d s, want %d", got, tt.billable)
 			}
 		})
 	}
