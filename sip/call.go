@@ -222,10 +222,10 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
-		if rt.inTrunk != nil {
+		if rt.InTrunk != nil {
 			a.Endpoint = billing.EndpointTrunk
 		}
-		a.Peer = rt.peer()
+		a.Peer = routePeer(rt)
 	}
 	c.a = newLeg(c.id, a)
 	c.a.owner.Store(c)
@@ -233,16 +233,16 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 	c.a.cdr.From = req.From().Address.User
 	c.a.cdr.To = dialedUser(req)
 	if rt != nil {
-		c.a.cdr.CallerID = rt.callerID
-		if rt.caller != nil {
-			c.a.cdr.User = rt.caller.Extension
-			c.a.party = rt.caller.Extension
+		c.a.cdr.CallerID = rt.CallerID
+		if rt.Caller != nil {
+			c.a.cdr.User = rt.Caller.Extension
+			c.a.party = rt.Caller.Extension
 		}
-		if rt.inTrunk != nil {
-			c.a.cdr.Trunk = rt.inTrunk.Name
+		if rt.InTrunk != nil {
+			c.a.cdr.Trunk = rt.InTrunk.Name
 		}
-		if rt.number != nil {
-			c.a.cdr.PhoneNumber = rt.number.Number
+		if rt.Number != nil {
+			c.a.cdr.PhoneNumber = rt.Number.Number
 		}
 	}
 	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", req.CallID().Value())
@@ -330,7 +330,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 
 // limitUser counts a call against the caller's concurrent-call limit.
 func (c *call) limitUser() (release func(), ok bool) {
-	u := c.rt.caller
+	u := c.rt.Caller
 	if u == nil || u.MaxCalls <= 0 {
 		return func() {}, true
 	}
@@ -385,11 +385,11 @@ func (c *call) run() {
 	}
 	defer c.closeMedia()
 	sw.cdrs.Started(&c.a.cdr)
-	if c.rt.mailbox {
-		c.listenMailbox(c.rt.caller)
+	if c.rt.Mailbox {
+		c.listenMailbox(c.rt.Caller)
 		return
 	}
-	if c.rt.agentJoin {
+	if c.rt.AgentJoin {
 		c.joinAgent()
 		return
 	}
@@ -646,7 +646,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 	if h.trunk != nil {
 		f.Endpoint = billing.EndpointTrunk
 	}
-	if rt.inTrunk != nil {
+	if rt.InTrunk != nil {
 		f.Peer = billing.EndpointTrunk
 	}
 	b := newLeg(c.id, f)
@@ -654,23 +654,23 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 	b.cdr.ParentLegID = c.a.cdr.LegID
 	b.cdr.Reason = h.reason
 	b.cdr.CallerID = h.callerID
-	if rt.number != nil {
-		b.cdr.PhoneNumber = rt.number.Number
+	if rt.Number != nil {
+		b.cdr.PhoneNumber = rt.Number.Number
 	}
 	if h.trunk != nil {
 		b.cdr.Trunk = h.trunk.Name
 		b.cdr.From = h.callerID
 		b.cdr.To = h.e164
-		if rt.caller != nil {
-			b.cdr.User = rt.caller.Extension
+		if rt.Caller != nil {
+			b.cdr.User = rt.Caller.Extension
 		}
 		return b
 	}
 	b.cdr.From = c.fromUser()
 	b.cdr.To = h.users[0].Extension
 	b.cdr.User = h.users[0].Extension
-	if rt.inTrunk != nil {
-		b.cdr.Trunk = rt.inTrunk.Name
+	if rt.InTrunk != nil {
+		b.cdr.Trunk = rt.InTrunk.Name
 	}
 	return b
 }
@@ -682,8 +682,8 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 	sw := c.sw
 	h := c.firstHop()
 	visited := map[string]bool{}
-	if c.rt.caller != nil {
-		visited[c.rt.caller.Extension] = true
+	if c.rt.Caller != nil {
+		visited[c.rt.Caller.Extension] = true
 	}
 	for n := 0; ; n++ {
 		for _, u := range h.users {
@@ -707,7 +707,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			c.depositVoicemail(h.voicemail)
 			return nil, 0, false
 		}
-		if h.trunk != nil && c.rt.caller != nil {
+		if h.trunk != nil && c.rt.Caller != nil {
 			// The call leaves through the trunk: the caller's own leg is
 			// the free access side of it, as for a dialed outside number.
 			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})

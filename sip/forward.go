@@ -72,12 +72,12 @@ func (h *hop) String() string {
 // the number dialed (they win) or of the single user called.
 func (c *call) firstHop() *hop {
 	rt := c.rt
-	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonDirect}
+	h := &hop{users: rt.Targets, trunk: rt.OutTrunk, e164: rt.E164, callerID: rt.CallerID, reason: billing.ReasonDirect}
 	switch {
-	case rt.number != nil && !rt.number.Forwarding.IsZero():
-		h.rules, h.owners = rt.number.Forwarding, c.sw.directory().OwnerUsers(rt.number)
-	case len(rt.targets) == 1 && rt.outTrunk == nil:
-		h.rules, h.owners = c.sw.forwardingOf(rt.targets[0]), rt.targets
+	case rt.Number != nil && !rt.Number.Forwarding.IsZero():
+		h.rules, h.owners = rt.Number.Forwarding, c.sw.directory().OwnerUsers(rt.Number)
+	case len(rt.Targets) == 1 && rt.OutTrunk == nil:
+		h.rules, h.owners = c.sw.forwardingOf(rt.Targets[0]), rt.Targets
 	}
 	return h
 }
@@ -193,13 +193,13 @@ func (c *call) forwardCallerID(from *hop) string {
 			return e
 		}
 	}
-	if c.rt.number != nil {
-		return c.rt.number.Number
+	if c.rt.Number != nil {
+		return c.rt.Number.Number
 	}
 	if len(from.users) == 1 && from.users[0].DefaultCallerID() != "" {
 		return from.users[0].DefaultCallerID()
 	}
-	return c.rt.callerID
+	return c.rt.CallerID
 }
 
 // nextRule picks the forwarding rule that applies to how ringing failed.

@@ -142,7 +142,7 @@ func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	id := uuid.NewString()
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain})
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain}, Params: sip.NewParams()})
-	return &call{sw: sw, id: id, req: req, rt: &route{caller: u, callerID: callerID},
+	return &call{sw: sw, id: id, req: req, rt: &route{Caller: u, CallerID: callerID},
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
 		log: newSlogger(sw.log, "call_id", id, "engine", true)}
 }

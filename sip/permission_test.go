@@ -91,10 +91,10 @@ func callTo(sw *Switch, ext, number string) *call {
 	rt := &route{}
 	dir := sw.directory()
 	if number != "" {
-		rt.number = dir.Number(number)
-		rt.targets = dir.OwnerUsers(rt.number)
+		rt.Number = dir.Number(number)
+		rt.Targets = dir.OwnerUsers(rt.Number)
 	} else {
-		rt.targets = []*user{dir.User(ext)}
+		rt.Targets = []*user{dir.User(ext)}
 	}
 	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
@@ -272,7 +272,7 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	c := callTo(sw, "1001", "")
 	c.sw.cfg.SIP.Domain = "example.test"
 	c.req = sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "sales", Host: "example.test"})
-	c.rt.caller = sw.directory().User("1003")
+	c.rt.Caller = sw.directory().User("1003")
 	reqs, parties, err := c.outgoingInvites(&hop{users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -338,15 +338,15 @@ func (b binding) destination() string {
 
 // fromUser is who the callee sees calling.
 func (c *call) fromUser() string {
-	if c.rt.caller != nil {
-		return c.rt.caller.Extension
+	if c.rt.Caller != nil {
+		return c.rt.Caller.Extension
 	}
 	return c.req.From().Address.User
 }
 
 func (c *call) fromDisplay() string {
-	if c.rt.caller != nil {
-		return c.rt.caller.DisplayName
+	if c.rt.Caller != nil {
+		return c.rt.Caller.DisplayName
 	}
 	return c.req.From().DisplayName
 }

@@ -154,13 +154,13 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := sw.routeDialed(u, dialed, callerID)
+	rt, err := sw.directory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
 		sw.notifyRefer(x, ce.Code, ce.Phrase)
 		return
 	}
-	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonTransfer}
+	h := &hop{users: rt.Targets, trunk: rt.OutTrunk, e164: rt.E164, callerID: rt.CallerID, reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
 	sw.notifyRefer(x, 100, "Trying")
 	c.startTransferLeg(h, p, x, u)
