@@ -3,7 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
-		"time"
+	"time"
 
 	"github.com/dialtone/dialtone/billing"
 	orgdir "github.com/dialtone/dialtone/directory"
