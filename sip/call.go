@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -643,7 +644,7 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 func (c *call) newOutgoingLeg(h *hop) *leg {
 	rt := c.rt
 	f := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
-	if h.trunk != nil {
+	if h.Trunk != nil {
 		f.Endpoint = billing.EndpointTrunk
 	}
 	if rt.InTrunk != nil {
@@ -652,23 +653,23 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 	b := newLeg(c.id, f)
 	b.owner.Store(c)
 	b.cdr.ParentLegID = c.a.cdr.LegID
-	b.cdr.Reason = h.reason
-	b.cdr.CallerID = h.callerID
+	b.cdr.Reason = h.Reason
+	b.cdr.CallerID = h.CallerID
 	if rt.Number != nil {
 		b.cdr.PhoneNumber = rt.Number.Number
 	}
-	if h.trunk != nil {
-		b.cdr.Trunk = h.trunk.Name
-		b.cdr.From = h.callerID
-		b.cdr.To = h.e164
+	if h.Trunk != nil {
+		b.cdr.Trunk = h.Trunk.Name
+		b.cdr.From = h.CallerID
+		b.cdr.To = h.E164
 		if rt.Caller != nil {
 			b.cdr.User = rt.Caller.Extension
 		}
 		return b
 	}
 	b.cdr.From = c.fromUser()
-	b.cdr.To = h.users[0].Extension
-	b.cdr.User = h.users[0].Extension
+	b.cdr.To = h.Users[0].Extension
+	b.cdr.User = h.Users[0].Extension
 	if rt.InTrunk != nil {
 		b.cdr.Trunk = rt.InTrunk.Name
 	}
@@ -680,22 +681,13 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // CDR; ok is false.
 func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duration, ok bool) {
 	sw := c.sw
-	h := c.firstHop()
-	visited := map[string]bool{}
-	if c.rt.Caller != nil {
-		visited[c.rt.Caller.Extension] = true
-	}
-	for n := 0; ; n++ {
-		for _, u := range h.users {
-			visited[u.Extension] = true
-		}
-		if h.rules.Always != "" {
-			next, err := c.follow(h, h.rules.Always, visited)
-			if err == nil && n >= maxForwardHops {
-				err = errForwardLoop
-			}
+	fw := c.forwarder()
+	h := fw.FirstHop()
+	for {
+		if h.Rules.Always != "" {
+			next, err := c.follow(fw, h, h.Rules.Always)
 			if err != nil {
-				c.log.Warn("forwarding stopped", "rule", "always", "target", h.rules.Always, "error", err)
+				c.log.Warn("forwarding stopped", "rule", "always", "target", h.Rules.Always, "error", err)
 				c.failRinging(nil, nil, err)
 				return nil, 0, false
 			}
@@ -703,24 +695,24 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			h = next
 			continue
 		}
-		if h.voicemail != nil {
-			c.depositVoicemail(h.voicemail)
+		if h.Voicemail != nil {
+			c.depositVoicemail(h.Voicemail)
 			return nil, 0, false
 		}
-		if h.trunk != nil && c.rt.Caller != nil {
+		if h.Trunk != nil && c.rt.Caller != nil {
 			// The call leaves through the trunk: the caller's own leg is
 			// the free access side of it, as for a dialed outside number.
 			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})
 		}
-		if rule := c.orVoicemail(h, h.rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && n < maxForwardHops {
+		if rule := c.orVoicemail(h, h.Rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
 			// Nothing to ring: no leg is placed, no CDR is written.
-			next, err := c.follow(h, rule, visited)
+			next, err := c.follow(fw, h, rule)
 			if err == nil {
 				c.log.Info("forwarding", "rule", "unregistered", "from", h.String(), "to", next.String())
 				h = next
 				continue
 			}
-			if errors.Is(err, errForwardRefused) {
+			if errors.Is(err, orgdir.ErrForwardRefused) {
 				// Refused and nothing to fall back to: ringing the
 				// unregistered phones would only try the same rule again.
 				c.failRinging(nil, nil, err)
@@ -742,16 +734,16 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			b.party = party
 			return w, bLimit, true
 		}
-		rule := c.orVoicemail(h, nextRule(h.rules, res, err), err)
+		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, forwardOutcome(res, err)), err)
 		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
 			rule = c.orVoicemail(h, "", errBusy)
 		}
-		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || n >= maxForwardHops {
+		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
-		next, ferr := c.follow(h, rule, visited)
-		if errors.Is(ferr, errForwardRefused) {
+		next, ferr := c.follow(fw, h, rule)
+		if errors.Is(ferr, orgdir.ErrForwardRefused) {
 			disp, code := ringFailure(res, err)
 			b.end(disp, code)
 			c.finish(b)
@@ -776,7 +768,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	sw := c.sw
-	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.users) != 1 || h.trunk != nil {
+	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, errNoAnswer) || errors.Is(why, errNotRegistered) || errors.Is(why, errBusy) {
@@ -787,10 +779,10 @@ func (c *call) orVoicemail(h *hop, rule string, why error) string {
 
 // anyRegistered reports whether a hop has someone to ring.
 func (c *call) anyRegistered(h *hop) bool {
-	if h.trunk != nil {
+	if h.Trunk != nil {
 		return true
 	}
-	for _, u := range h.users {
+	for _, u := range h.Users {
 		if len(c.sw.reg.lookup(u.Extension)) > 0 {
 			return true
 		}
@@ -836,8 +828,9 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
 		hdrs = append(hdrs, sip.NewHeader("Reason", `SIP;cause=480;text="user not registered"`))
-	case errors.Is(err, errForwardLoop):
-		code, phrase = 482, "Loop Detected"
+	case errors.Is(err, orgdir.ErrForwardLoop):
+		ce := asCallError(err)
+		code, phrase = ce.Code, ce.Phrase
 	case res != nil && (res.StatusCode == 401 || res.StatusCode == 407):
 		// The callee's challenge is not the caller's to answer.
 		disp, code, phrase = billing.Failed, 503, "Service Unavailable"

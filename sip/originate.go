@@ -45,10 +45,10 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if u == nil {
 		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
 	}
-	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
+	h := &hop{Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
 	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
 	if t := dir.User(o.To); t != nil {
-		h.users = []*user{t}
+		h.Users = []*user{t}
 		if len(sw.reg.lookup(t.Extension)) == 0 {
 			return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
 		}
@@ -63,11 +63,11 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		if refusal := u.CheckOutsideCall(o.CallerID, e164); refusal != nil {
 			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, refusal.Reason)
 		}
-		h.trunk = dir.OutboundTrunk()
-		if h.trunk == nil {
+		h.Trunk = dir.OutboundTrunk()
+		if h.Trunk == nil {
 			return nil, fmt.Errorf("%w: no trunk to the public network", ErrOriginateRefused)
 		}
-		h.e164 = e164
+		h.E164 = e164
 		facts.Endpoint = billing.EndpointTrunk
 	}
 	if o.Free {
@@ -84,10 +84,10 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	l.cdr.Reason = o.Reason
 	l.cdr.CallerID, l.cdr.User = o.CallerID, u.Extension
 	l.cdr.CampaignID, l.cdr.LeadID, l.cdr.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
-	if h.trunk != nil {
-		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.trunk.Name, o.CallerID, h.e164
+	if h.Trunk != nil {
+		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.Trunk.Name, o.CallerID, h.E164
 	} else {
-		l.cdr.From, l.cdr.To = u.Extension, h.users[0].Extension
+		l.cdr.From, l.cdr.To = u.Extension, h.Users[0].Extension
 	}
 	if _, err := c.authorize(ctx, l); err != nil {
 		sw.calls.Done()

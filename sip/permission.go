@@ -1,26 +1,5 @@
 package sip
 
-import orgdir "github.com/dialtone/dialtone/directory"
-
-// mayCallOutside is the check before the switch places a leg to the
-// outside number e164 for users who did not dial it themselves now: a
-// forward under their rules (a number's rules: its owner, or every member
-// of the group that owns it) or a dialer's call. It refuses with 403 and
-// the reason, or returns nil. A call a user dials, and a transfer, go
-// through routeDialed, which checks the same config.CheckOutsideCall with
-// the caller ID the user picked.
-func mayCallOutside(users []*user, e164 string) *callError {
-	who, refusal := orgdir.MayCallOutside(users, e164)
-	if refusal == nil {
-		return nil
-	}
-	reason := refusal.Reason
-	if len(users) > 1 && who != "" {
-		reason += " (" + who + ")"
-	}
-	return &callError{Code: 403, Phrase: "Forbidden", Reason: reason, Err: refusal}
-}
-
 // warnRefusedForwarding logs the forwarding rules set through the API
 // that the permissions now refuse (a reload took one away). They are kept,
 // since a later reload may grant it back, and refused each time they

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
 // keptCDRs keeps the CDRs a test's calls write.
@@ -96,7 +97,9 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: ext, Host: "example.test"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+12125550123", Host: "example.test"}, Params: sip.NewParams()})
+	c := &call{sw: sw, id: "c", req: req, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -147,14 +150,15 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 				}
 			}
 			c := callTo(sw, tt.user, tt.number)
-			h := c.firstHop()
-			target := h.rules.Always
+			fw := c.forwarder()
+			h := fw.FirstHop()
+			target := h.Rules.Always
 			if target == "" {
-				target = h.rules.Busy
+				target = h.Rules.Busy
 			}
-			next, err := c.follow(h, target, map[string]bool{})
+			next, err := c.follow(fw, h, target)
 			switch {
-			case tt.nextHop == "" && (!errors.Is(err, errForwardRefused) || !errors.Is(err, errNoAnswer)):
+			case tt.nextHop == "" && (!errors.Is(err, orgdir.ErrForwardRefused) || !errors.Is(err, errNoAnswer)):
 				t.Fatalf("got hop %v, error %v; want a refusal that counts as unanswered", next, err)
 			case tt.nextHop != "" && (err != nil || next.String() != tt.nextHop):
 				t.Fatalf("got hop %v, error %v; want %s", next, err, tt.nextHop)
@@ -273,7 +277,7 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	c.sw.cfg.SIP.Domain = "example.test"
 	c.req = sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "sales", Host: "example.test"})
 	c.rt.Caller = sw.directory().User("1003")
-	reqs, parties, err := c.outgoingInvites(&hop{users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
+	reqs, parties, err := c.outgoingInvites(&hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
