@@ -27,14 +27,7 @@ func (c *call) forwarder() *orgdir.Forwarder {
 }
 
 // forwardingOf is a user's forwarding: set through the API, else the config.
-func (sw *Switch) forwardingOf(u *user) config.Forwarding {
-	sw.fwdMu.RLock()
-	defer sw.fwdMu.RUnlock()
-	if f, ok := sw.fwdOverrides[u.Extension]; ok {
-		return f
-	}
-	return u.Forwarding
-}
+func (sw *Switch) forwardingOf(u *user) config.Forwarding { return sw.fwd.Of(u) }
 
 // follow resolves target, one of hop h's rules, into the next hop. A
 // target the rule's owners may not call gets its refused leg written; if

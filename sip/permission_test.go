@@ -75,12 +75,28 @@ trunks:
 
 func permissionsSwitch(t *testing.T, yaml string) (*Switch, *keptCDRs) {
 	t.Helper()
+	return permissionsSwitchWith(t, yaml, nil)
+}
+
+// savedForwarding is forwarding rules saved through the API earlier.
+type savedForwarding map[string]config.Forwarding
+
+func (s savedForwarding) LoadForwarding() (map[string]config.Forwarding, error) { return s, nil }
+func (s savedForwarding) SaveForwarding(ext string, f config.Forwarding) error {
+	s[ext] = f
+	return nil
+}
+
+// permissionsSwitchWith starts with forwarding rules saved through the
+// API (nil: none).
+func permissionsSwitchWith(t *testing.T, yaml string, fwd ForwardingStore) (*Switch, *keptCDRs) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), "t.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cdrs := &keptCDRs{}
-	sw, err := New(cfg, Options{CDRs: cdrs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sw, err := New(cfg, Options{CDRs: cdrs, Forwarding: fwd, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +150,15 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			if tt.number != "" {
 				yaml = strings.Replace(yaml, "    group: sales\n", "    group: sales\n    forwarding: {always: \"+14155550199\"}\n", 1)
 			}
-			sw, cdrs := permissionsSwitch(t, yaml)
+			// Saved through the API before, when it was allowed, or not
+			// checked: the check when used must catch it.
+			saved := savedForwarding{}
+			if tt.user != "" {
+				saved[tt.user] = tt.rules
+			}
+			sw, cdrs := permissionsSwitchWith(t, yaml, saved)
 			if tt.number != "" {
 				sw.directory().Number(tt.number).Forwarding = tt.rules // as if the config said so, past the loader's check
-			} else {
-				sw.fwdOverrides[tt.user] = tt.rules
 			}
 			if tt.reloadAs != "" {
 				cfg, err := config.Parse([]byte(strings.Replace(permissionsYAML, "    role: boss\n", "    role: "+tt.reloadAs+"\n", 1)), "t.yaml")
@@ -234,8 +254,13 @@ func TestPutForwardingRefusesWhatTheUserMayNotCall(t *testing.T) {
 			if refused.Rule != tt.rule || !strings.Contains(refused.Error(), tt.rule) {
 				t.Fatalf("error %+v, want the rule %s named", refused, tt.rule)
 			}
-			if len(sw.fwdOverrides) != 0 || len(sw.apiNumbers) != 0 {
-				t.Fatal("a refused request changed something")
+			for _, ext := range []string{"1001", "1002", "1003"} {
+				if f, _ := sw.Forwarding(ext); !f.IsZero() {
+					t.Fatalf("a refused request set %s's forwarding: %+v", ext, f)
+				}
+			}
+			if n := sw.Numbers(); len(n) != 2 {
+				t.Fatalf("a refused request changed the numbers: %+v", n)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -98,9 +99,7 @@ type Switch struct {
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
 
-	fwdMu        sync.RWMutex
-	fwdOverrides map[string]config.Forwarding // by extension, set through the API
-	fwdStore     ForwardingStore
+	fwd *orgdir.Forwardings // forwarding rules set through the API
 
 	media   *media.Pool
 	mediaIP string
@@ -108,11 +107,7 @@ type Switch struct {
 
 	voicemail VoicemailStore
 
-	numbersMu       sync.Mutex
-	dirCfg          *config.Config // the config last applied (start, reload), for the directory
-	cfgNumbers      []config.Number
-	apiNumbers      []config.Number
-	numberStore     NumberStore
+	numbers         *orgdir.Numbers // the config's and the API's; each change swaps in a directory
 	onNumbers       NumbersChanged
 	defaultGreeting []int16
 	announcement    atomic.Pointer[[]int16] // the recording announcement; swapped on reload
@@ -145,33 +140,28 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	}
 	realm := cfg.SIP.Domain
 	sw := &Switch{
-		cfg:         cfg,
-		log:         opts.Logger,
-		cdrs:        opts.CDRs,
-		meter:       opts.Meter,
-		reg:         newRegistrar(),
-		auth:        newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
-		guard:       newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
-		userCalls:   map[string]int{},
-		fwdStore:    opts.Forwarding,
-		media:       opts.Media,
-		dataDir:     opts.DataDir,
-		voicemail:   opts.Voicemail,
-		numberStore: opts.Numbers,
-		onNumbers:   opts.NumbersChanged,
-		dialogUA:    map[string]*sipgo.DialogUA{},
-		addrs:       map[string]string{},
+		cfg:       cfg,
+		log:       opts.Logger,
+		cdrs:      opts.CDRs,
+		meter:     opts.Meter,
+		reg:       newRegistrar(),
+		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
+		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
+		userCalls: map[string]int{},
+		media:     opts.Media,
+		dataDir:   opts.DataDir,
+		voicemail: opts.Voicemail,
+		onNumbers: opts.NumbersChanged,
+		dialogUA:  map[string]*sipgo.DialogUA{},
+		addrs:     map[string]string{},
 	}
 	sw.t1 = cfg.SIP.T1.Duration
 	if sw.t1 <= 0 {
 		sw.t1 = defaultT1
 	}
-	if sw.numberStore != nil {
-		saved, err := sw.numberStore.LoadNumbers()
-		if err != nil {
-			return nil, fmt.Errorf("load numbers: %w", err)
-		}
-		sw.apiNumbers = saved
+	var err error
+	if sw.numbers, err = orgdir.NewNumbers(opts.Numbers, sw.publishDirectory); err != nil {
+		return nil, err
 	}
 	sw.rebuild(cfg)
 	if opts.Registrations != nil {
@@ -193,17 +183,8 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
 	}, func() float64 { return float64(sw.admission.settingUp()) }))
-	sw.fwdOverrides = map[string]config.Forwarding{}
-	if sw.fwdStore != nil {
-		saved, err := sw.fwdStore.LoadForwarding()
-		if err != nil {
-			return nil, fmt.Errorf("load forwarding rules: %w", err)
-		}
-		for ext, f := range saved {
-			if sw.directory().User(ext) != nil {
-				sw.fwdOverrides[ext] = f
-			}
-		}
+	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().Directory); err != nil {
+		return nil, err
 	}
 	return sw, nil
 }
