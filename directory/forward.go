@@ -116,12 +116,16 @@ type ForwardedCall struct {
 	// RulesOf is a user's forwarding rules (set through the API, else the
 	// config's).
 	RulesOf func(*User) config.Forwarding
+	// Current is the directory as it is now (nil: the one the Forwarder
+	// came from): a call that rings for a while forwards to the targets,
+	// and under the permissions, of a reload that came meanwhile.
+	Current func() *Directory
 }
 
 // Forwarder follows the forwarding rules of one call, hop by hop: it
 // remembers who was rung, to stop loops, and how many forwards were taken.
 type Forwarder struct {
-	dir      *Directory
+	first    *Directory // the directory the call started with
 	call     ForwardedCall
 	visited  map[string]bool // extensions already rung in this call
 	forwards int
@@ -129,7 +133,7 @@ type Forwarder struct {
 
 // Forwarder starts following the forwarding of call c.
 func (d *Directory) Forwarder(c ForwardedCall) *Forwarder {
-	f := &Forwarder{dir: d, call: c, visited: map[string]bool{}}
+	f := &Forwarder{first: d, call: c, visited: map[string]bool{}}
 	if c.Route.Caller != nil {
 		f.visited[c.Route.Caller.Extension] = true
 	}
@@ -143,7 +147,7 @@ func (f *Forwarder) FirstHop() *Hop {
 	h := &Hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonDirect}
 	switch {
 	case rt.Number != nil && !rt.Number.Forwarding.IsZero():
-		h.Rules, h.Owners = rt.Number.Forwarding, f.dir.OwnerUsers(rt.Number)
+		h.Rules, h.Owners = rt.Number.Forwarding, f.first.OwnerUsers(rt.Number)
 	case len(rt.Targets) == 1 && rt.OutTrunk == nil:
 		h.Rules, h.Owners = f.call.RulesOf(rt.Targets[0]), rt.Targets
 	}
@@ -191,13 +195,21 @@ func (f *Forwarder) follow(h *Hop, target string, voicemail bool, refused func(*
 	return nil, err
 }
 
+// dir is the directory a forward is resolved in.
+func (f *Forwarder) dir() *Directory {
+	if f.call.Current != nil {
+		return f.call.Current()
+	}
+	return f.first
+}
+
 // notVisited rings the users not yet rung in this call.
 func (f *Forwarder) notVisited(u *User) bool { return !f.visited[u.Extension] }
 
 // resolve turns a forwarding target into the next hop.
 func (f *Forwarder) resolve(from *Hop, target string) (*Hop, error) {
 	h := &Hop{Reason: billing.ReasonForward}
-	dir := f.dir
+	dir := f.dir()
 	switch {
 	case target == config.TargetVoicemail:
 		if len(from.Users) != 1 {

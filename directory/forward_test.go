@@ -235,3 +235,21 @@ func TestCallerIDOfACallForwardedOutside(t *testing.T) {
 		})
 	}
 }
+
+func TestAForwardFollowsAReloadWhileTheCallRings(t *testing.T) {
+	d := testDirectory()
+	cfg := testConfig()
+	cfg.Users = append(cfg.Users, config.User{Extension: "2000", Role: "agent"}) // the reload adds a user
+	reloaded := New(cfg, func(u, p string) string { return "" })
+	current := d
+	fw := d.Forwarder(ForwardedCall{Route: &Route{Targets: []*User{d.User("1001")}}, RulesOf: func(*User) config.Forwarding { return config.Forwarding{} },
+		Current: func() *Directory { return current }})
+	h := fw.FirstHop()
+	if next, err := fw.Follow(h, "2000", false, nil); err == nil {
+		t.Fatalf("forwarded to %v before the reload", next)
+	}
+	current = reloaded
+	if next, err := fw.Follow(h, "2000", false, nil); err != nil || next.Users[0] != reloaded.User("2000") {
+		t.Fatalf("after the reload: hop %v, error %v", next, err)
+	}
+}

@@ -23,6 +23,7 @@ func (c *call) forwarder() *orgdir.Forwarder {
 		From:           c.req.From().Address.User,
 		CallerIDPolicy: c.settings().forwardCallerID,
 		RulesOf:        c.sw.forwardingOf,
+		Current:        func() *orgdir.Directory { return c.sw.directory().Directory },
 	})
 }
 
