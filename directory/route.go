@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dialtone/dialtone/config"
@@ -165,4 +166,36 @@ func ChooseCallerID(u *User, dialed string, asked *AskedIdentity) (rest, callerI
 		callerID = asked.Number
 	}
 	return dialed, callerID, nil
+}
+
+// RouteOrigination routes a leg the call engine places for user u (a
+// dialer's call, an agent's session) to to: an extension (the user's
+// phones) or a number (E.164, or national in callerID's country) through
+// the trunk, presenting callerID, with the checks of a call the user
+// dials by hand: the caller ID is an organization number or one of the
+// user's, the user's role may call the number with it
+// (config.CheckOutsideCall), and there is a trunk. Whether the user's
+// phones are registered is the caller's to check.
+func (d *Directory) RouteOrigination(u *User, to, callerID string) (*Route, error) {
+	r := &Route{Caller: u, CallerID: callerID}
+	if t := d.User(to); t != nil {
+		r.Targets = []*User{t}
+		return r, nil
+	}
+	if callerID != "" && d.Number(callerID) == nil && !u.Verified(callerID) {
+		return nil, refuse(ErrForbidden, fmt.Sprintf("caller ID %s is neither an organization number nor one of %s's", callerID, u.Extension))
+	}
+	e164, ok := phone.Dialed(to, phone.Country(callerID))
+	if !ok {
+		return nil, refuse(ErrNotFound, fmt.Sprintf("%q is no number", to))
+	}
+	if refusal := u.CheckOutsideCall(callerID, e164); refusal != nil {
+		return nil, &Refusal{Kind: ErrForbidden, Reason: refusal.Reason, Err: refusal}
+	}
+	r.OutTrunk = d.OutboundTrunk()
+	if r.OutTrunk == nil {
+		return nil, refuse(ErrNoTrunk, "no trunk to the public network")
+	}
+	r.E164 = e164
+	return r, nil
 }

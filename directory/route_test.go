@@ -148,3 +148,40 @@ func TestRouteFromTrunk(t *testing.T) {
 		})
 	}
 }
+
+func TestRouteOrigination(t *testing.T) {
+	d := testDirectory()
+	for _, tt := range []struct {
+		name, user, to, callerID string
+		want                     routeSummary
+		kind                     error
+		reason                   string
+	}{
+		{name: "an extension", user: "1002", to: "1001", want: routeSummary{targets: []string{"1001"}}},
+		{name: "a lead with an organization number", user: "1002", to: "+12125550123", callerID: "+14155550199",
+			want: routeSummary{e164: "+12125550123", trunk: "carrier", callerID: "+14155550199"}},
+		{name: "a national lead", user: "1002", to: "2125550123", callerID: "+14155550100",
+			want: routeSummary{e164: "+12125550123", trunk: "carrier", callerID: "+14155550100"}},
+		{name: "a caller ID neither ours nor the user's", user: "1002", to: "+12125550123", callerID: "+12125550100",
+			kind: ErrForbidden, reason: "caller ID +12125550100 is neither an organization number nor one of 1002's"},
+		{name: "no number", user: "1002", to: "lead", callerID: "+14155550100", kind: ErrNotFound, reason: `"lead" is no number`},
+		{name: "abroad without calls.international", user: "1002", to: "+442071234567", callerID: "+14155550100",
+			kind: ErrForbidden, reason: "international calls not permitted for this user"},
+		{name: "without calls.outbound", user: "1003", to: "+12125550123", callerID: "+14155550100",
+			kind: ErrForbidden, reason: "outbound calls not permitted for this user"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := d.RouteOrigination(d.User(tt.user), tt.to, tt.callerID)
+			if tt.kind != nil {
+				wantRefusal(t, err, tt.kind, tt.reason)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summarize(r); !got.equal(tt.want) || r.Caller != d.User(tt.user) {
+				t.Fatalf("route %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
