@@ -9,6 +9,8 @@
 //     into a Route: the users to ring, or the trunk and E.164 number, the
 //     caller ID presented (the user's default, a *7n prefix, an asked
 //     identity that must be verified), the mailbox or a dialer agent's *55;
+//     RouteOrigination does the same checks for a leg the call engine
+//     places;
 //   - a Forwarder follows one call's forwarding rules hop by hop: the rule
 //     for how ringing failed (NextRule of an Outcome), users already rung
 //     (loops), MaxForwardHops, targets the rule's owners may not call
@@ -22,7 +24,9 @@
 // A Directory is built from one config (New) and never changes: a reload
 // or a number added builds a new one and swaps it in whole, so one
 // question never sees half of two configs. Callers keep the *Directory
-// they asked first for the rest of what they are deciding.
+// they asked first for the rest of what they are deciding; a Forwarder,
+// whose call may ring for a while, resolves each forward in the directory
+// as it is then.
 //
 // The package knows nothing of SIP: it takes plain values (the dialed
 // string, the asked identity, how ringing failed) and refuses with typed
