@@ -39,6 +39,22 @@ func (s routeSummary) equal(o routeSummary) bool {
 		s.callerID == o.callerID && s.mailbox == o.mailbox && s.campaign == o.campaign
 }
 
+// wantRoute checks a route of caller against want, or a refusal of kind
+// saying reason (kind set).
+func wantRoute(t *testing.T, r *Route, err error, caller *User, want routeSummary, kind error, reason string) {
+	t.Helper()
+	if kind != nil {
+		wantRefusal(t, err, kind, reason)
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summarize(r); !got.equal(want) || r.Caller != caller {
+		t.Fatalf("route %+v, want %+v", got, want)
+	}
+}
+
 // wantRefusal checks err is a Refusal of kind saying reason.
 func wantRefusal(t *testing.T, err error, kind error, reason string) {
 	t.Helper()
@@ -95,16 +111,7 @@ func TestRouteFromPhone(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := d.RouteFromPhone(d.User(tt.user), Dialing{Dialed: tt.dialed, Identity: tt.identity, VoicemailExtension: "*97", AgentJoin: tt.agentJoin})
-			if tt.kind != nil {
-				wantRefusal(t, err, tt.kind, tt.reason)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := summarize(r); !got.equal(tt.want) || r.Caller != d.User(tt.user) {
-				t.Fatalf("route %+v, want %+v", got, tt.want)
-			}
+			wantRoute(t, r, err, d.User(tt.user), tt.want, tt.kind, tt.reason)
 		})
 	}
 }
@@ -172,16 +179,7 @@ func TestRouteOrigination(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := d.RouteOrigination(d.User(tt.user), tt.to, tt.callerID)
-			if tt.kind != nil {
-				wantRefusal(t, err, tt.kind, tt.reason)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := summarize(r); !got.equal(tt.want) || r.Caller != d.User(tt.user) {
-				t.Fatalf("route %+v, want %+v", got, tt.want)
-			}
+			wantRoute(t, r, err, d.User(tt.user), tt.want, tt.kind, tt.reason)
 		})
 	}
 }
