@@ -32,3 +32,23 @@ func MayCallOutside(users []*User, e164 string) (who string, refusal *config.Cal
 func (d *Directory) RefusedForwarding(f config.Forwarding, owners []*User) []config.ForwardingRefusal {
 	return config.CheckForwardingPermissions(f, Callers(owners), d.OwnNumber)
 }
+
+// RefuseOutsideCall is the check before a leg to the outside number e164
+// is placed for users who did not dial it themselves now: a forward under
+// their rules (a number's rules: its owner, or every member of the group
+// that owns it) or a dialer's call. It refuses (ErrForbidden) with the
+// reason, naming the user refused when there are several, or returns nil.
+// A call a user dials, and a transfer, go through RouteDialed, which
+// checks the same config.CheckOutsideCall with the caller ID the user
+// picked.
+func RefuseOutsideCall(users []*User, e164 string) *Refusal {
+	who, refusal := MayCallOutside(users, e164)
+	if refusal == nil {
+		return nil
+	}
+	reason := refusal.Reason
+	if len(users) > 1 && who != "" {
+		reason += " (" + who + ")"
+	}
+	return &Refusal{Kind: ErrForbidden, Reason: reason, Err: refusal}
+}

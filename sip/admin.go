@@ -2,47 +2,31 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
 // The kinds of error the switch's administrative methods return (package
 // api answers them 400, 404 and 409); any other error is the switch's
-// own failure.
+// own failure. They are the directory's, which decides most of them.
 var (
-	ErrInvalid  = errors.New("invalid")
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrInvalid  = orgdir.ErrInvalid
+	ErrNotFound = orgdir.ErrNotFound
+	ErrConflict = orgdir.ErrConflict
 )
 
-// kindError is err, said as it is, that errors.Is finds to be of kind.
-type kindError struct{ kind, err error }
-
-func (e *kindError) Error() string   { return e.err.Error() }
-func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
-
-func withKind(kind, err error) error { return &kindError{kind, err} }
+func withKind(kind, err error) error { return orgdir.WithKind(kind, err) }
 
 // ForwardingRefusedError is a forwarding target that the rule's owners
 // may not call, as if they dialed it.
-type ForwardingRefusedError struct {
-	Field  string // "forwarding.busy"
-	Target string
-	Rule   string // the permission the owners lack
-	Reason string
-}
-
-func (e *ForwardingRefusedError) Error() string { return e.Field + ": " + e.Reason }
+type ForwardingRefusedError = orgdir.ForwardingRefusedError
 
 // ForwardingStore persists forwarding rules set through the API.
-type ForwardingStore interface {
-	LoadForwarding() (map[string]config.Forwarding, error)
-	SaveForwarding(extension string, f config.Forwarding) error
-}
+type ForwardingStore = orgdir.ForwardingStore
 
 // Forwarding is the forwarding rules of a user (an extension or a name).
 func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
@@ -56,37 +40,15 @@ func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
 // SetForwarding replaces a user's forwarding rules; empty rules clear
 // them.
 func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
-	u := sw.directory().User(id)
+	dir := sw.directory()
+	u := dir.User(id)
 	if u == nil {
 		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
 	}
-	if err := sw.checkForwarding(f, []*user{u}); err != nil {
+	if err := sw.fwd.Set(dir.Directory, u, f); err != nil {
 		return err
 	}
-	if sw.fwdStore != nil {
-		if err := sw.fwdStore.SaveForwarding(u.Extension, f); err != nil {
-			return fmt.Errorf("save forwarding: %w", err)
-		}
-	}
-	sw.fwdMu.Lock()
-	sw.fwdOverrides[u.Extension] = f
-	sw.fwdMu.Unlock()
 	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
-	return nil
-}
-
-// checkForwarding validates forwarding rules set for owners: a bad target
-// is ErrInvalid, a target the owners may not call (as if they dialed it)
-// a ForwardingRefusedError naming the rule.
-func (sw *Switch) checkForwarding(f config.Forwarding, owners []*user) error {
-	dir := sw.directory()
-	if problems := config.CheckForwarding(f, dir.UserNames(), dir.GroupNames()); len(problems) > 0 {
-		return withKind(ErrInvalid, fmt.Errorf("forwarding.%s: %s", problems[0].Field, problems[0].Problem))
-	}
-	if refused := dir.RefusedForwarding(f, owners); len(refused) > 0 {
-		r := refused[0]
-		return &ForwardingRefusedError{Field: "forwarding." + r.Field, Target: r.Target, Rule: r.Rule, Reason: r.Message()}
-	}
 	return nil
 }
 

@@ -248,7 +248,7 @@ func (c *call) record(ready <-chan struct{}) bool {
 // applies to calls answered after it; a call already up keeps its state.
 func (c *call) recorded() bool {
 	dir := c.sw.directory()
-	if dir.recordAll || (c.rt.number != nil && c.rt.number.Record) {
+	if dir.recordAll || (c.rt.Number != nil && c.rt.Number.Record) {
 		return true
 	}
 	for _, l := range []*leg{c.a, c.b} {

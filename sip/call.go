@@ -11,6 +11,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -223,10 +224,10 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
-		if rt.inTrunk != nil {
+		if rt.InTrunk != nil {
 			a.Endpoint = billing.EndpointTrunk
 		}
-		a.Peer = rt.peer()
+		a.Peer = routePeer(rt)
 	}
 	c.a = newLeg(c.id, a)
 	c.a.owner.Store(c)
@@ -234,16 +235,16 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 	c.a.cdr.From = req.From().Address.User
 	c.a.cdr.To = dialedUser(req)
 	if rt != nil {
-		c.a.cdr.CallerID = rt.callerID
-		if rt.caller != nil {
-			c.a.cdr.User = rt.caller.Extension
-			c.a.party = rt.caller.Extension
+		c.a.cdr.CallerID = rt.CallerID
+		if rt.Caller != nil {
+			c.a.cdr.User = rt.Caller.Extension
+			c.a.party = rt.Caller.Extension
 		}
-		if rt.inTrunk != nil {
-			c.a.cdr.Trunk = rt.inTrunk.Name
+		if rt.InTrunk != nil {
+			c.a.cdr.Trunk = rt.InTrunk.Name
 		}
-		if rt.number != nil {
-			c.a.cdr.PhoneNumber = rt.number.Number
+		if rt.Number != nil {
+			c.a.cdr.PhoneNumber = rt.Number.Number
 		}
 	}
 	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", req.CallID().Value())
@@ -332,7 +333,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 
 // limitUser counts a call against the caller's concurrent-call limit.
 func (c *call) limitUser() (release func(), ok bool) {
-	u := c.rt.caller
+	u := c.rt.Caller
 	if u == nil || u.MaxCalls <= 0 {
 		return func() {}, true
 	}
@@ -387,11 +388,11 @@ func (c *call) run() {
 	}
 	defer c.closeMedia()
 	sw.cdrs.Started(&c.a.cdr)
-	if c.rt.mailbox {
-		c.listenMailbox(c.rt.caller)
+	if c.rt.Mailbox {
+		c.listenMailbox(c.rt.Caller)
 		return
 	}
-	if c.rt.agentJoin {
+	if c.rt.AgentJoin {
 		c.joinAgent()
 		return
 	}
@@ -645,34 +646,34 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 func (c *call) newOutgoingLeg(h *hop) *leg {
 	rt := c.rt
 	f := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
-	if h.trunk != nil {
+	if h.Trunk != nil {
 		f.Endpoint = billing.EndpointTrunk
 	}
-	if rt.inTrunk != nil {
+	if rt.InTrunk != nil {
 		f.Peer = billing.EndpointTrunk
 	}
 	b := newLeg(c.id, f)
 	b.owner.Store(c)
 	b.cdr.ParentLegID = c.a.cdr.LegID
-	b.cdr.Reason = h.reason
-	b.cdr.CallerID = h.callerID
-	if rt.number != nil {
-		b.cdr.PhoneNumber = rt.number.Number
+	b.cdr.Reason = h.Reason
+	b.cdr.CallerID = h.CallerID
+	if rt.Number != nil {
+		b.cdr.PhoneNumber = rt.Number.Number
 	}
-	if h.trunk != nil {
-		b.cdr.Trunk = h.trunk.Name
-		b.cdr.From = h.callerID
-		b.cdr.To = h.e164
-		if rt.caller != nil {
-			b.cdr.User = rt.caller.Extension
+	if h.Trunk != nil {
+		b.cdr.Trunk = h.Trunk.Name
+		b.cdr.From = h.CallerID
+		b.cdr.To = h.E164
+		if rt.Caller != nil {
+			b.cdr.User = rt.Caller.Extension
 		}
 		return b
 	}
 	b.cdr.From = c.fromUser()
-	b.cdr.To = h.users[0].Extension
-	b.cdr.User = h.users[0].Extension
-	if rt.inTrunk != nil {
-		b.cdr.Trunk = rt.inTrunk.Name
+	b.cdr.To = h.Users[0].Extension
+	b.cdr.User = h.Users[0].Extension
+	if rt.InTrunk != nil {
+		b.cdr.Trunk = rt.InTrunk.Name
 	}
 	return b
 }
@@ -682,22 +683,13 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // CDR; ok is false.
 func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duration, ok bool) {
 	sw := c.sw
-	h := c.firstHop()
-	visited := map[string]bool{}
-	if c.rt.caller != nil {
-		visited[c.rt.caller.Extension] = true
-	}
-	for n := 0; ; n++ {
-		for _, u := range h.users {
-			visited[u.Extension] = true
-		}
-		if h.rules.Always != "" {
-			next, err := c.follow(h, h.rules.Always, visited)
-			if err == nil && n >= maxForwardHops {
-				err = errForwardLoop
-			}
+	fw := c.forwarder()
+	h := fw.FirstHop()
+	for {
+		if h.Rules.Always != "" {
+			next, err := c.follow(fw, h, h.Rules.Always)
 			if err != nil {
-				c.log.Warn("forwarding stopped", "rule", "always", "target", h.rules.Always, "error", err)
+				c.log.Warn("forwarding stopped", "rule", "always", "target", h.Rules.Always, "error", err)
 				c.failRinging(nil, nil, err)
 				return nil, 0, false
 			}
@@ -705,24 +697,24 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			h = next
 			continue
 		}
-		if h.voicemail != nil {
-			c.depositVoicemail(h.voicemail)
+		if h.Voicemail != nil {
+			c.depositVoicemail(h.Voicemail)
 			return nil, 0, false
 		}
-		if h.trunk != nil && c.rt.caller != nil {
+		if h.Trunk != nil && c.rt.Caller != nil {
 			// The call leaves through the trunk: the caller's own leg is
 			// the free access side of it, as for a dialed outside number.
 			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})
 		}
-		if rule := c.orVoicemail(h, h.rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && n < maxForwardHops {
+		if rule := c.orVoicemail(h, h.Rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
 			// Nothing to ring: no leg is placed, no CDR is written.
-			next, err := c.follow(h, rule, visited)
+			next, err := c.follow(fw, h, rule)
 			if err == nil {
 				c.log.Info("forwarding", "rule", "unregistered", "from", h.String(), "to", next.String())
 				h = next
 				continue
 			}
-			if errors.Is(err, errForwardRefused) {
+			if errors.Is(err, orgdir.ErrForwardRefused) {
 				// Refused and nothing to fall back to: ringing the
 				// unregistered phones would only try the same rule again.
 				c.failRinging(nil, nil, err)
@@ -744,16 +736,16 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			b.party = party
 			return w, bLimit, true
 		}
-		rule := c.orVoicemail(h, nextRule(h.rules, res, err), err)
+		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, forwardOutcome(res, err)), err)
 		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
 			rule = c.orVoicemail(h, "", errBusy)
 		}
-		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || n >= maxForwardHops {
+		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
-		next, ferr := c.follow(h, rule, visited)
-		if errors.Is(ferr, errForwardRefused) {
+		next, ferr := c.follow(fw, h, rule)
+		if errors.Is(ferr, orgdir.ErrForwardRefused) {
 			disp, code := ringFailure(res, err)
 			b.end(disp, code)
 			c.finish(b)
@@ -778,7 +770,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	sw := c.sw
-	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.users) != 1 || h.trunk != nil {
+	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, errNoAnswer) || errors.Is(why, errNotRegistered) || errors.Is(why, errBusy) {
@@ -789,10 +781,10 @@ func (c *call) orVoicemail(h *hop, rule string, why error) string {
 
 // anyRegistered reports whether a hop has someone to ring.
 func (c *call) anyRegistered(h *hop) bool {
-	if h.trunk != nil {
+	if h.Trunk != nil {
 		return true
 	}
-	for _, u := range h.users {
+	for _, u := range h.Users {
 		if len(c.sw.reg.lookup(u.Extension)) > 0 {
 			return true
 		}
@@ -838,8 +830,9 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
 		hdrs = append(hdrs, sip.NewHeader("Reason", `SIP;cause=480;text="user not registered"`))
-	case errors.Is(err, errForwardLoop):
-		code, phrase = 482, "Loop Detected"
+	case errors.Is(err, orgdir.ErrForwardLoop):
+		ce := asCallError(err)
+		code, phrase = ce.Code, ce.Phrase
 	case res != nil && (res.StatusCode == 401 || res.StatusCode == 407):
 		// The callee's challenge is not the caller's to answer.
 		disp, code, phrase = billing.Failed, 503, "Service Unavailable"

@@ -7,12 +7,11 @@ import (
 	orgdir "github.com/dialtone/dialtone/directory"
 )
 
-// user, trunk and number are the directory package's: sip reads them
+// user and trunk are the directory package's: sip reads them
 // everywhere, so the short names stay.
 type (
-	user   = orgdir.User
-	trunk  = orgdir.Trunk
-	number = orgdir.Number
+	user  = orgdir.User
+	trunk = orgdir.Trunk
 )
 
 // directory is the organization's directory (who is this, where does

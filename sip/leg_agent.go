@@ -3,17 +3,16 @@ package sip
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 )
 
 // AgentJoinPrefix is what a phone dials to join a dialer campaign as its
-// agent: *55 (the oldest running campaign the user is on) or *55 and the
-// campaign's number.
-const AgentJoinPrefix = "*55"
+// agent (the directory routes it).
+const AgentJoinPrefix = orgdir.AgentJoinPrefix
 
 // AgentJoin takes an agent's *55 call the switch answered: the call
 // engine adopts the leg and hands it to the dialer. An error hangs the
@@ -30,17 +29,6 @@ func (sw *Switch) agentJoinHook() AgentJoin {
 		return *p
 	}
 	return nil
-}
-
-// agentJoinRoute routes a *55 call of user u, if it is one.
-func (sw *Switch) agentJoinRoute(u *user, dialed, callerID string) (*route, bool) {
-	number, ok := strings.CutPrefix(dialed, AgentJoinPrefix)
-	if !ok || sw.agentJoinHook() == nil || strings.Trim(number, "0123456789") != "" {
-		return nil, false
-	}
-	// The agent's session leg is free access (route.peer): the leads' legs
-	// are charged.
-	return &route{caller: u, callerID: callerID, agentJoin: true, campaign: number}, true
 }
 
 // joinAgent answers an agent's *55 call with the switch's own media and
@@ -80,8 +68,8 @@ func (c *call) joinAgent() {
 		e.Hangup("no ACK")
 	}
 	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	if err := sw.agentJoinHook()(sw.ctx, c.rt.caller.Extension, c.rt.campaign, e); err != nil {
-		c.log.Info("agent join refused", "user", c.rt.caller.Extension, "campaign", c.rt.campaign, "error", err)
+	if err := sw.agentJoinHook()(sw.ctx, c.rt.Caller.Extension, c.rt.Campaign, e); err != nil {
+		c.log.Info("agent join refused", "user", c.rt.Caller.Extension, "campaign", c.rt.Campaign, "error", err)
 		e.Hangup(err.Error())
 	}
 	e.waitUp(c)

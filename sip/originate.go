@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dialtone/dialtone/billing"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
-	"github.com/dialtone/dialtone/phone"
 )
 
 // errNoAnchor: the engine's legs are the switch's own media ends.
@@ -34,8 +34,9 @@ type Origination struct {
 
 // Originate places a leg for the call engine, with the checks of a call
 // the user dials by hand: the user exists, the outside number is one
-// the user's role may call with that caller ID (config.CheckOutsideCall),
-// the caller ID is the organization's or the user's, and the meter grants
+// the user's role may call with that caller ID, the caller ID is the
+// organization's or the user's (the directory's RouteOrigination), the
+// user's phones are registered for a call to them, and the meter grants
 // the first slice of credit. A refusal wraps ErrOriginateRefused, no
 // credit billing.ErrInsufficientCredit. It returns once the INVITE is on
 // its way; progress comes from the leg.
@@ -45,30 +46,20 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if u == nil {
 		return nil, fmt.Errorf("%w: no such user %q", ErrOriginateRefused, o.User)
 	}
-	h := &hop{reason: o.Reason, ringFor: o.RingTimeout, callerID: o.CallerID}
+	rt, err := dir.RouteOrigination(u, o.To, o.CallerID)
+	var refusal *orgdir.Refusal
+	if errors.As(err, &refusal) {
+		return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, refusal.Reason)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("originate: %w", err)
+	}
+	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
 	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
-	if t := dir.User(o.To); t != nil {
-		h.users = []*user{t}
-		if len(sw.reg.lookup(t.Extension)) == 0 {
-			return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
-		}
-	} else {
-		if o.CallerID != "" && dir.Number(o.CallerID) == nil && !u.Verified(o.CallerID) {
-			return nil, fmt.Errorf("%w: caller ID %s is neither an organization number nor one of %s's", ErrOriginateRefused, o.CallerID, u.Extension)
-		}
-		e164, ok := phone.Dialed(o.To, phone.Country(o.CallerID))
-		if !ok {
-			return nil, fmt.Errorf("%w: %q is no number", ErrOriginateRefused, o.To)
-		}
-		if refusal := u.CheckOutsideCall(o.CallerID, e164); refusal != nil {
-			return nil, fmt.Errorf("%w: %s", ErrOriginateRefused, refusal.Reason)
-		}
-		h.trunk = dir.OutboundTrunk()
-		if h.trunk == nil {
-			return nil, fmt.Errorf("%w: no trunk to the public network", ErrOriginateRefused)
-		}
-		h.e164 = e164
+	if h.Trunk != nil {
 		facts.Endpoint = billing.EndpointTrunk
+	} else if t := h.Users[0]; len(sw.reg.lookup(t.Extension)) == 0 {
+		return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
 	}
 	if o.Free {
 		// The agent's session leg: its party talks to the leads on the
@@ -84,10 +75,10 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	l.cdr.Reason = o.Reason
 	l.cdr.CallerID, l.cdr.User = o.CallerID, u.Extension
 	l.cdr.CampaignID, l.cdr.LeadID, l.cdr.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
-	if h.trunk != nil {
-		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.trunk.Name, o.CallerID, h.e164
+	if h.Trunk != nil {
+		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.Trunk.Name, o.CallerID, h.E164
 	} else {
-		l.cdr.From, l.cdr.To = u.Extension, h.users[0].Extension
+		l.cdr.From, l.cdr.To = u.Extension, h.Users[0].Extension
 	}
 	if _, err := c.authorize(ctx, l); err != nil {
 		sw.calls.Done()
@@ -142,7 +133,7 @@ func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	id := uuid.NewString()
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain})
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain}, Params: sip.NewParams()})
-	return &call{sw: sw, id: id, req: req, rt: &route{caller: u, callerID: callerID},
+	return &call{sw: sw, id: id, req: req, rt: &route{Caller: u, CallerID: callerID},
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
 		log: newSlogger(sw.log, "call_id", id, "engine", true)}
 }

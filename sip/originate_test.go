@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/emiago/sipgo/sip"
 )
 
 // brokeMeter refuses every leg's first slice.
@@ -61,29 +62,21 @@ func TestOriginateChecksLikeAHandDialledCall(t *testing.T) {
 	}
 }
 
-// *55 and *55<campaign number> are an agent joining the dialer, once the
-// call engine hooks them; anything else is dialled as usual.
+// *55 is an agent joining the dialer once the call engine hooks it (the
+// directory's routing tests cover the numbers), and the agent's leg is
+// free access.
 func TestAgentJoinRoute(t *testing.T) {
 	sw, _ := permissionsSwitch(t, permissionsYAML)
 	u := sw.directory().User("1002")
-	if _, ok := sw.agentJoinRoute(u, "*55", ""); ok {
+	dial := func(dialed string) (*route, error) {
+		return sw.routeFromPhone(sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: dialed, Host: "example.test"}), u)
+	}
+	if rt, _ := dial("*55"); rt != nil && rt.AgentJoin {
 		t.Fatal("*55 routed with no engine hooked")
 	}
 	sw.SetAgentJoin(func(context.Context, string, string, *EngineLeg) error { return nil })
-	for _, tc := range []struct {
-		dialed   string
-		ok       bool
-		campaign string
-	}{
-		{"*55", true, ""},
-		{"*5512", true, "12"},
-		{"*55x", false, ""},
-		{"*5", false, ""},
-		{"1001", false, ""},
-	} {
-		rt, ok := sw.agentJoinRoute(u, tc.dialed, "")
-		if ok != tc.ok || ok && (rt.campaign != tc.campaign || !rt.agentJoin || rt.peer() != billing.EndpointTrunk) {
-			t.Errorf("%q: %v %+v", tc.dialed, ok, rt)
-		}
+	rt, err := dial("*5512")
+	if err != nil || !rt.AgentJoin || rt.Campaign != "12" || routePeer(rt) != billing.EndpointTrunk {
+		t.Fatalf("*5512: %+v, %v", rt, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
 // keptCDRs keeps the CDRs a test's calls write.
@@ -74,12 +75,28 @@ trunks:
 
 func permissionsSwitch(t *testing.T, yaml string) (*Switch, *keptCDRs) {
 	t.Helper()
+	return permissionsSwitchWith(t, yaml, nil)
+}
+
+// savedForwarding is forwarding rules saved through the API earlier.
+type savedForwarding map[string]config.Forwarding
+
+func (s savedForwarding) LoadForwarding() (map[string]config.Forwarding, error) { return s, nil }
+func (s savedForwarding) SaveForwarding(ext string, f config.Forwarding) error {
+	s[ext] = f
+	return nil
+}
+
+// permissionsSwitchWith starts with forwarding rules saved through the
+// API (nil: none).
+func permissionsSwitchWith(t *testing.T, yaml string, fwd ForwardingStore) (*Switch, *keptCDRs) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), "t.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cdrs := &keptCDRs{}
-	sw, err := New(cfg, Options{CDRs: cdrs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sw, err := New(cfg, Options{CDRs: cdrs, Forwarding: fwd, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +108,14 @@ func callTo(sw *Switch, ext, number string) *call {
 	rt := &route{}
 	dir := sw.directory()
 	if number != "" {
-		rt.number = dir.Number(number)
-		rt.targets = dir.OwnerUsers(rt.number)
+		rt.Number = dir.Number(number)
+		rt.Targets = dir.OwnerUsers(rt.Number)
 	} else {
-		rt.targets = []*user{dir.User(ext)}
+		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{sw: sw, id: "c", rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: ext, Host: "example.test"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+12125550123", Host: "example.test"}, Params: sip.NewParams()})
+	c := &call{sw: sw, id: "c", req: req, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -131,11 +150,15 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			if tt.number != "" {
 				yaml = strings.Replace(yaml, "    group: sales\n", "    group: sales\n    forwarding: {always: \"+14155550199\"}\n", 1)
 			}
-			sw, cdrs := permissionsSwitch(t, yaml)
+			// Saved through the API before, when it was allowed, or not
+			// checked: the check when used must catch it.
+			saved := savedForwarding{}
+			if tt.user != "" {
+				saved[tt.user] = tt.rules
+			}
+			sw, cdrs := permissionsSwitchWith(t, yaml, saved)
 			if tt.number != "" {
 				sw.directory().Number(tt.number).Forwarding = tt.rules // as if the config said so, past the loader's check
-			} else {
-				sw.fwdOverrides[tt.user] = tt.rules
 			}
 			if tt.reloadAs != "" {
 				cfg, err := config.Parse([]byte(strings.Replace(permissionsYAML, "    role: boss\n", "    role: "+tt.reloadAs+"\n", 1)), "t.yaml")
@@ -147,14 +170,15 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 				}
 			}
 			c := callTo(sw, tt.user, tt.number)
-			h := c.firstHop()
-			target := h.rules.Always
+			fw := c.forwarder()
+			h := fw.FirstHop()
+			target := h.Rules.Always
 			if target == "" {
-				target = h.rules.Busy
+				target = h.Rules.Busy
 			}
-			next, err := c.follow(h, target, map[string]bool{})
+			next, err := c.follow(fw, h, target)
 			switch {
-			case tt.nextHop == "" && (!errors.Is(err, errForwardRefused) || !errors.Is(err, errNoAnswer)):
+			case tt.nextHop == "" && (!errors.Is(err, orgdir.ErrForwardRefused) || !errors.Is(err, errNoAnswer)):
 				t.Fatalf("got hop %v, error %v; want a refusal that counts as unanswered", next, err)
 			case tt.nextHop != "" && (err != nil || next.String() != tt.nextHop):
 				t.Fatalf("got hop %v, error %v; want %s", next, err, tt.nextHop)
@@ -230,8 +254,13 @@ func TestPutForwardingRefusesWhatTheUserMayNotCall(t *testing.T) {
 			if refused.Rule != tt.rule || !strings.Contains(refused.Error(), tt.rule) {
 				t.Fatalf("error %+v, want the rule %s named", refused, tt.rule)
 			}
-			if len(sw.fwdOverrides) != 0 || len(sw.apiNumbers) != 0 {
-				t.Fatal("a refused request changed something")
+			for _, ext := range []string{"1001", "1002", "1003"} {
+				if f, _ := sw.Forwarding(ext); !f.IsZero() {
+					t.Fatalf("a refused request set %s's forwarding: %+v", ext, f)
+				}
+			}
+			if n := sw.Numbers(); len(n) != 2 {
+				t.Fatalf("a refused request changed the numbers: %+v", n)
 			}
 		})
 	}
@@ -272,8 +301,8 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	c := callTo(sw, "1001", "")
 	c.sw.cfg.SIP.Domain = "example.test"
 	c.req = sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "sales", Host: "example.test"})
-	c.rt.caller = sw.directory().User("1003")
-	reqs, parties, err := c.outgoingInvites(&hop{users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
+	c.rt.Caller = sw.directory().User("1003")
+	reqs, parties, err := c.outgoingInvites(&hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

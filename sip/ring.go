@@ -113,7 +113,7 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 		}
 		f.session = session
 		opts := sipgo.AnswerOptions{OnResponse: relay}
-		if t := h.trunk; t != nil && t.Password != "" {
+		if t := h.Trunk; t != nil && t.Password != "" {
 			opts.Username, opts.Password = t.Username, t.Password
 		}
 		go func(i int) {
@@ -253,12 +253,12 @@ func rank(code int) int {
 // outgoingInvites builds the INVITEs of the outgoing leg, and for each
 // the extension of the user whose contact it rings.
 func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parties []string, err error) {
-	if t := h.trunk; t != nil {
+	if t := h.Trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
-		uri := sip.Uri{Scheme: "sip", User: h.e164, Host: host, Port: port}
-		req := c.newInvite(uri, h.callerID, "", offer)
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.callerID, c.sw.cfg.SIP.Domain)))
+		uri := sip.Uri{Scheme: "sip", User: h.E164, Host: host, Port: port}
+		req := c.newInvite(uri, h.CallerID, "", offer)
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.CallerID, c.sw.cfg.SIP.Domain)))
 		req.SetTransport(strings.ToUpper(t.Transport))
 		req.SetDestination(t.Address)
 		return []*sip.Request{req}, []string{""}, nil
@@ -283,9 +283,9 @@ func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parti
 // anyone's second, so a group call rings every member's newest phone
 // before it rings a second phone of anyone.
 func (c *call) forkTargets(h *hop) []binding {
-	perUser := make([][]binding, 0, len(h.users))
+	perUser := make([][]binding, 0, len(h.Users))
 	seen := map[string]bool{}
-	for _, u := range h.users {
+	for _, u := range h.Users {
 		if seen[u.Extension] {
 			continue
 		}
@@ -338,15 +338,15 @@ func (b binding) destination() string {
 
 // fromUser is who the callee sees calling.
 func (c *call) fromUser() string {
-	if c.rt.caller != nil {
-		return c.rt.caller.Extension
+	if c.rt.Caller != nil {
+		return c.rt.Caller.Extension
 	}
 	return c.req.From().Address.User
 }
 
 func (c *call) fromDisplay() string {
-	if c.rt.caller != nil {
-		return c.rt.caller.DisplayName
+	if c.rt.Caller != nil {
+		return c.rt.Caller.DisplayName
 	}
 	return c.req.From().DisplayName
 }

@@ -1,6 +1,9 @@
 // Package sip is dialtone's switch: listeners, the registrar with digest
-// auth, routing, and calls as back-to-back user agents (each side of a call
-// is its own dialog, so the switch controls, meters and can cut off both).
+// auth, and calls as back-to-back user agents (each side of a call is its
+// own dialog, so the switch controls, meters and can cut off both). Where
+// a call goes and where it is forwarded is package directory's answer;
+// the switch reads the request for it and says its refusals as SIP
+// statuses (errors.go).
 package sip
 
 import (
@@ -18,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -94,9 +98,7 @@ type Switch struct {
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
 
-	fwdMu        sync.RWMutex
-	fwdOverrides map[string]config.Forwarding // by extension, set through the API
-	fwdStore     ForwardingStore
+	fwd *orgdir.Forwardings // forwarding rules set through the API
 
 	media   *media.Pool
 	mediaIP string
@@ -104,11 +106,7 @@ type Switch struct {
 
 	voicemail Voicemail // nil: no voicemail (SetVoicemail)
 
-	numbersMu    sync.Mutex
-	dirCfg       *config.Config // the config last applied (start, reload), for the directory
-	cfgNumbers   []config.Number
-	apiNumbers   []config.Number
-	numberStore  NumberStore
+	numbers      *orgdir.Numbers // the config's and the API's; each change swaps in a directory
 	onNumbers    NumbersChanged
 	announcement atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi          mwiSubs
@@ -140,32 +138,27 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	}
 	realm := cfg.SIP.Domain
 	sw := &Switch{
-		cfg:         cfg,
-		log:         opts.Logger,
-		cdrs:        opts.CDRs,
-		meter:       opts.Meter,
-		reg:         newRegistrar(),
-		auth:        newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
-		guard:       newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
-		userCalls:   map[string]int{},
-		fwdStore:    opts.Forwarding,
-		media:       opts.Media,
-		dataDir:     opts.DataDir,
-		numberStore: opts.Numbers,
-		onNumbers:   opts.NumbersChanged,
-		dialogUA:    map[string]*sipgo.DialogUA{},
-		addrs:       map[string]string{},
+		cfg:       cfg,
+		log:       opts.Logger,
+		cdrs:      opts.CDRs,
+		meter:     opts.Meter,
+		reg:       newRegistrar(),
+		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
+		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
+		userCalls: map[string]int{},
+		media:     opts.Media,
+		dataDir:   opts.DataDir,
+		onNumbers: opts.NumbersChanged,
+		dialogUA:  map[string]*sipgo.DialogUA{},
+		addrs:     map[string]string{},
 	}
 	sw.t1 = cfg.SIP.T1.Duration
 	if sw.t1 <= 0 {
 		sw.t1 = defaultT1
 	}
-	if sw.numberStore != nil {
-		saved, err := sw.numberStore.LoadNumbers()
-		if err != nil {
-			return nil, fmt.Errorf("load numbers: %w", err)
-		}
-		sw.apiNumbers = saved
+	var err error
+	if sw.numbers, err = orgdir.NewNumbers(opts.Numbers, sw.publishDirectory); err != nil {
+		return nil, err
 	}
 	sw.rebuild(cfg)
 	if opts.Registrations != nil {
@@ -186,17 +179,8 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
 	}, func() float64 { return float64(sw.admission.settingUp()) }))
-	sw.fwdOverrides = map[string]config.Forwarding{}
-	if sw.fwdStore != nil {
-		saved, err := sw.fwdStore.LoadForwarding()
-		if err != nil {
-			return nil, fmt.Errorf("load forwarding rules: %w", err)
-		}
-		for ext, f := range saved {
-			if sw.directory().User(ext) != nil {
-				sw.fwdOverrides[ext] = f
-			}
-		}
+	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().Directory); err != nil {
+		return nil, err
 	}
 	return sw, nil
 }

@@ -154,13 +154,13 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := sw.routeDialed(u, dialed, callerID)
+	rt, err := sw.directory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
 		sw.notifyRefer(x, ce.Code, ce.Phrase)
 		return
 	}
-	h := &hop{users: rt.targets, trunk: rt.outTrunk, e164: rt.e164, callerID: rt.callerID, reason: billing.ReasonTransfer}
+	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
 	sw.notifyRefer(x, 100, "Trying")
 	c.startTransferLeg(h, p, x, u)
@@ -171,15 +171,15 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	sw := c.sw
 	var legs []*leg // what the transfer adds, in order
 	var t *leg
-	if h.trunk != nil {
+	if h.Trunk != nil {
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone}, x, u)
-		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.trunk.Name, h.callerID, h.callerID, h.e164
+		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
 		legs = []*leg{t}
 	} else {
 		v := c.transferLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, x, u)
-		v.cdr.From, v.cdr.To = u.Extension, h.users[0].Extension
-		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.users[0])
-		t.cdr.From, t.cdr.To = u.Extension, h.users[0].Extension
+		v.cdr.From, v.cdr.To = u.Extension, h.Users[0].Extension
+		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.Users[0])
+		t.cdr.From, t.cdr.To = u.Extension, h.Users[0].Extension
 		legs = []*leg{v, t}
 	}
 	for _, l := range legs {
@@ -337,7 +337,7 @@ func (c *call) recall(xf *transfer, p *leg) {
 		return
 	}
 	c.xfer = &transfer{transferorGone: true, user: xf.user}
-	h := &hop{users: []*user{xf.user}, reason: billing.ReasonTransfer}
+	h := &hop{Users: []*user{xf.user}, Reason: billing.ReasonTransfer}
 	c.log.Info("transfer failed: ringing the transferor again", "user", xf.user.Extension)
 	c.startTransferLeg(h, p, xf.transferor, xf.user)
 }
