@@ -1,8 +1,3 @@
-// Package jsonbody decodes the JSON bodies the HTTP API reads, strictly:
-// a key given twice ({"amount":"1","amount":"1000"}) is refused rather
-// than letting the later one win unseen, and so is a field the endpoint
-// does not know or anything after the object. Every handler that reads a
-// body goes through Decode, so none can be laxer than the others.
 package jsonbody
 
 import (

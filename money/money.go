@@ -1,7 +1,3 @@
-// Package money formats and checks amounts of money the way a person reads
-// them: with their currency's decimals (ISO 4217), "23.80" rather than
-// "23.8". Every amount dialtone prints (JSON, CSV, the CLI) goes through
-// Format, so the API, the exports and the commands cannot disagree.
 package money
 
 import (

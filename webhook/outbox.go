@@ -1,8 +1,3 @@
-// Package webhook delivers events to the organization's CRM: JSON POSTs
-// signed with HMAC-SHA256, from an outbox persisted in the switch's store,
-// at least once, retried with exponential backoff. It is generic: the
-// dialer sends attempt.completed, campaign.state and agent.state through
-// it; texts can send message.status the same way.
 package webhook
 
 import (

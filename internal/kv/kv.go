@@ -1,8 +1,3 @@
-// Package kv is a small transactional store of JSON values in named
-// buckets, over the switch's bbolt file: the dialer and the webhook outbox
-// keep their records through it, and can write both in one transaction
-// (an attempt and the webhook that reports it land together or not at
-// all). Nothing outside this package sees bbolt's types.
 package kv
 
 import (
