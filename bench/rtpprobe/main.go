@@ -1,23 +1,3 @@
-// Command rtpprobe measures RTP round-trip times for bench/media_load.sh.
-//
-// It sends G.711-sized RTP packets every 20 ms on a few streams, each
-// carrying its send time, and times the echoes that come back:
-//
-//   - direct streams go straight to a sipp uas's -rtp_echo port (-echo);
-//   - with -switch, as many switched streams each place a call through the
-//     switch (SIP over UDP, digest auth, to -to, which routes to the trunk
-//     where that sipp uas answers) and send to the port in the switch's
-//     answer: switch, sipp echo, switch, back. A switched packet passes
-//     through the relay twice.
-//
-// The calls are placed first; sending starts -delay after the probe starts
-// and lasts -duration. A direct and a switched stream are paired and send
-// on the same tick, so both paths are measured under the same load at the
-// same moments. The result is one line per path on stdout, round trips in
-// microseconds (nearest-rank percentiles):
-//
-//	direct sent=1000 received=1000 p50_us=85 p99_us=420 max_us=900
-//	switched sent=1000 received=1000 p50_us=160 p99_us=700 max_us=1500
 package main
 
 import (

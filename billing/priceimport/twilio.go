@@ -1,4 +1,3 @@
-// Package priceimport builds rate decks from carriers' price lists.
 package priceimport
 
 import (

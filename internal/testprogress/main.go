@@ -1,8 +1,3 @@
-// Command testprogress turns `go test -json` into a short progress report:
-// a line per package as it finishes, a line per top-level test of the
-// packages named by -names as it passes, and the whole output of every
-// test that fails. `make test` pipes the suite through it so that a long
-// run says where it is without drowning a failure in passing tests' logs.
 package main
 
 import (
