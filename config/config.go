@@ -1,5 +1,3 @@
-// Package config holds dialtone's YAML schema, its loader and validation,
-// and the embedded demo configuration.
 package config
 
 import (
