@@ -1,8 +1,3 @@
-// Package pacing decides how many leads a campaign dials now: the power
-// (progressive) pacer, the predictive pacer, and the abandon-rate accounting
-// they are held to. It is pure code on an injected clock (State.Now,
-// Outcome.At): the switch's dialer and the simulator (dialer/sim) drive the
-// same functions.
 package pacing
 
 import "time"

@@ -1,6 +1,3 @@
-// Package sim drives the dialer's pacing (dialer/pacing, the same pacers and
-// the same abandon ledger the switch uses) with simulated calls on a
-// simulated clock: `dialtone dialer simulate`.
 package sim
 
 import (
