@@ -1,9 +1,3 @@
-// Package console is the switch's web console: server-rendered pages of
-// the organization's credit, usage, calls, phones, texts and campaigns.
-// It reads and changes nothing itself: every figure comes from the /v1
-// API handler chain, called in-process with the signed-in session's
-// credential, so the console shows exactly what the API would show that
-// credential and refuses what the API refuses.
 package console
 
 import (

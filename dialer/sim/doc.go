@@ -3,7 +3,7 @@
 // simulated clock: `dialtone dialer simulate`.
 //
 // It is how the pacers are judged and tuned without a carrier or agents:
-// hours of a campaign run in a fraction of a second, the same for a given
+// hours of a campaign run in seconds, the same for a given
 // seed. It places no real call and touches no store; it simulates only
 // what the pacer sees (dials, answers, agents' talk and wrap-up), not SIP,
 // media, answering-machine detection or compliance.
