@@ -1,8 +1,3 @@
-// Package dialer runs outbound calling campaigns: campaigns, leads,
-// agents and attempts, the compliance checks before every dial (calling
-// hours, do-not-call, attempts, permissions), the webhooks that report
-// them, and their HTTP API. It drives the call engine through the Engine
-// interface and keeps everything in the switch's store.
 package dialer
 
 import (
