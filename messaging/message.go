@@ -1,6 +1,3 @@
-// Package messaging carries texts: SIP MESSAGE between phones and the
-// switch, SMS and MMS to and from the public network through a carrier
-// (Twilio), the CRM's API, delivery status and the persisted outbox.
 package messaging
 
 import (
