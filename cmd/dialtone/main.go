@@ -1,4 +1,3 @@
-// Command dialtone is a telephony softswitch with its meter built in.
 package main
 
 import (
