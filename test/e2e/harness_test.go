@@ -1,5 +1,3 @@
-// Package e2e starts the real dialtone binary on loopback ports and drives
-// it with real SIP peers (sipp, baresip).
 package e2e
 
 import (
