@@ -1,9 +1,3 @@
-// Package sip is dialtone's switch: listeners, the registrar with digest
-// auth, and calls as back-to-back user agents (each side of a call is its
-// own dialog, so the switch controls, meters and can cut off both). Where
-// a call goes and where it is forwarded is package directory's answer;
-// the switch reads the request for it and says its refusals as SIP
-// statuses (errors.go).
 package sip
 
 import (

@@ -1,0 +1,141 @@
+// Package sip is dialtone's switch: listeners, the registrar with digest
+// auth, and calls as back-to-back user agents (each side of a call is its
+// own dialog, so the switch controls, meters and can cut off both). Where
+// a call goes and where it is forwarded is package directory's answer;
+// the switch reads the request for it and says its refusals as SIP
+// statuses (errors.go).
+//
+// The package is the SIP protocol plus the loop of the calls phones and
+// the trunk place. What it still holds:
+//
+//   - the listeners (UDP and TCP) over sipgo, and the defences at their
+//     edge: admission control, TCP connection caps and timeouts, SIP
+//     version checks, flood summaries instead of a log line per bad
+//     message;
+//   - the registrar (contacts per user, kept across restarts through a
+//     RegistrationStore) and digest authentication with its brute-force
+//     guard, for REGISTER, INVITE, MESSAGE and SUBSCRIBE alike;
+//   - the B2BUA call loop: authenticate, ask the directory for the route,
+//     authorize credit, anchor media, ring the hop the directory picks
+//     (forking to every contact of every user it names, or the trunk),
+//     follow the directory's forwarding from hop to hop, bridge the
+//     answer, run the call until it ends, and write one CDR per leg;
+//   - transfers (REFER, blind and attended with Replaces), recording and
+//     its announcement, re-INVITE and UPDATE, and the hand-over of a
+//     caller's leg to voicemail;
+//   - the SIP side of the switch's other users: message-waiting
+//     (SUBSCRIBE/NOTIFY) for the mailboxes, MESSAGE in and out for the
+//     texts, and the engine's SIP legs: Originate places a leg for the call
+//     engine (package calls) and *55 hands an answered phone call to it
+//     (EngineLeg, SetAgentJoin).
+//
+// What moved out, and where the switch now asks:
+//
+//   - routing and forwarding policy: package directory (routes, the
+//     Forwarder's hops, permissions of outside calls, caller IDs, numbers
+//     and forwarding rules set through the API). The switch reads the
+//     request for it and says a directory refusal as a SIP status in one
+//     place (asCallError);
+//   - voicemail: package voicemail owns the mailboxes and the deposit and
+//     listen dialogues; the switch answers the leg with a media endpoint,
+//     feeds it the keys, hands it over and hangs up when it returns;
+//   - the credit clock: calls.CreditClock renews a call's grants and says
+//     when it must end; the switch shows it its legs and hangs up;
+//   - billing classes: the switch records a leg's facts (direction,
+//     endpoint, peer) and billing.Classify decides its class;
+//   - HTTP: package api serves every route; the switch offers plain
+//     methods (Registrations, Calls, RecordCall, Numbers, AddNumber,
+//     RemoveNumber, Forwarding, SetForwarding) and typed error kinds api
+//     maps to statuses, and imports no net/http.
+//
+// # Where it sits
+//
+// Below api, messaging and cmd/dialtone; above the policy and mechanism it
+// calls: directory (who, may they, where), calls (the credit clock, the
+// engine's Leg contract), voicemail, media (RTP anchoring, recording,
+// prompts), billing (CDRs, leg facts, the credit the Meter interface asks
+// for), config and phone. It never imports the dialer or the texts: they
+// reach it through hooks it exposes (SetAgentJoin, SetMessageHandler),
+// and cmd/dialtone adapts its engine legs to calls.Leg so that package
+// calls never imports sip.
+//
+// # Concepts
+//
+//   - Switch: one running softswitch, built from a validated config and its
+//     collaborators (Options: the CDR writer, the meter, the media pool,
+//     the stores for registrations, numbers and forwarding rules), then
+//     Start, Reload on SIGHUP and Shutdown.
+//   - The directory with its settings: the current directory.Directory and
+//     the config's sip: settings beside it, swapped in whole on reload. A
+//     call reads its settings once, when it starts, so one call never
+//     mixes two configs; calls already up keep theirs.
+//   - Call and leg: a call is the leg that came in and the leg the switch
+//     placed, each one dialog and one CDR, with a parent and a reason;
+//     forwarding and transfers add legs to the call. A call runs in the goroutine sipgo gives its INVITE's transaction.
+//   - Ringing: each hop the directory gives is rung as forks: one INVITE
+//     per contact (each user's newest phone before anyone's second, at
+//     most max_forks in all, so one INVITE never fans out into thousands
+//     of datagrams), or one to the trunk; the first answer wins and the
+//     other forks are cancelled. How ringing failed (not registered, no
+//     answer, busy, unavailable, anything else) goes to the directory's
+//     Forwarder as an Outcome, which names the next hop or none.
+//   - Media anchoring: with a media pool each side gets its own port pair
+//     and package media's relay passes packets between them; without one,
+//     SDP passes through. Either way an offer is checked before a leg is
+//     placed and metered (400 malformed, 488 no audio): a body the far end
+//     cannot parse would only fail there.
+//   - Recording and its announcement: a call is recorded by config or on
+//     demand (RecordCall); the announcement plays when recording starts and
+//     again when a transfer brings a party in, and the recorder is tapped
+//     first so the recording holds it.
+//   - Credit: every chargeable leg is authorized (its first slice) before
+//     the outgoing leg is placed; no credit is a 402 with a reason, and
+//     the leg's CDR says refused. While the call is up the
+//     credit clock renews the grants, and the call ends at the end of a
+//     refused grant or at max_call_duration.
+//   - Refusals: every refusal path builds a callError (code, phrase, and a
+//     Reason header so the phone can show why), so the handler never
+//     guesses the response.
+//
+// # Non-obvious decisions
+//
+//   - Nonces are stateless (a timestamp and a serial sealed with an HMAC)
+//     and passwords are kept only as HA1: issuing a challenge stores
+//     nothing, so REGISTER storms and scanners are cheap. Only a nonce that
+//     authenticated a request is remembered, with its highest nonce count,
+//     and a response is bound to its Request-URI, so a captured header
+//     cannot be replayed for another request.
+//   - Admission control refuses a new INVITE with 503 and Retry-After once
+//     sip.max_setup_calls calls are being set up, and over UDP does so
+//     before sipgo parses it, statelessly: refusing the excess must not
+//     eat what the admitted calls need. A call leaves the count at the
+//     callee's first response: waiting for a phone costs nothing.
+//   - Requests over UDP leave from the UDP listener itself, whose large
+//     receive buffer then gets the responses; an ephemeral socket dropped
+//     trunk responses at high call rates.
+//   - A 2xx never ACKed ends the call with BYE on both sides after 64×T1;
+//     a leg ended by a credit cut-off ends at its granted time, not when
+//     the BYEs are through; a CDR write is retried, since a lost CDR is
+//     lost money.
+//   - A request that names one of the organization's users must
+//     authenticate even from a trunk's address; anything else from a
+//     trunk's address is the carrier.
+//   - Shutdown takes no new calls and lets the calls in progress go on
+//     until its context ends, then hangs up every call in every state
+//     (a BYE nobody answers does not hold it) and returns once each leg's
+//     CDR is written with its real times, so the CDR store can close
+//     after it.
+//
+// # Use (cmd/dialtone)
+//
+//	sw, err := sip.New(cfg, sip.Options{Logger: log, CDRs: cdrs, Meter: credit, Media: pool,
+//		Registrations: regStore, Numbers: numberStore, Forwarding: forwardingStore, DataDir: dir})
+//	sw.SetVoicemail(mailboxes)    // before Start
+//	err = sw.Start(ctx)           // binds the listeners and serves
+//	sw.SetMessageHandler(texts)   // phones' MESSAGE
+//	sw.SetAgentJoin(join)         // *55 calls for the dialer
+//	// on SIGHUP: sw.Reload(next); on SIGTERM: sw.Shutdown(ctx)
+//
+// CheckPrompts decodes the WAV prompts a config names; check-config,
+// start and reload run it, so a bad WAV is a config error at its field.
+package sip
