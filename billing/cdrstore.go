@@ -174,22 +174,58 @@ func (s *CDRStore) Close() {
 	<-s.done
 }
 
+// commitGap spaces the group commits of a busy store: a commit costs
+// about the same CPU (page writes, the meta page, two fdatasyncs) whether
+// it carries 2 records or 200, so at 1,000 calls/s, committing as soon as
+// the previous commit ended (7 records each) spent ≈ 0.3 ms of CPU per
+// call in the writer. Within commitGap of a commit that carried more than
+// one record, the writer collects until the gap is over; a lone writer
+// (one record per commit) or a store that was idle is never held back.
+// It bounds what it adds to a leg's end: Ended waits at most this long
+// more.
+const commitGap = 20 * time.Millisecond
+
 func (s *CDRStore) writer() {
 	defer close(s.done)
 	batch := make([]writeReq, 0, maxBatch)
+	var lastCommit time.Time // when the last commit that carried several records began
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
 	for first := range s.queue {
 		batch = append(batch[:0], first)
+		open := true
 	drain:
 		for len(batch) < maxBatch {
 			select {
 			case r, ok := <-s.queue:
 				if !ok {
+					open = false
 					break drain
 				}
 				batch = append(batch, r)
 			default:
 				break drain
 			}
+		}
+		if wait := time.Until(lastCommit.Add(commitGap)); open && wait > 0 {
+			gap.Reset(wait)
+		collect:
+			for len(batch) < maxBatch {
+				select {
+				case r, ok := <-s.queue:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, r)
+				case <-gap.C:
+					break collect
+				}
+			}
+			gap.Stop()
+		}
+		lastCommit = time.Time{}
+		if len(batch) > 1 {
+			lastCommit = time.Now()
 		}
 		after, err := s.commit(batch)
 		s.commits.Add(1)
