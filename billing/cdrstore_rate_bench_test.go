@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/cputime"
+	"github.com/google/uuid"
 )
 
 // BenchmarkCDRStoreAtRate offers legs to the CDR store at the rate a
@@ -14,8 +15,16 @@ import (
 // whole process spent per leg and the records each group commit carried.
 // Unlike BenchmarkCDRStoreLegs, which saturates the writer, this shows
 // what a commit costs at a rate the writer keeps up with, where batches
-// are small. ns/op is the pacing, not a cost.
+// are small. ns/op is the pacing, not a cost. The leg ids are random
+// UUIDs (version 4) or time-ordered ones (version 7, as the switch makes).
 func BenchmarkCDRStoreAtRate(b *testing.B) {
+	b.Run("uuid4", func(b *testing.B) { benchCDRStoreAtRate(b, uuid.NewString) })
+	b.Run("uuid7", func(b *testing.B) {
+		benchCDRStoreAtRate(b, func() string { return uuid.Must(uuid.NewV7()).String() })
+	})
+}
+
+func benchCDRStoreAtRate(b *testing.B, newID func() string) {
 	const legsPerSec, hold = 2000, 200 * time.Millisecond
 	m := benchMeter(b)
 	s, err := OpenCDRStore(m.db, m, quietLogger())
@@ -23,8 +32,6 @@ func BenchmarkCDRStoreAtRate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	benchRun++
-	run := benchRun
 	commits0, records0 := s.Commits()
 	var wg sync.WaitGroup
 	cpu0 := cputime.Process()
@@ -37,7 +44,8 @@ func BenchmarkCDRStoreAtRate(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := benchCDR(run, i)
+			c := benchCDR(0, i)
+			c.LegID = newID()
 			s.Started(&c)
 			time.Sleep(hold)
 			if err := s.Ended(&c); err != nil {
