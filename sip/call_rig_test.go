@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/internal/cputime"
 	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -187,8 +188,8 @@ func TestCallsToTheTrunkLeaveFromTheUDPListener(t *testing.T) {
 
 // BenchmarkCall places whole calls in process: a phone's INVITE answered
 // with digest, through the switch with media anchored, to the trunk, 200,
-// ACK and BYE over loopback. allocs/op and ns/op are per call (both
-// sides' sipgo included), so a regression in the call path shows here.
+// ACK and BYE over loopback. allocs/op, ns/op and cpu-ns/op are per call
+// (both sides' sipgo included), so a regression in the call path shows here.
 func BenchmarkCall(b *testing.B) {
 	rig := newCallRig(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -197,10 +198,14 @@ func BenchmarkCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := cputime.Process()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := rig.call(ctx, "+14155550199"); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// CPU per call, every goroutine and the collector included: steadier
+	// than ns/op when other processes share the cores.
+	b.ReportMetric(cputime.PerOp(cpu, b.N), "cpu-ns/op")
 }
