@@ -129,7 +129,7 @@ func parseCredentials(value string) (*digest.Credentials, error) {
 	if value == "" {
 		return nil, errNoCredentials
 	}
-	c, err := digest.ParseCredentials(value)
+	c, err := parseDigestCredentials(value)
 	if err != nil {
 		return nil, fmt.Errorf("parse credentials: %w", err)
 	}
