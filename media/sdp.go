@@ -137,6 +137,13 @@ func CommonCodecs(offer, answer []byte) ([]Codec, error) {
 		return nil, fmt.Errorf("offer: %w", err)
 	}
 	a, err := Parse(answer)
+	return Common(o, a, err)
+}
+
+// Common is CommonCodecs for an offer and an answer already parsed (err:
+// the answer's Parse error), so a caller that needs them anyway parses
+// each body once.
+func Common(o, a *Description, err error) ([]Codec, error) {
 	if err != nil {
 		if errors.Is(err, ErrNoAudio) {
 			return nil, fmt.Errorf("answer: %w: %w", ErrNoCommonCodec, err)

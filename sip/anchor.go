@@ -26,10 +26,11 @@ func (c *call) anchorOffer() error {
 	if pool == nil || len(c.offer) == 0 {
 		return nil
 	}
-	remote, err := media.Remote(c.offer)
+	desc, err := media.Parse(c.offer)
 	if err != nil {
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
+	remote := desc.Remote
 	if err := pool.CheckRemote(remote); err != nil {
 		return loopError("offer", err)
 	}
@@ -59,7 +60,7 @@ func (c *call) anchorOffer() error {
 		_ = relay.Close()
 		return fmt.Errorf("anchor media: %w", err)
 	}
-	c.relay, c.offer = relay, offer
+	c.relay, c.offer, c.offerDesc = relay, offer, desc
 	return nil
 }
 
@@ -70,13 +71,19 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	if c.relay == nil || len(sdpB) == 0 {
 		return sdpB, nil
 	}
-	if err := media.Negotiable(c.req.Body(), sdpB); err != nil {
+	// Each body parsed once: the caller's offer when it was anchored.
+	offer := c.offerDesc
+	if offer == nil {
+		var err error
+		if offer, err = media.Parse(c.req.Body()); err != nil {
+			return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
+		}
+	}
+	desc, err := media.Parse(sdpB)
+	if _, err := media.Common(offer, desc, err); err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
 	}
-	remote, err := media.Remote(sdpB)
-	if err != nil {
-		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
-	}
+	remote := desc.Remote
 	if err := c.sw.media.CheckRemote(remote); err != nil {
 		return nil, loopError("answer", err)
 	}

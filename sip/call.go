@@ -140,18 +140,14 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	var rt *route
 	var err error
-	if body := req.Body(); len(body) > 0 {
-		if ct := req.ContentType(); ct == nil || ct.Value() == "application/sdp" {
-			err = checkOffer(body)
-		}
-	}
 	// A request claiming to be one of our users must authenticate even when
 	// it comes from a trunk's address; anything else from a trunk's address
-	// is the carrier.
+	// is the carrier. A phone's offer is checked once it has authenticated:
+	// the INVITE that gets the challenge is answered the same either way.
 	t := sw.directory().TrunkFor(sourceHost(req))
 	switch {
 	case t != nil && sw.directory().User(req.From().Address.User) == nil:
-		if err == nil {
+		if err = checkInviteBody(req); err == nil {
 			rt, err = sw.routeFromTrunk(req, t)
 		}
 	default:
@@ -159,7 +155,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if u == nil {
 			return
 		}
-		if err == nil {
+		if err = checkInviteBody(req); err == nil {
 			rt, err = sw.routeFromPhone(req, u)
 		}
 	}
@@ -178,6 +174,18 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.run()
 }
 
+// checkInviteBody checks an INVITE's SDP offer, if it has one.
+func checkInviteBody(req *sip.Request) error {
+	body := req.Body()
+	if len(body) == 0 {
+		return nil
+	}
+	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
+		return nil
+	}
+	return checkOffer(body)
+}
+
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
 	sw  *Switch
@@ -189,8 +197,9 @@ type call struct {
 	b   *leg
 	log *slogger
 
-	offer []byte       // what the outgoing legs are offered
-	relay *media.Relay // the anchored media, when the switch anchors it
+	offer     []byte             // what the outgoing legs are offered
+	offerDesc *media.Description // the caller's offer (c.req's body) as parsed when its media was anchored
+	relay     *media.Relay       // the anchored media, when the switch anchors it
 
 	inbox chan func() // work for the call's goroutine (transfers)
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
