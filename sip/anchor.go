@@ -26,7 +26,7 @@ func (c *call) anchorOffer() error {
 	if pool == nil || len(c.offer) == 0 {
 		return nil
 	}
-	desc, err := media.Parse(c.offer)
+	desc, err := media.ParseForRewrite(c.offer)
 	if err != nil {
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
@@ -45,7 +45,7 @@ func (c *call) anchorOffer() error {
 	}
 	a.SetSignalingSource(signalingSource(c.req.Source()))
 	a.SetRemote(remote)
-	offer, err := media.Rewrite(c.offer, c.sw.mediaIP, b.Port())
+	offer, err := desc.Rewrite(c.sw.mediaIP, b.Port())
 	if err != nil {
 		_, _ = a.Close(), b.Close()
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
@@ -60,7 +60,7 @@ func (c *call) anchorOffer() error {
 		_ = relay.Close()
 		return fmt.Errorf("anchor media: %w", err)
 	}
-	c.relay, c.offer, c.offerDesc = relay, offer, desc
+	c.relay, c.offer, c.offerDesc = relay, offer, desc.Description
 	return nil
 }
 
@@ -79,7 +79,11 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 			return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
 		}
 	}
-	desc, err := media.Parse(sdpB)
+	parsed, err := media.ParseForRewrite(sdpB)
+	var desc *media.Description
+	if err == nil {
+		desc = parsed.Description
+	}
 	if _, err := media.Common(offer, desc, err); err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
 	}
@@ -89,7 +93,7 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	}
 	c.relay.B().SetSignalingSource(signalingSource(from))
 	c.relay.B().SetRemote(remote)
-	answer, err := media.Rewrite(sdpB, c.sw.mediaIP, c.relay.A().Port())
+	answer, err := parsed.Rewrite(c.sw.mediaIP, c.relay.A().Port())
 	if err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
 	}
