@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,10 +135,18 @@ func (d *digestAuth) checkNonce(n string) (in issuedNonce, ours, fresh bool) {
 	return in, true, d.now().Sub(in.issued) <= d.ttl
 }
 
-// challenge is the WWW-Authenticate / Proxy-Authenticate value.
+// challenge is the WWW-Authenticate / Proxy-Authenticate value: what
+// digest.Challenge{Realm, Nonce, Algorithm: "MD5", QOP: auth, Stale}.String()
+// writes (TestChallengeIsTheDigestPackages), built without its parameter
+// list, since every call's first INVITE gets one.
 func (d *digestAuth) challenge(stale bool) string {
-	c := digest.Challenge{Realm: d.realm, Nonce: d.nonce(), Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}
-	return c.String()
+	b := make([]byte, 0, 128)
+	b = strconv.AppendQuote(append(b, "Digest realm="...), d.realm)
+	b = strconv.AppendQuote(append(b, ", nonce="...), d.nonce())
+	if stale {
+		b = append(b, ", stale=true"...)
+	}
+	return string(append(b, `, algorithm=MD5, qop="auth"`...))
 }
 
 // credentials parses an Authorization header value.

@@ -2,7 +2,9 @@ package sip
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/icholy/digest"
 )
@@ -59,6 +61,23 @@ func BenchmarkParseDigestCredentials(b *testing.B) {
 	for b.Loop() {
 		if _, err := parseDigestCredentials(credentialHeaders[0]); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The switch writes its challenge as the digest package does, for any
+// realm.
+func TestChallengeIsTheDigestPackages(t *testing.T) {
+	for _, realm := range []string{"127.0.0.1", "example.org", `odd "realm" \ é`, "\x00\xff"} {
+		d := newDigestAuth(realm, time.Minute)
+		for _, stale := range []bool{false, true} {
+			got := d.challenge(stale)
+			nonce := strings.SplitN(got, `nonce="`, 2)[1] // base64: no quote inside
+			nonce = nonce[:strings.IndexByte(nonce, '"')]
+			want := (&digest.Challenge{Realm: realm, Nonce: nonce, Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}).String()
+			if got != want {
+				t.Errorf("realm %q stale %v: challenge %q, the digest package %q", realm, stale, got, want)
+			}
 		}
 	}
 }
