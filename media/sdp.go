@@ -80,6 +80,12 @@ func ParseForRewrite(body []byte) (*Parsed, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParsedSession(sd)
+}
+
+// ParsedSession is ParseForRewrite of a body the caller has parsed with
+// pion/sdp already (and leaves to p from now on).
+func ParsedSession(sd *sdp.SessionDescription) (*Parsed, error) {
 	d, err := describe(sd)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,14 @@ func (c *call) anchorOffer() error {
 	if pool == nil || len(c.offer) == 0 {
 		return nil
 	}
-	desc, err := media.ParseForRewrite(c.offer)
+	var desc *media.Parsed
+	var err error
+	if c.parsedOffer != nil {
+		desc, err = media.ParsedSession(c.parsedOffer)
+		c.parsedOffer = nil // the rewrite changes it
+	} else {
+		desc, err = media.ParseForRewrite(c.offer)
+	}
 	if err != nil {
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
+	"github.com/pion/sdp/v3"
 )
 
 // leg is one side of a call: one dialog, one CDR.
@@ -140,6 +141,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	var rt *route
 	var err error
+	var offer *sdp.SessionDescription
 	// A request claiming to be one of our users must authenticate even when
 	// it comes from a trunk's address; anything else from a trunk's address
 	// is the carrier. A phone's offer is checked once it has authenticated:
@@ -147,7 +149,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	t := sw.directory().TrunkFor(sourceHost(req))
 	switch {
 	case t != nil && sw.directory().User(req.From().Address.User) == nil:
-		if err = checkInviteBody(req); err == nil {
+		if offer, err = checkInviteBody(req); err == nil {
 			rt, err = sw.routeFromTrunk(req, t)
 		}
 	default:
@@ -155,12 +157,13 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if u == nil {
 			return
 		}
-		if err = checkInviteBody(req); err == nil {
+		if offer, err = checkInviteBody(req); err == nil {
 			rt, err = sw.routeFromPhone(req, u)
 		}
 	}
 	c := sw.newCall(req, tx, rt)
 	c.setup = setup
+	c.parsedOffer = offer
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	defer func() {
@@ -174,14 +177,15 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.run()
 }
 
-// checkInviteBody checks an INVITE's SDP offer, if it has one.
-func checkInviteBody(req *sip.Request) error {
+// checkInviteBody checks an INVITE's SDP offer, if it has one, and
+// returns it parsed.
+func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	body := req.Body()
 	if len(body) == 0 {
-		return nil
+		return nil, nil
 	}
 	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
-		return nil
+		return nil, nil
 	}
 	return checkOffer(body)
 }
@@ -197,9 +201,10 @@ type call struct {
 	b   *leg
 	log *slogger
 
-	offer     []byte             // what the outgoing legs are offered
-	offerDesc *media.Description // the caller's offer (c.req's body) as parsed when its media was anchored
-	relay     *media.Relay       // the anchored media, when the switch anchors it
+	offer       []byte                  // what the outgoing legs are offered
+	parsedOffer *sdp.SessionDescription // c.req's body as checkOffer parsed it, for anchorOffer (nil: parse it there)
+	offerDesc   *media.Description      // the caller's offer (c.req's body) as parsed when its media was anchored
+	relay       *media.Relay            // the anchored media, when the switch anchors it
 
 	inbox chan func() // work for the call's goroutine (transfers)
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
