@@ -185,10 +185,20 @@ func (s *CDRStore) Close() {
 // more.
 const commitGap = 20 * time.Millisecond
 
+// holdBack is how long the writer collects before its next commit, given
+// when the last one began and how many records it carried.
+func holdBack(last time.Time, records int, now time.Time) time.Duration {
+	if records < 2 {
+		return 0
+	}
+	return max(0, last.Add(commitGap).Sub(now))
+}
+
 func (s *CDRStore) writer() {
 	defer close(s.done)
 	batch := make([]writeReq, 0, maxBatch)
-	var lastCommit time.Time // when the last commit that carried several records began
+	var lastCommit time.Time // when the last commit began
+	lastRecords := 0         // and how many records it carried
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	for first := range s.queue {
@@ -207,7 +217,7 @@ func (s *CDRStore) writer() {
 				break drain
 			}
 		}
-		if wait := time.Until(lastCommit.Add(commitGap)); open && wait > 0 {
+		if wait := holdBack(lastCommit, lastRecords, time.Now()); open && wait > 0 {
 			gap.Reset(wait)
 		collect:
 			for len(batch) < maxBatch {
@@ -223,10 +233,7 @@ func (s *CDRStore) writer() {
 			}
 			gap.Stop()
 		}
-		lastCommit = time.Time{}
-		if len(batch) > 1 {
-			lastCommit = time.Now()
-		}
+		lastCommit, lastRecords = time.Now(), len(batch)
 		after, err := s.commit(batch)
 		s.commits.Add(1)
 		s.records.Add(uint64(len(batch)))
