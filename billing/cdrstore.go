@@ -180,16 +180,42 @@ func (s *CDRStore) Close() {
 	<-s.done
 }
 
+// commitGap spaces the group commits of a busy store: a commit costs
+// about the same CPU (page writes, the meta page, two fdatasyncs) whether
+// it carries 2 records or 200, so at 1,000 calls/s, committing as soon as
+// the previous commit ended (7 records each) spent ≈ 0.3 ms of CPU per
+// call in the writer. Within commitGap of a commit that carried more than
+// one record, the writer collects until the gap is over; a lone writer
+// (one record per commit) or a store that was idle is never held back.
+// It bounds what it adds to a leg's end: Ended waits at most this long
+// more.
+const commitGap = 20 * time.Millisecond
+
+// holdBack is how long the writer collects before its next commit, given
+// when the last one began and how many records it carried.
+func holdBack(last time.Time, records int, now time.Time) time.Duration {
+	if records < 2 {
+		return 0
+	}
+	return max(0, last.Add(commitGap).Sub(now))
+}
+
 func (s *CDRStore) writer() {
 	defer close(s.done)
 	batch := make([]writeReq, 0, maxBatch)
+	var lastCommit time.Time // when the last commit began
+	lastRecords := 0         // and how many records it carried
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
 	for first := range s.queue {
 		batch = append(batch[:0], first)
+		open := true
 	drain:
 		for len(batch) < maxBatch {
 			select {
 			case r, ok := <-s.queue:
 				if !ok {
+					open = false
 					break drain
 				}
 				batch = append(batch, r)
@@ -197,6 +223,23 @@ func (s *CDRStore) writer() {
 				break drain
 			}
 		}
+		if wait := holdBack(lastCommit, lastRecords, time.Now()); open && wait > 0 {
+			gap.Reset(wait)
+		collect:
+			for len(batch) < maxBatch {
+				select {
+				case r, ok := <-s.queue:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, r)
+				case <-gap.C:
+					break collect
+				}
+			}
+			gap.Stop()
+		}
+		lastCommit, lastRecords = time.Now(), len(batch)
 		after, err := s.commit(batch)
 		s.commits.Add(1)
 		s.records.Add(uint64(len(batch)))
@@ -228,7 +271,7 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 				if cdrs.Get(id) != nil {
 					continue // ended already (queued after its end)
 				}
-				v, err := json.Marshal(&r.cdr)
+				v, err := marshalCDR(&r.cdr)
 				if err != nil {
 					return fmt.Errorf("encode open leg %s: %w", r.cdr.LegID, err)
 				}
@@ -251,7 +294,7 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 					after = append(after, f)
 				}
 			}
-			v, err := json.Marshal(&r.cdr)
+			v, err := marshalCDR(&r.cdr)
 			if err != nil {
 				return fmt.Errorf("encode cdr %s: %w", r.cdr.LegID, err)
 			}

@@ -45,3 +45,29 @@ func TestCDRStoreAfterCloseRefusesInsteadOfPanicking(t *testing.T) {
 		t.Fatalf("the leg left open: %+v %v, want it recovered as interrupted", c, err)
 	}
 }
+
+// A busy writer spaces its commits commitGap apart; a lone record, or
+// the first after a quiet spell, is committed at once.
+func TestCDRWriterHoldsBackOnlyWhenBusy(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		records int
+		since   time.Duration // since the last commit began
+		want    time.Duration
+	}{
+		{"after a commit of many records, the rest of the gap", 80, 5 * time.Millisecond, commitGap - 5*time.Millisecond},
+		{"after two records, the rest of the gap", 2, 0, commitGap},
+		{"after one record, at once", 1, time.Millisecond, 0},
+		{"nothing committed yet, at once", 0, 0, 0},
+		{"the gap is over, at once", 80, commitGap, 0},
+		{"quiet for a while, at once", 80, time.Minute, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := holdBack(t0, tt.records, t0.Add(tt.since)); got != tt.want {
+				t.Errorf("holdBack = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

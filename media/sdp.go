@@ -63,6 +63,52 @@ func Parse(body []byte) (*Description, error) {
 	if err != nil {
 		return nil, err
 	}
+	return describe(sd)
+}
+
+// Parsed is an SDP body parsed once, for both what Parse reads from it
+// and Rewrite: anchoring a body needs both, and parsing is most of their
+// cost.
+type Parsed struct {
+	*Description
+	sd *sdp.SessionDescription // rewritten in place by Rewrite
+}
+
+// ParseForRewrite is Parse keeping the parsed body for one Rewrite.
+func ParseForRewrite(body []byte) (*Parsed, error) {
+	sd, err := unmarshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return ParsedSession(sd)
+}
+
+// ParsedSession is ParseForRewrite of a body the caller has parsed with
+// pion/sdp already (and leaves to p from now on).
+func ParsedSession(sd *sdp.SessionDescription) (*Parsed, error) {
+	d, err := describe(sd)
+	if err != nil {
+		return nil, err
+	}
+	return &Parsed{Description: d, sd: sd}, nil
+}
+
+// Rewrite is Rewrite of the body p was parsed from; call it once (the
+// Description stays as parsed).
+func (p *Parsed) Rewrite(ip string, rtpPort int) ([]byte, error) {
+	if p.sd == nil {
+		return nil, fmt.Errorf("rewrite sdp: %w: rewritten already", ErrInvalidSDP)
+	}
+	if err := checkRewriteTarget(ip, rtpPort); err != nil {
+		return nil, err
+	}
+	sd := p.sd
+	p.sd = nil
+	return rewrite(sd, ip, rtpPort)
+}
+
+// describe is Parse of a parsed body.
+func describe(sd *sdp.SessionDescription) (*Description, error) {
 	m := firstAudio(sd)
 	if m == nil {
 		return nil, fmt.Errorf("parse sdp: %w", ErrNoAudio)
@@ -137,6 +183,13 @@ func CommonCodecs(offer, answer []byte) ([]Codec, error) {
 		return nil, fmt.Errorf("offer: %w", err)
 	}
 	a, err := Parse(answer)
+	return Common(o, a, err)
+}
+
+// Common is CommonCodecs for an offer and an answer already parsed (err:
+// the answer's Parse error), so a caller that needs them anyway parses
+// each body once.
+func Common(o, a *Description, err error) ([]Codec, error) {
 	if err != nil {
 		if errors.Is(err, ErrNoAudio) {
 			return nil, fmt.Errorf("answer: %w: %w", ErrNoCommonCodec, err)
@@ -180,18 +233,31 @@ func Negotiable(offer, answer []byte) error {
 // Rewrite what each party sends before the other party sees it: A's offer
 // with B leg's port (B sends to it), B's answer with A leg's port.
 func Rewrite(body []byte, ip string, rtpPort int) ([]byte, error) {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil || addr.Unmap().IsUnspecified() {
-		return nil, fmt.Errorf("rewrite sdp: %w: ip %q", ErrInvalidAddress, ip)
-	}
-	addr = addr.Unmap()
-	if rtpPort < 1 || rtpPort > 65534 {
-		return nil, fmt.Errorf("rewrite sdp: %w: port %d", ErrInvalidAddress, rtpPort)
+	if err := checkRewriteTarget(ip, rtpPort); err != nil {
+		return nil, err
 	}
 	sd, err := unmarshal(body)
 	if err != nil {
 		return nil, err
 	}
+	return rewrite(sd, ip, rtpPort)
+}
+
+func checkRewriteTarget(ip string, rtpPort int) error {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Unmap().IsUnspecified() {
+		return fmt.Errorf("rewrite sdp: %w: ip %q", ErrInvalidAddress, ip)
+	}
+	if rtpPort < 1 || rtpPort > 65534 {
+		return fmt.Errorf("rewrite sdp: %w: port %d", ErrInvalidAddress, rtpPort)
+	}
+	return nil
+}
+
+// rewrite rewrites a parsed body in place and writes it out; ip and
+// rtpPort passed checkRewriteTarget.
+func rewrite(sd *sdp.SessionDescription, ip string, rtpPort int) ([]byte, error) {
+	addr := netip.MustParseAddr(ip).Unmap()
 	audio := firstAudio(sd)
 	if audio == nil {
 		return nil, fmt.Errorf("rewrite sdp: %w", ErrNoAudio)

@@ -359,12 +359,17 @@ func TestAnswer(t *testing.T) {
 	})
 }
 
-func FuzzRewrite(f *testing.F) {
+// addRewriteSeeds seeds a fuzz target that takes a body, an ip and a port.
+func addRewriteSeeds(f *testing.F) {
 	f.Add(phoneOffer, "203.0.113.7", 30000)
 	f.Add(webrtcishOffer, "2001:db8::1", 2)
 	f.Add(sdpBody("v=0", "o=- 1 1 IN IP4 1.1.1.1", "s=-", "c=IN IP4 0.0.0.0", "t=0 0", "m=audio 4000/2 RTP/AVP 0"), "10.0.0.1", 1000)
 	f.Add(sdpBody("v=0", "o=- 1 1 IN IP4 1.1.1.1", "s=-", "t=0 0", "m=audio 4000 RTP/AVP 0", "c=IN IP4 224.2.1.1/127/3"), "10.0.0.1", 1000)
 	f.Add([]byte("v=0\r\n"), "1.2.3.4", 5)
+}
+
+func FuzzRewrite(f *testing.F) {
+	addRewriteSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte, ip string, port int) {
 		out, err := Rewrite(body, ip, port)
 		if err != nil {

@@ -26,10 +26,18 @@ func (c *call) anchorOffer() error {
 	if pool == nil || len(c.offer) == 0 {
 		return nil
 	}
-	remote, err := media.Remote(c.offer)
+	var desc *media.Parsed
+	var err error
+	if c.parsedOffer != nil {
+		desc, err = media.ParsedSession(c.parsedOffer)
+		c.parsedOffer = nil // the rewrite changes it
+	} else {
+		desc, err = media.ParseForRewrite(c.offer)
+	}
 	if err != nil {
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
+	remote := desc.Remote
 	if err := pool.CheckRemote(remote); err != nil {
 		return loopError("offer", err)
 	}
@@ -44,7 +52,7 @@ func (c *call) anchorOffer() error {
 	}
 	a.SetSignalingSource(signalingSource(c.req.Source()))
 	a.SetRemote(remote)
-	offer, err := media.Rewrite(c.offer, c.sw.mediaIP, b.Port())
+	offer, err := desc.Rewrite(c.sw.mediaIP, b.Port())
 	if err != nil {
 		_, _ = a.Close(), b.Close()
 		return &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
@@ -59,7 +67,7 @@ func (c *call) anchorOffer() error {
 		_ = relay.Close()
 		return fmt.Errorf("anchor media: %w", err)
 	}
-	c.relay, c.offer = relay, offer
+	c.relay, c.offer, c.offerDesc = relay, offer, desc.Description
 	return nil
 }
 
@@ -70,19 +78,29 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	if c.relay == nil || len(sdpB) == 0 {
 		return sdpB, nil
 	}
-	if err := media.Negotiable(c.req.Body(), sdpB); err != nil {
+	// Each body parsed once: the caller's offer when it was anchored.
+	offer := c.offerDesc
+	if offer == nil {
+		var err error
+		if offer, err = media.Parse(c.req.Body()); err != nil {
+			return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
+		}
+	}
+	parsed, err := media.ParseForRewrite(sdpB)
+	var desc *media.Description
+	if err == nil {
+		desc = parsed.Description
+	}
+	if _, err := media.Common(offer, desc, err); err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
 	}
-	remote, err := media.Remote(sdpB)
-	if err != nil {
-		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
-	}
+	remote := desc.Remote
 	if err := c.sw.media.CheckRemote(remote); err != nil {
 		return nil, loopError("answer", err)
 	}
 	c.relay.B().SetSignalingSource(signalingSource(from))
 	c.relay.B().SetRemote(remote)
-	answer, err := media.Rewrite(sdpB, c.sw.mediaIP, c.relay.A().Port())
+	answer, err := parsed.Rewrite(c.sw.mediaIP, c.relay.A().Port())
 	if err != nil {
 		return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
 	}

@@ -20,7 +20,7 @@ func TestCheckOffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkOffer([]byte(tt.body))
+			_, err := checkOffer([]byte(tt.body))
 			var ce *callError
 			switch {
 			case tt.code == 0 && err != nil:
@@ -36,7 +36,7 @@ func FuzzCheckOffer(f *testing.F) {
 	f.Add([]byte(offerPCMU))
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 0\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		err := checkOffer(body)
+		_, err := checkOffer(body)
 		var ce *callError
 		if err != nil && (!errors.As(err, &ce) || (ce.Code != 400 && ce.Code != 488)) {
 			t.Fatalf("unexpected error shape: %v", err)

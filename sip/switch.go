@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -532,17 +531,19 @@ func claimedUser(req *sip.Request) string {
 // transactionOf names the request's transaction, so its retransmissions
 // can be told from another request reusing its credentials.
 func transactionOf(req *sip.Request) string {
-	var b strings.Builder
+	b := make([]byte, 0, 160)
 	if v := req.Via(); v != nil {
 		branch, _ := v.Params.Get("branch")
-		fmt.Fprintf(&b, "%s|%s:%d|", branch, v.Host, v.Port)
+		b = append(append(append(append(b, branch...), '|'), v.Host...), ':')
+		b = append(strconv.AppendInt(b, int64(v.Port), 10), '|')
 	}
 	if id := req.CallID(); id != nil {
-		b.WriteString(id.Value())
+		b = append(b, id.Value()...)
 	}
 	if cs := req.CSeq(); cs != nil {
-		fmt.Fprintf(&b, "|%d %s", cs.SeqNo, cs.MethodName)
+		b = strconv.AppendUint(append(b, '|'), uint64(cs.SeqNo), 10)
+		b = append(append(b, ' '), cs.MethodName...)
 	}
-	b.WriteString("|" + req.Source())
-	return b.String()
+	b = append(append(b, '|'), req.Source()...)
+	return string(b)
 }
