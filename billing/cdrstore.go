@@ -271,7 +271,7 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 				if cdrs.Get(id) != nil {
 					continue // ended already (queued after its end)
 				}
-				v, err := marshalCDR(&r.cdr)
+				v, err := json.Marshal(&r.cdr)
 				if err != nil {
 					return fmt.Errorf("encode open leg %s: %w", r.cdr.LegID, err)
 				}
@@ -294,7 +294,7 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 					after = append(after, f)
 				}
 			}
-			v, err := marshalCDR(&r.cdr)
+			v, err := json.Marshal(&r.cdr)
 			if err != nil {
 				return fmt.Errorf("encode cdr %s: %w", r.cdr.LegID, err)
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 
 	"github.com/shopspring/decimal"
 
@@ -90,20 +89,15 @@ func (a amount) MarshalJSON() ([]byte, error) {
 // rather than re-reading its own JSON (withAmounts); a field added to
 // Charge and not here fails TestEveryJSONFieldIsACSVColumn.
 func (c Charge) MarshalJSON() ([]byte, error) {
-	return appendCharge(make([]byte, 0, 128), &c), nil
-}
-
-// appendCharge writes a charge as Charge.MarshalJSON does, for CDRs
-// encoded without encoding/json (marshalCDR).
-func appendCharge(b []byte, c *Charge) []byte {
-	b = append(append(append(b, `{"amount":"`...), money.Format(c.Amount, c.Currency)...), '"')
-	b = appendJSONString(append(b, `,"currency":`...), c.Currency)
-	b = strconv.AppendInt(append(b, `,"units":`...), c.Units, 10)
-	b = append(append(append(b, `,"rate":"`...), money.Format(c.Rate, c.Currency)...), '"')
-	b = appendOptional(b, `,"matched_prefix":`, c.MatchedPrefix)
-	b = appendOptional(b, `,"origin_country":`, c.OriginCountry)
-	b = appendOptional(b, `,"number_type":`, c.NumberType)
-	return append(b, '}')
+	return json.Marshal(struct {
+		Amount        amount `json:"amount"`
+		Currency      string `json:"currency"`
+		Units         int64  `json:"units"`
+		Rate          amount `json:"rate"`
+		MatchedPrefix string `json:"matched_prefix,omitempty"`
+		OriginCountry string `json:"origin_country,omitempty"`
+		NumberType    string `json:"number_type,omitempty"`
+	}{amount{c.Amount, c.Currency}, c.Currency, c.Units, amount{c.Rate, c.Currency}, c.MatchedPrefix, c.OriginCountry, c.NumberType})
 }
 
 // MarshalJSON prints the quote's money with its currency's decimals.
