@@ -27,7 +27,7 @@ func BenchmarkCDRStoreAtRate(b *testing.B) {
 func benchCDRStoreAtRate(b *testing.B, newID func() string) {
 	const legsPerSec, hold = 2000, 200 * time.Millisecond
 	m := benchMeter(b)
-	s, err := OpenCDRStore(m.db, m, quietLogger())
+	s, err := OpenCDRStore(m.ledger.db, m, quietLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
