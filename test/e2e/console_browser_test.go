@@ -147,6 +147,7 @@ func (b *browser) signIn(field, value string, more ...string) {
 // and charges, its recording, usage per user; and that a user without the
 // permission is refused a page.
 func TestConsoleInABrowser(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "chromium")
 	sw := startSwitch(t, switchOpts{Balance: "25.00", NoNumbers: true, MediaExtra: "  record_all: true",
 		UserExtra: map[string]string{"1002": "    api_token: bob-token-123"}})

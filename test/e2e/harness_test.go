@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,20 @@ import (
 
 var binary string // the dialtone binary built for this run
 
+// defaultParallel is how many tests run at once unless -parallel says
+// otherwise. The tests mostly wait (for rings, hold times, timeouts), not
+// compute: on 2 cores six at a time cut the package from ~12 to ~4
+// minutes. The tests that measure time closely do not call t.Parallel
+// and run alone, before the others.
+const defaultParallel = 6
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(defaultParallel))
+	}
 	dir, err := os.MkdirTemp("", "dialtone-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -219,6 +233,24 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	if o.AuthFailLimit == 0 {
 		o.AuthFailLimit = 50
 	}
+	// A port freePort picked can be taken by another process before the
+	// switch binds it (the tests run in parallel): then the switch exits
+	// at start, and a switch of fresh ports and data dir is tried again.
+	for attempt := 1; ; attempt++ {
+		s, err := launchSwitch(t, o)
+		if err == nil {
+			return s
+		}
+		if o.Ports != nil || o.Data != "" || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("switch attempt %d: a port was taken, trying others", attempt)
+	}
+}
+
+// launchSwitch starts the switch once; see startSwitch.
+func launchSwitch(t *testing.T, o switchOpts) (*switchProc, error) {
+	t.Helper()
 	s := &switchProc{t: t, dir: t.TempDir(), log: &syncBuffer{}, done: make(chan struct{})}
 	if o.Ports != nil {
 		s.sipPort, s.httpPort, s.trunk = o.Ports.sipPort, o.Ports.httpPort, o.Ports.trunk
@@ -273,16 +305,16 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return s
+				return s, nil
 			}
 		}
 		select {
 		case <-s.done:
-			t.Fatalf("dialtone exited at start:\n%s", s.log.String())
+			return nil, fmt.Errorf("dialtone exited at start:\n%s", s.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dialtone did not become healthy:\n%s", s.log.String())
+			return nil, fmt.Errorf("dialtone did not become healthy:\n%s", s.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
