@@ -249,3 +249,31 @@ func TestBridgedLegsHangUpOnMediaTimeout(t *testing.T) {
 		}
 	}
 }
+
+// An ended leg's event carries its charge, read from its CDR, so the
+// dialer can put it on the attempt; without a reader it is empty.
+func TestLegEndedCarriesTheCharge(t *testing.T) {
+	charges := map[string]string{"cdr-leg-1": "0.02"}
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"with the CDR store's charges", []Option{WithCharges(func(id string) string { return charges[id] })}, "0.02"},
+		{"without", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := New(&fakeNetwork{t: t, pool: newTestPool(t)}, nil, tc.opts...)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			events := subscribe(ctx, e, Filter{})
+			id, err := e.Originate(ctx, origination("+15550000486"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev := next(t, events, id, EventLegEnded); ev.Charge != tc.want || ev.CDRLegID != "cdr-leg-1" {
+				t.Fatalf("ended: %+v, want charge %q", ev, tc.want)
+			}
+		})
+	}
+}
