@@ -25,7 +25,9 @@ deps:
 	fi
 
 # test prints a line per package and per end-to-end test as they finish, and
-# the whole output of any test that fails (internal/testprogress).
+# the whole output of any test that fails (internal/testprogress). The
+# end-to-end tests run six at a time on their own (test/e2e's TestMain: a
+# -parallel here would set it for the unit tests too).
 test: deps
 	$(GO) vet $(PKGS)
 	$(GO) build -o bin/testprogress ./internal/testprogress

@@ -18,9 +18,10 @@ import (
 // waits on e.mu. No method waits for an event to be read: subscribers
 // that fall behind are dropped. Play waits for the prompt, without e.mu.
 type Engine struct {
-	net Network
-	log *slog.Logger
-	hub hub
+	net      Network
+	log      *slog.Logger
+	hub      hub
+	chargeOf func(cdrLegID string) string
 
 	mu   sync.Mutex
 	legs map[LegID]*legState
@@ -45,12 +46,26 @@ type legState struct {
 	relayDone chan struct{} // closed when the relay's media-timeout watch ends
 }
 
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithCharges has each leg-ended event carry the leg's charge as chargeOf
+// reads it from the CDR the leg wrote (the leg has written and rated its
+// CDR by the time it reports its end); without it Charge stays empty.
+func WithCharges(chargeOf func(cdrLegID string) string) Option {
+	return func(e *Engine) { e.chargeOf = chargeOf }
+}
+
 // New makes an engine that places legs through net.
-func New(net Network, log *slog.Logger) *Engine {
+func New(net Network, log *slog.Logger, opts ...Option) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{net: net, log: log, legs: map[LegID]*legState{}}
+	e := &Engine{net: net, log: log, legs: map[LegID]*legState{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // Originate places a leg and returns its id at once; progress comes as
@@ -127,7 +142,11 @@ func (e *Engine) follow(ls *legState) {
 			e.releaseLocked(ls)
 			delete(e.legs, ls.id)
 			e.mu.Unlock()
-			e.publish(ls, Event{Kind: EventLegEnded, At: p.At, Code: p.Code, Disposition: p.Disposition, CDRLegID: p.CDRLegID})
+			ev := Event{Kind: EventLegEnded, At: p.At, Code: p.Code, Disposition: p.Disposition, CDRLegID: p.CDRLegID}
+			if e.chargeOf != nil && p.CDRLegID != "" {
+				ev.Charge = e.chargeOf(p.CDRLegID)
+			}
+			e.publish(ls, ev)
 		}
 	}
 }

@@ -31,6 +31,7 @@ type Event struct {
 	Code        int     // leg-ended: the SIP code
 	Disposition string  // leg-ended: the CDR's disposition
 	CDRLegID    string  // leg-ended
+	Charge      string  // leg-ended: the charge as a decimal string, if rated (see WithCharges)
 	Samples     []int16 // audio: 20 ms received from the leg's party
 }
 

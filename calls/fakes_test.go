@@ -114,11 +114,46 @@ func (n *fakeNetwork) leg(id LegID) *fakeLeg {
 	return n.legs[id]
 }
 
-func newTestEngine(t *testing.T, opts ...media.PoolOption) (*Engine, *fakeNetwork) {
+// engineRun is what most tests start with: an engine on a fake network,
+// the test's context (done when the test ends) and a subscription to
+// every leg the engine places.
+type engineRun struct {
+	*Engine
+	net    *fakeNetwork
+	ctx    context.Context
+	events *stream
+}
+
+func newTestEngine(t *testing.T, opts ...media.PoolOption) *engineRun {
 	t.Helper()
-	pool := newTestPool(t, opts...)
-	net := &fakeNetwork{t: t, pool: pool}
-	return New(net, nil), net
+	return newTestEngineWith(t, nil, opts...)
+}
+
+func newTestEngineWith(t *testing.T, engineOpts []Option, poolOpts ...media.PoolOption) *engineRun {
+	t.Helper()
+	net := &fakeNetwork{t: t, pool: newTestPool(t, poolOpts...)}
+	e := New(net, nil, engineOpts...)
+	return &engineRun{Engine: e, net: net, ctx: t.Context(), events: subscribe(t.Context(), e, Filter{})}
+}
+
+// originate places a leg to `to`, failing the test if the engine refuses.
+func (r *engineRun) originate(t *testing.T, o Origination) LegID {
+	t.Helper()
+	id, err := r.Originate(r.ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// answered places a leg that answers, with a phone on its media, and
+// waits for the answer.
+func (r *engineRun) answered(t *testing.T, o Origination) (LegID, *phone) {
+	t.Helper()
+	id := r.originate(t, o)
+	ph := newPhone(t, r.net.leg(id).m)
+	next(t, r.events, id, EventAnswered)
+	return id, ph
 }
 
 func newTestPool(t *testing.T, opts ...media.PoolOption) *media.Pool {

@@ -178,15 +178,9 @@ func TestVoicemailLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte("sip:\n"+tt.sip+essentials), "v.yaml")
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			cfg := parseSection(t, "sip", tt.sip, tt.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := cfg.SIP.VoicemailMaxLength.Duration; got != tt.maxLength {
 				t.Errorf("voicemail_max_length %s, want %s", got, tt.maxLength)
@@ -216,15 +210,9 @@ func TestTCPLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			cfg := parseSection(t, "sip", tt.sip, tt.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			s := cfg.SIP
 			if s.TCPReadTimeout.Duration != tt.read || s.TCPIdleTimeout.Duration != tt.idle || s.TCPMaxPerSource != tt.perSource || s.TCPMaxConns != tt.maxConns {
@@ -251,15 +239,9 @@ func TestContactAndForkLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			cfg := parseSection(t, "sip", tt.sip, tt.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.SIP.MaxContacts != tt.maxContacts || cfg.SIP.MaxForks != tt.fork {
 				t.Errorf("max_contacts %d, max_forks %d; want %d, %d", cfg.SIP.MaxContacts, cfg.SIP.MaxForks, tt.maxContacts, tt.fork)
@@ -284,15 +266,9 @@ func TestT1AndMaxSetupCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte("sip:\n"+tt.sip+minimalConfig), "v.yaml")
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			cfg := parseSection(t, "sip", tt.sip, tt.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.SIP.T1.Duration != tt.t1 || cfg.SIP.MaxSetupCalls != tt.maxSetup {
 				t.Errorf("t1 %s, max_setup_calls %d; want %s, %d", cfg.SIP.T1.Duration, cfg.SIP.MaxSetupCalls, tt.t1, tt.maxSetup)

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 )
 
-// Engine is what the dialer needs from the call engine (today sip.Switch,
-// later calls/): placing, bridging and ending legs and the legs' events.
-// The dialer never imports the engine's package; the engine implements
-// this interface.
+// Engine is what the dialer needs from the call engine (calls.Engine,
+// wired in cmd/dialtone): placing, bridging and ending legs and the legs'
+// events. The dialer speaks the engine's own leg ids and events (calls'
+// types) but drives it only through this interface, so its tests drive a
+// fake.
 //
 // Changes to the contract's draft, and why:
 //   - ErrNoCredit sits beside ErrRefused: a lead the balance cannot pay
@@ -52,7 +54,7 @@ type Engine interface {
 }
 
 // LegID names one leg of the engine.
-type LegID string
+type LegID = calls.LegID
 
 // Origination is a leg the dialer asks the engine to place.
 type Origination struct {
@@ -65,38 +67,24 @@ type Origination struct {
 	Tags         map[string]string // copied into the CDR: campaign_id, lead_id, attempt_id
 }
 
-// EventKind is what happened to a leg.
-type EventKind string
+// The legs' events are the call engine's: Charge is set on leg-ended
+// when the engine rated the leg (calls.WithCharges).
+type (
+	EventKind   = calls.EventKind
+	Event       = calls.Event
+	EventFilter = calls.Filter // Legs empty: all legs placed with Reason "dialer"; Audio: decoded received audio (AMD)
+)
 
 // Event kinds.
 const (
-	EventRinging    EventKind = "ringing"
-	EventEarlyMedia EventKind = "early-media"
-	EventAnswered   EventKind = "answered"
-	EventBridged    EventKind = "bridged"
-	EventDTMF       EventKind = "dtmf"
-	EventAudio      EventKind = "audio"
-	EventLegEnded   EventKind = "leg-ended"
+	EventRinging    = calls.EventRinging
+	EventEarlyMedia = calls.EventEarlyMedia
+	EventAnswered   = calls.EventAnswered
+	EventBridged    = calls.EventBridged
+	EventDTMF       = calls.EventDTMF
+	EventAudio      = calls.EventAudio
+	EventLegEnded   = calls.EventLegEnded
 )
-
-// Event is one thing that happened to a leg.
-type Event struct {
-	Kind        EventKind
-	Leg         LegID
-	At          time.Time
-	Key         rune    // dtmf
-	Code        int     // leg-ended: the SIP code (486 busy, 480/408 no answer, 404 ...)
-	Disposition string  // leg-ended: answered, no-answer, busy, failed, canceled, refused, ...
-	CDRLegID    string  // leg-ended: the CDR's leg id
-	Charge      string  // leg-ended: the charge as a decimal string, if rated
-	Samples     []int16 // audio: 20 ms of received audio
-}
-
-// EventFilter selects the legs a subscription streams.
-type EventFilter struct {
-	Legs  []LegID // empty: all legs placed with Reason "dialer"
-	Audio bool    // also deliver decoded received audio frames (AMD)
-}
 
 // Errors an Engine's Originate wraps.
 var (

@@ -149,30 +149,30 @@ func TestPredictiveLockoutFollowsThePacersMode(t *testing.T) {
 
 type stuckPredictive struct{ Pacer }
 
-func (stuckPredictive) Mode() pacingMode { return "predictive" }
-
-// Answering-machine detection (amd: hangup) listens to the answered
-// lead's audio and hangs up on a machine's long greeting; the machine is
-// not a person in the abandon ledger.
-func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
-	h := newHarness(t)
+// answeredAMDLead starts a predictive campaign with amd hangup, one lead
+// and agent 1001, and answers the lead.
+func answeredAMDLead(h *harness) (Campaign, LegID) {
 	c := predictiveCampaign(h, func(r *CampaignRequest) { r.AMD = AMDHangup })
 	h.leads(c.ID, "+12125551001")
 	h.startCampaign(c.ID)
 	h.join(c, "1001")
 	lead := h.eng.dials()[0].Leg
 	h.event(EventAnswered, lead, "", 0)
+	return c, lead
+}
+
+// sayWords sends the answered lead's audio to the dialer's latest
+// subscription: 400 frames of 20 ms (8 s), speech-like noise in those for
+// which word says so and silence in the others, until the lead is hung
+// up. It returns at once.
+func (h *harness) sayWords(lead LegID, word func(frame int) bool) {
 	h.eng.mu.Lock()
 	audio := h.eng.subs[len(h.eng.subs)-1]
 	h.eng.mu.Unlock()
-	// A recorded greeting: words of speech-like noise with short pauses,
-	// on and on.
 	go func() {
-		// 8 s of 20 ms frames: a machine is hung up once its verdict can no
-		// longer turn out a person (about 5.8 s after the answer).
 		for i := 0; i < 400 && !h.eng.wasHungUp(lead); i++ {
 			frame := make([]int16, 160)
-			if i%20 < 16 {
+			if word(i) {
 				for j := range frame {
 					frame[j] = int16(6000 * math.Sin(float64(i*160+j)*0.7) * math.Sin(float64(j)*0.05+1))
 				}
@@ -180,6 +180,20 @@ func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
 			audio <- Event{Kind: EventAudio, Leg: lead, Samples: frame}
 		}
 	}()
+}
+
+func (stuckPredictive) Mode() pacingMode { return "predictive" }
+
+// Answering-machine detection (amd: hangup) listens to the answered
+// lead's audio and hangs up on a machine's long greeting; the machine is
+// not a person in the abandon ledger.
+func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
+	h := newHarness(t)
+	c, lead := answeredAMDLead(h)
+	// A recorded greeting: words of speech-like noise with short pauses,
+	// on and on. 8 s of it: a machine is hung up once its verdict can no
+	// longer turn out a person (about 5.8 s after the answer).
+	h.sayWords(lead, func(frame int) bool { return frame%20 < 16 })
 	waitUntil(t, "the machine hung up", func() bool { return h.eng.wasHungUp(lead) })
 	h.ended(lead, "answered", 200)
 	if a := h.attempts(c.ID)[0]; a.Outcome != OutcomeMachine {
@@ -198,26 +212,9 @@ func TestPredictiveAMDHangsUpOnAMachine(t *testing.T) {
 // for a reply, and connects the agent instead of hanging up on them.
 func TestPredictiveAMDHangupDoesNotHangUpOnASentence(t *testing.T) {
 	h := newHarness(t)
-	c := predictiveCampaign(h, func(r *CampaignRequest) { r.AMD = AMDHangup })
-	h.leads(c.ID, "+12125551001")
-	h.startCampaign(c.ID)
-	h.join(c, "1001")
-	lead := h.eng.dials()[0].Leg
-	h.event(EventAnswered, lead, "", 0)
-	h.eng.mu.Lock()
-	audio := h.eng.subs[len(h.eng.subs)-1]
-	h.eng.mu.Unlock()
-	go func() {
-		for i := 0; i < 400 && !h.eng.wasHungUp(lead); i++ {
-			frame := make([]int16, 160)
-			if i < 175 && i%20 < 16 { // 3.5 s of words, then silence: waiting for a reply
-				for j := range frame {
-					frame[j] = int16(6000 * math.Sin(float64(i*160+j)*0.7) * math.Sin(float64(j)*0.05+1))
-				}
-			}
-			audio <- Event{Kind: EventAudio, Leg: lead, Samples: frame}
-		}
-	}()
+	_, lead := answeredAMDLead(h)
+	// 3.5 s of words, then silence: waiting for a reply.
+	h.sayWords(lead, func(frame int) bool { return frame < 175 && frame%20 < 16 })
 	waitUntil(t, "the person connected to the agent", func() bool {
 		h.eng.mu.Lock()
 		defer h.eng.mu.Unlock()

@@ -43,6 +43,10 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 	start := now()
 	stamp := func() string { return fmt.Sprintf("[%5.0fs]", now().Sub(start).Seconds()) }
 	output := map[string]*strings.Builder{} // package + "\x00" + test -> its output so far
+	// longestSub is the longest subtest of each top-level test: a test
+	// whose subtests run in parallel reports only its own function's
+	// time (0.0s), and its subtests' is what it took.
+	longestSub := map[string]float64{}
 	passed, skipped, failedTests := 0, 0, 0
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -78,15 +82,19 @@ func report(r io.Reader, w io.Writer, names *regexp.Regexp, now func() time.Time
 				dropPackage(output, e.Package)
 				continue
 			}
-			if !strings.Contains(e.Test, "/") {
+			if parent, _, sub := strings.Cut(e.Test, "/"); sub {
+				top := e.Package + "\x00" + parent
+				longestSub[top] = max(longestSub[top], e.Elapsed)
+			} else {
 				if e.Action == "pass" {
 					passed++
 				} else {
 					skipped++
 				}
 				if names.MatchString(e.Package) {
-					fmt.Fprintf(w, "%s      %s %s (%.1fs)\n", stamp(), strings.ToUpper(e.Action), e.Test, e.Elapsed)
+					fmt.Fprintf(w, "%s      %s %s (%.1fs)\n", stamp(), strings.ToUpper(e.Action), e.Test, max(e.Elapsed, longestSub[key]))
 				}
+				delete(longestSub, key)
 			}
 			delete(output, key)
 		case "fail":

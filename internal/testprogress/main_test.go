@@ -29,6 +29,14 @@ func TestReport(t *testing.T) {
 			not:  []string{"noisy log", "TestSmall"},
 		},
 		{
+			name: "a test whose subtests ran in parallel took as long as the longest",
+			in: `{"Action":"pass","Package":"x/e2e","Test":"TestMany/one","Elapsed":4.5}
+{"Action":"pass","Package":"x/e2e","Test":"TestMany/two","Elapsed":7.25}
+{"Action":"pass","Package":"x/e2e","Test":"TestMany","Elapsed":0}`,
+			want: []string{"PASS TestMany (7.2s)", "1 passed"},
+			not:  []string{"TestMany/"},
+		},
+		{
 			name: "a failing test shows its whole output",
 			in: `{"Action":"output","Package":"x/unit","Test":"TestBad","Output":"    bad_test.go:9: want 1, got 2\n"}
 {"Action":"fail","Package":"x/unit","Test":"TestBad","Elapsed":0.01}

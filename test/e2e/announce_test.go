@@ -369,6 +369,7 @@ func annRecording(t *testing.T, sw *switchProc, legID string) (path string, left
 }
 
 func TestTheRecordingAnnouncementIsPlayedToBothPartiesAndRecorded(t *testing.T) {
+	// Not parallel: it counts the announcement's packets and bounds what arrives after the BYE to 150 ms.
 	const announce = "  recording_announcement: true"
 	tests := []struct {
 		name       string
@@ -520,6 +521,7 @@ func annCall(t *testing.T, sw *switchProc, hold time.Duration, during func()) (c
 }
 
 func TestTheRecordingAnnouncementFileIsReadAgainOnReload(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sox")
 	sw := startSwitch(t, switchOpts{MediaExtra: "  record_all: true"})
 	notice := filepath.Join(sw.dir, "notice.wav") // 600 ms of 1 kHz: 30 packets

@@ -22,6 +22,7 @@ const (
 )
 
 func TestATransferPlaysTheRecordingAnnouncementToTheNewParty(t *testing.T) {
+	// Not parallel: it counts the announcement's packets in runs told apart by arrival.
 	const (
 		recordAll = "  record_all: true"
 		announce  = "  recording_announcement: true"

@@ -142,7 +142,9 @@ func (p *transferorPhone) dial(t *testing.T, sw *switchProc, user, password, tar
 }
 
 func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
+	t.Parallel()
 	t.Run("to a user: three charged legs", func(t *testing.T) {
+		t.Parallel()
 		legs := attendedTransfer(t, "1003")
 		assertTransferLegs(t, legs,
 			"inbound/trunk/pstn-inbound/direct/answered/",
@@ -154,6 +156,7 @@ func TestAttendedTransferJoinsTheConsultationCall(t *testing.T) {
 		}
 	})
 	t.Run("to an outside number: two charged legs", func(t *testing.T) {
+		t.Parallel()
 		legs := attendedTransfer(t, "+14155550199")
 		assertTransferLegs(t, legs,
 			"inbound/trunk/pstn-inbound/direct/answered/",

@@ -158,6 +158,7 @@ func (b *baresip) receivedFrequency(t *testing.T) (freq int, seconds float64) {
 }
 
 func TestBaresipPhonesCallEachOtherByExtensionWithAudio(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{MediaExtra: "  record_all: true"})
 	bob := startBaresip(t, sw, "bob", "bob-secret")
 	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {
@@ -235,6 +236,7 @@ func (b *baresip) command(cmd, params string) string {
 }
 
 func TestBaresipBlindTransfer(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	bob := startBaresip(t, sw, "bob", "bob-secret")
 	if !bob.waitLog(`200 OK|registered`, 10*time.Second) {

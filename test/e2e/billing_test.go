@@ -21,6 +21,7 @@ func dec(t *testing.T, s string) decimal.Decimal {
 }
 
 func TestOutboundCallIsChargedOncePerStartedMinuteAndDebited(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
 	if b, _ := sw.balance(); !dec(t, b).Equal(dec(t, "10")) {
 		t.Fatalf("starting balance %s", b)
@@ -49,6 +50,7 @@ func TestOutboundCallIsChargedOncePerStartedMinuteAndDebited(t *testing.T) {
 }
 
 func TestCallWithoutCreditIsRefusedWith402(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Balance: "0.00", NoNumbers: true})
 	res := sw.call(t, "1001", "alice-secret", "+14155550199", 100)
 	if res.code == 0 {
@@ -62,6 +64,7 @@ func TestCallWithoutCreditIsRefusedWith402(t *testing.T) {
 }
 
 func TestCallIsCutOffWhenTheCreditRunsOut(t *testing.T) {
+	t.Parallel()
 	// One cent per second, billed per second: 0.03 pays exactly 3 seconds.
 	rates := `  rates:
     - {kind: outbound, origin: US, prefix: "1", price: "0.60", currency: USD, initial: 1, increment: 1}`
@@ -84,6 +87,7 @@ func TestCallIsCutOffWhenTheCreditRunsOut(t *testing.T) {
 }
 
 func TestANumberAddedToTheConfigIsRentedOnReload(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
 	var added string
 	sw.reload(t, func(cfg string) string {
@@ -108,6 +112,7 @@ func TestANumberAddedToTheConfigIsRentedOnReload(t *testing.T) {
 }
 
 func TestANumberAddedThroughTheAPIIsRentedAndRings(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
 	code, body := sw.api("POST", "/v1/numbers", strings.NewReader(`{"number":"+18885550199","user":"carol"}`))
 	if code != 201 || !strings.Contains(string(body), `"type":"toll-free"`) {

@@ -9,6 +9,7 @@ import (
 // The ledger commands must work while the switch holds the database: they
 // ask its API, and their answers have the shape of the offline ones.
 func TestLedgerCommandsWorkWhileTheSwitchRuns(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Balance: "10.00", NoNumbers: true})
 	flags := []string{"--config", sw.cfgPath, "--data", sw.data}
 
@@ -50,6 +51,7 @@ func TestLedgerCommandsWorkWhileTheSwitchRuns(t *testing.T) {
 }
 
 func TestNoCommandPrintsUsageAndFails(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := cli(t)
 	if code != 2 || out != "" || !strings.Contains(errOut, "dialtone serve") {
 		t.Fatalf("dialtone with no arguments: exit %d, stdout %q, stderr %q", code, out, errOut)

@@ -40,6 +40,7 @@ func (s *switchProc) reservedBy() reservedBy {
 // it and the next got 402. Reserving a 5-minute slice (0.18), twenty reps
 // call at once, and /v1/balance says which legs hold the reserved credit.
 func TestTwentyConcurrentCallsShareASmallBalance(t *testing.T) {
+	// Not parallel: twenty calls must overlap within a 4 s hold.
 	const calls = 20
 	const au = "+61291234567" // US → AU local: 0.035 a minute
 	sw := startSwitch(t, switchOpts{Balance: "5.00", NoNumbers: true, UserExtra: map[string]string{"1001": "    max_calls: 25"}})
@@ -96,6 +97,7 @@ func TestTwentyConcurrentCallsShareASmallBalance(t *testing.T) {
 // cut off (credit-exhausted, both sides) at the end of its granted time,
 // within one slice of the other, with the balance used to the cent.
 func TestARefusedRenewalCutsEachCallAtTheEndOfItsGrant(t *testing.T) {
+	t.Parallel()
 	// One cent per second, billed per second, so a slice can be 2 s.
 	rates := `  reservation_slice: 2s
   rates:
@@ -137,6 +139,7 @@ func TestARefusedRenewalCutsEachCallAtTheEndOfItsGrant(t *testing.T) {
 // answered leg, so its credit is renewed and a refusal ends the message
 // at the end of the granted time, not when the caller hangs up.
 func TestVoicemailIsCutOffWhenTheCreditRunsOut(t *testing.T) {
+	t.Parallel()
 	// The three numbers rent for 4.45, leaving 0.03: three seconds of an
 	// inbound call at one cent a second, in slices of one second.
 	rates := `  reservation_slice: 1s

@@ -20,6 +20,7 @@ import (
 // blocked with reason dnc and the next lead is dialled; and a CRM that is
 // down when the attempts complete gets every event later, signed.
 func TestDialerBlocksAndRedeliversToACRMThatWasDown(t *testing.T) {
+	t.Parallel()
 	const secret = "e2e-webhook-secret-0123"
 	var mu sync.Mutex
 	down := true

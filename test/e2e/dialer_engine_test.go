@@ -146,6 +146,7 @@ func (s *switchProc) newCampaign(t *testing.T, agents []string, leads ...string)
 // the agent's session leg is free; each attempt reaches the CRM as an
 // attempt.completed webhook with its CDR leg id and charge.
 func TestDialerPowerAgentByStar55(t *testing.T) {
+	t.Parallel()
 	hooks := newWebhookSink(t)
 	sw := startSwitch(t, switchOpts{Extra: "webhooks:\n  url: " + hooks.srv.URL + "\n  secret: e2e-webhook-secret-0123\n"})
 	carrier := startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk))
@@ -252,6 +253,7 @@ func (s *switchProc) joinAgent(t *testing.T, campaign, user string) {
 // Two agents joined through the API (the switch rings their phones) share
 // the list: each lead is dialled once, by one agent, in list order.
 func TestDialerTwoAgentsShareTheList(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
 	sw.agentPhone(t, "1001", "alice-secret")
@@ -300,6 +302,7 @@ func TestDialerTwoAgentsShareTheList(t *testing.T) {
 // when the agent rejoins the lead is dialled once more, never twice at
 // once.
 func TestDialerPauseMidRingAndRestart(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
 	// Registered without the cleanup that unregisters it: the switch it
@@ -354,6 +357,7 @@ func TestDialerPauseMidRingAndRestart(t *testing.T) {
 
 // The README's demo script adds a running campaign with its five leads.
 func TestDemoCampaignScript(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	script, err := filepath.Abs("../../examples/demo_campaign.sh")
 	if err != nil {
@@ -389,6 +393,7 @@ func writeDialerMessage(t *testing.T, sw *switchProc, name string) {
 // second person finds nobody within 2 s: the attempt is abandoned (the
 // abandon message plays, then the switch hangs up) and counted.
 func TestDialerPredictiveConnectsAndAbandons(t *testing.T) {
+	// Not parallel: the outcome hangs on the 2 s abandon window against the leads' ringing.
 	sw := startSwitch(t, switchOpts{})
 	writeDialerMessage(t, sw, "sorry")
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
@@ -446,6 +451,7 @@ func TestDialerPredictiveConnectsAndAbandons(t *testing.T) {
 // ** on a call takes the agent off it and leaves the campaign's message
 // with the lead (vm-left), then the agent gets the next lead.
 func TestDialerVoicemailDropByStarStar(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	writeDialerMessage(t, sw, "spring")
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")
@@ -481,6 +487,7 @@ func TestDialerVoicemailDropByStarStar(t *testing.T) {
 // carrier sends with its 183; the call never answers) on the agent's own
 // line, until the agent skips the lead with ##.
 func TestDialerAgentHearsTheLeadsEarlyMedia(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sox")
 	sw := startSwitch(t, switchOpts{})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -299,6 +299,7 @@ func (s *switchProc) assertAttemptLegs(t *testing.T, id string, as []dialerAttem
 // hears the abandon message; pressing 9 puts the number on the
 // do-not-call list at once. Both legs are answered and charged.
 func TestDialerPredictiveAbandonAndOptOut(t *testing.T) {
+	// Not parallel: the outcome hangs on the 2 s abandon window against the leads' ringing.
 	sw := startSwitch(t, switchOpts{})
 	writeDialerMessage(t, sw, "sorry")
 	startRTPCarrier(t, sw)
@@ -350,6 +351,7 @@ func TestDialerPredictiveAbandonAndOptOut(t *testing.T) {
 // voicemail drop after its beep and no agent; the person who says
 // "Hello?" goes to the agent. Both legs are answered and charged.
 func TestDialerPredictiveAMDDropsVoicemail(t *testing.T) {
+	// Not parallel: answering-machine detection listens to audio sent in real time.
 	greeting, beepAt := machineGreeting(t)
 	hello := personHello(t)
 	sw := startSwitch(t, switchOpts{})
@@ -395,6 +397,7 @@ func TestDialerPredictiveAMDDropsVoicemail(t *testing.T) {
 // amd hangup: the machine is hung up (outcome machine) and no agent
 // hears it; its leg is answered and charged.
 func TestDialerPredictiveAMDHangsUpOnMachines(t *testing.T) {
+	// Not parallel: answering-machine detection listens to audio sent in real time.
 	greeting, _ := machineGreeting(t)
 	sw := startSwitch(t, switchOpts{})
 	writeDialerMessage(t, sw, "sorry")
@@ -419,6 +422,7 @@ func TestDialerPredictiveAMDHangsUpOnMachines(t *testing.T) {
 // exist and one that rings out (carrier_leads.xml) are attempts busy,
 // failed (404) and no-answer, each with its unanswered, uncharged leg.
 func TestDialerPredictiveUnansweredLeadsCostNothing(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	writeDialerMessage(t, sw, "sorry")
 	startSipp(t, "-sf", scenario("carrier_leads.xml"), "-p", strconv.Itoa(sw.trunk), "-timeout", "60s")

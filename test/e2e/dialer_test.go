@@ -8,6 +8,7 @@ import (
 // The switch keeps campaigns and leads across restarts; a running
 // campaign comes back running (it dials as agents join).
 func TestCampaignsAreKeptAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	code, body := sw.api("POST", "/v1/campaigns",
 		strings.NewReader(`{"name":"spring","caller_id":"+14155550100","agents":["1001","1002"]}`))

@@ -77,6 +77,7 @@ func tryDialFrom(t *testing.T, source, addr string) (net.Conn, error) {
 // ones it took are closed after tcp_read_timeout, and a phone calling over
 // TCP meanwhile gets through.
 func TestTCPHalfSentConnectionsAreCappedAndClosed(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sipp")
 	const held, attempts = 20, 30
 	sw := startSwitch(t, switchOpts{SIPExtra: fmt.Sprintf("  tcp_read_timeout: 3s\n  tcp_max_per_source: %d\n  tcp_max_conns: 100", held)})
@@ -123,6 +124,7 @@ func TestTCPHalfSentConnectionsAreCappedAndClosed(t *testing.T) {
 // writes a summary line per kind, not a line (with the payload) per
 // datagram.
 func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
+	// Not parallel: it floods the switch, which would slow the tests beside it.
 	const garbage, viaLess = 20000, 2000
 	sw := startSwitch(t, switchOpts{})
 	pc, err := net.ListenPacket("udp", "127.0.0.3:0")
@@ -176,6 +178,7 @@ func TestGarbageDatagramsDoNotFloodTheLog(t *testing.T) {
 // 505 Version Not Supported (in SIP/2.0) instead of challenging it as an
 // INVITE it understands.
 func TestOtherSIPVersionGets505(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -218,6 +221,7 @@ func TestOtherSIPVersionGets505(t *testing.T) {
 // registered over its connection stays reachable through it, and a call
 // over TCP outlasts the timeout (its BYE comes 2.5 s after the ACK).
 func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sipp")
 	sw := startSwitch(t, switchOpts{SIPExtra: "  tcp_idle_timeout: 1s"})
 
@@ -258,6 +262,7 @@ func TestTCPIdleConnectionsCloseUnlessRegistered(t *testing.T) {
 // TestGarbageOverTCPDoesNotFloodTheLog: connections that each send
 // garbage are closed by the switch, counted, and not logged one by one.
 func TestGarbageOverTCPDoesNotFloodTheLog(t *testing.T) {
+	t.Parallel()
 	const garbage = 300
 	sw := startSwitch(t, switchOpts{})
 	before := len(sw.log.String())
@@ -284,6 +289,7 @@ func TestGarbageOverTCPDoesNotFloodTheLog(t *testing.T) {
 // at the first failed accept; the switch must wait it out, so once the
 // read timeout has closed them a call over TCP gets through.
 func TestTCPListenerSurvivesRunningOutOfFileDescriptors(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sipp")
 	sw := startSwitch(t, switchOpts{OpenFiles: 150, SIPExtra: "  tcp_read_timeout: 2s"})
 	var conns []net.Conn

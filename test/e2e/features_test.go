@@ -55,7 +55,9 @@ func charged(t *testing.T, legs []cdr) []string {
 }
 
 func TestForwarding(t *testing.T) {
+	t.Parallel()
 	t.Run("always to a user rings only the target", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {always: \"1003\"}"}})
 		callee := sw.phone(t, "1003", "carol-secret", "-sn", "uas", "-m", "1")
 		if res := sw.call(t, "1001", "alice-secret", "1002", 300); res.code != 0 {
@@ -67,6 +69,7 @@ func TestForwarding(t *testing.T) {
 			"outbound/phone/client/forward/answered/1003")
 	})
 	t.Run("when busy to a user leaves the busy leg and the forwarded one", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {busy: carol}"}})
 		busyPort, port := freePort(t), freePort(t)
 		sw.registerFor(t, "1002", "bob-secret", busyPort)
@@ -83,6 +86,7 @@ func TestForwarding(t *testing.T) {
 			"outbound/phone/client/forward/answered/1003")
 	})
 	t.Run("when not answered in time to an outside number", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {no_answer: \"+14155550199\", no_answer_after: 1s}"}})
 		ringing := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_ring.xml"), "-m", "1")
 		trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
@@ -105,6 +109,7 @@ func TestForwarding(t *testing.T) {
 		}
 	})
 	t.Run("a call to a number whose owner is not registered goes out: two charged legs", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {unregistered: \"+14155550199\"}"}})
 		trunkOut := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 		// The carrier calls bob's number from another port of the trunk's address.
@@ -129,6 +134,7 @@ func TestForwarding(t *testing.T) {
 		}
 	})
 	t.Run("a forwarding loop is stopped", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{UserExtra: map[string]string{
 			"1002": "    forwarding: {always: \"1003\"}",
 			"1003": "    forwarding: {always: \"1002\"}",
@@ -140,6 +146,7 @@ func TestForwarding(t *testing.T) {
 		}
 	})
 	t.Run("rules set through the API apply at once and survive a restart", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{})
 		code, body := sw.api("PUT", "/v1/users/bob/forwarding", strings.NewReader(`{"always":"1003"}`))
 		if code != 200 {
@@ -164,6 +171,7 @@ func TestForwarding(t *testing.T) {
 }
 
 func TestCallerIDAndPermissions(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	t.Run("a dial prefix picks another verified caller ID and the leg is rated from its country", func(t *testing.T) {
 		trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
@@ -230,6 +238,7 @@ func TestCallerIDAndPermissions(t *testing.T) {
 }
 
 func TestForwardingToVoicemail(t *testing.T) {
+	t.Parallel()
 	// Voicemail is not the default here: the rule sends busy calls there.
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    forwarding: {busy: voicemail}"}})
 	busy := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_busy.xml"), "-m", "1")

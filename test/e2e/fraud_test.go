@@ -15,6 +15,7 @@ import (
 // user, so they must pass the checks of a call the user dials.
 
 func TestForwardingToANumberTheUserMayNotCall(t *testing.T) {
+	t.Parallel()
 	t.Run("the API refuses it with 422 naming the rule", func(t *testing.T) {
 		sw := startSwitch(t, switchOpts{})
 		for _, tt := range []struct{ user, body, rule string }{
@@ -68,6 +69,7 @@ func TestForwardingToANumberTheUserMayNotCall(t *testing.T) {
 // away; a call to her is then not forwarded: a refused leg, and the call
 // goes on as if the forward had not answered.
 func TestForwardingAPermissionAReloadRemoved(t *testing.T) {
+	t.Parallel()
 	withoutInternational := func(cfg string) string {
 		return strings.Replace(cfg, "calls.outbound, calls.international, sms", "calls.outbound, sms", 1)
 	}
@@ -142,6 +144,7 @@ func TestForwardingAPermissionAReloadRemoved(t *testing.T) {
 // TestABlindTransferIsCheckedAsADialedCall: bob may not call abroad, so
 // he may not transfer his caller abroad either.
 func TestABlindTransferIsCheckedAsADialedCall(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	bobPort := freePort(t)
 	bob := newTransferorPhone(t, bobPort)
@@ -172,6 +175,7 @@ func TestABlindTransferIsCheckedAsADialedCall(t *testing.T) {
 // Replaces naming alice's dialog, to take her call over. 403, and
 // nothing changes: no leg added, alice's call goes on as hers.
 func TestAttendedTransferCannotReplaceAnotherUsersDialog(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	alicePort, bobPort := freePort(t), freePort(t)
 	alice := newTransferorPhone(t, alicePort)

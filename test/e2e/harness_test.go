@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,7 +26,20 @@ import (
 
 var binary string // the dialtone binary built for this run
 
+// defaultParallel is how many tests run at once unless -parallel says
+// otherwise. The tests mostly wait (for rings, hold times, timeouts), not
+// compute: on 2 cores six at a time cut the package from ~12 to ~4
+// minutes. The tests that measure time closely do not call t.Parallel
+// and run alone, before the others.
+const defaultParallel = 6
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(defaultParallel))
+	}
 	dir, err := os.MkdirTemp("", "dialtone-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -217,6 +231,24 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 	if o.AuthFailLimit == 0 {
 		o.AuthFailLimit = 50
 	}
+	// A port freePort picked can be taken by another process before the
+	// switch binds it (the tests run in parallel): then the switch exits
+	// at start, and a switch of fresh ports and data dir is tried again.
+	for attempt := 1; ; attempt++ {
+		s, err := launchSwitch(t, o)
+		if err == nil {
+			return s
+		}
+		if o.Ports != nil || o.Data != "" || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("switch attempt %d: a port was taken, trying others", attempt)
+	}
+}
+
+// launchSwitch starts the switch once; see startSwitch.
+func launchSwitch(t *testing.T, o switchOpts) (*switchProc, error) {
+	t.Helper()
 	s := &switchProc{t: t, dir: t.TempDir(), log: &syncBuffer{}, done: make(chan struct{})}
 	if o.Ports != nil {
 		s.sipPort, s.httpPort, s.trunk = o.Ports.sipPort, o.Ports.httpPort, o.Ports.trunk
@@ -271,16 +303,16 @@ func startSwitch(t *testing.T, o switchOpts) *switchProc {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return s
+				return s, nil
 			}
 		}
 		select {
 		case <-s.done:
-			t.Fatalf("dialtone exited at start:\n%s", s.log.String())
+			return nil, fmt.Errorf("dialtone exited at start:\n%s", s.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dialtone did not become healthy:\n%s", s.log.String())
+			return nil, fmt.Errorf("dialtone did not become healthy:\n%s", s.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -431,14 +463,28 @@ func parseCDRs(t *testing.T, b []byte) []cdr {
 // (a leg's CDR is written as it ends, a moment after the peer's BYE).
 func (s *switchProc) cdrs(n int) []cdr {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return s.cdrsWithin(n, 10*time.Second)
+}
+
+// cdrsWithin is cdrs waiting at most wait: a test that checks no CDR
+// came after the ones it knows of waits out the whole time, so it says
+// how long is enough.
+func (s *switchProc) cdrsWithin(n int, wait time.Duration) []cdr {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
 		code, body := s.api("GET", "/v1/cdrs", nil)
 		if code != 200 {
 			s.t.Fatalf("GET /v1/cdrs: %d %s", code, body)
 		}
 		got := parseCDRs(s.t, body)
-		if len(got) >= n || time.Now().After(deadline) {
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			// A test that means "no more than" waits out the whole
+			// deadline: the log says so, to find such waits.
+			s.t.Logf("cdrs: %d of the %d waited for, after %s", len(got), n, wait)
 			return got
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMetricsNeedAnOrganizationToken(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    api_token: bob-token-123"}})
 	for _, tt := range []struct {
 		name, auth string
@@ -35,6 +36,7 @@ func TestMetricsNeedAnOrganizationToken(t *testing.T) {
 }
 
 func TestMetricsOnTheirOwnAddressNeedNoToken(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	sw := startSwitch(t, switchOpts{HTTPExtra: fmt.Sprintf("  metrics_listen: 127.0.0.1:%d", port)})
 	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
@@ -52,6 +54,7 @@ func TestMetricsOnTheirOwnAddressNeedNoToken(t *testing.T) {
 }
 
 func TestAReloadThatWouldEmptyTheSwitchIsRefused(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	full, err := os.ReadFile(sw.cfgPath)
 	if err != nil {
@@ -91,6 +94,7 @@ func TestAReloadThatWouldEmptyTheSwitchIsRefused(t *testing.T) {
 }
 
 func TestAPIBodiesAreReadStrictly(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{NoNumbers: true})
 	for _, tt := range []struct {
 		name, method, path, body string

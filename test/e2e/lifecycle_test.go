@@ -23,6 +23,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 }
 
 func TestLegsUpAtACrashGetAnInterruptedCDROnRestart(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	phonePort := freePort(t)
 	sw.register(t, "1001", "alice-secret", phonePort)
@@ -53,6 +54,7 @@ func TestLegsUpAtACrashGetAnInterruptedCDROnRestart(t *testing.T) {
 }
 
 func TestSIGTERMEndsCallsInProgressAndWritesTheirCDRs(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-timeout", "40s")
 	caller := startSipp(t, sw.addr(), "-sf", scenario("uac_auth.xml"), "-s", "+14155550199", "-key", "caller", "1001",
@@ -95,6 +97,7 @@ func TestSIGTERMEndsCallsInProgressAndWritesTheirCDRs(t *testing.T) {
 }
 
 func TestCheckConfigNamesFileLineAndField(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("roles:\n  - name: agent\n    permissions: [calls.outbound]\nusers:\n  - extension: \"1001\"\n    password: x\n    role: boss\n"), 0o600); err != nil {
@@ -122,6 +125,7 @@ func TestCheckConfigNamesFileLineAndField(t *testing.T) {
 }
 
 func TestAPIRequiresTheBearerToken(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	code, _ := sw.api("GET", "/v1/cdrs", nil, "Authorization", "Bearer wrong")
 	if code != 401 {
@@ -134,6 +138,7 @@ func TestAPIRequiresTheBearerToken(t *testing.T) {
 }
 
 func TestAUsersAPITokenHasOnlyTheUsersPermissions(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    api_token: bob-token-123"}})
 	for _, tt := range []struct {
 		name, path, token string

@@ -22,6 +22,7 @@ import (
 const ownMediaPort = 10000
 
 func TestAnOfferPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	for _, ip := range []string{"127.0.0.1", "127.0.0.2"} { // media.ip, and another loopback address
 		res := sipp(t, sw.addr(), "-sf", scenario("uac_offer_refused.xml"), "-s", "+14155550199", "-key", "caller", "1001",
@@ -39,6 +40,7 @@ func TestAnOfferPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 }
 
 func TestAnAnswerPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	var invited atomic.Bool
 	newSilentCallee(t, sw.trunk, ownMediaPort+4, func(netip.AddrPort) { invited.Store(true) })
@@ -58,6 +60,7 @@ func TestAnAnswerPointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
 }
 
 func TestAStrangerCannotTakeTheCallersAudio(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	// The stranger learns the relay's port for the callee from the offer
 	// the callee gets (in real life: guesses it) and sends RTP there,
@@ -196,6 +199,7 @@ func (s *stranger) stop() {
 }
 
 func TestAPhoneBehindNATStillGetsItsAudio(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	// The trunk echoes RTP: the caller hears itself only if the switch
 	// latched its leg to where it really sends from.
@@ -239,6 +243,7 @@ func TestAPhoneBehindNATStillGetsItsAudio(t *testing.T) {
 }
 
 func TestAReInvitePointingAtTheSwitchsOwnMediaPortIsRefused(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
 	phone := newAnnPhone(t, freePort(t), annCallerTone)

@@ -33,6 +33,7 @@ func sippRTPCaller(t *testing.T, sw *switchProc, target string, holdMS int) sipp
 }
 
 func TestEveryRTPPacketCrossesTheRelay(t *testing.T) {
+	// Not parallel: it counts every packet of a stream as long as the call's hold time.
 	sw := startSwitch(t, switchOpts{})
 	// The trunk echoes every RTP packet back, so both directions are counted.
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
@@ -58,6 +59,7 @@ func TestEveryRTPPacketCrossesTheRelay(t *testing.T) {
 }
 
 func TestACallWithoutMediaIsHungUpAfterTheMediaTimeout(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{MediaExtra: "  timeout: 2s"})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 	start := time.Now()
@@ -74,6 +76,7 @@ func TestACallWithoutMediaIsHungUpAfterTheMediaTimeout(t *testing.T) {
 }
 
 func TestMediaPortsReturnToThePool(t *testing.T) {
+	t.Parallel()
 	// Up to ten calls at once from alice: on a loaded machine they overlap
 	// more than her default limit of four allows.
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1001": "    max_calls: 12"}})
@@ -102,6 +105,7 @@ func grepLines(s, sub string) string {
 }
 
 func TestHoldIsAnsweredAndSuspendsTheMediaTimeout(t *testing.T) {
+	t.Parallel()
 	// The media timeout is 2 s and nobody sends RTP: on hold the call must
 	// live on for the caller's 4 s.
 	sw := startSwitch(t, switchOpts{MediaExtra: "  timeout: 2s"})
@@ -119,6 +123,7 @@ func TestHoldIsAnsweredAndSuspendsTheMediaTimeout(t *testing.T) {
 }
 
 func TestVoicemailTakesAMessageAndLightsTheLamp(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Voicemail: true})
 	lamp := startSipp(t, sw.addr(), "-sf", scenario("subscribe_mwi.xml"), "-s", "1003", "-au", "1003", "-ap", "carol-secret",
 		"-m", "1", "-p", strconv.Itoa(freePort(t)), "-timeout", "40s")
@@ -166,6 +171,7 @@ func TestVoicemailTakesAMessageAndLightsTheLamp(t *testing.T) {
 }
 
 func TestACallCanBeRecordedOnDemand(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)), "-rtp_echo")
 	caller := make(chan sippResult, 1)
@@ -205,6 +211,7 @@ func TestACallCanBeRecordedOnDemand(t *testing.T) {
 }
 
 func TestRecordAllChangesOnReloadForCallsAnsweredAfterIt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		from, to bool // media.record_all before and after the reload
@@ -214,6 +221,7 @@ func TestRecordAllChangesOnReloadForCallsAnsweredAfterIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			setting := func(on bool) string { return "  record_all: " + strconv.FormatBool(on) }
 			sw := startSwitch(t, switchOpts{MediaExtra: setting(tt.from)})
 			trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "2")

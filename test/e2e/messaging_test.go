@@ -222,6 +222,7 @@ func messagesLog(t *testing.T, dir string) string {
 }
 
 func TestTextsBetweenSippPhonesAndOfflineDelivery(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	bob := sw.phone(t, "1002", "bob-secret", "-sf", scenario("uas_message.xml"), "-m", "1", "-trace_msg")
@@ -257,6 +258,7 @@ func TestTextsBetweenSippPhonesAndOfflineDelivery(t *testing.T) {
 }
 
 func TestTextBaresipMessageBetweenUsers(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	bob := startBaresip(t, sw, "bob", "bob-secret")
@@ -286,6 +288,7 @@ func TestTextBaresipMessageBetweenUsers(t *testing.T) {
 }
 
 func TestTextPhoneToOutsideNumberAndBack(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	before := balanceOf(t, sw)
@@ -356,6 +359,7 @@ func TestTextPhoneToOutsideNumberAndBack(t *testing.T) {
 }
 
 func TestTextBadSignatureIsRefusedAndNothingStored(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	form := url.Values{"MessageSid": {"SMforged"}, "From": {"+12125550123"}, "To": {"+14155550100"}, "Body": {"forged"}}
@@ -371,6 +375,7 @@ func TestTextBadSignatureIsRefusedAndNothingStored(t *testing.T) {
 }
 
 func TestTextCountryRules(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	before := balanceOf(t, sw)
@@ -427,6 +432,7 @@ func TestTextCountryRules(t *testing.T) {
 }
 
 func TestTextOptOut(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	inbound := func(sid, body string) {
@@ -456,6 +462,7 @@ func TestTextOptOut(t *testing.T) {
 }
 
 func TestTextChargePerSegment(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	tests := []struct {
@@ -498,6 +505,7 @@ func TestTextChargePerSegment(t *testing.T) {
 }
 
 func TestTextCrashBetweenAcceptanceAndPosting(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	ports := &switchProc{sipPort: freePort(t), httpPort: freePort(t), trunk: freePort(t)}
 	data := filepath.Join(t.TempDir(), "data")
@@ -544,6 +552,7 @@ func TestTextCrashBetweenAcceptanceAndPosting(t *testing.T) {
 }
 
 func TestTextCarrierRefusalIsExplainedToThePhone(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	tw.refuse["+12125550199"] = 21211
 	sw := textingSwitch(t, tw, switchOpts{})
@@ -566,6 +575,7 @@ func TestTextCarrierRefusalIsExplainedToThePhone(t *testing.T) {
 }
 
 func TestTextAPIUserTokenActsAsTheUser(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	as := func(method, path, body, key string) (int, string) {
@@ -606,6 +616,7 @@ func TestTextAPIUserTokenActsAsTheUser(t *testing.T) {
 // A text's status changes reach the CRM through the switch's one webhook
 // outbox: the `webhooks` target the dialer's events use, signed alike.
 func TestTextStatusEventsReachTheCRMWebhookSigned(t *testing.T) {
+	t.Parallel()
 	const secret = "e2e-webhook-secret-0123"
 	var mu sync.Mutex
 	var events []map[string]any
@@ -649,6 +660,7 @@ func TestTextStatusEventsReachTheCRMWebhookSigned(t *testing.T) {
 // While the switch holds the database, messages list asks its API and
 // prints what it prints offline: a line per text, or CSV.
 func TestMessagesListWorksWhileTheSwitchRuns(t *testing.T) {
+	t.Parallel()
 	tw := newE2ETwilio(t)
 	sw := textingSwitch(t, tw, switchOpts{})
 	code, body := sw.api("POST", "/v1/messages", strings.NewReader(`{"from":"1001","to":"1002","body":"see you at ten"}`), "Idempotency-Key", "list-1")

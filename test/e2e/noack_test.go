@@ -12,6 +12,7 @@ import (
 // and the CDRs carry the time the call was actually up. It used to stay up
 // until the media timeout, or for hours while the callee sent RTP.
 func TestACallerThatNeverACKsIsHungUpAfter64T1(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{SIPExtra: "  t1: 100ms"})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1", "-timeout", "30s")
 	start := time.Now()

@@ -8,6 +8,7 @@ import (
 // The runtime profiles are on the API's address, for an organization
 // token only: they show what the switch runs and holds.
 func TestProfilesNeedAnOrganizationToken(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{UserExtra: map[string]string{"1002": "    api_token: bob-token-123"}})
 	for _, tt := range []struct {
 		name, path, auth string

@@ -23,6 +23,7 @@ var readmeTryIt = []string{
 }
 
 func TestReadmeShowsTheTestedCommands(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +118,7 @@ func freePortPair(t *testing.T) int {
 // /accept, /hangup), and a call out through the README's trunk stand-in
 // outlasts the media timeout because the stand-in echoes the audio.
 func TestReadmeTryIt(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{MediaExtra: "  timeout: 3s\n"})
 	alice := startScriptPhone(t, sw, "alice", "1001", "alice-secret")
 	bob := startScriptPhone(t, sw, "bob", "1002", "bob-secret")

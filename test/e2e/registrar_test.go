@@ -136,6 +136,7 @@ func busyResponse(invite string) (string, string) {
 }
 
 func TestContactsPerUserAndForksPerCallAreCapped(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		sipExtra  string
@@ -179,6 +180,7 @@ func seqInts(from, to int) []int {
 }
 
 func TestRegistrationsSurviveARestart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		stop  func(s *switchProc)

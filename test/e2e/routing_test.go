@@ -34,6 +34,7 @@ func checkTrunkDigest(t *testing.T, dir, user, realm, password string) {
 }
 
 func TestACallRingsEveryContactAndTheFirstAnswerWins(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, desk string }{
 		{"the other contact is ringing", "callee_ring.xml"},
 		// RFC 3261 §9.1: no CANCEL before a provisional, so the switch
@@ -69,6 +70,7 @@ func ringEveryContact(t *testing.T, deskScenario string) {
 }
 
 func TestOutboundCallAnswersTheTrunksChallengeWithTheTrunksCredentials(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{TrunkAuth: "    username: dialtone-acct\n    password: trunk-pass\n"})
 	trunk := startSipp(t, "-sf", scenario("trunk_auth_uas.xml"), "-p", strconv.Itoa(sw.trunk), "-m", "1", "-trace_msg")
 	if res := sw.call(t, "1001", "alice-secret", "+14155550199", 300); res.code != 0 {
@@ -86,6 +88,7 @@ func TestOutboundCallAnswersTheTrunksChallengeWithTheTrunksCredentials(t *testin
 }
 
 func TestTheCalleeHangingUpEndsBothLegs(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	callee := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_bye.xml"), "-m", "1")
 	// The caller would hold for 10 s; the callee's BYE at 1 s must reach it.
@@ -104,6 +107,7 @@ func TestTheCalleeHangingUpEndsBothLegs(t *testing.T) {
 }
 
 func TestCallsOverTCP(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{})
 	trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
 	res := sw.call(t, "1001", "alice-secret", "+14155550199", 300, "-t", "t1")

@@ -20,6 +20,7 @@ func (s *switchProc) exitCode() int {
 // channel: the CDR store closed while a call still waited for its BYE)
 // and the legs came back on restart as interrupted, unbilled.
 func TestSIGTERMHangsUpCallsInEveryStateAndBillsThem(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Voicemail: true, RingTimeout: "30s",
 		SIPExtra: "  voicemail_silence: 1m\n  voicemail_max_length: 5m"})
 	// The trunk answers and then never answers a BYE.

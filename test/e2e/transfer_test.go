@@ -15,7 +15,9 @@ func inboundToBob(t *testing.T, sw *switchProc, holdMS int) sippResult {
 }
 
 func TestBlindTransfer(t *testing.T) {
+	t.Parallel()
 	t.Run("to a user: the original leg and three charged legs", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{})
 		bobPort, carolPort := freePort(t), freePort(t)
 		sw.registerFor(t, "1002", "bob-secret", bobPort)
@@ -42,6 +44,7 @@ func TestBlindTransfer(t *testing.T) {
 		}
 	})
 	t.Run("to an outside number: two charged legs", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{})
 		bob := sw.phone(t, "1002", "bob-secret", "-sf", scenario("callee_refer.xml"), "-m", "1", "-key", "refer_to", "+14155550199")
 		trunk := startSipp(t, "-sn", "uas", "-p", strconv.Itoa(sw.trunk), "-m", "1")
@@ -59,6 +62,7 @@ func TestBlindTransfer(t *testing.T) {
 		}
 	})
 	t.Run("twice in a row: the transfer legs repeat", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{})
 		bobPort, carolPort, alicePort := freePort(t), freePort(t), freePort(t)
 		sw.registerFor(t, "1002", "bob-secret", bobPort)
@@ -114,6 +118,7 @@ func assertTransferLegs(t *testing.T, legs []cdr, want ...string) {
 }
 
 func TestABlindTransferTheTargetDoesNotTakeStaysWithTheTransferor(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{SIPExtra: "  transfer_recall: false"})
 	bobPort, carolPort := freePort(t), freePort(t)
 	sw.registerFor(t, "1002", "bob-secret", bobPort)

@@ -350,6 +350,7 @@ func leaveMessage(t *testing.T, sw *switchProc) mailboxMessage {
 // waits for one, acts at once. It used to wait forever on the finished
 // player: no farewell, no BYE, the message kept.
 func TestMailboxKeyPressedAfterTheMessageHasPlayed(t *testing.T) {
+	t.Parallel()
 	// The mailbox says how many messages it holds (about 2 s), then per
 	// message plays a beep and a pause (0.55 s) and the message, then waits
 	// 5 s for a key; after 7 it says "message deleted", after the last
@@ -359,6 +360,7 @@ func TestMailboxKeyPressedAfterTheMessageHasPlayed(t *testing.T) {
 		return time.Duration((1.1+m.Seconds)*1000)*time.Millisecond - 200*time.Millisecond // less a packet lost here and there
 	}
 	t.Run("RFC 4733", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{Voicemail: true})
 		msg := leaveMessage(t, sw)
 		p := newRTPPeer(t)
@@ -386,6 +388,7 @@ func TestMailboxKeyPressedAfterTheMessageHasPlayed(t *testing.T) {
 		sw.requirePortsFree(t)
 	})
 	t.Run("SIP INFO", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{Voicemail: true})
 		msg := leaveMessage(t, sw)
 		p := newRTPPeer(t)
@@ -440,7 +443,9 @@ func assertMailboxLeg(t *testing.T, sw *switchProc) {
 // answer within the ring timeout, and busy (not registered is
 // TestVoicemailTakesAMessageAndLightsTheLamp).
 func TestVoicemailTakesCallsTheUserDoesNotTake(t *testing.T) {
+	t.Parallel()
 	t.Run("no answer within the ring timeout", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{Voicemail: true, RingTimeout: "1s"})
 		ringing := sw.phone(t, "1003", "carol-secret", "-sf", scenario("callee_ring.xml"), "-m", "1")
 		lamp := startSipp(t, sw.addr(), "-sf", scenario("subscribe_mwi.xml"), "-s", "1003", "-au", "1003", "-ap", "carol-secret",
@@ -460,6 +465,7 @@ func TestVoicemailTakesCallsTheUserDoesNotTake(t *testing.T) {
 		sw.requirePortsFree(t)
 	})
 	t.Run("busy", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{Voicemail: true})
 		busy := sw.phone(t, "1003", "carol-secret", "-sf", scenario("callee_busy.xml"), "-m", "1")
 		if res := sippRTPCaller(t, sw, "1003", 3500); res.code != 0 {
@@ -475,6 +481,7 @@ func TestVoicemailTakesCallsTheUserDoesNotTake(t *testing.T) {
 		sw.requirePortsFree(t)
 	})
 	t.Run("the user's forwarding rule wins over the default", func(t *testing.T) {
+		t.Parallel()
 		sw := startSwitch(t, switchOpts{Voicemail: true, UserExtra: map[string]string{"1002": "    forwarding: {unregistered: \"1003\"}"}})
 		carol := sw.phone(t, "1003", "carol-secret", "-sn", "uas", "-m", "1")
 		if res := sw.call(t, "1001", "alice-secret", "1002", 300); res.code != 0 {
@@ -493,6 +500,7 @@ func TestVoicemailTakesCallsTheUserDoesNotTake(t *testing.T) {
 // The caller hears the user's own greeting, and # ends the recording:
 // the switch keeps the message and hangs up.
 func TestVoicemailPlaysTheUsersGreetingAndHashEndsTheMessage(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "sox")
 	greeting := filepath.Join(t.TempDir(), "greeting.wav")
 	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", greeting, "synth", "1", "sine", "600", "vol", "0.5").CombinedOutput(); err != nil {
@@ -573,6 +581,7 @@ func (sw *switchProc) storedMessage(t *testing.T, user string, m mailboxMessage)
 // mailbox's menu, so a phone that sends its keys by INFO could not end a
 // message at all.
 func TestVoicemailHashBySIPInfoEndsTheMessage(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Voicemail: true})
 	p := newRTPPeer(t)
 	// The default greeting lasts about 1.4 s: the INFO comes about 2 s into
@@ -622,6 +631,7 @@ func TestVoicemailHashBySIPInfoEndsTheMessage(t *testing.T) {
 // keeps the message, as long as the limit, and hangs up, and the caller's
 // media port goes back to the pool.
 func TestVoicemailMaxLengthCutsTheMessage(t *testing.T) {
+	t.Parallel()
 	const maxLength = 3 * time.Second
 	sw := startSwitch(t, switchOpts{Voicemail: true, SIPExtra: "  voicemail_max_length: 3s"})
 	p := newRTPPeer(t)
@@ -666,6 +676,7 @@ func TestVoicemailMaxLengthCutsTheMessage(t *testing.T) {
 // sip.voicemail_silence) ends the recording: the switch keeps the message
 // and hangs up.
 func TestVoicemailSilenceEndsTheMessage(t *testing.T) {
+	// Not parallel: it bounds when silence ends the message to half a second.
 	tests := []struct {
 		name    string
 		sip     string // lines under sip:
@@ -730,6 +741,7 @@ func TestVoicemailSilenceEndsTheMessage(t *testing.T) {
 // The voicemail leg of a call from the public network is an answered
 // pstn-inbound leg, charged like any answered inbound call.
 func TestVoicemailFromTheTrunkIsChargedAsAnAnsweredInboundLeg(t *testing.T) {
+	t.Parallel()
 	sw := startSwitch(t, switchOpts{Voicemail: true})
 	before, _ := sw.balance()
 	// Bob is not registered: his number's caller gets his voicemail.
