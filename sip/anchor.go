@@ -21,7 +21,7 @@ import (
 // outgoing leg carries. Without a pool (anchoring off) or an offer (a
 // late-offer INVITE), the caller's body passes through unchanged.
 func (c *call) anchorOffer() error {
-	c.offer = c.req.Body()
+	c.offer = c.a.sdp
 	pool := c.sw.media
 	if pool == nil || len(c.offer) == 0 {
 		return nil
@@ -50,7 +50,7 @@ func (c *call) anchorOffer() error {
 		_ = a.Close()
 		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
 	}
-	a.SetSignalingSource(signalingSource(c.req.Source()))
+	a.SetSignalingSource(signalingSource(c.a.dlg.Source()))
 	a.SetRemote(remote)
 	offer, err := desc.Rewrite(c.sw.mediaIP, b.Port())
 	if err != nil {
@@ -82,7 +82,7 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	offer := c.offerDesc
 	if offer == nil {
 		var err error
-		if offer, err = media.Parse(c.req.Body()); err != nil {
+		if offer, err = media.Parse(c.a.sdp); err != nil {
 			return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 	"github.com/pion/sdp/v3"
@@ -21,11 +19,13 @@ import (
 
 // leg is one side of a call: one dialog, one CDR.
 type leg struct {
-	owner  atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
-	cdr    billing.CDR
-	sdp    []byte                     // the session description the leg's party gave us
-	server *sipgo.DialogServerSession // legs whose INVITE we received
-	client *sipgo.DialogClientSession // legs whose INVITE we sent
+	owner atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
+	cdr   billing.CDR
+	sdp   []byte // the session description the leg's party gave us
+	// dlg is the leg's signalling: an inboundLeg (the INVITE we received)
+	// or an outboundLeg (an INVITE we sent, once answered); nil for an
+	// engine leg still ringing.
+	dlg dialogLeg
 	// endpoint is the switch's own media end while the switch answers the
 	// leg itself (voicemail, the mailbox). It is the leg's, not the
 	// call's, because SIP INFO finds the leg by its dialog on a goroutine
@@ -97,21 +97,20 @@ func (l *leg) done() <-chan struct{} {
 	switch {
 	case l == nil:
 		return nil
-	case l.server != nil:
-		return l.server.Context().Done()
-	case l.client != nil:
-		return l.client.Context().Done()
+	case l.dlg != nil:
+		return l.dlg.Done()
 	case l.stop != nil:
 		return l.stop
 	}
 	return nil
 }
 
-func (l *leg) bye(ctx context.Context) error {
-	if l.server != nil {
-		return l.server.Bye(ctx)
-	}
-	return l.client.Bye(ctx)
+func (l *leg) bye(ctx context.Context) error { return l.dlg.Bye(ctx) }
+
+// setDialog gives the leg its signalling and takes its party's SDP.
+func (l *leg) setDialog(d dialogLeg) {
+	l.dlg = d
+	l.sdp = d.SDP()
 }
 
 // handleInvite answers a new INVITE: it authenticates, routes and runs the
@@ -163,7 +162,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 			rt, err = sw.routeFromPhone(req, u)
 		}
 	}
-	c := sw.newCall(req, tx, rt)
+	c := sw.newCall(sw.newInboundLeg(req, tx), originOf(req), rt)
 	c.setup = setup
 	c.parsedOffer = offer
 	sw.active.Add(1)
@@ -192,20 +191,43 @@ func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	return checkOffer(body)
 }
 
+// originOf is what a call keeps of the INVITE that started it.
+func originOf(req *sip.Request) callOrigin {
+	o := callOrigin{From: req.From().Address.User, FromDisplay: req.From().DisplayName, To: dialedUser(req), SIPCallID: req.CallID().Value()}
+	if mf := req.MaxForwards(); mf != nil {
+		o.MaxForwards = int(mf.Val())
+	}
+	if ct := req.ContentType(); ct != nil {
+		o.ContentType = ct.Value()
+	}
+	return o
+}
+
+// callOrigin is what a call keeps of the request that started it: who
+// called whom (never changed by a transfer), and what the INVITEs the
+// switch places carry over.
+type callOrigin struct {
+	From        string // the From user of the caller's INVITE
+	FromDisplay string // and its display name
+	To          string // what the caller dialed
+	SIPCallID   string
+	MaxForwards int    // of the caller's INVITE; 0: none
+	ContentType string // of the caller's offer; "": none
+}
+
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
-	sw  *Switch
-	id  string
-	req *sip.Request
-	tx  sip.ServerTransaction
-	rt  *route
-	a   *leg
-	b   *leg
-	log *slogger
+	sw     *Switch
+	id     string
+	origin callOrigin
+	rt     *route
+	a      *leg
+	b      *leg
+	log    *slogger
 
 	offer       []byte                  // what the outgoing legs are offered
-	parsedOffer *sdp.SessionDescription // c.req's body as checkOffer parsed it, for anchorOffer (nil: parse it there)
-	offerDesc   *media.Description      // the caller's offer (c.req's body) as parsed when its media was anchored
+	parsedOffer *sdp.SessionDescription // the caller's offer as checkOffer parsed it, for anchorOffer (nil: parse it there)
+	offerDesc   *media.Description      // the caller's offer as parsed when its media was anchored
 	relay       *media.Relay            // the anchored media, when the switch anchors it
 
 	inbox chan func() // work for the call's goroutine (transfers)
@@ -245,9 +267,9 @@ func (c *call) settings() *settings {
 	return &c.sw.directory().settings
 }
 
-func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route) *call {
+func (sw *Switch) newCall(in dialogLeg, o callOrigin, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
-	c := &call{sw: sw, id: uuid.NewString(), req: req, tx: tx, rt: rt,
+	c := &call{sw: sw, id: uuid.NewString(), origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
@@ -258,9 +280,9 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 	}
 	c.a = newLeg(c.id, a)
 	c.a.owner.Store(c)
-	c.a.sdp = req.Body()
-	c.a.cdr.From = req.From().Address.User
-	c.a.cdr.To = dialedUser(req)
+	c.a.setDialog(in)
+	c.a.cdr.From = o.From
+	c.a.cdr.To = o.To
 	if rt != nil {
 		c.a.cdr.CallerID = rt.CallerID
 		if rt.Caller != nil {
@@ -274,18 +296,14 @@ func (sw *Switch) newCall(req *sip.Request, tx sip.ServerTransaction, rt *route)
 			c.a.cdr.PhoneNumber = rt.Number.Number
 		}
 	}
-	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", req.CallID().Value())
+	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.SIPCallID)
 	return c
 }
 
 // refuse answers the incoming INVITE with a final error and writes the
 // refused leg's CDR.
 func (c *call) refuse(ce *callError) {
-	res := sip.NewResponseFromRequest(c.req, ce.Code, ce.Phrase, nil)
-	if ce.Reason != "" {
-		res.AppendHeader(sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", ce.Code, ce.Reason)))
-	}
-	_ = c.tx.Respond(res)
+	_ = c.a.dlg.Refuse(ce)
 	c.a.cdr.RefuseReason = ce.Reason
 	c.a.end(billing.Refused, ce.Code)
 	c.finish(c.a)
@@ -300,12 +318,7 @@ func (c *call) finish(l *leg) {
 	}
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
-	if l.server != nil {
-		c.sw.uas.Delete(l.server.ID)
-	}
-	if l.client != nil && l.client.ID != "" {
-		c.sw.uac.Delete(l.client.ID)
-	}
+	c.sw.forgetDialog(l)
 	c.sw.metrics.Legs.WithLabelValues(string(l.cdr.Disposition)).Inc()
 	for attempt := 0; ; attempt++ {
 		err := c.sw.cdrs.Ended(&l.cdr)
@@ -388,21 +401,15 @@ func (c *call) run() {
 	}
 	defer release()
 
-	ua := sw.dialogUA[strings.ToLower(c.req.Transport())]
-	if ua == nil {
-		ua = sw.dialogUA["udp"]
-	}
-	server, err := ua.ReadInvite(c.req, c.tx)
-	if err != nil {
-		c.log.Warn("read invite", "error", err)
+	if err := c.a.dlg.Accept(); err != nil {
+		c.log.Warn("accept call", "error", err)
 		c.a.end(billing.Failed, 400)
 		c.finish(c.a)
 		return
 	}
-	c.a.server = server
-	sw.uas.Store(server.ID, c.a)
+	sw.storeDialog(c.a)
 
-	limit, err := c.authorize(server.Context(), c.a)
+	limit, err := c.authorize(c.a.dlg.Context(), c.a)
 	if err != nil {
 		c.log.Info("credit refused", "error", err)
 		c.refuseDialog(asCallError(err))
@@ -429,12 +436,11 @@ func (c *call) run() {
 		return
 	}
 	limit = min(limit, bLimit)
-	c.b.client = winner
-	c.b.sdp = winner.InviteResponse.Body()
-	sw.uac.Store(winner.ID, c.b)
+	c.b.setDialog(winner)
+	sw.storeDialog(c.b)
 	now := time.Now()
 	c.b.answer(now)
-	answer, answerErr := c.anchorAnswer(winner.InviteResponse.Body(), winner.InviteResponse.Source())
+	answer, answerErr := c.anchorAnswer(winner.SDP(), winner.Source())
 	acked := make(chan struct{}) // the caller's ACK (or its timeout) came
 	if answerErr == nil && c.relay != nil {
 		c.relay.Answered()
@@ -444,7 +450,7 @@ func (c *call) run() {
 		// beats the 200 OK to it.
 		c.startRecording(acked)
 	}
-	if err := winner.Ack(context.Background()); err != nil {
+	if err := winner.Answer(nil); err != nil {
 		c.log.Warn("ack callee", "error", err)
 	}
 	if answerErr != nil {
@@ -651,11 +657,7 @@ func (c *call) refuseDialog(ce *callError) { c.refuseDialogWith(ce, nil) }
 // refuseDialogWith refuses the caller after an outgoing leg b answered
 // something the switch cannot accept; b's CDR is written as failed.
 func (c *call) refuseDialogWith(ce *callError, b *leg) {
-	var hdrs []sip.Header
-	if ce.Reason != "" {
-		hdrs = append(hdrs, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", ce.Code, ce.Reason)))
-	}
-	_ = c.a.server.Respond(ce.Code, ce.Phrase, nil, hdrs...)
+	_ = c.a.dlg.Refuse(ce)
 	c.a.cdr.RefuseReason = ce.Reason
 	c.a.end(billing.Refused, ce.Code)
 	c.closeMedia()
@@ -708,7 +710,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // ringHops rings the call's target and follows its forwarding rules until
 // a leg answers. On failure it has answered the caller and written every
 // CDR; ok is false.
-func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duration, ok bool) {
+func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
 	sw := c.sw
 	fw := c.forwarder()
 	h := fw.FirstHop()
@@ -750,7 +752,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 			c.log.Warn("forward unregistered", "error", err)
 		}
 		b := c.newOutgoingLeg(h)
-		bLimit, err := c.authorize(c.a.server.Context(), b)
+		bLimit, err := c.authorize(c.a.dlg.Context(), b)
 		if err != nil {
 			c.b = nil
 			c.refuseDialog(asCallError(err))
@@ -767,7 +769,7 @@ func (c *call) ringHops() (winner *sipgo.DialogClientSession, limit time.Duratio
 		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
 			rule = c.orVoicemail(h, "", errBusy)
 		}
-		if rule == "" || c.a.server.Context().Err() != nil || errors.Is(err, errShuttingDown) || !fw.CanForward() {
+		if rule == "" || isDone(c.a.done()) || errors.Is(err, errShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
@@ -820,7 +822,7 @@ func (c *call) anyRegistered(h *hop) bool {
 }
 
 // ringFailure maps how ringing failed to a disposition and the callee's code.
-func ringFailure(res *sip.Response, err error) (billing.Disposition, int) {
+func ringFailure(res *finalResponse, err error) (billing.Disposition, int) {
 	switch {
 	case errors.Is(err, errNoAnswer):
 		return billing.NoAnswer, 487
@@ -840,23 +842,24 @@ func ringFailure(res *sip.Response, err error) (billing.Disposition, int) {
 
 // failRinging ends a call that was never answered; b is the last
 // outgoing leg placed, if any.
-func (c *call) failRinging(b *leg, res *sip.Response, err error) {
+func (c *call) failRinging(b *leg, res *finalResponse, err error) {
 	c.closeMedia()
 	disp, bCode := ringFailure(res, err)
 	code, phrase := 480, "Temporarily Unavailable"
-	var hdrs []sip.Header
+	var reason string
+	retryAfter := 0
 	switch {
-	case c.a.server.Context().Err() != nil:
+	case isDone(c.a.done()):
 		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
 	case errors.Is(err, errShuttingDown):
 		// The switch stopped ringing (CANCEL to the callee) to shut down:
 		// the caller may try again elsewhere or later.
 		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
-		hdrs = append(hdrs, sip.NewHeader("Retry-After", "30"))
+		retryAfter = 30
 	case disp == billing.Busy:
 		code, phrase = 486, "Busy Here"
 	case errors.Is(err, errNotRegistered):
-		hdrs = append(hdrs, sip.NewHeader("Reason", `SIP;cause=480;text="user not registered"`))
+		reason = "user not registered"
 	case errors.Is(err, orgdir.ErrForwardLoop):
 		ce := asCallError(err)
 		code, phrase = ce.Code, ce.Phrase
@@ -869,7 +872,7 @@ func (c *call) failRinging(b *leg, res *sip.Response, err error) {
 		code, phrase = 503, "Service Unavailable"
 	}
 	if disp != billing.Canceled {
-		_ = c.a.server.Respond(code, phrase, nil, hdrs...)
+		_ = c.a.dlg.Refuse(&callError{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})
 	}
 	c.a.end(disp, code)
 	if b != nil {

@@ -14,7 +14,9 @@ func (sw *Switch) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if v, ok := sw.uas.Load(id); ok {
-		_ = v.(*leg).server.ReadAck(req, tx)
+		if in := inboundOf(v); in != nil {
+			_ = in.server.ReadAck(req, tx)
+		}
 	}
 }
 
@@ -28,7 +30,7 @@ func (sw *Switch) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	defer tx.Terminate()
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if v, ok := sw.uas.Load(id); ok {
-			if err := v.(*leg).server.ReadBye(req, tx); err != nil {
+			if in := inboundOf(v); in == nil || in.server.ReadBye(req, tx) != nil {
 				respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			}
 			return
@@ -36,7 +38,7 @@ func (sw *Switch) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if v, ok := sw.uac.Load(id); ok {
-			if err := v.(*leg).client.ReadBye(req, tx); err != nil {
+			if out := outboundOf(v); out == nil || out.session.ReadBye(req, tx) != nil {
 				respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			}
 			return
@@ -62,10 +64,13 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var previous []byte
-	if l.server != nil && l.server.InviteResponse != nil && l.server.InviteResponse.IsSuccess() {
-		previous = l.server.InviteResponse.Body()
-	} else if l.client != nil {
-		previous = l.client.InviteRequest.Body()
+	switch d := l.dlg.(type) {
+	case *inboundLeg:
+		if d.server != nil && d.server.InviteResponse != nil && d.server.InviteResponse.IsSuccess() {
+			previous = d.server.InviteResponse.Body()
+		}
+	case *outboundLeg:
+		previous = d.session.InviteRequest.Body()
 	}
 	offer := req.Body()
 	if len(offer) == 0 || len(previous) == 0 {

@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/emiago/sipgo/sip"
@@ -15,7 +16,22 @@ type callError struct {
 	Phrase string
 	// Reason goes in a Reason header (RFC 3326) so the phone can show why.
 	Reason string
-	Err    error
+	// RetryAfter (seconds, 0: none) tells the caller when to try again.
+	RetryAfter int
+	Err        error
+}
+
+// headers are the response's headers that say why: Reason (RFC 3326)
+// and Retry-After.
+func (e *callError) headers() []sip.Header {
+	var hdrs []sip.Header
+	if e.Reason != "" {
+		hdrs = append(hdrs, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", e.Code, e.Reason)))
+	}
+	if e.RetryAfter > 0 {
+		hdrs = append(hdrs, sip.NewHeader("Retry-After", strconv.Itoa(e.RetryAfter)))
+	}
+	return hdrs
 }
 
 func (e *callError) Error() string {

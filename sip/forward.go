@@ -20,7 +20,7 @@ type hop = orgdir.Hop
 func (c *call) forwarder() *orgdir.Forwarder {
 	return c.sw.directory().Forwarder(orgdir.ForwardedCall{
 		Route:          c.rt,
-		From:           c.req.From().Address.User,
+		From:           c.origin.From,
 		CallerIDPolicy: c.settings().forwardCallerID,
 		RulesOf:        c.sw.forwardingOf,
 		Current:        func() *orgdir.Directory { return c.sw.directory().Directory },
@@ -55,7 +55,7 @@ func (c *call) refuseForward(fr *orgdir.ForwardRefusal) {
 }
 
 // forwardOutcome is how ringing failed, as the forwarding rules see it.
-func forwardOutcome(res *sip.Response, err error) orgdir.Outcome {
+func forwardOutcome(res *finalResponse, err error) orgdir.Outcome {
 	switch {
 	case errors.Is(err, errNotRegistered):
 		return orgdir.OutcomeNotRegistered

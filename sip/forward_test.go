@@ -5,14 +5,13 @@ import (
 	"testing"
 
 	orgdir "github.com/dialtone/dialtone/directory"
-	"github.com/emiago/sipgo/sip"
 )
 
 func TestForwardOutcomeOfHowRingingFailed(t *testing.T) {
-	res := func(code int) *sip.Response { return sip.NewResponse(code, "") }
+	res := func(code int) *finalResponse { return &finalResponse{StatusCode: code} }
 	for _, tt := range []struct {
 		name string
-		res  *sip.Response
+		res  *finalResponse
 		err  error
 		want orgdir.Outcome
 	}{

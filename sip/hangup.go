@@ -2,8 +2,6 @@ package sip
 
 import (
 	"time"
-
-	"github.com/emiago/sipgo/sip"
 )
 
 const (
@@ -42,10 +40,10 @@ func (sw *Switch) ackTimeout() time.Duration { return 64 * sw.t1 }
 // ended. sipgo never gives up waiting for the ACK by itself: up and
 // awaitAck do, after ackTimeout.
 func (c *call) sendAnswer(answer []byte, acked chan struct{}) {
-	server := c.a.server
+	in := c.a.dlg
 	go func() {
 		defer close(acked)
-		if err := server.RespondSDP(answer); err != nil {
+		if err := in.Answer(answer); err != nil {
 			c.log.Debug("answer caller", "error", err)
 		}
 	}()
@@ -70,7 +68,7 @@ func (c *call) awaitAck(acked <-chan struct{}) bool {
 
 // unacked reports whether l's party has not acknowledged the switch's 2xx.
 func (c *call) unacked(l *leg) bool {
-	return l != nil && l.server != nil && l.server.LoadState() == sip.DialogStateEstablished
+	return l != nil && l.dlg != nil && l.dlg.Unacked()
 }
 
 // noAck reports a caller that never acknowledged the answer.
@@ -87,6 +85,6 @@ func (c *call) dropUnacked(l *leg) bool {
 	if !c.unacked(l) {
 		return false
 	}
-	c.tx.Terminate()
+	l.dlg.AbandonAnswer()
 	return true
 }

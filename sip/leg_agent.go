@@ -47,7 +47,7 @@ func (c *call) joinAgent() {
 		return
 	}
 	_ = b.Close()
-	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
+	answer, sel, err := media.Answer(c.a.sdp, sw.mediaIP, a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})

@@ -146,13 +146,7 @@ func (e *EngineLeg) waitUp(c *call) {
 	defer credit.stop()
 	disposition := billing.Answered
 	var cutAt time.Time
-	remote := l.server
-	var done <-chan struct{}
-	if remote != nil {
-		done = remote.Context().Done()
-	} else {
-		done = l.client.Context().Done()
-	}
+	done := l.dlg.Done()
 	gone := false
 wait:
 	for {

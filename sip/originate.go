@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 
 	"github.com/dialtone/dialtone/billing"
@@ -127,13 +125,11 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 }
 
 // newEngineCall is the call an engine leg belongs to: it has no incoming
-// INVITE, so its request is a blank one the outgoing INVITE is built from.
+// INVITE, so the outgoing INVITE comes from the user.
 func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	set := sw.directory().settings
 	id := uuid.NewString()
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain})
-	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: u.Extension, Host: sw.cfg.SIP.Domain}, Params: sip.NewParams()})
-	return &call{sw: sw, id: id, req: req, rt: &route{Caller: u, CallerID: callerID},
+	return &call{sw: sw, id: id, origin: callOrigin{From: u.Extension, To: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
 		log: newSlogger(sw.log, "call_id", id, "engine", true)}
 }
@@ -143,19 +139,18 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 	l := e.l
 	var once sync.Once
 	early := false
-	provisional := func(res *sip.Response) error {
-		if !res.IsProvisional() || res.StatusCode == 100 {
-			return nil
+	provisional := func(p ringProgress) {
+		if !p.relayed() {
+			return
 		}
-		if body := res.Body(); len(body) > 0 && !early {
-			if err := e.takeAnswer(offer, res); err == nil {
+		if len(p.SDP) > 0 && !early {
+			if err := e.takeAnswer(offer, p.SDP, p.Source); err == nil {
 				early = true
 				e.emit(Progress{Kind: ProgressEarlyMedia})
-				return nil
+				return
 			}
 		}
 		once.Do(func() { e.emit(Progress{Kind: ProgressRinging}) })
-		return nil
 	}
 	winner, party, res, err := c.ringWith(h, offer, l, provisional)
 	if err != nil {
@@ -173,16 +168,15 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 }
 
 // answered takes the leg's answer, acknowledges it and keeps it up.
-func (e *EngineLeg) answered(c *call, w *sipgo.DialogClientSession, offer []byte) {
+func (e *EngineLeg) answered(c *call, w dialogLeg, offer []byte) {
 	l := e.l
-	l.client = w
-	l.sdp = w.InviteResponse.Body()
-	e.sw.uac.Store(w.ID, l)
+	l.setDialog(w)
+	e.sw.storeDialog(l)
 	l.answer(time.Now())
-	if err := w.Ack(context.Background()); err != nil {
+	if err := w.Answer(nil); err != nil {
 		c.log.Warn("ack engine leg", "error", err)
 	}
-	if err := e.takeAnswer(offer, w.InviteResponse); err != nil {
+	if err := e.takeAnswer(offer, w.SDP(), w.Source()); err != nil {
 		c.log.Warn("engine leg's answer refused", "error", err)
 		ctx, cancel := context.WithTimeout(context.Background(), e.sw.byeTimeout())
 		_ = w.Bye(ctx)
@@ -196,9 +190,8 @@ func (e *EngineLeg) answered(c *call, w *sipgo.DialogClientSession, offer []byte
 }
 
 // takeAnswer points the leg's media at the party's SDP (a 183 or the
-// 2xx) and picks the payload types to play in.
-func (e *EngineLeg) takeAnswer(offer []byte, res *sip.Response) error {
-	body := res.Body()
+// 2xx, from the address source) and picks the payload types to play in.
+func (e *EngineLeg) takeAnswer(offer, body []byte, source string) error {
 	if len(body) == 0 {
 		return nil // no SDP in the 2xx: the 183's stands
 	}
@@ -223,7 +216,7 @@ func (e *EngineLeg) takeAnswer(offer []byte, res *sip.Response) error {
 		}
 	}
 	e.setPayloadTypes(pt, te)
-	e.media.SetSignalingSource(signalingSource(res.Source()))
+	e.media.SetSignalingSource(signalingSource(source))
 	e.media.SetRemote(remote)
 	return nil
 }

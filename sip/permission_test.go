@@ -113,9 +113,7 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: ext, Host: "example.test"})
-	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+12125550123", Host: "example.test"}, Params: sip.NewParams()})
-	c := &call{sw: sw, id: "c", req: req, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{sw: sw, id: "c", origin: callOrigin{From: "+12125550123", To: ext}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -300,7 +298,7 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	}
 	c := callTo(sw, "1001", "")
 	c.sw.cfg.SIP.Domain = "example.test"
-	c.req = sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "sales", Host: "example.test"})
+	c.origin = callOrigin{From: "sales", To: "sales"}
 	c.rt.Caller = sw.directory().User("1003")
 	reqs, parties, err := c.outgoingInvites(&hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {

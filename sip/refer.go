@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/dialtone/dialtone/billing"
+	"github.com/emiago/sipgo/sip"
 )
 
 // referTarget is what a REFER asks for (RFC 3515): a target, and for an
@@ -92,4 +95,52 @@ func parseReplaces(v string) (*replaces, error) {
 		return nil, fmt.Errorf("%w: Replaces %q needs a call id, to-tag and from-tag", errBadReferTo, v)
 	}
 	return r, nil
+}
+
+// handleRefer answers a REFER inside a dialog.
+func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
+	x := sw.legOfRequest(req)
+	if x == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	h := req.GetHeader("Refer-To")
+	if h == nil {
+		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", `SIP;cause=400;text="no Refer-To"`))
+		return
+	}
+	target, err := parseReferTo(h.Value())
+	if err != nil {
+		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=400;text=%q", err.Error())))
+		return
+	}
+	c := x.owner.Load()
+	u := sw.directory().User(x.party)
+	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
+		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
+		return
+	}
+	if target.Replaces != nil {
+		if x2 := sw.legByDialog(target.Replaces); x2 != nil && !mayReplace(u, x2) {
+			// Before the 202: nothing is placed, moved or charged.
+			sw.log.Warn("transfer refused: Replaces names another user's dialog", "call_id", c.id, "user", u.Extension, "dialog_user", x2.party)
+			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="the dialog to replace is not the transferor's"`))
+			return
+		}
+	}
+	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
+	_ = tx.Respond(res)
+	sw.log.Info("transfer requested", "call_id", c.id, "leg_id", x.cdr.LegID, "user", u.Extension, "target", target.User, "attended", target.Replaces != nil)
+	work := func() {
+		if target.Replaces != nil {
+			c.attendedTransfer(x, u, target.Replaces)
+		} else {
+			c.blindTransfer(x, u, target.User)
+		}
+	}
+	select {
+	case c.inbox <- work:
+	case <-c.finished:
+		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+	}
 }

@@ -67,17 +67,39 @@ func (o *ringOutcome) decide() bool {
 
 // ring sends the outgoing INVITE to every contact of every target (or to
 // the trunk), relays ringing to the caller, and returns the first fork
-// that answers; the others are canceled. On failure it returns the most
-// telling final response. party is the extension of the user whose phone
-// answered (empty for the trunk).
-func (c *call) ring(h *hop) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+// that answers as an outbound leg; the others are canceled. On failure
+// it returns the most telling final response. party is the extension of
+// the user whose phone answered (empty for the trunk).
+func (c *call) ring(h *hop) (winner dialogLeg, party string, res *finalResponse, err error) {
 	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
 }
 
 // ringWith rings a hop with an offer on behalf of the leg "from" (whose
-// hang-up stops the ringing), passing provisional responses to relay.
-func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Response) error) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+// hang-up stops the ringing), passing every response before the final
+// one to relay.
+func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(ringProgress)) (winner dialogLeg, party string, res *finalResponse, err error) {
+	w, party, best, err := c.forkInvites(h, offer, from, relay)
+	if w != nil {
+		return &outboundLeg{session: w}, party, nil, nil
+	}
+	if best != nil {
+		res = &finalResponse{StatusCode: best.StatusCode, Reason: best.Reason}
+	}
+	return nil, "", res, err
+}
+
+// forkInvites is ringWith in SIP terms: it returns the session that answered,
+// or the most telling final response.
+func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(ringProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := c.sw
+	onResponse := func(r *sip.Response) error {
+		p := ringProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
+		if len(p.SDP) > 0 {
+			p.Source = r.Source()
+		}
+		relay(p)
+		return nil
+	}
 	reqs, parties, err := c.outgoingInvites(h, offer)
 	if err != nil {
 		return nil, "", nil, err
@@ -112,7 +134,7 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 			continue
 		}
 		f.session = session
-		opts := sipgo.AnswerOptions{OnResponse: relay}
+		opts := sipgo.AnswerOptions{OnResponse: onResponse}
 		if t := h.Trunk; t != nil && t.Password != "" {
 			opts.Username, opts.Password = t.Username, t.Password
 		}
@@ -195,42 +217,36 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(*sip.Respons
 
 // relayProvisional passes the callee's ringing and early media to the
 // caller, once each.
-func (c *call) relayProvisional() func(*sip.Response) error {
+func (c *call) relayProvisional() func(ringProgress) {
 	var relayMu sync.Mutex
 	relayed := map[int]bool{}
-	return func(res *sip.Response) error {
+	return func(p ringProgress) {
 		// The callee has the INVITE (100 Trying, ringing): the switch's
 		// part of the setup is done, and waiting for an answer is cheap.
 		c.setup.release()
-		if !res.IsProvisional() || res.StatusCode == 100 {
-			return nil
+		if !p.relayed() {
+			return
 		}
-		code := res.StatusCode
-		hasSDP := len(res.Body()) > 0
+		code := p.Code
+		hasSDP := len(p.SDP) > 0
 		relayMu.Lock()
 		// One 180 is enough; early media (183 with SDP) once per call.
 		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
 			relayMu.Unlock()
-			return nil
+			return
 		}
 		relayed[code] = true
 		relayMu.Unlock()
-		var hdrs []sip.Header
+		var body []byte
 		if hasSDP {
-			body, err := c.anchorAnswer(res.Body(), res.Source())
-			if err != nil {
+			var err error
+			if body, err = c.anchorAnswer(p.SDP, p.Source); err != nil {
 				c.log.Info("early media refused", "error", err)
-				_ = c.a.server.Respond(code, res.Reason, nil)
-				return nil
+				body = nil
 			}
-			hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
-			_ = c.a.server.Respond(code, res.Reason, body, hdrs...)
-		} else {
-			_ = c.a.server.Respond(code, res.Reason, nil)
 		}
-		return nil
+		_ = c.a.dlg.Provisional(code, p.Reason, body)
 	}
-
 }
 
 // rank orders final responses by how much they tell the caller
@@ -341,14 +357,14 @@ func (c *call) fromUser() string {
 	if c.rt.Caller != nil {
 		return c.rt.Caller.Extension
 	}
-	return c.req.From().Address.User
+	return c.origin.From
 }
 
 func (c *call) fromDisplay() string {
 	if c.rt.Caller != nil {
 		return c.rt.Caller.DisplayName
 	}
-	return c.req.From().DisplayName
+	return c.origin.FromDisplay
 }
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
@@ -365,14 +381,14 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string, offer []byte) *s
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
-	if in := c.req.MaxForwards(); in != nil && in.Val() > 1 {
-		mf = sip.MaxForwardsHeader(in.Val() - 1)
+	if in := c.origin.MaxForwards; in > 1 {
+		mf = sip.MaxForwardsHeader(in - 1)
 	}
 	req.AppendHeader(&mf)
 	if body := offer; len(body) > 0 {
 		ct := "application/sdp"
-		if h := c.req.ContentType(); h != nil {
-			ct = h.Value()
+		if c.origin.ContentType != "" {
+			ct = c.origin.ContentType
 		}
 		req.AppendHeader(sip.NewHeader("Content-Type", ct))
 		req.SetBody(body)

@@ -62,7 +62,7 @@ func startedCall(sw *Switch) *call {
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"}, Params: sip.NewParams()})
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
-	return sw.newCall(req, nil, &route{})
+	return sw.newCall(&inboundLeg{req: req}, originOf(req), &route{})
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {

@@ -19,9 +19,8 @@ func (sw *Switch) tcpInUse(remote string) bool {
 func (sw *Switch) legOver(remote string) bool {
 	found := false
 	sw.uas.Range(func(_, v any) bool {
-		l := v.(*leg)
-		if l.server != nil {
-			req := l.server.InviteRequest
+		if in := inboundOf(v); in != nil {
+			req := in.server.InviteRequest
 			found = strings.EqualFold(req.Transport(), "tcp") && req.Source() == remote
 		}
 		return !found
@@ -30,9 +29,8 @@ func (sw *Switch) legOver(remote string) bool {
 		return true
 	}
 	sw.uac.Range(func(_, v any) bool {
-		l := v.(*leg)
-		if l.client != nil {
-			req := l.client.InviteRequest
+		if out := outboundOf(v); out != nil {
+			req := out.session.InviteRequest
 			found = strings.EqualFold(req.Transport(), "tcp") && req.Destination() == remote
 		}
 		return !found

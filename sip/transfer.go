@@ -8,8 +8,6 @@ import (
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/media"
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 )
 
 // Transfers (RFC 3515 REFER; attended with RFC 3891 Replaces) re-bridge
@@ -30,104 +28,15 @@ type transfer struct {
 	user           *user
 }
 
-// handleRefer answers a REFER inside a dialog.
-func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
-	x := sw.legOfRequest(req)
-	if x == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	h := req.GetHeader("Refer-To")
-	if h == nil {
-		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", `SIP;cause=400;text="no Refer-To"`))
-		return
-	}
-	target, err := parseReferTo(h.Value())
-	if err != nil {
-		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=400;text=%q", err.Error())))
-		return
-	}
-	c := x.owner.Load()
-	u := sw.directory().User(x.party)
-	if c == nil || x.cdr.Endpoint != billing.EndpointPhone || u == nil {
-		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
-		return
-	}
-	if target.Replaces != nil {
-		if x2 := sw.legByDialog(target.Replaces); x2 != nil && !mayReplace(u, x2) {
-			// Before the 202: nothing is placed, moved or charged.
-			sw.log.Warn("transfer refused: Replaces names another user's dialog", "call_id", c.id, "user", u.Extension, "dialog_user", x2.party)
-			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="the dialog to replace is not the transferor's"`))
-			return
-		}
-	}
-	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
-	_ = tx.Respond(res)
-	sw.log.Info("transfer requested", "call_id", c.id, "leg_id", x.cdr.LegID, "user", u.Extension, "target", target.User, "attended", target.Replaces != nil)
-	work := func() {
-		if target.Replaces != nil {
-			c.attendedTransfer(x, u, target.Replaces)
-		} else {
-			c.blindTransfer(x, u, target.User)
-		}
-	}
-	select {
-	case c.inbox <- work:
-	case <-c.finished:
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
-	}
-}
-
-// legOfRequest finds the leg an in-dialog request belongs to.
-func (sw *Switch) legOfRequest(req *sip.Request) *leg {
-	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
-		if v, ok := sw.uas.Load(id); ok {
-			return v.(*leg)
-		}
-	}
-	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		if v, ok := sw.uac.Load(id); ok {
-			return v.(*leg)
-		}
-	}
-	return nil
-}
-
-// notifyRefer tells the transferor how the transfer goes (RFC 3515 §2.4.5):
-// a sipfrag with the target's status; a final status ends the subscription.
+// notifyRefer tells the transferor how the transfer goes; a final status
+// (code >= 200) ends the subscription.
 func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
-	if x == nil || isDone(x.done()) {
+	if x == nil || x.dlg == nil || isDone(x.done()) {
 		return
 	}
-	var target sip.Uri
-	switch {
-	case x.server != nil && x.server.InviteRequest.Contact() != nil:
-		target = x.server.InviteRequest.Contact().Address
-	case x.client != nil && x.client.InviteResponse != nil && x.client.InviteResponse.Contact() != nil:
-		target = x.client.InviteResponse.Contact().Address
-	default:
-		return
-	}
-	req := sip.NewRequest(sip.NOTIFY, *target.Clone())
-	req.AppendHeader(sip.NewHeader("Event", "refer"))
-	state := "active;expires=60"
-	if code >= 200 {
-		state = "terminated;reason=noresource"
-	}
-	req.AppendHeader(sip.NewHeader("Subscription-State", state))
-	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
-	req.SetBody([]byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", code, reason)))
-	// Short: the call's goroutine waits for it, and a transferor that does
-	// not answer NOTIFY must not hold the call up.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
-	var err error
-	if x.server != nil {
-		_, err = x.server.Do(ctx, req)
-	} else {
-		_, err = x.client.Do(ctx, req)
-	}
-	if err != nil {
+	if err := x.dlg.ReportTransfer(ctx, code, reason); err != nil {
 		sw.log.Debug("notify transferor", "leg_id", x.cdr.LegID, "error", err)
 	}
 }
@@ -217,7 +126,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		defer sw.calls.Done()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
-		noRelay := func(*sip.Response) error { return nil }
+		noRelay := func(ringProgress) {}
 		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() {
 			t.party = party
@@ -229,7 +138,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 			// The call ended meanwhile and wrote the legs as canceled.
 			if winner != nil {
 				ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
-				_ = winner.Ack(ctx)
+				_ = winner.Answer(nil)
 				_ = winner.Bye(ctx)
 				cancel()
 			}
@@ -241,7 +150,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 }
 
 // transferAnswered finishes a blind transfer in the call's goroutine.
-func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Response, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
+func (c *call) transferAnswered(winner dialogLeg, res *finalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
 	sw := c.sw
 	xf := c.xfer
 	c.xferLegs = nil
@@ -270,12 +179,11 @@ func (c *call) transferAnswered(winner *sipgo.DialogClientSession, res *sip.Resp
 		return
 	}
 	now := time.Now()
-	if err := winner.Ack(context.Background()); err != nil {
+	if err := winner.Answer(nil); err != nil {
 		c.log.Warn("ack transfer target", "error", err)
 	}
-	t.client = winner
-	t.sdp = winner.InviteResponse.Body()
-	sw.uac.Store(winner.ID, t)
+	t.setDialog(winner)
+	sw.storeDialog(t)
 	for _, l := range legs {
 		l.answer(now)
 	}
@@ -321,8 +229,8 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 		_ = tm.Close()
 		return fmt.Errorf("target's answer: %w", err)
 	}
-	if t.client != nil && t.client.InviteResponse != nil {
-		tm.SetSignalingSource(signalingSource(t.client.InviteResponse.Source()))
+	if t.dlg != nil {
+		tm.SetSignalingSource(signalingSource(t.dlg.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)
@@ -466,16 +374,4 @@ func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 // would hand u's transferee another user's call (and its charges).
 func mayReplace(u *user, x2 *leg) bool {
 	return x2.cdr.Endpoint == billing.EndpointPhone && x2.party != "" && x2.party == u.Extension
-}
-
-// legByDialog finds a leg by the dialog a Replaces header names.
-func (sw *Switch) legByDialog(r *replaces) *leg {
-	id := sip.DialogIDMake(r.CallID, r.ToTag, r.FromTag)
-	if v, ok := sw.uas.Load(id); ok {
-		return v.(*leg)
-	}
-	if v, ok := sw.uac.Load(id); ok {
-		return v.(*leg)
-	}
-	return nil
 }

@@ -63,7 +63,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 		return nil, nil, false
 	}
 	_ = b.Close()
-	answer, sel, err := media.Answer(c.req.Body(), sw.mediaIP, a.Port())
+	answer, sel, err := media.Answer(c.a.sdp, sw.mediaIP, a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})

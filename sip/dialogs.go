@@ -1,0 +1,73 @@
+package sip
+
+import "github.com/emiago/sipgo/sip"
+
+// The switch finds a leg by its dialog for in-dialog requests: a leg
+// whose INVITE it received by the dialog's UAS id (sw.uas), a leg it
+// placed by the UAC id (sw.uac), as sipgo computes them from a request.
+
+// storeDialog makes l's dialog findable.
+func (sw *Switch) storeDialog(l *leg) {
+	switch d := l.dlg.(type) {
+	case *inboundLeg:
+		sw.uas.Store(d.server.ID, l)
+	case *outboundLeg:
+		sw.uac.Store(d.session.ID, l)
+	}
+}
+
+// forgetDialog forgets l's dialog, so in-dialog requests that come late
+// get 481.
+func (sw *Switch) forgetDialog(l *leg) {
+	switch d := l.dlg.(type) {
+	case *inboundLeg:
+		if d.server != nil {
+			sw.uas.Delete(d.server.ID)
+		}
+	case *outboundLeg:
+		if d.session.ID != "" {
+			sw.uac.Delete(d.session.ID)
+		}
+	}
+}
+
+// inboundOf and outboundOf are a found leg's dialog (nil: not that kind).
+func inboundOf(v any) *inboundLeg {
+	l, _ := v.(*leg).dlg.(*inboundLeg)
+	if l == nil || l.server == nil {
+		return nil
+	}
+	return l
+}
+
+func outboundOf(v any) *outboundLeg {
+	l, _ := v.(*leg).dlg.(*outboundLeg)
+	return l
+}
+
+// legOfRequest finds the leg an in-dialog request belongs to.
+func (sw *Switch) legOfRequest(req *sip.Request) *leg {
+	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		if v, ok := sw.uas.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
+		if v, ok := sw.uac.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	return nil
+}
+
+// legByDialog finds a leg by the dialog a Replaces header names.
+func (sw *Switch) legByDialog(r *replaces) *leg {
+	id := sip.DialogIDMake(r.CallID, r.ToTag, r.FromTag)
+	if v, ok := sw.uas.Load(id); ok {
+		return v.(*leg)
+	}
+	if v, ok := sw.uac.Load(id); ok {
+		return v.(*leg)
+	}
+	return nil
+}
