@@ -25,7 +25,7 @@ type leg struct {
 	// dlg is the leg's signalling: an inboundLeg (the INVITE we received)
 	// or an outboundLeg (an INVITE we sent, once answered); nil for an
 	// engine leg still ringing.
-	dlg dialogLeg
+	dlg calls.Dialog
 	// endpoint is the switch's own media end while the switch answers the
 	// leg itself (voicemail, the mailbox). It is the leg's, not the
 	// call's, because SIP INFO finds the leg by its dialog on a goroutine
@@ -108,7 +108,7 @@ func (l *leg) done() <-chan struct{} {
 func (l *leg) bye(ctx context.Context) error { return l.dlg.Bye(ctx) }
 
 // setDialog gives the leg its signalling and takes its party's SDP.
-func (l *leg) setDialog(d dialogLeg) {
+func (l *leg) setDialog(d calls.Dialog) {
 	l.dlg = d
 	l.sdp = d.SDP()
 }
@@ -267,7 +267,7 @@ func (c *call) settings() *settings {
 	return &c.sw.directory().settings
 }
 
-func (sw *Switch) newCall(in dialogLeg, o callOrigin, rt *route) *call {
+func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
 	c := &call{sw: sw, id: uuid.NewString(), origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
@@ -710,7 +710,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // ringHops rings the call's target and follows its forwarding rules until
 // a leg answers. On failure it has answered the caller and written every
 // CDR; ok is false.
-func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
+func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 	sw := c.sw
 	fw := c.forwarder()
 	h := fw.FirstHop()
@@ -735,7 +735,7 @@ func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
 			// the free access side of it, as for a dialed outside number.
 			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})
 		}
-		if rule := c.orVoicemail(h, h.Rules.Unregistered, errNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
+		if rule := c.orVoicemail(h, h.Rules.Unregistered, calls.ErrNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
 			// Nothing to ring: no leg is placed, no CDR is written.
 			next, err := c.follow(fw, h, rule)
 			if err == nil {
@@ -765,9 +765,9 @@ func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
 			b.party = party
 			return w, bLimit, true
 		}
-		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, forwardOutcome(res, err)), err)
-		if rule == "" && res != nil && (res.StatusCode == 486 || res.StatusCode == 600) {
-			rule = c.orVoicemail(h, "", errBusy)
+		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, calls.ForwardOutcome(res, err)), err)
+		if rule == "" && calls.IsBusy(res) {
+			rule = c.orVoicemail(h, "", calls.ErrBusy)
 		}
 		if rule == "" || isDone(c.a.done()) || errors.Is(err, errShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
@@ -775,7 +775,7 @@ func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
 		}
 		next, ferr := c.follow(fw, h, rule)
 		if errors.Is(ferr, orgdir.ErrForwardRefused) {
-			disp, code := ringFailure(res, err)
+			disp, code := calls.RingFailure(res, err)
 			b.end(disp, code)
 			c.finish(b)
 			c.failRinging(nil, nil, ferr)
@@ -787,7 +787,7 @@ func (c *call) ringHops() (winner dialogLeg, limit time.Duration, ok bool) {
 			return nil, 0, false
 		}
 		c.log.Info("forwarding", "from", h.String(), "to", next.String(), "because", err)
-		disp, code := ringFailure(res, err)
+		disp, code := calls.RingFailure(res, err)
 		b.end(disp, code)
 		c.finish(b)
 		h = next
@@ -802,7 +802,7 @@ func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
-	if errors.Is(why, errNoAnswer) || errors.Is(why, errNotRegistered) || errors.Is(why, errBusy) {
+	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {
 		return "voicemail"
 	}
 	return ""
@@ -821,30 +821,11 @@ func (c *call) anyRegistered(h *hop) bool {
 	return false
 }
 
-// ringFailure maps how ringing failed to a disposition and the callee's code.
-func ringFailure(res *finalResponse, err error) (billing.Disposition, int) {
-	switch {
-	case errors.Is(err, errNoAnswer):
-		return billing.NoAnswer, 487
-	case errors.Is(err, errNotRegistered), errors.Is(err, errNoVoicemail):
-		return billing.Failed, 480
-	case res != nil && (res.StatusCode == 486 || res.StatusCode == 600):
-		return billing.Busy, res.StatusCode
-	case res != nil && (res.StatusCode == 480 || res.StatusCode == 408):
-		return billing.NoAnswer, res.StatusCode
-	case res != nil && res.StatusCode == 487:
-		return billing.Canceled, 487
-	case res != nil:
-		return billing.Failed, res.StatusCode
-	}
-	return billing.Failed, 503
-}
-
 // failRinging ends a call that was never answered; b is the last
 // outgoing leg placed, if any.
-func (c *call) failRinging(b *leg, res *finalResponse, err error) {
+func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	c.closeMedia()
-	disp, bCode := ringFailure(res, err)
+	disp, bCode := calls.RingFailure(res, err)
 	code, phrase := 480, "Temporarily Unavailable"
 	var reason string
 	retryAfter := 0
@@ -858,7 +839,7 @@ func (c *call) failRinging(b *leg, res *finalResponse, err error) {
 		retryAfter = 30
 	case disp == billing.Busy:
 		code, phrase = 486, "Busy Here"
-	case errors.Is(err, errNotRegistered):
+	case errors.Is(err, calls.ErrNotRegistered):
 		reason = "user not registered"
 	case errors.Is(err, orgdir.ErrForwardLoop):
 		ce := asCallError(err)
@@ -868,7 +849,7 @@ func (c *call) failRinging(b *leg, res *finalResponse, err error) {
 		disp, code, phrase = billing.Failed, 503, "Service Unavailable"
 	case res != nil && res.StatusCode >= 400 && disp == billing.Failed:
 		code, phrase = res.StatusCode, res.Reason
-	case res == nil && disp == billing.Failed && !errors.Is(err, errNoVoicemail):
+	case res == nil && disp == billing.Failed && !errors.Is(err, calls.ErrNoVoicemail):
 		code, phrase = 503, "Service Unavailable"
 	}
 	if disp != billing.Canceled {

@@ -5,25 +5,18 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/emiago/sipgo/sip"
 )
 
 // callError is a refusal the caller hears as a SIP status; every refusal
 // path builds one, so the handler never guesses the response.
-type callError struct {
-	Code   int
-	Phrase string
-	// Reason goes in a Reason header (RFC 3326) so the phone can show why.
-	Reason string
-	// RetryAfter (seconds, 0: none) tells the caller when to try again.
-	RetryAfter int
-	Err        error
-}
+type callError = calls.Refusal
 
-// headers are the response's headers that say why: Reason (RFC 3326)
-// and Retry-After.
-func (e *callError) headers() []sip.Header {
+// refusalHeaders are the response's headers that say why: Reason
+// (RFC 3326) and Retry-After.
+func refusalHeaders(e *callError) []sip.Header {
 	var hdrs []sip.Header
 	if e.Reason != "" {
 		hdrs = append(hdrs, sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=%q", e.Code, e.Reason)))
@@ -33,15 +26,6 @@ func (e *callError) headers() []sip.Header {
 	}
 	return hdrs
 }
-
-func (e *callError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%d %s: %s: %v", e.Code, e.Phrase, e.Reason, e.Err)
-	}
-	return fmt.Sprintf("%d %s: %s", e.Code, e.Phrase, e.Reason)
-}
-
-func (e *callError) Unwrap() error { return e.Err }
 
 func refuse(code int, phrase, reason string) *callError {
 	return &callError{Code: code, Phrase: phrase, Reason: reason}

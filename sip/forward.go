@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
-	"github.com/emiago/sipgo/sip"
 )
 
 // hop is one place the outgoing leg of a call rings; the directory
@@ -33,12 +33,12 @@ func (sw *Switch) forwardingOf(u *user) config.Forwarding { return sw.fwd.Of(u) 
 // follow resolves target, one of hop h's rules, into the next hop. A
 // target the rule's owners may not call gets its refused leg written; if
 // nothing replaces it (h's no-answer rule, h's voicemail) the error wraps
-// errNoAnswer as well, and the caller gets 480.
+// calls.ErrNoAnswer as well, and the caller gets 480.
 func (c *call) follow(fw *orgdir.Forwarder, h *hop, target string) (*hop, error) {
-	voicemail := c.orVoicemail(h, "", errNoAnswer) != ""
+	voicemail := c.orVoicemail(h, "", calls.ErrNoAnswer) != ""
 	next, err := fw.Follow(h, target, voicemail, c.refuseForward)
 	if errors.Is(err, orgdir.ErrForwardRefused) {
-		return nil, fmt.Errorf("%w: %w", err, errNoAnswer)
+		return nil, fmt.Errorf("%w: %w", err, calls.ErrNoAnswer)
 	}
 	return next, err
 }
@@ -52,21 +52,6 @@ func (c *call) refuseForward(fr *orgdir.ForwardRefusal) {
 	l.end(billing.Refused, ce.Code)
 	c.finish(l)
 	c.log.Warn("forward refused", "to", fr.Next.E164, "reason", ce.Reason)
-}
-
-// forwardOutcome is how ringing failed, as the forwarding rules see it.
-func forwardOutcome(res *finalResponse, err error) orgdir.Outcome {
-	switch {
-	case errors.Is(err, errNotRegistered):
-		return orgdir.OutcomeNotRegistered
-	case errors.Is(err, errNoAnswer):
-		return orgdir.OutcomeNoAnswer
-	case res != nil && (res.StatusCode == sip.StatusBusyHere || res.StatusCode == sip.StatusGlobalBusyEverywhere):
-		return orgdir.OutcomeBusy
-	case res != nil && (res.StatusCode == sip.StatusTemporarilyUnavailable || res.StatusCode == sip.StatusRequestTimeout):
-		return orgdir.OutcomeUnavailable
-	}
-	return orgdir.OutcomeFailed
 }
 
 // ringTimeout is how long a hop rings before its no-answer rule applies.

@@ -73,10 +73,10 @@ func (l *inboundLeg) Answer(sdp []byte) error { return l.server.RespondSDP(sdp) 
 // dialog after it.
 func (l *inboundLeg) Refuse(ce *callError) error {
 	if l.server != nil {
-		return l.server.Respond(ce.Code, ce.Phrase, nil, ce.headers()...)
+		return l.server.Respond(ce.Code, ce.Phrase, nil, refusalHeaders(ce)...)
 	}
 	res := sip.NewResponseFromRequest(l.req, ce.Code, ce.Phrase, nil)
-	for _, h := range ce.headers() {
+	for _, h := range refusalHeaders(ce) {
 		res.AppendHeader(h)
 	}
 	return l.tx.Respond(res)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 )
@@ -57,7 +58,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if h.Trunk != nil {
 		facts.Endpoint = billing.EndpointTrunk
 	} else if t := h.Users[0]; len(sw.reg.lookup(t.Extension)) == 0 {
-		return nil, fmt.Errorf("originate to %s: %w", t.Extension, errNotRegistered)
+		return nil, fmt.Errorf("originate to %s: %w", t.Extension, calls.ErrNotRegistered)
 	}
 	if o.Free {
 		// The agent's session leg: its party talks to the leads on the
@@ -139,8 +140,8 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 	l := e.l
 	var once sync.Once
 	early := false
-	provisional := func(p ringProgress) {
-		if !p.relayed() {
+	provisional := func(p calls.RingProgress) {
+		if !p.Relayed() {
 			return
 		}
 		if len(p.SDP) > 0 && !early {
@@ -154,7 +155,7 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 	}
 	winner, party, res, err := c.ringWith(h, offer, l, provisional)
 	if err != nil {
-		disp, code := ringFailure(res, err)
+		disp, code := calls.RingFailure(res, err)
 		if e.hungUp() {
 			disp, code = billing.Canceled, 487
 		}
@@ -168,7 +169,7 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 }
 
 // answered takes the leg's answer, acknowledges it and keeps it up.
-func (e *EngineLeg) answered(c *call, w dialogLeg, offer []byte) {
+func (e *EngineLeg) answered(c *call, w calls.Dialog, offer []byte) {
 	l := e.l
 	l.setDialog(w)
 	e.sw.storeDialog(l)

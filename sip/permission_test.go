@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
 )
@@ -176,7 +177,7 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			}
 			next, err := c.follow(fw, h, target)
 			switch {
-			case tt.nextHop == "" && (!errors.Is(err, orgdir.ErrForwardRefused) || !errors.Is(err, errNoAnswer)):
+			case tt.nextHop == "" && (!errors.Is(err, orgdir.ErrForwardRefused) || !errors.Is(err, calls.ErrNoAnswer)):
 				t.Fatalf("got hop %v, error %v; want a refusal that counts as unanswered", next, err)
 			case tt.nextHop != "" && (err != nil || next.String() != tt.nextHop):
 				t.Fatalf("got hop %v, error %v; want %s", next, err, tt.nextHop)

@@ -12,15 +12,12 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
 var (
-	errNoAnswer       = errors.New("no answer within the ring timeout")
-	errNotRegistered  = errors.New("user not registered")
-	errNoVoicemail    = errors.New("voicemail is not available")
-	errBusy           = errors.New("busy")
 	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
 	errRingingStopped = errors.New("ringing stopped")
 	errShuttingDown   = errors.New("ringing stopped: the switch is shutting down")
@@ -70,30 +67,30 @@ func (o *ringOutcome) decide() bool {
 // that answers as an outbound leg; the others are canceled. On failure
 // it returns the most telling final response. party is the extension of
 // the user whose phone answered (empty for the trunk).
-func (c *call) ring(h *hop) (winner dialogLeg, party string, res *finalResponse, err error) {
+func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
 }
 
 // ringWith rings a hop with an offer on behalf of the leg "from" (whose
 // hang-up stops the ringing), passing every response before the final
 // one to relay.
-func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(ringProgress)) (winner dialogLeg, party string, res *finalResponse, err error) {
+func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := c.forkInvites(h, offer, from, relay)
 	if w != nil {
 		return &outboundLeg{session: w}, party, nil, nil
 	}
 	if best != nil {
-		res = &finalResponse{StatusCode: best.StatusCode, Reason: best.Reason}
+		res = &calls.FinalResponse{StatusCode: best.StatusCode, Reason: best.Reason}
 	}
 	return nil, "", res, err
 }
 
 // forkInvites is ringWith in SIP terms: it returns the session that answered,
 // or the most telling final response.
-func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(ringProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := c.sw
 	onResponse := func(r *sip.Response) error {
-		p := ringProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
+		p := calls.RingProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
 		if len(p.SDP) > 0 {
 			p.Source = r.Source()
 		}
@@ -177,7 +174,7 @@ func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(ringProgr
 			lastErr = f.err
 			var de *sipgo.ErrDialogResponse
 			if errors.As(f.err, &de) && de.Res != nil {
-				if best == nil || rank(de.Res.StatusCode) > rank(best.StatusCode) {
+				if best == nil || calls.Rank(de.Res.StatusCode) > calls.Rank(best.StatusCode) {
 					best = de.Res
 				}
 			}
@@ -197,7 +194,7 @@ func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(ringProgr
 				return nil, "", nil, errShuttingDown
 			}
 			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
-				return nil, "", best, errNoAnswer
+				return nil, "", best, calls.ErrNoAnswer
 			}
 			if lastErr == nil {
 				lastErr = errRingingStopped
@@ -217,14 +214,14 @@ func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(ringProgr
 
 // relayProvisional passes the callee's ringing and early media to the
 // caller, once each.
-func (c *call) relayProvisional() func(ringProgress) {
+func (c *call) relayProvisional() func(calls.RingProgress) {
 	var relayMu sync.Mutex
 	relayed := map[int]bool{}
-	return func(p ringProgress) {
+	return func(p calls.RingProgress) {
 		// The callee has the INVITE (100 Trying, ringing): the switch's
 		// part of the setup is done, and waiting for an answer is cheap.
 		c.setup.release()
-		if !p.relayed() {
+		if !p.Relayed() {
 			return
 		}
 		code := p.Code
@@ -246,23 +243,6 @@ func (c *call) relayProvisional() func(ringProgress) {
 			}
 		}
 		_ = c.a.dlg.Provisional(code, p.Reason, body)
-	}
-}
-
-// rank orders final responses by how much they tell the caller
-// (RFC 3261 §16.7: busy beats unavailable beats generic failures).
-func rank(code int) int {
-	switch {
-	case code == 486 || code == 600:
-		return 5
-	case code == 603:
-		return 4
-	case code == 480 || code == 408:
-		return 3
-	case code >= 400 && code < 500 && code != 401 && code != 407:
-		return 2
-	default:
-		return 1
 	}
 }
 
@@ -288,7 +268,7 @@ func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parti
 		parties = append(parties, b.user)
 	}
 	if len(reqs) == 0 {
-		return nil, nil, errNotRegistered
+		return nil, nil, calls.ErrNotRegistered
 	}
 	return reqs, parties, nil
 }

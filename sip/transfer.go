@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/media"
 )
 
@@ -126,7 +127,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		defer sw.calls.Done()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
-		noRelay := func(ringProgress) {}
+		noRelay := func(calls.RingProgress) {}
 		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() {
 			t.party = party
@@ -150,7 +151,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 }
 
 // transferAnswered finishes a blind transfer in the call's goroutine.
-func (c *call) transferAnswered(winner dialogLeg, res *finalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
+func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
 	sw := c.sw
 	xf := c.xfer
 	c.xferLegs = nil
@@ -158,7 +159,7 @@ func (c *call) transferAnswered(winner dialogLeg, res *finalResponse, err error,
 		if tm != nil {
 			_ = tm.Close()
 		}
-		disp, code := ringFailure(res, err)
+		disp, code := calls.RingFailure(res, err)
 		if errors.Is(err, errShuttingDown) {
 			disp, code = billing.Canceled, 487 // the switch stopped the ringing
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/voicemail"
@@ -53,7 +54,7 @@ func (c *call) depositVoicemail(u *user) {
 func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok bool) {
 	sw := c.sw
 	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
-		c.failRinging(nil, nil, errNoVoicemail)
+		c.failRinging(nil, nil, calls.ErrNoVoicemail)
 		return nil, nil, false
 	}
 	a, b, err := c.relay.Detach()
