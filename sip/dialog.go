@@ -38,7 +38,7 @@ func (sw *Switch) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if v, ok := sw.uac.Load(id); ok {
-			if out := outboundOf(v); out == nil || out.session.ReadBye(req, tx) != nil {
+			if out := outboundOf(v); out == nil || out.session().ReadBye(req, tx) != nil {
 				respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			}
 			return
@@ -70,7 +70,7 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			previous = d.server.InviteResponse.Body()
 		}
 	case *outboundLeg:
-		previous = d.session.InviteRequest.Body()
+		previous = d.InviteRequest.Body()
 	}
 	offer := req.Body()
 	if len(offer) == 0 || len(previous) == 0 {

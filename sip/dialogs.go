@@ -12,7 +12,7 @@ func (sw *Switch) storeDialog(l *leg) {
 	case *inboundLeg:
 		sw.uas.Store(d.server.ID, l)
 	case *outboundLeg:
-		sw.uac.Store(d.session.ID, l)
+		sw.uac.Store(d.ID, l)
 	}
 }
 
@@ -25,8 +25,8 @@ func (sw *Switch) forgetDialog(l *leg) {
 			sw.uas.Delete(d.server.ID)
 		}
 	case *outboundLeg:
-		if d.session.ID != "" {
-			sw.uac.Delete(d.session.ID)
+		if d.ID != "" {
+			sw.uac.Delete(d.ID)
 		}
 	}
 }

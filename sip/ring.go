@@ -77,7 +77,7 @@ func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.Final
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := c.forkInvites(h, offer, from, relay)
 	if w != nil {
-		return &outboundLeg{session: w}, party, nil, nil
+		return newOutboundLeg(w), party, nil, nil
 	}
 	if best != nil {
 		res = &calls.FinalResponse{StatusCode: best.StatusCode, Reason: best.Reason}

@@ -30,7 +30,7 @@ func (sw *Switch) legOver(remote string) bool {
 	}
 	sw.uac.Range(func(_, v any) bool {
 		if out := outboundOf(v); out != nil {
-			req := out.session.InviteRequest
+			req := out.InviteRequest
 			found = strings.EqualFold(req.Transport(), "tcp") && req.Destination() == remote
 		}
 		return !found
