@@ -11,6 +11,20 @@
 // (permission, caller ID, credit) are the Network's: the switch applies
 // its own rules when it places a leg.
 //
+// # The legs of a phone's call
+//
+// Dialog is what the B2BUA loop of the calls phones and the trunk place
+// (still in package sip) drives a leg through: answer, refuse with a
+// Refusal, relay ringing and early media, acknowledge, hang up, report
+// a transfer, and the party's SDP and source. Package sip implements it
+// with an inbound leg (a server dialog) and an outbound leg (a client
+// dialog); the loop sees no SIP message. How ringing a hop failed is
+// decided here: RingFailure gives the leg's disposition and code, Rank
+// picks the most telling of the forks' answers, and ForwardOutcome the
+// outcome package directory's Forwarder follows (busy, no answer, not
+// registered, unavailable). Next, the loop itself moves here, against
+// Dialog and a small network that rings a hop.
+//
 // # Credit limits
 //
 // The meter grants a chargeable leg its call time in slices (a few

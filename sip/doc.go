@@ -15,7 +15,14 @@
 //   - the registrar (contacts per user, kept across restarts through a
 //     RegistrationStore) and digest authentication with its brute-force
 //     guard, for REGISTER, INVITE, MESSAGE and SUBSCRIBE alike;
-//   - the B2BUA call loop: authenticate, ask the directory for the route,
+//   - the two kinds of legs, behind calls.Dialog: an inbound leg (the
+//     INVITE the switch received, then its server dialog; leg_inbound.go)
+//     and an outbound leg (an INVITE the switch placed and its party
+//     answered, a client dialog; leg_outbound.go). They, ringing and
+//     forking (ring.go), the in-dialog handlers (dialog.go, dialogs.go)
+//     and the handlers of new requests (handleInvite, handleRefer) are
+//     the only code that sees sipgo and SIP messages;
+//   - the B2BUA call loop, on those legs only: authenticate, ask the directory for the route,
 //     authorize credit, anchor media, ring the hop the directory picks
 //     (forking to every contact of every user it names, or the trunk),
 //     follow the directory's forwarding from hop to hop, bridge the
@@ -41,6 +48,11 @@
 //     feeds it the keys, hands it over and hangs up when it returns;
 //   - the credit clock: calls.CreditClock renews a call's grants and says
 //     when it must end; the switch shows it its legs and hangs up;
+//   - the contract of a call's legs and how ringing failed: calls.Dialog
+//     and calls.Refusal are what the loop drives and refuses with;
+//     calls.RingFailure, calls.Rank and calls.ForwardOutcome turn a
+//     failed ringing into the leg's disposition, the answer the caller
+//     hears and the outcome the Forwarder follows;
 //   - billing classes: the switch records a leg's facts (direction,
 //     endpoint, peer) and billing.Classify decides its class;
 //   - HTTP: package api serves every route; the switch offers plain
@@ -70,8 +82,11 @@
 //     call reads its settings once, when it starts, so one call never
 //     mixes two configs; calls already up keep theirs.
 //   - Call and leg: a call is the leg that came in and the leg the switch
-//     placed, each one dialog and one CDR, with a parent and a reason;
-//     forwarding and transfers add legs to the call. A call runs in the goroutine sipgo gives its INVITE's transaction.
+//     placed, each one dialog (a calls.Dialog) and one CDR, with a parent
+//     and a reason; forwarding and transfers add legs to the call. A call
+//     keeps of its INVITE only what it needs (callOrigin: who called whom,
+//     Max-Forwards, the offer's type). A call runs in the goroutine sipgo
+//     gives its INVITE's transaction.
 //   - Ringing: each hop the directory gives is rung as forks: one INVITE
 //     per contact (each user's newest phone before anyone's second, at
 //     most max_forks in all, so one INVITE never fans out into thousands
@@ -93,9 +108,10 @@
 //     the leg's CDR says refused. While the call is up the
 //     credit clock renews the grants, and the call ends at the end of a
 //     refused grant or at max_call_duration.
-//   - Refusals: every refusal path builds a callError (code, phrase, and a
-//     Reason header so the phone can show why), so the handler never
-//     guesses the response.
+//   - Refusals: every refusal path builds a callError (a calls.Refusal:
+//     code, phrase, and a Reason header so the phone can show why,
+//     Retry-After when it may try again), so the handler never guesses
+//     the response; the inbound leg says it (refusalHeaders).
 //
 // # Non-obvious decisions
 //
