@@ -221,6 +221,7 @@ type call struct {
 	id     string
 	origin callOrigin
 	rt     *route
+	net    network // rings hops; nil: the switch's SIP network
 	a      *leg
 	b      *leg
 	log    *slogger

@@ -71,10 +71,29 @@ func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.Final
 	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
 }
 
-// ringWith rings a hop with an offer on behalf of the leg "from" (whose
-// hang-up stops the ringing), passing every response before the final
-// one to relay.
+// network is how a call reaches the phones and the trunk: it rings a
+// hop on behalf of the leg "from" (whose hang-up stops the ringing),
+// passes every response before the final one to relay, and returns the
+// leg that answered, or the most telling final response. The switch's is
+// sipNetwork (SIP INVITEs, forked); the call loop's tests ring fakes.
+type network interface {
+	ringHop(c *call, h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error)
+}
+
+// ringWith rings a hop with an offer through the call's network.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
+	var n network = sipNetwork{}
+	if c.net != nil {
+		n = c.net
+	}
+	return n.ringHop(c, h, offer, from, relay)
+}
+
+// sipNetwork rings hops with INVITEs: one per contact, or one to the
+// trunk.
+type sipNetwork struct{}
+
+func (sipNetwork) ringHop(c *call, h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := c.forkInvites(h, offer, from, relay)
 	if w != nil {
 		return newOutboundLeg(w), party, nil, nil
