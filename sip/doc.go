@@ -18,15 +18,17 @@
 //   - the two kinds of legs, behind calls.Dialog: an inbound leg (the
 //     INVITE the switch received, then its server dialog; leg_inbound.go)
 //     and an outbound leg (an INVITE the switch placed and its party
-//     answered, a client dialog; leg_outbound.go). They, ringing and
-//     forking (ring.go), the in-dialog handlers (dialog.go, dialogs.go)
-//     and the handlers of new requests (handleInvite, handleRefer) are
-//     the only code that sees sipgo and SIP messages;
-//   - the B2BUA call loop, on those legs only: authenticate, ask the directory for the route,
-//     authorize credit, anchor media, ring the hop the directory picks
-//     (forking to every contact of every user it names, or the trunk),
-//     follow the directory's forwarding from hop to hop, bridge the
-//     answer, run the call until it ends, and write one CDR per leg;
+//     answered, a client dialog; leg_outbound.go). Of the call code,
+//     only they, ringing and forking (ring.go: sipNetwork), the in-dialog
+//     handlers (dialog.go, dialogs.go) and the handlers of new requests
+//     (handleInvite, handleRefer) see sipgo and SIP messages;
+//   - the B2BUA call loop, on those legs and a network that rings a hop
+//     (so its tests run it on fakes, call_loop_test.go): authenticate,
+//     ask the directory for the route, authorize credit, anchor media,
+//     ring the hop the directory picks (forking to every contact of every
+//     user it names, or the trunk), follow the directory's forwarding
+//     from hop to hop, bridge the answer, run the call until it ends, and
+//     write one CDR per leg;
 //   - transfers (REFER, blind and attended with Replaces), recording and
 //     its announcement, re-INVITE and UPDATE, and the hand-over of a
 //     caller's leg to voicemail;
