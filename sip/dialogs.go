@@ -1,6 +1,10 @@
 package sip
 
-import "github.com/emiago/sipgo/sip"
+import (
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+)
 
 // The switch finds a leg by its dialog for in-dialog requests: a leg
 // whose INVITE it received by the dialog's UAS id (sw.uas), a leg it
@@ -8,27 +12,28 @@ import "github.com/emiago/sipgo/sip"
 
 // storeDialog makes l's dialog findable.
 func (sw *Switch) storeDialog(l *leg) {
-	switch d := l.dlg.(type) {
-	case *inboundLeg:
-		sw.uas.Store(d.server.ID, l)
-	case *outboundLeg:
-		sw.uac.Store(d.ID, l)
+	if m := sw.dialogsOf(l); m != nil {
+		m.Store(l.dlg.DialogID(), l)
 	}
 }
 
 // forgetDialog forgets l's dialog, so in-dialog requests that come late
 // get 481.
 func (sw *Switch) forgetDialog(l *leg) {
-	switch d := l.dlg.(type) {
-	case *inboundLeg:
-		if d.server != nil {
-			sw.uas.Delete(d.server.ID)
-		}
-	case *outboundLeg:
-		if d.ID != "" {
-			sw.uac.Delete(d.ID)
-		}
+	if m := sw.dialogsOf(l); m != nil && l.dlg.DialogID() != "" {
+		m.Delete(l.dlg.DialogID())
 	}
+}
+
+// dialogsOf is the map l's kind of dialog is found in (nil: none).
+func (sw *Switch) dialogsOf(l *leg) *sync.Map {
+	switch l.dlg.(type) {
+	case *inboundLeg:
+		return &sw.uas
+	case *outboundLeg:
+		return &sw.uac
+	}
+	return nil
 }
 
 // inboundOf and outboundOf are a found leg's dialog (nil: not that kind).
