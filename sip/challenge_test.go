@@ -1,0 +1,62 @@
+package sip
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/emiago/sipgo/siptest"
+
+	"github.com/dialtone/dialtone/config"
+)
+
+// A digest challenge is answered statelessly: its transaction ends with
+// the 401/407 instead of waiting 64×T1 for the ACK and then T4 with a
+// goroutine parked on it. Every call starts with one, so at a thousand
+// calls a second those transactions were thousands of goroutines and
+// INVITEs held for nothing.
+func TestChallengeTransactionEndsOnceAnswered(t *testing.T) {
+	cfg, err := config.Parse([]byte("sip:\n  domain: 127.0.0.1\n"+minimalConfig), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method sip.RequestMethod
+		handle func(*sip.Request, sip.ServerTransaction)
+		want   int
+	}{
+		{sip.INVITE, sw.handleInvite, 407},
+		{sip.REGISTER, sw.handleRegister, 401},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.method), func(t *testing.T) {
+			req := sip.NewRequest(tt.method, sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"})
+			req.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK"+sip.GenerateTagN(8)))
+			from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"}, Params: sip.NewParams()}
+			from.Params.Add("tag", sip.GenerateTagN(8))
+			req.AppendHeader(from)
+			req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"}, Params: sip.NewParams()})
+			callID := sip.CallIDHeader(sip.GenerateTagN(12))
+			req.AppendHeader(&callID)
+			req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: tt.method})
+			req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}})
+			req.SetSource("127.0.0.1:5070")
+			tx := siptest.NewServerTxRecorder(req)
+
+			tt.handle(req, tx)
+			if res := tx.Result(); len(res) != 1 || res[0].StatusCode != tt.want {
+				t.Fatalf("responses %v, want the %d challenge", res, tt.want)
+			}
+			select {
+			case <-tx.Done():
+			default:
+				t.Fatal("the challenged request's transaction is kept after the challenge")
+			}
+		})
+	}
+}
