@@ -132,7 +132,7 @@ func newHeldRig(tb testing.TB) *heldRig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), 20000, 29999, media.WithLogger(quiet))
+	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), 20000, 39999, media.WithLogger(quiet)) // 5,000 calls: what -bench . holds in its second
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -143,6 +143,8 @@ func newHeldRig(tb testing.TB) *heldRig {
 	if err := sw.Start(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
+	t1, t2, t4 := sip.T1, sip.T2, sip.T4
+	tb.Cleanup(func() { sip.SetTimers(t1, t2, t4) }) // Start set sipgo's, the package's
 	tb.Cleanup(func() { _ = sw.Shutdown(context.Background()) })
 	if err := peers.send("SWITCH " + sw.Addr("udp")); err != nil {
 		tb.Fatal(err)
