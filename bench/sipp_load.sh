@@ -210,7 +210,9 @@ N=${HOLD_CALLS:-1000}
 start_switch
 heap() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inuse_bytes/ {printf "%d", $2}'; }
 goroutines() { metrics | awk '$1 == "go_goroutines" {printf "%d", $2}'; }
-sleep 1; heap0=$(heap); rss0=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g0=$(goroutines)
+# live: the heap in use right after a collection (pprof's gc=1 runs one).
+live() { curl -sf -H "Authorization: Bearer bench-token" -o /dev/null "http://127.0.0.1:$HTTP/debug/pprof/heap?gc=1"; heap; }
+sleep 1; heap0=$(heap); rss0=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g0=$(goroutines); live0=$(live)
 (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size $BUFF -m "$N" -timeout 60s >/dev/null 2>&1) &
 sleep 0.3
 # shellcheck disable=SC2046
@@ -219,12 +221,12 @@ sleep 0.3
 HOLD_UAC=$!
 sleep $((N / 500 + 4))
 active=$(curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^dialtone_active_calls/ {printf "%d", $2}')
-heap1=$(heap); rss1=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g1=$(goroutines)
+heap1=$(heap); rss1=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g1=$(goroutines); live1=$(live)
 if [ -n "${PROFILE:-}" ]; then # the heap with the calls up
   curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.held.pprof" "http://127.0.0.1:$HTTP/debug/pprof/heap"
 fi
 wait "$HOLD_UAC" 2>/dev/null || true
 if [ "${active:-0}" -gt 0 ]; then
-  echo "memory per established call (${active} calls up, media anchored): $(( (rss1 - rss0) * 1024 / active )) bytes of anonymous RSS, $(( (heap1 - heap0) / active )) bytes of Go heap, $(awk -v a=$((g1 - g0)) -v n="$active" 'BEGIN {printf "%.1f", a / n}') goroutines"
+  echo "memory per established call (${active} calls up, media anchored): $(( (rss1 - rss0) * 1024 / active )) bytes of anonymous RSS, $(( (heap1 - heap0) / active )) bytes of Go heap ($(( (live1 - live0) / active )) right after a collection), $(awk -v a=$((g1 - g0)) -v n="$active" 'BEGIN {printf "%.1f", a / n}') goroutines"
 fi
 kill -TERM $SWITCH_PID; wait $SWITCH_PID 2>/dev/null || true

@@ -117,8 +117,8 @@ func (l *Leg) latch(p *path, cur *remote, src netip.AddrPort) {
 		return
 	}
 	l.stats.latches.Add(1)
-	if l.log.Enabled(context.Background(), slog.LevelDebug) {
-		l.log.Debug("media latched", "socket", l.socketName(p), "source", src)
+	if l.pool.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.logger().Debug("media latched", "socket", l.socketName(p), "source", src)
 	}
 }
 

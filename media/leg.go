@@ -40,7 +40,6 @@ type Leg struct {
 	pool        *Pool
 	port        int
 	reactor     *reactor
-	log         *slog.Logger
 	latchWindow time.Duration
 	timeout     time.Duration
 
@@ -148,12 +147,17 @@ func (s Stats) add(o Stats) Stats {
 // Dropped returns the number of packets dropped in either direction.
 func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable + s.Refused }
 
+// logger is the pool's logger with the leg's port. It is built when the
+// leg logs (rarely: a media timeout, a latch at debug level), not kept in
+// every leg: a logger with an attribute is a copy of the handler, a few
+// hundred bytes for each of the two legs of every call up.
+func (l *Leg) logger() *slog.Logger { return l.pool.log.With("rtp_port", l.port) }
+
 func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
 	l := &Leg{
 		pool:        p,
 		port:        port,
 		reactor:     r,
-		log:         p.log.With("rtp_port", port),
 		latchWindow: p.latchWindow,
 		timeout:     p.mediaTimeout,
 		timedOut:    make(chan struct{}),
@@ -544,7 +548,7 @@ func (l *Leg) fire() {
 	}
 	l.fired = true
 	close(l.timedOut)
-	l.log.Info("media timeout", "after", l.timeout, "remote", l.Remote())
+	l.logger().Info("media timeout", "after", l.timeout, "remote", l.Remote())
 	if l.onTimeout != nil {
 		l.onTimeout()
 	}

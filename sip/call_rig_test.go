@@ -154,24 +154,11 @@ func serveRigUA(tb testing.TB, handle func(srv *sipgo.Server, cli *sipgo.Client,
 // call places one call from the phone to a number out the trunk: INVITE,
 // the 407 answered with digest, 200, ACK, then BYE.
 func (rig *callRig) call(ctx context.Context, number string) error {
-	host, port, _ := net.SplitHostPort(rig.sw.Addr("udp"))
-	var p int
-	_, _ = fmt.Sscan(port, &p)
-	to := sip.Uri{Scheme: "sip", User: number, Host: host, Port: p}
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: host}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	ct := sip.ContentTypeHeader("application/sdp")
-	d, err := rig.phone.Invite(ctx, to, []byte(rigOffer), from, &ct)
+	d, err := rig.answeredCall(ctx, rig.sw.Addr("udp"), number)
 	if err != nil {
-		return fmt.Errorf("invite: %w", err)
+		return err
 	}
 	defer d.Close()
-	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1001", Password: "alice-secret"}); err != nil {
-		return fmt.Errorf("wait answer: %w", err)
-	}
-	if err := d.Ack(ctx); err != nil {
-		return fmt.Errorf("ack: %w", err)
-	}
 	if err := d.Bye(ctx); err != nil {
 		return fmt.Errorf("bye: %w", err)
 	}

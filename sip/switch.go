@@ -422,6 +422,14 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	}
 	challenge := func(stale bool) {
 		respond(tx, req, code, phrase, sip.NewHeader(challengeHeader, sw.auth.challenge(stale)))
+		// The challenge is answered statelessly, as a proxy's auth module
+		// does: the transaction ends now instead of being kept 64×T1 for
+		// the ACK and then T4 with a goroutine parked on the ACK nobody
+		// reads (every call had one: 8 KB and the INVITE for 5 s). A
+		// challenge lost on the way is no loss: the phone retransmits its
+		// request and gets a new one; its ACK matches nothing and is
+		// dropped.
+		tx.Terminate()
 	}
 	var value string
 	if h := req.GetHeader(authHeader); h != nil {
