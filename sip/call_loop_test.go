@@ -152,13 +152,15 @@ func loopCall(t *testing.T, fwd ForwardingStore, from, to string, script ...ring
 	return c, a, net, cdrs
 }
 
-// start runs the call in a goroutine of its own, as handleInvite does;
-// the channel is closed when it is over.
+// start runs the call in a goroutine of its own, and an answered call's
+// up as handleInvite does; the channel is closed when it is over.
 func start(c *call) <-chan struct{} {
 	over := make(chan struct{})
 	go func() {
 		defer close(over)
-		c.run()
+		if up, _ := c.run(); up != nil {
+			up()
+		}
 	}()
 	return over
 }
