@@ -169,7 +169,8 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 			rt, err = sw.routeFromPhone(req, u)
 		}
 	}
-	c := sw.newCall(sw.newInboundLeg(req, tx), originOf(req), rt)
+	in := sw.newInboundLeg(req, tx)
+	c := sw.newCall(in, callOrigin{From: req.From().Address.User, invite: in}, rt)
 	c.setup = setup
 	c.parsedOffer = offer
 	sw.active.Add(1)
@@ -217,28 +218,14 @@ func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	return checkOffer(body)
 }
 
-// originOf is what a call keeps of the INVITE that started it.
-func originOf(req *sip.Request) callOrigin {
-	o := callOrigin{From: req.From().Address.User, FromDisplay: req.From().DisplayName, To: dialedUser(req), SIPCallID: req.CallID().Value()}
-	if mf := req.MaxForwards(); mf != nil {
-		o.MaxForwards = int(mf.Val())
-	}
-	if ct := req.ContentType(); ct != nil {
-		o.ContentType = ct.Value()
-	}
-	return o
-}
-
-// callOrigin is what a call keeps of the request that started it: who
-// called whom (never changed by a transfer), and what the INVITEs the
-// switch places carry over.
+// callOrigin is what started a call: the caller's INVITE, which a
+// transfer never changes (who called whom, and what the INVITEs the
+// switch places copy from it: leg_inbound.go reads it), and the From
+// user the forwarding rules know as the original caller. An engine call
+// has no INVITE.
 type callOrigin struct {
-	From        string // the From user of the caller's INVITE
-	FromDisplay string // and its display name
-	To          string // what the caller dialed
-	SIPCallID   string
-	MaxForwards int    // of the caller's INVITE; 0: none
-	ContentType string // of the caller's offer; "": none
+	From   string
+	invite *inboundLeg
 }
 
 // call is one call: the leg that came in, and the leg the switch placed.
@@ -247,7 +234,6 @@ type call struct {
 	id     string
 	origin callOrigin
 	rt     *route
-	net    network // rings hops; nil: the switch's SIP network
 	a      *leg
 	b      *leg
 	log    *slogger
@@ -309,7 +295,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	c.a.owner.Store(c)
 	c.a.setDialog(in)
 	c.a.cdr.From = o.From
-	c.a.cdr.To = o.To
+	c.a.cdr.To = o.dialed()
 	if rt != nil {
 		c.a.cdr.CallerID = rt.CallerID
 		if rt.Caller != nil {
@@ -323,7 +309,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 			c.a.cdr.PhoneNumber = rt.Number.Number
 		}
 	}
-	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.SIPCallID)
+	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.sipCallID())
 	return c
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
+	"github.com/emiago/sipgo/sip"
 )
 
 // The call loop runs on calls.Dialog and a network that rings hops, so
@@ -146,9 +147,10 @@ func loopCall(t *testing.T, fwd ForwardingStore, from, to string, script ...ring
 	dir := sw.directory()
 	rt := &route{Caller: dir.User(from), Targets: []*user{dir.User(to)}}
 	a := newFakeDialog("caller")
-	c := sw.newCall(a, callOrigin{From: from, To: to}, rt)
+	invite := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: to, Host: "example.test"})
+	c := sw.newCall(a, callOrigin{From: from, invite: &inboundLeg{req: invite}}, rt)
 	net := &fakeNetwork{script: script}
-	c.net = net
+	sw.ringer = net
 	return c, a, net, cdrs
 }
 

@@ -113,3 +113,42 @@ func referNotify(target sip.Uri, code int, phrase string) *sip.Request {
 	req.SetBody([]byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", code, phrase)))
 	return req
 }
+
+// What a call reads of its caller's INVITE (zero for an engine call).
+
+func (o callOrigin) dialed() string {
+	if o.invite == nil {
+		return ""
+	}
+	return dialedUser(o.invite.req)
+}
+
+func (o callOrigin) sipCallID() string {
+	if o.invite == nil || o.invite.req.CallID() == nil {
+		return ""
+	}
+	return o.invite.req.CallID().Value()
+}
+
+func (o callOrigin) display() string {
+	if o.invite == nil {
+		return ""
+	}
+	return o.invite.req.From().DisplayName
+}
+
+// maxForwards is the INVITE's Max-Forwards; 0: none.
+func (o callOrigin) maxForwards() int {
+	if o.invite == nil || o.invite.req.MaxForwards() == nil {
+		return 0
+	}
+	return int(o.invite.req.MaxForwards().Val())
+}
+
+// contentType is the type of the caller's offer; false: none.
+func (o callOrigin) contentType() (string, bool) {
+	if o.invite == nil || o.invite.req.ContentType() == nil {
+		return "", false
+	}
+	return o.invite.req.ContentType().Value(), true
+}

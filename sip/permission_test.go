@@ -114,7 +114,7 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{sw: sw, id: "c", origin: callOrigin{From: "+12125550123", To: ext}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -299,7 +299,7 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	}
 	c := callTo(sw, "1001", "")
 	c.sw.cfg.SIP.Domain = "example.test"
-	c.origin = callOrigin{From: "sales", To: "sales"}
+	c.origin = callOrigin{From: "sales"}
 	c.rt.Caller = sw.directory().User("1003")
 	reqs, parties, err := c.outgoingInvites(&hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
 	if err != nil {

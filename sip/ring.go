@@ -83,8 +83,8 @@ type network interface {
 // ringWith rings a hop with an offer through the call's network.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	var n network = sipNetwork{}
-	if c.net != nil {
-		n = c.net
+	if c.sw.ringer != nil {
+		n = c.sw.ringer
 	}
 	return n.ringHop(c, h, offer, from, relay)
 }
@@ -363,7 +363,7 @@ func (c *call) fromDisplay() string {
 	if c.rt.Caller != nil {
 		return c.rt.Caller.DisplayName
 	}
-	return c.origin.FromDisplay
+	return c.origin.display()
 }
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
@@ -380,14 +380,14 @@ func (c *call) newInvite(uri sip.Uri, fromUser, display string, offer []byte) *s
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
-	if in := c.origin.MaxForwards; in > 1 {
+	if in := c.origin.maxForwards(); in > 1 {
 		mf = sip.MaxForwardsHeader(in - 1)
 	}
 	req.AppendHeader(&mf)
 	if body := offer; len(body) > 0 {
 		ct := "application/sdp"
-		if c.origin.ContentType != "" {
-			ct = c.origin.ContentType
+		if t, ok := c.origin.contentType(); ok {
+			ct = t
 		}
 		req.AppendHeader(sip.NewHeader("Content-Type", ct))
 		req.SetBody(body)

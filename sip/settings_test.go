@@ -62,7 +62,8 @@ func startedCall(sw *Switch) *call {
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"}, Params: sip.NewParams()})
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
-	return sw.newCall(&inboundLeg{req: req}, originOf(req), &route{})
+	in := &inboundLeg{req: req}
+	return sw.newCall(in, callOrigin{From: "1002", invite: in}, &route{})
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {

@@ -87,6 +87,9 @@ type Switch struct {
 
 	uas sync.Map // server-dialog id -> *leg (legs whose INVITE we received)
 	uac sync.Map // client-dialog id -> *leg (legs whose INVITE we sent)
+	// ringer rings the hops of calls; nil: SIP (sipNetwork). The call
+	// loop's tests ring fakes.
+	ringer network
 
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
