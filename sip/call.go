@@ -425,7 +425,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	}()
 
 	if err := c.a.dlg.Accept(); err != nil {
-		c.log.Warn("accept call", "error", err)
+		c.log.Warn("read invite", "error", err)
 		c.a.end(billing.Failed, 400)
 		c.finish(c.a)
 		return nil, nil

@@ -54,7 +54,7 @@ func (l *inboundLeg) Done() <-chan struct{} {
 func (l *inboundLeg) Accept() error {
 	server, err := l.ua.ReadInvite(l.req, l.tx)
 	if err != nil {
-		return fmt.Errorf("read invite: %w", err)
+		return err
 	}
 	l.server = server
 	return nil
