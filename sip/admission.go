@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -52,6 +53,48 @@ func (s *setupSlot) release() {
 		return
 	}
 	s.once.Do(func() { s.a.inFlight.Add(-1) })
+}
+
+// maxSocketWait is how long a new INVITE may have waited in the UDP
+// socket before the switch read it. Longer, and the switch is behind: the
+// caller's 503 would be late already, and admitting more would make every
+// datagram behind it later still (the read loop, the handlers and the
+// collector share two cores), until callers retransmit and the trunk's
+// transactions time out. Reading is cheap once refusals need no parsing,
+// so the backlog drains and the switch admits again within milliseconds.
+// A datagram read on time waits well under 1 ms; a collection or a busy
+// machine adds a few.
+const maxSocketWait = 20 * time.Millisecond
+
+// refuseBeforeParsing reports whether a new INVITE that waited this long
+// in the socket is refused before the SIP stack sees it, and whether for
+// the wait. One answering the switch's challenge (it carries credentials)
+// is the second half of a call whose first INVITE was admitted and
+// challenged: it is refused only at the limit itself and after twice the
+// wait, a fresh one a quarter of the limit earlier, so that under
+// overload calls are turned away before the challenge, not after the
+// work of one.
+func (a *admission) refuseBeforeParsing(waited time.Duration, answersChallenge bool) (refuse, late bool) {
+	if a.limit <= 0 {
+		return false, false
+	}
+	limit, wait := a.limit-a.limit/4, maxSocketWait
+	if answersChallenge {
+		limit, wait = a.limit, 2*maxSocketWait
+	}
+	if a.inFlight.Load() >= limit {
+		return true, false
+	}
+	if waited > wait {
+		return true, true
+	}
+	return false, false
+}
+
+// mayRefuse is the read loop's test before it looks inside a datagram: can
+// any new INVITE be refused now. A limit of zero or less admits everything.
+func (a *admission) mayRefuse(waited time.Duration) bool {
+	return a.limit > 0 && (waited > maxSocketWait || a.inFlight.Load() >= a.limit-a.limit/4)
 }
 
 // settingUp is how many calls are being set up now.
