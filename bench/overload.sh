@@ -57,7 +57,7 @@ metric() { curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$HT
 ( while kill -0 $SWITCH_PID 2>/dev/null; do awk '/^VmRSS/ {print $2}' /proc/$SWITCH_PID/status 2>/dev/null; sleep 0.2; done ) > "$work/rss.kb" &
 
 # The trunk answers everything offered (the refused never reach it).
-(cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size 4194304 \
+(cd "$work" && exec sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size 4194304 \
    -m 100000000 -timeout $(( (DURATION + 30) * 4 ))s >/dev/null 2>&1) &
 sleep 0.3
 
