@@ -24,12 +24,13 @@ type overloadConn struct {
 	udp  *net.UDPConn // the socket, when the kernel stamps arrivals on it
 	oob  []byte       // the arrival stamp's control message
 	wait func(arrived time.Time) time.Duration
+	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
 }
 
 // newOverloadConn wraps the listener; on Linux it asks the kernel to stamp
 // each datagram's arrival, which is how the switch knows it is behind.
 func newOverloadConn(conn net.PacketConn, sw *Switch) *overloadConn {
-	c := &overloadConn{PacketConn: conn, sw: sw, wait: time.Since}
+	c := &overloadConn{PacketConn: conn, sw: sw, wait: time.Since, sent: newRecentInvites()}
 	if uc, ok := conn.(*net.UDPConn); ok && stampArrivals(uc) {
 		c.udp, c.oob = uc, make([]byte, arrivalOOBSize)
 	}
@@ -44,22 +45,26 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		c.sw.metrics.UDPWait.Observe(waited.Seconds())
-		if !c.sw.admission.mayRefuse(waited) {
+		if !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
 			return n, addr, nil
 		}
 		inv := readNewInvite(p[:n])
 		if inv == nil {
-			return n, addr, nil // not a new INVITE, or one sipgo should judge
+			return n, addr, nil // a re-INVITE, or one sipgo should judge
 		}
-		refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials)
-		if !refuse {
-			return n, addr, nil
+		now, key := time.Now(), c.sent.key(inv)
+		if c.sw.admission.mayRefuse(waited) && !c.sent.has(key, now) {
+			if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse {
+				c.sw.metrics.Overload.Inc()
+				if late {
+					c.sw.metrics.OverLate.Inc()
+				}
+				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), addr)
+				continue
+			}
 		}
-		c.sw.metrics.Overload.Inc()
-		if late {
-			c.sw.metrics.OverLate.Inc()
-		}
-		_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), addr)
+		c.sent.add(key, now)
+		return n, addr, nil
 	}
 }
 
