@@ -114,26 +114,30 @@ func readNewInvite(msg []byte) *inviteHead {
 	if !ok {
 		return nil
 	}
-	lines := bytes.Split(head, []byte("\r\n"))[1:]
+	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the request line
 	var inv inviteHead
-	for _, line := range lines {
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 			return nil // folded headers: leave it to the parser
 		}
 		value = bytes.TrimSpace(value)
-		switch string(bytes.ToLower(bytes.TrimSpace(name))) {
-		case "via", "v":
+		// Every INVITE is read here (a retransmission must be known as
+		// one), so the names are compared without allocating.
+		switch name = bytes.TrimSpace(name); {
+		case isHeader(name, "via", "v"):
 			inv.vias = append(inv.vias, value)
-		case "from", "f":
+		case isHeader(name, "from", "f"):
 			inv.from = value
-		case "to", "t":
+		case isHeader(name, "to", "t"):
 			inv.to = value
-		case "call-id", "i":
+		case isHeader(name, "call-id", "i"):
 			inv.callID = value
-		case "cseq":
+		case isHeader(name, "cseq", ""):
 			inv.cseq = value
-		case "authorization", "proxy-authorization":
+		case isHeader(name, "authorization", ""), isHeader(name, "proxy-authorization", ""):
 			inv.credentials = true
 		}
 	}
@@ -141,6 +145,12 @@ func readNewInvite(msg []byte) *inviteHead {
 		return nil
 	}
 	return &inv
+}
+
+// isHeader reports whether name is the header's full or compact name, in
+// any case.
+func isHeader(name []byte, full, compact string) bool {
+	return bytes.EqualFold(name, []byte(full)) || compact != "" && bytes.EqualFold(name, []byte(compact))
 }
 
 // overloadResponse is the 503 with Retry-After for the INVITE.
