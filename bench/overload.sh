@@ -11,7 +11,11 @@
 #     call up until the media timeout: billed about a minute for 200 ms).
 #
 #   bench/overload.sh                     (make bench runs it)
-#   CLEAN_RATE=1000 MULTS="2 3" DURATION=20 MAX_SETUP=200 bench/overload.sh
+#   CLEAN_RATE=1000 MULTS="1.5 2" DURATION=10 MAX_SETUP=200 bench/overload.sh
+#   BIN=/tmp/dialtone-base bench/overload.sh    (another build, back to back)
+#   PROFILE=/tmp/prof bench/overload.sh         (keeps per step the switch's
+#     CPU profile, a 2 s runtime trace, its heap when the step ends, its log
+#     and /metrics, sipp's statistics, the UDP sockets' drops from ss -uamn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +24,8 @@ MULTS=${MULTS:-"2 3"}
 DURATION=${DURATION:-20}
 HOLD_MS=${HOLD_MS:-200}
 MAX_SETUP=${MAX_SETUP:-}   # empty: the config default
-BIN=bin/dialtone
+BIN=${BIN:-bin/dialtone}
+PROFILE=${PROFILE:-}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/dialtone
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 1; }
 
@@ -47,27 +52,45 @@ YAML
 SWITCH_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null && break; sleep 0.1; done
 
-metric() { curl -sf "http://127.0.0.1:$HTTP/metrics" | awk -v m="$1" '$1 == m {printf "%d", $2; found=1} END {if (!found) printf "0"}'; }
+metric() { curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$HTTP/metrics" | awk -v m="$1" '$1 == m {printf "%d", $2; found=1} END {if (!found) printf "0"}'; }
 # RSS of the switch, sampled every 200 ms for the whole run.
 ( while kill -0 $SWITCH_PID 2>/dev/null; do awk '/^VmRSS/ {print $2}' /proc/$SWITCH_PID/status 2>/dev/null; sleep 0.2; done ) > "$work/rss.kb" &
 
 # The trunk answers everything offered (the refused never reach it).
-(cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size 4194304 \
+(cd "$work" && exec sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size 4194304 \
    -m 100000000 -timeout $(( (DURATION + 30) * 4 ))s >/dev/null 2>&1) &
 sleep 0.3
 
 printf '%-5s %-6s %-8s %-8s %-8s %-7s %-22s %-18s %-8s\n' mult cps offered admitted refused failed "503 p50/p99/max ms" "admitted p50/p99" "RSS MB"
 for m in $MULTS; do
-  rate=$((CLEAN_RATE * m)); calls=$((rate * DURATION))
+  rate=$(awk -v c="$CLEAN_RATE" -v m="$m" 'BEGIN {printf "%d", c * m}'); calls=$((rate * DURATION))
   answered0=$(metric 'dialtone_calls_total{result="2xx"}'); refused0=$(metric dialtone_overload_refused_total)
   rss_from=$(wc -l < "$work/rss.kb")
   dir="$work/step$m"; mkdir -p "$dir"
   rc=0
-  (cd "$dir" && sipp "127.0.0.1:$SIP" -sf "$ROOT/bench/uac_overload.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret \
+  prof_pids=()
+  if [ -n "$PROFILE" ]; then
+    mkdir -p "$PROFILE"
+    ss -uamn > "$PROFILE/ss_before_${m}x.txt"
+    curl -sf -H 'Authorization: Bearer bench-token' -o "$PROFILE/cpu_${m}x.pprof" \
+      "http://127.0.0.1:$HTTP/debug/pprof/profile?seconds=$(( DURATION > 3 ? DURATION - 2 : 1 ))" & prof_pids+=($!)
+    ( sleep $(( DURATION / 2 )); curl -sf -H 'Authorization: Bearer bench-token' -o "$PROFILE/trace_${m}x.out" \
+      "http://127.0.0.1:$HTTP/debug/pprof/trace?seconds=2" ) & prof_pids+=($!)
+  fi
+  (cd "$dir" && sipp "127.0.0.1:$SIP" -sf "$ROOT/bench/uac_overload.xml" -s +14155550199 -key caller 1001 -au 1001 -ap alice-secret -auth_uri "+14155550199@127.0.0.1:$SIP" \
      -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -buff_size 4194304 -max_socket 2000 \
      -m "$calls" -r "$rate" -l $((rate * 5)) -d "$HOLD_MS" -trace_stat -trace_rtt -rtt_freq 1 \
      -timeout $((DURATION * 3 + 30))s -timeout_error >"$dir/uac.log" 2>&1) || rc=$?
+  [ -n "$PROFILE" ] && curl -sf -H 'Authorization: Bearer bench-token' -o "$PROFILE/heap_${m}x.pprof" \
+    "http://127.0.0.1:$HTTP/debug/pprof/heap?gc=1"
   sleep 2
+  if [ -n "$PROFILE" ]; then
+    wait "${prof_pids[@]}" 2>/dev/null || true
+    ss -uamn > "$PROFILE/ss_after_${m}x.txt"
+    curl -sf -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$HTTP/metrics" > "$PROFILE/metrics_${m}x.txt" || true
+    cp "$dir"/*_.csv "$dir"/*_errors.log "$dir/uac.log" "$PROFILE/" 2>/dev/null || true
+    for f in "$dir"/*_.csv; do [ -e "$f" ] && cp "$f" "$PROFILE/stat_${m}x.csv"; done
+  fi
   answered=$(( $(metric 'dialtone_calls_total{result="2xx"}') - answered0 ))
   refused=$(( $(metric dialtone_overload_refused_total) - refused0 ))
   failed=$(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) if ($i=="FailedCall(C)") c=i} END {print $c}' "$dir"/*_.csv 2>/dev/null || echo "?")
@@ -97,4 +120,6 @@ print("legs: %d %s" % (len(legs), dict(disp)))
 print("answered legs billed over 2 s (hold %s ms): %d; longest billed: %d s" % (sys.argv[1], len(over), max([l["billable_seconds"] for l in answered] or [0])))
 ' "$HOLD_MS"
 echo "peak RSS over the run: $(( $(sort -n "$work/rss.kb" | tail -1) / 1024 )) MB; Go heap in use now: $(( $(metric go_memstats_heap_inuse_bytes) / 1048576 )) MB"
-kill -TERM $SWITCH_PID; wait $SWITCH_PID 2>/dev/null || true
+[ -n "$PROFILE" ] && cp "$work/switch.log" "$PROFILE/switch.log"
+t0=$(date +%s.%N); kill -TERM $SWITCH_PID; rc=0; wait $SWITCH_PID 2>/dev/null || rc=$?
+echo "exit after SIGTERM: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s, status $rc"

@@ -137,7 +137,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}()
 	// Before any work the call costs: authentication, routing, media.
-	setup := sw.admission.acquire()
+	setup := sw.admission.acquireFor(req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil)
 	if setup == nil {
 		sw.refuseOverload(req, tx)
 		return

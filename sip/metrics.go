@@ -29,6 +29,8 @@ type Metrics struct {
 	TCPClosed  *prometheus.CounterVec // by timeout: read_timeout, idle_timeout
 	NoAck      prometheus.Counter     // answers never acknowledged: the switch hung up
 	Overload   prometheus.Counter     // INVITEs refused by admission control
+	OverLate   prometheus.Counter     // of those, refused because they waited too long in the socket
+	UDPWait    prometheus.Histogram   // how long datagrams waited in the UDP listener's socket
 	extra      []prometheus.Collector
 }
 
@@ -89,7 +91,14 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 			Name: "dialtone_calls_unacknowledged_total", Help: "Calls hung up because the caller never acknowledged the 2xx (64×T1).",
 		}),
 		Overload: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up.",
+			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up, or the switch was behind reading them.",
+		}),
+		OverLate: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dialtone_overload_refused_late_total", Help: "Of the refused INVITEs, those refused because they waited too long in the UDP socket before the switch read them.",
+		}),
+		UDPWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "dialtone_sip_udp_wait_seconds", Help: "How long datagrams waited in the SIP UDP listener's socket before the switch read them (from the kernel's receive time).",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .2, .5, 1},
 		}),
 	}
 	// Zeros from the start, so a dashboard sees the series before a flood.
@@ -121,7 +130,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.Registrations, m.ActiveCalls, m.Calls, m.Legs, m.AuthFailures, m.Blocked, m.Blocks, m.AuthReplays,
 		m.RTPPackets, m.RTPBytes, m.RTPDropped, m.RTPRefused,
-		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed, m.NoAck, m.Overload}, m.extra...)
+		m.Unparsable, m.TxDropped, m.TCPOpen, m.TCPRefused, m.TCPClosed, m.NoAck, m.Overload, m.OverLate, m.UDPWait}, m.extra...)
 }
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so

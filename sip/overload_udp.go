@@ -5,45 +5,108 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"time"
 )
 
 // overloadConn is the UDP listener as sipgo reads it, with admission
 // control in front of sipgo's parser and transaction layer: while
-// sip.max_setup_calls calls are being set up, a new INVITE is answered 503
-// with Retry-After right here, statelessly (RFC 3261 §8.2.6 allows a UAS
-// under overload to answer without a transaction), and never reaches
-// sipgo. A refusal then costs a few header scans and one sendto: no
-// parsing, no transaction kept for 32 s, no goroutine, so refusing the
-// excess does not eat the CPU and memory the admitted calls need. The
-// caller's ACK for the 503 matches nothing and is dropped by sipgo.
+// sip.max_setup_calls calls are being set up, or when a new INVITE waited
+// too long in the socket (the switch is behind), it is answered 503 with
+// Retry-After right here, statelessly (RFC 3261 §8.2.6 allows a UAS under
+// overload to answer without a transaction), and never reaches sipgo. A
+// refusal then costs a few header scans and one sendto: no parsing, no
+// transaction kept for 32 s, no goroutine, so refusing the excess does
+// not eat the CPU and memory the admitted calls need. The caller's ACK
+// for the 503 matches nothing and is dropped by sipgo.
 type overloadConn struct {
 	net.PacketConn
-	sw *Switch
+	sw   *Switch
+	udp  *net.UDPConn // the socket, when the kernel stamps arrivals on it
+	oob  []byte       // the arrival stamp's control message
+	wait func(arrived time.Time) time.Duration
+	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
+}
+
+// newOverloadConn wraps the listener; on Linux it asks the kernel to stamp
+// each datagram's arrival, which is how the switch knows it is behind.
+func newOverloadConn(conn net.PacketConn, sw *Switch) *overloadConn {
+	c := &overloadConn{PacketConn: conn, sw: sw, wait: time.Since, sent: newRecentInvites()}
+	if uc, ok := conn.(*net.UDPConn); ok && stampArrivals(uc) {
+		c.udp, c.oob = uc, make([]byte, arrivalOOBSize)
+	}
+	return c
 }
 
 // ReadFrom returns the next datagram sipgo should handle.
 func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
-		n, addr, err := c.PacketConn.ReadFrom(p)
-		if err != nil || !c.sw.admission.full() {
+		n, addr, waited, err := c.read(p)
+		if err != nil {
 			return n, addr, err
 		}
-		res := statelessOverloadResponse(p[:n], 1+rand.IntN(4))
-		if res == nil {
-			return n, addr, nil // not a new INVITE, or one sipgo should judge
+		c.sw.metrics.UDPWait.Observe(waited.Seconds())
+		if !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
+			return n, addr, nil
 		}
-		c.sw.metrics.Overload.Inc()
-		_, _ = c.PacketConn.WriteTo(res, addr)
+		inv := readNewInvite(p[:n])
+		if inv == nil {
+			return n, addr, nil // a re-INVITE, or one sipgo should judge
+		}
+		now, key := time.Now(), c.sent.key(inv)
+		if c.sw.admission.mayRefuse(waited) && !c.sent.has(key, now) {
+			if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse {
+				c.sw.metrics.Overload.Inc()
+				if late {
+					c.sw.metrics.OverLate.Inc()
+				}
+				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), addr)
+				continue
+			}
+		}
+		c.sent.add(key, now)
+		return n, addr, nil
 	}
 }
 
-// full reports whether a new call would be refused now.
-func (a *admission) full() bool { return a.limit > 0 && a.inFlight.Load() >= a.limit }
+// read reads one datagram and how long it waited in the socket (zero
+// when the kernel does not say).
+func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
+	if c.udp == nil {
+		n, addr, err := c.PacketConn.ReadFrom(p)
+		return n, addr, 0, err
+	}
+	n, oobn, _, addr, err := c.udp.ReadMsgUDP(p, c.oob)
+	if err != nil {
+		return n, nil, 0, err
+	}
+	var waited time.Duration
+	if at := arrivalOf(c.oob[:oobn]); !at.IsZero() {
+		waited = max(0, c.wait(at))
+	}
+	return n, addr, waited, nil
+}
+
+// inviteHead is what a stateless 503 needs of a new INVITE.
+type inviteHead struct {
+	vias                   [][]byte
+	from, to, callID, cseq []byte
+	credentials            bool // Authorization or Proxy-Authorization: it answers a challenge
+}
 
 // statelessOverloadResponse builds the 503 for a datagram that is a new
 // INVITE (no To tag), or returns nil for anything else, including a
 // request it cannot read with certainty: sipgo then handles it as usual.
 func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
+	inv := readNewInvite(msg)
+	if inv == nil {
+		return nil
+	}
+	return inv.overloadResponse(retryAfter)
+}
+
+// readNewInvite reads the headers of a new INVITE (no To tag); nil for
+// anything else or anything it cannot read with certainty.
+func readNewInvite(msg []byte) *inviteHead {
 	if !bytes.HasPrefix(msg, []byte("INVITE ")) {
 		return nil
 	}
@@ -51,48 +114,64 @@ func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
 	if !ok {
 		return nil
 	}
-	lines := bytes.Split(head, []byte("\r\n"))[1:]
-	var vias [][]byte
-	var from, to, callID, cseq []byte
-	for _, line := range lines {
+	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the request line
+	var inv inviteHead
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 			return nil // folded headers: leave it to the parser
 		}
 		value = bytes.TrimSpace(value)
-		switch string(bytes.ToLower(bytes.TrimSpace(name))) {
-		case "via", "v":
-			vias = append(vias, value)
-		case "from", "f":
-			from = value
-		case "to", "t":
-			to = value
-		case "call-id", "i":
-			callID = value
-		case "cseq":
-			cseq = value
+		// Every INVITE is read here (a retransmission must be known as
+		// one), so the names are compared without allocating.
+		switch name = bytes.TrimSpace(name); {
+		case isHeader(name, "via", "v"):
+			inv.vias = append(inv.vias, value)
+		case isHeader(name, "from", "f"):
+			inv.from = value
+		case isHeader(name, "to", "t"):
+			inv.to = value
+		case isHeader(name, "call-id", "i"):
+			inv.callID = value
+		case isHeader(name, "cseq", ""):
+			inv.cseq = value
+		case isHeader(name, "authorization", ""), isHeader(name, "proxy-authorization", ""):
+			inv.credentials = true
 		}
 	}
-	if len(vias) == 0 || from == nil || to == nil || callID == nil || cseq == nil || hasTag(to) {
+	if len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
 		return nil
 	}
+	return &inv
+}
+
+// isHeader reports whether name is the header's full or compact name, in
+// any case.
+func isHeader(name []byte, full, compact string) bool {
+	return bytes.EqualFold(name, []byte(full)) || compact != "" && bytes.EqualFold(name, []byte(compact))
+}
+
+// overloadResponse is the 503 with Retry-After for the INVITE.
+func (inv *inviteHead) overloadResponse(retryAfter int) []byte {
 	var b bytes.Buffer
 	b.WriteString("SIP/2.0 503 Service Unavailable\r\n")
-	for _, v := range vias {
+	for _, v := range inv.vias {
 		b.WriteString("Via: ")
 		b.Write(v)
 		b.WriteString("\r\n")
 	}
 	b.WriteString("From: ")
-	b.Write(from)
+	b.Write(inv.from)
 	b.WriteString("\r\nTo: ")
-	b.Write(to)
+	b.Write(inv.to)
 	b.WriteString(";tag=")
 	b.WriteString(strconv.FormatUint(rand.Uint64(), 36))
 	b.WriteString("\r\nCall-ID: ")
-	b.Write(callID)
+	b.Write(inv.callID)
 	b.WriteString("\r\nCSeq: ")
-	b.Write(cseq)
+	b.Write(inv.cseq)
 	b.WriteString("\r\nRetry-After: ")
 	b.WriteString(strconv.Itoa(retryAfter))
 	b.WriteString("\r\nReason: SIP;cause=503;text=\"overloaded: too many calls being set up\"\r\nContent-Length: 0\r\n\r\n")

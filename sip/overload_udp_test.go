@@ -1,8 +1,10 @@
 package sip
 
 import (
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -73,4 +75,140 @@ func FuzzStatelessOverloadResponse(f *testing.F) {
 			t.Fatalf("not a 503: %q", res)
 		}
 	})
+}
+
+// The listener reads each datagram's arrival stamp: a new INVITE that
+// waited too long is answered 503 at once and never reaches sipgo; one
+// answering a challenge, and anything that is not a new INVITE, goes on.
+func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	sw := &Switch{admission: newAdmission(50), metrics: newMetrics(nil, nil)}
+	c := newOverloadConn(server, sw)
+	if c.udp == nil {
+		t.Skip("the kernel does not stamp arrivals here")
+	}
+	waited := maxSocketWait + time.Millisecond
+	c.wait = func(time.Time) time.Duration { return waited }
+	phone, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	_ = phone.SetReadDeadline(time.Now().Add(10 * time.Second)) // a hang guard, not a threshold
+	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	send := func(msg string) {
+		t.Helper()
+		if _, err := phone.WriteTo([]byte(msg), server.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		t.Helper()
+		buf := make([]byte, 4096)
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(buf[:n])
+	}
+
+	answer := strings.Replace(newInvite, "Content-Length: 0\r\n", "Proxy-Authorization: Digest username=\"1001\"\r\nContent-Length: 0\r\n", 1)
+	bye := strings.Replace(newInvite, "INVITE sip:", "BYE sip:", 1)
+	send(newInvite)
+	send(answer)
+	send(bye)
+	if got := read(); got != answer {
+		t.Fatalf("sipgo read %q first, want the INVITE answering the challenge", got)
+	}
+	buf := make([]byte, 4096)
+	n, _, err := phone.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no 503 for the late INVITE: %v", err)
+	}
+	if !strings.HasPrefix(string(buf[:n]), "SIP/2.0 503 ") || !strings.Contains(string(buf[:n]), "Retry-After: ") {
+		t.Fatalf("the late INVITE got %q, want 503 with Retry-After", buf[:n])
+	}
+	if got := read(); got != bye {
+		t.Fatalf("sipgo read %q, want the BYE", got)
+	}
+	if refused, late := counterValue(t, sw.metrics.Overload), counterValue(t, sw.metrics.OverLate); refused != 1 || late != 1 {
+		t.Errorf("refused %v, late %v; want 1 and 1", refused, late)
+	}
+
+	waited = 0
+	send(newInvite)
+	if got := read(); got != newInvite {
+		t.Fatalf("an INVITE read on time: sipgo read %q", got)
+	}
+}
+
+// A caller retransmits an INVITE the switch has not answered in T1, which
+// is when the switch is behind: the copy of an INVITE already handed to
+// sipgo goes to sipgo again (its transaction absorbs it) and is not
+// refused, or the caller would hang up a call the switch goes on setting
+// up. A new INVITE read as late is refused.
+func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
+	c := newOverloadConn(server, sw)
+	if c.udp == nil {
+		t.Skip("the kernel does not stamp arrivals here")
+	}
+	var waited time.Duration
+	c.wait = func(time.Time) time.Duration { return waited }
+	phone, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	_ = phone.SetReadDeadline(time.Now().Add(10 * time.Second)) // hang guards, not thresholds
+	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	send := func(msg string) {
+		t.Helper()
+		if _, err := phone.WriteTo([]byte(msg), server.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		t.Helper()
+		buf := make([]byte, 4096)
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(buf[:n])
+	}
+
+	send(newInvite)
+	if got := read(); got != newInvite {
+		t.Fatalf("sipgo read %q, want the INVITE", got)
+	}
+	slot := sw.admission.acquire() // the INVITE's call, being set up: the limit is reached
+	defer slot.release()
+	waited = 2 * maxSocketWait
+	other := strings.Replace(newInvite, "call-1@", "call-2@", 1)
+	send(other)
+	send(newInvite) // the caller retransmits
+	if got := read(); got != newInvite {
+		t.Fatalf("sipgo read %q, want the retransmitted INVITE", got)
+	}
+	buf := make([]byte, 4096)
+	n, _, err := phone.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no 503 for the new INVITE: %v", err)
+	}
+	if res := string(buf[:n]); !strings.HasPrefix(res, "SIP/2.0 503 ") || !strings.Contains(res, "call-2@") {
+		t.Fatalf("got %q, want the 503 for the new INVITE", res)
+	}
+	if got := counterValue(t, sw.metrics.Overload); got != 1 {
+		t.Errorf("refused %v, want 1", got)
+	}
 }

@@ -256,6 +256,11 @@ func (sw *Switch) Start(ctx context.Context) error {
 		// sipgo's timers are its package's: one switch per process.
 		sip.SetTimers(sw.t1, max(sip.T2, sw.t1), sip.T4)
 	}
+	if udpConn != nil {
+		// Admission control reads the socket itself (the arrival stamps),
+		// under the edge's wrapper that notes each datagram's source.
+		udpConn = newOverloadConn(udpConn, sw)
+	}
 	udpConn, tcpLn, edgeLog := sw.guardEdge(udpConn, tcpLn)
 	sw.ua, err = sipgo.NewUA(sipgo.WithUserAgent(sw.cfg.SIP.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(edgeLog)),
@@ -304,7 +309,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 
 	if udpConn != nil {
 		go func() {
-			if err := sw.srv.ServeUDP(&overloadConn{PacketConn: udpConn, sw: sw}); err != nil && sw.ctx.Err() == nil {
+			if err := sw.srv.ServeUDP(udpConn); err != nil && sw.ctx.Err() == nil {
 				sw.log.Error("udp listener stopped", "error", err)
 			}
 		}()

@@ -1,0 +1,51 @@
+package sip
+
+import (
+	"testing"
+	"time"
+)
+
+// Before parsing, a new INVITE is refused at the limit, or when it waited
+// over maxSocketWait in the socket; one answering a challenge only a
+// quarter over the limit, or after twice the wait.
+func TestAdmissionBeforeParsing(t *testing.T) {
+	tests := []struct {
+		name             string
+		limit            int
+		settingUp        int
+		waited           time.Duration
+		answersChallenge bool
+		refuse, late     bool
+	}{
+		{name: "room and read on time", limit: 8, settingUp: 7},
+		{name: "a fresh INVITE at the limit", limit: 8, settingUp: 8, refuse: true},
+		{name: "an answer to a challenge at the limit", limit: 8, settingUp: 8, answersChallenge: true},
+		{name: "an answer to a challenge a quarter over", limit: 8, settingUp: 10, answersChallenge: true, refuse: true},
+		{name: "a fresh INVITE that waited just the allowance", limit: 8, waited: maxSocketWait},
+		{name: "a fresh INVITE that waited longer", limit: 8, waited: maxSocketWait + time.Millisecond, refuse: true, late: true},
+		{name: "an answer to a challenge that waited longer", limit: 8, waited: maxSocketWait + time.Millisecond, answersChallenge: true},
+		{name: "an answer to a challenge that waited over twice as long", limit: 8, waited: 2*maxSocketWait + time.Millisecond, answersChallenge: true, refuse: true, late: true},
+		{name: "a limit of one has no reserve", limit: 1, settingUp: 1, answersChallenge: true, refuse: true},
+		{name: "no limit admits however late", limit: 0, settingUp: 100, waited: time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAdmission(tt.limit)
+			a.inFlight.Store(int64(tt.settingUp))
+			refuse, late := a.refuseBeforeParsing(tt.waited, tt.answersChallenge)
+			if refuse != tt.refuse || late != tt.late {
+				t.Errorf("refuse %t late %t, want %t %t", refuse, late, tt.refuse, tt.late)
+			}
+			if refuse && !a.mayRefuse(tt.waited) {
+				t.Errorf("refused, but the read loop's quick test would not have looked")
+			}
+			// Past parsing, the switch admits by the same count.
+			if refuse && !late && a.acquireFor(tt.answersChallenge) != nil {
+				t.Errorf("refused before parsing, but admitted after")
+			}
+			if !refuse && a.acquireFor(tt.answersChallenge) == nil {
+				t.Errorf("admitted before parsing, refused after")
+			}
+		})
+	}
+}
