@@ -6,8 +6,9 @@ import (
 )
 
 // Before parsing, a new INVITE is refused at the limit, or when it waited
-// over maxSocketWait in the socket; one answering a challenge only a
-// quarter over the limit, or after twice the wait.
+// over maxSocketWait in the socket while half the limit is in setup; one
+// answering a challenge only a quarter over the limit, or after twice the
+// wait. A late INVITE with little in setup is a pause, not overload.
 func TestAdmissionBeforeParsing(t *testing.T) {
 	tests := []struct {
 		name             string
@@ -21,10 +22,13 @@ func TestAdmissionBeforeParsing(t *testing.T) {
 		{name: "a fresh INVITE at the limit", limit: 8, settingUp: 8, refuse: true},
 		{name: "an answer to a challenge at the limit", limit: 8, settingUp: 8, answersChallenge: true},
 		{name: "an answer to a challenge a quarter over", limit: 8, settingUp: 10, answersChallenge: true, refuse: true},
-		{name: "a fresh INVITE that waited just the allowance", limit: 8, waited: maxSocketWait},
-		{name: "a fresh INVITE that waited longer", limit: 8, waited: maxSocketWait + time.Millisecond, refuse: true, late: true},
-		{name: "an answer to a challenge that waited longer", limit: 8, waited: maxSocketWait + time.Millisecond, answersChallenge: true},
-		{name: "an answer to a challenge that waited over twice as long", limit: 8, waited: 2*maxSocketWait + time.Millisecond, answersChallenge: true, refuse: true, late: true},
+		{name: "a fresh INVITE that waited just the allowance", limit: 8, settingUp: 4, waited: maxSocketWait},
+		{name: "a fresh INVITE that waited longer", limit: 8, settingUp: 4, waited: maxSocketWait + time.Millisecond, refuse: true, late: true},
+		{name: "a late INVITE while the switch is not busy (a pause)", limit: 8, settingUp: 3, waited: time.Second},
+		{name: "a late INVITE with nothing in setup", limit: 8, waited: time.Second},
+		{name: "an answer to a challenge that waited longer", limit: 8, settingUp: 4, waited: maxSocketWait + time.Millisecond, answersChallenge: true},
+		{name: "an answer to a challenge that waited over twice as long", limit: 8, settingUp: 4, waited: 2*maxSocketWait + time.Millisecond, answersChallenge: true, refuse: true, late: true},
+		{name: "a limit of one is busy with one in setup", limit: 1, settingUp: 1, waited: time.Second, refuse: true},
 		{name: "a limit of one has no reserve", limit: 1, settingUp: 1, answersChallenge: true, refuse: true},
 		{name: "no limit admits however late", limit: 0, settingUp: 100, waited: time.Second},
 	}

@@ -78,7 +78,7 @@ func FuzzStatelessOverloadResponse(f *testing.F) {
 }
 
 // The listener reads each datagram's arrival stamp: a new INVITE that
-// waited too long is answered 503 at once and never reaches sipgo; one
+// waited too long while the switch is busy is answered 503 at once and never reaches sipgo; one
 // answering a challenge, and anything that is not a new INVITE, goes on.
 func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
 	server, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -87,6 +87,7 @@ func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
 	}
 	defer server.Close()
 	sw := &Switch{admission: newAdmission(50), metrics: newMetrics(nil, nil)}
+	sw.admission.inFlight.Store(25) // busy: half the limit in setup
 	c := newOverloadConn(server, sw)
 	if c.udp == nil {
 		t.Skip("the kernel does not stamp arrivals here")
