@@ -131,7 +131,7 @@ func (a *admission) settingUp() int64 { return a.inFlight.Load() }
 // not all come back in the same instant.
 func (sw *Switch) refuseOverload(req *sip.Request, tx sip.ServerTransaction) {
 	sw.metrics.Overload.Inc()
-	respond(tx, req, 503, "Service Unavailable",
+	respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable",
 		sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(4))),
 		sip.NewHeader("Reason", `SIP;cause=503;text="overloaded: too many calls being set up"`))
 	// Stateless, as the refusals in front of the parser (overload_udp.go):

@@ -84,15 +84,15 @@ func (sw *Switch) messageHandler() MessageHandler {
 func (sw *Switch) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	h := sw.messageHandler()
 	if h == nil {
-		respond(tx, req, 405, "Method Not Allowed")
+		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
 	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.CSeq() == nil {
-		respond(tx, req, 400, "Bad Request")
+		respond(tx, req, sip.StatusBadRequest, "Bad Request")
 		return
 	}
 	if !isPlainText(req) {
-		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "text/plain"))
+		respond(tx, req, sip.StatusUnsupportedMediaType, "Unsupported Media Type", sip.NewHeader("Accept", "text/plain"))
 		return
 	}
 	u := sw.authenticate(req, tx, true)

@@ -40,7 +40,7 @@ func (sw *Switch) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.Contact() == nil {
-		respond(tx, req, 400, "Bad Request")
+		respond(tx, req, sip.StatusBadRequest, "Bad Request")
 		return
 	}
 	u := sw.authenticate(req, tx, false)
@@ -72,7 +72,7 @@ func (sw *Switch) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	sw.mwi.mu.Unlock()
 
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	if tag, _ := res.To().Params.Get("tag"); tag == "" {
 		res.To().Params.Add("tag", s.localTag)
 	}

@@ -13,7 +13,7 @@ const defaultExpires = 3600
 // handleRegister authenticates a phone and updates its contacts (RFC 3261 §10).
 func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.CSeq() == nil {
-		respond(tx, req, 400, "Bad Request")
+		respond(tx, req, sip.StatusBadRequest, "Bad Request")
 		return
 	}
 	u := sw.authenticate(req, tx, false)
@@ -24,7 +24,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.GetHeader("Expires"); h != nil {
 		v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
 		if err != nil || v < 0 {
-			respond(tx, req, 400, "Bad Request")
+			respond(tx, req, sip.StatusBadRequest, "Bad Request")
 			return
 		}
 		headerExpires = v
@@ -44,7 +44,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		if c.Address.Wildcard || c.Address.Host == "*" || strings.TrimSpace(c.Value()) == "*" {
 			if headerExpires != 0 {
-				respond(tx, req, 400, "Bad Request")
+				respond(tx, req, sip.StatusBadRequest, "Bad Request")
 				return
 			}
 			ch.removeAll = true
@@ -55,7 +55,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			if v, ok := c.Params.Get("expires"); ok {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					respond(tx, req, 400, "Bad Request")
+					respond(tx, req, sip.StatusBadRequest, "Bad Request")
 					return
 				}
 				expires = n
@@ -95,7 +95,7 @@ func (sw *Switch) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 				"dropped", b.Contact.String(), "dropped_source", b.Source, "max_contacts", settings.maxContacts, "source", req.Source())
 		}
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	for _, b := range current {
 		left := int(time.Until(b.Expires).Seconds())
 		if left < 1 {

@@ -295,16 +295,16 @@ func (sw *Switch) Start(ctx context.Context) error {
 	sw.srv.OnInfo(onlySIP2(sw.handleInfo))
 	sw.srv.OnMessage(onlySIP2(sw.handleMessage))
 	sw.srv.OnCancel(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 	}))
 	sw.srv.OnOptions(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
-		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, SUBSCRIBE, INFO, MESSAGE"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	}))
 	sw.srv.OnNoRoute(onlySIP2(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, 405, "Method Not Allowed")
+		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
 	}))
 
 	if udpConn != nil {
@@ -458,7 +458,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	if reason := sw.guard.check(host, account, account != "" && sw.reg.boundFrom(account, host)); reason != notBlocked {
 		sw.metrics.Blocked.WithLabelValues(string(reason)).Inc()
 		sw.log.Debug("authentication refused: blocked", "reason", reason, "source", req.Source(), "account", account, "method", req.Method)
-		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="too many failed authentications"`))
+		respond(tx, req, sip.StatusForbidden, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="too many failed authentications"`))
 		return nil
 	}
 	if errors.Is(credsErr, errNoCredentials) {
@@ -466,7 +466,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 		return nil
 	}
 	if credsErr != nil {
-		respond(tx, req, 400, "Bad Request")
+		respond(tx, req, sip.StatusBadRequest, "Bad Request")
 		return nil
 	}
 	ha1 := sw.auth.unknownHA1(creds.Username)
@@ -493,14 +493,14 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 			// fresh nonce lets it go on, and a replayer cannot answer it.
 			challenge(true)
 		} else {
-			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials are for another request"`))
+			respond(tx, req, sip.StatusForbidden, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials are for another request"`))
 		}
 		return nil
 	case err != nil || u == nil:
 		sw.metrics.AuthFailures.Inc()
 		sw.countFailure(host, account, true)
 		sw.log.Info("authentication failed", "source", req.Source(), "username", creds.Username, "method", req.Method)
-		respond(tx, req, 403, "Forbidden")
+		respond(tx, req, sip.StatusForbidden, "Forbidden")
 		return nil
 	}
 	// The To (REGISTER) or From (INVITE, MESSAGE) user must be the
@@ -508,7 +508,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	claimed := claimedUser(req)
 	if cu := sw.directory().User(claimed); cu != u && !claimsOwnNumber(req, u, claimed) {
 		sw.log.Info("identity mismatch", "source", req.Source(), "username", creds.Username, "claimed", claimed)
-		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
+		respond(tx, req, sip.StatusForbidden, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="credentials do not match the identity"`))
 		return nil
 	}
 	sw.guard.succeed(host, account)

@@ -19,7 +19,7 @@ func onlySIP2(next sipgo.RequestHandler) sipgo.RequestHandler {
 		if req.IsAck() {
 			return // an ACK gets no response
 		}
-		res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+		res := sip.NewResponseFromRequest(req, sip.StatusVersionNotSupported, "Version Not Supported", nil)
 		res.SipVersion = "SIP/2.0" // the version the switch speaks, not the request's
 		_ = tx.Respond(res)
 	}
