@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -144,4 +145,24 @@ func TimeZones(e164 string) []string {
 		}
 	}
 	return out
+}
+
+// CallingCode is a country's calling code ("US" → "1", "GB" → "44"), or
+// "" for a code libphonenumber does not know.
+func CallingCode(iso string) string {
+	if cc := phonenumbers.GetCountryCodeForRegion(strings.ToUpper(iso)); cc > 0 {
+		return strconv.Itoa(cc)
+	}
+	return ""
+}
+
+// MainCountry is the main country of a calling code (1 → "US", 44 →
+// "GB"), or "" when the code is unknown or not a country's (+800, +882:
+// libphonenumber's "001").
+func MainCountry(callingCode int) string {
+	r := phonenumbers.GetRegionCodeForCountryCode(callingCode)
+	if r == phonenumbers.UNKNOWN_REGION || r == "001" {
+		return ""
+	}
+	return r
 }

@@ -13,13 +13,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
 	"github.com/shopspring/decimal"
 	twclient "github.com/twilio/twilio-go/client"
 	pricingv1 "github.com/twilio/twilio-go/rest/pricing/v1"
 	pricingv2 "github.com/twilio/twilio-go/rest/pricing/v2"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/phone"
 )
 
 // pricingBase is where twilio-go sends Pricing API requests; the lenient
@@ -475,10 +475,7 @@ func numberType(s string) (billing.NumberType, bool) {
 
 // countryCode is iso's calling code as a prefix.
 func countryCode(iso string) string {
-	if cc := phonenumbers.GetCountryCodeForRegion(iso); cc > 0 {
-		return strconv.Itoa(cc)
-	}
-	return ""
+	return phone.CallingCode(iso)
 }
 
 // originCountry maps an origination prefix to the deck's origin: "ALL",
@@ -493,7 +490,7 @@ func originCountry(prefix string) string {
 		if err != nil {
 			return ""
 		}
-		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != phonenumbers.UNKNOWN_REGION && r != "001" {
+		if r := phone.MainCountry(cc); r != "" {
 			return r
 		}
 	}
