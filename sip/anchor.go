@@ -21,7 +21,7 @@ import (
 // outgoing leg carries. Without a pool (anchoring off) or an offer (a
 // late-offer INVITE), the caller's body passes through unchanged.
 func (c *call) anchorOffer() error {
-	c.offer = c.a.sdp
+	c.offer = c.a.SDP
 	pool := c.sw.media
 	if pool == nil || len(c.offer) == 0 {
 		return nil
@@ -50,7 +50,7 @@ func (c *call) anchorOffer() error {
 		_ = a.Close()
 		return &callError{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
 	}
-	a.SetSignalingSource(signalingSource(c.a.dlg.Source()))
+	a.SetSignalingSource(signalingSource(c.a.Dialog.Source()))
 	a.SetRemote(remote)
 	offer, err := desc.Rewrite(c.sw.mediaIP, b.Port())
 	if err != nil {
@@ -82,7 +82,7 @@ func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 	offer := c.offerDesc
 	if offer == nil {
 		var err error
-		if offer, err = media.Parse(c.a.sdp); err != nil {
+		if offer, err = media.Parse(c.a.SDP); err != nil {
 			return nil, &callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
 		}
 	}
@@ -129,7 +129,7 @@ func (c *call) closeMedia() {
 		rec := &billing.Recording{Path: c.recordPath, Seconds: d.Round(time.Millisecond).Seconds()}
 		for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
 			if l != nil {
-				l.cdr.Recording = rec
+				l.CDR.Recording = rec
 			}
 		}
 		c.recorder = nil
@@ -146,7 +146,7 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 	if l == nil {
 		return
 	}
-	l.cdr.Media = &billing.MediaStats{
+	l.CDR.Media = &billing.MediaStats{
 		PacketsIn: s.RTPPacketsIn, BytesIn: s.RTPBytesIn, PacketsOut: s.RTPPacketsOut, BytesOut: s.RTPBytesOut,
 		Dropped: s.Dropped(), RefusedPackets: s.Refused,
 	}
@@ -243,7 +243,7 @@ func (c *call) record(ready <-chan struct{}) bool {
 	if c.relay == nil || c.sw.dataDir == "" {
 		return false
 	}
-	rel := filepath.ToSlash(filepath.Join("recordings", time.Now().UTC().Format(time.DateOnly), c.a.cdr.LegID+".wav"))
+	rel := filepath.ToSlash(filepath.Join("recordings", time.Now().UTC().Format(time.DateOnly), c.a.CDR.LegID+".wav"))
 	path := filepath.Join(c.sw.dataDir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		c.log.Error("recording directory", "error", err)
@@ -273,7 +273,7 @@ func (c *call) recorded() bool {
 		if l == nil {
 			continue
 		}
-		if u := dir.User(l.cdr.User); u != nil && u.Record {
+		if u := dir.User(l.CDR.User); u != nil && u.Record {
 			return true
 		}
 	}

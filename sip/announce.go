@@ -62,7 +62,7 @@ func (c *call) announceRecording(ready <-chan struct{}) {
 	if len(samples) == 0 || c.relay == nil || c.a == nil || c.b == nil {
 		return
 	}
-	ptA, ptB, err := media.PromptPayloadTypes(c.a.sdp, c.b.sdp)
+	ptA, ptB, err := media.PromptPayloadTypes(c.a.SDP, c.b.SDP)
 	if err != nil {
 		c.log.Warn("recording announcement not played", "error", err)
 		return
@@ -86,9 +86,9 @@ func (c *call) transferAnnouncement(p, t *leg) *announcement {
 	// A blind transfer offers t what p gave (t answers p's SDP); an
 	// attended one joins two negotiations, and a G.711 codec both parties
 	// listed is one each can receive.
-	ptP, ptT, err := media.PromptPayloadTypes(p.sdp, t.sdp)
+	ptP, ptT, err := media.PromptPayloadTypes(p.SDP, t.SDP)
 	if err != nil {
-		c.log.Warn("recording announcement not played to the transfer target", "leg_id", t.cdr.LegID, "error", err)
+		c.log.Warn("recording announcement not played to the transfer target", "leg_id", t.CDR.LegID, "error", err)
 		return nil
 	}
 	if c.b == p {

@@ -47,14 +47,14 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 			}
 			c := &call{sw: sw, log: log}
 			p := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
-			p.sdp = []byte(tt.transferee)
+			p.SDP = []byte(tt.transferee)
 			x := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
 			c.a, c.b = p, x
 			if tt.transfereeIsB {
 				c.a, c.b = x, p
 			}
 			target := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
-			target.sdp = []byte(tt.target)
+			target.SDP = []byte(tt.target)
 			if tt.recorded {
 				rec, err := media.OpenRecorder(filepath.Join(t.TempDir(), "call.wav"))
 				if err != nil {

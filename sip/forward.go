@@ -48,8 +48,8 @@ func (c *call) follow(fw *orgdir.Forwarder, h *hop, target string) (*hop, error)
 func (c *call) refuseForward(fr *orgdir.ForwardRefusal) {
 	ce := asCallError(fr.Refusal)
 	l := c.newOutgoingLeg(fr.Next)
-	l.cdr.RefuseReason = ce.Reason
-	l.end(billing.Refused, ce.Code)
+	l.CDR.RefuseReason = ce.Reason
+	l.End(billing.Refused, ce.Code)
 	c.finish(l)
 	c.log.Warn("forward refused", "to", fr.Next.E164, "reason", ce.Reason)
 }

@@ -40,7 +40,7 @@ func (sw *Switch) ackTimeout() time.Duration { return 64 * sw.t1 }
 // ended. sipgo never gives up waiting for the ACK by itself: up and
 // awaitAck do, after ackTimeout.
 func (c *call) sendAnswer(answer []byte, acked chan struct{}) {
-	in := c.a.dlg
+	in := c.a.Dialog
 	go func() {
 		defer close(acked)
 		if err := in.Answer(answer); err != nil {
@@ -68,12 +68,12 @@ func (c *call) awaitAck(acked <-chan struct{}) bool {
 
 // unacked reports whether l's party has not acknowledged the switch's 2xx.
 func (c *call) unacked(l *leg) bool {
-	return l != nil && l.dlg != nil && l.dlg.Unacked()
+	return l != nil && l.Dialog != nil && l.Dialog.Unacked()
 }
 
 // noAck reports a caller that never acknowledged the answer.
 func (c *call) noAck(l *leg) {
-	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.cdr.LegID, "after", c.sw.ackTimeout())
+	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.CDR.LegID, "after", c.sw.ackTimeout())
 	c.sw.metrics.NoAck.Inc()
 }
 
@@ -85,6 +85,6 @@ func (c *call) dropUnacked(l *leg) bool {
 	if !c.unacked(l) {
 		return false
 	}
-	l.dlg.AbandonAnswer()
+	l.Dialog.AbandonAnswer()
 	return true
 }

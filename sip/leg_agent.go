@@ -47,7 +47,7 @@ func (c *call) joinAgent() {
 		return
 	}
 	_ = b.Close()
-	answer, sel, err := media.Answer(c.a.sdp, sw.mediaIP, a.Port())
+	answer, sel, err := media.Answer(c.a.SDP, sw.mediaIP, a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
@@ -59,8 +59,8 @@ func (c *call) joinAgent() {
 		te = sel.TelephoneEvent.PayloadType
 	}
 	e.setPayloadTypes(sel.Codec.PayloadType, te)
-	c.a.cdr.Reason = billing.ReasonDialer
-	c.a.answer(time.Now())
+	c.a.CDR.Reason = billing.ReasonDialer
+	c.a.SetAnswered(time.Now())
 	c.setup.release()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)

@@ -199,7 +199,7 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			}
 			l := refused[0]
 			if l.To != tt.refusedTo || l.Reason != billing.ReasonForward || l.Endpoint != billing.EndpointTrunk || l.SIPCode != 403 ||
-				l.ParentLegID != c.a.cdr.LegID || l.AnsweredAt != nil || !strings.Contains(l.RefuseReason, tt.reason) {
+				l.ParentLegID != c.a.CDR.LegID || l.AnsweredAt != nil || !strings.Contains(l.RefuseReason, tt.reason) {
 				t.Fatalf("refused leg: %+v", l)
 			}
 		})
@@ -270,7 +270,7 @@ func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	bob := sw.directory().User("bob")
 	dialog := func(ep billing.Endpoint, party string) *leg {
 		l := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
-		l.party = party
+		l.Party = party
 		return l
 	}
 	tests := []struct {

@@ -261,7 +261,7 @@ func (c *call) relayProvisional() func(calls.RingProgress) {
 				body = nil
 			}
 		}
-		_ = c.a.dlg.Provisional(code, p.Reason, body)
+		_ = c.a.Dialog.Provisional(code, p.Reason, body)
 	}
 }
 

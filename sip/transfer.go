@@ -32,13 +32,13 @@ type transfer struct {
 // notifyRefer tells the transferor how the transfer goes; a final status
 // (code >= 200) ends the subscription.
 func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
-	if x == nil || x.dlg == nil || isDone(x.done()) {
+	if x == nil || x.Dialog == nil || isDone(x.done()) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
-	if err := x.dlg.ReportTransfer(ctx, code, reason); err != nil {
-		sw.log.Debug("notify transferor", "leg_id", x.cdr.LegID, "error", err)
+	if err := x.Dialog.ReportTransfer(ctx, code, reason); err != nil {
+		sw.log.Debug("notify transferor", "leg_id", x.CDR.LegID, "error", err)
 	}
 }
 
@@ -46,10 +46,10 @@ func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
 func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
 	l := newLeg(c.id, f)
 	l.owner.Store(c)
-	l.cdr.Reason = billing.ReasonTransfer
-	l.cdr.ParentLegID = parent.cdr.LegID
+	l.CDR.Reason = billing.ReasonTransfer
+	l.CDR.ParentLegID = parent.CDR.LegID
 	if u != nil {
-		l.cdr.User = u.Extension
+		l.CDR.User = u.Extension
 	}
 	return l
 }
@@ -83,13 +83,13 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	var t *leg
 	if h.Trunk != nil {
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone}, x, u)
-		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
+		t.CDR.Trunk, t.CDR.CallerID, t.CDR.From, t.CDR.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
 		legs = []*leg{t}
 	} else {
 		v := c.transferLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, x, u)
-		v.cdr.From, v.cdr.To = u.Extension, h.Users[0].Extension
+		v.CDR.From, v.CDR.To = u.Extension, h.Users[0].Extension
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.Users[0])
-		t.cdr.From, t.cdr.To = u.Extension, h.Users[0].Extension
+		t.CDR.From, t.CDR.To = u.Extension, h.Users[0].Extension
 		legs = []*leg{v, t}
 	}
 	for _, l := range legs {
@@ -99,22 +99,22 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 			return
 		}
 	}
-	offer := p.sdp
+	offer := p.SDP
 	var tm *media.Leg
-	if c.relay != nil && len(p.sdp) > 0 {
+	if c.relay != nil && len(p.SDP) > 0 {
 		var err error
 		if tm, err = sw.media.Allocate(); err != nil {
 			c.failTransfer(503, "Service Unavailable", legs)
 			return
 		}
-		if offer, err = media.Rewrite(p.sdp, sw.mediaIP, tm.Port()); err != nil {
+		if offer, err = media.Rewrite(p.SDP, sw.mediaIP, tm.Port()); err != nil {
 			_ = tm.Close()
 			c.failTransfer(488, "Not Acceptable Here", legs)
 			return
 		}
 	}
 	for _, l := range legs {
-		sw.cdrs.Started(&l.cdr)
+		sw.cdrs.Started(&l.CDR)
 	}
 	// Until the outcome is in, the call's end writes these legs' CDRs.
 	c.xferLegs = legs
@@ -130,7 +130,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		noRelay := func(calls.RingProgress) {}
 		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() {
-			t.party = party
+			t.Party = party
 			c.transferAnswered(winner, res, err, legs, t, tm, p, x)
 		}
 		select {
@@ -164,7 +164,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 			disp, code = billing.Canceled, 487 // the switch stopped the ringing
 		}
 		for _, l := range legs {
-			l.end(disp, code)
+			l.End(disp, code)
 		}
 		c.finishAll(legs...)
 		reason := "Temporarily Unavailable"
@@ -183,10 +183,10 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 	if err := winner.Answer(nil); err != nil {
 		c.log.Warn("ack transfer target", "error", err)
 	}
-	t.setDialog(winner)
+	t.SetDialog(winner)
 	sw.storeDialog(t)
 	for _, l := range legs {
-		l.answer(now)
+		l.SetAnswered(now)
 	}
 	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
@@ -207,13 +207,13 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		// it has left the call's slots and the call's end won't see it.
 		if !isDone(x.done()) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = x.bye(ctx)
+			_ = x.Bye(ctx)
 			cancel()
 		}
-		x.end(billing.Answered, 200)
+		x.End(billing.Answered, 200)
 		c.finish(x)
 	}
-	c.log.Info("transfer completed", "to", t.cdr.To, "legs_added", len(legs))
+	c.log.Info("transfer completed", "to", t.CDR.To, "legs_added", len(legs))
 }
 
 // rebridge connects p's media to tm (the media of the target t, which
@@ -222,7 +222,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 	if c.relay == nil || tm == nil {
 		return nil
 	}
-	remote, err := media.Remote(t.sdp)
+	remote, err := media.Remote(t.SDP)
 	if err == nil {
 		err = c.sw.media.CheckRemote(remote)
 	}
@@ -230,8 +230,8 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 		_ = tm.Close()
 		return fmt.Errorf("target's answer: %w", err)
 	}
-	if t.dlg != nil {
-		tm.SetSignalingSource(signalingSource(t.dlg.Source()))
+	if t.Dialog != nil {
+		tm.SetSignalingSource(signalingSource(t.Dialog.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)
@@ -254,7 +254,7 @@ func (c *call) recall(xf *transfer, p *leg) {
 // failTransfer reports a transfer that could not start.
 func (c *call) failTransfer(code int, reason string, legs []*leg) {
 	for _, l := range legs {
-		l.end(billing.Failed, code)
+		l.End(billing.Failed, code)
 	}
 	c.finishAll(legs...)
 	if c.xfer != nil {
@@ -306,9 +306,9 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 			got <- handover{t: t}
 		}
 		// The consultation legs now belong to the original call.
-		x2.cdr.Reason, x2.cdr.ParentLegID, x2.cdr.CallID = billing.ReasonTransfer, x.cdr.LegID, c.id
+		x2.CDR.Reason, x2.CDR.ParentLegID, x2.CDR.CallID = billing.ReasonTransfer, x.CDR.LegID, c.id
 		if t != nil {
-			t.cdr.Reason, t.cdr.CallID = billing.ReasonTransfer, c.id
+			t.CDR.Reason, t.CDR.CallID = billing.ReasonTransfer, c.id
 			t.owner.Store(c)
 		}
 		c2.setSlot(t, nil)
@@ -340,11 +340,11 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	sw.notifyRefer(x, 200, "OK")
 	c.setSlot(x, h.t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	_ = x.bye(ctx)
+	_ = x.Bye(ctx)
 	cancel()
-	x.end(billing.Answered, 200)
+	x.End(billing.Answered, 200)
 	c.finish(x)
-	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.cdr.To)
+	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.CDR.To)
 }
 
 // rebridgeLeg connects p's media to the media leg tm of the target t,
@@ -374,5 +374,5 @@ func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 // the transferor's call or another call of u's. Anyone else's dialog
 // would hand u's transferee another user's call (and its charges).
 func mayReplace(u *user, x2 *leg) bool {
-	return x2.cdr.Endpoint == billing.EndpointPhone && x2.party != "" && x2.party == u.Extension
+	return x2.CDR.Endpoint == billing.EndpointPhone && x2.Party != "" && x2.Party == u.Extension
 }
