@@ -61,20 +61,20 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _, _ = rec.Close() })
-				c.recorder = rec
+				c.Recorder = rec
 			}
 			ann := c.transferAnnouncement(p, target)
 			if !tt.played {
 				if ann != nil {
-					t.Fatalf("want no announcement, got one in %d/%d", ann.ptA, ann.ptB)
+					t.Fatalf("want no announcement, got one in %d/%d", ann.PtA, ann.PtB)
 				}
 				return
 			}
-			if ann == nil || len(ann.samples) == 0 {
+			if ann == nil || len(ann.Samples) == 0 {
 				t.Fatal("want the announcement, got none")
 			}
-			if ann.ptA != tt.ptA || ann.ptB != tt.ptB {
-				t.Fatalf("payload types %d/%d, want %d/%d", ann.ptA, ann.ptB, tt.ptA, tt.ptB)
+			if ann.PtA != tt.ptA || ann.PtB != tt.ptB {
+				t.Fatalf("payload types %d/%d, want %d/%d", ann.PtA, ann.PtB, tt.ptA, tt.ptB)
 			}
 		})
 	}

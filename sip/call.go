@@ -11,7 +11,6 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
-	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 	"github.com/pion/sdp/v3"
@@ -107,7 +106,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in := sw.newInboundLeg(req, tx)
 	c := sw.newCall(in, callOrigin{From: req.From().Address.User, invite: in}, rt)
 	c.setup = setup
-	c.parsedOffer = offer
+	c.ParsedOffer = offer
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	ended := func() {
@@ -173,10 +172,10 @@ type call struct {
 	b      *leg
 	log    *slogger
 
-	offer       []byte                  // what the outgoing legs are offered
-	parsedOffer *sdp.SessionDescription // the caller's offer as checkOffer parsed it, for anchorOffer (nil: parse it there)
-	offerDesc   *media.Description      // the caller's offer as parsed when its media was anchored
-	relay       *media.Relay            // the anchored media, when the switch anchors it
+	// CallMedia is the call's anchored media, recording and
+	// announcement; ParsedOffer is the caller's offer as checkOffer
+	// parsed it.
+	calls.CallMedia
 
 	inbox chan func() // work for the call's goroutine (transfers)
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
@@ -189,10 +188,6 @@ type call struct {
 	endOnce    sync.Once
 	finished   chan struct{} // closed when the call stops taking work
 	xfer       *transfer     // a blind transfer in progress
-
-	recorder       *media.Recorder
-	recordPath     string             // relative to the data directory
-	announceCancel context.CancelFunc // stops the recording announcement
 
 	endpointCancel  context.CancelFunc // ends a call the switch answers itself
 	endpointCut     chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
@@ -404,8 +399,8 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	c.b.SetAnswered(now)
 	answer, answerErr := c.anchorAnswer(winner.SDP(), winner.Source())
 	acked := make(chan struct{}) // the caller's ACK (or its timeout) came
-	if answerErr == nil && c.relay != nil {
-		c.relay.Answered()
+	if answerErr == nil && c.Relay != nil {
+		c.Relay.Answered()
 		// Before the callee's ACK, which lets its phone talk: a recorded
 		// call's announcement mutes the relay until it has played. It
 		// starts at the caller's ACK, as a phone may drop audio that
@@ -458,8 +453,8 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	var gone *leg
 	for gone == nil {
 		var mediaTimeout <-chan struct{}
-		if c.relay != nil {
-			mediaTimeout = c.relay.TimedOut()
+		if c.Relay != nil {
+			mediaTimeout = c.Relay.TimedOut()
 		}
 		stop := false
 		select {
@@ -494,17 +489,17 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			break
 		}
 	}
-	if gone != nil && c.relay != nil {
+	if gone != nil && c.Relay != nil {
 		// Before the announcement stops: its end would resume relaying,
 		// and the party who hung up must not be heard again.
-		c.relay.Silence()
+		c.Relay.Silence()
 	}
 	// The legs end now, when the switch hangs up (or the party did): a
 	// peer that is slow to answer the BYE, or never does, is not billed
 	// for the wait.
 	endedAt := time.Now()
 	c.dropUnacked(ackLeg)
-	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
+	c.StopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
 	byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
 	defer cancel()
@@ -766,7 +761,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	sw := c.sw
-	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {

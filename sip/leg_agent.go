@@ -36,12 +36,12 @@ func (sw *Switch) agentJoinHook() AgentJoin {
 // hangs up.
 func (c *call) joinAgent() {
 	sw := c.sw
-	if sw.media == nil || c.relay == nil {
+	if sw.media == nil || c.Relay == nil {
 		c.refuseDialog(refuse(503, "Service Unavailable", "the dialer needs anchored media"))
 		return
 	}
-	a, b, err := c.relay.Detach()
-	c.relay = nil
+	a, b, err := c.Relay.Detach()
+	c.Relay = nil
 	if err != nil {
 		c.refuseDialog(asCallError(fmt.Errorf("agent media: %w", err)))
 		return

@@ -217,7 +217,7 @@ func (e *EngineLeg) takeAnswer(offer, body []byte, source string) error {
 		}
 	}
 	e.setPayloadTypes(pt, te)
-	e.media.SetSignalingSource(signalingSource(source))
+	e.media.SetSignalingSource(calls.SignalingSource(source))
 	e.media.SetRemote(remote)
 	return nil
 }

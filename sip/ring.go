@@ -68,7 +68,7 @@ func (o *ringOutcome) decide() bool {
 // it returns the most telling final response. party is the extension of
 // the user whose phone answered (empty for the trunk).
 func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
+	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
 }
 
 // network is how a call reaches the phones and the trunk: it rings a

@@ -101,7 +101,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	}
 	offer := p.SDP
 	var tm *media.Leg
-	if c.relay != nil && len(p.SDP) > 0 {
+	if c.Relay != nil && len(p.SDP) > 0 {
 		var err error
 		if tm, err = sw.media.Allocate(); err != nil {
 			c.failTransfer(503, "Service Unavailable", legs)
@@ -219,7 +219,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 // rebridge connects p's media to tm (the media of the target t, which
 // answered) in place of x's.
 func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
-	if c.relay == nil || tm == nil {
+	if c.Relay == nil || tm == nil {
 		return nil
 	}
 	remote, err := media.Remote(t.SDP)
@@ -231,7 +231,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 		return fmt.Errorf("target's answer: %w", err)
 	}
 	if t.Dialog != nil {
-		tm.SetSignalingSource(signalingSource(t.Dialog.Source()))
+		tm.SetSignalingSource(calls.SignalingSource(t.Dialog.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)
@@ -289,8 +289,8 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	give := func() {
 		t := c2.peerOf(x2)
 		var tm *media.Leg
-		if c2.relay != nil {
-			a, b, err := c2.relay.Detach()
+		if c2.Relay != nil {
+			a, b, err := c2.Relay.Detach()
 			if err == nil {
 				tm, xm := a, b
 				if c2.a == x2 {
@@ -300,7 +300,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 				_ = xm.Close()
 				got <- handover{t: t, tm: tm}
 			}
-			c2.relay = nil
+			c2.Relay = nil
 		}
 		if tm == nil {
 			got <- handover{t: t}
@@ -332,7 +332,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 		return
 	}
 	sw.notifyRefer(x, 100, "Trying")
-	if c.relay != nil && h.tm != nil {
+	if c.Relay != nil && h.tm != nil {
 		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
@@ -352,7 +352,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 // recorded call t hears the recording announcement before anything of p.
 func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 	ann := c.transferAnnouncement(p, t)
-	a, b, err := c.relay.Detach()
+	a, b, err := c.Relay.Detach()
 	if err != nil {
 		_ = tm.Close()
 		return fmt.Errorf("detach: %w", err)

@@ -53,12 +53,12 @@ func (c *call) depositVoicemail(u *user) {
 // call has been answered with a failure and every CDR written.
 func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok bool) {
 	sw := c.sw
-	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
+	if sw.media == nil || c.Relay == nil || sw.voicemail == nil {
 		c.failRinging(nil, nil, calls.ErrNoVoicemail)
 		return nil, nil, false
 	}
-	a, b, err := c.relay.Detach()
-	c.relay = nil
+	a, b, err := c.Relay.Detach()
+	c.Relay = nil
 	if err != nil {
 		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
 		return nil, nil, false
