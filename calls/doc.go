@@ -31,7 +31,8 @@
 // SDP bytes and the signalling sources that latch NATed phones), owns
 // the relay and the recorder, and plays the recording announcement.
 // Next, the loop itself moves here, against Dialog, a small network that
-// rings a hop and a host interface the switch implements.
+// rings a hop and the host interface the switch implements (today
+// package sip's callHost).
 //
 // # Credit limits
 //

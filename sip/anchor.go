@@ -13,14 +13,14 @@ import (
 // anchorOffer allocates both sides' media and prepares the offer the
 // outgoing leg carries (calls.CallMedia.AnchorOffer).
 func (c *call) anchorOffer() error {
-	return c.AnchorOffer(c.sw.media, c.sw.mediaIP, c.a.SDP, c.a.Dialog.Source())
+	return c.AnchorOffer(c.host.mediaPool(), c.host.mediaAddr(), c.a.SDP, c.a.Dialog.Source())
 }
 
 // anchorAnswer takes the callee's SDP (183 or 2xx) and the address the
 // response came from, points the B side at them and returns what the
 // caller gets.
 func (c *call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
-	return c.AnchorAnswer(c.sw.media, c.sw.mediaIP, c.a.SDP, sdpB, from)
+	return c.AnchorAnswer(c.host.mediaPool(), c.host.mediaAddr(), c.a.SDP, sdpB, from)
 }
 
 // closeMedia releases the call's ports and copies the packet counters and
@@ -44,7 +44,7 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 		return
 	}
 	s := m.Stats()
-	c.sw.metrics.countMedia(l, s)
+	c.host.countMedia(l, s)
 	if l == nil {
 		return
 	}
@@ -80,7 +80,7 @@ func (c *call) do(f func()) {
 // callee right) when the organization, a user of the call or the number
 // called is recorded; the announcement waits for ready (see record).
 func (c *call) startRecording(ready <-chan struct{}) {
-	if c.Relay == nil || c.sw.dataDir == "" || !c.recorded() {
+	if c.Relay == nil || c.host.recordingsDir() == "" || !c.recorded() {
 		return
 	}
 	c.record(ready)
@@ -93,7 +93,7 @@ func (c *call) record(ready <-chan struct{}) bool {
 	if c.Recorder != nil {
 		return true
 	}
-	if !c.StartRecorder(c.sw.dataDir, c.a.CDR.LegID, c.log) {
+	if !c.StartRecorder(c.host.recordingsDir(), c.a.CDR.LegID, c.log) {
 		return false
 	}
 	c.announceRecording(ready) // after the tap: the recording proves it
@@ -104,7 +104,7 @@ func (c *call) record(ready <-chan struct{}) bool {
 // current directory, not the config the switch started with, so a reload
 // applies to calls answered after it; a call already up keeps its state.
 func (c *call) recorded() bool {
-	dir := c.sw.directory()
+	dir := c.host.directory()
 	if dir.recordAll || (c.rt.Number != nil && c.rt.Number.Record) {
 		return true
 	}
@@ -122,5 +122,5 @@ func (c *call) recorded() bool {
 // newRelay bridges two media legs keeping the caller's side first,
 // carries the call's recording over and plays ann (if not nil) on it.
 func (c *call) newRelay(first, second *media.Leg, ann *calls.Announcement) error {
-	return c.NewRelay(c.sw.ctx, c.log, first, second, ann)
+	return c.NewRelay(c.host.runContext(), c.log, first, second, ann)
 }

@@ -50,7 +50,7 @@ func (c *call) announceRecording(ready <-chan struct{}) {
 	if c.a == nil || c.b == nil {
 		return
 	}
-	c.AnnounceRecording(c.sw.ctx, c.log, c.sw.recordingAnnouncement(), c.a.SDP, c.b.SDP, ready)
+	c.AnnounceRecording(c.host.runContext(), c.log, c.host.recordingAnnouncement(), c.a.SDP, c.b.SDP, ready)
 }
 
 // transferAnnouncement is what to play on the relay a transfer is about to
@@ -60,5 +60,5 @@ func (c *call) transferAnnouncement(p, t *leg) *calls.Announcement {
 	if p == nil || t == nil {
 		return nil
 	}
-	return c.TransferAnnouncement(c.log, c.sw.recordingAnnouncement(), &p.CallLeg, &t.CallLeg, c.b == p)
+	return c.TransferAnnouncement(c.log, c.host.recordingAnnouncement(), &p.CallLeg, &t.CallLeg, c.b == p)
 }

@@ -164,6 +164,10 @@ type callOrigin struct {
 
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
+	// host is the switch as the loop sees it; sw is for what stays in
+	// package sip when the loop moves to package calls (ringing, the
+	// engine's SIP legs).
+	host   callHost
 	sw     *Switch
 	id     string
 	origin callOrigin
@@ -207,12 +211,12 @@ func (c *call) settings() *settings {
 	if c.set != nil {
 		return c.set
 	}
-	return &c.sw.directory().settings
+	return &c.host.directory().settings
 }
 
 func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
-	c := &call{sw: sw, id: uuid.NewString(), origin: o, rt: rt,
+	c := &call{host: sw, sw: sw, id: uuid.NewString(), origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
@@ -251,7 +255,7 @@ func (c *call) refuse(ce *callError) {
 	c.a.End(billing.Refused, ce.Code)
 	c.finish(c.a)
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
-	c.sw.metrics.Calls.WithLabelValues(codeClass(ce.Code)).Inc()
+	c.host.countCall(codeClass(ce.Code))
 }
 
 // finish writes a leg's CDR; it retries because a lost CDR is lost money.
@@ -261,10 +265,10 @@ func (c *call) finish(l *leg) {
 	}
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
-	c.sw.forgetDialog(l)
-	c.sw.metrics.Legs.WithLabelValues(string(l.CDR.Disposition)).Inc()
+	c.host.forgetDialog(l)
+	c.host.countLeg(l.CDR.Disposition)
 	for attempt := 0; ; attempt++ {
-		err := c.sw.cdrs.Ended(&l.CDR)
+		err := c.host.legEnded(&l.CDR)
 		if err == nil {
 			break
 		}
@@ -285,17 +289,17 @@ func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 // it is up).
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
 	limit := c.settings().maxCallDuration
-	if c.sw.meter == nil {
+	if c.host.creditMeter() == nil {
 		return limit, nil
 	}
 	for i, l := range legs {
 		if l.CDR.BillingClass == billing.ClassAccess {
 			continue
 		}
-		r, err := c.sw.meter.Authorize(ctx, billing.LegRequestFromCDR(&l.CDR))
+		r, err := c.host.creditMeter().Authorize(ctx, billing.LegRequestFromCDR(&l.CDR))
 		if err != nil {
 			for _, prev := range legs[:i] {
-				c.sw.meter.Release(prev.CDR.LegID)
+				c.host.creditMeter().Release(prev.CDR.LegID)
 			}
 			if errors.Is(err, billing.ErrInsufficientCredit) {
 				return 0, &callError{Code: 402, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
@@ -316,22 +320,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 
 // limitUser counts a call against the caller's concurrent-call limit.
 func (c *call) limitUser() (release func(), ok bool) {
-	u := c.rt.Caller
-	if u == nil || u.MaxCalls <= 0 {
-		return func() {}, true
-	}
-	sw := c.sw
-	sw.userCallsMu.Lock()
-	defer sw.userCallsMu.Unlock()
-	if sw.userCalls[u.Extension] >= u.MaxCalls {
-		return nil, false
-	}
-	sw.userCalls[u.Extension]++
-	return func() {
-		sw.userCallsMu.Lock()
-		sw.userCalls[u.Extension]--
-		sw.userCallsMu.Unlock()
-	}, true
+	return c.host.claimUserCall(c.rt.Caller)
 }
 
 // run places the outgoing leg and bridges the two. A call that fails ends
@@ -342,7 +331,7 @@ func (c *call) limitUser() (release func(), ok bool) {
 // frames only, not sipgo's, handleInvite's and run's) the runtime shrinks
 // from 8 to 4 KB.
 func (c *call) run() (up func(), answered <-chan struct{}) {
-	sw := c.sw
+	host := c.host
 	release, ok := c.limitUser()
 	if !ok {
 		c.refuse(refuse(486, "Busy Here", "concurrent call limit reached"))
@@ -360,7 +349,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		c.finish(c.a)
 		return nil, nil
 	}
-	sw.storeDialog(c.a)
+	host.storeDialog(c.a)
 
 	limit, err := c.authorize(c.a.Dialog.Context(), c.a)
 	if err != nil {
@@ -378,7 +367,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 			c.closeMedia()
 		}
 	}()
-	sw.cdrs.Started(&c.a.CDR)
+	host.legStarted(&c.a.CDR)
 	if c.rt.Mailbox {
 		c.listenMailbox(c.rt.Caller)
 		return nil, nil
@@ -394,7 +383,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	}
 	limit = min(limit, bLimit)
 	c.b.SetDialog(winner)
-	sw.storeDialog(c.b)
+	host.storeDialog(c.b)
 	now := time.Now()
 	c.b.SetAnswered(now)
 	answer, answerErr := c.anchorAnswer(winner.SDP(), winner.Source())
@@ -422,7 +411,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	c.a.SetAnswered(now)
 	c.setup.release()
 	c.sendAnswer(answer, acked)
-	sw.metrics.Calls.WithLabelValues("2xx").Inc()
+	host.countCall("2xx")
 	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)
 	answeredAt := *c.a.CDR.AnsweredAt
 	return func() {
@@ -438,11 +427,11 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 // switch shuts down. Transfers replace legs meanwhile, through the call's
 // inbox.
 func (c *call) up(answered time.Time, ackLeg *leg) {
-	c.sw.callsByID.Store(c.id, c)
-	defer c.sw.callsByID.Delete(c.id)
-	credit := newCreditClock(c.sw.meter, c.log, answered, c.settings().maxCallDuration)
+	c.host.storeCall(c)
+	defer c.host.forgetCall(c.id)
+	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().maxCallDuration)
 	defer credit.stop()
-	ackTimer := time.NewTimer(c.sw.ackTimeout())
+	ackTimer := time.NewTimer(c.host.ackTimeout())
 	defer ackTimer.Stop()
 	noAck := ackTimer.C
 	if ackLeg == nil {
@@ -480,7 +469,7 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			}
 		case <-mediaTimeout:
 			disposition, stop = billing.MediaTimeout, true
-		case <-c.sw.ctx.Done():
+		case <-c.host.runContext().Done():
 			stop = true
 		case <-c.ended:
 			stop = true // handed over to another call, or nobody left
@@ -501,7 +490,7 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	c.dropUnacked(ackLeg)
 	c.StopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
-	byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
+	byeCtx, cancel := context.WithTimeout(context.Background(), c.host.byeTimeout())
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, l := range []*leg{c.a, c.b} {
@@ -629,7 +618,7 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 	} else {
 		c.finish(c.a)
 	}
-	c.sw.metrics.Calls.WithLabelValues(codeClass(ce.Code)).Inc()
+	c.host.countCall(codeClass(ce.Code))
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
 }
 
@@ -673,7 +662,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // a leg answers. On failure it has answered the caller and written every
 // CDR; ok is false.
 func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
-	sw := c.sw
+	host := c.host
 	fw := c.forwarder()
 	h := fw.FirstHop()
 	for {
@@ -721,7 +710,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 			return nil, 0, false
 		}
 		c.b = b
-		sw.cdrs.Started(&b.CDR)
+		host.legStarted(&b.CDR)
 		w, party, res, err := c.ring(h)
 		if err == nil {
 			b.Party = party
@@ -760,8 +749,8 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // switch takes voicemail, and the call failed as voicemail catches: no
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
-	sw := c.sw
-	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	host := c.host
+	if rule != "" || !c.settings().voicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {
@@ -776,7 +765,7 @@ func (c *call) anyRegistered(h *hop) bool {
 		return true
 	}
 	for _, u := range h.Users {
-		if len(c.sw.reg.lookup(u.Extension)) > 0 {
+		if c.host.registered(u.Extension) {
 			return true
 		}
 	}
@@ -828,6 +817,6 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	} else {
 		c.finish(c.a)
 	}
-	c.sw.metrics.Calls.WithLabelValues(codeClass(code)).Inc()
+	c.host.countCall(codeClass(code))
 	c.log.Info("call not answered", "disposition", disp, "code", code, "error", err)
 }

@@ -28,7 +28,9 @@
 //     ring the hop the directory picks (forking to every contact of every
 //     user it names, or the trunk), follow the directory's forwarding
 //     from hop to hop, bridge the answer, run the call until it ends, and
-//     write one CDR per leg;
+//     write one CDR per leg. The loop's files reach the switch only
+//     through callHost (call_host.go), the interface it will take along
+//     to package calls;
 //   - transfers (REFER, blind and attended with Replaces), when a call is
 //     recorded (recording policy), re-INVITE and UPDATE, and the hand-over
 //     of a caller's leg to voicemail;

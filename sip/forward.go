@@ -18,12 +18,12 @@ type hop = orgdir.Hop
 
 // forwarder follows the call's forwarding rules.
 func (c *call) forwarder() *orgdir.Forwarder {
-	return c.sw.directory().Forwarder(orgdir.ForwardedCall{
+	return c.host.directory().Forwarder(orgdir.ForwardedCall{
 		Route:          c.rt,
 		From:           c.origin.From,
 		CallerIDPolicy: c.settings().forwardCallerID,
-		RulesOf:        c.sw.forwardingOf,
-		Current:        func() *orgdir.Directory { return c.sw.directory().Directory },
+		RulesOf:        c.host.forwardingOf,
+		Current:        func() *orgdir.Directory { return c.host.directory().Directory },
 	})
 }
 

@@ -53,7 +53,7 @@ func (c *call) sendAnswer(answer []byte, acked chan struct{}) {
 // ackTimeout (or until the switch shuts down); false: the caller never
 // acknowledged it and the call must be hung up (see dropUnacked).
 func (c *call) awaitAck(acked <-chan struct{}) bool {
-	timer := time.NewTimer(c.sw.ackTimeout())
+	timer := time.NewTimer(c.host.ackTimeout())
 	defer timer.Stop()
 	select {
 	case <-acked:
@@ -61,7 +61,7 @@ func (c *call) awaitAck(acked <-chan struct{}) bool {
 		if c.unacked(c.a) {
 			c.noAck(c.a)
 		}
-	case <-c.sw.ctx.Done():
+	case <-c.host.runContext().Done():
 	}
 	return !c.dropUnacked(c.a)
 }
@@ -73,8 +73,8 @@ func (c *call) unacked(l *leg) bool {
 
 // noAck reports a caller that never acknowledged the answer.
 func (c *call) noAck(l *leg) {
-	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.CDR.LegID, "after", c.sw.ackTimeout())
-	c.sw.metrics.NoAck.Inc()
+	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.CDR.LegID, "after", c.host.ackTimeout())
+	c.host.countNoAck()
 }
 
 // dropUnacked gets a leg whose party has not acknowledged the 2xx ready

@@ -130,7 +130,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	set := sw.directory().settings
 	id := uuid.NewString()
-	return &call{sw: sw, id: id, origin: callOrigin{From: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
+	return &call{host: sw, sw: sw, id: id, origin: callOrigin{From: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
 		log: newSlogger(sw.log, "call_id", id, "engine", true)}
 }

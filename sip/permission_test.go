@@ -114,7 +114,7 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{host: sw, sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }

@@ -82,11 +82,7 @@ type network interface {
 
 // ringWith rings a hop with an offer through the call's network.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	var n network = sipNetwork{}
-	if c.sw.ringer != nil {
-		n = c.sw.ringer
-	}
-	return n.ringHop(c, h, offer, from, relay)
+	return c.host.hopRinger().ringHop(c, h, offer, from, relay)
 }
 
 // sipNetwork rings hops with INVITEs: one per contact, or one to the

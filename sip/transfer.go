@@ -57,28 +57,28 @@ func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
 // blindTransfer connects the transferor's peer P to what the transferor
 // dialed, in the call's goroutine; the ringing happens in another one.
 func (c *call) blindTransfer(x *leg, u *user, dialed string) {
-	sw := c.sw
+	host := c.host
 	p := c.peerOf(x)
 	if c.xfer != nil || p == nil {
-		sw.notifyRefer(x, 491, "Request Pending")
+		host.notifyRefer(x, 491, "Request Pending")
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := sw.directory().RouteDialed(u, dialed, callerID)
+	rt, err := host.directory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
-		sw.notifyRefer(x, ce.Code, ce.Phrase)
+		host.notifyRefer(x, ce.Code, ce.Phrase)
 		return
 	}
 	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
-	sw.notifyRefer(x, 100, "Trying")
+	host.notifyRefer(x, 100, "Trying")
 	c.startTransferLeg(h, p, x, u)
 }
 
 // startTransferLeg places the legs of a transfer to hop h for peer p.
 func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
-	sw := c.sw
+	host := c.host
 	var legs []*leg // what the transfer adds, in order
 	var t *leg
 	if h.Trunk != nil {
@@ -103,18 +103,18 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	var tm *media.Leg
 	if c.Relay != nil && len(p.SDP) > 0 {
 		var err error
-		if tm, err = sw.media.Allocate(); err != nil {
+		if tm, err = host.mediaPool().Allocate(); err != nil {
 			c.failTransfer(503, "Service Unavailable", legs)
 			return
 		}
-		if offer, err = media.Rewrite(p.SDP, sw.mediaIP, tm.Port()); err != nil {
+		if offer, err = media.Rewrite(p.SDP, host.mediaAddr(), tm.Port()); err != nil {
 			_ = tm.Close()
 			c.failTransfer(488, "Not Acceptable Here", legs)
 			return
 		}
 	}
 	for _, l := range legs {
-		sw.cdrs.Started(&l.CDR)
+		host.legStarted(&l.CDR)
 	}
 	// Until the outcome is in, the call's end writes these legs' CDRs.
 	c.xferLegs = legs
@@ -122,9 +122,9 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	if c.xfer == nil || c.xfer.transferorGone {
 		from = p
 	}
-	sw.calls.Add(1) // the call is counted: Shutdown waits for this too
+	host.callStarted() // the call is counted: Shutdown waits for this too
 	go func() {
-		defer sw.calls.Done()
+		defer host.callDone()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
 		noRelay := func(calls.RingProgress) {}
@@ -138,7 +138,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		case <-c.finished:
 			// The call ended meanwhile and wrote the legs as canceled.
 			if winner != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
+				ctx, cancel := context.WithTimeout(context.Background(), host.byeTimeout())
 				_ = winner.Answer(nil)
 				_ = winner.Bye(ctx)
 				cancel()
@@ -152,7 +152,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 
 // transferAnswered finishes a blind transfer in the call's goroutine.
 func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
-	sw := c.sw
+	host := c.host
 	xf := c.xfer
 	c.xferLegs = nil
 	if err != nil {
@@ -171,7 +171,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		if res != nil {
 			code, reason = res.StatusCode, res.Reason
 		}
-		sw.notifyRefer(x, code, reason)
+		host.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
 		if xf != nil && xf.transferorGone && !errors.Is(err, errShuttingDown) {
@@ -184,14 +184,14 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		c.log.Warn("ack transfer target", "error", err)
 	}
 	t.SetDialog(winner)
-	sw.storeDialog(t)
+	host.storeDialog(t)
 	for _, l := range legs {
 		l.SetAnswered(now)
 	}
 	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
 	}
-	sw.notifyRefer(x, 200, "OK")
+	host.notifyRefer(x, 200, "OK")
 	if c.a == x || c.b == x {
 		c.setSlot(x, t)
 	} else {
@@ -224,7 +224,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 	}
 	remote, err := media.Remote(t.SDP)
 	if err == nil {
-		err = c.sw.media.CheckRemote(remote)
+		err = c.host.mediaPool().CheckRemote(remote)
 	}
 	if err != nil {
 		_ = tm.Close()
@@ -260,7 +260,7 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 	if c.xfer != nil {
 		xf := c.xfer
 		c.xfer = nil
-		c.sw.notifyRefer(xf.transferor, code, reason)
+		c.host.notifyRefer(xf.transferor, code, reason)
 		if xf.transferorGone {
 			c.endCall()
 		}
@@ -270,14 +270,14 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 // attendedTransfer joins the transferor's peer in this call with the
 // other party of the transferor's consultation call (named by Replaces).
 func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
-	sw := c.sw
-	x2 := sw.legByDialog(r)
+	host := c.host
+	x2 := host.legByDialog(r)
 	var c2 *call
 	if x2 != nil {
 		c2 = x2.owner.Load()
 	}
 	if x2 == nil || c2 == nil || c2 == c {
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	p := c.peerOf(x)
@@ -317,27 +317,27 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	select {
 	case c2.inbox <- give:
 	case <-c2.finished:
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	var h handover
 	select {
 	case h = <-got:
 	case <-time.After(5 * time.Second):
-		sw.notifyRefer(x, 500, "Server Internal Error")
+		host.notifyRefer(x, 500, "Server Internal Error")
 		return
 	}
 	if h.t == nil {
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	sw.notifyRefer(x, 100, "Trying")
+	host.notifyRefer(x, 100, "Trying")
 	if c.Relay != nil && h.tm != nil {
 		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
 	}
-	sw.notifyRefer(x, 200, "OK")
+	host.notifyRefer(x, 200, "OK")
 	c.setSlot(x, h.t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = x.Bye(ctx)
