@@ -22,8 +22,17 @@
 // decided here: RingFailure gives the leg's disposition and code, Rank
 // picks the most telling of the forks' answers, and ForwardOutcome the
 // outcome package directory's Forwarder follows (busy, no answer, not
-// registered, unavailable). Next, the loop itself moves here, against
-// Dialog and a small network that rings a hop.
+// registered, unavailable).
+//
+// The loop's records live here too: a CallLeg is one leg's CDR, credit,
+// Dialog, party and finished flag (a transfer moves it between calls),
+// and a CallMedia is a call's anchored media: it allocates both sides'
+// ports from the media pool, rewrites the offer and the answer (taking
+// SDP bytes and the signalling sources that latch NATed phones), owns
+// the relay and the recorder, and plays the recording announcement.
+// Next, the loop itself moves here, against Dialog, a small network that
+// rings a hop and the host interface the switch implements (today
+// package sip's callHost).
 //
 // # Credit limits
 //

@@ -108,7 +108,7 @@ func (sw *Switch) RecordCall(ctx context.Context, callID string) (string, error)
 	c.do(func() {
 		path := ""
 		if c.record(nil) {
-			path = c.recordPath
+			path = c.RecordPath
 		}
 		result <- path
 	})

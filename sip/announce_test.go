@@ -45,36 +45,36 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &call{sw: sw, log: log}
+			c := &call{host: sw, sw: sw, log: log}
 			p := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
-			p.sdp = []byte(tt.transferee)
+			p.SDP = []byte(tt.transferee)
 			x := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
 			c.a, c.b = p, x
 			if tt.transfereeIsB {
 				c.a, c.b = x, p
 			}
 			target := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
-			target.sdp = []byte(tt.target)
+			target.SDP = []byte(tt.target)
 			if tt.recorded {
 				rec, err := media.OpenRecorder(filepath.Join(t.TempDir(), "call.wav"))
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _, _ = rec.Close() })
-				c.recorder = rec
+				c.Recorder = rec
 			}
 			ann := c.transferAnnouncement(p, target)
 			if !tt.played {
 				if ann != nil {
-					t.Fatalf("want no announcement, got one in %d/%d", ann.ptA, ann.ptB)
+					t.Fatalf("want no announcement, got one in %d/%d", ann.PtA, ann.PtB)
 				}
 				return
 			}
-			if ann == nil || len(ann.samples) == 0 {
+			if ann == nil || len(ann.Samples) == 0 {
 				t.Fatal("want the announcement, got none")
 			}
-			if ann.ptA != tt.ptA || ann.ptB != tt.ptB {
-				t.Fatalf("payload types %d/%d, want %d/%d", ann.ptA, ann.ptB, tt.ptA, tt.ptB)
+			if ann.PtA != tt.ptA || ann.PtB != tt.ptB {
+				t.Fatalf("payload types %d/%d, want %d/%d", ann.PtA, ann.PtB, tt.ptA, tt.ptB)
 			}
 		})
 	}

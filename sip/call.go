@@ -11,7 +11,6 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
-	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 	"github.com/pion/sdp/v3"
@@ -19,29 +18,8 @@ import (
 
 // leg is one side of a call: one dialog, one CDR.
 type leg struct {
+	calls.CallLeg
 	owner atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
-	cdr   billing.CDR
-	sdp   []byte // the session description the leg's party gave us
-	// dlg is the leg's signalling: an inboundLeg (the INVITE we received)
-	// or an outboundLeg (an INVITE we sent, once answered); nil for an
-	// engine leg still ringing.
-	dlg calls.Dialog
-	// endpoint is the switch's own media end while the switch answers the
-	// leg itself (voicemail, the mailbox). It is the leg's, not the
-	// call's, because SIP INFO finds the leg by its dialog on a goroutine
-	// of its own and must not read the call's bridged slots.
-	endpoint atomic.Pointer[media.Endpoint]
-	// finished is set when the leg's CDR is handed over: a transferor's
-	// BYE that races the transfer's completion must not end it twice.
-	finished atomic.Bool
-	// party is the extension of the user whose phone is at the far end of
-	// the dialog: the caller who authenticated, or the user whose contact
-	// answered (of a group, the one who took the call); empty for a
-	// trunk. A REFER on the dialog acts for this user.
-	party string
-	// credit is the call time the meter granted the leg; only the
-	// goroutine of the call that owns the leg touches it.
-	credit calls.LegCredit
 	// stop ends a leg the call engine placed before it has a dialog
 	// (leg_engine.go): the engine hangs up while it rings.
 	stop chan struct{}
@@ -51,45 +29,9 @@ type leg struct {
 
 // newLeg records a leg's facts; billing decides its class from them.
 func newLeg(callID string, f billing.LegFacts) *leg {
-	return &leg{cdr: billing.CDR{
-		LegID:        newLegID(),
-		CallID:       callID,
-		Direction:    f.Direction,
-		Endpoint:     f.Endpoint,
-		BillingClass: billing.Classify(f),
-		Reason:       billing.ReasonDirect,
-		CreatedAt:    billing.Millis(time.Now()),
-	}}
-}
-
-// newLegID is a leg's id: a UUID that begins with the time it was made
-// (version 7), so the CDR store's keys (CDRs, open legs, call postings)
-// grow in order and a group commit writes a few pages at the end of each
-// bucket instead of one scattered page per leg (BenchmarkCDRStoreAtRate:
-// 40 % less CPU per leg). Its 74 random bits keep it unguessable.
-func newLegID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
-	}
-	return id.String()
-}
-
-func (l *leg) answer(at time.Time) {
-	t := billing.Millis(at)
-	l.cdr.AnsweredAt = &t
-}
-
-// end fills the leg's final fields.
-func (l *leg) end(d billing.Disposition, code int) { l.endAt(time.Now(), d, code) }
-
-// endAt ends the leg at a given time: a call the credit cuts off ends
-// when its granted time does, not when the BYEs are through.
-func (l *leg) endAt(at time.Time, d billing.Disposition, code int) {
-	l.cdr.EndedAt = billing.Millis(l.credit.BilledUntil(l.cdr.AnsweredAt, at))
-	l.cdr.Disposition = d
-	l.cdr.SIPCode = code
-	l.cdr.BillableSecs = billing.BillableSeconds(l.cdr.AnsweredAt, l.cdr.EndedAt)
+	l := &leg{}
+	l.InitCallLeg(callID, f)
+	return l
 }
 
 // done is closed when the leg's dialog ends (BYE, CANCEL); nil for no leg.
@@ -97,20 +39,12 @@ func (l *leg) done() <-chan struct{} {
 	switch {
 	case l == nil:
 		return nil
-	case l.dlg != nil:
-		return l.dlg.Done()
+	case l.Dialog != nil:
+		return l.Dialog.Done()
 	case l.stop != nil:
 		return l.stop
 	}
 	return nil
-}
-
-func (l *leg) bye(ctx context.Context) error { return l.dlg.Bye(ctx) }
-
-// setDialog gives the leg its signalling and takes its party's SDP.
-func (l *leg) setDialog(d calls.Dialog) {
-	l.dlg = d
-	l.sdp = d.SDP()
 }
 
 // handleInvite answers a new INVITE: it authenticates, routes and runs the
@@ -172,7 +106,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in := sw.newInboundLeg(req, tx)
 	c := sw.newCall(in, callOrigin{From: req.From().Address.User, invite: in}, rt)
 	c.setup = setup
-	c.parsedOffer = offer
+	c.ParsedOffer = offer
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
 	ended := func() {
@@ -230,6 +164,10 @@ type callOrigin struct {
 
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
+	// host is the switch as the loop sees it; sw is for what stays in
+	// package sip when the loop moves to package calls (ringing, the
+	// engine's SIP legs).
+	host   callHost
 	sw     *Switch
 	id     string
 	origin callOrigin
@@ -238,10 +176,10 @@ type call struct {
 	b      *leg
 	log    *slogger
 
-	offer       []byte                  // what the outgoing legs are offered
-	parsedOffer *sdp.SessionDescription // the caller's offer as checkOffer parsed it, for anchorOffer (nil: parse it there)
-	offerDesc   *media.Description      // the caller's offer as parsed when its media was anchored
-	relay       *media.Relay            // the anchored media, when the switch anchors it
+	// CallMedia is the call's anchored media, recording and
+	// announcement; ParsedOffer is the caller's offer as checkOffer
+	// parsed it.
+	calls.CallMedia
 
 	inbox chan func() // work for the call's goroutine (transfers)
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
@@ -254,10 +192,6 @@ type call struct {
 	endOnce    sync.Once
 	finished   chan struct{} // closed when the call stops taking work
 	xfer       *transfer     // a blind transfer in progress
-
-	recorder       *media.Recorder
-	recordPath     string             // relative to the data directory
-	announceCancel context.CancelFunc // stops the recording announcement
 
 	endpointCancel  context.CancelFunc // ends a call the switch answers itself
 	endpointCut     chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
@@ -277,12 +211,12 @@ func (c *call) settings() *settings {
 	if c.set != nil {
 		return c.set
 	}
-	return &c.sw.directory().settings
+	return &c.host.directory().settings
 }
 
 func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	set := sw.directory().settings // a copy: the call does not keep the directory
-	c := &call{sw: sw, id: uuid.NewString(), origin: o, rt: rt,
+	c := &call{host: sw, sw: sw, id: uuid.NewString(), origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
@@ -293,20 +227,20 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	}
 	c.a = newLeg(c.id, a)
 	c.a.owner.Store(c)
-	c.a.setDialog(in)
-	c.a.cdr.From = o.From
-	c.a.cdr.To = o.dialed()
+	c.a.SetDialog(in)
+	c.a.CDR.From = o.From
+	c.a.CDR.To = o.dialed()
 	if rt != nil {
-		c.a.cdr.CallerID = rt.CallerID
+		c.a.CDR.CallerID = rt.CallerID
 		if rt.Caller != nil {
-			c.a.cdr.User = rt.Caller.Extension
-			c.a.party = rt.Caller.Extension
+			c.a.CDR.User = rt.Caller.Extension
+			c.a.Party = rt.Caller.Extension
 		}
 		if rt.InTrunk != nil {
-			c.a.cdr.Trunk = rt.InTrunk.Name
+			c.a.CDR.Trunk = rt.InTrunk.Name
 		}
 		if rt.Number != nil {
-			c.a.cdr.PhoneNumber = rt.Number.Number
+			c.a.CDR.PhoneNumber = rt.Number.Number
 		}
 	}
 	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.sipCallID())
@@ -316,36 +250,36 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 // refuse answers the incoming INVITE with a final error and writes the
 // refused leg's CDR.
 func (c *call) refuse(ce *callError) {
-	_ = c.a.dlg.Refuse(ce)
-	c.a.cdr.RefuseReason = ce.Reason
-	c.a.end(billing.Refused, ce.Code)
+	_ = c.a.Dialog.Refuse(ce)
+	c.a.CDR.RefuseReason = ce.Reason
+	c.a.End(billing.Refused, ce.Code)
 	c.finish(c.a)
-	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.cdr.From, "to", c.a.cdr.To)
-	c.sw.metrics.Calls.WithLabelValues(codeClass(ce.Code)).Inc()
+	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
+	c.host.countCall(codeClass(ce.Code))
 }
 
 // finish writes a leg's CDR; it retries because a lost CDR is lost money.
 func (c *call) finish(l *leg) {
-	if !l.finished.CompareAndSwap(false, true) {
+	if !l.Finished.CompareAndSwap(false, true) {
 		return
 	}
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
-	c.sw.forgetDialog(l)
-	c.sw.metrics.Legs.WithLabelValues(string(l.cdr.Disposition)).Inc()
+	c.host.forgetDialog(l)
+	c.host.countLeg(l.CDR.Disposition)
 	for attempt := 0; ; attempt++ {
-		err := c.sw.cdrs.Ended(&l.cdr)
+		err := c.host.legEnded(&l.CDR)
 		if err == nil {
 			break
 		}
-		c.log.Error("write CDR", "leg_id", l.cdr.LegID, "attempt", attempt, "error", err)
+		c.log.Error("write CDR", "leg_id", l.CDR.LegID, "attempt", attempt, "error", err)
 		if attempt == 4 {
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 	}
-	c.log.Info("leg ended", "leg_id", l.cdr.LegID, "direction", l.cdr.Direction, "endpoint", l.cdr.Endpoint,
-		"class", l.cdr.BillingClass, "disposition", l.cdr.Disposition, "code", l.cdr.SIPCode, "billable_seconds", l.cdr.BillableSecs)
+	c.log.Info("leg ended", "leg_id", l.CDR.LegID, "direction", l.CDR.Direction, "endpoint", l.CDR.Endpoint,
+		"class", l.CDR.BillingClass, "disposition", l.CDR.Disposition, "code", l.CDR.SIPCode, "billable_seconds", l.CDR.BillableSecs)
 }
 
 func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
@@ -355,17 +289,17 @@ func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 // it is up).
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
 	limit := c.settings().maxCallDuration
-	if c.sw.meter == nil {
+	if c.host.creditMeter() == nil {
 		return limit, nil
 	}
 	for i, l := range legs {
-		if l.cdr.BillingClass == billing.ClassAccess {
+		if l.CDR.BillingClass == billing.ClassAccess {
 			continue
 		}
-		r, err := c.sw.meter.Authorize(ctx, billing.LegRequestFromCDR(&l.cdr))
+		r, err := c.host.creditMeter().Authorize(ctx, billing.LegRequestFromCDR(&l.CDR))
 		if err != nil {
 			for _, prev := range legs[:i] {
-				c.sw.meter.Release(prev.cdr.LegID)
+				c.host.creditMeter().Release(prev.CDR.LegID)
 			}
 			if errors.Is(err, billing.ErrInsufficientCredit) {
 				return 0, &callError{Code: 402, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
@@ -376,7 +310,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 			return 0, &callError{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
 		d := r.Granted
-		l.credit.Grant(d)
+		l.Credit.Grant(d)
 		if d > 0 && d < limit {
 			limit = d
 		}
@@ -386,22 +320,7 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 
 // limitUser counts a call against the caller's concurrent-call limit.
 func (c *call) limitUser() (release func(), ok bool) {
-	u := c.rt.Caller
-	if u == nil || u.MaxCalls <= 0 {
-		return func() {}, true
-	}
-	sw := c.sw
-	sw.userCallsMu.Lock()
-	defer sw.userCallsMu.Unlock()
-	if sw.userCalls[u.Extension] >= u.MaxCalls {
-		return nil, false
-	}
-	sw.userCalls[u.Extension]++
-	return func() {
-		sw.userCallsMu.Lock()
-		sw.userCalls[u.Extension]--
-		sw.userCallsMu.Unlock()
-	}, true
+	return c.host.claimUserCall(c.rt.Caller)
 }
 
 // run places the outgoing leg and bridges the two. A call that fails ends
@@ -412,7 +331,7 @@ func (c *call) limitUser() (release func(), ok bool) {
 // frames only, not sipgo's, handleInvite's and run's) the runtime shrinks
 // from 8 to 4 KB.
 func (c *call) run() (up func(), answered <-chan struct{}) {
-	sw := c.sw
+	host := c.host
 	release, ok := c.limitUser()
 	if !ok {
 		c.refuse(refuse(486, "Busy Here", "concurrent call limit reached"))
@@ -424,15 +343,15 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		}
 	}()
 
-	if err := c.a.dlg.Accept(); err != nil {
+	if err := c.a.Dialog.Accept(); err != nil {
 		c.log.Warn("read invite", "error", err)
-		c.a.end(billing.Failed, 400)
+		c.a.End(billing.Failed, 400)
 		c.finish(c.a)
 		return nil, nil
 	}
-	sw.storeDialog(c.a)
+	host.storeDialog(c.a)
 
-	limit, err := c.authorize(c.a.dlg.Context(), c.a)
+	limit, err := c.authorize(c.a.Dialog.Context(), c.a)
 	if err != nil {
 		c.log.Info("credit refused", "error", err)
 		c.refuseDialog(asCallError(err))
@@ -448,7 +367,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 			c.closeMedia()
 		}
 	}()
-	sw.cdrs.Started(&c.a.cdr)
+	host.legStarted(&c.a.CDR)
 	if c.rt.Mailbox {
 		c.listenMailbox(c.rt.Caller)
 		return nil, nil
@@ -463,14 +382,14 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		return nil, nil
 	}
 	limit = min(limit, bLimit)
-	c.b.setDialog(winner)
-	sw.storeDialog(c.b)
+	c.b.SetDialog(winner)
+	host.storeDialog(c.b)
 	now := time.Now()
-	c.b.answer(now)
+	c.b.SetAnswered(now)
 	answer, answerErr := c.anchorAnswer(winner.SDP(), winner.Source())
 	acked := make(chan struct{}) // the caller's ACK (or its timeout) came
-	if answerErr == nil && c.relay != nil {
-		c.relay.Answered()
+	if answerErr == nil && c.Relay != nil {
+		c.Relay.Answered()
 		// Before the callee's ACK, which lets its phone talk: a recorded
 		// call's announcement mutes the relay until it has played. It
 		// starts at the caller's ACK, as a phone may drop audio that
@@ -489,12 +408,12 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		c.refuseDialogWith(ce, c.b)
 		return nil, nil
 	}
-	c.a.answer(now)
+	c.a.SetAnswered(now)
 	c.setup.release()
 	c.sendAnswer(answer, acked)
-	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	c.log.Info("call answered", "from", c.a.cdr.From, "to", c.b.cdr.To, "first_grant", limit)
-	answeredAt := *c.a.cdr.AnsweredAt
+	host.countCall("2xx")
+	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)
+	answeredAt := *c.a.CDR.AnsweredAt
 	return func() {
 		defer release()
 		defer c.closeMedia()
@@ -508,11 +427,11 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 // switch shuts down. Transfers replace legs meanwhile, through the call's
 // inbox.
 func (c *call) up(answered time.Time, ackLeg *leg) {
-	c.sw.callsByID.Store(c.id, c)
-	defer c.sw.callsByID.Delete(c.id)
-	credit := newCreditClock(c.sw.meter, c.log, answered, c.settings().maxCallDuration)
+	c.host.storeCall(c)
+	defer c.host.forgetCall(c.id)
+	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().maxCallDuration)
 	defer credit.stop()
-	ackTimer := time.NewTimer(c.sw.ackTimeout())
+	ackTimer := time.NewTimer(c.host.ackTimeout())
 	defer ackTimer.Stop()
 	noAck := ackTimer.C
 	if ackLeg == nil {
@@ -523,8 +442,8 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	var gone *leg
 	for gone == nil {
 		var mediaTimeout <-chan struct{}
-		if c.relay != nil {
-			mediaTimeout = c.relay.TimedOut()
+		if c.Relay != nil {
+			mediaTimeout = c.Relay.TimedOut()
 		}
 		stop := false
 		select {
@@ -550,7 +469,7 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			}
 		case <-mediaTimeout:
 			disposition, stop = billing.MediaTimeout, true
-		case <-c.sw.ctx.Done():
+		case <-c.host.runContext().Done():
 			stop = true
 		case <-c.ended:
 			stop = true // handed over to another call, or nobody left
@@ -559,19 +478,19 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			break
 		}
 	}
-	if gone != nil && c.relay != nil {
+	if gone != nil && c.Relay != nil {
 		// Before the announcement stops: its end would resume relaying,
 		// and the party who hung up must not be heard again.
-		c.relay.Silence()
+		c.Relay.Silence()
 	}
 	// The legs end now, when the switch hangs up (or the party did): a
 	// peer that is slow to answer the BYE, or never does, is not billed
 	// for the wait.
 	endedAt := time.Now()
 	c.dropUnacked(ackLeg)
-	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
+	c.StopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
-	byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
+	byeCtx, cancel := context.WithTimeout(context.Background(), c.host.byeTimeout())
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, l := range []*leg{c.a, c.b} {
@@ -581,8 +500,8 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.bye(byeCtx); err != nil {
-				c.log.Debug("bye", "leg_id", l.cdr.LegID, "error", err)
+			if err := l.Bye(byeCtx); err != nil {
+				c.log.Debug("bye", "leg_id", l.CDR.LegID, "error", err)
 			}
 		}()
 	}
@@ -594,16 +513,16 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			continue
 		}
 		if disposition == billing.CreditExhausted {
-			l.endAt(endAt, disposition, 200)
+			l.EndAt(endAt, disposition, 200)
 		} else {
-			l.endAt(endedAt, disposition, 200)
+			l.EndAt(endedAt, disposition, 200)
 		}
 		legs = append(legs, l)
 	}
 	// A transfer still ringing: the switch canceled its target.
 	for _, l := range c.xferLegs {
-		if !l.finished.Load() {
-			l.endAt(endedAt, billing.Canceled, 487)
+		if !l.Finished.Load() {
+			l.EndAt(endedAt, billing.Canceled, 487)
 			legs = append(legs, l)
 		}
 	}
@@ -615,12 +534,12 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 // hungUp handles a party's BYE: it ends the call, unless a blind transfer
 // is on its way for the party that left (the transferor may leave first).
 func (c *call) hungUp(l *leg) (gone *leg) {
-	if l.finished.Load() {
+	if l.Finished.Load() {
 		return nil // a transferor whose leg the transfer already ended
 	}
 	if c.xfer != nil && c.xfer.transferor == l {
 		c.xfer.transferorGone = true
-		l.end(billing.Answered, 200)
+		l.End(billing.Answered, 200)
 		c.finish(l)
 		c.setSlot(l, nil)
 		return nil
@@ -632,7 +551,7 @@ func (c *call) hangupSide(gone *leg) string {
 	switch {
 	case gone == nil:
 		return "switch"
-	case gone.cdr.Direction == billing.Inbound:
+	case gone.CDR.Direction == billing.Inbound:
 		return "caller"
 	default:
 		return "callee"
@@ -689,18 +608,18 @@ func (c *call) refuseDialog(ce *callError) { c.refuseDialogWith(ce, nil) }
 // refuseDialogWith refuses the caller after an outgoing leg b answered
 // something the switch cannot accept; b's CDR is written as failed.
 func (c *call) refuseDialogWith(ce *callError, b *leg) {
-	_ = c.a.dlg.Refuse(ce)
-	c.a.cdr.RefuseReason = ce.Reason
-	c.a.end(billing.Refused, ce.Code)
+	_ = c.a.Dialog.Refuse(ce)
+	c.a.CDR.RefuseReason = ce.Reason
+	c.a.End(billing.Refused, ce.Code)
 	c.closeMedia()
 	if b != nil {
-		b.end(billing.Failed, ce.Code)
+		b.End(billing.Failed, ce.Code)
 		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)
 	}
-	c.sw.metrics.Calls.WithLabelValues(codeClass(ce.Code)).Inc()
-	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.cdr.From, "to", c.a.cdr.To)
+	c.host.countCall(codeClass(ce.Code))
+	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
 }
 
 // newOutgoingLeg describes the leg the switch will place for a hop.
@@ -715,26 +634,26 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 	}
 	b := newLeg(c.id, f)
 	b.owner.Store(c)
-	b.cdr.ParentLegID = c.a.cdr.LegID
-	b.cdr.Reason = h.Reason
-	b.cdr.CallerID = h.CallerID
+	b.CDR.ParentLegID = c.a.CDR.LegID
+	b.CDR.Reason = h.Reason
+	b.CDR.CallerID = h.CallerID
 	if rt.Number != nil {
-		b.cdr.PhoneNumber = rt.Number.Number
+		b.CDR.PhoneNumber = rt.Number.Number
 	}
 	if h.Trunk != nil {
-		b.cdr.Trunk = h.Trunk.Name
-		b.cdr.From = h.CallerID
-		b.cdr.To = h.E164
+		b.CDR.Trunk = h.Trunk.Name
+		b.CDR.From = h.CallerID
+		b.CDR.To = h.E164
 		if rt.Caller != nil {
-			b.cdr.User = rt.Caller.Extension
+			b.CDR.User = rt.Caller.Extension
 		}
 		return b
 	}
-	b.cdr.From = c.fromUser()
-	b.cdr.To = h.Users[0].Extension
-	b.cdr.User = h.Users[0].Extension
+	b.CDR.From = c.fromUser()
+	b.CDR.To = h.Users[0].Extension
+	b.CDR.User = h.Users[0].Extension
 	if rt.InTrunk != nil {
-		b.cdr.Trunk = rt.InTrunk.Name
+		b.CDR.Trunk = rt.InTrunk.Name
 	}
 	return b
 }
@@ -743,7 +662,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // a leg answers. On failure it has answered the caller and written every
 // CDR; ok is false.
 func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
-	sw := c.sw
+	host := c.host
 	fw := c.forwarder()
 	h := fw.FirstHop()
 	for {
@@ -765,7 +684,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 		if h.Trunk != nil && c.rt.Caller != nil {
 			// The call leaves through the trunk: the caller's own leg is
 			// the free access side of it, as for a dialed outside number.
-			c.a.cdr.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.cdr.Direction, Endpoint: c.a.cdr.Endpoint, Peer: billing.EndpointTrunk})
+			c.a.CDR.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.CDR.Direction, Endpoint: c.a.CDR.Endpoint, Peer: billing.EndpointTrunk})
 		}
 		if rule := c.orVoicemail(h, h.Rules.Unregistered, calls.ErrNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
 			// Nothing to ring: no leg is placed, no CDR is written.
@@ -784,17 +703,17 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 			c.log.Warn("forward unregistered", "error", err)
 		}
 		b := c.newOutgoingLeg(h)
-		bLimit, err := c.authorize(c.a.dlg.Context(), b)
+		bLimit, err := c.authorize(c.a.Dialog.Context(), b)
 		if err != nil {
 			c.b = nil
 			c.refuseDialog(asCallError(err))
 			return nil, 0, false
 		}
 		c.b = b
-		sw.cdrs.Started(&b.cdr)
+		host.legStarted(&b.CDR)
 		w, party, res, err := c.ring(h)
 		if err == nil {
-			b.party = party
+			b.Party = party
 			return w, bLimit, true
 		}
 		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, calls.ForwardOutcome(res, err)), err)
@@ -808,7 +727,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 		next, ferr := c.follow(fw, h, rule)
 		if errors.Is(ferr, orgdir.ErrForwardRefused) {
 			disp, code := calls.RingFailure(res, err)
-			b.end(disp, code)
+			b.End(disp, code)
 			c.finish(b)
 			c.failRinging(nil, nil, ferr)
 			return nil, 0, false
@@ -820,7 +739,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 		}
 		c.log.Info("forwarding", "from", h.String(), "to", next.String(), "because", err)
 		disp, code := calls.RingFailure(res, err)
-		b.end(disp, code)
+		b.End(disp, code)
 		c.finish(b)
 		h = next
 	}
@@ -830,8 +749,8 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // switch takes voicemail, and the call failed as voicemail catches: no
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
-	sw := c.sw
-	if rule != "" || !c.settings().voicemailDefault || sw.voicemail == nil || c.relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	host := c.host
+	if rule != "" || !c.settings().voicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {
@@ -846,7 +765,7 @@ func (c *call) anyRegistered(h *hop) bool {
 		return true
 	}
 	for _, u := range h.Users {
-		if len(c.sw.reg.lookup(u.Extension)) > 0 {
+		if c.host.registered(u.Extension) {
 			return true
 		}
 	}
@@ -885,19 +804,19 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 		code, phrase = 503, "Service Unavailable"
 	}
 	if disp != billing.Canceled {
-		_ = c.a.dlg.Refuse(&callError{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})
+		_ = c.a.Dialog.Refuse(&callError{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})
 	}
-	c.a.end(disp, code)
+	c.a.End(disp, code)
 	if b != nil {
 		bDisp := disp
 		if errors.Is(err, errShuttingDown) {
 			bDisp = billing.Canceled
 		}
-		b.end(bDisp, bCode)
+		b.End(bDisp, bCode)
 		c.finishAll(c.a, b)
 	} else {
 		c.finish(c.a)
 	}
-	c.sw.metrics.Calls.WithLabelValues(codeClass(code)).Inc()
+	c.host.countCall(codeClass(code))
 	c.log.Info("call not answered", "disposition", disp, "code", code, "error", err)
 }

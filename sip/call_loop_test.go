@@ -195,8 +195,8 @@ func TestTheLoopRingsRelaysRingingAnswersAndBridges(t *testing.T) {
 	over := start(c)
 	caller.await(t, "answer")
 	alice.await(t, "answer") // the switch's ACK of her 2xx
-	if c.b.party != "1001" || c.b.dlg != alice {
-		t.Fatalf("the bridged leg is %q on %v", c.b.party, c.b.dlg)
+	if c.b.Party != "1001" || c.b.Dialog != alice {
+		t.Fatalf("the bridged leg is %q on %v", c.b.Party, c.b.Dialog)
 	}
 	alice.hangUp() // she hangs up: the caller gets the BYE
 	awaitOver(t, over)

@@ -28,7 +28,7 @@ func (cc *creditClock) check(legs []*leg) (endAt time.Time, end bool) {
 	cl := make([]calls.CreditLeg, 0, len(legs))
 	for _, l := range legs {
 		if l != nil {
-			cl = append(cl, calls.CreditLeg{ID: l.cdr.LegID, Answered: l.cdr.AnsweredAt, Credit: &l.credit})
+			cl = append(cl, calls.CreditLeg{ID: l.CDR.LegID, Answered: l.CDR.AnsweredAt, Credit: &l.Credit})
 		}
 	}
 	return cc.Check(cl)

@@ -64,7 +64,7 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var previous []byte
-	switch d := l.dlg.(type) {
+	switch d := l.Dialog.(type) {
 	case *inboundLeg:
 		if d.server != nil && d.server.InviteResponse != nil && d.server.InviteResponse.IsSuccess() {
 			previous = d.server.InviteResponse.Body()
@@ -111,7 +111,7 @@ func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		if l.onKey != nil {
 			l.onKey(key)
 		}
-		if ep := l.endpoint.Load(); ep != nil {
+		if ep := l.Endpoint.Load(); ep != nil {
 			if err := ep.SignalDigit(key); err != nil {
 				// The endpoint ended between the load and the key: the call
 				// is hanging up, so the key has nothing left to act on.

@@ -13,21 +13,21 @@ import (
 // storeDialog makes l's dialog findable.
 func (sw *Switch) storeDialog(l *leg) {
 	if m := sw.dialogsOf(l); m != nil {
-		m.Store(l.dlg.DialogID(), l)
+		m.Store(l.Dialog.DialogID(), l)
 	}
 }
 
 // forgetDialog forgets l's dialog, so in-dialog requests that come late
 // get 481.
 func (sw *Switch) forgetDialog(l *leg) {
-	if m := sw.dialogsOf(l); m != nil && l.dlg.DialogID() != "" {
-		m.Delete(l.dlg.DialogID())
+	if m := sw.dialogsOf(l); m != nil && l.Dialog.DialogID() != "" {
+		m.Delete(l.Dialog.DialogID())
 	}
 }
 
 // dialogsOf is the map l's kind of dialog is found in (nil: none).
 func (sw *Switch) dialogsOf(l *leg) *sync.Map {
-	switch l.dlg.(type) {
+	switch l.Dialog.(type) {
 	case *inboundLeg:
 		return &sw.uas
 	case *outboundLeg:
@@ -38,7 +38,7 @@ func (sw *Switch) dialogsOf(l *leg) *sync.Map {
 
 // inboundOf and outboundOf are a found leg's dialog (nil: not that kind).
 func inboundOf(v any) *inboundLeg {
-	l, _ := v.(*leg).dlg.(*inboundLeg)
+	l, _ := v.(*leg).Dialog.(*inboundLeg)
 	if l == nil || l.server == nil {
 		return nil
 	}
@@ -46,7 +46,7 @@ func inboundOf(v any) *inboundLeg {
 }
 
 func outboundOf(v any) *outboundLeg {
-	l, _ := v.(*leg).dlg.(*outboundLeg)
+	l, _ := v.(*leg).Dialog.(*outboundLeg)
 	return l
 }
 

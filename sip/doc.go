@@ -28,10 +28,12 @@
 //     ring the hop the directory picks (forking to every contact of every
 //     user it names, or the trunk), follow the directory's forwarding
 //     from hop to hop, bridge the answer, run the call until it ends, and
-//     write one CDR per leg;
-//   - transfers (REFER, blind and attended with Replaces), recording and
-//     its announcement, re-INVITE and UPDATE, and the hand-over of a
-//     caller's leg to voicemail;
+//     write one CDR per leg. The loop's files reach the switch only
+//     through callHost (call_host.go), the interface it will take along
+//     to package calls;
+//   - transfers (REFER, blind and attended with Replaces), when a call is
+//     recorded (recording policy), re-INVITE and UPDATE, and the hand-over
+//     of a caller's leg to voicemail;
 //   - the SIP side of the switch's other users: message-waiting
 //     (SUBSCRIBE/NOTIFY) for the mailboxes, MESSAGE in and out for the
 //     texts, and the engine's SIP legs: Originate places a leg for the call
@@ -55,6 +57,12 @@
 //     calls.RingFailure, calls.Rank and calls.ForwardOutcome turn a
 //     failed ringing into the leg's disposition, the answer the caller
 //     hears and the outcome the Forwarder follows;
+//   - the leg record and the call's media: a leg is a calls.CallLeg (its
+//     CDR, credit, dialog, party, finished flag) that the switch's leg
+//     embeds, and a call's anchoring, relay, recording and announcement
+//     are a calls.CallMedia the call embeds, fed SDP bytes and signalling
+//     sources; the switch gives it the media pool and IP and counts the
+//     packets in its metrics (anchor.go, announce.go);
 //   - billing classes: the switch records a leg's facts (direction,
 //     endpoint, peer) and billing.Classify decides its class;
 //   - HTTP: package api serves every route; the switch offers plain
@@ -66,7 +74,7 @@
 //
 // Below api, messaging and cmd/dialtone; above the policy and mechanism it
 // calls: directory (who, may they, where), calls (the credit clock, the
-// engine's Leg contract), voicemail, media (RTP anchoring, recording,
+// leg record and call media, the engine's Leg contract), voicemail, media (RTP anchoring, recording,
 // prompts), billing (CDRs, leg facts, the credit the Meter interface asks
 // for), config and phone. It never imports the dialer or the texts: they
 // reach it through hooks it exposes (SetAgentJoin, SetMessageHandler),

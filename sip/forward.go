@@ -18,12 +18,12 @@ type hop = orgdir.Hop
 
 // forwarder follows the call's forwarding rules.
 func (c *call) forwarder() *orgdir.Forwarder {
-	return c.sw.directory().Forwarder(orgdir.ForwardedCall{
+	return c.host.directory().Forwarder(orgdir.ForwardedCall{
 		Route:          c.rt,
 		From:           c.origin.From,
 		CallerIDPolicy: c.settings().forwardCallerID,
-		RulesOf:        c.sw.forwardingOf,
-		Current:        func() *orgdir.Directory { return c.sw.directory().Directory },
+		RulesOf:        c.host.forwardingOf,
+		Current:        func() *orgdir.Directory { return c.host.directory().Directory },
 	})
 }
 
@@ -48,8 +48,8 @@ func (c *call) follow(fw *orgdir.Forwarder, h *hop, target string) (*hop, error)
 func (c *call) refuseForward(fr *orgdir.ForwardRefusal) {
 	ce := asCallError(fr.Refusal)
 	l := c.newOutgoingLeg(fr.Next)
-	l.cdr.RefuseReason = ce.Reason
-	l.end(billing.Refused, ce.Code)
+	l.CDR.RefuseReason = ce.Reason
+	l.End(billing.Refused, ce.Code)
 	c.finish(l)
 	c.log.Warn("forward refused", "to", fr.Next.E164, "reason", ce.Reason)
 }

@@ -40,7 +40,7 @@ func (sw *Switch) ackTimeout() time.Duration { return 64 * sw.t1 }
 // ended. sipgo never gives up waiting for the ACK by itself: up and
 // awaitAck do, after ackTimeout.
 func (c *call) sendAnswer(answer []byte, acked chan struct{}) {
-	in := c.a.dlg
+	in := c.a.Dialog
 	go func() {
 		defer close(acked)
 		if err := in.Answer(answer); err != nil {
@@ -53,7 +53,7 @@ func (c *call) sendAnswer(answer []byte, acked chan struct{}) {
 // ackTimeout (or until the switch shuts down); false: the caller never
 // acknowledged it and the call must be hung up (see dropUnacked).
 func (c *call) awaitAck(acked <-chan struct{}) bool {
-	timer := time.NewTimer(c.sw.ackTimeout())
+	timer := time.NewTimer(c.host.ackTimeout())
 	defer timer.Stop()
 	select {
 	case <-acked:
@@ -61,20 +61,20 @@ func (c *call) awaitAck(acked <-chan struct{}) bool {
 		if c.unacked(c.a) {
 			c.noAck(c.a)
 		}
-	case <-c.sw.ctx.Done():
+	case <-c.host.runContext().Done():
 	}
 	return !c.dropUnacked(c.a)
 }
 
 // unacked reports whether l's party has not acknowledged the switch's 2xx.
 func (c *call) unacked(l *leg) bool {
-	return l != nil && l.dlg != nil && l.dlg.Unacked()
+	return l != nil && l.Dialog != nil && l.Dialog.Unacked()
 }
 
 // noAck reports a caller that never acknowledged the answer.
 func (c *call) noAck(l *leg) {
-	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.cdr.LegID, "after", c.sw.ackTimeout())
-	c.sw.metrics.NoAck.Inc()
+	c.log.Warn("the caller never acknowledged the answer: hanging up", "leg_id", l.CDR.LegID, "after", c.host.ackTimeout())
+	c.host.countNoAck()
 }
 
 // dropUnacked gets a leg whose party has not acknowledged the 2xx ready
@@ -85,6 +85,6 @@ func (c *call) dropUnacked(l *leg) bool {
 	if !c.unacked(l) {
 		return false
 	}
-	l.dlg.AbandonAnswer()
+	l.Dialog.AbandonAnswer()
 	return true
 }

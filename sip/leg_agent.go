@@ -36,18 +36,18 @@ func (sw *Switch) agentJoinHook() AgentJoin {
 // hangs up.
 func (c *call) joinAgent() {
 	sw := c.sw
-	if sw.media == nil || c.relay == nil {
+	if sw.media == nil || c.Relay == nil {
 		c.refuseDialog(refuse(503, "Service Unavailable", "the dialer needs anchored media"))
 		return
 	}
-	a, b, err := c.relay.Detach()
-	c.relay = nil
+	a, b, err := c.Relay.Detach()
+	c.Relay = nil
 	if err != nil {
 		c.refuseDialog(asCallError(fmt.Errorf("agent media: %w", err)))
 		return
 	}
 	_ = b.Close()
-	answer, sel, err := media.Answer(c.a.sdp, sw.mediaIP, a.Port())
+	answer, sel, err := media.Answer(c.a.SDP, sw.mediaIP, a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
@@ -59,8 +59,8 @@ func (c *call) joinAgent() {
 		te = sel.TelephoneEvent.PayloadType
 	}
 	e.setPayloadTypes(sel.Codec.PayloadType, te)
-	c.a.cdr.Reason = billing.ReasonDialer
-	c.a.answer(time.Now())
+	c.a.CDR.Reason = billing.ReasonDialer
+	c.a.SetAnswered(time.Now())
 	c.setup.release()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)

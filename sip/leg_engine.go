@@ -68,7 +68,7 @@ func newEngineLeg(sw *Switch, l *leg, m *media.Leg) *EngineLeg {
 }
 
 // ID is the leg's CDR leg id.
-func (e *EngineLeg) ID() string { return e.l.cdr.LegID }
+func (e *EngineLeg) ID() string { return e.l.CDR.LegID }
 
 // Media is the switch's media port of the leg: the engine owns it (an
 // Endpoint or a Relay takes it) and closes it.
@@ -129,7 +129,7 @@ func (e *EngineLeg) emitKey(k rune) {
 func (e *EngineLeg) ended(c *call) {
 	c.countMedia(e.l, e.media)
 	c.finish(e.l)
-	e.emit(Progress{Kind: ProgressEnded, Code: e.l.cdr.SIPCode, Disposition: string(e.l.cdr.Disposition), CDRLegID: e.l.cdr.LegID})
+	e.emit(Progress{Kind: ProgressEnded, Code: e.l.CDR.SIPCode, Disposition: string(e.l.CDR.Disposition), CDRLegID: e.l.CDR.LegID})
 	e.mu.Lock()
 	e.closed = true
 	close(e.progress)
@@ -142,11 +142,11 @@ func (e *EngineLeg) ended(c *call) {
 func (e *EngineLeg) waitUp(c *call) {
 	sw := e.sw
 	l := e.l
-	credit := newCreditClock(sw.meter, c.log, *l.cdr.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().maxCallDuration)
 	defer credit.stop()
 	disposition := billing.Answered
 	var cutAt time.Time
-	done := l.dlg.Done()
+	done := l.Dialog.Done()
 	gone := false
 wait:
 	for {
@@ -160,7 +160,7 @@ wait:
 			break wait
 		case <-credit.C():
 			if at, end := credit.check([]*leg{l}); end {
-				cutAt, disposition = at, c.cutoffDisposition(at.Sub(*l.cdr.AnsweredAt))
+				cutAt, disposition = at, c.cutoffDisposition(at.Sub(*l.CDR.AnsweredAt))
 				break wait
 			}
 		}
@@ -168,14 +168,14 @@ wait:
 	endedAt := time.Now()
 	if !gone {
 		ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
-		if err := l.bye(ctx); err != nil {
-			c.log.Debug("bye", "leg_id", l.cdr.LegID, "error", err)
+		if err := l.Bye(ctx); err != nil {
+			c.log.Debug("bye", "leg_id", l.CDR.LegID, "error", err)
 		}
 		cancel()
 	}
 	if disposition == billing.CreditExhausted {
 		endedAt = cutAt
 	}
-	l.endAt(endedAt, disposition, 200)
+	l.EndAt(endedAt, disposition, 200)
 	e.ended(c)
 }

@@ -137,7 +137,7 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 // the relay's hot path stays free of metric updates.
 func (m *Metrics) countMedia(l *leg, s media.Stats) {
 	side := "callee"
-	if l != nil && l.cdr.Direction == billing.Inbound {
+	if l != nil && l.CDR.Direction == billing.Inbound {
 		side = "caller"
 	}
 	m.RTPPackets.WithLabelValues(side).Add(float64(s.RTPPacketsIn))

@@ -71,13 +71,13 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	c := sw.newEngineCall(u, o.CallerID)
 	l := newLeg(c.id, facts)
 	l.owner.Store(c)
-	l.cdr.Reason = o.Reason
-	l.cdr.CallerID, l.cdr.User = o.CallerID, u.Extension
-	l.cdr.CampaignID, l.cdr.LeadID, l.cdr.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
+	l.CDR.Reason = o.Reason
+	l.CDR.CallerID, l.CDR.User = o.CallerID, u.Extension
+	l.CDR.CampaignID, l.CDR.LeadID, l.CDR.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
 	if h.Trunk != nil {
-		l.cdr.Trunk, l.cdr.From, l.cdr.To = h.Trunk.Name, o.CallerID, h.E164
+		l.CDR.Trunk, l.CDR.From, l.CDR.To = h.Trunk.Name, o.CallerID, h.E164
 	} else {
-		l.cdr.From, l.cdr.To = u.Extension, h.Users[0].Extension
+		l.CDR.From, l.CDR.To = u.Extension, h.Users[0].Extension
 	}
 	if _, err := c.authorize(ctx, l); err != nil {
 		sw.calls.Done()
@@ -93,7 +93,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if sw.media == nil {
 		sw.calls.Done()
 		if sw.meter != nil {
-			sw.meter.Release(l.cdr.LegID)
+			sw.meter.Release(l.CDR.LegID)
 		}
 		return nil, errNoAnchor
 	}
@@ -101,7 +101,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if err != nil {
 		sw.calls.Done()
 		if sw.meter != nil {
-			sw.meter.Release(l.cdr.LegID)
+			sw.meter.Release(l.CDR.LegID)
 		}
 		return nil, fmt.Errorf("originate: %w", err)
 	}
@@ -110,11 +110,11 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		sw.calls.Done()
 		_ = m.Close()
 		if sw.meter != nil {
-			sw.meter.Release(l.cdr.LegID)
+			sw.meter.Release(l.CDR.LegID)
 		}
 		return nil, fmt.Errorf("originate: %w", err)
 	}
-	sw.cdrs.Started(&l.cdr)
+	sw.cdrs.Started(&l.CDR)
 	e := newEngineLeg(sw, l, m)
 	sw.active.Add(1)
 	go func() {
@@ -130,7 +130,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	set := sw.directory().settings
 	id := uuid.NewString()
-	return &call{sw: sw, id: id, origin: callOrigin{From: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
+	return &call{host: sw, sw: sw, id: id, origin: callOrigin{From: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
 		log: newSlogger(sw.log, "call_id", id, "engine", true)}
 }
@@ -159,21 +159,21 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 		if e.hungUp() {
 			disp, code = billing.Canceled, 487
 		}
-		l.end(disp, code)
-		c.log.Info("engine leg not answered", "leg_id", l.cdr.LegID, "to", l.cdr.To, "disposition", disp, "code", code, "error", err)
+		l.End(disp, code)
+		c.log.Info("engine leg not answered", "leg_id", l.CDR.LegID, "to", l.CDR.To, "disposition", disp, "code", code, "error", err)
 		e.ended(c)
 		return
 	}
-	l.party = party
+	l.Party = party
 	e.answered(c, winner, offer)
 }
 
 // answered takes the leg's answer, acknowledges it and keeps it up.
 func (e *EngineLeg) answered(c *call, w calls.Dialog, offer []byte) {
 	l := e.l
-	l.setDialog(w)
+	l.SetDialog(w)
 	e.sw.storeDialog(l)
-	l.answer(time.Now())
+	l.SetAnswered(time.Now())
 	if err := w.Answer(nil); err != nil {
 		c.log.Warn("ack engine leg", "error", err)
 	}
@@ -182,11 +182,11 @@ func (e *EngineLeg) answered(c *call, w calls.Dialog, offer []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), e.sw.byeTimeout())
 		_ = w.Bye(ctx)
 		cancel()
-		l.end(billing.Failed, 488)
+		l.End(billing.Failed, 488)
 		e.ended(c)
 		return
 	}
-	e.emit(Progress{Kind: ProgressAnswered, At: *l.cdr.AnsweredAt})
+	e.emit(Progress{Kind: ProgressAnswered, At: *l.CDR.AnsweredAt})
 	e.waitUp(c)
 }
 
@@ -217,7 +217,7 @@ func (e *EngineLeg) takeAnswer(offer, body []byte, source string) error {
 		}
 	}
 	e.setPayloadTypes(pt, te)
-	e.media.SetSignalingSource(signalingSource(source))
+	e.media.SetSignalingSource(calls.SignalingSource(source))
 	e.media.SetRemote(remote)
 	return nil
 }

@@ -114,7 +114,7 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{host: sw, sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -199,7 +199,7 @@ func TestForwardingIsCheckedWhenUsed(t *testing.T) {
 			}
 			l := refused[0]
 			if l.To != tt.refusedTo || l.Reason != billing.ReasonForward || l.Endpoint != billing.EndpointTrunk || l.SIPCode != 403 ||
-				l.ParentLegID != c.a.cdr.LegID || l.AnsweredAt != nil || !strings.Contains(l.RefuseReason, tt.reason) {
+				l.ParentLegID != c.a.CDR.LegID || l.AnsweredAt != nil || !strings.Contains(l.RefuseReason, tt.reason) {
 				t.Fatalf("refused leg: %+v", l)
 			}
 		})
@@ -270,7 +270,7 @@ func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	bob := sw.directory().User("bob")
 	dialog := func(ep billing.Endpoint, party string) *leg {
 		l := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
-		l.party = party
+		l.Party = party
 		return l
 	}
 	tests := []struct {

@@ -57,11 +57,11 @@ trunks:
 // routedCall is bob's call to alice's number as routing leaves it: the
 // number looked up in the directory of the moment.
 func routedCall(sw *Switch) *call {
-	c := &call{sw: sw, rt: &route{Number: sw.directory().Number("+14155550100")}}
+	c := &call{host: sw, sw: sw, rt: &route{Number: sw.directory().Number("+14155550100")}}
 	c.a = newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
-	c.a.cdr.User = "1002"
+	c.a.CDR.User = "1002"
 	c.b = newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
-	c.b.cdr.User = "1001"
+	c.b.CDR.User = "1001"
 	return c
 }
 

@@ -68,7 +68,7 @@ func (o *ringOutcome) decide() bool {
 // it returns the most telling final response. party is the extension of
 // the user whose phone answered (empty for the trunk).
 func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	return c.ringWith(h, c.offer, c.a, c.relayProvisional())
+	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
 }
 
 // network is how a call reaches the phones and the trunk: it rings a
@@ -82,11 +82,7 @@ type network interface {
 
 // ringWith rings a hop with an offer through the call's network.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	var n network = sipNetwork{}
-	if c.sw.ringer != nil {
-		n = c.sw.ringer
-	}
-	return n.ringHop(c, h, offer, from, relay)
+	return c.host.hopRinger().ringHop(c, h, offer, from, relay)
 }
 
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
@@ -261,7 +257,7 @@ func (c *call) relayProvisional() func(calls.RingProgress) {
 				body = nil
 			}
 		}
-		_ = c.a.dlg.Provisional(code, p.Reason, body)
+		_ = c.a.Dialog.Provisional(code, p.Reason, body)
 	}
 }
 

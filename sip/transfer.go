@@ -32,13 +32,13 @@ type transfer struct {
 // notifyRefer tells the transferor how the transfer goes; a final status
 // (code >= 200) ends the subscription.
 func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
-	if x == nil || x.dlg == nil || isDone(x.done()) {
+	if x == nil || x.Dialog == nil || isDone(x.done()) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
-	if err := x.dlg.ReportTransfer(ctx, code, reason); err != nil {
-		sw.log.Debug("notify transferor", "leg_id", x.cdr.LegID, "error", err)
+	if err := x.Dialog.ReportTransfer(ctx, code, reason); err != nil {
+		sw.log.Debug("notify transferor", "leg_id", x.CDR.LegID, "error", err)
 	}
 }
 
@@ -46,10 +46,10 @@ func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
 func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
 	l := newLeg(c.id, f)
 	l.owner.Store(c)
-	l.cdr.Reason = billing.ReasonTransfer
-	l.cdr.ParentLegID = parent.cdr.LegID
+	l.CDR.Reason = billing.ReasonTransfer
+	l.CDR.ParentLegID = parent.CDR.LegID
 	if u != nil {
-		l.cdr.User = u.Extension
+		l.CDR.User = u.Extension
 	}
 	return l
 }
@@ -57,39 +57,39 @@ func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
 // blindTransfer connects the transferor's peer P to what the transferor
 // dialed, in the call's goroutine; the ringing happens in another one.
 func (c *call) blindTransfer(x *leg, u *user, dialed string) {
-	sw := c.sw
+	host := c.host
 	p := c.peerOf(x)
 	if c.xfer != nil || p == nil {
-		sw.notifyRefer(x, 491, "Request Pending")
+		host.notifyRefer(x, 491, "Request Pending")
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := sw.directory().RouteDialed(u, dialed, callerID)
+	rt, err := host.directory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
-		sw.notifyRefer(x, ce.Code, ce.Phrase)
+		host.notifyRefer(x, ce.Code, ce.Phrase)
 		return
 	}
 	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
-	sw.notifyRefer(x, 100, "Trying")
+	host.notifyRefer(x, 100, "Trying")
 	c.startTransferLeg(h, p, x, u)
 }
 
 // startTransferLeg places the legs of a transfer to hop h for peer p.
 func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
-	sw := c.sw
+	host := c.host
 	var legs []*leg // what the transfer adds, in order
 	var t *leg
 	if h.Trunk != nil {
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone}, x, u)
-		t.cdr.Trunk, t.cdr.CallerID, t.cdr.From, t.cdr.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
+		t.CDR.Trunk, t.CDR.CallerID, t.CDR.From, t.CDR.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
 		legs = []*leg{t}
 	} else {
 		v := c.transferLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, x, u)
-		v.cdr.From, v.cdr.To = u.Extension, h.Users[0].Extension
+		v.CDR.From, v.CDR.To = u.Extension, h.Users[0].Extension
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.Users[0])
-		t.cdr.From, t.cdr.To = u.Extension, h.Users[0].Extension
+		t.CDR.From, t.CDR.To = u.Extension, h.Users[0].Extension
 		legs = []*leg{v, t}
 	}
 	for _, l := range legs {
@@ -99,22 +99,22 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 			return
 		}
 	}
-	offer := p.sdp
+	offer := p.SDP
 	var tm *media.Leg
-	if c.relay != nil && len(p.sdp) > 0 {
+	if c.Relay != nil && len(p.SDP) > 0 {
 		var err error
-		if tm, err = sw.media.Allocate(); err != nil {
+		if tm, err = host.mediaPool().Allocate(); err != nil {
 			c.failTransfer(503, "Service Unavailable", legs)
 			return
 		}
-		if offer, err = media.Rewrite(p.sdp, sw.mediaIP, tm.Port()); err != nil {
+		if offer, err = media.Rewrite(p.SDP, host.mediaAddr(), tm.Port()); err != nil {
 			_ = tm.Close()
 			c.failTransfer(488, "Not Acceptable Here", legs)
 			return
 		}
 	}
 	for _, l := range legs {
-		sw.cdrs.Started(&l.cdr)
+		host.legStarted(&l.CDR)
 	}
 	// Until the outcome is in, the call's end writes these legs' CDRs.
 	c.xferLegs = legs
@@ -122,15 +122,15 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	if c.xfer == nil || c.xfer.transferorGone {
 		from = p
 	}
-	sw.calls.Add(1) // the call is counted: Shutdown waits for this too
+	host.callStarted() // the call is counted: Shutdown waits for this too
 	go func() {
-		defer sw.calls.Done()
+		defer host.callDone()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
 		noRelay := func(calls.RingProgress) {}
 		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() {
-			t.party = party
+			t.Party = party
 			c.transferAnswered(winner, res, err, legs, t, tm, p, x)
 		}
 		select {
@@ -138,7 +138,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		case <-c.finished:
 			// The call ended meanwhile and wrote the legs as canceled.
 			if winner != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
+				ctx, cancel := context.WithTimeout(context.Background(), host.byeTimeout())
 				_ = winner.Answer(nil)
 				_ = winner.Bye(ctx)
 				cancel()
@@ -152,7 +152,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 
 // transferAnswered finishes a blind transfer in the call's goroutine.
 func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
-	sw := c.sw
+	host := c.host
 	xf := c.xfer
 	c.xferLegs = nil
 	if err != nil {
@@ -164,14 +164,14 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 			disp, code = billing.Canceled, 487 // the switch stopped the ringing
 		}
 		for _, l := range legs {
-			l.end(disp, code)
+			l.End(disp, code)
 		}
 		c.finishAll(legs...)
 		reason := "Temporarily Unavailable"
 		if res != nil {
 			code, reason = res.StatusCode, res.Reason
 		}
-		sw.notifyRefer(x, code, reason)
+		host.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
 		if xf != nil && xf.transferorGone && !errors.Is(err, errShuttingDown) {
@@ -183,15 +183,15 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 	if err := winner.Answer(nil); err != nil {
 		c.log.Warn("ack transfer target", "error", err)
 	}
-	t.setDialog(winner)
-	sw.storeDialog(t)
+	t.SetDialog(winner)
+	host.storeDialog(t)
 	for _, l := range legs {
-		l.answer(now)
+		l.SetAnswered(now)
 	}
 	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
 	}
-	sw.notifyRefer(x, 200, "OK")
+	host.notifyRefer(x, 200, "OK")
 	if c.a == x || c.b == x {
 		c.setSlot(x, t)
 	} else {
@@ -207,31 +207,31 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		// it has left the call's slots and the call's end won't see it.
 		if !isDone(x.done()) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = x.bye(ctx)
+			_ = x.Bye(ctx)
 			cancel()
 		}
-		x.end(billing.Answered, 200)
+		x.End(billing.Answered, 200)
 		c.finish(x)
 	}
-	c.log.Info("transfer completed", "to", t.cdr.To, "legs_added", len(legs))
+	c.log.Info("transfer completed", "to", t.CDR.To, "legs_added", len(legs))
 }
 
 // rebridge connects p's media to tm (the media of the target t, which
 // answered) in place of x's.
 func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
-	if c.relay == nil || tm == nil {
+	if c.Relay == nil || tm == nil {
 		return nil
 	}
-	remote, err := media.Remote(t.sdp)
+	remote, err := media.Remote(t.SDP)
 	if err == nil {
-		err = c.sw.media.CheckRemote(remote)
+		err = c.host.mediaPool().CheckRemote(remote)
 	}
 	if err != nil {
 		_ = tm.Close()
 		return fmt.Errorf("target's answer: %w", err)
 	}
-	if t.dlg != nil {
-		tm.SetSignalingSource(signalingSource(t.dlg.Source()))
+	if t.Dialog != nil {
+		tm.SetSignalingSource(calls.SignalingSource(t.Dialog.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)
@@ -254,13 +254,13 @@ func (c *call) recall(xf *transfer, p *leg) {
 // failTransfer reports a transfer that could not start.
 func (c *call) failTransfer(code int, reason string, legs []*leg) {
 	for _, l := range legs {
-		l.end(billing.Failed, code)
+		l.End(billing.Failed, code)
 	}
 	c.finishAll(legs...)
 	if c.xfer != nil {
 		xf := c.xfer
 		c.xfer = nil
-		c.sw.notifyRefer(xf.transferor, code, reason)
+		c.host.notifyRefer(xf.transferor, code, reason)
 		if xf.transferorGone {
 			c.endCall()
 		}
@@ -270,14 +270,14 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 // attendedTransfer joins the transferor's peer in this call with the
 // other party of the transferor's consultation call (named by Replaces).
 func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
-	sw := c.sw
-	x2 := sw.legByDialog(r)
+	host := c.host
+	x2 := host.legByDialog(r)
 	var c2 *call
 	if x2 != nil {
 		c2 = x2.owner.Load()
 	}
 	if x2 == nil || c2 == nil || c2 == c {
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	p := c.peerOf(x)
@@ -289,8 +289,8 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	give := func() {
 		t := c2.peerOf(x2)
 		var tm *media.Leg
-		if c2.relay != nil {
-			a, b, err := c2.relay.Detach()
+		if c2.Relay != nil {
+			a, b, err := c2.Relay.Detach()
 			if err == nil {
 				tm, xm := a, b
 				if c2.a == x2 {
@@ -300,15 +300,15 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 				_ = xm.Close()
 				got <- handover{t: t, tm: tm}
 			}
-			c2.relay = nil
+			c2.Relay = nil
 		}
 		if tm == nil {
 			got <- handover{t: t}
 		}
 		// The consultation legs now belong to the original call.
-		x2.cdr.Reason, x2.cdr.ParentLegID, x2.cdr.CallID = billing.ReasonTransfer, x.cdr.LegID, c.id
+		x2.CDR.Reason, x2.CDR.ParentLegID, x2.CDR.CallID = billing.ReasonTransfer, x.CDR.LegID, c.id
 		if t != nil {
-			t.cdr.Reason, t.cdr.CallID = billing.ReasonTransfer, c.id
+			t.CDR.Reason, t.CDR.CallID = billing.ReasonTransfer, c.id
 			t.owner.Store(c)
 		}
 		c2.setSlot(t, nil)
@@ -317,34 +317,34 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	select {
 	case c2.inbox <- give:
 	case <-c2.finished:
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	var h handover
 	select {
 	case h = <-got:
 	case <-time.After(5 * time.Second):
-		sw.notifyRefer(x, 500, "Server Internal Error")
+		host.notifyRefer(x, 500, "Server Internal Error")
 		return
 	}
 	if h.t == nil {
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	sw.notifyRefer(x, 100, "Trying")
-	if c.relay != nil && h.tm != nil {
+	host.notifyRefer(x, 100, "Trying")
+	if c.Relay != nil && h.tm != nil {
 		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
 	}
-	sw.notifyRefer(x, 200, "OK")
+	host.notifyRefer(x, 200, "OK")
 	c.setSlot(x, h.t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	_ = x.bye(ctx)
+	_ = x.Bye(ctx)
 	cancel()
-	x.end(billing.Answered, 200)
+	x.End(billing.Answered, 200)
 	c.finish(x)
-	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.cdr.To)
+	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.CDR.To)
 }
 
 // rebridgeLeg connects p's media to the media leg tm of the target t,
@@ -352,7 +352,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 // recorded call t hears the recording announcement before anything of p.
 func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 	ann := c.transferAnnouncement(p, t)
-	a, b, err := c.relay.Detach()
+	a, b, err := c.Relay.Detach()
 	if err != nil {
 		_ = tm.Close()
 		return fmt.Errorf("detach: %w", err)
@@ -374,5 +374,5 @@ func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 // the transferor's call or another call of u's. Anyone else's dialog
 // would hand u's transferee another user's call (and its charges).
 func mayReplace(u *user, x2 *leg) bool {
-	return x2.cdr.Endpoint == billing.EndpointPhone && x2.party != "" && x2.party == u.Extension
+	return x2.CDR.Endpoint == billing.EndpointPhone && x2.Party != "" && x2.Party == u.Extension
 }

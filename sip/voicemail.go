@@ -38,8 +38,8 @@ func (c *call) depositVoicemail(u *user) {
 		return
 	}
 	defer c.endEndpoint(ep)
-	set := c.sw.directory().settings
-	c.sw.voicemail.Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.cdr.From, LegID: c.a.cdr.LegID,
+	set := c.host.directory().settings
+	c.host.voicemailBox().Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.CDR.From, LegID: c.a.CDR.LegID,
 		MaxLength: set.voicemailMaxLength, Silence: set.voicemailSilence, Log: c.log})
 	// #, silence or the maximum length end the call too (the message is
 	// stored by then), and the caller's media port goes back to the pool
@@ -52,19 +52,19 @@ func (c *call) depositVoicemail(u *user) {
 // and records. ctx ends when the caller hangs up. When ok is false the
 // call has been answered with a failure and every CDR written.
 func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok bool) {
-	sw := c.sw
-	if sw.media == nil || c.relay == nil || sw.voicemail == nil {
+	host := c.host
+	if host.mediaPool() == nil || c.Relay == nil || host.voicemailBox() == nil {
 		c.failRinging(nil, nil, calls.ErrNoVoicemail)
 		return nil, nil, false
 	}
-	a, b, err := c.relay.Detach()
-	c.relay = nil
+	a, b, err := c.Relay.Detach()
+	c.Relay = nil
 	if err != nil {
 		c.failRinging(nil, nil, fmt.Errorf("voicemail media: %w", err))
 		return nil, nil, false
 	}
 	_ = b.Close()
-	answer, sel, err := media.Answer(c.a.sdp, sw.mediaIP, a.Port())
+	answer, sel, err := media.Answer(c.a.SDP, host.mediaAddr(), a.Port())
 	if err != nil {
 		_ = a.Close()
 		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
@@ -81,9 +81,9 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 		return nil, nil, false
 	}
 	// Before the 200 OK: a phone may send an INFO key as soon as it has it.
-	c.a.endpoint.Store(ep)
-	c.a.cdr.Reason = billing.ReasonVoicemail
-	c.a.answer(time.Now())
+	c.a.Endpoint.Store(ep)
+	c.a.CDR.Reason = billing.ReasonVoicemail
+	c.a.SetAnswered(time.Now())
 	c.setup.release()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)
@@ -91,15 +91,15 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	if err := ep.Start(); err != nil {
 		c.log.Warn("voicemail start", "error", err)
 	}
-	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	ctx, cancel := context.WithCancel(sw.ctx)
+	host.countCall("2xx")
+	ctx, cancel := context.WithCancel(host.runContext())
 	c.endpointCancel = cancel
 	if !ackedOK {
 		cancel() // nothing to play to a caller that never took the answer: hang up
 	}
 	// The caller's leg is charged like any answered leg: its credit is
 	// renewed while the switch answers it, and ends it when refused.
-	credit := newCreditClock(sw.meter, c.log, *c.a.cdr.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(host.creditMeter(), c.log, *c.a.CDR.AnsweredAt, c.settings().maxCallDuration)
 	c.endpointCut = make(chan time.Time, 1)
 	go func() {
 		defer close(c.endpointCut)
@@ -127,8 +127,8 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 func (c *call) hangUpEndpoint(ep *media.Endpoint) {
 	c.endpointEndedAt = time.Now() // not billed: the wait for the BYE's answer
 	if !isDone(c.a.done()) {
-		byeCtx, cancel := context.WithTimeout(context.Background(), c.sw.byeTimeout())
-		_ = c.a.bye(byeCtx)
+		byeCtx, cancel := context.WithTimeout(context.Background(), c.host.byeTimeout())
+		_ = c.a.Bye(byeCtx)
 		cancel()
 	}
 	_ = ep.Close()
@@ -137,17 +137,17 @@ func (c *call) hangUpEndpoint(ep *media.Endpoint) {
 // endEndpoint writes the CDR of a call the switch answered itself.
 func (c *call) endEndpoint(ep *media.Endpoint) {
 	c.endpointCancel()
-	c.a.endpoint.Store(nil)
+	c.a.Endpoint.Store(nil)
 	c.countMedia(c.a, ep.Leg())
 	// The credit watch ends with the context: once it is over, the leg
 	// is this goroutine's alone.
 	if at, cut := <-c.endpointCut; cut {
-		c.a.endAt(at, c.cutoffDisposition(at.Sub(*c.a.cdr.AnsweredAt)), 200)
+		c.a.EndAt(at, c.cutoffDisposition(at.Sub(*c.a.CDR.AnsweredAt)), 200)
 	} else {
 		if c.endpointEndedAt.IsZero() {
 			c.endpointEndedAt = time.Now()
 		}
-		c.a.endAt(c.endpointEndedAt, billing.Answered, 200)
+		c.a.EndAt(c.endpointEndedAt, billing.Answered, 200)
 	}
 	c.finish(c.a)
 }
@@ -161,6 +161,6 @@ func (c *call) listenMailbox(u *user) {
 		return
 	}
 	defer c.endEndpoint(ep)
-	c.sw.voicemail.Listen(ctx, ep, voicemail.Listen{Mailbox: u.Extension, Log: c.log})
+	c.host.voicemailBox().Listen(ctx, ep, voicemail.Listen{Mailbox: u.Extension, Log: c.log})
 	c.hangUpEndpoint(ep)
 }

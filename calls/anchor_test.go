@@ -1,4 +1,4 @@
-package sip
+package calls
 
 import (
 	"errors"
@@ -14,7 +14,6 @@ func TestCheckReofferRefusesTheSwitchsOwnMediaPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := &Switch{media: pool}
 	offer := func(ip string, port int) []byte {
 		return []byte(fmt.Sprintf("v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", ip, ip, port))
 	}
@@ -31,8 +30,8 @@ func TestCheckReofferRefusesTheSwitchsOwnMediaPorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := sw.checkReoffer(tt.body)
-			var ce *callError
+			err := CheckReoffer(pool, tt.body)
+			var ce *Refusal
 			switch {
 			case !tt.loop && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -41,7 +40,7 @@ func TestCheckReofferRefusesTheSwitchsOwnMediaPorts(t *testing.T) {
 			}
 		})
 	}
-	if err := (&Switch{}).checkReoffer(offer("192.0.2.10", 10500)); err != nil {
+	if err := CheckReoffer(nil, offer("192.0.2.10", 10500)); err != nil {
 		t.Errorf("without anchoring nothing loops through the switch: %v", err)
 	}
 }
@@ -59,8 +58,8 @@ func TestSignalingSource(t *testing.T) {
 		{"", netip.Addr{}},
 	}
 	for _, tt := range tests {
-		if got := signalingSource(tt.in); got != tt.want {
-			t.Errorf("signalingSource(%q) = %v, want %v", tt.in, got, tt.want)
+		if got := SignalingSource(tt.in); got != tt.want {
+			t.Errorf("SignalingSource(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
