@@ -52,8 +52,16 @@ func (r *recentInvites) rotate(now time.Time) {
 	r.since = now
 }
 
+// maxRecentInvites bounds each generation: a flood of distinct INVITEs
+// must not grow the map without limit. Past it a retransmission may be
+// refused like a new INVITE, which is what overload does to it anyway.
+const maxRecentInvites = 1 << 18
+
 func (r *recentInvites) add(key uint64, now time.Time) {
 	r.rotate(now)
+	if len(r.cur) >= maxRecentInvites {
+		return
+	}
 	r.cur[key] = struct{}{}
 }
 

@@ -30,3 +30,19 @@ func TestRecentInvitesRememberForOneToTwoSpans(t *testing.T) {
 		}
 	}
 }
+
+// A flood of distinct INVITEs fills a generation up to its bound and no
+// further: the memory stays bounded whatever a sender invents.
+func TestRecentInvitesAreBounded(t *testing.T) {
+	r := newRecentInvites()
+	now := time.Unix(1000, 0)
+	for k := range uint64(maxRecentInvites + 1000) {
+		r.add(k, now)
+	}
+	if len(r.cur) != maxRecentInvites {
+		t.Fatalf("%d remembered, want the bound %d", len(r.cur), maxRecentInvites)
+	}
+	if !r.has(0, now) || r.has(maxRecentInvites+999, now) {
+		t.Fatal("the first ones are kept, those past the bound are not")
+	}
+}
