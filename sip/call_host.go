@@ -18,8 +18,9 @@ import (
 // call limit, the media pool and IP, the recordings directory and
 // announcement, voicemail, the CDR writer, the metrics, the dialog and
 // call registries, REFER's NOTIFYs, and shutdown with the ACK and BYE
-// timeouts. What stays in package sip (ringing in ring.go, the engine's
-// SIP legs in leg_agent.go and originate.go) still uses call.sw.
+// timeouts. Ringing (sipNetwork in ring.go) takes a ringRequest, not the
+// call; what else stays in package sip (the engine's SIP legs in
+// leg_agent.go and originate.go) still uses call.sw.
 type callHost interface {
 	hopRinger() network
 	directory() *directory
@@ -66,7 +67,7 @@ func (sw *Switch) hopRinger() network {
 	if sw.ringer != nil {
 		return sw.ringer
 	}
-	return sipNetwork{}
+	return sipNetwork{sw}
 }
 
 func (sw *Switch) registered(extension string) bool { return len(sw.reg.lookup(extension)) > 0 }
