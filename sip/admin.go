@@ -89,7 +89,7 @@ func (sw *Switch) Calls() []ActiveCall {
 	sw.callsByID.Range(func(k, v any) bool {
 		c := v.(*call)
 		// Only what never changes after the INVITE: legs move in transfers.
-		out = append(out, ActiveCall{CallID: c.id, From: c.origin.From, To: c.origin.dialed()})
+		out = append(out, ActiveCall{CallID: c.id, From: c.origin.From, To: c.origin.Dialed})
 		return true
 	})
 	return out

@@ -104,7 +104,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	in := sw.newInboundLeg(req, tx)
-	c := sw.newCall(in, callOrigin{From: req.From().Address.User, invite: in}, rt)
+	c := sw.newCall(in, originOf(req), rt)
 	c.setup = setup
 	c.ParsedOffer = offer
 	sw.active.Add(1)
@@ -152,14 +152,19 @@ func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	return checkOffer(body)
 }
 
-// callOrigin is what started a call: the caller's INVITE, which a
-// transfer never changes (who called whom, and what the INVITEs the
-// switch places copy from it: leg_inbound.go reads it), and the From
-// user the forwarding rules know as the original caller. An engine call
-// has no INVITE.
+// callOrigin is what started a call: what the caller's INVITE said,
+// which a transfer never changes (who called whom, and what the INVITEs
+// the switch places copy from it), and the From user the forwarding
+// rules know as the original caller. It holds no SIP (originOf reads it
+// off the INVITE), so the loop can move out of package sip. An engine
+// call has no INVITE: only From.
 type callOrigin struct {
-	From   string
-	invite *inboundLeg
+	From        string
+	Dialed      string // the user or number the caller dialled
+	SIPCallID   string // the INVITE's Call-ID, which the call's log lines carry
+	Display     string // the caller's display name
+	MaxForwards int    // the INVITE's Max-Forwards; 0: none
+	ContentType string // the type of the caller's offer; "": none (SDP)
 }
 
 // call is one call: the leg that came in, and the leg the switch placed.
@@ -229,7 +234,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	c.a.owner.Store(c)
 	c.a.SetDialog(in)
 	c.a.CDR.From = o.From
-	c.a.CDR.To = o.dialed()
+	c.a.CDR.To = o.Dialed
 	if rt != nil {
 		c.a.CDR.CallerID = rt.CallerID
 		if rt.Caller != nil {
@@ -243,7 +248,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 			c.a.CDR.PhoneNumber = rt.Number.Number
 		}
 	}
-	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.sipCallID())
+	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.SIPCallID)
 	return c
 }
 

@@ -148,7 +148,9 @@ func loopCall(t *testing.T, fwd ForwardingStore, from, to string, script ...ring
 	rt := &route{Caller: dir.User(from), Targets: []*user{dir.User(to)}}
 	a := newFakeDialog("caller")
 	invite := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: to, Host: "example.test"})
-	c := sw.newCall(a, callOrigin{From: from, invite: &inboundLeg{req: invite}}, rt)
+	o := originOf(invite)
+	o.From = from // the invite has no From header
+	c := sw.newCall(a, o, rt)
 	net := &fakeNetwork{script: script}
 	sw.ringer = net
 	return c, a, net, cdrs

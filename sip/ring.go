@@ -383,7 +383,7 @@ func (r ringRequest) fromDisplay() string {
 	if r.Caller != nil {
 		return r.Caller.DisplayName
 	}
-	return r.Origin.display()
+	return r.Origin.Display
 }
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
@@ -400,13 +400,13 @@ func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display stri
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
-	if in := r.Origin.maxForwards(); in > 1 {
+	if in := r.Origin.MaxForwards; in > 1 {
 		mf = sip.MaxForwardsHeader(in - 1)
 	}
 	req.AppendHeader(&mf)
 	if body := r.Offer; len(body) > 0 {
 		ct := "application/sdp"
-		if t, ok := r.Origin.contentType(); ok {
+		if t := r.Origin.ContentType; t != "" {
 			ct = t
 		}
 		req.AppendHeader(sip.NewHeader("Content-Type", ct))

@@ -63,7 +63,7 @@ func startedCall(sw *Switch) *call {
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
 	in := &inboundLeg{req: req}
-	return sw.newCall(in, callOrigin{From: "1002", invite: in}, &route{})
+	return sw.newCall(in, originOf(req), &route{})
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
