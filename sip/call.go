@@ -105,7 +105,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	in := sw.newInboundLeg(req, tx)
 	c := sw.newCall(in, originOf(req), rt)
-	c.setup = setup
+	c.setupDone = setup.release
 	c.ParsedOffer = offer
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
@@ -205,7 +205,17 @@ type call struct {
 
 	set *settings // the sip: settings applied when the call started
 
-	setup *setupSlot // the call's place in admission control until it rings or is answered
+	// setupDone frees the call's place in admission control once it
+	// rings or is answered; nil: the call has none (engine calls, tests).
+	setupDone func()
+}
+
+// releaseSetup frees the call's place in admission control; later calls
+// do nothing.
+func (c *call) releaseSetup() {
+	if c.setupDone != nil {
+		c.setupDone()
+	}
 }
 
 // settings are the sip: settings of the config applied when the call
@@ -414,7 +424,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		return nil, nil
 	}
 	c.a.SetAnswered(now)
-	c.setup.release()
+	c.releaseSetup()
 	c.sendAnswer(answer, acked)
 	host.countCall("2xx")
 	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)

@@ -16,11 +16,11 @@ import (
 // network that rings a hop, the directory and the settings copied at
 // call start, whether a user is registered, the meter and the per-user
 // call limit, the media pool and IP, the recordings directory and
-// announcement, voicemail, the CDR writer, the metrics, the dialog and
+// announcement, voicemail, the call engine's agent legs (*55), the CDR writer, the metrics, the dialog and
 // call registries, REFER's NOTIFYs, and shutdown with the ACK and BYE
 // timeouts. Ringing (sipNetwork in ring.go) takes a ringRequest, not the
 // call; what else stays in package sip (the engine's SIP legs in
-// leg_agent.go and originate.go) still uses call.sw.
+// leg_engine.go and originate.go) still uses call.sw.
 type callHost interface {
 	hopRinger() network
 	directory() *directory
@@ -35,6 +35,7 @@ type callHost interface {
 	recordingsDir() string
 	recordingAnnouncement() []int16
 	voicemailBox() Voicemail
+	agentLeg(c *call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string))
 
 	legStarted(cdr *billing.CDR)
 	legEnded(cdr *billing.CDR) error

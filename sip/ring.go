@@ -255,7 +255,7 @@ func (c *call) relayProvisional() func(calls.RingProgress) {
 	return func(p calls.RingProgress) {
 		// The callee has the INVITE (100 Trying, ringing): the switch's
 		// part of the setup is done, and waiting for an answer is cheap.
-		c.setup.release()
+		c.releaseSetup()
 		if !p.Relayed() {
 			return
 		}

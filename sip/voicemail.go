@@ -84,7 +84,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	c.a.Endpoint.Store(ep)
 	c.a.CDR.Reason = billing.ReasonVoicemail
 	c.a.SetAnswered(time.Now())
-	c.setup.release()
+	c.releaseSetup()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)
 	ackedOK := c.awaitAck(acked)
