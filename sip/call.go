@@ -169,11 +169,9 @@ type callOrigin struct {
 
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
-	// host is the switch as the loop sees it; sw is for what stays in
-	// package sip when the loop moves to package calls (ringing, the
-	// engine's SIP legs).
+	// host is the switch as the loop sees it: the loop reaches the
+	// switch through nothing else.
 	host   callHost
-	sw     *Switch
 	id     string
 	origin callOrigin
 	rt     *route
@@ -229,10 +227,16 @@ func (c *call) settings() *settings {
 	return &c.host.directory().settings
 }
 
-func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
-	set := sw.directory().settings // a copy: the call does not keep the directory
-	c := &call{host: sw, sw: sw, id: uuid.NewString(), origin: o, rt: rt,
+// newLoopCall is a call on a host: its id, origin and route, and the
+// settings it keeps. It has no legs yet.
+func newLoopCall(host callHost, id string, o callOrigin, rt *route, set settings) *call {
+	return &call{host: host, id: id, origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
+}
+
+func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
+	// The settings are a copy: the call does not keep the directory.
+	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().settings)
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
 		if rt.InTrunk != nil {

@@ -19,8 +19,7 @@ import (
 // announcement, voicemail, the call engine's agent legs (*55), the CDR writer, the metrics, the dialog and
 // call registries, REFER's NOTIFYs, and shutdown with the ACK and BYE
 // timeouts. Ringing (sipNetwork in ring.go) takes a ringRequest, not the
-// call; what else stays in package sip (the engine's SIP legs in
-// leg_engine.go and originate.go) still uses call.sw.
+// call, and a call keeps no *Switch.
 type callHost interface {
 	hopRinger() network
 	directory() *directory

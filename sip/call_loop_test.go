@@ -262,7 +262,7 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 	caller.await(t, "answer")
 	// Alice's REFER to carol, as handleRefer hands it to the call.
 	x := c.b
-	c.inbox <- func() { c.blindTransfer(x, c.sw.directory().User("1001"), "1003") }
+	c.inbox <- func() { c.blindTransfer(x, c.host.directory().User("1001"), "1003") }
 	alice.await(t, "bye") // the transferor leaves once the target answered
 	carol.await(t, "answer")
 	caller.hangUp()
@@ -321,7 +321,7 @@ func TestTheCreditCutsTheCallOffAtTheEndOfItsGrant(t *testing.T) {
 	alice := newFakeDialog("alice")
 	c, caller, _, cdrs := loopCall(t, nil, "1002", "1001", ringing{answer: alice, party: "1001"})
 	const slice = 300 * time.Millisecond
-	c.sw.meter = grantOnce{slice: slice}
+	c.host.(*Switch).meter = grantOnce{slice: slice}
 	over := start(c)
 	caller.await(t, "bye")
 	alice.await(t, "bye")
