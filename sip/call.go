@@ -20,11 +20,6 @@ import (
 type leg struct {
 	calls.CallLeg
 	owner atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
-	// stop ends a leg the call engine placed before it has a dialog
-	// (leg_engine.go): the engine hangs up while it rings.
-	stop chan struct{}
-	// onKey takes the leg's SIP INFO keys when the call engine drives it.
-	onKey func(rune)
 }
 
 // newLeg records a leg's facts; billing decides its class from them.
@@ -36,15 +31,10 @@ func newLeg(callID string, f billing.LegFacts) *leg {
 
 // done is closed when the leg's dialog ends (BYE, CANCEL); nil for no leg.
 func (l *leg) done() <-chan struct{} {
-	switch {
-	case l == nil:
+	if l == nil {
 		return nil
-	case l.Dialog != nil:
-		return l.Dialog.Done()
-	case l.stop != nil:
-		return l.stop
 	}
-	return nil
+	return l.CallLeg.Done()
 }
 
 // handleInvite answers a new INVITE: it authenticates, routes and runs the
@@ -739,7 +729,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 		if rule == "" && calls.IsBusy(res) {
 			rule = c.orVoicemail(h, "", calls.ErrBusy)
 		}
-		if rule == "" || isDone(c.a.done()) || errors.Is(err, errShuttingDown) || !fw.CanForward() {
+		if rule == "" || isDone(c.a.done()) || errors.Is(err, calls.ErrShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
@@ -802,7 +792,7 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	switch {
 	case isDone(c.a.done()):
 		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
-	case errors.Is(err, errShuttingDown):
+	case errors.Is(err, calls.ErrShuttingDown):
 		// The switch stopped ringing (CANCEL to the callee) to shut down:
 		// the caller may try again elsewhere or later.
 		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
@@ -828,7 +818,7 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	c.a.End(disp, code)
 	if b != nil {
 		bDisp := disp
-		if errors.Is(err, errShuttingDown) {
+		if errors.Is(err, calls.ErrShuttingDown) {
 			bDisp = billing.Canceled
 		}
 		b.End(bDisp, bCode)

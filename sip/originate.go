@@ -66,7 +66,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		facts.Peer = billing.EndpointTrunk
 	}
 	if !sw.admit() {
-		return nil, fmt.Errorf("originate: %w", errShuttingDown)
+		return nil, fmt.Errorf("originate: %w", calls.ErrShuttingDown)
 	}
 	c := sw.newEngineCall(u, o.CallerID)
 	l := newLeg(c.id, facts)

@@ -21,7 +21,6 @@ import (
 var (
 	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
 	errRingingStopped = errors.New("ringing stopped")
-	errShuttingDown   = errors.New("ringing stopped: the switch is shutting down")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
@@ -226,7 +225,7 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 			}
 			stopAll(nil)
 			if sw.shuttingDown() {
-				return nil, "", nil, errShuttingDown
+				return nil, "", nil, calls.ErrShuttingDown
 			}
 			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !isDone(r.HangUp) {
 				return nil, "", best, calls.ErrNoAnswer

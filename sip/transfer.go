@@ -160,7 +160,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 			_ = tm.Close()
 		}
 		disp, code := calls.RingFailure(res, err)
-		if errors.Is(err, errShuttingDown) {
+		if errors.Is(err, calls.ErrShuttingDown) {
 			disp, code = billing.Canceled, 487 // the switch stopped the ringing
 		}
 		for _, l := range legs {
@@ -174,7 +174,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		host.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
-		if xf != nil && xf.transferorGone && !errors.Is(err, errShuttingDown) {
+		if xf != nil && xf.transferorGone && !errors.Is(err, calls.ErrShuttingDown) {
 			c.recall(xf, p)
 		}
 		return
