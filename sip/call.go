@@ -142,20 +142,9 @@ func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	return checkOffer(body)
 }
 
-// callOrigin is what started a call: what the caller's INVITE said,
-// which a transfer never changes (who called whom, and what the INVITEs
-// the switch places copy from it), and the From user the forwarding
-// rules know as the original caller. It holds no SIP (originOf reads it
-// off the INVITE), so the loop can move out of package sip. An engine
-// call has no INVITE: only From.
-type callOrigin struct {
-	From        string
-	Dialed      string // the user or number the caller dialled
-	SIPCallID   string // the INVITE's Call-ID, which the call's log lines carry
-	Display     string // the caller's display name
-	MaxForwards int    // the INVITE's Max-Forwards; 0: none
-	ContentType string // the type of the caller's offer; "": none (SDP)
-}
+// callOrigin is what started a call (calls.Origin); originOf reads it
+// off the caller's INVITE.
+type callOrigin = calls.Origin
 
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {

@@ -100,8 +100,8 @@
 //   - Call and leg: a call is the leg that came in and the leg the switch
 //     placed, each one dialog (a calls.Dialog) and one CDR, with a parent
 //     and a reason; forwarding and transfers add legs to the call. A call
-//     keeps of its INVITE only what it needs (callOrigin, plain values
-//     originOf reads off it: who called whom, the Call-ID, the display
+//     keeps of its INVITE only what it needs (a calls.Origin, plain
+//     values originOf reads off it: who called whom, the Call-ID, the display
 //     name, Max-Forwards, the offer's type). A call runs in the goroutine sipgo
 //     gives its INVITE's transaction.
 //   - Ringing: each hop the directory gives is rung as forks: one INVITE
