@@ -28,20 +28,9 @@ type CDRWriter interface {
 	Ended(cdr *billing.CDR) error
 }
 
-// Meter authorizes chargeable legs before they start and renews their
-// credit, a slice at a time, while they are up (*billing.Credit).
-type Meter interface {
-	// Authorize reserves the first slice of credit for a leg; the
-	// reservation's Granted is the call time it grants from the answer
-	// (0: no limit, the leg is free). A refusal wraps
-	// billing.ErrInsufficientCredit.
-	Authorize(ctx context.Context, leg billing.LegRequest) (*billing.Reservation, error)
-	// Release frees what Authorize reserved for a leg that never produced a
-	// CDR the meter saw.
-	Release(legID string)
-	// Answered and Renew are what the call's credit clock uses.
-	calls.CreditMeter
-}
+// Meter authorizes chargeable legs and renews their credit
+// (calls.Meter): the call loop's, which will move to package calls.
+type Meter = calls.Meter
 
 // Options are the switch's collaborators.
 type Options struct {

@@ -15,11 +15,7 @@ import (
 // Voicemail is the mailboxes (package voicemail): the switch answers a
 // caller's leg with its own media endpoint and hands it over, and reads
 // the counts for the message-waiting lamps (mwi.go).
-type Voicemail interface {
-	Deposit(ctx context.Context, ep voicemail.Endpoint, d voicemail.Deposit) (voicemail.Message, bool)
-	Listen(ctx context.Context, ep voicemail.Endpoint, l voicemail.Listen)
-	Counts(mailbox string) (fresh, saved int, err error)
-}
+type Voicemail = calls.Voicemail
 
 // SetVoicemail gives the switch its mailboxes; call it before Start. A
 // switch without them sends no call to voicemail.
