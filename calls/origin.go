@@ -13,3 +13,11 @@ type Origin struct {
 	MaxForwards int    // the INVITE's Max-Forwards; 0: none
 	ContentType string // the type of the caller's offer; "": none (SDP)
 }
+
+// Replaces names the dialog an attended transfer replaces (RFC 3891) by
+// Call-ID and tags, as the transferor sees it.
+type Replaces struct {
+	CallID  string
+	ToTag   string // the far end's tag, from the transferor's side: ours
+	FromTag string // the transferor's own tag
+}
