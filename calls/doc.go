@@ -37,10 +37,11 @@
 // RefusalOf turns any error into the refusal the caller hears (a
 // directory refusal into its status; package sip says it as SIP), and
 // ErrShuttingDown is ringing stopped because the switch shuts down.
-// Next, the loop itself moves here, against Dialog, a small network that
-// rings a hop (today package sip's network, which takes a ringRequest
-// and no call) and the host interface the switch implements (today
-// package sip's callHost).
+// A HopRinger rings a hop for a call, as a RingRequest (no call) says;
+// package sip's rings with SIP INVITEs, forked to every contact.
+// Next, the loop itself moves here, against Dialog, the HopRinger and
+// the host interface the switch implements (today package sip's
+// callHost).
 //
 // # Credit limits
 //

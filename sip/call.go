@@ -647,7 +647,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 		}
 		return b
 	}
-	b.CDR.From = fromUser(rt.Caller, c.origin)
+	b.CDR.From = calls.FromUser(rt.Caller, c.origin)
 	b.CDR.To = h.Users[0].Extension
 	b.CDR.User = h.Users[0].Extension
 	if rt.InTrunk != nil {

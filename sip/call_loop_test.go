@@ -112,7 +112,7 @@ type fakeNetwork struct {
 	rung   []string // the hops rung, as Hop.String says them
 }
 
-func (n *fakeNetwork) ringHop(_ ringRequest, h *hop, relay func(calls.RingProgress)) (calls.Dialog, string, *calls.FinalResponse, error) {
+func (n *fakeNetwork) RingHop(_ ringRequest, h *hop, relay func(calls.RingProgress)) (calls.Dialog, string, *calls.FinalResponse, error) {
 	n.mu.Lock()
 	n.rung = append(n.rung, h.String())
 	if len(n.script) == 0 {

@@ -30,9 +30,9 @@
 //     from hop to hop, bridge the answer, run the call until it ends, and
 //     write one CDR per leg. The loop's files reach the switch only
 //     through callHost (call_host.go), the interface it will take along
-//     to package calls, and keep no *Switch: ringing takes a ringRequest
-//     (call id, origin, caller, offer, hang-up, timeout, max forks), not
-//     the call, and *55 hands the agent's leg to the engine through the
+//     to package calls, and keep no *Switch: ringing is a calls.HopRinger
+//     that takes a calls.RingRequest (call id, origin, caller, offer,
+//     hang-up, timeout, max forks), not the call, and *55 hands the agent's leg to the engine through the
 //     host's agentLeg;
 //   - transfers (REFER, blind and attended with Replaces), when a call is
 //     recorded (recording policy), re-INVITE and UPDATE, and the hand-over

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo"
@@ -71,27 +70,14 @@ func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.Final
 	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
 }
 
-// network is how a call reaches the phones and the trunk: it rings a
-// hop as the request says (whose hang-up stops the ringing), passes
-// every response before the final one to relay, and returns the leg
-// that answered, or the most telling final response. The switch's is
-// sipNetwork (SIP INVITEs, forked); the call loop's tests ring fakes.
-type network interface {
-	ringHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error)
-}
-
-// ringRequest is what ringing a hop takes from its call: the network
-// needs no call, so the loop can move out of package sip.
-type ringRequest struct {
-	CallID string     // the call's id: the outgoing Call-IDs start with it
-	Origin callOrigin // the caller's INVITE, which the outgoing INVITEs copy from
-	Caller *user      // the calling user the callee sees; nil: Origin.From
-	Offer  []byte
-	// HangUp is closed when the leg rung for hangs up: ringing stops.
-	HangUp   <-chan struct{}
-	Timeout  time.Duration // how long the hop rings
-	MaxForks int           // the most contacts one hop rings
-}
+// network is how a call reaches the phones and the trunk, and
+// ringRequest what ringing a hop takes from its call (calls.HopRinger,
+// calls.RingRequest). The switch's network is sipNetwork (SIP INVITEs,
+// forked); the call loop's tests ring fakes.
+type (
+	network     = calls.HopRinger
+	ringRequest = calls.RingRequest
+)
 
 // ringWith rings a hop with an offer through the call's network, on
 // behalf of the leg from.
@@ -101,14 +87,14 @@ func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingPr
 	if c.rt != nil {
 		r.Caller = c.rt.Caller
 	}
-	return c.host.hopRinger().ringHop(r, h, relay)
+	return c.host.hopRinger().RingHop(r, h, relay)
 }
 
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
 // trunk.
 type sipNetwork struct{ sw *Switch }
 
-func (n sipNetwork) ringHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
+func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := n.forkInvites(r, h, relay)
 	if w != nil {
 		return newOutboundLeg(w), party, nil, nil
@@ -119,7 +105,7 @@ func (n sipNetwork) ringHop(r ringRequest, h *hop, relay func(calls.RingProgress
 	return nil, "", res, err
 }
 
-// forkInvites is ringHop in SIP terms: it returns the session that
+// forkInvites is RingHop in SIP terms: it returns the session that
 // answered, or the most telling final response.
 func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := n.sw
@@ -295,7 +281,7 @@ func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request,
 	}
 	for _, b := range n.forkTargets(h, r.MaxForks) {
 		uri := *b.Contact.Clone()
-		req := n.newInvite(r, uri, r.fromUser(), r.fromDisplay())
+		req := n.newInvite(r, uri, r.FromUser(), r.FromDisplay())
 		req.SetTransport(strings.ToUpper(b.Transport))
 		req.SetDestination(b.destination())
 		reqs = append(reqs, req)
@@ -364,25 +350,6 @@ func (b binding) destination() string {
 		port = 5060
 	}
 	return net.JoinHostPort(b.Contact.Host, strconv.Itoa(port))
-}
-
-// fromUser is who the callee sees calling.
-func (r ringRequest) fromUser() string { return fromUser(r.Caller, r.Origin) }
-
-// fromUser is who a call's callee sees calling: the calling user, or
-// the From of the caller's INVITE.
-func fromUser(caller *user, o callOrigin) string {
-	if caller != nil {
-		return caller.Extension
-	}
-	return o.From
-}
-
-func (r ringRequest) fromDisplay() string {
-	if r.Caller != nil {
-		return r.Caller.DisplayName
-	}
-	return r.Origin.Display
 }
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
