@@ -180,7 +180,7 @@ type call struct {
 	endpointEndedAt time.Time          // when the switch hung up such a call
 	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
-	set *settings // the sip: settings applied when the call started
+	set *calls.Settings // the sip: settings applied when the call started
 
 	// setupDone frees the call's place in admission control once it
 	// rings or is answered; nil: the call has none (engine calls, tests).
@@ -199,23 +199,23 @@ func (c *call) releaseSetup() {
 // started: a reload while it is up does not change them, so the call sees
 // one config throughout (its time limit and its cut-off disposition
 // agree). A call built without newCall (tests) reads the current ones.
-func (c *call) settings() *settings {
+func (c *call) settings() *calls.Settings {
 	if c.set != nil {
 		return c.set
 	}
-	return &c.host.directory().settings
+	return &c.host.directory().settings.Settings
 }
 
 // newLoopCall is a call on a host: its id, origin and route, and the
 // settings it keeps. It has no legs yet.
-func newLoopCall(host callHost, id string, o callOrigin, rt *route, set settings) *call {
+func newLoopCall(host callHost, id string, o callOrigin, rt *route, set calls.Settings) *call {
 	return &call{host: host, id: id, origin: o, rt: rt,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 }
 
 func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	// The settings are a copy: the call does not keep the directory.
-	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().settings)
+	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().settings.Settings)
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
 		if rt.InTrunk != nil {
@@ -286,7 +286,7 @@ func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 // credit and returns the shortest first grant (the call renews them while
 // it is up).
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
-	limit := c.settings().maxCallDuration
+	limit := c.settings().MaxCallDuration
 	if c.host.creditMeter() == nil {
 		return limit, nil
 	}
@@ -427,7 +427,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 func (c *call) up(answered time.Time, ackLeg *leg) {
 	c.host.storeCall(c)
 	defer c.host.forgetCall(c.id)
-	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().maxCallDuration)
+	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().MaxCallDuration)
 	defer credit.stop()
 	ackTimer := time.NewTimer(c.host.ackTimeout())
 	defer ackTimer.Stop()
@@ -594,7 +594,7 @@ func (c *call) creditLegs() []*leg {
 
 // cutoffDisposition says why the switch ended a call at its time limit.
 func (c *call) cutoffDisposition(limit time.Duration) billing.Disposition {
-	if limit < c.settings().maxCallDuration {
+	if limit < c.settings().MaxCallDuration {
 		return billing.CreditExhausted
 	}
 	return billing.Answered
@@ -748,7 +748,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	host := c.host
-	if rule != "" || !c.settings().voicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	if rule != "" || !c.settings().VoicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {

@@ -3,6 +3,7 @@ package sip
 import (
 	"time"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
 )
@@ -27,37 +28,33 @@ type directory struct {
 	settings settings
 }
 
-// settings are the config's sip: settings that follow a reload. A call
-// reads them once, when it starts (see call.settings), so one call never
-// mixes two configs; voicemail limits are read when a message begins.
+// settings are the config's sip: settings that follow a reload: the
+// ones a call follows (calls.Settings), which a call reads once, when it
+// starts (see call.settings), and the registrar's and the router's;
+// voicemail limits are read when a message begins.
 type settings struct {
-	ringTimeout        time.Duration
-	maxCallDuration    time.Duration
-	transferRecall     bool
-	voicemailDefault   bool
+	calls.Settings
 	voicemailExtension string
-	voicemailMaxLength time.Duration
-	voicemailSilence   time.Duration
-	forwardCallerID    string
 	registerMaxExpires time.Duration
 	maxContacts        int // per user (sip.max_contacts)
-	maxForks           int // contacts one call rings (sip.max_forks)
 }
 
 func newSettings(s config.SIP) settings {
 	return settings{
-		ringTimeout:     s.RingTimeout.Duration,
-		maxCallDuration: s.MaxCallDuration.Duration,
-		// nil only in a config built in code: the documented defaults.
-		transferRecall:     s.TransferRecall == nil || *s.TransferRecall,
-		voicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
+		Settings: calls.Settings{
+			RingTimeout:     s.RingTimeout.Duration,
+			MaxCallDuration: s.MaxCallDuration.Duration,
+			// nil only in a config built in code: the documented defaults.
+			TransferRecall:     s.TransferRecall == nil || *s.TransferRecall,
+			VoicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
+			VoicemailMaxLength: s.VoicemailMaxLength.Duration,
+			VoicemailSilence:   s.VoicemailSilence.Duration,
+			ForwardCallerID:    s.ForwardCallerID,
+			MaxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
+		},
 		voicemailExtension: s.VoicemailExtension,
-		voicemailMaxLength: s.VoicemailMaxLength.Duration,
-		voicemailSilence:   s.VoicemailSilence.Duration,
-		forwardCallerID:    s.ForwardCallerID,
 		registerMaxExpires: s.RegisterMaxExpires.Duration,
 		maxContacts:        orDefault(s.MaxContacts, config.DefaultMaxContacts),
-		maxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
 	}
 }
 

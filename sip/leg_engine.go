@@ -143,7 +143,7 @@ func (e *EngineLeg) ended(c *call) {
 func (e *EngineLeg) waitUp(c *call) {
 	sw := e.sw
 	l := e.l
-	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().MaxCallDuration)
 	defer credit.stop()
 	disposition := billing.Answered
 	var cutAt time.Time

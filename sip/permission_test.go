@@ -301,7 +301,7 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 	sw.cfg.SIP.Domain = "example.test"
 	c.origin = callOrigin{From: "sales"}
 	c.rt.Caller = sw.directory().User("1003")
-	r := ringRequest{CallID: c.id, Origin: c.origin, Caller: c.rt.Caller, MaxForks: c.settings().maxForks}
+	r := ringRequest{CallID: c.id, Origin: c.origin, Caller: c.rt.Caller, MaxForks: c.settings().MaxForks}
 	reqs, parties, err := sipNetwork{sw}.outgoingInvites(r, &hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}})
 	if err != nil {
 		t.Fatal(err)

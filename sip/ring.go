@@ -83,7 +83,7 @@ type (
 // behalf of the leg from.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	r := ringRequest{CallID: c.id, Origin: c.origin, Offer: offer, HangUp: from.done(),
-		Timeout: c.ringTimeout(h), MaxForks: c.settings().maxForks}
+		Timeout: c.ringTimeout(h), MaxForks: c.settings().MaxForks}
 	if c.rt != nil {
 		r.Caller = c.rt.Caller
 	}

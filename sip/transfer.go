@@ -240,7 +240,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 // recall rings the transferor again when a blind transfer failed after
 // the transferor hung up, if the config says so; else the call ends.
 func (c *call) recall(xf *transfer, p *leg) {
-	if !c.settings().transferRecall {
+	if !c.settings().TransferRecall {
 		c.log.Info("transfer failed and the transferor left: ending the call")
 		c.endCall()
 		return

@@ -36,7 +36,7 @@ func (c *call) depositVoicemail(u *user) {
 	defer c.endEndpoint(ep)
 	set := c.host.directory().settings
 	c.host.voicemailBox().Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.CDR.From, LegID: c.a.CDR.LegID,
-		MaxLength: set.voicemailMaxLength, Silence: set.voicemailSilence, Log: c.log})
+		MaxLength: set.VoicemailMaxLength, Silence: set.VoicemailSilence, Log: c.log})
 	// #, silence or the maximum length end the call too (the message is
 	// stored by then), and the caller's media port goes back to the pool
 	// whoever hung up.
@@ -95,7 +95,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	}
 	// The caller's leg is charged like any answered leg: its credit is
 	// renewed while the switch answers it, and ends it when refused.
-	credit := newCreditClock(host.creditMeter(), c.log, *c.a.CDR.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(host.creditMeter(), c.log, *c.a.CDR.AnsweredAt, c.settings().MaxCallDuration)
 	c.endpointCut = make(chan time.Time, 1)
 	go func() {
 		defer close(c.endpointCut)
