@@ -45,7 +45,7 @@ func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
 	if u == nil {
 		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
 	}
-	if err := sw.fwd.Set(dir.Directory, u, f); err != nil {
+	if err := sw.fwd.Set(dir.org(), u, f); err != nil {
 		return err
 	}
 	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)

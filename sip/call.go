@@ -203,7 +203,7 @@ func (c *call) settings() *calls.Settings {
 	if c.set != nil {
 		return c.set
 	}
-	return &c.host.directory().settings.Settings
+	return &c.host.callDirectory().Settings
 }
 
 // newLoopCall is a call on a host: its id, origin and route, and the
@@ -215,7 +215,7 @@ func newLoopCall(host callHost, id string, o callOrigin, rt *route, set calls.Se
 
 func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	// The settings are a copy: the call does not keep the directory.
-	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().settings.Settings)
+	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().Settings)
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
 		if rt.InTrunk != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 )
@@ -22,7 +23,7 @@ import (
 // call, and a call keeps no *Switch.
 type callHost interface {
 	hopRinger() network
-	directory() *directory
+	callDirectory() *calls.Directory
 	forwardingOf(u *user) config.Forwarding
 	registered(extension string) bool
 
@@ -69,6 +70,10 @@ func (sw *Switch) hopRinger() network {
 	}
 	return sipNetwork{sw}
 }
+
+// callDirectory is the directory a call asks, with record_all and the
+// settings of the same config.
+func (sw *Switch) callDirectory() *calls.Directory { return &sw.directory().Directory }
 
 func (sw *Switch) registered(extension string) bool { return len(sw.reg.lookup(extension)) > 0 }
 func (sw *Switch) creditMeter() Meter               { return sw.meter }

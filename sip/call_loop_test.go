@@ -262,7 +262,7 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 	caller.await(t, "answer")
 	// Alice's REFER to carol, as handleRefer hands it to the call.
 	x := c.b
-	c.inbox <- func() { c.blindTransfer(x, c.host.directory().User("1001"), "1003") }
+	c.inbox <- func() { c.blindTransfer(x, c.host.callDirectory().User("1001"), "1003") }
 	alice.await(t, "bye") // the transferor leaves once the target answered
 	carol.await(t, "answer")
 	caller.hangUp()

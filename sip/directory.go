@@ -15,25 +15,20 @@ type (
 	trunk = orgdir.Trunk
 )
 
-// directory is the organization's directory (who is this, where does
-// this go) with the sip: settings of the same config, swapped in together
-// on reload.
+// directory is the organization's directory with what of the same
+// config a reload swaps in together with it: what a call asks
+// (calls.Directory: record_all and the sip: settings a call copies) and
+// the switch's own sip: settings.
 type directory struct {
-	*orgdir.Directory
-	// recordAll is media.record_all: here, not read from the config the
-	// switch started with, so that it changes on reload together with the
-	// users' and numbers' own record flags.
-	recordAll bool
-	// settings are the sip: settings a reload changes, for the same reason.
+	calls.Directory
 	settings settings
 }
 
-// settings are the config's sip: settings that follow a reload: the
-// ones a call follows (calls.Settings), which a call reads once, when it
-// starts (see call.settings), and the registrar's and the router's;
+// settings are the config's sip: settings that follow a reload and that
+// only the switch reads: the registrar's and the router's. A call's are
+// calls.Settings, read once when it starts (see call.settings);
 // voicemail limits are read when a message begins.
 type settings struct {
-	calls.Settings
 	voicemailExtension string
 	registerMaxExpires time.Duration
 	maxContacts        int // per user (sip.max_contacts)
@@ -41,20 +36,23 @@ type settings struct {
 
 func newSettings(s config.SIP) settings {
 	return settings{
-		Settings: calls.Settings{
-			RingTimeout:     s.RingTimeout.Duration,
-			MaxCallDuration: s.MaxCallDuration.Duration,
-			// nil only in a config built in code: the documented defaults.
-			TransferRecall:     s.TransferRecall == nil || *s.TransferRecall,
-			VoicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
-			VoicemailMaxLength: s.VoicemailMaxLength.Duration,
-			VoicemailSilence:   s.VoicemailSilence.Duration,
-			ForwardCallerID:    s.ForwardCallerID,
-			MaxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
-		},
 		voicemailExtension: s.VoicemailExtension,
 		registerMaxExpires: s.RegisterMaxExpires.Duration,
 		maxContacts:        orDefault(s.MaxContacts, config.DefaultMaxContacts),
+	}
+}
+
+func newCallSettings(s config.SIP) calls.Settings {
+	return calls.Settings{
+		RingTimeout:     s.RingTimeout.Duration,
+		MaxCallDuration: s.MaxCallDuration.Duration,
+		// nil only in a config built in code: the documented defaults.
+		TransferRecall:     s.TransferRecall == nil || *s.TransferRecall,
+		VoicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
+		VoicemailMaxLength: s.VoicemailMaxLength.Duration,
+		VoicemailSilence:   s.VoicemailSilence.Duration,
+		ForwardCallerID:    s.ForwardCallerID,
+		MaxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
 	}
 }
 
@@ -68,5 +66,11 @@ func orDefault(n, def int) int {
 
 func newDirectory(cfg *config.Config, realm string) *directory {
 	ha1 := func(username, password string) string { return HA1(username, realm, password) }
-	return &directory{Directory: orgdir.New(cfg, ha1), recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
+	return &directory{
+		Directory: calls.Directory{Directory: orgdir.New(cfg, ha1), RecordAll: cfg.Media.RecordAll, Settings: newCallSettings(cfg.SIP)},
+		settings:  newSettings(cfg.SIP),
+	}
 }
+
+// org is the organization's directory itself (package directory's).
+func (d *directory) org() *orgdir.Directory { return d.Directory.Directory }

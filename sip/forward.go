@@ -18,12 +18,12 @@ type hop = orgdir.Hop
 
 // forwarder follows the call's forwarding rules.
 func (c *call) forwarder() *orgdir.Forwarder {
-	return c.host.directory().Forwarder(orgdir.ForwardedCall{
+	return c.host.callDirectory().Forwarder(orgdir.ForwardedCall{
 		Route:          c.rt,
 		From:           c.origin.From,
 		CallerIDPolicy: c.settings().ForwardCallerID,
 		RulesOf:        c.host.forwardingOf,
-		Current:        func() *orgdir.Directory { return c.host.directory().Directory },
+		Current:        func() *orgdir.Directory { return c.host.callDirectory().Directory },
 	})
 }
 

@@ -129,7 +129,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 // INVITE, so the outgoing INVITE comes from the user.
 func (sw *Switch) newEngineCall(u *user, callerID string) *call {
 	id := uuid.NewString()
-	c := newLoopCall(sw, id, callOrigin{From: u.Extension}, &route{Caller: u, CallerID: callerID}, sw.directory().settings.Settings)
+	c := newLoopCall(sw, id, callOrigin{From: u.Extension}, &route{Caller: u, CallerID: callerID}, sw.directory().Settings)
 	c.log = newSlogger(sw.log, "call_id", id, "engine", true)
 	return c
 }

@@ -102,7 +102,7 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	if got := up.cutoffDisposition(time.Hour); got != billing.Answered {
 		t.Errorf("call up during the reload cut off at its max_call_duration: %s, want %s", got, billing.Answered)
 	}
-	if set := sw.directory().settings; set.VoicemailMaxLength != 30*time.Second || set.VoicemailSilence != 2*time.Second {
+	if set := sw.directory().Settings; set.VoicemailMaxLength != 30*time.Second || set.VoicemailSilence != 2*time.Second {
 		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", set.VoicemailMaxLength, set.VoicemailSilence)
 	}
 	if got, want := sw.directory().User("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {

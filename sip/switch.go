@@ -164,7 +164,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
 	}, func() float64 { return float64(sw.admission.settingUp()) }))
-	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().Directory); err != nil {
+	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().org()); err != nil {
 		return nil, err
 	}
 	return sw, nil

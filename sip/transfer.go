@@ -64,7 +64,7 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := host.directory().RouteDialed(u, dialed, callerID)
+	rt, err := host.callDirectory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
 		host.notifyRefer(x, ce.Code, ce.Phrase)

@@ -34,7 +34,7 @@ func (c *call) depositVoicemail(u *user) {
 		return
 	}
 	defer c.endEndpoint(ep)
-	set := c.host.directory().settings
+	set := c.host.callDirectory().Settings
 	c.host.voicemailBox().Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.CDR.From, LegID: c.a.CDR.LegID,
 		MaxLength: set.VoicemailMaxLength, Silence: set.VoicemailSilence, Log: c.log})
 	// #, silence or the maximum length end the call too (the message is
