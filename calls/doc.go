@@ -34,7 +34,8 @@
 // the relay and the recorder, and plays the recording announcement.
 // An Origin is what a call keeps of the caller's INVITE (plain values);
 // Meter and Voicemail are the meter and the mailboxes a call uses, and
-// Settings the sip: settings it copies when it starts.
+// Directory the directory it asks, with the sip: settings (Settings) it
+// copies when it starts.
 // RefusalOf turns any error into the refusal the caller hears (a
 // directory refusal into its status; package sip says it as SIP), and
 // ErrShuttingDown is ringing stopped because the switch shuts down.

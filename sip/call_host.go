@@ -11,16 +11,18 @@ import (
 )
 
 // callHost is what the call loop (call.go, transfer.go, voicemail.go,
-// hangup.go, forward.go, anchor.go, announce.go) asks of the switch; the
-// loop reaches the switch through nothing else, and *Switch implements
-// it. It is the seam along which the loop moves to package calls: the
-// network that rings a hop, the directory and the settings copied at
-// call start, whether a user is registered, the meter and the per-user
-// call limit, the media pool and IP, the recordings directory and
-// announcement, voicemail, the call engine's agent legs (*55), the CDR writer, the metrics, the dialog and
-// call registries, REFER's NOTIFYs, and shutdown with the ACK and BYE
-// timeouts. Ringing (sipNetwork in ring.go) takes a ringRequest, not the
-// call, and a call keeps no *Switch.
+// hangup.go, forward.go, anchor.go, announce.go, agent_join.go) asks of
+// the switch; the loop reaches the switch through nothing else, and
+// *Switch implements it. It is the seam along which the loop moves to
+// package calls: the network that rings a hop (a calls.HopRinger), the
+// directory with the settings copied at call start (a calls.Directory),
+// whether a user is registered, the meter and the per-user call limit,
+// the media pool and IP, the recordings directory and announcement,
+// voicemail, the call engine's agent legs (*55), the CDR writer, the
+// metrics, the dialog and call registries, REFER's NOTIFYs, and shutdown
+// with the ACK and BYE timeouts. Only the leg and the call (which move
+// with the loop) in its methods are still package sip's; a call keeps
+// no *Switch.
 type callHost interface {
 	hopRinger() network
 	callDirectory() *calls.Directory
