@@ -32,8 +32,9 @@
 //     through callHost (call_host.go), the interface it will take along
 //     to package calls, and keep no *Switch: ringing is a calls.HopRinger
 //     that takes a calls.RingRequest (call id, origin, caller, offer,
-//     hang-up, timeout, max forks), not the call, and *55 hands the agent's leg to the engine through the
-//     host's agentLeg;
+//     hang-up, timeout, max forks), not the call, the directory a call
+//     asks is a calls.Directory, and *55 hands the agent's leg to the
+//     engine through the host's agentLeg;
 //   - transfers (REFER, blind and attended with Replaces), when a call is
 //     recorded (recording policy), re-INVITE and UPDATE, and the hand-over
 //     of a caller's leg to voicemail;
@@ -94,9 +95,10 @@
 //     the stores for registrations, numbers and forwarding rules), then
 //     Start, Reload on SIGHUP and Shutdown.
 //   - The directory with its settings: the current directory.Directory and
-//     the config's sip: settings beside it, swapped in whole on reload. A
-//     call reads its settings once, when it starts, so one call never
-//     mixes two configs; calls already up keep theirs.
+//     the config's sip: settings beside it (a call's, calls.Settings, and
+//     the registrar's), swapped in whole on reload. A call reads its
+//     settings once, when it starts, so one call never mixes two configs;
+//     calls already up keep theirs.
 //   - Call and leg: a call is the leg that came in and the leg the switch
 //     placed, each one dialog (a calls.Dialog) and one CDR, with a parent
 //     and a reason; forwarding and transfers add legs to the call. A call
