@@ -44,10 +44,11 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 		return
 	}
 	s := m.Stats()
-	c.host.countMedia(l, s)
 	if l == nil {
+		c.host.countMedia("", s)
 		return
 	}
+	c.host.countMedia(l.CDR.Direction, s)
 	l.CountMedia(s)
 }
 

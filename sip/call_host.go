@@ -44,7 +44,7 @@ type callHost interface {
 	countCall(class string)
 	countLeg(d billing.Disposition)
 	countNoAck()
-	countMedia(l *leg, s media.Stats)
+	countMedia(d billing.Direction, s media.Stats)
 
 	storeDialog(l *leg)
 	forgetDialog(l *leg)
@@ -99,18 +99,18 @@ func (sw *Switch) claimUserCall(u *user) (release func(), ok bool) {
 	}, true
 }
 
-func (sw *Switch) mediaPool() *media.Pool           { return sw.media }
-func (sw *Switch) mediaAddr() string                { return sw.mediaIP }
-func (sw *Switch) recordingsDir() string            { return sw.dataDir }
-func (sw *Switch) voicemailBox() Voicemail          { return sw.voicemail }
-func (sw *Switch) legStarted(cdr *billing.CDR)      { sw.cdrs.Started(cdr) }
-func (sw *Switch) legEnded(cdr *billing.CDR) error  { return sw.cdrs.Ended(cdr) }
-func (sw *Switch) countCall(class string)           { sw.metrics.Calls.WithLabelValues(class).Inc() }
-func (sw *Switch) countLeg(d billing.Disposition)   { sw.metrics.Legs.WithLabelValues(string(d)).Inc() }
-func (sw *Switch) countNoAck()                      { sw.metrics.NoAck.Inc() }
-func (sw *Switch) countMedia(l *leg, s media.Stats) { sw.metrics.countMedia(l, s) }
-func (sw *Switch) storeCall(c *call)                { sw.callsByID.Store(c.id, c) }
-func (sw *Switch) forgetCall(id string)             { sw.callsByID.Delete(id) }
-func (sw *Switch) runContext() context.Context      { return sw.ctx }
-func (sw *Switch) callStarted()                     { sw.calls.Add(1) }
-func (sw *Switch) callDone()                        { sw.calls.Done() }
+func (sw *Switch) mediaPool() *media.Pool                        { return sw.media }
+func (sw *Switch) mediaAddr() string                             { return sw.mediaIP }
+func (sw *Switch) recordingsDir() string                         { return sw.dataDir }
+func (sw *Switch) voicemailBox() Voicemail                       { return sw.voicemail }
+func (sw *Switch) legStarted(cdr *billing.CDR)                   { sw.cdrs.Started(cdr) }
+func (sw *Switch) legEnded(cdr *billing.CDR) error               { return sw.cdrs.Ended(cdr) }
+func (sw *Switch) countCall(class string)                        { sw.metrics.Calls.WithLabelValues(class).Inc() }
+func (sw *Switch) countLeg(d billing.Disposition)                { sw.metrics.Legs.WithLabelValues(string(d)).Inc() }
+func (sw *Switch) countNoAck()                                   { sw.metrics.NoAck.Inc() }
+func (sw *Switch) countMedia(d billing.Direction, s media.Stats) { sw.metrics.countMedia(d, s) }
+func (sw *Switch) storeCall(c *call)                             { sw.callsByID.Store(c.id, c) }
+func (sw *Switch) forgetCall(id string)                          { sw.callsByID.Delete(id) }
+func (sw *Switch) runContext() context.Context                   { return sw.ctx }
+func (sw *Switch) callStarted()                                  { sw.calls.Add(1) }
+func (sw *Switch) callDone()                                     { sw.calls.Done() }
