@@ -38,6 +38,12 @@ type CallLeg struct {
 	// Credit is the call time the meter granted the leg; only the
 	// goroutine of the call that owns the leg touches it.
 	Credit LegCredit
+	// Stop ends a leg the call engine placed before it has a dialog:
+	// the engine hangs up while it rings.
+	Stop chan struct{}
+	// OnKey takes the leg's keys (SIP INFO) when the call engine drives
+	// it; nil: the call's own handling.
+	OnKey func(rune)
 }
 
 // InitCallLeg records a new leg's facts; billing decides its class from
@@ -94,3 +100,17 @@ func (l *CallLeg) SetDialog(d Dialog) {
 
 // Bye hangs up the leg's answered dialog.
 func (l *CallLeg) Bye(ctx context.Context) error { return l.Dialog.Bye(ctx) }
+
+// Done is closed when the leg's dialog ends (BYE, CANCEL), or when the
+// engine stops a leg that has none yet; nil for no leg.
+func (l *CallLeg) Done() <-chan struct{} {
+	switch {
+	case l == nil:
+		return nil
+	case l.Dialog != nil:
+		return l.Dialog.Done()
+	case l.Stop != nil:
+		return l.Stop
+	}
+	return nil
+}

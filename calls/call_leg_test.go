@@ -90,3 +90,22 @@ func TestCallMediaAnchorsAndCloses(t *testing.T) {
 		}
 	})
 }
+
+// A leg the engine placed has no dialog while it rings: its Stop is
+// what ends it; no leg has no end to wait for.
+func TestCallLegDoneBeforeItHasADialog(t *testing.T) {
+	var none *CallLeg
+	if none.Done() != nil {
+		t.Fatal("no leg has a done channel")
+	}
+	l := &CallLeg{Stop: make(chan struct{})}
+	if l.Done() == nil {
+		t.Fatal("a stoppable leg has no done channel")
+	}
+	close(l.Stop)
+	select {
+	case <-l.Done():
+	default:
+		t.Fatal("stopping the leg did not end it")
+	}
+}

@@ -26,13 +26,24 @@
 //
 // The loop's records live here too: a CallLeg is one leg's CDR, credit,
 // Dialog, party and finished flag (a transfer moves it between calls),
+// and for a leg the engine drives its Stop and OnKey (Done says when it
+// ends, with or without a dialog),
 // and a CallMedia is a call's anchored media: it allocates both sides'
 // ports from the media pool, rewrites the offer and the answer (taking
 // SDP bytes and the signalling sources that latch NATed phones), owns
 // the relay and the recorder, and plays the recording announcement.
-// Next, the loop itself moves here, against Dialog, a small network that
-// rings a hop and the host interface the switch implements (today
-// package sip's callHost).
+// An Origin is what a call keeps of the caller's INVITE (plain values);
+// Meter and Voicemail are the meter and the mailboxes a call uses, and
+// Directory the directory it asks, with the sip: settings (Settings) it
+// copies when it starts.
+// RefusalOf turns any error into the refusal the caller hears (a
+// directory refusal into its status; package sip says it as SIP), and
+// ErrShuttingDown is ringing stopped because the switch shuts down.
+// A HopRinger rings a hop for a call, as a RingRequest (no call) says;
+// package sip's rings with SIP INVITEs, forked to every contact.
+// Next, the loop itself moves here, against Dialog, the HopRinger and
+// the host interface the switch implements (today package sip's
+// callHost).
 //
 // # Credit limits
 //

@@ -82,4 +82,7 @@ var (
 	ErrNotAnswered = errors.New("leg not answered")
 	// ErrStopping: the network is shutting down and places no new leg.
 	ErrStopping = errors.New("shutting down")
+	// ErrShuttingDown: the network stopped ringing a hop to shut down
+	// (the caller is told 503, Retry-After), or places no new leg.
+	ErrShuttingDown = errors.New("ringing stopped: the switch is shutting down")
 )

@@ -45,7 +45,7 @@ func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
 	if u == nil {
 		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
 	}
-	if err := sw.fwd.Set(dir.Directory, u, f); err != nil {
+	if err := sw.fwd.Set(dir.org(), u, f); err != nil {
 		return err
 	}
 	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
@@ -89,7 +89,7 @@ func (sw *Switch) Calls() []ActiveCall {
 	sw.callsByID.Range(func(k, v any) bool {
 		c := v.(*call)
 		// Only what never changes after the INVITE: legs move in transfers.
-		out = append(out, ActiveCall{CallID: c.id, From: c.origin.From, To: c.origin.dialed()})
+		out = append(out, ActiveCall{CallID: c.id, From: c.origin.From, To: c.origin.Dialed})
 		return true
 	})
 	return out

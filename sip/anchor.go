@@ -44,10 +44,11 @@ func (c *call) countMedia(l *leg, m *media.Leg) {
 		return
 	}
 	s := m.Stats()
-	c.host.countMedia(l, s)
 	if l == nil {
+		c.host.countMedia("", s)
 		return
 	}
+	c.host.countMedia(l.CDR.Direction, s)
 	l.CountMedia(s)
 }
 
@@ -104,8 +105,8 @@ func (c *call) record(ready <-chan struct{}) bool {
 // current directory, not the config the switch started with, so a reload
 // applies to calls answered after it; a call already up keeps its state.
 func (c *call) recorded() bool {
-	dir := c.host.directory()
-	if dir.recordAll || (c.rt.Number != nil && c.rt.Number.Record) {
+	dir := c.host.callDirectory()
+	if dir.RecordAll || (c.rt.Number != nil && c.rt.Number.Record) {
 		return true
 	}
 	for _, l := range []*leg{c.a, c.b} {

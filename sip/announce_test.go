@@ -45,7 +45,7 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &call{host: sw, sw: sw, log: log}
+			c := &call{host: sw, log: log}
 			p := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
 			p.SDP = []byte(tt.transferee)
 			x := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})

@@ -20,11 +20,6 @@ import (
 type leg struct {
 	calls.CallLeg
 	owner atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
-	// stop ends a leg the call engine placed before it has a dialog
-	// (leg_engine.go): the engine hangs up while it rings.
-	stop chan struct{}
-	// onKey takes the leg's SIP INFO keys when the call engine drives it.
-	onKey func(rune)
 }
 
 // newLeg records a leg's facts; billing decides its class from them.
@@ -36,15 +31,10 @@ func newLeg(callID string, f billing.LegFacts) *leg {
 
 // done is closed when the leg's dialog ends (BYE, CANCEL); nil for no leg.
 func (l *leg) done() <-chan struct{} {
-	switch {
-	case l == nil:
+	if l == nil {
 		return nil
-	case l.Dialog != nil:
-		return l.Dialog.Done()
-	case l.stop != nil:
-		return l.stop
 	}
-	return nil
+	return l.CallLeg.Done()
 }
 
 // handleInvite answers a new INVITE: it authenticates, routes and runs the
@@ -104,8 +94,8 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	in := sw.newInboundLeg(req, tx)
-	c := sw.newCall(in, callOrigin{From: req.From().Address.User, invite: in}, rt)
-	c.setup = setup
+	c := sw.newCall(in, originOf(req), rt)
+	c.setupDone = setup.release
 	c.ParsedOffer = offer
 	sw.active.Add(1)
 	sw.metrics.ActiveCalls.Inc()
@@ -152,23 +142,15 @@ func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
 	return checkOffer(body)
 }
 
-// callOrigin is what started a call: the caller's INVITE, which a
-// transfer never changes (who called whom, and what the INVITEs the
-// switch places copy from it: leg_inbound.go reads it), and the From
-// user the forwarding rules know as the original caller. An engine call
-// has no INVITE.
-type callOrigin struct {
-	From   string
-	invite *inboundLeg
-}
+// callOrigin is what started a call (calls.Origin); originOf reads it
+// off the caller's INVITE.
+type callOrigin = calls.Origin
 
 // call is one call: the leg that came in, and the leg the switch placed.
 type call struct {
-	// host is the switch as the loop sees it; sw is for what stays in
-	// package sip when the loop moves to package calls (ringing, the
-	// engine's SIP legs).
+	// host is the switch as the loop sees it: the loop reaches the
+	// switch through nothing else.
 	host   callHost
-	sw     *Switch
 	id     string
 	origin callOrigin
 	rt     *route
@@ -198,26 +180,42 @@ type call struct {
 	endpointEndedAt time.Time          // when the switch hung up such a call
 	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
 
-	set *settings // the sip: settings applied when the call started
+	set *calls.Settings // the sip: settings applied when the call started
 
-	setup *setupSlot // the call's place in admission control until it rings or is answered
+	// setupDone frees the call's place in admission control once it
+	// rings or is answered; nil: the call has none (engine calls, tests).
+	setupDone func()
+}
+
+// releaseSetup frees the call's place in admission control; later calls
+// do nothing.
+func (c *call) releaseSetup() {
+	if c.setupDone != nil {
+		c.setupDone()
+	}
 }
 
 // settings are the sip: settings of the config applied when the call
 // started: a reload while it is up does not change them, so the call sees
 // one config throughout (its time limit and its cut-off disposition
 // agree). A call built without newCall (tests) reads the current ones.
-func (c *call) settings() *settings {
+func (c *call) settings() *calls.Settings {
 	if c.set != nil {
 		return c.set
 	}
-	return &c.host.directory().settings
+	return &c.host.callDirectory().Settings
+}
+
+// newLoopCall is a call on a host: its id, origin and route, and the
+// settings it keeps. It has no legs yet.
+func newLoopCall(host callHost, id string, o callOrigin, rt *route, set calls.Settings) *call {
+	return &call{host: host, id: id, origin: o, rt: rt,
+		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 }
 
 func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
-	set := sw.directory().settings // a copy: the call does not keep the directory
-	c := &call{host: sw, sw: sw, id: uuid.NewString(), origin: o, rt: rt,
-		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
+	// The settings are a copy: the call does not keep the directory.
+	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().Settings)
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
 		if rt.InTrunk != nil {
@@ -229,7 +227,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 	c.a.owner.Store(c)
 	c.a.SetDialog(in)
 	c.a.CDR.From = o.From
-	c.a.CDR.To = o.dialed()
+	c.a.CDR.To = o.Dialed
 	if rt != nil {
 		c.a.CDR.CallerID = rt.CallerID
 		if rt.Caller != nil {
@@ -243,7 +241,7 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 			c.a.CDR.PhoneNumber = rt.Number.Number
 		}
 	}
-	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.sipCallID())
+	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.SIPCallID)
 	return c
 }
 
@@ -288,7 +286,7 @@ func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 // credit and returns the shortest first grant (the call renews them while
 // it is up).
 func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
-	limit := c.settings().maxCallDuration
+	limit := c.settings().MaxCallDuration
 	if c.host.creditMeter() == nil {
 		return limit, nil
 	}
@@ -409,7 +407,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		return nil, nil
 	}
 	c.a.SetAnswered(now)
-	c.setup.release()
+	c.releaseSetup()
 	c.sendAnswer(answer, acked)
 	host.countCall("2xx")
 	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)
@@ -429,7 +427,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 func (c *call) up(answered time.Time, ackLeg *leg) {
 	c.host.storeCall(c)
 	defer c.host.forgetCall(c.id)
-	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().maxCallDuration)
+	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().MaxCallDuration)
 	defer credit.stop()
 	ackTimer := time.NewTimer(c.host.ackTimeout())
 	defer ackTimer.Stop()
@@ -596,7 +594,7 @@ func (c *call) creditLegs() []*leg {
 
 // cutoffDisposition says why the switch ended a call at its time limit.
 func (c *call) cutoffDisposition(limit time.Duration) billing.Disposition {
-	if limit < c.settings().maxCallDuration {
+	if limit < c.settings().MaxCallDuration {
 		return billing.CreditExhausted
 	}
 	return billing.Answered
@@ -649,7 +647,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 		}
 		return b
 	}
-	b.CDR.From = c.fromUser()
+	b.CDR.From = calls.FromUser(rt.Caller, c.origin)
 	b.CDR.To = h.Users[0].Extension
 	b.CDR.User = h.Users[0].Extension
 	if rt.InTrunk != nil {
@@ -720,7 +718,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 		if rule == "" && calls.IsBusy(res) {
 			rule = c.orVoicemail(h, "", calls.ErrBusy)
 		}
-		if rule == "" || isDone(c.a.done()) || errors.Is(err, errShuttingDown) || !fw.CanForward() {
+		if rule == "" || isDone(c.a.done()) || errors.Is(err, calls.ErrShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
@@ -750,7 +748,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // answer, busy, or not registered.
 func (c *call) orVoicemail(h *hop, rule string, why error) string {
 	host := c.host
-	if rule != "" || !c.settings().voicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	if rule != "" || !c.settings().VoicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
 	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {
@@ -783,7 +781,7 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	switch {
 	case isDone(c.a.done()):
 		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
-	case errors.Is(err, errShuttingDown):
+	case errors.Is(err, calls.ErrShuttingDown):
 		// The switch stopped ringing (CANCEL to the callee) to shut down:
 		// the caller may try again elsewhere or later.
 		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
@@ -809,7 +807,7 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	c.a.End(disp, code)
 	if b != nil {
 		bDisp := disp
-		if errors.Is(err, errShuttingDown) {
+		if errors.Is(err, calls.ErrShuttingDown) {
 			bDisp = billing.Canceled
 		}
 		b.End(bDisp, bCode)

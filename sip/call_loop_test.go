@@ -112,7 +112,7 @@ type fakeNetwork struct {
 	rung   []string // the hops rung, as Hop.String says them
 }
 
-func (n *fakeNetwork) ringHop(_ *call, h *hop, _ []byte, _ *leg, relay func(calls.RingProgress)) (calls.Dialog, string, *calls.FinalResponse, error) {
+func (n *fakeNetwork) RingHop(_ ringRequest, h *hop, relay func(calls.RingProgress)) (calls.Dialog, string, *calls.FinalResponse, error) {
 	n.mu.Lock()
 	n.rung = append(n.rung, h.String())
 	if len(n.script) == 0 {
@@ -148,7 +148,9 @@ func loopCall(t *testing.T, fwd ForwardingStore, from, to string, script ...ring
 	rt := &route{Caller: dir.User(from), Targets: []*user{dir.User(to)}}
 	a := newFakeDialog("caller")
 	invite := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: to, Host: "example.test"})
-	c := sw.newCall(a, callOrigin{From: from, invite: &inboundLeg{req: invite}}, rt)
+	o := originOf(invite)
+	o.From = from // the invite has no From header
+	c := sw.newCall(a, o, rt)
 	net := &fakeNetwork{script: script}
 	sw.ringer = net
 	return c, a, net, cdrs
@@ -260,7 +262,7 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 	caller.await(t, "answer")
 	// Alice's REFER to carol, as handleRefer hands it to the call.
 	x := c.b
-	c.inbox <- func() { c.blindTransfer(x, c.sw.directory().User("1001"), "1003") }
+	c.inbox <- func() { c.blindTransfer(x, c.host.callDirectory().User("1001"), "1003") }
 	alice.await(t, "bye") // the transferor leaves once the target answered
 	carol.await(t, "answer")
 	caller.hangUp()
@@ -319,7 +321,7 @@ func TestTheCreditCutsTheCallOffAtTheEndOfItsGrant(t *testing.T) {
 	alice := newFakeDialog("alice")
 	c, caller, _, cdrs := loopCall(t, nil, "1002", "1001", ringing{answer: alice, party: "1001"})
 	const slice = 300 * time.Millisecond
-	c.sw.meter = grantOnce{slice: slice}
+	c.host.(*Switch).meter = grantOnce{slice: slice}
 	over := start(c)
 	caller.await(t, "bye")
 	alice.await(t, "bye")

@@ -108,8 +108,8 @@ func (sw *Switch) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if key, ok := infoDigit(req); ok {
-		if l.onKey != nil {
-			l.onKey(key)
+		if l.OnKey != nil {
+			l.OnKey(key)
 		}
 		if ep := l.Endpoint.Load(); ep != nil {
 			if err := ep.SignalDigit(key); err != nil {

@@ -3,6 +3,7 @@ package sip
 import (
 	"time"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
 )
@@ -14,50 +15,44 @@ type (
 	trunk = orgdir.Trunk
 )
 
-// directory is the organization's directory (who is this, where does
-// this go) with the sip: settings of the same config, swapped in together
-// on reload.
+// directory is the organization's directory with what of the same
+// config a reload swaps in together with it: what a call asks
+// (calls.Directory: record_all and the sip: settings a call copies) and
+// the switch's own sip: settings.
 type directory struct {
-	*orgdir.Directory
-	// recordAll is media.record_all: here, not read from the config the
-	// switch started with, so that it changes on reload together with the
-	// users' and numbers' own record flags.
-	recordAll bool
-	// settings are the sip: settings a reload changes, for the same reason.
+	calls.Directory
 	settings settings
 }
 
-// settings are the config's sip: settings that follow a reload. A call
-// reads them once, when it starts (see call.settings), so one call never
-// mixes two configs; voicemail limits are read when a message begins.
+// settings are the config's sip: settings that follow a reload and that
+// only the switch reads: the registrar's and the router's. A call's are
+// calls.Settings, read once when it starts (see call.settings);
+// voicemail limits are read when a message begins.
 type settings struct {
-	ringTimeout        time.Duration
-	maxCallDuration    time.Duration
-	transferRecall     bool
-	voicemailDefault   bool
 	voicemailExtension string
-	voicemailMaxLength time.Duration
-	voicemailSilence   time.Duration
-	forwardCallerID    string
 	registerMaxExpires time.Duration
 	maxContacts        int // per user (sip.max_contacts)
-	maxForks           int // contacts one call rings (sip.max_forks)
 }
 
 func newSettings(s config.SIP) settings {
 	return settings{
-		ringTimeout:     s.RingTimeout.Duration,
-		maxCallDuration: s.MaxCallDuration.Duration,
-		// nil only in a config built in code: the documented defaults.
-		transferRecall:     s.TransferRecall == nil || *s.TransferRecall,
-		voicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
 		voicemailExtension: s.VoicemailExtension,
-		voicemailMaxLength: s.VoicemailMaxLength.Duration,
-		voicemailSilence:   s.VoicemailSilence.Duration,
-		forwardCallerID:    s.ForwardCallerID,
 		registerMaxExpires: s.RegisterMaxExpires.Duration,
 		maxContacts:        orDefault(s.MaxContacts, config.DefaultMaxContacts),
-		maxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
+	}
+}
+
+func newCallSettings(s config.SIP) calls.Settings {
+	return calls.Settings{
+		RingTimeout:     s.RingTimeout.Duration,
+		MaxCallDuration: s.MaxCallDuration.Duration,
+		// nil only in a config built in code: the documented defaults.
+		TransferRecall:     s.TransferRecall == nil || *s.TransferRecall,
+		VoicemailDefault:   s.VoicemailDefault == nil || *s.VoicemailDefault,
+		VoicemailMaxLength: s.VoicemailMaxLength.Duration,
+		VoicemailSilence:   s.VoicemailSilence.Duration,
+		ForwardCallerID:    s.ForwardCallerID,
+		MaxForks:           orDefault(s.MaxForks, config.DefaultMaxForks),
 	}
 }
 
@@ -71,5 +66,11 @@ func orDefault(n, def int) int {
 
 func newDirectory(cfg *config.Config, realm string) *directory {
 	ha1 := func(username, password string) string { return HA1(username, realm, password) }
-	return &directory{Directory: orgdir.New(cfg, ha1), recordAll: cfg.Media.RecordAll, settings: newSettings(cfg.SIP)}
+	return &directory{
+		Directory: calls.Directory{Directory: orgdir.New(cfg, ha1), RecordAll: cfg.Media.RecordAll, Settings: newCallSettings(cfg.SIP)},
+		settings:  newSettings(cfg.SIP),
+	}
 }
+
+// org is the organization's directory itself (package directory's).
+func (d *directory) org() *orgdir.Directory { return d.Directory.Directory }

@@ -30,7 +30,11 @@
 //     from hop to hop, bridge the answer, run the call until it ends, and
 //     write one CDR per leg. The loop's files reach the switch only
 //     through callHost (call_host.go), the interface it will take along
-//     to package calls;
+//     to package calls, and keep no *Switch: ringing is a calls.HopRinger
+//     that takes a calls.RingRequest (call id, origin, caller, offer,
+//     hang-up, timeout, max forks), not the call, the directory a call
+//     asks is a calls.Directory, and *55 hands the agent's leg to the
+//     engine through the host's agentLeg;
 //   - transfers (REFER, blind and attended with Replaces), when a call is
 //     recorded (recording policy), re-INVITE and UPDATE, and the hand-over
 //     of a caller's leg to voicemail;
@@ -53,13 +57,16 @@
 //   - the credit clock: calls.CreditClock renews a call's grants and says
 //     when it must end; the switch shows it its legs and hangs up;
 //   - the contract of a call's legs and how ringing failed: calls.Dialog
-//     and calls.Refusal are what the loop drives and refuses with;
+//     and calls.Refusal are what the loop drives and refuses with, and
+//     calls.RefusalOf turns any error (a directory refusal) into the
+//     refusal (errors.go only says it as SIP); calls.ErrShuttingDown is
+//     ringing stopped for shutdown;
 //     calls.RingFailure, calls.Rank and calls.ForwardOutcome turn a
 //     failed ringing into the leg's disposition, the answer the caller
 //     hears and the outcome the Forwarder follows;
 //   - the leg record and the call's media: a leg is a calls.CallLeg (its
-//     CDR, credit, dialog, party, finished flag) that the switch's leg
-//     embeds, and a call's anchoring, relay, recording and announcement
+//     CDR, credit, dialog, party, finished flag, and an engine leg's Stop
+//     and OnKey) that the switch's leg embeds, and a call's anchoring, relay, recording and announcement
 //     are a calls.CallMedia the call embeds, fed SDP bytes and signalling
 //     sources; the switch gives it the media pool and IP and counts the
 //     packets in its metrics (anchor.go, announce.go);
@@ -88,14 +95,16 @@
 //     the stores for registrations, numbers and forwarding rules), then
 //     Start, Reload on SIGHUP and Shutdown.
 //   - The directory with its settings: the current directory.Directory and
-//     the config's sip: settings beside it, swapped in whole on reload. A
-//     call reads its settings once, when it starts, so one call never
-//     mixes two configs; calls already up keep theirs.
+//     the config's sip: settings beside it (a call's, calls.Settings, and
+//     the registrar's), swapped in whole on reload. A call reads its
+//     settings once, when it starts, so one call never mixes two configs;
+//     calls already up keep theirs.
 //   - Call and leg: a call is the leg that came in and the leg the switch
 //     placed, each one dialog (a calls.Dialog) and one CDR, with a parent
 //     and a reason; forwarding and transfers add legs to the call. A call
-//     keeps of its INVITE only what it needs (callOrigin: who called whom,
-//     Max-Forwards, the offer's type). A call runs in the goroutine sipgo
+//     keeps of its INVITE only what it needs (a calls.Origin, plain
+//     values originOf reads off it: who called whom, the Call-ID, the display
+//     name, Max-Forwards, the offer's type). A call runs in the goroutine sipgo
 //     gives its INVITE's transaction.
 //   - Ringing: each hop the directory gives is rung as forks: one INVITE
 //     per contact (each user's newest phone before anyone's second, at

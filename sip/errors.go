@@ -1,12 +1,10 @@
 package sip
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/dialtone/dialtone/calls"
-	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -27,43 +25,9 @@ func refusalHeaders(e *callError) []sip.Header {
 	return hdrs
 }
 
-func refuse(code int, phrase, reason string) *callError {
-	return &callError{Code: code, Phrase: phrase, Reason: reason}
-}
-
-// refusalStatus is the SIP status of each kind of the directory's
-// refusals (routing, permissions, forwarding).
-var refusalStatus = []struct {
-	kind   error
-	code   int
-	phrase string
-}{
-	{orgdir.ErrMalformed, sip.StatusBadRequest, "Bad Request"},
-	{orgdir.ErrForbidden, sip.StatusForbidden, "Forbidden"},
-	{orgdir.ErrNotFound, sip.StatusNotFound, "Not Found"},
-	{orgdir.ErrNobodyToRing, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"},
-	{orgdir.ErrForwardLoop, sip.StatusLoopDetected, "Loop Detected"},
-	{orgdir.ErrNoTrunk, sip.StatusServiceUnavailable, "Service Unavailable"},
-}
-
-// asCallError maps any error to the response a caller should get: the
-// one place a refusal of the policy (package directory) becomes a SIP
-// status.
-func asCallError(err error) *callError {
-	var ce *callError
-	if errors.As(err, &ce) {
-		return ce
-	}
-	var r *orgdir.Refusal
-	if errors.As(err, &r) {
-		for _, s := range refusalStatus {
-			if errors.Is(r.Kind, s.kind) {
-				return &callError{Code: s.code, Phrase: s.phrase, Reason: r.Reason, Err: r.Err}
-			}
-		}
-	}
-	if errors.Is(err, orgdir.ErrForwardLoop) {
-		return &callError{Code: sip.StatusLoopDetected, Phrase: "Loop Detected", Err: err}
-	}
-	return &callError{Code: sip.StatusInternalServerError, Phrase: "Server Internal Error", Reason: "internal error", Err: err}
-}
+// refuse and asCallError are package calls' (Refuse, RefusalOf): the
+// call loop refuses calls, and sip only says its refusals as SIP.
+var (
+	refuse      = calls.Refuse
+	asCallError = calls.RefusalOf
+)

@@ -18,12 +18,12 @@ type hop = orgdir.Hop
 
 // forwarder follows the call's forwarding rules.
 func (c *call) forwarder() *orgdir.Forwarder {
-	return c.host.directory().Forwarder(orgdir.ForwardedCall{
+	return c.host.callDirectory().Forwarder(orgdir.ForwardedCall{
 		Route:          c.rt,
 		From:           c.origin.From,
-		CallerIDPolicy: c.settings().forwardCallerID,
+		CallerIDPolicy: c.settings().ForwardCallerID,
 		RulesOf:        c.host.forwardingOf,
-		Current:        func() *orgdir.Directory { return c.host.directory().Directory },
+		Current:        func() *orgdir.Directory { return c.host.callDirectory().Directory },
 	})
 }
 
@@ -55,4 +55,4 @@ func (c *call) refuseForward(fr *orgdir.ForwardRefusal) {
 }
 
 // ringTimeout is how long a hop rings before its no-answer rule applies.
-func (c *call) ringTimeout(h *hop) time.Duration { return h.RingTimeout(c.settings().ringTimeout) }
+func (c *call) ringTimeout(h *hop) time.Duration { return h.RingTimeout(c.settings().RingTimeout) }

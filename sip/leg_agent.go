@@ -2,10 +2,7 @@ package sip
 
 import (
 	"context"
-	"fmt"
-	"time"
 
-	"github.com/dialtone/dialtone/billing"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 )
@@ -31,48 +28,21 @@ func (sw *Switch) agentJoinHook() AgentJoin {
 	return nil
 }
 
-// joinAgent answers an agent's *55 call with the switch's own media and
-// hands the leg to the call engine, then keeps it up until either side
-// hangs up.
-func (c *call) joinAgent() {
-	sw := c.sw
-	if sw.media == nil || c.Relay == nil {
-		c.refuseDialog(refuse(503, "Service Unavailable", "the dialer needs anchored media"))
-		return
+// agentLeg makes an agent's *55 leg, answered with the switch's media
+// port m (payload types pt and te), a leg of the call engine. run hands
+// it to the dialer and keeps it up until either side hangs up; hangUp
+// ends it first (the agent's phone never acknowledged the answer).
+func (sw *Switch) agentLeg(c *call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string)) {
+	e := newEngineLeg(sw, c.a, m)
+	e.setPayloadTypes(pt, te)
+	run = func() {
+		if err := sw.agentJoinHook()(sw.ctx, c.rt.Caller.Extension, c.rt.Campaign, e); err != nil {
+			c.log.Info("agent join refused", "user", c.rt.Caller.Extension, "campaign", c.rt.Campaign, "error", err)
+			e.Hangup(err.Error())
+		}
+		e.waitUp(c)
 	}
-	a, b, err := c.Relay.Detach()
-	c.Relay = nil
-	if err != nil {
-		c.refuseDialog(asCallError(fmt.Errorf("agent media: %w", err)))
-		return
-	}
-	_ = b.Close()
-	answer, sel, err := media.Answer(c.a.SDP, sw.mediaIP, a.Port())
-	if err != nil {
-		_ = a.Close()
-		c.refuseDialog(&callError{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
-		return
-	}
-	e := newEngineLeg(sw, c.a, a)
-	te := media.DefaultTelephoneEvent
-	if sel.TelephoneEvent != nil {
-		te = sel.TelephoneEvent.PayloadType
-	}
-	e.setPayloadTypes(sel.Codec.PayloadType, te)
-	c.a.CDR.Reason = billing.ReasonDialer
-	c.a.SetAnswered(time.Now())
-	c.setup.release()
-	acked := make(chan struct{})
-	c.sendAnswer(answer, acked)
-	if !c.awaitAck(acked) {
-		e.Hangup("no ACK")
-	}
-	sw.metrics.Calls.WithLabelValues("2xx").Inc()
-	if err := sw.agentJoinHook()(sw.ctx, c.rt.Caller.Extension, c.rt.Campaign, e); err != nil {
-		c.log.Info("agent join refused", "user", c.rt.Caller.Extension, "campaign", c.rt.Campaign, "error", err)
-		e.Hangup(err.Error())
-	}
-	e.waitUp(c)
+	return run, e.Hangup
 }
 
 // Anchors reports whether the switch anchors media, which the call

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/media"
 )
 
@@ -16,7 +17,7 @@ import (
 var ErrOriginateRefused = errors.New("refused")
 
 // ErrStopping: the switch is shutting down and places no new leg.
-var ErrStopping = errShuttingDown
+var ErrStopping = calls.ErrShuttingDown
 
 // Progress kinds of an EngineLeg.
 const (
@@ -62,8 +63,8 @@ const progressBuffer = 64
 func newEngineLeg(sw *Switch, l *leg, m *media.Leg) *EngineLeg {
 	e := &EngineLeg{sw: sw, l: l, media: m, pt: media.PayloadPCMU, te: media.DefaultTelephoneEvent,
 		progress: make(chan Progress, progressBuffer), stop: make(chan struct{})}
-	l.stop = e.stop
-	l.onKey = func(k rune) { e.emitKey(k) }
+	l.Stop = e.stop
+	l.OnKey = func(k rune) { e.emitKey(k) }
 	return e
 }
 
@@ -142,7 +143,7 @@ func (e *EngineLeg) ended(c *call) {
 func (e *EngineLeg) waitUp(c *call) {
 	sw := e.sw
 	l := e.l
-	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().MaxCallDuration)
 	defer credit.stop()
 	disposition := billing.Answered
 	var cutAt time.Time

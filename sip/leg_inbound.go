@@ -114,41 +114,20 @@ func referNotify(target sip.Uri, code int, phrase string) *sip.Request {
 	return req
 }
 
-// What a call reads of its caller's INVITE (zero for an engine call).
-
-func (o callOrigin) dialed() string {
-	if o.invite == nil {
-		return ""
+// originOf is what a call keeps of its caller's INVITE.
+func originOf(req *sip.Request) callOrigin {
+	o := callOrigin{Dialed: dialedUser(req)}
+	if f := req.From(); f != nil {
+		o.From, o.Display = f.Address.User, f.DisplayName
 	}
-	return dialedUser(o.invite.req)
-}
-
-func (o callOrigin) sipCallID() string {
-	if o.invite == nil || o.invite.req.CallID() == nil {
-		return ""
+	if id := req.CallID(); id != nil {
+		o.SIPCallID = id.Value()
 	}
-	return o.invite.req.CallID().Value()
-}
-
-func (o callOrigin) display() string {
-	if o.invite == nil {
-		return ""
+	if mf := req.MaxForwards(); mf != nil {
+		o.MaxForwards = int(mf.Val())
 	}
-	return o.invite.req.From().DisplayName
-}
-
-// maxForwards is the INVITE's Max-Forwards; 0: none.
-func (o callOrigin) maxForwards() int {
-	if o.invite == nil || o.invite.req.MaxForwards() == nil {
-		return 0
+	if ct := req.ContentType(); ct != nil {
+		o.ContentType = ct.Value()
 	}
-	return int(o.invite.req.MaxForwards().Val())
-}
-
-// contentType is the type of the caller's offer; false: none.
-func (o callOrigin) contentType() (string, bool) {
-	if o.invite == nil || o.invite.req.ContentType() == nil {
-		return "", false
-	}
-	return o.invite.req.ContentType().Value(), true
+	return o
 }

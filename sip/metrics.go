@@ -135,9 +135,9 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 
 // countMedia adds an ended leg's counters; per leg, not per packet, so
 // the relay's hot path stays free of metric updates.
-func (m *Metrics) countMedia(l *leg, s media.Stats) {
+func (m *Metrics) countMedia(d billing.Direction, s media.Stats) {
 	side := "callee"
-	if l != nil && l.CDR.Direction == billing.Inbound {
+	if d == billing.Inbound {
 		side = "caller"
 	}
 	m.RTPPackets.WithLabelValues(side).Add(float64(s.RTPPacketsIn))

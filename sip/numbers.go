@@ -39,7 +39,7 @@ func (sw *Switch) publishDirectory(merged *config.Config) {
 // to the organization: it is rented (and charged) now and rings its
 // owner. It returns the number as stored (E.164, country, type).
 func (sw *Switch) AddNumber(ctx context.Context, n config.Number) (config.Number, error) {
-	n, err := sw.numbers.Add(sw.directory().Directory, n)
+	n, err := sw.numbers.Add(sw.directory().org(), n)
 	if err != nil {
 		return n, err
 	}

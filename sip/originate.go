@@ -66,7 +66,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 		facts.Peer = billing.EndpointTrunk
 	}
 	if !sw.admit() {
-		return nil, fmt.Errorf("originate: %w", errShuttingDown)
+		return nil, fmt.Errorf("originate: %w", calls.ErrShuttingDown)
 	}
 	c := sw.newEngineCall(u, o.CallerID)
 	l := newLeg(c.id, facts)
@@ -128,11 +128,10 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 // newEngineCall is the call an engine leg belongs to: it has no incoming
 // INVITE, so the outgoing INVITE comes from the user.
 func (sw *Switch) newEngineCall(u *user, callerID string) *call {
-	set := sw.directory().settings
 	id := uuid.NewString()
-	return &call{host: sw, sw: sw, id: id, origin: callOrigin{From: u.Extension}, rt: &route{Caller: u, CallerID: callerID},
-		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set,
-		log: newSlogger(sw.log, "call_id", id, "engine", true)}
+	c := newLoopCall(sw, id, callOrigin{From: u.Extension}, &route{Caller: u, CallerID: callerID}, sw.directory().Settings)
+	c.log = newSlogger(sw.log, "call_id", id, "engine", true)
+	return c
 }
 
 // place rings the leg's destination, then keeps the answered leg up.

@@ -114,7 +114,7 @@ func callTo(sw *Switch, ext, number string) *call {
 	} else {
 		rt.Targets = []*user{dir.User(ext)}
 	}
-	c := &call{host: sw, sw: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{host: sw, id: "c", origin: callOrigin{From: "+12125550123"}, rt: rt, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.a = newLeg(c.id, billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
@@ -298,10 +298,11 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 		sw.reg.update(ext, registerChange{add: []binding{b}}, 10)
 	}
 	c := callTo(sw, "1001", "")
-	c.sw.cfg.SIP.Domain = "example.test"
+	sw.cfg.SIP.Domain = "example.test"
 	c.origin = callOrigin{From: "sales"}
 	c.rt.Caller = sw.directory().User("1003")
-	reqs, parties, err := c.outgoingInvites(&hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}}, nil)
+	r := ringRequest{CallID: c.id, Origin: c.origin, Caller: c.rt.Caller, MaxForks: c.settings().MaxForks}
+	reqs, parties, err := sipNetwork{sw}.outgoingInvites(r, &hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}})
 	if err != nil {
 		t.Fatal(err)
 	}

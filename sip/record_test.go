@@ -57,7 +57,7 @@ trunks:
 // routedCall is bob's call to alice's number as routing leaves it: the
 // number looked up in the directory of the moment.
 func routedCall(sw *Switch) *call {
-	c := &call{host: sw, sw: sw, rt: &route{Number: sw.directory().Number("+14155550100")}}
+	c := &call{host: sw, rt: &route{Number: sw.directory().Number("+14155550100")}}
 	c.a = newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	c.a.CDR.User = "1002"
 	c.b = newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -17,12 +18,9 @@ type referTarget struct {
 	Replaces *replaces
 }
 
-// replaces names a dialog by Call-ID and tags, as the transferor sees it.
-type replaces struct {
-	CallID  string
-	ToTag   string // the far end's tag, from the transferor's side: ours
-	FromTag string // the transferor's own tag
-}
+// replaces names the dialog an attended transfer replaces
+// (calls.Replaces).
+type replaces = calls.Replaces
 
 var errBadReferTo = errors.New("malformed Refer-To")
 

@@ -14,7 +14,7 @@ func TestParseReferTo(t *testing.T) {
 		{"a blind transfer to a user", "<sip:1003@127.0.0.1>", "1003", nil, false},
 		{"a blind transfer to a number", `"Out" <sip:+14155550199@127.0.0.1;user=phone>`, "+14155550199", nil, false},
 		{"a tel URI", "<tel:+14155550199>", "+14155550199", nil, false},
-		{"an attended transfer names the dialog it replaces", "<sip:1003@127.0.0.1?Replaces=abc%40host%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>", "1003", &replaces{"abc@host", "t1", "f1"}, false},
+		{"an attended transfer names the dialog it replaces", "<sip:1003@127.0.0.1?Replaces=abc%40host%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>", "1003", &replaces{CallID: "abc@host", ToTag: "t1", FromTag: "f1"}, false},
 		{"Replaces needs both tags", "<sip:1003@h?Replaces=abc%3Bto-tag%3Dt1>", "", nil, true},
 		{"a URI without user is refused", "<sip:127.0.0.1>", "", nil, true},
 		{"an http URI is refused", "<http://example.org/x>", "", nil, true},

@@ -20,7 +20,6 @@ import (
 var (
 	errAnsweredLate   = errors.New("answered after another contact or after ringing ended")
 	errRingingStopped = errors.New("ringing stopped")
-	errShuttingDown   = errors.New("ringing stopped: the switch is shutting down")
 )
 
 // fork is one INVITE of the outgoing leg: to one contact, or the trunk.
@@ -71,26 +70,32 @@ func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.Final
 	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
 }
 
-// network is how a call reaches the phones and the trunk: it rings a
-// hop on behalf of the leg "from" (whose hang-up stops the ringing),
-// passes every response before the final one to relay, and returns the
-// leg that answered, or the most telling final response. The switch's is
-// sipNetwork (SIP INVITEs, forked); the call loop's tests ring fakes.
-type network interface {
-	ringHop(c *call, h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error)
-}
+// network is how a call reaches the phones and the trunk, and
+// ringRequest what ringing a hop takes from its call (calls.HopRinger,
+// calls.RingRequest). The switch's network is sipNetwork (SIP INVITEs,
+// forked); the call loop's tests ring fakes.
+type (
+	network     = calls.HopRinger
+	ringRequest = calls.RingRequest
+)
 
-// ringWith rings a hop with an offer through the call's network.
+// ringWith rings a hop with an offer through the call's network, on
+// behalf of the leg from.
 func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	return c.host.hopRinger().ringHop(c, h, offer, from, relay)
+	r := ringRequest{CallID: c.id, Origin: c.origin, Offer: offer, HangUp: from.done(),
+		Timeout: c.ringTimeout(h), MaxForks: c.settings().MaxForks}
+	if c.rt != nil {
+		r.Caller = c.rt.Caller
+	}
+	return c.host.hopRinger().RingHop(r, h, relay)
 }
 
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
 // trunk.
-type sipNetwork struct{}
+type sipNetwork struct{ sw *Switch }
 
-func (sipNetwork) ringHop(c *call, h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	w, party, best, err := c.forkInvites(h, offer, from, relay)
+func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
+	w, party, best, err := n.forkInvites(r, h, relay)
 	if w != nil {
 		return newOutboundLeg(w), party, nil, nil
 	}
@@ -100,10 +105,10 @@ func (sipNetwork) ringHop(c *call, h *hop, offer []byte, from *leg, relay func(c
 	return nil, "", res, err
 }
 
-// forkInvites is ringWith in SIP terms: it returns the session that answered,
-// or the most telling final response.
-func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
-	sw := c.sw
+// forkInvites is RingHop in SIP terms: it returns the session that
+// answered, or the most telling final response.
+func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+	sw := n.sw
 	onResponse := func(r *sip.Response) error {
 		p := calls.RingProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
 		if len(p.SDP) > 0 {
@@ -112,16 +117,16 @@ func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(calls.Rin
 		relay(p)
 		return nil
 	}
-	reqs, parties, err := c.outgoingInvites(h, offer)
+	reqs, parties, err := n.outgoingInvites(r, h)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	ringCtx, stopRinging := context.WithTimeout(sw.ctx, c.ringTimeout(h))
+	ringCtx, stopRinging := context.WithTimeout(sw.ctx, r.Timeout)
 	defer stopRinging()
 	// The caller's CANCEL ends the caller's dialog: stop ringing then.
 	go func() {
 		select {
-		case <-from.done():
+		case <-r.HangUp:
 			stopRinging()
 		case <-ringCtx.Done():
 		}
@@ -206,9 +211,9 @@ func (c *call) forkInvites(h *hop, offer []byte, from *leg, relay func(calls.Rin
 			}
 			stopAll(nil)
 			if sw.shuttingDown() {
-				return nil, "", nil, errShuttingDown
+				return nil, "", nil, calls.ErrShuttingDown
 			}
-			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && from.done() != nil && !isDone(from.done()) {
+			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !isDone(r.HangUp) {
 				return nil, "", best, calls.ErrNoAnswer
 			}
 			if lastErr == nil {
@@ -235,7 +240,7 @@ func (c *call) relayProvisional() func(calls.RingProgress) {
 	return func(p calls.RingProgress) {
 		// The callee has the INVITE (100 Trying, ringing): the switch's
 		// part of the setup is done, and waiting for an answer is cheap.
-		c.setup.release()
+		c.releaseSetup()
 		if !p.Relayed() {
 			return
 		}
@@ -263,20 +268,20 @@ func (c *call) relayProvisional() func(calls.RingProgress) {
 
 // outgoingInvites builds the INVITEs of the outgoing leg, and for each
 // the extension of the user whose contact it rings.
-func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parties []string, err error) {
+func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request, parties []string, err error) {
 	if t := h.Trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
 		uri := sip.Uri{Scheme: "sip", User: h.E164, Host: host, Port: port}
-		req := c.newInvite(uri, h.CallerID, "", offer)
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.CallerID, c.sw.cfg.SIP.Domain)))
+		req := n.newInvite(r, uri, h.CallerID, "")
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", h.CallerID, n.sw.cfg.SIP.Domain)))
 		req.SetTransport(strings.ToUpper(t.Transport))
 		req.SetDestination(t.Address)
 		return []*sip.Request{req}, []string{""}, nil
 	}
-	for _, b := range c.forkTargets(h) {
+	for _, b := range n.forkTargets(h, r.MaxForks) {
 		uri := *b.Contact.Clone()
-		req := c.newInvite(uri, c.fromUser(), c.fromDisplay(), offer)
+		req := n.newInvite(r, uri, r.FromUser(), r.FromDisplay())
 		req.SetTransport(strings.ToUpper(b.Transport))
 		req.SetDestination(b.destination())
 		reqs = append(reqs, req)
@@ -293,7 +298,7 @@ func (c *call) outgoingInvites(h *hop, offer []byte) (reqs []*sip.Request, parti
 // datagrams. Each user's most recently registered contact comes before
 // anyone's second, so a group call rings every member's newest phone
 // before it rings a second phone of anyone.
-func (c *call) forkTargets(h *hop) []binding {
+func (n sipNetwork) forkTargets(h *hop, maxForks int) []binding {
 	perUser := make([][]binding, 0, len(h.Users))
 	seen := map[string]bool{}
 	for _, u := range h.Users {
@@ -301,14 +306,14 @@ func (c *call) forkTargets(h *hop) []binding {
 			continue
 		}
 		seen[u.Extension] = true
-		bs := c.sw.reg.lookup(u.Extension)
+		bs := n.sw.reg.lookup(u.Extension)
 		for i := range bs {
 			bs[i].user = u.Extension // the party a REFER on the dialog acts for
 		}
 		sort.SliceStable(bs, func(i, j int) bool { return bs[i].Registered.After(bs[j].Registered) })
 		perUser = append(perUser, bs)
 	}
-	return interleaveNewestFirst(perUser, c.settings().maxForks)
+	return interleaveNewestFirst(perUser, maxForks)
 }
 
 // interleaveNewestFirst takes round by round each user's next contact
@@ -347,42 +352,27 @@ func (b binding) destination() string {
 	return net.JoinHostPort(b.Contact.Host, strconv.Itoa(port))
 }
 
-// fromUser is who the callee sees calling.
-func (c *call) fromUser() string {
-	if c.rt.Caller != nil {
-		return c.rt.Caller.Extension
-	}
-	return c.origin.From
-}
-
-func (c *call) fromDisplay() string {
-	if c.rt.Caller != nil {
-		return c.rt.Caller.DisplayName
-	}
-	return c.origin.display()
-}
-
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
 // caller's SDP offer: the switch is a B2BUA, not a proxy.
-func (c *call) newInvite(uri sip.Uri, fromUser, display string, offer []byte) *sip.Request {
+func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display string) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, uri)
-	domain := c.sw.cfg.SIP.Domain
+	domain := n.sw.cfg.SIP.Domain
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: domain}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: uri.User, Host: uri.Host, Port: uri.Port}, Params: sip.NewParams()}
 	req.AppendHeader(from)
 	req.AppendHeader(to)
-	callID := sip.CallIDHeader(c.id + "-" + sip.GenerateTagN(8))
+	callID := sip.CallIDHeader(r.CallID + "-" + sip.GenerateTagN(8))
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
-	if in := c.origin.maxForwards(); in > 1 {
+	if in := r.Origin.MaxForwards; in > 1 {
 		mf = sip.MaxForwardsHeader(in - 1)
 	}
 	req.AppendHeader(&mf)
-	if body := offer; len(body) > 0 {
+	if body := r.Offer; len(body) > 0 {
 		ct := "application/sdp"
-		if t, ok := c.origin.contentType(); ok {
+		if t := r.Origin.ContentType; t != "" {
 			ct = t
 		}
 		req.AppendHeader(sip.NewHeader("Content-Type", ct))

@@ -63,7 +63,7 @@ func startedCall(sw *Switch) *call {
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
 	in := &inboundLeg{req: req}
-	return sw.newCall(in, callOrigin{From: "1002", invite: in}, &route{})
+	return sw.newCall(in, originOf(req), &route{})
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	}
 	viewOf := func(c *call) view {
 		s := c.settings()
-		return view{c.ringTimeout(&hop{}), s.maxCallDuration, s.transferRecall, s.voicemailDefault, s.forwardCallerID}
+		return view{c.ringTimeout(&hop{}), s.MaxCallDuration, s.TransferRecall, s.VoicemailDefault, s.ForwardCallerID}
 	}
 	if got, want := viewOf(up), (view{20 * time.Second, time.Hour, true, true, config.ForwardCalledNumber}); got != want {
 		t.Errorf("call up during the reload: %+v, want the settings it started with %+v", got, want)
@@ -102,8 +102,8 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	if got := up.cutoffDisposition(time.Hour); got != billing.Answered {
 		t.Errorf("call up during the reload cut off at its max_call_duration: %s, want %s", got, billing.Answered)
 	}
-	if set := sw.directory().settings; set.voicemailMaxLength != 30*time.Second || set.voicemailSilence != 2*time.Second {
-		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", set.voicemailMaxLength, set.voicemailSilence)
+	if set := sw.directory().Settings; set.VoicemailMaxLength != 30*time.Second || set.VoicemailSilence != 2*time.Second {
+		t.Errorf("voicemail limits after the reload: %v, %v; want 30s, 2s", set.VoicemailMaxLength, set.VoicemailSilence)
 	}
 	if got, want := sw.directory().User("1001").Greeting, filepath.Join(dir, "conf", "b.wav"); got != want {
 		t.Errorf("greeting after the reload: %q, want %q", got, want)

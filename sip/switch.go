@@ -28,20 +28,9 @@ type CDRWriter interface {
 	Ended(cdr *billing.CDR) error
 }
 
-// Meter authorizes chargeable legs before they start and renews their
-// credit, a slice at a time, while they are up (*billing.Credit).
-type Meter interface {
-	// Authorize reserves the first slice of credit for a leg; the
-	// reservation's Granted is the call time it grants from the answer
-	// (0: no limit, the leg is free). A refusal wraps
-	// billing.ErrInsufficientCredit.
-	Authorize(ctx context.Context, leg billing.LegRequest) (*billing.Reservation, error)
-	// Release frees what Authorize reserved for a leg that never produced a
-	// CDR the meter saw.
-	Release(legID string)
-	// Answered and Renew are what the call's credit clock uses.
-	calls.CreditMeter
-}
+// Meter authorizes chargeable legs and renews their credit
+// (calls.Meter): the call loop's, which will move to package calls.
+type Meter = calls.Meter
 
 // Options are the switch's collaborators.
 type Options struct {
@@ -175,7 +164,7 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
 	}, func() float64 { return float64(sw.admission.settingUp()) }))
-	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().Directory); err != nil {
+	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().org()); err != nil {
 		return nil, err
 	}
 	return sw, nil

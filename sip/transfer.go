@@ -64,7 +64,7 @@ func (c *call) blindTransfer(x *leg, u *user, dialed string) {
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := host.directory().RouteDialed(u, dialed, callerID)
+	rt, err := host.callDirectory().RouteDialed(u, dialed, callerID)
 	if err != nil {
 		ce := asCallError(err)
 		host.notifyRefer(x, ce.Code, ce.Phrase)
@@ -160,7 +160,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 			_ = tm.Close()
 		}
 		disp, code := calls.RingFailure(res, err)
-		if errors.Is(err, errShuttingDown) {
+		if errors.Is(err, calls.ErrShuttingDown) {
 			disp, code = billing.Canceled, 487 // the switch stopped the ringing
 		}
 		for _, l := range legs {
@@ -174,7 +174,7 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		host.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
-		if xf != nil && xf.transferorGone && !errors.Is(err, errShuttingDown) {
+		if xf != nil && xf.transferorGone && !errors.Is(err, calls.ErrShuttingDown) {
 			c.recall(xf, p)
 		}
 		return
@@ -240,7 +240,7 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 // recall rings the transferor again when a blind transfer failed after
 // the transferor hung up, if the config says so; else the call ends.
 func (c *call) recall(xf *transfer, p *leg) {
-	if !c.settings().transferRecall {
+	if !c.settings().TransferRecall {
 		c.log.Info("transfer failed and the transferor left: ending the call")
 		c.endCall()
 		return

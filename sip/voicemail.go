@@ -15,11 +15,7 @@ import (
 // Voicemail is the mailboxes (package voicemail): the switch answers a
 // caller's leg with its own media endpoint and hands it over, and reads
 // the counts for the message-waiting lamps (mwi.go).
-type Voicemail interface {
-	Deposit(ctx context.Context, ep voicemail.Endpoint, d voicemail.Deposit) (voicemail.Message, bool)
-	Listen(ctx context.Context, ep voicemail.Endpoint, l voicemail.Listen)
-	Counts(mailbox string) (fresh, saved int, err error)
-}
+type Voicemail = calls.Voicemail
 
 // SetVoicemail gives the switch its mailboxes; call it before Start. A
 // switch without them sends no call to voicemail.
@@ -38,9 +34,9 @@ func (c *call) depositVoicemail(u *user) {
 		return
 	}
 	defer c.endEndpoint(ep)
-	set := c.host.directory().settings
+	set := c.host.callDirectory().Settings
 	c.host.voicemailBox().Deposit(ctx, ep, voicemail.Deposit{Mailbox: u.Extension, Greeting: u.Greeting, From: c.a.CDR.From, LegID: c.a.CDR.LegID,
-		MaxLength: set.voicemailMaxLength, Silence: set.voicemailSilence, Log: c.log})
+		MaxLength: set.VoicemailMaxLength, Silence: set.VoicemailSilence, Log: c.log})
 	// #, silence or the maximum length end the call too (the message is
 	// stored by then), and the caller's media port goes back to the pool
 	// whoever hung up.
@@ -84,7 +80,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	c.a.Endpoint.Store(ep)
 	c.a.CDR.Reason = billing.ReasonVoicemail
 	c.a.SetAnswered(time.Now())
-	c.setup.release()
+	c.releaseSetup()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)
 	ackedOK := c.awaitAck(acked)
@@ -99,7 +95,7 @@ func (c *call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	}
 	// The caller's leg is charged like any answered leg: its credit is
 	// renewed while the switch answers it, and ends it when refused.
-	credit := newCreditClock(host.creditMeter(), c.log, *c.a.CDR.AnsweredAt, c.settings().maxCallDuration)
+	credit := newCreditClock(host.creditMeter(), c.log, *c.a.CDR.AnsweredAt, c.settings().MaxCallDuration)
 	c.endpointCut = make(chan time.Time, 1)
 	go func() {
 		defer close(c.endpointCut)

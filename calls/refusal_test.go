@@ -1,4 +1,4 @@
-package sip
+package calls
 
 import (
 	"errors"
@@ -24,10 +24,10 @@ func TestRefusalsAreSaidAsSIPStatuses(t *testing.T) {
 		{"no trunk", refusal(orgdir.ErrNoTrunk, "no trunk to the public network"), 503, "Service Unavailable", "no trunk to the public network"},
 		{"malformed", refusal(orgdir.ErrMalformed, "unreadable P-Preferred-Identity"), 400, "Bad Request", "unreadable P-Preferred-Identity"},
 		{"a loop", fmt.Errorf("1001: %w", orgdir.ErrForwardLoop), 482, "Loop Detected", ""},
-		{"the switch's own", refuse(486, "Busy Here", "concurrent call limit reached"), 486, "Busy Here", "concurrent call limit reached"},
+		{"the switch's own", Refuse(486, "Busy Here", "concurrent call limit reached"), 486, "Busy Here", "concurrent call limit reached"},
 		{"anything else", errors.New("boom"), 500, "Server Internal Error", "internal error"},
 	} {
-		ce := asCallError(tt.err)
+		ce := RefusalOf(tt.err)
 		if ce.Code != tt.code || ce.Phrase != tt.phrase || ce.Reason != tt.text {
 			t.Errorf("%s: %d %s %q, want %d %s %q", tt.name, ce.Code, ce.Phrase, ce.Reason, tt.code, tt.phrase, tt.text)
 		}
