@@ -67,21 +67,7 @@ func newCallRigRinging(tb testing.TB, ringing bool) *callRig {
 	rig := &callRig{inviteSources: make(chan string, 1024), ringing: ringing}
 	trunkAddr := rig.startTrunk(tb)
 
-	cfg, err := config.Parse(fmt.Appendf(nil, rigConfig, trunkAddr), "rig.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), 30000, 39999, media.WithLogger(quiet))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: quiet, Media: pool})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := sw.Start(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	sw := startRigSwitch(tb, fmt.Sprintf(rigConfig, trunkAddr), 30000, quiet)
 	tb.Cleanup(func() { _ = sw.Shutdown(context.Background()) })
 	rig.sw = sw
 	rig.phone = startRigPhone(tb)
@@ -208,4 +194,26 @@ func benchmarkCall(b *testing.B, rig *callRig) {
 	// CPU per call, every goroutine and the collector included: steadier
 	// than ns/op when other processes share the cores.
 	b.ReportMetric(cputime.PerOp(cpu, b.N), "cpu-ns/op")
+}
+
+// startRigSwitch starts a switch on a rig's config, with media on ports
+// from minPort to 39999 and its CDRs thrown away.
+func startRigSwitch(tb testing.TB, yaml string, minPort int, quiet *slog.Logger) *Switch {
+	tb.Helper()
+	cfg, err := config.Parse([]byte(yaml), "rig.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), minPort, 39999, media.WithLogger(quiet))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: quiet, Media: pool})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := sw.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return sw
 }

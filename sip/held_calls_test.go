@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialtone/dialtone/config"
-	"github.com/dialtone/dialtone/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -128,21 +125,7 @@ func newHeldRig(tb testing.TB) *heldRig {
 	// T1 of 50 ms: the transactions end 3.2 s after a call is set up, so
 	// BenchmarkHeldCall can wait for them.
 	yaml := strings.Replace(fmt.Sprintf(rigConfig, peers.trunk), "  max_setup_calls:", "  t1: 50ms\n  max_setup_calls:", 1)
-	cfg, err := config.Parse([]byte(yaml), "rig.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), 20000, 39999, media.WithLogger(quiet)) // 5,000 calls: what -bench . holds in its second
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: quiet, Media: pool})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := sw.Start(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	sw := startRigSwitch(tb, yaml, 20000, quiet) // 5,000 calls: what -bench . holds in its second
 	t1, t2, t4 := sip.T1, sip.T2, sip.T4
 	tb.Cleanup(func() { sip.SetTimers(t1, t2, t4) }) // Start set sipgo's, the package's
 	tb.Cleanup(func() { _ = sw.Shutdown(context.Background()) })
