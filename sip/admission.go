@@ -123,6 +123,10 @@ func (a *admission) mayRefuse(waited time.Duration) bool {
 	return n >= int64(a.limit) || waited > maxSocketWait && n >= a.busyFor()
 }
 
+// enabled reports whether the switch refuses anything: a limit of zero or
+// less admits everything.
+func (a *admission) enabled() bool { return a.limit > 0 }
+
 // settingUp is how many calls are being set up now.
 func (a *admission) settingUp() int64 { return a.inFlight.Load() }
 

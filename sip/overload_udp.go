@@ -45,7 +45,9 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		c.sw.metrics.UDPWait.Observe(waited.Seconds())
-		if !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
+		// Without a limit nothing is refused, so there is nothing to
+		// read or remember: every INVITE goes straight on.
+		if !c.sw.admission.enabled() || !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
 			return n, addr, nil
 		}
 		inv := readNewInvite(p[:n])
@@ -91,17 +93,6 @@ type inviteHead struct {
 	vias                   [][]byte
 	from, to, callID, cseq []byte
 	credentials            bool // Authorization or Proxy-Authorization: it answers a challenge
-}
-
-// statelessOverloadResponse builds the 503 for a datagram that is a new
-// INVITE (no To tag), or returns nil for anything else, including a
-// request it cannot read with certainty: sipgo then handles it as usual.
-func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
-	inv := readNewInvite(msg)
-	if inv == nil {
-		return nil
-	}
-	return inv.overloadResponse(retryAfter)
 }
 
 // readNewInvite reads the headers of a new INVITE (no To tag); nil for

@@ -81,41 +81,11 @@ func FuzzStatelessOverloadResponse(f *testing.F) {
 // waited too long while the switch is busy is answered 503 at once and never reaches sipgo; one
 // answering a challenge, and anything that is not a new INVITE, goes on.
 func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
-	server, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
 	sw := &Switch{admission: newAdmission(50), metrics: newMetrics(nil, nil)}
 	sw.admission.inFlight.Store(25) // busy: half the limit in setup
-	c := newOverloadConn(server, sw)
-	if c.udp == nil {
-		t.Skip("the kernel does not stamp arrivals here")
-	}
-	waited := maxSocketWait + time.Millisecond
-	c.wait = func(time.Time) time.Duration { return waited }
-	phone, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phone.Close()
-	_ = phone.SetReadDeadline(time.Now().Add(10 * time.Second)) // a hang guard, not a threshold
-	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
-	send := func(msg string) {
-		t.Helper()
-		if _, err := phone.WriteTo([]byte(msg), server.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() string {
-		t.Helper()
-		buf := make([]byte, 4096)
-		n, _, err := c.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(buf[:n])
-	}
+	r := newUDPRig(t, sw)
+	r.waited = maxSocketWait + time.Millisecond
+	send, read, phone := r.send, r.read, r.phone
 
 	answer := strings.Replace(newInvite, "Content-Length: 0\r\n", "Proxy-Authorization: Digest username=\"1001\"\r\nContent-Length: 0\r\n", 1)
 	bye := strings.Replace(newInvite, "INVITE sip:", "BYE sip:", 1)
@@ -140,7 +110,7 @@ func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
 		t.Errorf("refused %v, late %v; want 1 and 1", refused, late)
 	}
 
-	waited = 0
+	r.waited = 0
 	send(newInvite)
 	if got := read(); got != newInvite {
 		t.Fatalf("an INVITE read on time: sipgo read %q", got)
@@ -153,40 +123,9 @@ func TestUDPInviteThatWaitedTooLongIsRefused(t *testing.T) {
 // refused, or the caller would hang up a call the switch goes on setting
 // up. A new INVITE read as late is refused.
 func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
-	server, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
 	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
-	c := newOverloadConn(server, sw)
-	if c.udp == nil {
-		t.Skip("the kernel does not stamp arrivals here")
-	}
-	var waited time.Duration
-	c.wait = func(time.Time) time.Duration { return waited }
-	phone, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phone.Close()
-	_ = phone.SetReadDeadline(time.Now().Add(10 * time.Second)) // hang guards, not thresholds
-	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
-	send := func(msg string) {
-		t.Helper()
-		if _, err := phone.WriteTo([]byte(msg), server.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() string {
-		t.Helper()
-		buf := make([]byte, 4096)
-		n, _, err := c.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(buf[:n])
-	}
+	r := newUDPRig(t, sw)
+	send, read, phone := r.send, r.read, r.phone
 
 	send(newInvite)
 	if got := read(); got != newInvite {
@@ -194,7 +133,7 @@ func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
 	}
 	slot := sw.admission.acquire() // the INVITE's call, being set up: the limit is reached
 	defer slot.release()
-	waited = 2 * maxSocketWait
+	r.waited = 2 * maxSocketWait
 	other := strings.Replace(newInvite, "call-1@", "call-2@", 1)
 	send(other)
 	send(newInvite) // the caller retransmits
@@ -212,4 +151,63 @@ func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
 	if got := counterValue(t, sw.metrics.Overload); got != 1 {
 		t.Errorf("refused %v, want 1", got)
 	}
+}
+
+// udpRig is the switch's UDP listener as sipgo reads it, with a phone
+// socket that sends to it and the wait each datagram is said to have had.
+type udpRig struct {
+	t      *testing.T
+	c      *overloadConn
+	phone  net.PacketConn
+	server net.PacketConn
+	waited time.Duration
+}
+
+func newUDPRig(t *testing.T, sw *Switch) *udpRig {
+	t.Helper()
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	r := &udpRig{t: t, c: newOverloadConn(server, sw), server: server}
+	if r.c.udp == nil {
+		t.Skip("the kernel does not stamp arrivals here")
+	}
+	r.c.wait = func(time.Time) time.Duration { return r.waited }
+	if r.phone, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.phone.Close() })
+	_ = r.phone.SetReadDeadline(time.Now().Add(10 * time.Second)) // hang guards, not thresholds
+	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return r
+}
+
+func (r *udpRig) send(msg string) {
+	r.t.Helper()
+	if _, err := r.phone.WriteTo([]byte(msg), r.server.LocalAddr()); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// read is the next datagram the listener hands sipgo.
+func (r *udpRig) read() string {
+	r.t.Helper()
+	buf := make([]byte, 4096)
+	n, _, err := r.c.ReadFrom(buf)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return string(buf[:n])
+}
+
+// statelessOverloadResponse is the 503 the listener sends for msg, or nil
+// when msg is not a new INVITE it can read with certainty.
+func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
+	inv := readNewInvite(msg)
+	if inv == nil {
+		return nil
+	}
+	return inv.overloadResponse(retryAfter)
 }
