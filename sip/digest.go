@@ -154,7 +154,7 @@ func parseCredentials(value string) (*digest.Credentials, error) {
 	if value == "" {
 		return nil, errNoCredentials
 	}
-	c, err := parseDigestCredentials(value)
+	c, err := digest.ParseCredentials(value)
 	if err != nil {
 		return nil, fmt.Errorf("parse credentials: %w", err)
 	}
