@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sort"
 	"strconv"
@@ -61,15 +60,6 @@ func (o *ringOutcome) decide() bool {
 	return true
 }
 
-// ring sends the outgoing INVITE to every contact of every target (or to
-// the trunk), relays ringing to the caller, and returns the first fork
-// that answers as an outbound leg; the others are canceled. On failure
-// it returns the most telling final response. party is the extension of
-// the user whose phone answered (empty for the trunk).
-func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
-}
-
 // network is how a call reaches the phones and the trunk, and
 // ringRequest what ringing a hop takes from its call (calls.HopRinger,
 // calls.RingRequest). The switch's network is sipNetwork (SIP INVITEs,
@@ -78,17 +68,6 @@ type (
 	network     = calls.HopRinger
 	ringRequest = calls.RingRequest
 )
-
-// ringWith rings a hop with an offer through the call's network, on
-// behalf of the leg from.
-func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	r := ringRequest{CallID: c.id, Origin: c.origin, Offer: offer, HangUp: from.done(),
-		Timeout: c.ringTimeout(h), MaxForks: c.settings().MaxForks}
-	if c.rt != nil {
-		r.Caller = c.rt.Caller
-	}
-	return c.host.hopRinger().RingHop(r, h, relay)
-}
 
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
 // trunk.
@@ -213,7 +192,7 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 			if sw.shuttingDown() {
 				return nil, "", nil, calls.ErrShuttingDown
 			}
-			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !isDone(r.HangUp) {
+			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !r.HungUp() {
 				return nil, "", best, calls.ErrNoAnswer
 			}
 			if lastErr == nil {
@@ -230,40 +209,6 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 		lastErr = errors.New("no fork")
 	}
 	return nil, "", nil, lastErr
-}
-
-// relayProvisional passes the callee's ringing and early media to the
-// caller, once each.
-func (c *call) relayProvisional() func(calls.RingProgress) {
-	var relayMu sync.Mutex
-	relayed := map[int]bool{}
-	return func(p calls.RingProgress) {
-		// The callee has the INVITE (100 Trying, ringing): the switch's
-		// part of the setup is done, and waiting for an answer is cheap.
-		c.releaseSetup()
-		if !p.Relayed() {
-			return
-		}
-		code := p.Code
-		hasSDP := len(p.SDP) > 0
-		relayMu.Lock()
-		// One 180 is enough; early media (183 with SDP) once per call.
-		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
-			relayMu.Unlock()
-			return
-		}
-		relayed[code] = true
-		relayMu.Unlock()
-		var body []byte
-		if hasSDP {
-			var err error
-			if body, err = c.anchorAnswer(p.SDP, p.Source); err != nil {
-				c.log.Info("early media refused", "error", err)
-				body = nil
-			}
-		}
-		_ = c.a.Dialog.Provisional(code, p.Reason, body)
-	}
 }
 
 // outgoingInvites builds the INVITEs of the outgoing leg, and for each
@@ -380,19 +325,4 @@ func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display stri
 	}
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
 	return req
-}
-
-// slogger is a logger with a call's attributes.
-type slogger = slog.Logger
-
-func newSlogger(l *slog.Logger, args ...any) *slog.Logger { return l.With(args...) }
-
-// isDone reports whether a done channel is closed.
-func isDone(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
