@@ -282,6 +282,64 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 	}
 }
 
+// A callee who does not answer within the ring timeout, with no rule for
+// it, leaves the caller with 480 and both legs unanswered.
+func TestACalleeWhoDoesNotAnswerIsUnavailableForTheCaller(t *testing.T) {
+	c, caller, net, cdrs := loopCall(t, nil, "1002", "1001") // nothing scripted: the hop rings out
+	awaitOver(t, start(c))
+	if got, want := caller.done(), []string{"accept", "refuse 480"}; !slices.Equal(got, want) {
+		t.Errorf("caller's leg: %v, want %v", got, want)
+	}
+	if got := net.hops(); !slices.Equal(got, []string{"1001"}) {
+		t.Errorf("rang %v", got)
+	}
+	want := []string{"inbound 1001 no-answer 480 direct", "outbound 1001 no-answer 487 direct"}
+	if got := legsEnded(cdrs); !slices.Equal(got, want) {
+		t.Errorf("CDRs %q, want %q", got, want)
+	}
+}
+
+// A user's call to an outside number goes out through the trunk, routed
+// as the switch routes it; the trunk's leg answers and is bridged like a
+// phone's. No network: the trunk is the fake ringer.
+func TestACallOutThroughTheTrunk(t *testing.T) {
+	carrier := newFakeDialog("carrier")
+	host := newFakeHost(t, nil)
+	net := &fakeHopRinger{script: []ringing{{progress: []int{183}, answer: carrier}}}
+	host.ringer = net
+	dir := host.CallDirectory()
+	alice := dir.User("1001")
+	rt, err := dir.RouteDialed(alice, "+14155550199", alice.DefaultCallerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := newFakeDialog("alice")
+	c := NewIncomingCall(host, caller, Origin{From: "1001", Dialed: "+14155550199"}, rt, dir.Settings, host.log)
+	over := start(c)
+	caller.await(t, "answer")
+	caller.hangUp()
+	carrier.await(t, "bye")
+	awaitOver(t, over)
+	if got, want := caller.done(), []string{"accept", "183", "answer"}; !slices.Equal(got, want) {
+		t.Errorf("caller's leg: %v, want %v", got, want)
+	}
+	if got := net.hops(); !slices.Equal(got, []string{"+14155550199"}) {
+		t.Errorf("rang %v, want the number through the trunk", got)
+	}
+	want := []string{"inbound +14155550199 answered 200 direct", "outbound +14155550199 answered 200 direct"}
+	if got := legsEnded(host.cdrs); !slices.Equal(got, want) {
+		t.Errorf("CDRs %q, want %q", got, want)
+	}
+	for _, l := range host.cdrs.legs {
+		if l.Direction == billing.Outbound && (l.Trunk != "carrier" || l.Endpoint != billing.EndpointTrunk || l.CallerID != "+14155550100") {
+			t.Errorf("the trunk's leg: %+v", l)
+		}
+		if l.Direction == billing.Inbound && l.BillingClass != billing.ClassAccess {
+			t.Errorf("the caller's leg of a call out is %s, want %s", l.BillingClass, billing.ClassAccess)
+		}
+	}
+}
+
 // The caller hanging up while the hop rings stops the ringing and ends
 // the caller's leg as canceled, without a response (the CANCEL has one).
 func TestACallerHangingUpWhileItRingsIsCanceled(t *testing.T) {
