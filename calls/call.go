@@ -227,12 +227,12 @@ func (c *Call) Authorize(ctx context.Context, legs ...*CallLeg) (time.Duration, 
 				c.host.CreditMeter().Release(prev.CDR.LegID)
 			}
 			if errors.Is(err, billing.ErrInsufficientCredit) {
-				return 0, &Refusal{Code: 402, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
+				return 0, &Refusal{Code: StatusPaymentRequired, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
 			}
 			if errors.Is(err, billing.ErrNoRate) {
-				return 0, &Refusal{Code: 403, Phrase: "Forbidden", Reason: "destination not priced in the rate deck", Err: err}
+				return 0, &Refusal{Code: StatusForbidden, Phrase: "Forbidden", Reason: "destination not priced in the rate deck", Err: err}
 			}
-			return 0, &Refusal{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
+			return 0, &Refusal{Code: StatusServiceUnavailable, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
 		d := r.Granted
 		l.Credit.Grant(d)
@@ -259,7 +259,7 @@ func (c *Call) Run() (up func(), answered <-chan struct{}) {
 	host := c.host
 	release, ok := c.limitUser()
 	if !ok {
-		c.Refuse(Refuse(486, "Busy Here", "concurrent call limit reached"))
+		c.Refuse(Refuse(StatusBusyHere, "Busy Here", "concurrent call limit reached"))
 		return nil, nil
 	}
 	defer func() {
@@ -270,7 +270,7 @@ func (c *Call) Run() (up func(), answered <-chan struct{}) {
 
 	if err := c.a.Dialog.Accept(); err != nil {
 		c.log.Warn("read invite", "error", err)
-		c.a.End(billing.Failed, 400)
+		c.a.End(billing.Failed, StatusBadRequest)
 		c.finish(c.a)
 		return nil, nil
 	}
@@ -438,16 +438,16 @@ func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
 			continue
 		}
 		if disposition == billing.CreditExhausted {
-			l.EndAt(endAt, disposition, 200)
+			l.EndAt(endAt, disposition, StatusOK)
 		} else {
-			l.EndAt(endedAt, disposition, 200)
+			l.EndAt(endedAt, disposition, StatusOK)
 		}
 		legs = append(legs, l)
 	}
 	// A transfer still ringing: the switch canceled its target.
 	for _, l := range c.xferLegs {
 		if !l.Finished.Load() {
-			l.EndAt(endedAt, billing.Canceled, 487)
+			l.EndAt(endedAt, billing.Canceled, StatusRequestTerminated)
 			legs = append(legs, l)
 		}
 	}
@@ -464,7 +464,7 @@ func (c *Call) hungUp(l *CallLeg) (gone *CallLeg) {
 	}
 	if c.xfer != nil && c.xfer.transferor == l {
 		c.xfer.transferorGone = true
-		l.End(billing.Answered, 200)
+		l.End(billing.Answered, StatusOK)
 		c.finish(l)
 		c.setSlot(l, nil)
 		return nil
@@ -701,31 +701,31 @@ func (c *Call) anyRegistered(h *orgdir.Hop) bool {
 func (c *Call) failRinging(b *CallLeg, res *FinalResponse, err error) {
 	c.closeMedia()
 	disp, bCode := RingFailure(res, err)
-	code, phrase := 480, "Temporarily Unavailable"
+	code, phrase := StatusTemporarilyUnavailable, "Temporarily Unavailable"
 	var reason string
 	retryAfter := 0
 	switch {
 	case isDone(c.a.Done()):
-		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
+		disp, code, phrase, bCode = billing.Canceled, StatusRequestTerminated, "Request Terminated", StatusRequestTerminated
 	case errors.Is(err, ErrShuttingDown):
 		// The switch stopped ringing (CANCEL to the callee) to shut down:
 		// the caller may try again elsewhere or later.
-		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
+		disp, code, phrase, bCode = billing.Failed, StatusServiceUnavailable, "Service Unavailable", StatusRequestTerminated
 		retryAfter = 30
 	case disp == billing.Busy:
-		code, phrase = 486, "Busy Here"
+		code, phrase = StatusBusyHere, "Busy Here"
 	case errors.Is(err, ErrNotRegistered):
 		reason = "user not registered"
 	case errors.Is(err, orgdir.ErrForwardLoop):
 		ce := RefusalOf(err)
 		code, phrase = ce.Code, ce.Phrase
-	case res != nil && (res.StatusCode == 401 || res.StatusCode == 407):
+	case res != nil && (res.StatusCode == StatusUnauthorized || res.StatusCode == StatusProxyAuthRequired):
 		// The callee's challenge is not the caller's to answer.
-		disp, code, phrase = billing.Failed, 503, "Service Unavailable"
-	case res != nil && res.StatusCode >= 400 && disp == billing.Failed:
+		disp, code, phrase = billing.Failed, StatusServiceUnavailable, "Service Unavailable"
+	case res != nil && isFailure(res.StatusCode) && disp == billing.Failed:
 		code, phrase = res.StatusCode, res.Reason
 	case res == nil && disp == billing.Failed && !errors.Is(err, ErrNoVoicemail):
-		code, phrase = 503, "Service Unavailable"
+		code, phrase = StatusServiceUnavailable, "Service Unavailable"
 	}
 	if disp != billing.Canceled {
 		_ = c.a.Dialog.Refuse(&Refusal{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})

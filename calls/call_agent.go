@@ -14,7 +14,7 @@ import (
 func (c *Call) joinAgent() {
 	host := c.host
 	if host.MediaPool() == nil || c.Relay == nil {
-		c.refuseDialog(Refuse(503, "Service Unavailable", "the dialer needs anchored media"))
+		c.refuseDialog(Refuse(StatusServiceUnavailable, "Service Unavailable", "the dialer needs anchored media"))
 		return
 	}
 	a, b, err := c.Relay.Detach()
@@ -27,7 +27,7 @@ func (c *Call) joinAgent() {
 	answer, sel, err := media.Answer(c.a.SDP, host.MediaAddr(), a.Port())
 	if err != nil {
 		_ = a.Close()
-		c.refuseDialog(&Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
+		c.refuseDialog(&Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for the dialer", Err: err})
 		return
 	}
 	te := media.DefaultTelephoneEvent

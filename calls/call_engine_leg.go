@@ -52,7 +52,7 @@ wait:
 	if disposition == billing.CreditExhausted {
 		endedAt = cutAt
 	}
-	l.EndAt(endedAt, disposition, 200)
+	l.EndAt(endedAt, disposition, StatusOK)
 }
 
 // FinishLeg copies media leg m's packet counters (nil: none) into l's

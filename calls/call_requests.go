@@ -47,7 +47,7 @@ func (c *Call) transferInCall(x *CallLeg, work func()) {
 	select {
 	case c.inbox <- work:
 	case <-c.finished:
-		c.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 	}
 }
 

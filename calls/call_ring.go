@@ -43,7 +43,7 @@ func (c *Call) relayProvisional() func(RingProgress) {
 		hasSDP := len(p.SDP) > 0
 		relayMu.Lock()
 		// One 180 is enough; early media (183 with SDP) once per call.
-		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
+		if relayed[code] || (code == StatusSessionProgress && relayed[StatusRinging] && !hasSDP) {
 			relayMu.Unlock()
 			return
 		}

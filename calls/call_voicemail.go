@@ -51,7 +51,7 @@ func (c *Call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	answer, sel, err := media.Answer(c.a.SDP, host.MediaAddr(), a.Port())
 	if err != nil {
 		_ = a.Close()
-		c.refuseDialog(&Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
+		c.refuseDialog(&Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "no G.711 codec for voicemail", Err: err})
 		return nil, nil, false
 	}
 	var opts []media.EndpointOption
@@ -126,12 +126,12 @@ func (c *Call) endEndpoint(ep *media.Endpoint) {
 	// The credit watch ends with the context: once it is over, the leg
 	// is this goroutine's alone.
 	if at, cut := <-c.endpointCut; cut {
-		c.a.EndAt(at, c.CutoffDisposition(at.Sub(*c.a.CDR.AnsweredAt)), 200)
+		c.a.EndAt(at, c.CutoffDisposition(at.Sub(*c.a.CDR.AnsweredAt)), StatusOK)
 	} else {
 		if c.endpointEndedAt.IsZero() {
 			c.endpointEndedAt = time.Now()
 		}
-		c.a.EndAt(c.endpointEndedAt, billing.Answered, 200)
+		c.a.EndAt(c.endpointEndedAt, billing.Answered, StatusOK)
 	}
 	c.finish(c.a)
 }

@@ -65,7 +65,7 @@ func (c *Call) blindTransfer(x *CallLeg, u *orgdir.User, dialed string) {
 	host := c.host
 	p := c.peerOf(x)
 	if c.xfer != nil || p == nil {
-		c.notifyRefer(x, 491, "Request Pending")
+		c.notifyRefer(x, StatusRequestPending, "Request Pending")
 		return
 	}
 	callerID := u.DefaultCallerID()
@@ -77,7 +77,7 @@ func (c *Call) blindTransfer(x *CallLeg, u *orgdir.User, dialed string) {
 	}
 	h := &orgdir.Hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
-	c.notifyRefer(x, 100, "Trying")
+	c.notifyRefer(x, StatusTrying, "Trying")
 	c.startTransferLeg(h, p, x, u)
 }
 
@@ -109,12 +109,12 @@ func (c *Call) startTransferLeg(h *orgdir.Hop, p, x *CallLeg, u *orgdir.User) {
 	if c.Relay != nil && len(p.SDP) > 0 {
 		var err error
 		if tm, err = host.MediaPool().Allocate(); err != nil {
-			c.failTransfer(503, "Service Unavailable", legs)
+			c.failTransfer(StatusServiceUnavailable, "Service Unavailable", legs)
 			return
 		}
 		if offer, err = media.Rewrite(p.SDP, host.MediaAddr(), tm.Port()); err != nil {
 			_ = tm.Close()
-			c.failTransfer(488, "Not Acceptable Here", legs)
+			c.failTransfer(StatusNotAcceptableHere, "Not Acceptable Here", legs)
 			return
 		}
 	}
@@ -166,7 +166,7 @@ func (c *Call) transferAnswered(winner Dialog, res *FinalResponse, err error, le
 		}
 		disp, code := RingFailure(res, err)
 		if errors.Is(err, ErrShuttingDown) {
-			disp, code = billing.Canceled, 487 // the switch stopped the ringing
+			disp, code = billing.Canceled, StatusRequestTerminated // the switch stopped the ringing
 		}
 		for _, l := range legs {
 			l.End(disp, code)
@@ -196,7 +196,7 @@ func (c *Call) transferAnswered(winner Dialog, res *FinalResponse, err error, le
 	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
 	}
-	c.notifyRefer(x, 200, "OK")
+	c.notifyRefer(x, StatusOK, "OK")
 	if c.a == x || c.b == x {
 		c.setSlot(x, t)
 	} else {
@@ -215,7 +215,7 @@ func (c *Call) transferAnswered(winner Dialog, res *FinalResponse, err error, le
 			_ = x.Bye(ctx)
 			cancel()
 		}
-		x.End(billing.Answered, 200)
+		x.End(billing.Answered, StatusOK)
 		c.finish(x)
 	}
 	c.log.Info("transfer completed", "to", t.CDR.To, "legs_added", len(legs))
@@ -282,7 +282,7 @@ func (c *Call) attendedTransfer(x *CallLeg, u *orgdir.User, r *Replaces) {
 		c2 = x2.owner.Load()
 	}
 	if x2 == nil || c2 == nil || c2 == c {
-		c.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
 	p := c.peerOf(x)
@@ -322,32 +322,32 @@ func (c *Call) attendedTransfer(x *CallLeg, u *orgdir.User, r *Replaces) {
 	select {
 	case c2.inbox <- give:
 	case <-c2.finished:
-		c.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
 	var h handover
 	select {
 	case h = <-got:
 	case <-time.After(5 * time.Second):
-		c.notifyRefer(x, 500, "Server Internal Error")
+		c.notifyRefer(x, StatusInternalServerError, "Server Internal Error")
 		return
 	}
 	if h.t == nil {
-		c.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.notifyRefer(x, 100, "Trying")
+	c.notifyRefer(x, StatusTrying, "Trying")
 	if c.Relay != nil && h.tm != nil {
 		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
 	}
-	c.notifyRefer(x, 200, "OK")
+	c.notifyRefer(x, StatusOK, "OK")
 	c.setSlot(x, h.t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = x.Bye(ctx)
 	cancel()
-	x.End(billing.Answered, 200)
+	x.End(billing.Answered, StatusOK)
 	c.finish(x)
 	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.CDR.To)
 }
