@@ -21,13 +21,8 @@ var _ calls.Host = switchHost{}
 func (sw *Switch) callHost() calls.Host { return switchHost{sw} }
 
 // HopRinger is the network that rings a call's hops: SIP INVITEs, forked
-// (sipNetwork), unless a test gave the switch another.
-func (h switchHost) HopRinger() calls.HopRinger {
-	if h.sw.ringer != nil {
-		return h.sw.ringer
-	}
-	return sipNetwork(h)
-}
+// (sipNetwork).
+func (h switchHost) HopRinger() calls.HopRinger { return sipNetwork(h) }
 
 // CallDirectory is the directory a call asks, with record_all and the
 // settings of the same config.

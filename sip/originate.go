@@ -51,7 +51,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if err != nil {
 		return nil, fmt.Errorf("originate: %w", err)
 	}
-	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
+	h := &orgdir.Hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
 	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
 	if h.Trunk != nil {
 		facts.Endpoint = billing.EndpointTrunk
@@ -123,7 +123,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 }
 
 // place rings the leg's destination, then keeps the answered leg up.
-func (e *EngineLeg) place(c *calls.Call, h *hop, offer []byte) {
+func (e *EngineLeg) place(c *calls.Call, h *orgdir.Hop, offer []byte) {
 	l := e.l
 	var once sync.Once
 	early := false

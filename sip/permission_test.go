@@ -17,6 +17,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/internal/testorg"
 )
 
@@ -125,8 +126,8 @@ func TestOutgoingInvitesNameTheUserEachRings(t *testing.T) {
 		sw.reg.update(ext, registerChange{add: []binding{b}}, 10)
 	}
 	sw.cfg.SIP.Domain = "example.test"
-	r := ringRequest{CallID: "c", Origin: calls.Origin{From: "sales"}, Caller: sw.directory().User("1003"), MaxForks: sw.directory().Settings.MaxForks}
-	reqs, parties, err := sipNetwork{sw}.outgoingInvites(r, &hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}})
+	r := calls.RingRequest{CallID: "c", Origin: calls.Origin{From: "sales"}, Caller: sw.directory().User("1003"), MaxForks: sw.directory().Settings.MaxForks}
+	reqs, parties, err := sipNetwork{sw}.outgoingInvites(r, &orgdir.Hop{Users: []*user{sw.directory().User("1001"), sw.directory().User("1002")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dialtone/dialtone/calls"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -60,20 +61,11 @@ func (o *ringOutcome) decide() bool {
 	return true
 }
 
-// network is how a call reaches the phones and the trunk, and
-// ringRequest what ringing a hop takes from its call (calls.HopRinger,
-// calls.RingRequest). The switch's network is sipNetwork (SIP INVITEs,
-// forked); the call loop's tests ring fakes.
-type (
-	network     = calls.HopRinger
-	ringRequest = calls.RingRequest
-)
-
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
 // trunk.
 type sipNetwork struct{ sw *Switch }
 
-func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
+func (n sipNetwork) RingHop(r calls.RingRequest, h *orgdir.Hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := n.forkInvites(r, h, relay)
 	if w != nil {
 		return newOutboundLeg(w), party, nil, nil
@@ -86,7 +78,7 @@ func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress
 
 // forkInvites is RingHop in SIP terms: it returns the session that
 // answered, or the most telling final response.
-func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+func (n sipNetwork) forkInvites(r calls.RingRequest, h *orgdir.Hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := n.sw
 	onResponse := func(r *sip.Response) error {
 		p := calls.RingProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
@@ -213,7 +205,7 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 
 // outgoingInvites builds the INVITEs of the outgoing leg, and for each
 // the extension of the user whose contact it rings.
-func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request, parties []string, err error) {
+func (n sipNetwork) outgoingInvites(r calls.RingRequest, h *orgdir.Hop) (reqs []*sip.Request, parties []string, err error) {
 	if t := h.Trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
@@ -243,7 +235,7 @@ func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request,
 // datagrams. Each user's most recently registered contact comes before
 // anyone's second, so a group call rings every member's newest phone
 // before it rings a second phone of anyone.
-func (n sipNetwork) forkTargets(h *hop, maxForks int) []binding {
+func (n sipNetwork) forkTargets(h *orgdir.Hop, maxForks int) []binding {
 	perUser := make([][]binding, 0, len(h.Users))
 	seen := map[string]bool{}
 	for _, u := range h.Users {
@@ -299,7 +291,7 @@ func (b binding) destination() string {
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
 // caller's SDP offer: the switch is a B2BUA, not a proxy.
-func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display string) *sip.Request {
+func (n sipNetwork) newInvite(r calls.RingRequest, uri sip.Uri, fromUser, display string) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, uri)
 	domain := n.sw.cfg.SIP.Domain
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: domain}, Params: sip.NewParams()}

@@ -13,6 +13,7 @@ import (
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
 // sipSettings are the reloadable sip: settings a test config sets.
@@ -90,7 +91,7 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	}
 	viewOf := func(c *calls.Call) view {
 		s := c.Settings()
-		return view{(&hop{}).RingTimeout(s.RingTimeout), s.MaxCallDuration, s.TransferRecall, s.VoicemailDefault, s.ForwardCallerID}
+		return view{(&orgdir.Hop{}).RingTimeout(s.RingTimeout), s.MaxCallDuration, s.TransferRecall, s.VoicemailDefault, s.ForwardCallerID}
 	}
 	if got, want := viewOf(up), (view{20 * time.Second, time.Hour, true, true, config.ForwardCalledNumber}); got != want {
 		t.Errorf("call up during the reload: %+v, want the settings it started with %+v", got, want)
