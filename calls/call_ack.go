@@ -3,11 +3,11 @@ package calls
 import "time"
 
 // sendAnswer sends the caller the 2xx with answer and closes acked when
-// sipgo stops retransmitting it: the ACK came, the caller hung up (sipgo
-// reports "No ACK received" when ACK and BYE cross; the dialog itself
-// tells whether the caller is still there), or the INVITE transaction
-// ended. sipgo never gives up waiting for the ACK by itself: up and
-// awaitAck do, after ackTimeout.
+// the inbound leg's dialog stops retransmitting it: the ACK came, the
+// caller hung up (the SIP stack, sipgo, reports "No ACK received" when
+// ACK and BYE cross; the dialog itself tells whether the caller is still
+// there), or the INVITE transaction ended. The SIP stack never gives up
+// waiting for the ACK by itself: up and awaitAck do, after AckTimeout.
 func (c *Call) sendAnswer(answer []byte, acked chan struct{}) {
 	in := c.a.Dialog
 	go func() {
@@ -47,8 +47,8 @@ func (c *Call) noAck(l *CallLeg) {
 }
 
 // dropUnacked gets a leg whose party has not acknowledged the 2xx ready
-// to be hung up, and reports whether it had to: sipgo's BYE waits for the
-// INVITE transaction to end (64×T1 of its own timers, or never while it
+// to be hung up, and reports whether it had to: the SIP stack's BYE waits
+// for the INVITE transaction to end (64×T1 of its own timers, or never while it
 // retransmits the 2xx), so the switch ends the transaction first.
 func (c *Call) dropUnacked(l *CallLeg) bool {
 	if !c.unacked(l) {

@@ -138,7 +138,7 @@ func (c *Call) endEndpoint(ep *media.Endpoint) {
 
 // listenMailbox answers a user calling their own mailbox and lets the
 // voicemail package play it. Keys sent as SIP INFO reach the endpoint's
-// digits (handleInfo), so the menu takes them as RFC 4733 events.
+// digits (package sip's INFO handler), so the menu takes them as RFC 4733 events.
 func (c *Call) listenMailbox(u *orgdir.User) {
 	ep, ctx, ok := c.answerEndpoint()
 	if !ok {
