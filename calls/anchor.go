@@ -51,7 +51,7 @@ func (m *CallMedia) AnchorOffer(pool *media.Pool, ip string, callerSDP []byte, s
 		desc, err = media.ParseForRewrite(m.Offer)
 	}
 	if err != nil {
-		return &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
+		return &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
 	remote := desc.Remote
 	if err := pool.CheckRemote(remote); err != nil {
@@ -59,19 +59,19 @@ func (m *CallMedia) AnchorOffer(pool *media.Pool, ip string, callerSDP []byte, s
 	}
 	a, err := pool.Allocate()
 	if err != nil {
-		return &Refusal{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
+		return &Refusal{Code: StatusServiceUnavailable, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
 	}
 	b, err := pool.Allocate()
 	if err != nil {
 		_ = a.Close()
-		return &Refusal{Code: 503, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
+		return &Refusal{Code: StatusServiceUnavailable, Phrase: "Service Unavailable", Reason: "no media ports free", Err: err}
 	}
 	a.SetSignalingSource(SignalingSource(source))
 	a.SetRemote(remote)
 	offer, err := desc.Rewrite(ip, b.Port())
 	if err != nil {
 		_, _ = a.Close(), b.Close()
-		return &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
+		return &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "unusable SDP offer", Err: err}
 	}
 	relay, err := media.NewRelay(a, b)
 	if err != nil {
@@ -99,7 +99,7 @@ func (m *CallMedia) AnchorAnswer(pool *media.Pool, ip string, callerSDP, sdpB []
 	if offer == nil {
 		var err error
 		if offer, err = media.Parse(callerSDP); err != nil {
-			return nil, &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
+			return nil, &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: fmt.Errorf("offer: %w", err)}
 		}
 	}
 	parsed, err := media.ParseForRewrite(sdpB)
@@ -108,7 +108,7 @@ func (m *CallMedia) AnchorAnswer(pool *media.Pool, ip string, callerSDP, sdpB []
 		desc = parsed.Description
 	}
 	if _, err := media.Common(offer, desc, err); err != nil {
-		return nil, &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
+		return nil, &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "no common codec", Err: err}
 	}
 	remote := desc.Remote
 	if err := pool.CheckRemote(remote); err != nil {
@@ -118,7 +118,7 @@ func (m *CallMedia) AnchorAnswer(pool *media.Pool, ip string, callerSDP, sdpB []
 	m.Relay.B().SetRemote(remote)
 	answer, err := parsed.Rewrite(ip, m.Relay.A().Port())
 	if err != nil {
-		return nil, &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
+		return nil, &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "unusable SDP answer", Err: err}
 	}
 	return answer, nil
 }
@@ -203,7 +203,7 @@ func CheckReoffer(pool *media.Pool, offer []byte) error {
 // media ports: relaying it would send each packet back to the relay,
 // which turns a few packets into hundreds of thousands a second.
 func LoopError(what string, err error) *Refusal {
-	return &Refusal{Code: 488, Phrase: "Not Acceptable Here", Reason: "SDP " + what + " points at the switch's own media ports", Err: err}
+	return &Refusal{Code: StatusNotAcceptableHere, Phrase: "Not Acceptable Here", Reason: "SDP " + what + " points at the switch's own media ports", Err: err}
 }
 
 // SignalingSource is the IP of a signalling message's source

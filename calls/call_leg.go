@@ -44,11 +44,17 @@ type CallLeg struct {
 	// OnKey takes the leg's keys (SIP INFO) when the call engine drives
 	// it; nil: the call's own handling.
 	OnKey func(rune)
+
+	owner atomic.Pointer[Call] // the call the leg is bridged in; a transfer moves it
 }
 
+// Owner is the call the leg is in now (a transfer moves a leg into
+// another call); in-dialog requests (re-INVITE, REFER) go to it.
+func (l *CallLeg) Owner() *Call { return l.owner.Load() }
+
 // InitCallLeg records a new leg's facts; billing decides its class from
-// them. It initializes in place because a CallLeg is embedded in the
-// switch's leg and holds atomics, which must not be copied.
+// them. It initializes in place because a CallLeg holds atomics, which
+// must not be copied (a call's legs come from Call.NewLeg).
 func (l *CallLeg) InitCallLeg(callID string, f billing.LegFacts) {
 	l.CDR = billing.CDR{
 		LegID:        NewLegID(),

@@ -82,7 +82,7 @@ type RingProgress struct {
 
 // Relayed reports ringing or early media, the responses worth relaying
 // (not 100 Trying, not a final response).
-func (p RingProgress) Relayed() bool { return p.Code > 100 && p.Code < 200 }
+func (p RingProgress) Relayed() bool { return p.Code > StatusTrying && p.Code < StatusOK }
 
 // FinalResponse is the most telling final response a hop's contacts gave
 // when ringing failed.

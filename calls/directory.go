@@ -12,3 +12,19 @@ type Directory struct {
 	RecordAll bool
 	Settings  Settings
 }
+
+// Records reports whether the config records a call to number (nil: a
+// call to no number of the organization's) between users (extensions;
+// "" for a leg of no user): record_all, the number's record flag, or a
+// user's.
+func (d *Directory) Records(number *orgdir.Number, users ...string) bool {
+	if d.RecordAll || (number != nil && number.Record) {
+		return true
+	}
+	for _, ext := range users {
+		if u := d.User(ext); ext != "" && u != nil && u.Record {
+			return true
+		}
+	}
+	return false
+}

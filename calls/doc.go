@@ -1,8 +1,10 @@
-// Package calls is the call engine the dialer (and later the API) drives:
-// it places legs (Originate), answers for nobody but keeps every leg it
-// holds alive with its own media end (comfort silence), connects two legs'
-// media (Bridge, Unbridge), plays prompts (Play), ends legs (Hangup) and
-// streams what happens to them (Subscribe).
+// Package calls holds the calls: the B2BUA loop of the calls phones and
+// the trunk place (Call, below), and the call engine the dialer (and
+// later the API) drives: it places legs (Originate), answers for nobody
+// but keeps every leg it holds alive with its own media end (comfort
+// silence), connects two legs' media (Bridge, Unbridge), plays prompts
+// (Play), ends legs (Hangup) and streams what happens to them
+// (Subscribe).
 //
 // It is written against a small Leg interface and package media, not
 // against SIP, and never imports package sip: the switch's legs are
@@ -11,39 +13,61 @@
 // (permission, caller ID, credit) are the Network's: the switch applies
 // its own rules when it places a leg.
 //
-// # The legs of a phone's call
+// # The calls phones and the trunk place
 //
-// Dialog is what the B2BUA loop of the calls phones and the trunk place
-// (still in package sip) drives a leg through: answer, refuse with a
-// Refusal, relay ringing and early media, acknowledge, hang up, report
-// a transfer, and the party's SDP and source. Package sip implements it
-// with an inbound leg (a server dialog) and an outbound leg (a client
-// dialog); the loop sees no SIP message. How ringing a hop failed is
-// decided here: RingFailure gives the leg's disposition and code, Rank
-// picks the most telling of the forks' answers, and ForwardOutcome the
-// outcome package directory's Forwarder follows (busy, no answer, not
-// registered, unavailable).
+// A Call is the B2BUA loop of a call a phone or the trunk places: the
+// switch's INVITE handler (package sip) builds the caller's leg and hands
+// it over (NewIncomingCall, then Run, or Refuse for a call routing
+// refused). Run checks the caller's limit of concurrent calls, authorizes
+// credit, anchors the media, rings the hop the directory picks and
+// follows its forwarding from hop to hop (voicemail when no rule
+// applies), bridges the answer, and returns the answered call as up,
+// which runs it until it ends (a hang-up, the credit, the media timeout,
+// no ACK, shutdown) and writes one CDR per leg. Transfers (blind and
+// attended, StartBlindTransfer and StartAttendedTransfer), a re-INVITE's
+// new offer (FollowReoffer) and recording on demand (RecordOnDemand)
+// run in the call's goroutine, through its inbox. A leg the engine
+// places on the switch belongs to a call of its own (NewEngineCall):
+// Authorize, RingWith, KeepLegUp and FinishLeg are what it uses, and an
+// agent's *55 call is answered here and handed to the engine through
+// the Host.
 //
-// The loop's records live here too: a CallLeg is one leg's CDR, credit,
-// Dialog, party and finished flag (a transfer moves it between calls),
-// and for a leg the engine drives its Stop and OnKey (Done says when it
-// ends, with or without a dialog),
-// and a CallMedia is a call's anchored media: it allocates both sides'
-// ports from the media pool, rewrites the offer and the answer (taking
-// SDP bytes and the signalling sources that latch NATed phones), owns
-// the relay and the recorder, and plays the recording announcement.
+// The call reaches the switch only through its Host (the network that
+// rings a hop, the directory, the meter, the media pool, the CDR writer,
+// the metrics, the dialog and call registries, shutdown and timeouts;
+// package sip implements it) and a leg's signalling only through its
+// Dialog: answer, refuse with a Refusal, relay ringing and early media,
+// acknowledge, hang up, report a transfer, and the party's SDP and
+// source. Package sip implements Dialog with an inbound leg (a server
+// dialog) and an outbound leg (a client dialog); the loop sees no SIP
+// message, and this package imports neither package sip nor sipgo
+// (TestCallsImportsNoSIP walks its imports). Its tests run calls on a
+// fake host, fake legs and a fake HopRinger.
+//
+// How ringing a hop failed is decided here: RingFailure gives the leg's
+// disposition and code, Rank picks the most telling of the forks'
+// answers, and ForwardOutcome the outcome package directory's Forwarder
+// follows (busy, no answer, not registered, unavailable). The statuses
+// legs end with and callers are told are named (Status*): they are
+// SIP's numbers, which CDRs keep, and package sip checks each against
+// sipgo's. RefusalOf turns any error into the refusal the caller hears
+// (a directory refusal into its status; package sip says it as SIP), and
+// ErrShuttingDown is ringing stopped because the switch shuts down. A
+// HopRinger rings a hop for a call, as a RingRequest (no call) says;
+// package sip's rings with SIP INVITEs, forked to every contact.
+//
+// The loop's records: a CallLeg is one leg's CDR, credit, Dialog, party,
+// finished flag and owner (the call it is in: a transfer moves it; a
+// re-INVITE or a REFER finds the call there), and for a leg the engine
+// drives its Stop and OnKey (Done says when it ends, with or without a
+// dialog); a CallMedia is a call's anchored media: it allocates both
+// sides' ports from the media pool, rewrites the offer and the answer
+// (taking SDP bytes and the signalling sources that latch NATed phones),
+// owns the relay and the recorder, and plays the recording announcement.
 // An Origin is what a call keeps of the caller's INVITE (plain values);
 // Meter and Voicemail are the meter and the mailboxes a call uses, and
-// Directory the directory it asks, with the sip: settings (Settings) it
-// copies when it starts.
-// RefusalOf turns any error into the refusal the caller hears (a
-// directory refusal into its status; package sip says it as SIP), and
-// ErrShuttingDown is ringing stopped because the switch shuts down.
-// A HopRinger rings a hop for a call, as a RingRequest (no call) says;
-// package sip's rings with SIP INVITEs, forked to every contact.
-// Next, the loop itself moves here, against Dialog, the HopRinger and
-// the host interface the switch implements (today package sip's
-// callHost).
+// Directory the directory it asks (Records: whether a call is recorded),
+// with the sip: settings (Settings) it copies when it starts.
 //
 // # Credit limits
 //
@@ -75,6 +99,6 @@
 //	}
 //
 // The clock reads the time through WithNow, so its tests step a fake
-// clock and read Next instead of waiting. Package sip runs one per call
-// (and per voicemail caller, and per engine leg).
+// clock and read Next instead of waiting. A Call runs one while it is up
+// (and one per voicemail caller, and per engine leg it keeps up).
 package calls

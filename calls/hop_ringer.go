@@ -29,6 +29,9 @@ type RingRequest struct {
 	MaxForks int           // the most contacts one hop rings
 }
 
+// HungUp reports whether the leg rung for has hung up.
+func (r RingRequest) HungUp() bool { return isDone(r.HangUp) }
+
 // FromUser is who the callee sees calling.
 func (r RingRequest) FromUser() string { return FromUser(r.Caller, r.Origin) }
 

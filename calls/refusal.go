@@ -18,12 +18,12 @@ var refusalStatus = []struct {
 	code   int
 	phrase string
 }{
-	{orgdir.ErrMalformed, 400, "Bad Request"},
-	{orgdir.ErrForbidden, 403, "Forbidden"},
-	{orgdir.ErrNotFound, 404, "Not Found"},
-	{orgdir.ErrNobodyToRing, 480, "Temporarily Unavailable"},
-	{orgdir.ErrForwardLoop, 482, "Loop Detected"},
-	{orgdir.ErrNoTrunk, 503, "Service Unavailable"},
+	{orgdir.ErrMalformed, StatusBadRequest, "Bad Request"},
+	{orgdir.ErrForbidden, StatusForbidden, "Forbidden"},
+	{orgdir.ErrNotFound, StatusNotFound, "Not Found"},
+	{orgdir.ErrNobodyToRing, StatusTemporarilyUnavailable, "Temporarily Unavailable"},
+	{orgdir.ErrForwardLoop, StatusLoopDetected, "Loop Detected"},
+	{orgdir.ErrNoTrunk, StatusServiceUnavailable, "Service Unavailable"},
 }
 
 // RefusalOf maps any error to the refusal a caller should get: the one
@@ -43,7 +43,7 @@ func RefusalOf(err error) *Refusal {
 		}
 	}
 	if errors.Is(err, orgdir.ErrForwardLoop) {
-		return &Refusal{Code: 482, Phrase: "Loop Detected", Err: err}
+		return &Refusal{Code: StatusLoopDetected, Phrase: "Loop Detected", Err: err}
 	}
-	return &Refusal{Code: 500, Phrase: "Server Internal Error", Reason: "internal error", Err: err}
+	return &Refusal{Code: StatusInternalServerError, Phrase: "Server Internal Error", Reason: "internal error", Err: err}
 }

@@ -15,22 +15,9 @@ var (
 	ErrBusy          = errors.New("busy")
 )
 
-// Status codes of final responses that ringing tells apart.
-const (
-	codeRequestTimeout  = 408
-	codeUnavailable     = 480
-	codeBusyHere        = 486
-	codeTerminated      = 487
-	codeBusyEverywhere  = 600
-	codeDecline         = 603
-	codeUnauthorized    = 401
-	codeProxyAuthNeeded = 407
-	codeNotReachable    = 503
-)
-
 // IsBusy reports a callee's busy answer.
 func IsBusy(res *FinalResponse) bool {
-	return res != nil && (res.StatusCode == codeBusyHere || res.StatusCode == codeBusyEverywhere)
+	return res != nil && (res.StatusCode == StatusBusyHere || res.StatusCode == StatusBusyEverywhere)
 }
 
 // RingFailure is the disposition and the callee's code of a leg whose
@@ -38,32 +25,32 @@ func IsBusy(res *FinalResponse) bool {
 func RingFailure(res *FinalResponse, err error) (billing.Disposition, int) {
 	switch {
 	case errors.Is(err, ErrNoAnswer):
-		return billing.NoAnswer, codeTerminated
+		return billing.NoAnswer, StatusRequestTerminated
 	case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoVoicemail):
-		return billing.Failed, codeUnavailable
+		return billing.Failed, StatusTemporarilyUnavailable
 	case IsBusy(res):
 		return billing.Busy, res.StatusCode
-	case res != nil && (res.StatusCode == codeUnavailable || res.StatusCode == codeRequestTimeout):
+	case res != nil && (res.StatusCode == StatusTemporarilyUnavailable || res.StatusCode == StatusRequestTimeout):
 		return billing.NoAnswer, res.StatusCode
-	case res != nil && res.StatusCode == codeTerminated:
-		return billing.Canceled, codeTerminated
+	case res != nil && res.StatusCode == StatusRequestTerminated:
+		return billing.Canceled, StatusRequestTerminated
 	case res != nil:
 		return billing.Failed, res.StatusCode
 	}
-	return billing.Failed, codeNotReachable
+	return billing.Failed, StatusServiceUnavailable
 }
 
 // Rank orders final responses by how much they tell the caller
 // (RFC 3261 §16.7: busy beats unavailable beats generic failures).
 func Rank(code int) int {
 	switch {
-	case code == codeBusyHere || code == codeBusyEverywhere:
+	case code == StatusBusyHere || code == StatusBusyEverywhere:
 		return 5
-	case code == codeDecline:
+	case code == StatusDecline:
 		return 4
-	case code == codeUnavailable || code == codeRequestTimeout:
+	case code == StatusTemporarilyUnavailable || code == StatusRequestTimeout:
 		return 3
-	case code >= 400 && code < 500 && code != codeUnauthorized && code != codeProxyAuthNeeded:
+	case code >= StatusBadRequest && code < StatusInternalServerError && code != StatusUnauthorized && code != StatusProxyAuthRequired:
 		return 2
 	default:
 		return 1
@@ -79,7 +66,7 @@ func ForwardOutcome(res *FinalResponse, err error) directory.Outcome {
 		return directory.OutcomeNoAnswer
 	case IsBusy(res):
 		return directory.OutcomeBusy
-	case res != nil && (res.StatusCode == codeUnavailable || res.StatusCode == codeRequestTimeout):
+	case res != nil && (res.StatusCode == StatusTemporarilyUnavailable || res.StatusCode == StatusRequestTimeout):
 		return directory.OutcomeUnavailable
 	}
 	return directory.OutcomeFailed

@@ -2,10 +2,11 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
-	"time"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
 )
@@ -87,9 +88,10 @@ type ActiveCall struct {
 func (sw *Switch) Calls() []ActiveCall {
 	out := []ActiveCall{}
 	sw.callsByID.Range(func(k, v any) bool {
-		c := v.(*call)
+		c := v.(*calls.Call)
 		// Only what never changes after the INVITE: legs move in transfers.
-		out = append(out, ActiveCall{CallID: c.id, From: c.origin.From, To: c.origin.Dialed})
+		o := c.Origin()
+		out = append(out, ActiveCall{CallID: c.ID(), From: o.From, To: o.Dialed})
 		return true
 	})
 	return out
@@ -103,24 +105,13 @@ func (sw *Switch) RecordCall(ctx context.Context, callID string) (string, error)
 	if !ok {
 		return "", withKind(ErrNotFound, fmt.Errorf("no call %q in progress", callID))
 	}
-	c := v.(*call)
-	result := make(chan string, 1)
-	c.do(func() {
-		path := ""
-		if c.record(nil) {
-			path = c.RecordPath
-		}
-		result <- path
-	})
-	select {
-	case path := <-result:
-		if path == "" {
-			return "", withKind(ErrConflict, fmt.Errorf("call %s has no anchored media to record", c.id))
-		}
-		return path, nil
-	case <-time.After(3 * time.Second):
-		return "", withKind(ErrConflict, fmt.Errorf("call %s ended or is busy", c.id))
-	case <-ctx.Done():
-		return "", ctx.Err()
+	c := v.(*calls.Call)
+	path, err := c.RecordOnDemand(ctx)
+	switch {
+	case errors.Is(err, calls.ErrNothingToRecord):
+		return "", withKind(ErrConflict, fmt.Errorf("call %s has no anchored media to record", c.ID()))
+	case errors.Is(err, calls.ErrCallBusy):
+		return "", withKind(ErrConflict, fmt.Errorf("call %s ended or is busy", c.ID()))
 	}
+	return path, err
 }

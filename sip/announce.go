@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/media"
 )
@@ -41,24 +40,4 @@ func (sw *Switch) recordingAnnouncement() []int16 {
 		return *p
 	}
 	return nil
-}
-
-// announceRecording plays the recording announcement to both parties, if
-// one is configured (calls.CallMedia.AnnounceRecording). It runs in the
-// call's goroutine when the call's recording starts.
-func (c *call) announceRecording(ready <-chan struct{}) {
-	if c.a == nil || c.b == nil {
-		return
-	}
-	c.AnnounceRecording(c.host.runContext(), c.log, c.host.recordingAnnouncement(), c.a.SDP, c.b.SDP, ready)
-}
-
-// transferAnnouncement is what to play on the relay a transfer is about to
-// build between the transferee p and the new party t
-// (calls.CallMedia.TransferAnnouncement).
-func (c *call) transferAnnouncement(p, t *leg) *calls.Announcement {
-	if p == nil || t == nil {
-		return nil
-	}
-	return c.TransferAnnouncement(c.log, c.host.recordingAnnouncement(), &p.CallLeg, &t.CallLeg, c.b == p)
 }

@@ -26,7 +26,7 @@ func TestAnAnsweredCallWaitsOnAGoroutineOfItsOwn(t *testing.T) {
 
 	var waiting []string
 	for ctx.Err() == nil {
-		waiting = goroutinesIn("sip.(*call).up(")
+		waiting = goroutinesIn("calls.(*Call).up(")
 		if len(waiting) > 0 {
 			break
 		}

@@ -10,79 +10,32 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
-// callHost is what the call loop (call.go, transfer.go, voicemail.go,
-// hangup.go, forward.go, anchor.go, announce.go, agent_join.go) asks of
-// the switch; the loop reaches the switch through nothing else, and
-// *Switch implements it. It is the seam along which the loop moves to
-// package calls: the network that rings a hop (a calls.HopRinger), the
-// directory with the settings copied at call start (a calls.Directory),
-// whether a user is registered, the meter and the per-user call limit,
-// the media pool and IP, the recordings directory and announcement,
-// voicemail, the call engine's agent legs (*55), the CDR writer, the
-// metrics, the dialog and call registries, REFER's NOTIFYs, and shutdown
-// with the ACK and BYE timeouts. Only the leg and the call (which move
-// with the loop) in its methods are still package sip's; a call keeps
-// no *Switch.
-type callHost interface {
-	hopRinger() network
-	callDirectory() *calls.Directory
-	forwardingOf(u *user) config.Forwarding
-	registered(extension string) bool
+// switchHost is the switch as its calls see it (calls.Host): the call
+// loop reaches the switch through nothing else. It is a type of its own
+// so that what the loop asks stays off the Switch's exported methods.
+type switchHost struct{ sw *Switch }
 
-	creditMeter() Meter
-	claimUserCall(u *user) (release func(), ok bool)
+var _ calls.Host = switchHost{}
 
-	mediaPool() *media.Pool
-	mediaAddr() string
-	recordingsDir() string
-	recordingAnnouncement() []int16
-	voicemailBox() Voicemail
-	agentLeg(c *call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string))
+// callHost is the host of the switch's calls.
+func (sw *Switch) callHost() calls.Host { return switchHost{sw} }
 
-	legStarted(cdr *billing.CDR)
-	legEnded(cdr *billing.CDR) error
-	countCall(class string)
-	countLeg(d billing.Disposition)
-	countNoAck()
-	countMedia(d billing.Direction, s media.Stats)
+// HopRinger is the network that rings a call's hops: SIP INVITEs, forked
+// (sipNetwork).
+func (h switchHost) HopRinger() calls.HopRinger { return sipNetwork(h) }
 
-	storeDialog(l *leg)
-	forgetDialog(l *leg)
-	legByDialog(r *replaces) *leg
-	storeCall(c *call)
-	forgetCall(id string)
-	notifyRefer(x *leg, code int, reason string)
-
-	// runContext ends when the switch shuts down; callStarted and
-	// callDone count a call Shutdown waits for.
-	runContext() context.Context
-	callStarted()
-	callDone()
-	ackTimeout() time.Duration
-	byeTimeout() time.Duration
-}
-
-var _ callHost = (*Switch)(nil)
-
-// hopRinger is the network that rings a call's hops: SIP INVITEs, forked
-// (sipNetwork), unless a test gave the switch another.
-func (sw *Switch) hopRinger() network {
-	if sw.ringer != nil {
-		return sw.ringer
-	}
-	return sipNetwork{sw}
-}
-
-// callDirectory is the directory a call asks, with record_all and the
+// CallDirectory is the directory a call asks, with record_all and the
 // settings of the same config.
-func (sw *Switch) callDirectory() *calls.Directory { return &sw.directory().Directory }
+func (h switchHost) CallDirectory() *calls.Directory { return &h.sw.directory().Directory }
 
-func (sw *Switch) registered(extension string) bool { return len(sw.reg.lookup(extension)) > 0 }
-func (sw *Switch) creditMeter() Meter               { return sw.meter }
+func (h switchHost) ForwardingOf(u *user) config.Forwarding { return h.sw.forwardingOf(u) }
+func (h switchHost) Registered(extension string) bool       { return len(h.sw.reg.lookup(extension)) > 0 }
+func (h switchHost) CreditMeter() calls.Meter               { return h.sw.meter }
 
-// claimUserCall counts a call against the user's concurrent-call limit;
+// ClaimUserCall counts a call against the user's concurrent-call limit;
 // ok is false when the user has reached it.
-func (sw *Switch) claimUserCall(u *user) (release func(), ok bool) {
+func (h switchHost) ClaimUserCall(u *user) (release func(), ok bool) {
+	sw := h.sw
 	if u == nil || u.MaxCalls <= 0 {
 		return func() {}, true
 	}
@@ -99,18 +52,31 @@ func (sw *Switch) claimUserCall(u *user) (release func(), ok bool) {
 	}, true
 }
 
-func (sw *Switch) mediaPool() *media.Pool                        { return sw.media }
-func (sw *Switch) mediaAddr() string                             { return sw.mediaIP }
-func (sw *Switch) recordingsDir() string                         { return sw.dataDir }
-func (sw *Switch) voicemailBox() Voicemail                       { return sw.voicemail }
-func (sw *Switch) legStarted(cdr *billing.CDR)                   { sw.cdrs.Started(cdr) }
-func (sw *Switch) legEnded(cdr *billing.CDR) error               { return sw.cdrs.Ended(cdr) }
-func (sw *Switch) countCall(class string)                        { sw.metrics.Calls.WithLabelValues(class).Inc() }
-func (sw *Switch) countLeg(d billing.Disposition)                { sw.metrics.Legs.WithLabelValues(string(d)).Inc() }
-func (sw *Switch) countNoAck()                                   { sw.metrics.NoAck.Inc() }
-func (sw *Switch) countMedia(d billing.Direction, s media.Stats) { sw.metrics.countMedia(d, s) }
-func (sw *Switch) storeCall(c *call)                             { sw.callsByID.Store(c.id, c) }
-func (sw *Switch) forgetCall(id string)                          { sw.callsByID.Delete(id) }
-func (sw *Switch) runContext() context.Context                   { return sw.ctx }
-func (sw *Switch) callStarted()                                  { sw.calls.Add(1) }
-func (sw *Switch) callDone()                                     { sw.calls.Done() }
+func (h switchHost) MediaPool() *media.Pool          { return h.sw.media }
+func (h switchHost) MediaAddr() string               { return h.sw.mediaIP }
+func (h switchHost) RecordingsDir() string           { return h.sw.dataDir }
+func (h switchHost) RecordingAnnouncement() []int16  { return h.sw.recordingAnnouncement() }
+func (h switchHost) VoicemailBox() calls.Voicemail   { return h.sw.voicemail }
+func (h switchHost) LegStarted(cdr *billing.CDR)     { h.sw.cdrs.Started(cdr) }
+func (h switchHost) LegEnded(cdr *billing.CDR) error { return h.sw.cdrs.Ended(cdr) }
+func (h switchHost) CountCall(class string)          { h.sw.metrics.Calls.WithLabelValues(class).Inc() }
+func (h switchHost) CountLeg(d billing.Disposition) {
+	h.sw.metrics.Legs.WithLabelValues(string(d)).Inc()
+}
+func (h switchHost) CountNoAck() { h.sw.metrics.NoAck.Inc() }
+func (h switchHost) CountMedia(d billing.Direction, s media.Stats) {
+	h.sw.metrics.countMedia(d, s)
+}
+func (h switchHost) AgentLeg(c *calls.Call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string)) {
+	return h.sw.agentLeg(c, m, pt, te)
+}
+func (h switchHost) StoreDialog(l *calls.CallLeg)                 { h.sw.storeDialog(l) }
+func (h switchHost) ForgetDialog(l *calls.CallLeg)                { h.sw.forgetDialog(l) }
+func (h switchHost) LegByDialog(r *calls.Replaces) *calls.CallLeg { return h.sw.legByDialog(r) }
+func (h switchHost) StoreCall(c *calls.Call)                      { h.sw.callsByID.Store(c.ID(), c) }
+func (h switchHost) ForgetCall(id string)                         { h.sw.callsByID.Delete(id) }
+func (h switchHost) RunContext() context.Context                  { return h.sw.ctx }
+func (h switchHost) CallStarted()                                 { h.sw.calls.Add(1) }
+func (h switchHost) CallDone()                                    { h.sw.calls.Done() }
+func (h switchHost) AckTimeout() time.Duration                    { return h.sw.ackTimeout() }
+func (h switchHost) ByeTimeout() time.Duration                    { return h.sw.byeTimeout() }

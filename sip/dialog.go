@@ -88,9 +88,8 @@ func (sw *Switch) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 488, "Not Acceptable Here")
 		return
 	}
-	if c := l.owner.Load(); c != nil {
-		from := req.Source()
-		c.do(func() { c.followOffer(l, offer, from) })
+	if c := l.Owner(); c != nil {
+		c.FollowReoffer(l, offer, req.Source())
 	}
 	_ = tx.Respond(sip.NewSDPResponseFromRequest(req, answer))
 }

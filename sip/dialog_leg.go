@@ -2,7 +2,6 @@ package sip
 
 import (
 	"errors"
-	"time"
 )
 
 // The call loop drives its legs through calls.Dialog: an inboundLeg is
@@ -12,8 +11,3 @@ import (
 // with errWrongSide.
 
 var errWrongSide = errors.New("not possible on this side of the call")
-
-// notifyTimeout bounds a transfer report: the call's goroutine waits for
-// it, and a transferor that does not answer NOTIFY must not hold the
-// call up.
-const notifyTimeout = 2 * time.Second

@@ -3,6 +3,7 @@ package sip
 import (
 	"sync"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -11,7 +12,7 @@ import (
 // placed by the UAC id (sw.uac), as sipgo computes them from a request.
 
 // storeDialog makes l's dialog findable.
-func (sw *Switch) storeDialog(l *leg) {
+func (sw *Switch) storeDialog(l *calls.CallLeg) {
 	if m := sw.dialogsOf(l); m != nil {
 		m.Store(l.Dialog.DialogID(), l)
 	}
@@ -19,14 +20,14 @@ func (sw *Switch) storeDialog(l *leg) {
 
 // forgetDialog forgets l's dialog, so in-dialog requests that come late
 // get 481.
-func (sw *Switch) forgetDialog(l *leg) {
+func (sw *Switch) forgetDialog(l *calls.CallLeg) {
 	if m := sw.dialogsOf(l); m != nil && l.Dialog.DialogID() != "" {
 		m.Delete(l.Dialog.DialogID())
 	}
 }
 
 // dialogsOf is the map l's kind of dialog is found in (nil: none).
-func (sw *Switch) dialogsOf(l *leg) *sync.Map {
+func (sw *Switch) dialogsOf(l *calls.CallLeg) *sync.Map {
 	switch l.Dialog.(type) {
 	case *inboundLeg:
 		return &sw.uas
@@ -38,7 +39,7 @@ func (sw *Switch) dialogsOf(l *leg) *sync.Map {
 
 // inboundOf and outboundOf are a found leg's dialog (nil: not that kind).
 func inboundOf(v any) *inboundLeg {
-	l, _ := v.(*leg).Dialog.(*inboundLeg)
+	l, _ := v.(*calls.CallLeg).Dialog.(*inboundLeg)
 	if l == nil || l.server == nil {
 		return nil
 	}
@@ -46,33 +47,33 @@ func inboundOf(v any) *inboundLeg {
 }
 
 func outboundOf(v any) *outboundLeg {
-	l, _ := v.(*leg).Dialog.(*outboundLeg)
+	l, _ := v.(*calls.CallLeg).Dialog.(*outboundLeg)
 	return l
 }
 
 // legOfRequest finds the leg an in-dialog request belongs to.
-func (sw *Switch) legOfRequest(req *sip.Request) *leg {
+func (sw *Switch) legOfRequest(req *sip.Request) *calls.CallLeg {
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if v, ok := sw.uas.Load(id); ok {
-			return v.(*leg)
+			return v.(*calls.CallLeg)
 		}
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if v, ok := sw.uac.Load(id); ok {
-			return v.(*leg)
+			return v.(*calls.CallLeg)
 		}
 	}
 	return nil
 }
 
 // legByDialog finds a leg by the dialog a Replaces header names.
-func (sw *Switch) legByDialog(r *replaces) *leg {
+func (sw *Switch) legByDialog(r *calls.Replaces) *calls.CallLeg {
 	id := sip.DialogIDMake(r.CallID, r.ToTag, r.FromTag)
 	if v, ok := sw.uas.Load(id); ok {
-		return v.(*leg)
+		return v.(*calls.CallLeg)
 	}
 	if v, ok := sw.uac.Load(id); ok {
-		return v.(*leg)
+		return v.(*calls.CallLeg)
 	}
 	return nil
 }

@@ -5,8 +5,8 @@
 // the switch reads the request for it and says its refusals as SIP
 // statuses (errors.go).
 //
-// The package is the SIP protocol plus the loop of the calls phones and
-// the trunk place. What it still holds:
+// The package is the SIP protocol around the calls; the loop of the calls
+// phones and the trunk place is package calls'. What it holds:
 //
 //   - the listeners (UDP and TCP) over sipgo, and the defences at their
 //     edge: admission control, TCP connection caps and timeouts, SIP
@@ -15,29 +15,21 @@
 //   - the registrar (contacts per user, kept across restarts through a
 //     RegistrationStore) and digest authentication with its brute-force
 //     guard, for REGISTER, INVITE, MESSAGE and SUBSCRIBE alike;
+//   - the INVITE handler's SIP half (invite.go): it checks the request,
+//     admits it, authenticates, reads the route and the offer, builds
+//     the inbound leg and hands the call to calls.NewIncomingCall, then
+//     runs the answered call in a goroutine of its own (see calls.Call.Run);
 //   - the two kinds of legs, behind calls.Dialog: an inbound leg (the
 //     INVITE the switch received, then its server dialog; leg_inbound.go)
 //     and an outbound leg (an INVITE the switch placed and its party
-//     answered, a client dialog; leg_outbound.go). Of the call code,
-//     only they, ringing and forking (ring.go: sipNetwork), the in-dialog
-//     handlers (dialog.go, dialogs.go) and the handlers of new requests
-//     (handleInvite, handleRefer) see sipgo and SIP messages;
-//   - the B2BUA call loop, on those legs and a network that rings a hop
-//     (so its tests run it on fakes, call_loop_test.go): authenticate,
-//     ask the directory for the route, authorize credit, anchor media,
-//     ring the hop the directory picks (forking to every contact of every
-//     user it names, or the trunk), follow the directory's forwarding
-//     from hop to hop, bridge the answer, run the call until it ends, and
-//     write one CDR per leg. The loop's files reach the switch only
-//     through callHost (call_host.go), the interface it will take along
-//     to package calls, and keep no *Switch: ringing is a calls.HopRinger
-//     that takes a calls.RingRequest (call id, origin, caller, offer,
-//     hang-up, timeout, max forks), not the call, the directory a call
-//     asks is a calls.Directory, and *55 hands the agent's leg to the
-//     engine through the host's agentLeg;
-//   - transfers (REFER, blind and attended with Replaces), when a call is
-//     recorded (recording policy), re-INVITE and UPDATE, and the hand-over
-//     of a caller's leg to voicemail;
+//     answered, a client dialog; leg_outbound.go); ringing and forking
+//     (ring.go: sipNetwork, the calls.HopRinger of the switch's calls);
+//     the in-dialog handlers (dialog.go, dialogs.go: re-INVITE, UPDATE,
+//     INFO; refer.go: REFER, which hands the transfer to the leg's call);
+//   - the calls.Host the switch's calls run on (call_host.go: switchHost,
+//     a type of its own so that what the loop asks stays off Switch's
+//     methods): the registries of dialogs and answered calls, the meter,
+//     media pool, CDR writer, metrics, per-user call limits and timeouts;
 //   - the SIP side of the switch's other users: message-waiting
 //     (SUBSCRIBE/NOTIFY) for the mailboxes, MESSAGE in and out for the
 //     texts, and the engine's SIP legs: Originate places a leg for the call
@@ -46,6 +38,9 @@
 //
 // What moved out, and where the switch now asks:
 //
+//   - the call loop: package calls (calls.Call: ringing the hops, forwarding,
+//     bridging, transfers, voicemail and *55 hand-overs, recording policy,
+//     the CDRs), on the legs and the Host this package gives it;
 //   - routing and forwarding policy: package directory (routes, the
 //     Forwarder's hops, permissions of outside calls, caller IDs, numbers
 //     and forwarding rules set through the API). The switch reads the
@@ -55,7 +50,7 @@
 //     listen dialogues; the switch answers the leg with a media endpoint,
 //     feeds it the keys, hands it over and hangs up when it returns;
 //   - the credit clock: calls.CreditClock renews a call's grants and says
-//     when it must end; the switch shows it its legs and hangs up;
+//     when it must end;
 //   - the contract of a call's legs and how ringing failed: calls.Dialog
 //     and calls.Refusal are what the loop drives and refuses with, and
 //     calls.RefusalOf turns any error (a directory refusal) into the
@@ -65,11 +60,11 @@
 //     failed ringing into the leg's disposition, the answer the caller
 //     hears and the outcome the Forwarder follows;
 //   - the leg record and the call's media: a leg is a calls.CallLeg (its
-//     CDR, credit, dialog, party, finished flag, and an engine leg's Stop
-//     and OnKey) that the switch's leg embeds, and a call's anchoring, relay, recording and announcement
-//     are a calls.CallMedia the call embeds, fed SDP bytes and signalling
-//     sources; the switch gives it the media pool and IP and counts the
-//     packets in its metrics (anchor.go, announce.go);
+//     CDR, credit, dialog, party, finished flag, the call that owns it,
+//     and an engine leg's Stop and OnKey), and a call's anchoring, relay,
+//     recording and announcement are a calls.CallMedia the call embeds;
+//     the switch gives it the media pool and IP, the announcement
+//     (announce.go) and counts the packets in its metrics;
 //   - billing classes: the switch records a leg's facts (direction,
 //     endpoint, peer) and billing.Classify decides its class;
 //   - HTTP: package api serves every route; the switch offers plain
@@ -80,8 +75,8 @@
 // # Where it sits
 //
 // Below api, messaging and cmd/dialtone; above the policy and mechanism it
-// calls: directory (who, may they, where), calls (the credit clock, the
-// leg record and call media, the engine's Leg contract), voicemail, media (RTP anchoring, recording,
+// calls: directory (who, may they, where), calls (the call loop, the
+// engine and its Leg contract), voicemail, media (RTP anchoring, recording,
 // prompts), billing (CDRs, leg facts, the credit the Meter interface asks
 // for), config and phone. It never imports the dialer or the texts: they
 // reach it through hooks it exposes (SetAgentJoin, SetMessageHandler),
@@ -104,8 +99,9 @@
 //     and a reason; forwarding and transfers add legs to the call. A call
 //     keeps of its INVITE only what it needs (a calls.Origin, plain
 //     values originOf reads off it: who called whom, the Call-ID, the display
-//     name, Max-Forwards, the offer's type). A call runs in the goroutine sipgo
-//     gives its INVITE's transaction.
+//     name, Max-Forwards, the offer's type). A call is set up in the
+//     goroutine sipgo gives its INVITE's transaction, and once answered
+//     waits for its end in a goroutine of its own.
 //   - Ringing: each hop the directory gives is rung as forks: one INVITE
 //     per contact (each user's newest phone before anyone's second, at
 //     most max_forks in all, so one INVITE never fans out into thousands

@@ -9,7 +9,11 @@ import (
 )
 
 // callError is a refusal the caller hears as a SIP status; every refusal
-// path builds one, so the handler never guesses the response.
+// path builds one, so the handler never guesses the response. This file
+// is where the call loop's refusals (package calls, which names its
+// statuses and knows no SIP: calls.Status*, each sipgo's status of the
+// same name) become SIP: the response's code and phrase, and the Reason
+// and Retry-After headers.
 type callError = calls.Refusal
 
 // refusalHeaders are the response's headers that say why: Reason

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 
+	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 )
@@ -32,15 +33,17 @@ func (sw *Switch) agentJoinHook() AgentJoin {
 // port m (payload types pt and te), a leg of the call engine. run hands
 // it to the dialer and keeps it up until either side hangs up; hangUp
 // ends it first (the agent's phone never acknowledged the answer).
-func (sw *Switch) agentLeg(c *call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string)) {
-	e := newEngineLeg(sw, c.a, m)
+func (sw *Switch) agentLeg(c *calls.Call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string)) {
+	e := newEngineLeg(sw, c.Caller(), m)
+	rt := c.Route()
 	e.setPayloadTypes(pt, te)
 	run = func() {
-		if err := sw.agentJoinHook()(sw.ctx, c.rt.Caller.Extension, c.rt.Campaign, e); err != nil {
-			c.log.Info("agent join refused", "user", c.rt.Caller.Extension, "campaign", c.rt.Campaign, "error", err)
+		if err := sw.agentJoinHook()(sw.ctx, rt.Caller.Extension, rt.Campaign, e); err != nil {
+			c.Log().Info("agent join refused", "user", rt.Caller.Extension, "campaign", rt.Campaign, "error", err)
 			e.Hangup(err.Error())
 		}
-		e.waitUp(c)
+		c.KeepLegUp(e.l, e.stop)
+		e.ended(c)
 	}
 	return run, e.Hangup
 }

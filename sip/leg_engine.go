@@ -1,12 +1,10 @@
 package sip
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"time"
 
-	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/media"
 )
@@ -45,7 +43,7 @@ type Progress struct {
 // and the last Progress is ProgressEnded with the CDR's leg id.
 type EngineLeg struct {
 	sw       *Switch
-	l        *leg
+	l        *calls.CallLeg
 	media    *media.Leg
 	pt, te   uint8
 	progress chan Progress
@@ -60,7 +58,7 @@ type EngineLeg struct {
 // engine reads them at once, so this only absorbs bursts of keys.
 const progressBuffer = 64
 
-func newEngineLeg(sw *Switch, l *leg, m *media.Leg) *EngineLeg {
+func newEngineLeg(sw *Switch, l *calls.CallLeg, m *media.Leg) *EngineLeg {
 	e := &EngineLeg{sw: sw, l: l, media: m, pt: media.PayloadPCMU, te: media.DefaultTelephoneEvent,
 		progress: make(chan Progress, progressBuffer), stop: make(chan struct{})}
 	l.Stop = e.stop
@@ -103,7 +101,14 @@ func (e *EngineLeg) Hangup(reason string) {
 	})
 }
 
-func (e *EngineLeg) hungUp() bool { return isDone(e.stop) }
+func (e *EngineLeg) hungUp() bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return false
+	}
+}
 
 func (e *EngineLeg) emit(p Progress) {
 	if p.At.IsZero() {
@@ -127,56 +132,11 @@ func (e *EngineLeg) emitKey(k rune) {
 }
 
 // ended writes the leg's CDR and reports it, last.
-func (e *EngineLeg) ended(c *call) {
-	c.countMedia(e.l, e.media)
-	c.finish(e.l)
+func (e *EngineLeg) ended(c *calls.Call) {
+	c.FinishLeg(e.l, e.media)
 	e.emit(Progress{Kind: ProgressEnded, Code: e.l.CDR.SIPCode, Disposition: string(e.l.CDR.Disposition), CDRLegID: e.l.CDR.LegID})
 	e.mu.Lock()
 	e.closed = true
 	close(e.progress)
 	e.mu.Unlock()
-}
-
-// waitUp keeps an answered leg up until its party hangs up, the engine
-// hangs it up, its credit runs out or the switch shuts down; then it
-// ends the leg (BYE unless the party left) and writes its CDR.
-func (e *EngineLeg) waitUp(c *call) {
-	sw := e.sw
-	l := e.l
-	credit := newCreditClock(sw.meter, c.log, *l.CDR.AnsweredAt, c.settings().MaxCallDuration)
-	defer credit.stop()
-	disposition := billing.Answered
-	var cutAt time.Time
-	done := l.Dialog.Done()
-	gone := false
-wait:
-	for {
-		select {
-		case <-done:
-			gone = true
-			break wait
-		case <-e.stop:
-			break wait
-		case <-sw.ctx.Done():
-			break wait
-		case <-credit.C():
-			if at, end := credit.check([]*leg{l}); end {
-				cutAt, disposition = at, c.cutoffDisposition(at.Sub(*l.CDR.AnsweredAt))
-				break wait
-			}
-		}
-	}
-	endedAt := time.Now()
-	if !gone {
-		ctx, cancel := context.WithTimeout(context.Background(), sw.byeTimeout())
-		if err := l.Bye(ctx); err != nil {
-			c.log.Debug("bye", "leg_id", l.CDR.LegID, "error", err)
-		}
-		cancel()
-	}
-	if disposition == billing.CreditExhausted {
-		endedAt = cutAt
-	}
-	l.EndAt(endedAt, disposition, 200)
-	e.ended(c)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -115,8 +116,8 @@ func referNotify(target sip.Uri, code int, phrase string) *sip.Request {
 }
 
 // originOf is what a call keeps of its caller's INVITE.
-func originOf(req *sip.Request) callOrigin {
-	o := callOrigin{Dialed: dialedUser(req)}
+func originOf(req *sip.Request) calls.Origin {
+	o := calls.Origin{Dialed: dialedUser(req)}
 	if f := req.From(); f != nil {
 		o.From, o.Display = f.Address.User, f.DisplayName
 	}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
 	orgdir "github.com/dialtone/dialtone/directory"
@@ -53,7 +51,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if err != nil {
 		return nil, fmt.Errorf("originate: %w", err)
 	}
-	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
+	h := &orgdir.Hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, Reason: o.Reason, RingFor: o.RingTimeout, CallerID: o.CallerID}
 	facts := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
 	if h.Trunk != nil {
 		facts.Endpoint = billing.EndpointTrunk
@@ -68,9 +66,8 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	if !sw.admit() {
 		return nil, fmt.Errorf("originate: %w", calls.ErrShuttingDown)
 	}
-	c := sw.newEngineCall(u, o.CallerID)
-	l := newLeg(c.id, facts)
-	l.owner.Store(c)
+	c := calls.NewEngineCall(sw.callHost(), u, o.CallerID, sw.directory().Settings, sw.log)
+	l := c.NewLeg(facts)
 	l.CDR.Reason = o.Reason
 	l.CDR.CallerID, l.CDR.User = o.CallerID, u.Extension
 	l.CDR.CampaignID, l.CDR.LeadID, l.CDR.AttemptID = o.CampaignID, o.LeadID, o.AttemptID
@@ -79,7 +76,7 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	} else {
 		l.CDR.From, l.CDR.To = u.Extension, h.Users[0].Extension
 	}
-	if _, err := c.authorize(ctx, l); err != nil {
+	if _, err := c.Authorize(ctx, l); err != nil {
 		sw.calls.Done()
 		ce := asCallError(err)
 		if errors.Is(err, billing.ErrInsufficientCredit) {
@@ -125,17 +122,8 @@ func (sw *Switch) Originate(ctx context.Context, o Origination) (*EngineLeg, err
 	return e, nil
 }
 
-// newEngineCall is the call an engine leg belongs to: it has no incoming
-// INVITE, so the outgoing INVITE comes from the user.
-func (sw *Switch) newEngineCall(u *user, callerID string) *call {
-	id := uuid.NewString()
-	c := newLoopCall(sw, id, callOrigin{From: u.Extension}, &route{Caller: u, CallerID: callerID}, sw.directory().Settings)
-	c.log = newSlogger(sw.log, "call_id", id, "engine", true)
-	return c
-}
-
 // place rings the leg's destination, then keeps the answered leg up.
-func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
+func (e *EngineLeg) place(c *calls.Call, h *orgdir.Hop, offer []byte) {
 	l := e.l
 	var once sync.Once
 	early := false
@@ -152,14 +140,14 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 		}
 		once.Do(func() { e.emit(Progress{Kind: ProgressRinging}) })
 	}
-	winner, party, res, err := c.ringWith(h, offer, l, provisional)
+	winner, party, res, err := c.RingWith(h, offer, l, provisional)
 	if err != nil {
 		disp, code := calls.RingFailure(res, err)
 		if e.hungUp() {
 			disp, code = billing.Canceled, 487
 		}
 		l.End(disp, code)
-		c.log.Info("engine leg not answered", "leg_id", l.CDR.LegID, "to", l.CDR.To, "disposition", disp, "code", code, "error", err)
+		c.Log().Info("engine leg not answered", "leg_id", l.CDR.LegID, "to", l.CDR.To, "disposition", disp, "code", code, "error", err)
 		e.ended(c)
 		return
 	}
@@ -168,16 +156,16 @@ func (e *EngineLeg) place(c *call, h *hop, offer []byte) {
 }
 
 // answered takes the leg's answer, acknowledges it and keeps it up.
-func (e *EngineLeg) answered(c *call, w calls.Dialog, offer []byte) {
+func (e *EngineLeg) answered(c *calls.Call, w calls.Dialog, offer []byte) {
 	l := e.l
 	l.SetDialog(w)
 	e.sw.storeDialog(l)
 	l.SetAnswered(time.Now())
 	if err := w.Answer(nil); err != nil {
-		c.log.Warn("ack engine leg", "error", err)
+		c.Log().Warn("ack engine leg", "error", err)
 	}
 	if err := e.takeAnswer(offer, w.SDP(), w.Source()); err != nil {
-		c.log.Warn("engine leg's answer refused", "error", err)
+		c.Log().Warn("engine leg's answer refused", "error", err)
 		ctx, cancel := context.WithTimeout(context.Background(), e.sw.byeTimeout())
 		_ = w.Bye(ctx)
 		cancel()
@@ -186,7 +174,8 @@ func (e *EngineLeg) answered(c *call, w calls.Dialog, offer []byte) {
 		return
 	}
 	e.emit(Progress{Kind: ProgressAnswered, At: *l.CDR.AnsweredAt})
-	e.waitUp(c)
+	c.KeepLegUp(e.l, e.stop)
+	e.ended(c)
 }
 
 // takeAnswer points the leg's media at the party's SDP (a 183 or the

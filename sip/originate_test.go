@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -76,7 +77,7 @@ func TestAgentJoinRoute(t *testing.T) {
 	}
 	sw.SetAgentJoin(func(context.Context, string, string, *EngineLeg) error { return nil })
 	rt, err := dial("*5512")
-	if err != nil || !rt.AgentJoin || rt.Campaign != "12" || routePeer(rt) != billing.EndpointTrunk {
+	if err != nil || !rt.AgentJoin || rt.Campaign != "12" || calls.RoutePeer(rt) != billing.EndpointTrunk {
 		t.Fatalf("*5512: %+v, %v", rt, err)
 	}
 }

@@ -112,33 +112,26 @@ func (sw *Switch) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request", sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=400;text=%q", err.Error())))
 		return
 	}
-	c := x.owner.Load()
+	c := x.Owner()
 	u := sw.directory().User(x.Party)
 	if c == nil || x.CDR.Endpoint != billing.EndpointPhone || u == nil {
 		respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="only a user's phone can transfer"`))
 		return
 	}
 	if target.Replaces != nil {
-		if x2 := sw.legByDialog(target.Replaces); x2 != nil && !mayReplace(u, x2) {
+		if x2 := sw.legByDialog(target.Replaces); x2 != nil && !calls.MayReplace(u, x2) {
 			// Before the 202: nothing is placed, moved or charged.
-			sw.log.Warn("transfer refused: Replaces names another user's dialog", "call_id", c.id, "user", u.Extension, "dialog_user", x2.Party)
+			sw.log.Warn("transfer refused: Replaces names another user's dialog", "call_id", c.ID(), "user", u.Extension, "dialog_user", x2.Party)
 			respond(tx, req, 403, "Forbidden", sip.NewHeader("Reason", `SIP;cause=403;text="the dialog to replace is not the transferor's"`))
 			return
 		}
 	}
 	res := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
 	_ = tx.Respond(res)
-	sw.log.Info("transfer requested", "call_id", c.id, "leg_id", x.CDR.LegID, "user", u.Extension, "target", target.User, "attended", target.Replaces != nil)
-	work := func() {
-		if target.Replaces != nil {
-			c.attendedTransfer(x, u, target.Replaces)
-		} else {
-			c.blindTransfer(x, u, target.User)
-		}
-	}
-	select {
-	case c.inbox <- work:
-	case <-c.finished:
-		sw.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+	sw.log.Info("transfer requested", "call_id", c.ID(), "leg_id", x.CDR.LegID, "user", u.Extension, "target", target.User, "attended", target.Replaces != nil)
+	if target.Replaces != nil {
+		c.StartAttendedTransfer(x, u, target.Replaces)
+	} else {
+		c.StartBlindTransfer(x, u, target.User)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dialtone/dialtone/calls"
+	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -61,40 +61,11 @@ func (o *ringOutcome) decide() bool {
 	return true
 }
 
-// ring sends the outgoing INVITE to every contact of every target (or to
-// the trunk), relays ringing to the caller, and returns the first fork
-// that answers as an outbound leg; the others are canceled. On failure
-// it returns the most telling final response. party is the extension of
-// the user whose phone answered (empty for the trunk).
-func (c *call) ring(h *hop) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
-}
-
-// network is how a call reaches the phones and the trunk, and
-// ringRequest what ringing a hop takes from its call (calls.HopRinger,
-// calls.RingRequest). The switch's network is sipNetwork (SIP INVITEs,
-// forked); the call loop's tests ring fakes.
-type (
-	network     = calls.HopRinger
-	ringRequest = calls.RingRequest
-)
-
-// ringWith rings a hop with an offer through the call's network, on
-// behalf of the leg from.
-func (c *call) ringWith(h *hop, offer []byte, from *leg, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
-	r := ringRequest{CallID: c.id, Origin: c.origin, Offer: offer, HangUp: from.done(),
-		Timeout: c.ringTimeout(h), MaxForks: c.settings().MaxForks}
-	if c.rt != nil {
-		r.Caller = c.rt.Caller
-	}
-	return c.host.hopRinger().RingHop(r, h, relay)
-}
-
 // sipNetwork rings hops with INVITEs: one per contact, or one to the
 // trunk.
 type sipNetwork struct{ sw *Switch }
 
-func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
+func (n sipNetwork) RingHop(r calls.RingRequest, h *orgdir.Hop, relay func(calls.RingProgress)) (winner calls.Dialog, party string, res *calls.FinalResponse, err error) {
 	w, party, best, err := n.forkInvites(r, h, relay)
 	if w != nil {
 		return newOutboundLeg(w), party, nil, nil
@@ -107,7 +78,7 @@ func (n sipNetwork) RingHop(r ringRequest, h *hop, relay func(calls.RingProgress
 
 // forkInvites is RingHop in SIP terms: it returns the session that
 // answered, or the most telling final response.
-func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
+func (n sipNetwork) forkInvites(r calls.RingRequest, h *orgdir.Hop, relay func(calls.RingProgress)) (winner *sipgo.DialogClientSession, party string, res *sip.Response, err error) {
 	sw := n.sw
 	onResponse := func(r *sip.Response) error {
 		p := calls.RingProgress{Code: r.StatusCode, Reason: r.Reason, SDP: r.Body()}
@@ -213,7 +184,7 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 			if sw.shuttingDown() {
 				return nil, "", nil, calls.ErrShuttingDown
 			}
-			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !isDone(r.HangUp) {
+			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) && r.HangUp != nil && !r.HungUp() {
 				return nil, "", best, calls.ErrNoAnswer
 			}
 			if lastErr == nil {
@@ -232,43 +203,9 @@ func (n sipNetwork) forkInvites(r ringRequest, h *hop, relay func(calls.RingProg
 	return nil, "", nil, lastErr
 }
 
-// relayProvisional passes the callee's ringing and early media to the
-// caller, once each.
-func (c *call) relayProvisional() func(calls.RingProgress) {
-	var relayMu sync.Mutex
-	relayed := map[int]bool{}
-	return func(p calls.RingProgress) {
-		// The callee has the INVITE (100 Trying, ringing): the switch's
-		// part of the setup is done, and waiting for an answer is cheap.
-		c.releaseSetup()
-		if !p.Relayed() {
-			return
-		}
-		code := p.Code
-		hasSDP := len(p.SDP) > 0
-		relayMu.Lock()
-		// One 180 is enough; early media (183 with SDP) once per call.
-		if relayed[code] || (code == 183 && relayed[180] && !hasSDP) {
-			relayMu.Unlock()
-			return
-		}
-		relayed[code] = true
-		relayMu.Unlock()
-		var body []byte
-		if hasSDP {
-			var err error
-			if body, err = c.anchorAnswer(p.SDP, p.Source); err != nil {
-				c.log.Info("early media refused", "error", err)
-				body = nil
-			}
-		}
-		_ = c.a.Dialog.Provisional(code, p.Reason, body)
-	}
-}
-
 // outgoingInvites builds the INVITEs of the outgoing leg, and for each
 // the extension of the user whose contact it rings.
-func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request, parties []string, err error) {
+func (n sipNetwork) outgoingInvites(r calls.RingRequest, h *orgdir.Hop) (reqs []*sip.Request, parties []string, err error) {
 	if t := h.Trunk; t != nil {
 		host, portStr, _ := net.SplitHostPort(t.Address)
 		port, _ := strconv.Atoi(portStr)
@@ -298,7 +235,7 @@ func (n sipNetwork) outgoingInvites(r ringRequest, h *hop) (reqs []*sip.Request,
 // datagrams. Each user's most recently registered contact comes before
 // anyone's second, so a group call rings every member's newest phone
 // before it rings a second phone of anyone.
-func (n sipNetwork) forkTargets(h *hop, maxForks int) []binding {
+func (n sipNetwork) forkTargets(h *orgdir.Hop, maxForks int) []binding {
 	perUser := make([][]binding, 0, len(h.Users))
 	seen := map[string]bool{}
 	for _, u := range h.Users {
@@ -354,7 +291,7 @@ func (b binding) destination() string {
 
 // newInvite builds a fresh INVITE (new Call-ID, new tags) carrying the
 // caller's SDP offer: the switch is a B2BUA, not a proxy.
-func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display string) *sip.Request {
+func (n sipNetwork) newInvite(r calls.RingRequest, uri sip.Uri, fromUser, display string) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, uri)
 	domain := n.sw.cfg.SIP.Domain
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: domain}, Params: sip.NewParams()}
@@ -380,19 +317,4 @@ func (n sipNetwork) newInvite(r ringRequest, uri sip.Uri, fromUser, display stri
 	}
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
 	return req
-}
-
-// slogger is a logger with a call's attributes.
-type slogger = slog.Logger
-
-func newSlogger(l *slog.Logger, args ...any) *slog.Logger { return l.With(args...) }
-
-// isDone reports whether a done channel is closed.
-func isDone(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }

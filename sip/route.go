@@ -3,7 +3,6 @@ package sip
 import (
 	"strings"
 
-	"github.com/dialtone/dialtone/billing"
 	orgdir "github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/phone"
 	"github.com/emiago/sipgo/sip"
@@ -13,19 +12,6 @@ import (
 // policy is package directory's), from what routeFromPhone and
 // routeFromTrunk read off the request.
 type route = orgdir.Route
-
-// routePeer is where the call's other side goes, as billing classifies
-// the caller's leg: the trunk, a phone, or nothing (the switch answers).
-func routePeer(r *route) billing.Endpoint {
-	switch {
-	case r.OutTrunk != nil, r.AgentJoin: // an agent's session talks to the leads on the trunk: its leg is free access
-		return billing.EndpointTrunk
-	case r.Mailbox:
-		return ""
-	default:
-		return billing.EndpointPhone
-	}
-}
 
 // dialedUser is the user part of the Request-URI, or of To when the
 // Request-URI has none.

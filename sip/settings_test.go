@@ -11,7 +11,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/billing"
+	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
 // sipSettings are the reloadable sip: settings a test config sets.
@@ -56,14 +58,14 @@ trunks:
 }
 
 // startedCall is a call as handleInvite starts it, from 1002 to 1001.
-func startedCall(sw *Switch) *call {
+func startedCall(sw *Switch) *calls.Call {
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"})
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "example.test"}, Params: sip.NewParams()})
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "example.test"}, Params: sip.NewParams()})
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
 	in := &inboundLeg{req: req}
-	return sw.newCall(in, originOf(req), &route{})
+	return calls.NewIncomingCall(sw.callHost(), in, originOf(req), &route{}, sw.directory().Settings, sw.log)
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
@@ -87,9 +89,9 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 		recall, vmDefault bool
 		forwardCallerID   string
 	}
-	viewOf := func(c *call) view {
-		s := c.settings()
-		return view{c.ringTimeout(&hop{}), s.MaxCallDuration, s.TransferRecall, s.VoicemailDefault, s.ForwardCallerID}
+	viewOf := func(c *calls.Call) view {
+		s := c.Settings()
+		return view{(&orgdir.Hop{}).RingTimeout(s.RingTimeout), s.MaxCallDuration, s.TransferRecall, s.VoicemailDefault, s.ForwardCallerID}
 	}
 	if got, want := viewOf(up), (view{20 * time.Second, time.Hour, true, true, config.ForwardCalledNumber}); got != want {
 		t.Errorf("call up during the reload: %+v, want the settings it started with %+v", got, want)
@@ -99,7 +101,7 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	}
 	// The call up keeps its own limit: cut off at its old maximum, it
 	// ended at max_call_duration, not for lack of credit.
-	if got := up.cutoffDisposition(time.Hour); got != billing.Answered {
+	if got := up.CutoffDisposition(time.Hour); got != billing.Answered {
 		t.Errorf("call up during the reload cut off at its max_call_duration: %s, want %s", got, billing.Answered)
 	}
 	if set := sw.directory().Settings; set.VoicemailMaxLength != 30*time.Second || set.VoicemailSilence != 2*time.Second {

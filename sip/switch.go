@@ -29,7 +29,7 @@ type CDRWriter interface {
 }
 
 // Meter authorizes chargeable legs and renews their credit
-// (calls.Meter): the call loop's, which will move to package calls.
+// (calls.Meter): the call loop's, in package calls.
 type Meter = calls.Meter
 
 // Options are the switch's collaborators.
@@ -74,11 +74,8 @@ type Switch struct {
 	// cli sends over UDP from the UDP listener, tcpCli over TCP (clients.go).
 	tcpCli *sipgo.Client
 
-	uas sync.Map // server-dialog id -> *leg (legs whose INVITE we received)
-	uac sync.Map // client-dialog id -> *leg (legs whose INVITE we sent)
-	// ringer rings the hops of calls; nil: SIP (sipNetwork). The call
-	// loop's tests ring fakes.
-	ringer network
+	uas sync.Map // server-dialog id -> *calls.CallLeg (legs whose INVITE we received)
+	uac sync.Map // client-dialog id -> *calls.CallLeg (legs whose INVITE we sent)
 
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
@@ -101,7 +98,7 @@ type Switch struct {
 
 	calls     sync.WaitGroup
 	active    atomic.Int64
-	callsByID sync.Map     // call id -> *call, while answered (on-demand recording)
+	callsByID sync.Map     // call id -> *calls.Call, while answered (on-demand recording)
 	drainMu   sync.RWMutex // orders calls.Add before calls.Wait
 	draining  bool
 

@@ -1,8 +1,6 @@
-package sip
+package calls
 
 import (
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -38,22 +36,19 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := recordingConfig(t, recording{})
-			cfg.Media.RecordingAnnouncement.Enabled = tt.announcing
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: log})
-			if err != nil {
-				t.Fatal(err)
+			host := newFakeHost(t, nil)
+			if tt.announcing {
+				host.announcement = media.DefaultRecordingAnnouncement()
 			}
-			c := &call{host: sw, log: log}
-			p := newLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
+			c := &Call{host: host, id: "c", log: host.log}
+			p := c.NewLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
 			p.SDP = []byte(tt.transferee)
-			x := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
+			x := c.NewLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
 			c.a, c.b = p, x
 			if tt.transfereeIsB {
 				c.a, c.b = x, p
 			}
-			target := newLeg("c", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
+			target := c.NewLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 			target.SDP = []byte(tt.target)
 			if tt.recorded {
 				rec, err := media.OpenRecorder(filepath.Join(t.TempDir(), "call.wav"))

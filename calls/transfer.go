@@ -1,4 +1,4 @@
-package sip
+package calls
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	orgdir "github.com/dialtone/dialtone/directory"
+
 	"github.com/dialtone/dialtone/billing"
-	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/media"
 )
 
@@ -24,28 +25,32 @@ import (
 
 // transfer is a blind transfer in progress.
 type transfer struct {
-	transferor     *leg // X: the leg that sent the REFER
-	transferorGone bool // X hung up before the target answered
-	user           *user
+	transferor     *CallLeg // X: the leg that sent the REFER
+	transferorGone bool     // X hung up before the target answered
+	user           *orgdir.User
 }
+
+// notifyTimeout bounds a transfer report: the call's goroutine waits for
+// it, and a transferor that does not answer NOTIFY must not hold the
+// call up.
+const notifyTimeout = 2 * time.Second
 
 // notifyRefer tells the transferor how the transfer goes; a final status
 // (code >= 200) ends the subscription.
-func (sw *Switch) notifyRefer(x *leg, code int, reason string) {
-	if x == nil || x.Dialog == nil || isDone(x.done()) {
+func (c *Call) notifyRefer(x *CallLeg, code int, reason string) {
+	if x == nil || x.Dialog == nil || isDone(x.Done()) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
 	if err := x.Dialog.ReportTransfer(ctx, code, reason); err != nil {
-		sw.log.Debug("notify transferor", "leg_id", x.CDR.LegID, "error", err)
+		c.log.Debug("notify transferor", "leg_id", x.CDR.LegID, "error", err)
 	}
 }
 
 // transferLeg describes a leg a transfer adds, in this call.
-func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
-	l := newLeg(c.id, f)
-	l.owner.Store(c)
+func (c *Call) transferLeg(f billing.LegFacts, parent *CallLeg, u *orgdir.User) *CallLeg {
+	l := c.NewLeg(f)
 	l.CDR.Reason = billing.ReasonTransfer
 	l.CDR.ParentLegID = parent.CDR.LegID
 	if u != nil {
@@ -56,45 +61,45 @@ func (c *call) transferLeg(f billing.LegFacts, parent *leg, u *user) *leg {
 
 // blindTransfer connects the transferor's peer P to what the transferor
 // dialed, in the call's goroutine; the ringing happens in another one.
-func (c *call) blindTransfer(x *leg, u *user, dialed string) {
+func (c *Call) blindTransfer(x *CallLeg, u *orgdir.User, dialed string) {
 	host := c.host
 	p := c.peerOf(x)
 	if c.xfer != nil || p == nil {
-		host.notifyRefer(x, 491, "Request Pending")
+		c.notifyRefer(x, StatusRequestPending, "Request Pending")
 		return
 	}
 	callerID := u.DefaultCallerID()
-	rt, err := host.callDirectory().RouteDialed(u, dialed, callerID)
+	rt, err := host.CallDirectory().RouteDialed(u, dialed, callerID)
 	if err != nil {
-		ce := asCallError(err)
-		host.notifyRefer(x, ce.Code, ce.Phrase)
+		ce := RefusalOf(err)
+		c.notifyRefer(x, ce.Code, ce.Phrase)
 		return
 	}
-	h := &hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
+	h := &orgdir.Hop{Users: rt.Targets, Trunk: rt.OutTrunk, E164: rt.E164, CallerID: rt.CallerID, Reason: billing.ReasonTransfer}
 	c.xfer = &transfer{transferor: x, user: u}
-	host.notifyRefer(x, 100, "Trying")
+	c.notifyRefer(x, StatusTrying, "Trying")
 	c.startTransferLeg(h, p, x, u)
 }
 
 // startTransferLeg places the legs of a transfer to hop h for peer p.
-func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
+func (c *Call) startTransferLeg(h *orgdir.Hop, p, x *CallLeg, u *orgdir.User) {
 	host := c.host
-	var legs []*leg // what the transfer adds, in order
-	var t *leg
+	var legs []*CallLeg // what the transfer adds, in order
+	var t *CallLeg
 	if h.Trunk != nil {
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone}, x, u)
 		t.CDR.Trunk, t.CDR.CallerID, t.CDR.From, t.CDR.To = h.Trunk.Name, h.CallerID, h.CallerID, h.E164
-		legs = []*leg{t}
+		legs = []*CallLeg{t}
 	} else {
 		v := c.transferLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, x, u)
 		v.CDR.From, v.CDR.To = u.Extension, h.Users[0].Extension
 		t = c.transferLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}, v, h.Users[0])
 		t.CDR.From, t.CDR.To = u.Extension, h.Users[0].Extension
-		legs = []*leg{v, t}
+		legs = []*CallLeg{v, t}
 	}
 	for _, l := range legs {
-		if _, err := c.authorize(context.Background(), l); err != nil {
-			ce := asCallError(err)
+		if _, err := c.Authorize(context.Background(), l); err != nil {
+			ce := RefusalOf(err)
 			c.failTransfer(ce.Code, ce.Phrase, nil)
 			return
 		}
@@ -103,18 +108,18 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	var tm *media.Leg
 	if c.Relay != nil && len(p.SDP) > 0 {
 		var err error
-		if tm, err = host.mediaPool().Allocate(); err != nil {
-			c.failTransfer(503, "Service Unavailable", legs)
+		if tm, err = host.MediaPool().Allocate(); err != nil {
+			c.failTransfer(StatusServiceUnavailable, "Service Unavailable", legs)
 			return
 		}
-		if offer, err = media.Rewrite(p.SDP, host.mediaAddr(), tm.Port()); err != nil {
+		if offer, err = media.Rewrite(p.SDP, host.MediaAddr(), tm.Port()); err != nil {
 			_ = tm.Close()
-			c.failTransfer(488, "Not Acceptable Here", legs)
+			c.failTransfer(StatusNotAcceptableHere, "Not Acceptable Here", legs)
 			return
 		}
 	}
 	for _, l := range legs {
-		host.legStarted(&l.CDR)
+		host.LegStarted(&l.CDR)
 	}
 	// Until the outcome is in, the call's end writes these legs' CDRs.
 	c.xferLegs = legs
@@ -122,13 +127,13 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 	if c.xfer == nil || c.xfer.transferorGone {
 		from = p
 	}
-	host.callStarted() // the call is counted: Shutdown waits for this too
+	host.CallStarted() // the call is counted: Shutdown waits for this too
 	go func() {
-		defer host.callDone()
+		defer host.CallDone()
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
-		noRelay := func(calls.RingProgress) {}
-		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
+		noRelay := func(RingProgress) {}
+		winner, party, res, err := c.RingWith(h, offer, from, noRelay)
 		result := func() {
 			t.Party = party
 			c.transferAnswered(winner, res, err, legs, t, tm, p, x)
@@ -138,7 +143,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 		case <-c.finished:
 			// The call ended meanwhile and wrote the legs as canceled.
 			if winner != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), host.byeTimeout())
+				ctx, cancel := context.WithTimeout(context.Background(), host.ByeTimeout())
 				_ = winner.Answer(nil)
 				_ = winner.Bye(ctx)
 				cancel()
@@ -151,7 +156,7 @@ func (c *call) startTransferLeg(h *hop, p, x *leg, u *user) {
 }
 
 // transferAnswered finishes a blind transfer in the call's goroutine.
-func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, err error, legs []*leg, t *leg, tm *media.Leg, p, x *leg) {
+func (c *Call) transferAnswered(winner Dialog, res *FinalResponse, err error, legs []*CallLeg, t *CallLeg, tm *media.Leg, p, x *CallLeg) {
 	host := c.host
 	xf := c.xfer
 	c.xferLegs = nil
@@ -159,9 +164,9 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		if tm != nil {
 			_ = tm.Close()
 		}
-		disp, code := calls.RingFailure(res, err)
-		if errors.Is(err, calls.ErrShuttingDown) {
-			disp, code = billing.Canceled, 487 // the switch stopped the ringing
+		disp, code := RingFailure(res, err)
+		if errors.Is(err, ErrShuttingDown) {
+			disp, code = billing.Canceled, StatusRequestTerminated // the switch stopped the ringing
 		}
 		for _, l := range legs {
 			l.End(disp, code)
@@ -171,10 +176,10 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		if res != nil {
 			code, reason = res.StatusCode, res.Reason
 		}
-		host.notifyRefer(x, code, reason)
+		c.notifyRefer(x, code, reason)
 		c.log.Info("transfer target did not answer", "code", code, "error", err)
 		c.xfer = nil
-		if xf != nil && xf.transferorGone && !errors.Is(err, calls.ErrShuttingDown) {
+		if xf != nil && xf.transferorGone && !errors.Is(err, ErrShuttingDown) {
 			c.recall(xf, p)
 		}
 		return
@@ -184,14 +189,14 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		c.log.Warn("ack transfer target", "error", err)
 	}
 	t.SetDialog(winner)
-	host.storeDialog(t)
+	host.StoreDialog(t)
 	for _, l := range legs {
 		l.SetAnswered(now)
 	}
 	if err := c.rebridge(p, x, t, tm); err != nil {
 		c.log.Error("re-bridge media after transfer", "error", err)
 	}
-	host.notifyRefer(x, 200, "OK")
+	c.notifyRefer(x, StatusOK, "OK")
 	if c.a == x || c.b == x {
 		c.setSlot(x, t)
 	} else {
@@ -205,12 +210,12 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 		// The transferor's BYE may already be in (its handler not yet
 		// run): then no BYE is owed, but the leg still ends here, since
 		// it has left the call's slots and the call's end won't see it.
-		if !isDone(x.done()) {
+		if !isDone(x.Done()) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = x.Bye(ctx)
 			cancel()
 		}
-		x.End(billing.Answered, 200)
+		x.End(billing.Answered, StatusOK)
 		c.finish(x)
 	}
 	c.log.Info("transfer completed", "to", t.CDR.To, "legs_added", len(legs))
@@ -218,20 +223,20 @@ func (c *call) transferAnswered(winner calls.Dialog, res *calls.FinalResponse, e
 
 // rebridge connects p's media to tm (the media of the target t, which
 // answered) in place of x's.
-func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
+func (c *Call) rebridge(p, x, t *CallLeg, tm *media.Leg) error {
 	if c.Relay == nil || tm == nil {
 		return nil
 	}
 	remote, err := media.Remote(t.SDP)
 	if err == nil {
-		err = c.host.mediaPool().CheckRemote(remote)
+		err = c.host.MediaPool().CheckRemote(remote)
 	}
 	if err != nil {
 		_ = tm.Close()
 		return fmt.Errorf("target's answer: %w", err)
 	}
 	if t.Dialog != nil {
-		tm.SetSignalingSource(calls.SignalingSource(t.Dialog.Source()))
+		tm.SetSignalingSource(SignalingSource(t.Dialog.Source()))
 	}
 	tm.SetRemote(remote)
 	return c.rebridgeLeg(p, x, t, tm)
@@ -239,20 +244,20 @@ func (c *call) rebridge(p, x, t *leg, tm *media.Leg) error {
 
 // recall rings the transferor again when a blind transfer failed after
 // the transferor hung up, if the config says so; else the call ends.
-func (c *call) recall(xf *transfer, p *leg) {
-	if !c.settings().TransferRecall {
+func (c *Call) recall(xf *transfer, p *CallLeg) {
+	if !c.Settings().TransferRecall {
 		c.log.Info("transfer failed and the transferor left: ending the call")
 		c.endCall()
 		return
 	}
 	c.xfer = &transfer{transferorGone: true, user: xf.user}
-	h := &hop{Users: []*user{xf.user}, Reason: billing.ReasonTransfer}
+	h := &orgdir.Hop{Users: []*orgdir.User{xf.user}, Reason: billing.ReasonTransfer}
 	c.log.Info("transfer failed: ringing the transferor again", "user", xf.user.Extension)
 	c.startTransferLeg(h, p, xf.transferor, xf.user)
 }
 
 // failTransfer reports a transfer that could not start.
-func (c *call) failTransfer(code int, reason string, legs []*leg) {
+func (c *Call) failTransfer(code int, reason string, legs []*CallLeg) {
 	for _, l := range legs {
 		l.End(billing.Failed, code)
 	}
@@ -260,7 +265,7 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 	if c.xfer != nil {
 		xf := c.xfer
 		c.xfer = nil
-		c.host.notifyRefer(xf.transferor, code, reason)
+		c.notifyRefer(xf.transferor, code, reason)
 		if xf.transferorGone {
 			c.endCall()
 		}
@@ -269,20 +274,20 @@ func (c *call) failTransfer(code int, reason string, legs []*leg) {
 
 // attendedTransfer joins the transferor's peer in this call with the
 // other party of the transferor's consultation call (named by Replaces).
-func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
+func (c *Call) attendedTransfer(x *CallLeg, u *orgdir.User, r *Replaces) {
 	host := c.host
-	x2 := host.legByDialog(r)
-	var c2 *call
+	x2 := host.LegByDialog(r)
+	var c2 *Call
 	if x2 != nil {
 		c2 = x2.owner.Load()
 	}
 	if x2 == nil || c2 == nil || c2 == c {
-		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
 	p := c.peerOf(x)
 	type handover struct {
-		t  *leg
+		t  *CallLeg
 		tm *media.Leg
 	}
 	got := make(chan handover, 1)
@@ -317,32 +322,32 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 	select {
 	case c2.inbox <- give:
 	case <-c2.finished:
-		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
 	var h handover
 	select {
 	case h = <-got:
 	case <-time.After(5 * time.Second):
-		host.notifyRefer(x, 500, "Server Internal Error")
+		c.notifyRefer(x, StatusInternalServerError, "Server Internal Error")
 		return
 	}
 	if h.t == nil {
-		host.notifyRefer(x, 481, "Call/Transaction Does Not Exist")
+		c.notifyRefer(x, StatusCallTransactionDoesNotExist, "Call/Transaction Does Not Exist")
 		return
 	}
-	host.notifyRefer(x, 100, "Trying")
+	c.notifyRefer(x, StatusTrying, "Trying")
 	if c.Relay != nil && h.tm != nil {
 		if err := c.rebridgeLeg(p, x, h.t, h.tm); err != nil {
 			c.log.Error("re-bridge media after attended transfer", "error", err)
 		}
 	}
-	host.notifyRefer(x, 200, "OK")
+	c.notifyRefer(x, StatusOK, "OK")
 	c.setSlot(x, h.t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = x.Bye(ctx)
 	cancel()
-	x.End(billing.Answered, 200)
+	x.End(billing.Answered, StatusOK)
 	c.finish(x)
 	c.log.Info("attended transfer completed", "user", u.Extension, "to", h.t.CDR.To)
 }
@@ -350,7 +355,7 @@ func (c *call) attendedTransfer(x *leg, u *user, r *replaces) {
 // rebridgeLeg connects p's media to the media leg tm of the target t,
 // already latched. The recording goes on in the new relay, and in a
 // recorded call t hears the recording announcement before anything of p.
-func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
+func (c *Call) rebridgeLeg(p, x, t *CallLeg, tm *media.Leg) error {
 	ann := c.transferAnnouncement(p, t)
 	a, b, err := c.Relay.Detach()
 	if err != nil {
@@ -369,10 +374,10 @@ func (c *call) rebridgeLeg(p, x, t *leg, tm *media.Leg) error {
 	return c.newRelay(a, tm, ann)
 }
 
-// mayReplace reports whether user u may have the dialog of leg x2
+// MayReplace reports whether user u may have the dialog of leg x2
 // replaced (RFC 3891) by a transfer: only a dialog of u's own phone, in
 // the transferor's call or another call of u's. Anyone else's dialog
 // would hand u's transferee another user's call (and its charges).
-func mayReplace(u *user, x2 *leg) bool {
+func MayReplace(u *orgdir.User, x2 *CallLeg) bool {
 	return x2.CDR.Endpoint == billing.EndpointPhone && x2.Party != "" && x2.Party == u.Extension
 }

@@ -1,167 +1,39 @@
-package sip
+package calls
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/dialtone/dialtone/billing"
-	"github.com/dialtone/dialtone/calls"
-	orgdir "github.com/dialtone/dialtone/directory"
-	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
-	"github.com/pion/sdp/v3"
+
+	"github.com/dialtone/dialtone/billing"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
-// leg is one side of a call: one dialog, one CDR.
-type leg struct {
-	calls.CallLeg
-	owner atomic.Pointer[call] // the call the leg is bridged in; a transfer moves it
-}
-
-// newLeg records a leg's facts; billing decides its class from them.
-func newLeg(callID string, f billing.LegFacts) *leg {
-	l := &leg{}
-	l.InitCallLeg(callID, f)
-	return l
-}
-
-// done is closed when the leg's dialog ends (BYE, CANCEL); nil for no leg.
-func (l *leg) done() <-chan struct{} {
-	if l == nil {
-		return nil
-	}
-	return l.CallLeg.Done()
-}
-
-// handleInvite answers a new INVITE: it authenticates, routes and runs the
-// whole call in this goroutine, which sipgo gives each transaction.
-func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.CSeq() == nil || req.Contact() == nil {
-		respond(tx, req, 400, "Bad Request")
-		return
-	}
-	if tag, _ := req.To().Params.Get("tag"); tag != "" {
-		sw.handleReinvite(req, tx)
-		return
-	}
-	if !sw.admit() {
-		respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
-		return
-	}
-	// handedOver: the call was answered and goes on in a goroutine of its
-	// own, which ends it (see run).
-	handedOver := false
-	defer func() {
-		if !handedOver {
-			sw.calls.Done()
-		}
-	}()
-	// Before any work the call costs: authentication, routing, media.
-	setup := sw.admission.acquireFor(req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil)
-	if setup == nil {
-		sw.refuseOverload(req, tx)
-		return
-	}
-	defer setup.release()
-	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
-		respond(tx, req, 483, "Too Many Hops")
-		return
-	}
-	var rt *route
-	var err error
-	var offer *sdp.SessionDescription
-	// A request claiming to be one of our users must authenticate even when
-	// it comes from a trunk's address; anything else from a trunk's address
-	// is the carrier. A phone's offer is checked once it has authenticated:
-	// the INVITE that gets the challenge is answered the same either way.
-	t := sw.directory().TrunkFor(sourceHost(req))
-	switch {
-	case t != nil && sw.directory().User(req.From().Address.User) == nil:
-		if offer, err = checkInviteBody(req); err == nil {
-			rt, err = sw.routeFromTrunk(req, t)
-		}
-	default:
-		u := sw.authenticate(req, tx, true)
-		if u == nil {
-			return
-		}
-		if offer, err = checkInviteBody(req); err == nil {
-			rt, err = sw.routeFromPhone(req, u)
-		}
-	}
-	in := sw.newInboundLeg(req, tx)
-	c := sw.newCall(in, originOf(req), rt)
-	c.setupDone = setup.release
-	c.ParsedOffer = offer
-	sw.active.Add(1)
-	sw.metrics.ActiveCalls.Inc()
-	ended := func() {
-		sw.metrics.ActiveCalls.Dec()
-		sw.active.Add(-1)
-	}
-	defer func() {
-		if !handedOver {
-			ended()
-		}
-	}()
-	if err != nil {
-		c.refuse(asCallError(err))
-		return
-	}
-	if up, answered := c.run(); up != nil {
-		handedOver = true
-		go func() {
-			defer sw.calls.Done()
-			defer ended()
-			up()
-		}()
-		// sipgo ends the INVITE's transaction when this handler returns
-		// unless a final response is in it: return once the answer went
-		// out (the caller acknowledged it), or the call is over.
-		select {
-		case <-answered:
-		case <-c.finished:
-		}
-	}
-}
-
-// checkInviteBody checks an INVITE's SDP offer, if it has one, and
-// returns it parsed.
-func checkInviteBody(req *sip.Request) (*sdp.SessionDescription, error) {
-	body := req.Body()
-	if len(body) == 0 {
-		return nil, nil
-	}
-	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
-		return nil, nil
-	}
-	return checkOffer(body)
-}
-
-// callOrigin is what started a call (calls.Origin); originOf reads it
-// off the caller's INVITE.
-type callOrigin = calls.Origin
-
-// call is one call: the leg that came in, and the leg the switch placed.
-type call struct {
+// Call is one call a phone or the trunk places, or the call engine
+// (Originate) places a leg of: the leg that came in (a), the leg the
+// switch placed (b), and the B2BUA loop that rings, bridges, transfers
+// and ends them. It reaches the switch only through its Host, and its
+// legs' signalling only through their Dialogs.
+type Call struct {
 	// host is the switch as the loop sees it: the loop reaches the
 	// switch through nothing else.
-	host   callHost
+	host   Host
 	id     string
-	origin callOrigin
-	rt     *route
-	a      *leg
-	b      *leg
-	log    *slogger
+	origin Origin
+	rt     *orgdir.Route
+	a      *CallLeg
+	b      *CallLeg
+	log    *slog.Logger
 
 	// CallMedia is the call's anchored media, recording and
-	// announcement; ParsedOffer is the caller's offer as checkOffer
+	// announcement; ParsedOffer is the caller's offer as the switch
 	// parsed it.
-	calls.CallMedia
+	CallMedia
 
 	inbox chan func() // work for the call's goroutine (transfers)
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
@@ -169,7 +41,7 @@ type call struct {
 	// behind in a buffer after the call ended (with its target answered
 	// and never hung up, or its legs never written).
 	xferResult chan func()
-	xferLegs   []*leg        // the legs of the blind transfer ringing now
+	xferLegs   []*CallLeg    // the legs of the blind transfer ringing now
 	ended      chan struct{} // closed (by endCall) to end the call from its inbox
 	endOnce    sync.Once
 	finished   chan struct{} // closed when the call stops taking work
@@ -178,53 +50,38 @@ type call struct {
 	endpointCancel  context.CancelFunc // ends a call the switch answers itself
 	endpointCut     chan time.Time     // the credit watch of such a call: when the credit or the cap ended it; closed when the watch is over
 	endpointEndedAt time.Time          // when the switch hung up such a call
-	riders          []*leg             // legs that end with the call but are not bridged (a transferor's leg)
+	riders          []*CallLeg         // legs that end with the call but are not bridged (a transferor's leg)
 
-	set *calls.Settings // the sip: settings applied when the call started
+	set *Settings // the sip: settings applied when the call started
 
 	// setupDone frees the call's place in admission control once it
 	// rings or is answered; nil: the call has none (engine calls, tests).
 	setupDone func()
 }
 
-// releaseSetup frees the call's place in admission control; later calls
-// do nothing.
-func (c *call) releaseSetup() {
-	if c.setupDone != nil {
-		c.setupDone()
-	}
-}
-
-// settings are the sip: settings of the config applied when the call
-// started: a reload while it is up does not change them, so the call sees
-// one config throughout (its time limit and its cut-off disposition
-// agree). A call built without newCall (tests) reads the current ones.
-func (c *call) settings() *calls.Settings {
-	if c.set != nil {
-		return c.set
-	}
-	return &c.host.callDirectory().Settings
-}
-
-// newLoopCall is a call on a host: its id, origin and route, and the
+// newCall is a call on a host: its id, origin and route, and the
 // settings it keeps. It has no legs yet.
-func newLoopCall(host callHost, id string, o callOrigin, rt *route, set calls.Settings) *call {
-	return &call{host: host, id: id, origin: o, rt: rt,
+func newCall(host Host, id string, o Origin, rt *orgdir.Route, set Settings, log *slog.Logger) *Call {
+	return &Call{host: host, id: id, origin: o, rt: rt, log: log,
 		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 }
 
-func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
-	// The settings are a copy: the call does not keep the directory.
-	c := newLoopCall(sw, uuid.NewString(), o, rt, sw.directory().Settings)
+// NewIncomingCall is the call a phone's or the trunk's INVITE starts:
+// the caller's leg is in (its CDR says who called whom, as routed), the
+// call keeps a copy of the settings set (a reload while it is up does
+// not change them), and its log lines carry its id and the INVITE's
+// Call-ID. Run it with Run, or refuse it with Refuse.
+func NewIncomingCall(host Host, in Dialog, o Origin, rt *orgdir.Route, set Settings, log *slog.Logger) *Call {
+	id := uuid.NewString()
+	c := newCall(host, id, o, rt, set, log.With("call_id", id, "sip_call_id", o.SIPCallID))
 	a := billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone}
 	if rt != nil {
 		if rt.InTrunk != nil {
 			a.Endpoint = billing.EndpointTrunk
 		}
-		a.Peer = routePeer(rt)
+		a.Peer = RoutePeer(rt)
 	}
-	c.a = newLeg(c.id, a)
-	c.a.owner.Store(c)
+	c.a = c.NewLeg(a)
 	c.a.SetDialog(in)
 	c.a.CDR.From = o.From
 	c.a.CDR.To = o.Dialed
@@ -241,32 +98,102 @@ func (sw *Switch) newCall(in calls.Dialog, o callOrigin, rt *route) *call {
 			c.a.CDR.PhoneNumber = rt.Number.Number
 		}
 	}
-	c.log = newSlogger(sw.log, "call_id", c.id, "sip_call_id", o.SIPCallID)
 	return c
 }
 
-// refuse answers the incoming INVITE with a final error and writes the
+// NewEngineCall is the call a leg the call engine places belongs to: it
+// has no incoming INVITE, so the outgoing one comes from user u with
+// callerID.
+func NewEngineCall(host Host, u *orgdir.User, callerID string, set Settings, log *slog.Logger) *Call {
+	id := uuid.NewString()
+	return newCall(host, id, Origin{From: u.Extension}, &orgdir.Route{Caller: u, CallerID: callerID}, set, log.With("call_id", id, "engine", true))
+}
+
+// RoutePeer is where the call's other side goes, as billing classifies
+// the caller's leg: the trunk, a phone, or nothing (the switch answers).
+func RoutePeer(r *orgdir.Route) billing.Endpoint {
+	switch {
+	case r.OutTrunk != nil, r.AgentJoin: // an agent's session talks to the leads on the trunk: its leg is free access
+		return billing.EndpointTrunk
+	case r.Mailbox:
+		return ""
+	default:
+		return billing.EndpointPhone
+	}
+}
+
+// NewLeg records a new leg of the call; billing decides its class from
+// its facts.
+func (c *Call) NewLeg(f billing.LegFacts) *CallLeg {
+	l := &CallLeg{}
+	l.InitCallLeg(c.id, f)
+	l.owner.Store(c)
+	return l
+}
+
+// ID is the call's id, which its legs' CDRs carry.
+func (c *Call) ID() string { return c.id }
+
+// Origin is what started the call; a transfer never changes it.
+func (c *Call) Origin() Origin { return c.origin }
+
+// Route is where the call was routed when it started.
+func (c *Call) Route() *orgdir.Route { return c.rt }
+
+// Caller is the leg that came in; nil for an engine call.
+func (c *Call) Caller() *CallLeg { return c.a }
+
+// Log is the call's logger, with its id.
+func (c *Call) Log() *slog.Logger { return c.log }
+
+// Finished is closed when the call stops taking work: it ended.
+func (c *Call) Finished() <-chan struct{} { return c.finished }
+
+// OnSetupDone gives the call what frees its place in admission control:
+// the call runs it once it rings or is answered.
+func (c *Call) OnSetupDone(release func()) { c.setupDone = release }
+
+// releaseSetup frees the call's place in admission control; later calls
+// do nothing.
+func (c *Call) releaseSetup() {
+	if c.setupDone != nil {
+		c.setupDone()
+	}
+}
+
+// Settings are the sip: settings of the config applied when the call
+// started: a reload while it is up does not change them, so the call sees
+// one config throughout (its time limit and its cut-off disposition
+// agree). A call built without them (tests) reads the current ones.
+func (c *Call) Settings() *Settings {
+	if c.set != nil {
+		return c.set
+	}
+	return &c.host.CallDirectory().Settings
+}
+
+// Refuse answers the incoming INVITE with a final error and writes the
 // refused leg's CDR.
-func (c *call) refuse(ce *callError) {
+func (c *Call) Refuse(ce *Refusal) {
 	_ = c.a.Dialog.Refuse(ce)
 	c.a.CDR.RefuseReason = ce.Reason
 	c.a.End(billing.Refused, ce.Code)
 	c.finish(c.a)
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
-	c.host.countCall(codeClass(ce.Code))
+	c.host.CountCall(codeClass(ce.Code))
 }
 
 // finish writes a leg's CDR; it retries because a lost CDR is lost money.
-func (c *call) finish(l *leg) {
+func (c *Call) finish(l *CallLeg) {
 	if !l.Finished.CompareAndSwap(false, true) {
 		return
 	}
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
-	c.host.forgetDialog(l)
-	c.host.countLeg(l.CDR.Disposition)
+	c.host.ForgetDialog(l)
+	c.host.CountLeg(l.CDR.Disposition)
 	for attempt := 0; ; attempt++ {
-		err := c.host.legEnded(&l.CDR)
+		err := c.host.LegEnded(&l.CDR)
 		if err == nil {
 			break
 		}
@@ -282,30 +209,30 @@ func (c *call) finish(l *leg) {
 
 func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
 
-// authorize asks the meter for each chargeable leg's first slice of
+// Authorize asks the meter for each chargeable leg's first slice of
 // credit and returns the shortest first grant (the call renews them while
 // it is up).
-func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, error) {
-	limit := c.settings().MaxCallDuration
-	if c.host.creditMeter() == nil {
+func (c *Call) Authorize(ctx context.Context, legs ...*CallLeg) (time.Duration, error) {
+	limit := c.Settings().MaxCallDuration
+	if c.host.CreditMeter() == nil {
 		return limit, nil
 	}
 	for i, l := range legs {
 		if l.CDR.BillingClass == billing.ClassAccess {
 			continue
 		}
-		r, err := c.host.creditMeter().Authorize(ctx, billing.LegRequestFromCDR(&l.CDR))
+		r, err := c.host.CreditMeter().Authorize(ctx, billing.LegRequestFromCDR(&l.CDR))
 		if err != nil {
 			for _, prev := range legs[:i] {
-				c.host.creditMeter().Release(prev.CDR.LegID)
+				c.host.CreditMeter().Release(prev.CDR.LegID)
 			}
 			if errors.Is(err, billing.ErrInsufficientCredit) {
-				return 0, &callError{Code: 402, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
+				return 0, &Refusal{Code: StatusPaymentRequired, Phrase: "Payment Required", Reason: "insufficient usage credit", Err: err}
 			}
 			if errors.Is(err, billing.ErrNoRate) {
-				return 0, &callError{Code: 403, Phrase: "Forbidden", Reason: "destination not priced in the rate deck", Err: err}
+				return 0, &Refusal{Code: StatusForbidden, Phrase: "Forbidden", Reason: "destination not priced in the rate deck", Err: err}
 			}
-			return 0, &callError{Code: 503, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
+			return 0, &Refusal{Code: StatusServiceUnavailable, Phrase: "Service Unavailable", Reason: "credit check failed", Err: err}
 		}
 		d := r.Granted
 		l.Credit.Grant(d)
@@ -317,22 +244,22 @@ func (c *call) authorize(ctx context.Context, legs ...*leg) (time.Duration, erro
 }
 
 // limitUser counts a call against the caller's concurrent-call limit.
-func (c *call) limitUser() (release func(), ok bool) {
-	return c.host.claimUserCall(c.rt.Caller)
+func (c *Call) limitUser() (release func(), ok bool) {
+	return c.host.ClaimUserCall(c.rt.Caller)
 }
 
-// run places the outgoing leg and bridges the two. A call that fails ends
+// Run places the outgoing leg and bridges the two. A call that fails ends
 // here (up is nil). An answered call is returned as up, which waits for
-// its end and ends both legs, and answered, closed once the caller has the
-// answer: handleInvite runs up in a goroutine of its own and returns, so
-// what waits while the call is up is that goroutine, whose stack (up's
-// frames only, not sipgo's, handleInvite's and run's) the runtime shrinks
-// from 8 to 4 KB.
-func (c *call) run() (up func(), answered <-chan struct{}) {
+// its end and ends both legs, and answered, closed once the caller has
+// the answer: the switch's INVITE handler runs up in a goroutine of its
+// own and returns, so what waits while the call is up is that goroutine,
+// whose stack (up's frames only, not the SIP stack's, the handler's and
+// Run's) the runtime shrinks from 8 to 4 KB.
+func (c *Call) Run() (up func(), answered <-chan struct{}) {
 	host := c.host
 	release, ok := c.limitUser()
 	if !ok {
-		c.refuse(refuse(486, "Busy Here", "concurrent call limit reached"))
+		c.Refuse(Refuse(StatusBusyHere, "Busy Here", "concurrent call limit reached"))
 		return nil, nil
 	}
 	defer func() {
@@ -343,21 +270,21 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 
 	if err := c.a.Dialog.Accept(); err != nil {
 		c.log.Warn("read invite", "error", err)
-		c.a.End(billing.Failed, 400)
+		c.a.End(billing.Failed, StatusBadRequest)
 		c.finish(c.a)
 		return nil, nil
 	}
-	host.storeDialog(c.a)
+	host.StoreDialog(c.a)
 
-	limit, err := c.authorize(c.a.Dialog.Context(), c.a)
+	limit, err := c.Authorize(c.a.Dialog.Context(), c.a)
 	if err != nil {
 		c.log.Info("credit refused", "error", err)
-		c.refuseDialog(asCallError(err))
+		c.refuseDialog(RefusalOf(err))
 		return nil, nil
 	}
 	if err := c.anchorOffer(); err != nil {
 		c.log.Warn("anchor media", "error", err)
-		c.refuseDialog(asCallError(err))
+		c.refuseDialog(RefusalOf(err))
 		return nil, nil
 	}
 	defer func() {
@@ -365,7 +292,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 			c.closeMedia()
 		}
 	}()
-	host.legStarted(&c.a.CDR)
+	host.LegStarted(&c.a.CDR)
 	if c.rt.Mailbox {
 		c.listenMailbox(c.rt.Caller)
 		return nil, nil
@@ -381,7 +308,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	}
 	limit = min(limit, bLimit)
 	c.b.SetDialog(winner)
-	host.storeDialog(c.b)
+	host.StoreDialog(c.b)
 	now := time.Now()
 	c.b.SetAnswered(now)
 	answer, answerErr := c.anchorAnswer(winner.SDP(), winner.Source())
@@ -398,7 +325,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 		c.log.Warn("ack callee", "error", err)
 	}
 	if answerErr != nil {
-		ce := asCallError(answerErr)
+		ce := RefusalOf(answerErr)
 		c.log.Warn("callee's answer refused", "error", answerErr)
 		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = winner.Bye(byeCtx)
@@ -409,7 +336,7 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 	c.a.SetAnswered(now)
 	c.releaseSetup()
 	c.sendAnswer(answer, acked)
-	host.countCall("2xx")
+	host.CountCall("2xx")
 	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)
 	answeredAt := *c.a.CDR.AnsweredAt
 	return func() {
@@ -424,12 +351,12 @@ func (c *call) run() (up func(), answered <-chan struct{}) {
 // the leg the switch sent its 2xx to; nil: none to wait for), or the
 // switch shuts down. Transfers replace legs meanwhile, through the call's
 // inbox.
-func (c *call) up(answered time.Time, ackLeg *leg) {
-	c.host.storeCall(c)
-	defer c.host.forgetCall(c.id)
-	credit := newCreditClock(c.host.creditMeter(), c.log, answered, c.settings().MaxCallDuration)
+func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
+	c.host.StoreCall(c)
+	defer c.host.ForgetCall(c.id)
+	credit := newCreditClock(c.host.CreditMeter(), c.log, answered, c.Settings().MaxCallDuration)
 	defer credit.stop()
-	ackTimer := time.NewTimer(c.host.ackTimeout())
+	ackTimer := time.NewTimer(c.host.AckTimeout())
 	defer ackTimer.Stop()
 	noAck := ackTimer.C
 	if ackLeg == nil {
@@ -437,7 +364,7 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	}
 	disposition := billing.Answered
 	var endAt time.Time // when the credit or the cap ended the call
-	var gone *leg
+	var gone *CallLeg
 	for gone == nil {
 		var mediaTimeout <-chan struct{}
 		if c.Relay != nil {
@@ -445,9 +372,9 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 		}
 		stop := false
 		select {
-		case <-c.a.done():
+		case <-c.a.Done():
 			gone = c.hungUp(c.a)
-		case <-c.b.done():
+		case <-c.b.Done():
 			gone = c.hungUp(c.b)
 		case f := <-c.inbox:
 			f()
@@ -463,11 +390,11 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 			}
 		case <-credit.C():
 			if at, end := credit.check(c.creditLegs()); end {
-				endAt, disposition, stop = at, c.cutoffDisposition(at.Sub(answered)), true
+				endAt, disposition, stop = at, c.CutoffDisposition(at.Sub(answered)), true
 			}
 		case <-mediaTimeout:
 			disposition, stop = billing.MediaTimeout, true
-		case <-c.host.runContext().Done():
+		case <-c.host.RunContext().Done():
 			stop = true
 		case <-c.ended:
 			stop = true // handed over to another call, or nobody left
@@ -488,10 +415,10 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	c.dropUnacked(ackLeg)
 	c.StopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
-	byeCtx, cancel := context.WithTimeout(context.Background(), c.host.byeTimeout())
+	byeCtx, cancel := context.WithTimeout(context.Background(), c.host.ByeTimeout())
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, l := range []*leg{c.a, c.b} {
+	for _, l := range []*CallLeg{c.a, c.b} {
 		if l == nil || l == gone {
 			continue
 		}
@@ -505,22 +432,22 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 	}
 	wg.Wait()
 	c.closeMedia()
-	var legs []*leg
-	for _, l := range append([]*leg{c.a, c.b}, c.riders...) {
+	var legs []*CallLeg
+	for _, l := range append([]*CallLeg{c.a, c.b}, c.riders...) {
 		if l == nil {
 			continue
 		}
 		if disposition == billing.CreditExhausted {
-			l.EndAt(endAt, disposition, 200)
+			l.EndAt(endAt, disposition, StatusOK)
 		} else {
-			l.EndAt(endedAt, disposition, 200)
+			l.EndAt(endedAt, disposition, StatusOK)
 		}
 		legs = append(legs, l)
 	}
 	// A transfer still ringing: the switch canceled its target.
 	for _, l := range c.xferLegs {
 		if !l.Finished.Load() {
-			l.EndAt(endedAt, billing.Canceled, 487)
+			l.EndAt(endedAt, billing.Canceled, StatusRequestTerminated)
 			legs = append(legs, l)
 		}
 	}
@@ -531,13 +458,13 @@ func (c *call) up(answered time.Time, ackLeg *leg) {
 
 // hungUp handles a party's BYE: it ends the call, unless a blind transfer
 // is on its way for the party that left (the transferor may leave first).
-func (c *call) hungUp(l *leg) (gone *leg) {
+func (c *Call) hungUp(l *CallLeg) (gone *CallLeg) {
 	if l.Finished.Load() {
 		return nil // a transferor whose leg the transfer already ended
 	}
 	if c.xfer != nil && c.xfer.transferor == l {
 		c.xfer.transferorGone = true
-		l.End(billing.Answered, 200)
+		l.End(billing.Answered, StatusOK)
 		c.finish(l)
 		c.setSlot(l, nil)
 		return nil
@@ -545,7 +472,7 @@ func (c *call) hungUp(l *leg) (gone *leg) {
 	return l
 }
 
-func (c *call) hangupSide(gone *leg) string {
+func (c *Call) hangupSide(gone *CallLeg) string {
 	switch {
 	case gone == nil:
 		return "switch"
@@ -558,10 +485,10 @@ func (c *call) hangupSide(gone *leg) string {
 
 // endCall ends the call from its inbox: the bridged legs still up are
 // hung up and every CDR written.
-func (c *call) endCall() { c.endOnce.Do(func() { close(c.ended) }) }
+func (c *Call) endCall() { c.endOnce.Do(func() { close(c.ended) }) }
 
 // setSlot replaces old (one of the two bridged legs) with l.
-func (c *call) setSlot(old, l *leg) {
+func (c *Call) setSlot(old, l *CallLeg) {
 	if c.a == old {
 		c.a = l
 	} else if c.b == old {
@@ -570,7 +497,7 @@ func (c *call) setSlot(old, l *leg) {
 }
 
 // peerOf is the other bridged leg.
-func (c *call) peerOf(l *leg) *leg {
+func (c *Call) peerOf(l *CallLeg) *CallLeg {
 	if c.a == l {
 		return c.b
 	}
@@ -578,7 +505,7 @@ func (c *call) peerOf(l *leg) *leg {
 }
 
 // finishAll writes legs' CDRs concurrently so they share a commit.
-func (c *call) finishAll(legs ...*leg) {
+func (c *Call) finishAll(legs ...*CallLeg) {
 	var wg sync.WaitGroup
 	for _, l := range legs {
 		wg.Add(1)
@@ -588,24 +515,24 @@ func (c *call) finishAll(legs ...*leg) {
 }
 
 // creditLegs are the legs the call's credit clock watches.
-func (c *call) creditLegs() []*leg {
-	return append([]*leg{c.a, c.b}, c.riders...)
+func (c *Call) creditLegs() []*CallLeg {
+	return append([]*CallLeg{c.a, c.b}, c.riders...)
 }
 
-// cutoffDisposition says why the switch ended a call at its time limit.
-func (c *call) cutoffDisposition(limit time.Duration) billing.Disposition {
-	if limit < c.settings().MaxCallDuration {
+// CutoffDisposition says why the switch ended a call at its time limit.
+func (c *Call) CutoffDisposition(limit time.Duration) billing.Disposition {
+	if limit < c.Settings().MaxCallDuration {
 		return billing.CreditExhausted
 	}
 	return billing.Answered
 }
 
 // refuseDialog refuses a call after its dialog was read.
-func (c *call) refuseDialog(ce *callError) { c.refuseDialogWith(ce, nil) }
+func (c *Call) refuseDialog(ce *Refusal) { c.refuseDialogWith(ce, nil) }
 
 // refuseDialogWith refuses the caller after an outgoing leg b answered
 // something the switch cannot accept; b's CDR is written as failed.
-func (c *call) refuseDialogWith(ce *callError, b *leg) {
+func (c *Call) refuseDialogWith(ce *Refusal, b *CallLeg) {
 	_ = c.a.Dialog.Refuse(ce)
 	c.a.CDR.RefuseReason = ce.Reason
 	c.a.End(billing.Refused, ce.Code)
@@ -616,12 +543,12 @@ func (c *call) refuseDialogWith(ce *callError, b *leg) {
 	} else {
 		c.finish(c.a)
 	}
-	c.host.countCall(codeClass(ce.Code))
+	c.host.CountCall(codeClass(ce.Code))
 	c.log.Info("call refused", "code", ce.Code, "reason", ce.Reason, "from", c.a.CDR.From, "to", c.a.CDR.To)
 }
 
 // newOutgoingLeg describes the leg the switch will place for a hop.
-func (c *call) newOutgoingLeg(h *hop) *leg {
+func (c *Call) newOutgoingLeg(h *orgdir.Hop) *CallLeg {
 	rt := c.rt
 	f := billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone}
 	if h.Trunk != nil {
@@ -630,8 +557,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 	if rt.InTrunk != nil {
 		f.Peer = billing.EndpointTrunk
 	}
-	b := newLeg(c.id, f)
-	b.owner.Store(c)
+	b := c.NewLeg(f)
 	b.CDR.ParentLegID = c.a.CDR.LegID
 	b.CDR.Reason = h.Reason
 	b.CDR.CallerID = h.CallerID
@@ -647,7 +573,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 		}
 		return b
 	}
-	b.CDR.From = calls.FromUser(rt.Caller, c.origin)
+	b.CDR.From = FromUser(rt.Caller, c.origin)
 	b.CDR.To = h.Users[0].Extension
 	b.CDR.User = h.Users[0].Extension
 	if rt.InTrunk != nil {
@@ -659,7 +585,7 @@ func (c *call) newOutgoingLeg(h *hop) *leg {
 // ringHops rings the call's target and follows its forwarding rules until
 // a leg answers. On failure it has answered the caller and written every
 // CDR; ok is false.
-func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
+func (c *Call) ringHops() (winner Dialog, limit time.Duration, ok bool) {
 	host := c.host
 	fw := c.forwarder()
 	h := fw.FirstHop()
@@ -684,7 +610,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 			// the free access side of it, as for a dialed outside number.
 			c.a.CDR.BillingClass = billing.Classify(billing.LegFacts{Direction: c.a.CDR.Direction, Endpoint: c.a.CDR.Endpoint, Peer: billing.EndpointTrunk})
 		}
-		if rule := c.orVoicemail(h, h.Rules.Unregistered, calls.ErrNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
+		if rule := c.orVoicemail(h, h.Rules.Unregistered, ErrNotRegistered); !c.anyRegistered(h) && rule != "" && fw.CanForward() {
 			// Nothing to ring: no leg is placed, no CDR is written.
 			next, err := c.follow(fw, h, rule)
 			if err == nil {
@@ -701,30 +627,30 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 			c.log.Warn("forward unregistered", "error", err)
 		}
 		b := c.newOutgoingLeg(h)
-		bLimit, err := c.authorize(c.a.Dialog.Context(), b)
+		bLimit, err := c.Authorize(c.a.Dialog.Context(), b)
 		if err != nil {
 			c.b = nil
-			c.refuseDialog(asCallError(err))
+			c.refuseDialog(RefusalOf(err))
 			return nil, 0, false
 		}
 		c.b = b
-		host.legStarted(&b.CDR)
+		host.LegStarted(&b.CDR)
 		w, party, res, err := c.ring(h)
 		if err == nil {
 			b.Party = party
 			return w, bLimit, true
 		}
-		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, calls.ForwardOutcome(res, err)), err)
-		if rule == "" && calls.IsBusy(res) {
-			rule = c.orVoicemail(h, "", calls.ErrBusy)
+		rule := c.orVoicemail(h, orgdir.NextRule(h.Rules, ForwardOutcome(res, err)), err)
+		if rule == "" && IsBusy(res) {
+			rule = c.orVoicemail(h, "", ErrBusy)
 		}
-		if rule == "" || isDone(c.a.done()) || errors.Is(err, calls.ErrShuttingDown) || !fw.CanForward() {
+		if rule == "" || isDone(c.a.Done()) || errors.Is(err, ErrShuttingDown) || !fw.CanForward() {
 			c.failRinging(b, res, err)
 			return nil, 0, false
 		}
 		next, ferr := c.follow(fw, h, rule)
 		if errors.Is(ferr, orgdir.ErrForwardRefused) {
-			disp, code := calls.RingFailure(res, err)
+			disp, code := RingFailure(res, err)
 			b.End(disp, code)
 			c.finish(b)
 			c.failRinging(nil, nil, ferr)
@@ -736,7 +662,7 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 			return nil, 0, false
 		}
 		c.log.Info("forwarding", "from", h.String(), "to", next.String(), "because", err)
-		disp, code := calls.RingFailure(res, err)
+		disp, code := RingFailure(res, err)
 		b.End(disp, code)
 		c.finish(b)
 		h = next
@@ -746,24 +672,24 @@ func (c *call) ringHops() (winner calls.Dialog, limit time.Duration, ok bool) {
 // orVoicemail is rule, or the user's voicemail when no rule applies, the
 // switch takes voicemail, and the call failed as voicemail catches: no
 // answer, busy, or not registered.
-func (c *call) orVoicemail(h *hop, rule string, why error) string {
+func (c *Call) orVoicemail(h *orgdir.Hop, rule string, why error) string {
 	host := c.host
-	if rule != "" || !c.settings().VoicemailDefault || host.voicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
+	if rule != "" || !c.Settings().VoicemailDefault || host.VoicemailBox() == nil || c.Relay == nil || len(h.Users) != 1 || h.Trunk != nil {
 		return rule
 	}
-	if errors.Is(why, calls.ErrNoAnswer) || errors.Is(why, calls.ErrNotRegistered) || errors.Is(why, calls.ErrBusy) {
+	if errors.Is(why, ErrNoAnswer) || errors.Is(why, ErrNotRegistered) || errors.Is(why, ErrBusy) {
 		return "voicemail"
 	}
 	return ""
 }
 
 // anyRegistered reports whether a hop has someone to ring.
-func (c *call) anyRegistered(h *hop) bool {
+func (c *Call) anyRegistered(h *orgdir.Hop) bool {
 	if h.Trunk != nil {
 		return true
 	}
 	for _, u := range h.Users {
-		if c.host.registered(u.Extension) {
+		if c.host.Registered(u.Extension) {
 			return true
 		}
 	}
@@ -772,42 +698,42 @@ func (c *call) anyRegistered(h *hop) bool {
 
 // failRinging ends a call that was never answered; b is the last
 // outgoing leg placed, if any.
-func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
+func (c *Call) failRinging(b *CallLeg, res *FinalResponse, err error) {
 	c.closeMedia()
-	disp, bCode := calls.RingFailure(res, err)
-	code, phrase := 480, "Temporarily Unavailable"
+	disp, bCode := RingFailure(res, err)
+	code, phrase := StatusTemporarilyUnavailable, "Temporarily Unavailable"
 	var reason string
 	retryAfter := 0
 	switch {
-	case isDone(c.a.done()):
-		disp, code, phrase, bCode = billing.Canceled, 487, "Request Terminated", 487
-	case errors.Is(err, calls.ErrShuttingDown):
+	case isDone(c.a.Done()):
+		disp, code, phrase, bCode = billing.Canceled, StatusRequestTerminated, "Request Terminated", StatusRequestTerminated
+	case errors.Is(err, ErrShuttingDown):
 		// The switch stopped ringing (CANCEL to the callee) to shut down:
 		// the caller may try again elsewhere or later.
-		disp, code, phrase, bCode = billing.Failed, 503, "Service Unavailable", 487
+		disp, code, phrase, bCode = billing.Failed, StatusServiceUnavailable, "Service Unavailable", StatusRequestTerminated
 		retryAfter = 30
 	case disp == billing.Busy:
-		code, phrase = 486, "Busy Here"
-	case errors.Is(err, calls.ErrNotRegistered):
+		code, phrase = StatusBusyHere, "Busy Here"
+	case errors.Is(err, ErrNotRegistered):
 		reason = "user not registered"
 	case errors.Is(err, orgdir.ErrForwardLoop):
-		ce := asCallError(err)
+		ce := RefusalOf(err)
 		code, phrase = ce.Code, ce.Phrase
-	case res != nil && (res.StatusCode == 401 || res.StatusCode == 407):
+	case res != nil && (res.StatusCode == StatusUnauthorized || res.StatusCode == StatusProxyAuthRequired):
 		// The callee's challenge is not the caller's to answer.
-		disp, code, phrase = billing.Failed, 503, "Service Unavailable"
-	case res != nil && res.StatusCode >= 400 && disp == billing.Failed:
+		disp, code, phrase = billing.Failed, StatusServiceUnavailable, "Service Unavailable"
+	case res != nil && isFailure(res.StatusCode) && disp == billing.Failed:
 		code, phrase = res.StatusCode, res.Reason
-	case res == nil && disp == billing.Failed && !errors.Is(err, calls.ErrNoVoicemail):
-		code, phrase = 503, "Service Unavailable"
+	case res == nil && disp == billing.Failed && !errors.Is(err, ErrNoVoicemail):
+		code, phrase = StatusServiceUnavailable, "Service Unavailable"
 	}
 	if disp != billing.Canceled {
-		_ = c.a.Dialog.Refuse(&callError{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})
+		_ = c.a.Dialog.Refuse(&Refusal{Code: code, Phrase: phrase, Reason: reason, RetryAfter: retryAfter})
 	}
 	c.a.End(disp, code)
 	if b != nil {
 		bDisp := disp
-		if errors.Is(err, calls.ErrShuttingDown) {
+		if errors.Is(err, ErrShuttingDown) {
 			bDisp = billing.Canceled
 		}
 		b.End(bDisp, bCode)
@@ -815,6 +741,6 @@ func (c *call) failRinging(b *leg, res *calls.FinalResponse, err error) {
 	} else {
 		c.finish(c.a)
 	}
-	c.host.countCall(codeClass(code))
+	c.host.CountCall(codeClass(code))
 	c.log.Info("call not answered", "disposition", disp, "code", code, "error", err)
 }

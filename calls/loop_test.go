@@ -1,4 +1,4 @@
-package sip
+package calls
 
 import (
 	"context"
@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/billing"
-	"github.com/dialtone/dialtone/calls"
 	"github.com/dialtone/dialtone/config"
-	"github.com/emiago/sipgo/sip"
+	orgdir "github.com/dialtone/dialtone/directory"
 )
 
-// The call loop runs on calls.Dialog and a network that rings hops, so
+// The call loop runs on Dialog and a network that rings hops, so
 // these tests drive it with fake legs and a fake network: no SIP, no
 // sockets. The fakes record what the loop did to them.
 
@@ -80,7 +79,7 @@ func (d *fakeDialog) Provisional(code int, _ string, _ []byte) error {
 	return nil
 }
 func (d *fakeDialog) Answer([]byte) error { d.record("answer"); return nil }
-func (d *fakeDialog) Refuse(r *calls.Refusal) error {
+func (d *fakeDialog) Refuse(r *Refusal) error {
 	d.record(fmt.Sprintf("refuse %d", r.Code))
 	return nil
 }
@@ -105,64 +104,59 @@ type ringing struct {
 	final    int // the final failure when answer is nil
 }
 
-// fakeNetwork rings hops as the test scripted, in order.
-type fakeNetwork struct {
+// fakeHopRinger rings hops as the test scripted, in order.
+type fakeHopRinger struct {
 	mu     sync.Mutex
 	script []ringing
 	rung   []string // the hops rung, as Hop.String says them
 }
 
-func (n *fakeNetwork) RingHop(_ ringRequest, h *hop, relay func(calls.RingProgress)) (calls.Dialog, string, *calls.FinalResponse, error) {
+func (n *fakeHopRinger) RingHop(_ RingRequest, h *orgdir.Hop, relay func(RingProgress)) (Dialog, string, *FinalResponse, error) {
 	n.mu.Lock()
 	n.rung = append(n.rung, h.String())
 	if len(n.script) == 0 {
 		n.mu.Unlock()
-		return nil, "", nil, calls.ErrNoAnswer
+		return nil, "", nil, ErrNoAnswer
 	}
 	r := n.script[0]
 	n.script = n.script[1:]
 	n.mu.Unlock()
 	for _, code := range r.progress {
-		relay(calls.RingProgress{Code: code, Reason: "Ringing"})
+		relay(RingProgress{Code: code, Reason: "Ringing"})
 	}
 	if r.answer == nil {
-		res := &calls.FinalResponse{StatusCode: r.final, Reason: "Busy Here"}
+		res := &FinalResponse{StatusCode: r.final, Reason: "Busy Here"}
 		return nil, "", res, fmt.Errorf("callee answered %s", res)
 	}
 	return r.answer, r.party, nil, nil
 }
 
-func (n *fakeNetwork) hops() []string {
+func (n *fakeHopRinger) hops() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Clone(n.rung)
 }
 
 // loopCall is a call from user from to user to, on fakes, ready to run.
-func loopCall(t *testing.T, fwd ForwardingStore, from, to string, script ...ringing) (*call, *fakeDialog, *fakeNetwork, *keptCDRs) {
+func loopCall(t *testing.T, fwd savedForwarding, from, to string, script ...ringing) (*Call, *fakeDialog, *fakeHopRinger, *keptCDRs) {
 	t.Helper()
-	sw, cdrs := permissionsSwitchWith(t, permissionsYAML, fwd)
-	sw.ctx, sw.cancel = context.WithCancel(context.Background())
-	t.Cleanup(sw.cancel)
-	dir := sw.directory()
-	rt := &route{Caller: dir.User(from), Targets: []*user{dir.User(to)}}
+	host := newFakeHost(t, fwd)
+	net := &fakeHopRinger{script: script}
+	host.ringer = net
+	dir := host.CallDirectory()
+	rt := &orgdir.Route{Caller: dir.User(from), Targets: []*orgdir.User{dir.User(to)}}
 	a := newFakeDialog("caller")
-	invite := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: to, Host: "example.test"})
-	o := originOf(invite)
-	o.From = from // the invite has no From header
-	c := sw.newCall(a, o, rt)
-	net := &fakeNetwork{script: script}
-	sw.ringer = net
-	return c, a, net, cdrs
+	c := NewIncomingCall(host, a, Origin{From: from, Dialed: to}, rt, dir.Settings, host.log)
+	return c, a, net, host.cdrs
 }
 
 // start runs the call in a goroutine of its own, and an answered call's
 // up as handleInvite does; the channel is closed when it is over.
-func start(c *call) <-chan struct{} {
+func start(c *Call) <-chan struct{} {
 	over := make(chan struct{})
 	go func() {
 		defer close(over)
-		if up, _ := c.run(); up != nil {
+		if up, _ := c.Run(); up != nil {
 			up()
 		}
 	}()
@@ -260,9 +254,9 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 		ringing{progress: []int{180}, answer: carol, party: "1003"})
 	over := start(c)
 	caller.await(t, "answer")
-	// Alice's REFER to carol, as handleRefer hands it to the call.
+	// Alice's REFER to carol, as the switch's REFER handler hands it to the call.
 	x := c.b
-	c.inbox <- func() { c.blindTransfer(x, c.host.callDirectory().User("1001"), "1003") }
+	c.StartBlindTransfer(x, c.host.CallDirectory().User("1001"), "1003")
 	alice.await(t, "bye") // the transferor leaves once the target answered
 	carol.await(t, "answer")
 	caller.hangUp()
@@ -285,6 +279,64 @@ func TestABlindTransferBridgesTheCallerWithTheTarget(t *testing.T) {
 	}
 	if got := legsEnded(cdrs); !slices.Equal(got, want) {
 		t.Errorf("CDRs %q, want %q", got, want)
+	}
+}
+
+// A callee who does not answer within the ring timeout, with no rule for
+// it, leaves the caller with 480 and both legs unanswered.
+func TestACalleeWhoDoesNotAnswerIsUnavailableForTheCaller(t *testing.T) {
+	c, caller, net, cdrs := loopCall(t, nil, "1002", "1001") // nothing scripted: the hop rings out
+	awaitOver(t, start(c))
+	if got, want := caller.done(), []string{"accept", "refuse 480"}; !slices.Equal(got, want) {
+		t.Errorf("caller's leg: %v, want %v", got, want)
+	}
+	if got := net.hops(); !slices.Equal(got, []string{"1001"}) {
+		t.Errorf("rang %v", got)
+	}
+	want := []string{"inbound 1001 no-answer 480 direct", "outbound 1001 no-answer 487 direct"}
+	if got := legsEnded(cdrs); !slices.Equal(got, want) {
+		t.Errorf("CDRs %q, want %q", got, want)
+	}
+}
+
+// A user's call to an outside number goes out through the trunk, routed
+// as the switch routes it; the trunk's leg answers and is bridged like a
+// phone's. No network: the trunk is the fake ringer.
+func TestACallOutThroughTheTrunk(t *testing.T) {
+	carrier := newFakeDialog("carrier")
+	host := newFakeHost(t, nil)
+	net := &fakeHopRinger{script: []ringing{{progress: []int{183}, answer: carrier}}}
+	host.ringer = net
+	dir := host.CallDirectory()
+	alice := dir.User("1001")
+	rt, err := dir.RouteDialed(alice, "+14155550199", alice.DefaultCallerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := newFakeDialog("alice")
+	c := NewIncomingCall(host, caller, Origin{From: "1001", Dialed: "+14155550199"}, rt, dir.Settings, host.log)
+	over := start(c)
+	caller.await(t, "answer")
+	caller.hangUp()
+	carrier.await(t, "bye")
+	awaitOver(t, over)
+	if got, want := caller.done(), []string{"accept", "183", "answer"}; !slices.Equal(got, want) {
+		t.Errorf("caller's leg: %v, want %v", got, want)
+	}
+	if got := net.hops(); !slices.Equal(got, []string{"+14155550199"}) {
+		t.Errorf("rang %v, want the number through the trunk", got)
+	}
+	want := []string{"inbound +14155550199 answered 200 direct", "outbound +14155550199 answered 200 direct"}
+	if got := legsEnded(host.cdrs); !slices.Equal(got, want) {
+		t.Errorf("CDRs %q, want %q", got, want)
+	}
+	for _, l := range host.cdrs.legs {
+		if l.Direction == billing.Outbound && (l.Trunk != "carrier" || l.Endpoint != billing.EndpointTrunk || l.CallerID != "+14155550100") {
+			t.Errorf("the trunk's leg: %+v", l)
+		}
+		if l.Direction == billing.Inbound && l.BillingClass != billing.ClassAccess {
+			t.Errorf("the caller's leg of a call out is %s, want %s", l.BillingClass, billing.ClassAccess)
+		}
 	}
 }
 
@@ -321,7 +373,7 @@ func TestTheCreditCutsTheCallOffAtTheEndOfItsGrant(t *testing.T) {
 	alice := newFakeDialog("alice")
 	c, caller, _, cdrs := loopCall(t, nil, "1002", "1001", ringing{answer: alice, party: "1001"})
 	const slice = 300 * time.Millisecond
-	c.host.(*Switch).meter = grantOnce{slice: slice}
+	c.host.(*fakeHost).meter = grantOnce{slice: slice}
 	over := start(c)
 	caller.await(t, "bye")
 	alice.await(t, "bye")
