@@ -17,6 +17,7 @@ type Trunk struct {
 
 // Directory answers "who is this" and "where does this go" from one config.
 type Directory struct {
+	cfg     *config.Config
 	users   map[string]*User // by extension and by name
 	numbers map[string]*Number
 	groups  map[string][]string // group name -> extensions
@@ -30,7 +31,7 @@ type HashFunc func(username, password string) string
 // New builds the directory of cfg; ha1 hashes each user's password under
 // each of the user's auth usernames (extension and name).
 func New(cfg *config.Config, ha1 HashFunc) *Directory {
-	d := &Directory{users: map[string]*User{}, numbers: map[string]*Number{}, groups: map[string][]string{}}
+	d := &Directory{cfg: cfg, users: map[string]*User{}, numbers: map[string]*Number{}, groups: map[string][]string{}}
 	perms := cfg.RolePermissions()
 	for _, cu := range cfg.Users {
 		u := &User{
@@ -71,6 +72,12 @@ func New(cfg *config.Config, ha1 HashFunc) *Directory {
 	}
 	return d
 }
+
+// Config is the config the directory was built from: an Organization's
+// is the config applied with every number, those rented through the API
+// too. The settings a caller reads beside the directory come from it, so
+// they change with it and never apart.
+func (d *Directory) Config() *config.Config { return d.cfg }
 
 // User is the user with extension or name, or nil.
 func (d *Directory) User(name string) *User { return d.users[name] }
