@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/console"
 	"github.com/dialtone/dialtone/dialer"
+	"github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/messaging"
 	"github.com/dialtone/dialtone/sip"
 )
@@ -21,9 +22,12 @@ type Services struct {
 	DB      *bbolt.DB // CDRs, the call log, usage and recordings
 	DataDir string    // where recordings are
 	Switch  *sip.Switch
-	Meter   *Meter // the billing routes
-	Dialer  *dialer.Dialer
-	Texts   *messaging.Service
+	// Organization is the users' forwarding and the numbers the API
+	// changes.
+	Organization *directory.Organization
+	Meter        *Meter // the billing routes
+	Dialer       *dialer.Dialer
+	Texts        *messaging.Service
 	// Voicemail is the users' mailboxes (package voicemail).
 	Voicemail Mailboxes
 	// Metrics is served at /metrics to organization tokens; nil when it
@@ -67,6 +71,9 @@ func New(auth *Auth, s Services) (*Server, error) {
 	}
 	if s.Switch != nil {
 		switchRoutes(org, s.Switch)
+	}
+	if s.Organization != nil {
+		organizationRoutes(org, s.Organization)
 	}
 	if s.Voicemail != nil {
 		voicemailRoutes(org, s.Voicemail)

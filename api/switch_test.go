@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/jsonbody"
-	"github.com/dialtone/dialtone/sip"
 )
 
 func TestSwitchErrorsAreAnsweredWithTheirStatus(t *testing.T) {
@@ -22,11 +22,11 @@ func TestSwitchErrorsAreAnsweredWithTheirStatus(t *testing.T) {
 		body map[string]string
 	}{
 		{"a forwarding target the owners may not call",
-			&sip.ForwardingRefusedError{Field: "forwarding.busy", Target: "+61291234567", Rule: "calls.international", Reason: "international calls not permitted"},
+			&directory.ForwardingRefusedError{Field: "forwarding.busy", Target: "+61291234567", Rule: "calls.international", Reason: "international calls not permitted"},
 			422, map[string]string{"error": "forwarding.busy: international calls not permitted", "field": "forwarding.busy", "target": "+61291234567", "rule": "calls.international"}},
-		{"invalid", fmt.Errorf("%w: type", sip.ErrInvalid), 400, map[string]string{"error": "invalid: type"}},
-		{"not found", fmt.Errorf("%w: user", sip.ErrNotFound), 404, map[string]string{"error": "not found: user"}},
-		{"conflict", fmt.Errorf("%w: number", sip.ErrConflict), 409, map[string]string{"error": "conflict: number"}},
+		{"invalid", fmt.Errorf("%w: type", directory.ErrInvalid), 400, map[string]string{"error": "invalid: type"}},
+		{"not found", fmt.Errorf("%w: user", directory.ErrNotFound), 404, map[string]string{"error": "not found: user"}},
+		{"conflict", fmt.Errorf("%w: number", directory.ErrConflict), 409, map[string]string{"error": "conflict: number"}},
 		{"the switch's own failure", errors.New("disk full"), 500, map[string]string{"error": "disk full"}},
 	}
 	for _, tt := range tests {

@@ -7,51 +7,8 @@ import (
 	"sort"
 
 	"github.com/dialtone/dialtone/calls"
-	"github.com/dialtone/dialtone/config"
 	orgdir "github.com/dialtone/dialtone/directory"
 )
-
-// The kinds of error the switch's administrative methods return (package
-// api answers them 400, 404 and 409); any other error is the switch's
-// own failure. They are the directory's, which decides most of them.
-var (
-	ErrInvalid  = orgdir.ErrInvalid
-	ErrNotFound = orgdir.ErrNotFound
-	ErrConflict = orgdir.ErrConflict
-)
-
-func withKind(kind, err error) error { return orgdir.WithKind(kind, err) }
-
-// ForwardingRefusedError is a forwarding target that the rule's owners
-// may not call, as if they dialed it.
-type ForwardingRefusedError = orgdir.ForwardingRefusedError
-
-// ForwardingStore persists forwarding rules set through the API.
-type ForwardingStore = orgdir.ForwardingStore
-
-// Forwarding is the forwarding rules of a user (an extension or a name).
-func (sw *Switch) Forwarding(id string) (config.Forwarding, error) {
-	u := sw.directory().User(id)
-	if u == nil {
-		return config.Forwarding{}, withKind(ErrNotFound, fmt.Errorf("no user %q", id))
-	}
-	return sw.forwardingOf(u), nil
-}
-
-// SetForwarding replaces a user's forwarding rules; empty rules clear
-// them.
-func (sw *Switch) SetForwarding(id string, f config.Forwarding) error {
-	dir := sw.directory()
-	u := dir.User(id)
-	if u == nil {
-		return withKind(ErrNotFound, fmt.Errorf("no user %q", id))
-	}
-	if err := sw.fwd.Set(dir.org(), u, f); err != nil {
-		return err
-	}
-	sw.log.Info("forwarding updated", "user", u.Extension, "rules", f)
-	return nil
-}
 
 // Contact is one live contact of a user's phone.
 type Contact struct {
@@ -99,19 +56,22 @@ func (sw *Switch) Calls() []ActiveCall {
 
 // RecordCall starts recording an answered call on demand and returns the
 // recording's path. The WAV covers the call from now on, starting with
-// the recording announcement when one is configured.
+// the recording announcement when one is configured. Errors are of the
+// directory's kinds, as the API's other administrative changes:
+// ErrNotFound (no such call), ErrConflict (nothing to record), else the
+// switch's failure.
 func (sw *Switch) RecordCall(ctx context.Context, callID string) (string, error) {
 	v, ok := sw.callsByID.Load(callID)
 	if !ok {
-		return "", withKind(ErrNotFound, fmt.Errorf("no call %q in progress", callID))
+		return "", orgdir.WithKind(orgdir.ErrNotFound, fmt.Errorf("no call %q in progress", callID))
 	}
 	c := v.(*calls.Call)
 	path, err := c.RecordOnDemand(ctx)
 	switch {
 	case errors.Is(err, calls.ErrNothingToRecord):
-		return "", withKind(ErrConflict, fmt.Errorf("call %s has no anchored media to record", c.ID()))
+		return "", orgdir.WithKind(orgdir.ErrConflict, fmt.Errorf("call %s has no anchored media to record", c.ID()))
 	case errors.Is(err, calls.ErrCallBusy):
-		return "", withKind(ErrConflict, fmt.Errorf("call %s ended or is busy", c.ID()))
+		return "", orgdir.WithKind(orgdir.ErrConflict, fmt.Errorf("call %s ended or is busy", c.ID()))
 	}
 	return path, err
 }

@@ -28,7 +28,7 @@ func (h switchHost) HopRinger() calls.HopRinger { return sipNetwork(h) }
 // settings of the same config.
 func (h switchHost) CallDirectory() *calls.Directory { return &h.sw.directory().Directory }
 
-func (h switchHost) ForwardingOf(u *user) config.Forwarding { return h.sw.forwardingOf(u) }
+func (h switchHost) ForwardingOf(u *user) config.Forwarding { return h.sw.org.ForwardingOf(u) }
 func (h switchHost) Registered(extension string) bool       { return len(h.sw.reg.lookup(extension)) > 0 }
 func (h switchHost) CreditMeter() calls.Meter               { return h.sw.meter }
 

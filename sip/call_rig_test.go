@@ -208,7 +208,7 @@ func startRigSwitch(tb testing.TB, yaml string, minPort int, quiet *slog.Logger)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: quiet, Media: pool})
+	sw, err := New(cfg, Options{Organization: organizationOf(tb, cfg), CDRs: discardCDRs{}, Logger: quiet, Media: pool})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestByeTransactionEndsOnceAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sw, err := New(cfg, Options{Organization: organizationOf(t, cfg), CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

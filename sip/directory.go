@@ -16,9 +16,8 @@ type (
 )
 
 // directory is the organization's directory with what of the same
-// config a reload swaps in together with it: what a call asks
-// (calls.Directory: record_all and the sip: settings a call copies) and
-// the switch's own sip: settings.
+// config goes with it: what a call asks (calls.Directory: record_all and
+// the sip: settings a call copies) and the switch's own sip: settings.
 type directory struct {
 	calls.Directory
 	settings settings
@@ -64,13 +63,35 @@ func orDefault(n, def int) int {
 	return n
 }
 
-func newDirectory(cfg *config.Config, realm string) *directory {
-	ha1 := func(username, password string) string { return HA1(username, realm, password) }
+// newDirectory is the switch's view of the organization's directory d:
+// what a call asks and the switch's settings, of d's own config.
+func newDirectory(d *orgdir.Directory) *directory {
+	cfg := d.Config()
 	return &directory{
-		Directory: calls.Directory{Directory: orgdir.New(cfg, ha1), RecordAll: cfg.Media.RecordAll, Settings: newCallSettings(cfg.SIP)},
+		Directory: calls.Directory{Directory: d, RecordAll: cfg.Media.RecordAll, Settings: newCallSettings(cfg.SIP)},
 		settings:  newSettings(cfg.SIP),
 	}
 }
 
-// org is the organization's directory itself (package directory's).
-func (d *directory) org() *orgdir.Directory { return d.Directory.Directory }
+// directory is the current users, numbers, groups and trunks, with the
+// settings of the same config. The Organization swaps its Directory (a
+// reload, a number added); the switch derives its view once per
+// Directory, on the first question after the swap.
+func (sw *Switch) directory() *directory {
+	d := sw.org.Directory()
+	if v := sw.dir.Load(); v != nil && v.Directory.Directory == d {
+		return v
+	}
+	v := newDirectory(d)
+	// A question racing a swap may store the older view: the next one
+	// sees it is not the current Directory's and derives again.
+	sw.dir.Store(v)
+	return v
+}
+
+// DigestHA1 is the digest secret of the users of realm (the SIP domain):
+// what an Organization hashes their passwords with, so that the switch
+// can authenticate them.
+func DigestHA1(realm string) orgdir.HashFunc {
+	return func(username, password string) string { return HA1(username, realm, password) }
+}

@@ -78,7 +78,8 @@ func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sw, err := New(recordingConfig(t, tt.start), Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			start := recordingConfig(t, tt.start)
+			sw, err := New(start, Options{CDRs: discardCDRs{}, Organization: organizationOf(t, start), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,11 +87,9 @@ func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {
 			if got := recordedCall(sw); got != want(tt.start) {
 				t.Fatalf("before the reload: recorded %v, want %v", got, want(tt.start))
 			}
-			if err := sw.Reload(recordingConfig(t, tt.reload)); err != nil {
-				t.Fatal(err)
-			}
+			reloadSwitch(t, sw, recordingConfig(t, tt.reload))
 			if tt.apiNumber {
-				if _, err := sw.AddNumber(context.Background(), config.Number{Number: "+18885550199", User: "1002"}); err != nil {
+				if _, err := sw.org.AddNumber(context.Background(), config.Number{Number: "+18885550199", User: "1002"}); err != nil {
 					t.Fatalf("add number: %v", err)
 				}
 			}

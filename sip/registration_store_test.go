@@ -94,7 +94,7 @@ func registrationSwitch(t *testing.T, store RegistrationStore, yaml string) *Swi
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := New(cfg, Options{CDRs: discardCDRs{}, Registrations: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sw, err := New(cfg, Options{Organization: organizationOf(t, cfg), CDRs: discardCDRs{}, Registrations: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +151,7 @@ func TestRegistrationsSurviveARestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := again.Reload(cfg); err != nil {
-			t.Fatal(err)
-		}
+		reloadSwitch(t, again, cfg)
 		if n := len(again.reg.lookup("1002")); n != 0 {
 			t.Fatalf("1002 removed from the config still has %d contacts", n)
 		}

@@ -74,14 +74,13 @@ func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {
 	after := sipSettings{ringTimeout: "2s", maxCall: "10m", vmMaxLength: "30s", vmSilence: "2s", registerMax: "5m",
 		recall: false, vmDefault: false, forwardCallerID: config.ForwardOriginalCaller, vmExtension: "*98", greeting: "b.wav"}
 	dir := t.TempDir()
-	sw, err := New(settingsConfig(t, before, filepath.Join(dir, "start.yaml")), Options{CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	start := settingsConfig(t, before, filepath.Join(dir, "start.yaml"))
+	sw, err := New(start, Options{CDRs: discardCDRs{}, Organization: organizationOf(t, start), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	up := startedCall(sw)
-	if err := sw.Reload(settingsConfig(t, after, filepath.Join(dir, "conf", "reloaded.yaml"))); err != nil {
-		t.Fatal(err)
-	}
+	reloadSwitch(t, sw, settingsConfig(t, after, filepath.Join(dir, "conf", "reloaded.yaml")))
 	next := startedCall(sw)
 
 	type view struct {

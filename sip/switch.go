@@ -37,16 +37,14 @@ type Options struct {
 	Logger *slog.Logger
 	CDRs   CDRWriter
 	Meter  Meter // nil: no credit control
-	// Forwarding keeps forwarding rules set through the API (nil: in memory).
-	Forwarding ForwardingStore
+	// Organization is who is who, what rings where and the forwarding
+	// of each user, as they are now; required. The switch only reads it
+	// (its HA1 must be DigestHA1 of sip.domain).
+	Organization *orgdir.Organization
 	// Media anchors RTP (nil: media flows directly between the parties).
 	Media *media.Pool
 	// DataDir is where recordings are written.
 	DataDir string
-	// Numbers keeps numbers rented through the API; NumbersChanged is
-	// told the whole set when it changes.
-	Numbers        NumberStore
-	NumbersChanged NumbersChanged
 	// Registrations keeps registrations across restarts (nil: in memory).
 	Registrations RegistrationStore
 }
@@ -60,7 +58,8 @@ type Switch struct {
 	ua    *sipgo.UserAgent
 	srv   *sipgo.Server
 	cli   *sipgo.Client
-	dir   atomic.Pointer[directory] // swapped whole on reload
+	org   *orgdir.Organization
+	dir   atomic.Pointer[directory] // the view of org's Directory (directory.go)
 	reg   *registrar
 	// regWriter writes registration changes to the store (nil: none).
 	regWriter *registrationWriter
@@ -80,16 +79,12 @@ type Switch struct {
 	userCallsMu sync.Mutex
 	userCalls   map[string]int
 
-	fwd *orgdir.Forwardings // forwarding rules set through the API
-
 	media   *media.Pool
 	mediaIP string
 	dataDir string
 
 	voicemail Voicemail // nil: no voicemail (SetVoicemail)
 
-	numbers      *orgdir.Numbers // the config's and the API's; each change swaps in a directory
-	onNumbers    NumbersChanged
 	announcement atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi          mwiSubs
 
@@ -118,19 +113,22 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	if opts.CDRs == nil {
 		return nil, errors.New("new switch: a CDR writer is required")
 	}
+	if opts.Organization == nil {
+		return nil, errors.New("new switch: an organization is required")
+	}
 	realm := cfg.SIP.Domain
 	sw := &Switch{
 		cfg:       cfg,
 		log:       opts.Logger,
 		cdrs:      opts.CDRs,
 		meter:     opts.Meter,
+		org:       opts.Organization,
 		reg:       newRegistrar(),
 		auth:      newDigestAuth(realm, cfg.SIP.NonceTTL.Duration),
 		guard:     newAuthGuard(cfg.SIP.AuthFailLimit, cfg.SIP.AuthBlock.Duration),
 		userCalls: map[string]int{},
 		media:     opts.Media,
 		dataDir:   opts.DataDir,
-		onNumbers: opts.NumbersChanged,
 		dialogUA:  map[string]*sipgo.DialogUA{},
 		addrs:     map[string]string{},
 	}
@@ -138,11 +136,6 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	if sw.t1 <= 0 {
 		sw.t1 = defaultT1
 	}
-	var err error
-	if sw.numbers, err = orgdir.NewNumbers(opts.Numbers, sw.publishDirectory); err != nil {
-		return nil, err
-	}
-	sw.rebuild(cfg)
 	if opts.Registrations != nil {
 		sw.regWriter = newRegistrationWriter(opts.Registrations, sw.log)
 		sw.reg.sink = sw.regWriter
@@ -161,26 +154,23 @@ func New(cfg *config.Config, opts Options) (*Switch, error) {
 	sw.metrics.extra = append(sw.metrics.extra, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dialtone_calls_setting_up", Help: "Calls being set up (admitted, not yet ringing or answered); sip.max_setup_calls bounds it.",
 	}, func() float64 { return float64(sw.admission.settingUp()) }))
-	if sw.fwd, err = orgdir.LoadForwardings(opts.Forwarding, sw.directory().org()); err != nil {
-		return nil, err
-	}
 	return sw, nil
 }
 
-// directory is the current users, numbers, groups and trunks.
-func (sw *Switch) directory() *directory { return sw.dir.Load() }
-
-// Reload applies a new config's users, numbers, groups, trunks, roles,
-// forwarding, recording (record_all and the users' and numbers' record),
-// recording announcement and sip: call settings (ring_timeout,
-// max_call_duration, transfer_recall, forward_caller_id, the voicemail
-// settings and greetings, register_max_expires, max_contacts, max_forks)
-// without dropping calls in progress or the registrations of users it
-// keeps (a removed user's go); calls started from now on follow
-// the new config (voicemail limits: messages begun from now on), calls
-// already up keep their state. The SIP domain, listen addresses,
-// user_agent, nonce_ttl, auth_fail_limit, auth_block and the TCP limits
-// need a restart.
+// Reload follows a new config that the Organization has just applied
+// (directory.Organization.Reload: users, numbers, groups, trunks, roles,
+// forwarding): it reads the recording announcement and drops the
+// registrations of users removed or over max_contacts, and keeps the
+// rest. The switch follows the Organization's Directory with the settings
+// of the same config, recording (record_all and the users' and numbers'
+// record) and sip: call settings (ring_timeout, max_call_duration,
+// transfer_recall, forward_caller_id, the voicemail settings and
+// greetings, register_max_expires, max_contacts, max_forks), without
+// dropping calls in progress or the registrations of users it keeps;
+// calls started from now on follow the new config (voicemail limits:
+// messages begun from now on), calls already up keep their state. The
+// SIP domain, listen addresses, user_agent, nonce_ttl, auth_fail_limit,
+// auth_block and the TCP limits need a restart.
 func (sw *Switch) Reload(cfg *config.Config) error {
 	was, now := sw.cfg.SIP, cfg.SIP
 	if now.Domain != was.Domain || now.UDP != was.UDP || now.TCP != was.TCP || now.UserAgent != was.UserAgent ||
@@ -192,9 +182,7 @@ func (sw *Switch) Reload(cfg *config.Config) error {
 		now.TCPMaxPerSource != was.TCPMaxPerSource || now.TCPMaxConns != was.TCPMaxConns {
 		sw.log.Warn("reload: sip tcp_read_timeout, tcp_idle_timeout, tcp_max_per_source and tcp_max_conns change only on restart")
 	}
-	sw.rebuild(cfg)
 	sw.setAnnouncement(cfg)
-	sw.warnRefusedForwarding()
 	if n := sw.pruneRegistrations(); n > 0 {
 		sw.log.Info("reload: registrations dropped (user removed, or over max_contacts)", "contacts", n)
 	}

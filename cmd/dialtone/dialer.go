@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/config"
 	"github.com/dialtone/dialtone/dialer"
 	"github.com/dialtone/dialtone/dialer/pacing"
+	"github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/internal/kv"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/webhook"
@@ -20,7 +21,7 @@ import (
 // going to outbox, dialling through the call engine (package calls) on the
 // switch; *55 calls join agents. Without anchored media the switch cannot
 // place the engine's legs: campaigns can then be managed, not dialled.
-func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, outbox *webhook.Outbox, dataDir string, log *slog.Logger) (*dialer.Dialer, error) {
+func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, org *directory.Organization, outbox *webhook.Outbox, dataDir string, log *slog.Logger) (*dialer.Dialer, error) {
 	store := kv.NewBolt(db)
 	var engine dialer.Engine
 	var eng *dialerEngine
@@ -30,7 +31,7 @@ func newDialer(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Con
 	}
 	d, err := dialer.New(dialer.Options{
 		Store: store, Engine: engine, Outbox: outbox, Log: log,
-		Directory: dialer.ConfigDirectory{Config: cfg.Load, ExtraNumbers: sw.AllNumbers},
+		Directory: dialer.ConfigDirectory{Config: cfg.Load, ExtraNumbers: org.AllNumbers},
 		LoadAudio: dialer.DirAudio(dataDir),
 		NewPacer:  newPacer,
 	})

@@ -38,10 +38,12 @@
 //  2. The bbolt file, one for everything; the Prometheus registry.
 //  3. The meter (billing.Meter: credit, ledger, rentals, texts) and the
 //     CDR store, which rates and charges each leg as its CDR is stored.
-//  4. The switch (sip.New) with the media pool when media.anchor is on,
-//     the meter's Credit, and the stores it keeps in bbolt here
-//     (registrations, numbers and forwarding rules set through the API);
-//     the mailboxes (voicemail.New, their index in bbolt); the numbers'
+//  4. The organization (directory.NewOrganization: the config with the
+//     numbers and forwarding rules set through the API, kept in bbolt
+//     here; each new set of numbers told to the meter's rentals); the
+//     switch (sip.New) reading it, with the media pool when media.anchor
+//     is on, the meter's Credit and the registrations kept in bbolt; the
+//     mailboxes (voicemail.New, their index in bbolt); the numbers'
 //     rentals started.
 //  5. The webhook outbox; the dialer, driving package calls' engine over
 //     the switch (switch_network.go adapts the switch's legs to
@@ -58,7 +60,8 @@
 // would release every rented number (config.CheckReload), is refused
 // whole and the switch keeps the config it runs; otherwise the meter,
 // the tokens (before the switch logs the reload, so a revoked token is
-// refused from then on) and the switch take it. SIGTERM or SIGINT stops
+// refused from then on), the organization (which tells the rentals its
+// numbers) and the switch take it. SIGTERM or SIGINT stops
 // new calls, lets the calls in progress go on for --shutdown-grace (30 s),
 // then hangs up and bills every one, and closes the CDR store only after
 // every leg's CDR is written.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/messaging"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/webhook"
@@ -23,7 +24,7 @@ const pauseAfterAcceptEnv = "DIALTONE_TEST_PAUSE_AFTER_ACCEPT"
 
 // newMessaging builds the texts service on the switch and starts it: the
 // outbox, the CRM events and the phones' MESSAGE handler.
-func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, meter *meterAdapter,
+func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.Config], sw *sip.Switch, org *directory.Organization, meter *meterAdapter,
 	outbox *webhook.Outbox, log *slog.Logger, reg *prometheus.Registry) (*messaging.Service, error) {
 	store, err := messaging.OpenBoltStore(db)
 	if err != nil {
@@ -31,7 +32,7 @@ func newMessaging(ctx context.Context, db *bbolt.DB, cfg *atomic.Pointer[config.
 	}
 	c := cfg.Load()
 	opts := messaging.Options{
-		Store: store, Phones: sw, Config: cfg.Load, Numbers: sw.AllNumbers, Logger: log.With("component", "messaging"),
+		Store: store, Phones: sw, Config: cfg.Load, Numbers: org.AllNumbers, Logger: log.With("component", "messaging"),
 		Notifier: outboxNotifier{outbox},
 	}
 	if meter != nil {

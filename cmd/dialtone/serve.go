@@ -19,6 +19,7 @@ import (
 	"github.com/dialtone/dialtone/api"
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/config"
+	"github.com/dialtone/dialtone/directory"
 	"github.com/dialtone/dialtone/media"
 	"github.com/dialtone/dialtone/sip"
 	"github.com/dialtone/dialtone/voicemail"
@@ -101,11 +102,16 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	defer cdrs.Close()
 	reg.MustRegister(cdrCommitMetrics(cdrs)...)
 
-	opts := sip.Options{Logger: log, CDRs: cdrs, Forwarding: forwardingStore{db}, DataDir: dir,
-		Numbers: numberStore{db}, Registrations: registrationStore{db}}
+	orgOpts := directory.OrganizationOptions{HA1: sip.DigestHA1(cfg.SIP.Domain), Numbers: numberStore{db},
+		Forwarding: forwardingStore{db}, Logger: log}
 	if meter != nil {
-		opts.NumbersChanged = meter.syncNumbers
+		orgOpts.NumbersChanged = meter.syncNumbers
 	}
+	org, err := directory.NewOrganization(cfg, orgOpts)
+	if err != nil {
+		return err
+	}
+	opts := sip.Options{Logger: log, CDRs: cdrs, Organization: org, DataDir: dir, Registrations: registrationStore{db}}
 	if *cfg.Media.Anchor {
 		pool, err := newMediaPool(cfg, log)
 		if err != nil {
@@ -124,7 +130,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	mailboxes := voicemail.New(voicemail.Options{Store: voicemailStore{db}, DataDir: dir, Users: sw, Notify: sw, Logger: log})
 	sw.SetVoicemail(mailboxes)
 	if meter != nil {
-		meter.start(ctx, sw.AllNumbers())
+		meter.start(ctx, org.AllNumbers())
 	}
 	if err := sw.Start(ctx); err != nil {
 		return err
@@ -132,13 +138,13 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	running := new(atomic.Pointer[config.Config])
 	running.Store(cfg)
 	outbox := newOutbox(ctx, db, running, log)
-	dial, err := newDialer(ctx, db, running, sw, outbox, dir, log)
+	dial, err := newDialer(ctx, db, running, sw, org, outbox, dir, log)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
 		return err
 	}
 	reg.MustRegister(dial.Collectors()...)
-	texts, err := newMessaging(ctx, db, running, sw, meter, outbox, log, reg)
+	texts, err := newMessaging(ctx, db, running, sw, org, meter, outbox, log, reg)
 	if err != nil {
 		_ = sw.Shutdown(context.Background())
 		return err
@@ -156,7 +162,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		defer stopMetrics()
 	}
 	if cfg.HTTP.Listen != "" {
-		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Dialer: dial, Texts: texts, Voicemail: mailboxes}
+		svc := api.Services{DB: db, DataDir: dir, Switch: sw, Organization: org, Dialer: dial, Texts: texts, Voicemail: mailboxes}
 		if meter != nil {
 			svc.Meter = &api.Meter{Credit: meter.m.Credit(), Ledger: meter.m.Ledger(), Rentals: meter.m.Rentals()}
 		}
@@ -195,7 +201,7 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 		case <-ctx.Done():
 			done = true
 		case <-hup:
-			if next := reload(ctx, cfg, sw, meter, auth, log); next != nil {
+			if next := reload(ctx, cfg, org, sw, meter, auth, log); next != nil {
 				cfg = next
 				running.Store(next)
 			}
@@ -267,7 +273,7 @@ func sipListenIPs(cfg *config.Config) []netip.Addr {
 // applied, or nil. A config with any error is refused whole, and so is
 // one that would release every number (config.CheckReload): the switch
 // keeps running on the one it has.
-func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *meterAdapter, auth *api.Auth, log *slog.Logger) *config.Config {
+func reload(ctx context.Context, running *config.Config, org *directory.Organization, sw *sip.Switch, meter *meterAdapter, auth *api.Auth, log *slog.Logger) *config.Config {
 	path := running.Path
 	if path == config.DemoPath {
 		log.Warn("reload: the embedded demo config does not change; start with --config FILE to reload")
@@ -292,11 +298,12 @@ func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *
 	// Before the switch logs the reload: from then on a revoked token is
 	// refused and a new one works.
 	auth.Reload(cfg)
+	// The organization first: the switch follows its directory, and drops
+	// the registrations of the users it no longer has. It tells the meter
+	// the numbers, before the switch logs the reload.
+	org.Reload(ctx, cfg)
 	if err := sw.Reload(cfg); err != nil {
 		log.Error("reload switch", "error", err)
-	}
-	if meter != nil {
-		_ = meter.syncNumbers(ctx, sw.AllNumbers())
 	}
 	return cfg
 }
