@@ -15,8 +15,9 @@
 //   - Errors: every error body is {"error": "..."} (jsonbody.Error); a
 //     response that says more adds fields to the same object (a 422 for a
 //     forwarding rule names its field, target and rule).
-//   - Services: what the routes serve (the switch, the meter, the CDR
-//     store, the dialer, texts); a nil service has no routes.
+//   - Services: what the routes serve (the switch, the organization's
+//     forwarding and numbers, the meter, the CDR store, the dialer,
+//     texts); a nil service has no routes.
 //   - The OpenAPI document (openapi.go) lists every route; a test walks
 //     the module for registered "METHOD /v1/..." patterns and fails on
 //     one the document lacks.
@@ -24,7 +25,7 @@
 // # Wiring (cmd/dialtone)
 //
 //	auth := api.NewAuth(cfg)
-//	srv, err := api.New(auth, api.Services{DB: db, Switch: sw, ...})
+//	srv, err := api.New(auth, api.Services{DB: db, Switch: sw, Organization: org, ...})
 //	srv.Mount("/", consoleHandler) // console.Options{API: srv.ConsoleAPI()}
 //	http.Server{Handler: srv}
 //	// on SIGHUP: auth.Reload(next)

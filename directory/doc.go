@@ -16,14 +16,21 @@
 //     (loops), MaxForwardHops, targets the rule's owners may not call
 //     (checked when used: a ForwardRefusal), the caller ID a call
 //     forwarded outside presents, each hop's ring timeout;
-//   - Numbers and Forwardings are what the API changes: numbers rented
-//     (checked, stored, published as a new Directory in order with
-//     reloads) and forwarding rules set per user (checked, stored,
-//     listed when a reload no longer permits them).
+//   - an Organization is the organization as it is now, and the one
+//     owner of what changes it: the config applied (start, Reload), the
+//     numbers rented through the API (checked, stored, published as a
+//     new Directory in order with reloads; Numbers) and the forwarding
+//     rules set per user (checked, stored, winning over the config's,
+//     logged when a reload no longer permits them; Forwardings). It
+//     tells NumbersChanged (the meter's rentals) each new set of numbers.
+//     cmd/dialtone builds it; the switch only reads it and the API
+//     changes it (AddNumber, RemoveNumber, SetForwarding).
 //
 // A Directory is built from one config (New) and never changes: a reload
 // or a number added builds a new one and swaps it in whole, so one
-// question never sees half of two configs. Callers keep the *Directory
+// question never sees half of two configs. It keeps that config
+// (Config), so what a reader keeps beside it (the switch's sip: settings,
+// record_all) is derived from the same one. Callers keep the *Directory
 // they asked first for the rest of what they are deciding; a Forwarder,
 // whose call may ring for a while, resolves each forward in the directory
 // as it is then.
@@ -34,8 +41,10 @@
 // ErrNoTrunk, ErrMalformed; ErrForwardLoop, ErrForwardRefused; ErrInvalid
 // and ErrConflict for administrative changes). Package sip reads the
 // request, rings the hops, writes the legs, and says the refusals as SIP
-// statuses in one place (its asCallError); it holds the current Directory
-// with its own sip: settings beside it.
+// statuses in one place (its asCallError); it reads the Organization's
+// current Directory with its own sip: settings beside it. The digest
+// secrets (HA1) are the SIP realm's: the Organization is given the hash
+// (sip.DigestHA1) and keeps no password.
 //
 // The permission rules themselves (what calls.outbound,
 // calls.international and calls.premium allow) are config.CheckOutsideCall,

@@ -42,10 +42,17 @@
 //     bridging, transfers, voicemail and *55 hand-overs, recording policy,
 //     the CDRs), on the legs and the Host this package gives it;
 //   - routing and forwarding policy: package directory (routes, the
-//     Forwarder's hops, permissions of outside calls, caller IDs, numbers
-//     and forwarding rules set through the API). The switch reads the
-//     request for it and says a directory refusal as a SIP status in one
-//     place (asCallError);
+//     Forwarder's hops, permissions of outside calls, caller IDs). The
+//     switch reads the request for it and says a directory refusal as a
+//     SIP status in one place (asCallError);
+//   - the organization as it is now: a directory.Organization, which
+//     cmd/dialtone builds and hands to the switch (Options.Organization),
+//     owns the config applied, the numbers and forwarding rules set
+//     through the API, their stores and their reload, and tells the meter
+//     each new set of numbers. The switch only reads it: the Directory
+//     its routing, registrar and authentication ask, and each user's
+//     forwarding for the call loop (switchHost.ForwardingOf). It gives it
+//     the HA1 of its realm (DigestHA1);
 //   - voicemail: package voicemail owns the mailboxes and the deposit and
 //     listen dialogues; the switch answers the leg with a media endpoint,
 //     feeds it the keys, hands it over and hangs up when it returns;
@@ -67,10 +74,10 @@
 //     (announce.go) and counts the packets in its metrics;
 //   - billing classes: the switch records a leg's facts (direction,
 //     endpoint, peer) and billing.Classify decides its class;
-//   - HTTP: package api serves every route; the switch offers plain
-//     methods (Registrations, Calls, RecordCall, Numbers, AddNumber,
-//     RemoveNumber, Forwarding, SetForwarding) and typed error kinds api
-//     maps to statuses, and imports no net/http.
+//   - HTTP: package api serves every route: forwarding and numbers from
+//     the Organization; from the switch its plain methods (Registrations,
+//     Calls, RecordCall, whose errors are of package directory's kinds,
+//     which api maps to statuses). The switch imports no net/http.
 //
 // # Where it sits
 //
@@ -86,14 +93,15 @@
 // # Concepts
 //
 //   - Switch: one running softswitch, built from a validated config and its
-//     collaborators (Options: the CDR writer, the meter, the media pool,
-//     the stores for registrations, numbers and forwarding rules), then
-//     Start, Reload on SIGHUP and Shutdown.
-//   - The directory with its settings: the current directory.Directory and
-//     the config's sip: settings beside it (a call's, calls.Settings, and
-//     the registrar's), swapped in whole on reload. A call reads its
-//     settings once, when it starts, so one call never mixes two configs;
-//     calls already up keep theirs.
+//     collaborators (Options: the organization, the CDR writer, the meter,
+//     the media pool, the store for registrations), then Start, Reload on
+//     SIGHUP (after the organization's) and Shutdown.
+//   - The directory with its settings: the Organization's current
+//     directory.Directory and the sip: settings of that Directory's own
+//     config beside it (a call's, calls.Settings, and the registrar's),
+//     derived once per Directory the Organization swaps in, so they never
+//     change apart. A call reads its settings once, when it starts, so one
+//     call never mixes two configs; calls already up keep theirs.
 //   - Call and leg: a call is the leg that came in and the leg the switch
 //     placed, each one dialog (a calls.Dialog) and one CDR, with a parent
 //     and a reason; forwarding and transfers add legs to the call. A call
@@ -159,13 +167,15 @@
 //
 // # Use (cmd/dialtone)
 //
-//	sw, err := sip.New(cfg, sip.Options{Logger: log, CDRs: cdrs, Meter: credit, Media: pool,
-//		Registrations: regStore, Numbers: numberStore, Forwarding: forwardingStore, DataDir: dir})
+//	org, err := directory.NewOrganization(cfg, directory.OrganizationOptions{HA1: sip.DigestHA1(cfg.SIP.Domain),
+//		Numbers: numberStore, Forwarding: forwardingStore, NumbersChanged: rentals, Logger: log})
+//	sw, err := sip.New(cfg, sip.Options{Logger: log, CDRs: cdrs, Organization: org, Meter: credit, Media: pool,
+//		Registrations: regStore, DataDir: dir})
 //	sw.SetVoicemail(mailboxes)    // before Start
 //	err = sw.Start(ctx)           // binds the listeners and serves
 //	sw.SetMessageHandler(texts)   // phones' MESSAGE
 //	sw.SetAgentJoin(join)         // *55 calls for the dialer
-//	// on SIGHUP: sw.Reload(next); on SIGTERM: sw.Shutdown(ctx)
+//	// on SIGHUP: org.Reload(ctx, next), then sw.Reload(next); on SIGTERM: sw.Shutdown(ctx)
 //
 // CheckPrompts decodes the WAV prompts a config names; check-config,
 // start and reload run it, so a bad WAV is a config error at its field.
