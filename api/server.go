@@ -22,12 +22,12 @@ type Services struct {
 	DB      *bbolt.DB // CDRs, the call log, usage and recordings
 	DataDir string    // where recordings are
 	Switch  *sip.Switch
+	Meter   *Meter // the billing routes
+	Dialer  *dialer.Dialer
+	Texts   *messaging.Service
 	// Organization is the users' forwarding and the numbers the API
 	// changes.
 	Organization *directory.Organization
-	Meter        *Meter // the billing routes
-	Dialer       *dialer.Dialer
-	Texts        *messaging.Service
 	// Voicemail is the users' mailboxes (package voicemail).
 	Voicemail Mailboxes
 	// Metrics is served at /metrics to organization tokens; nil when it
