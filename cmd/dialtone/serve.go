@@ -76,7 +76,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // serve runs the switch until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
 	raiseOpenFiles(cfg, log)
-	startMemoryPolicy(ctx, log)
+	startMemoryPolicy(ctx, log, cfg.MemoryLimit)
 	db, err := openDB(dir, false)
 	if err != nil {
 		return err
@@ -292,6 +292,9 @@ func reload(ctx context.Context, running *config.Config, sw *sip.Switch, meter *
 	// Before the switch logs the reload: from then on a revoked token is
 	// refused and a new one works.
 	auth.Reload(cfg)
+	if cfg.MemoryLimit.String() != running.MemoryLimit.String() || cfg.MemoryLimit.Set() != running.MemoryLimit.Set() {
+		applyMemoryLimit(log, cfg.MemoryLimit)
+	}
 	if err := sw.Reload(cfg); err != nil {
 		log.Error("reload switch", "error", err)
 	}
