@@ -222,7 +222,7 @@ func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
 	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
 	r := newUDPRig(t, sw)
 	slot := sw.admission.acquire() // the limit is reached
-	const flood = 100 // within the socket's default receive buffer: all are read
+	const flood = 100              // within the socket's default receive buffer: all are read
 	for i := range flood {
 		r.send(strings.Replace(newInvite, "call-1@", fmt.Sprintf("flood-%d@", i), 1))
 	}
