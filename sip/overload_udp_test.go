@@ -222,7 +222,8 @@ func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
 	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
 	r := newUDPRig(t, sw)
 	slot := sw.admission.acquire() // the limit is reached
-	const flood = 100              // within the socket's default receive buffer: all are read
+	// Within the socket's default receive buffer, so that all are read.
+	const flood = 100
 	for i := range flood {
 		r.send(strings.Replace(newInvite, "call-1@", fmt.Sprintf("flood-%d@", i), 1))
 	}
