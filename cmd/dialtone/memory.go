@@ -34,13 +34,19 @@ func memoryLimit(limit config.MemoryLimit, env string, machine func() int64) (by
 	return limit.Of(machine()), from
 }
 
+// envMemoryLimit is the limit the runtime took from GOMEMLIMIT at start
+// (math.MaxInt64 without it), so that a reload that drops memory_limit
+// from the file goes back to it.
+var envMemoryLimit = debug.SetMemoryLimit(-1)
+
 // applyMemoryLimit sets the runtime's soft memory limit from the config
 // (at start and on SIGHUP) and returns it, 0 when none could be derived.
 func applyMemoryLimit(log *slog.Logger, limit config.MemoryLimit) int64 {
 	bytes, from := memoryLimit(limit, os.Getenv("GOMEMLIMIT"), machineMemory)
 	switch {
 	case bytes < 0:
-		bytes = debug.SetMemoryLimit(-1)
+		bytes = envMemoryLimit
+		debug.SetMemoryLimit(bytes)
 	case bytes == 0:
 		log.Warn("memory limit: the machine's memory is unknown; none set", "memory_limit", limit.String())
 		return 0

@@ -116,6 +116,19 @@ func TestMemoryLimitIsAppliedToTheRuntime(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
 		t.Fatalf("the runtime's limit is %d, want 300 MiB", got)
 	}
+	// A reload to a file without memory_limit, with GOMEMLIMIT set: back to
+	// the limit the runtime took from it at start, not the file's old one.
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	envWas := envMemoryLimit
+	envMemoryLimit = 1 << 30 // as the runtime read it at start
+	t.Cleanup(func() { envMemoryLimit = envWas })
+	unset, err := config.Parse([]byte(minimalServeConfig), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := applyMemoryLimit(log, unset.MemoryLimit); got != 1<<30 || debug.SetMemoryLimit(-1) != 1<<30 {
+		t.Fatalf("applied %d, the runtime's is %d; want GOMEMLIMIT's 1 GiB", got, debug.SetMemoryLimit(-1))
+	}
 }
 
 // minimalServeConfig is the rest of a config that loads.
