@@ -14,8 +14,12 @@ import (
 // answers four retransmissions (five ACKs lost in a row before a callee
 // would give up on the call). Kept 64×T1 it held the outgoing INVITE,
 // the callee's answers and the ACK of every call, ≈ 6 KB each, for 32 s:
-// a quarter of the live heap at 1,500 calls/s (bench/overload.sh), the
-// memory the switch needs past the knee.
+// a third of the live heap past the knee (bench/overload.sh). Ending the
+// transaction sooner does not free it: sipgo ends it when the switch
+// sends the BYE, but its delete does not stop Timer M (nor a server
+// transaction's Timer L), whose callback keeps it reachable until it
+// fires. The server side keeps 64×T1: there Timer L carries the wait for
+// the caller's ACK (RFC 3261 §13.3.1.4), which ends unacknowledged calls.
 const answeredInviteLinger = 16
 
 // setTransactionTimers sets sipgo's timers (its package's: one switch per
