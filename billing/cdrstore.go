@@ -208,37 +208,15 @@ func (s *CDRStore) writer() {
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	for first := range s.queue {
-		batch = append(batch[:0], first)
-		open := true
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-s.queue:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		if wait := holdBack(lastCommit, lastRecords, time.Now()); open && wait > 0 {
+		// Held back (a nil channel when not): collect until the gap ends,
+		// else take only what is queued already.
+		var hold <-chan time.Time
+		if wait := holdBack(lastCommit, lastRecords, time.Now()); wait > 0 {
 			gap.Reset(wait)
-		collect:
-			for len(batch) < maxBatch {
-				select {
-				case r, ok := <-s.queue:
-					if !ok {
-						break collect
-					}
-					batch = append(batch, r)
-				case <-gap.C:
-					break collect
-				}
-			}
-			gap.Stop()
+			hold = gap.C
 		}
+		batch = s.collect(append(batch[:0], first), hold)
+		gap.Stop()
 		lastCommit, lastRecords = time.Now(), len(batch)
 		after, err := s.commit(batch)
 		s.commits.Add(1)
@@ -256,6 +234,34 @@ func (s *CDRStore) writer() {
 			}
 		}
 	}
+}
+
+// collect adds queued records to batch, up to maxBatch: while hold has
+// not fired, waiting for more; with a nil hold, only those queued now. It
+// stops early when the queue is closed.
+func (s *CDRStore) collect(batch []writeReq, hold <-chan time.Time) []writeReq {
+	for len(batch) < maxBatch {
+		var r writeReq
+		var ok bool
+		if hold == nil {
+			select {
+			case r, ok = <-s.queue:
+			default:
+				return batch
+			}
+		} else {
+			select {
+			case r, ok = <-s.queue:
+			case <-hold:
+				return batch
+			}
+		}
+		if !ok {
+			return batch
+		}
+		batch = append(batch, r)
+	}
+	return batch
 }
 
 // commit writes a batch in one transaction.

@@ -2,6 +2,8 @@ package billing
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -43,6 +45,62 @@ func TestCDRStoreAfterCloseRefusesInsteadOfPanicking(t *testing.T) {
 	c, err := GetCDR(db, "late")
 	if err != nil || c == nil || c.Disposition != Interrupted {
 		t.Fatalf("the leg left open: %+v %v, want it recovered as interrupted", c, err)
+	}
+}
+
+// The writer collects one way whether it is held back or not: without a
+// hold it takes what is queued and no more; held, it also waits for what
+// comes until the hold fires; either way a full batch or a closed queue
+// ends it.
+func TestCDRWriterCollectsWithOrWithoutAHold(t *testing.T) {
+	rec := func(id string) writeReq { return writeReq{cdr: CDR{LegID: id}} }
+	tests := []struct {
+		name   string
+		queued int  // records in the queue before collecting
+		held   bool // collect under a hold
+		later  int  // records sent while held, before the hold fires
+		close  bool // the queue is closed after what is queued
+		want   int  // records collected, the first included
+	}{
+		{name: "not held: what is queued", queued: 3, want: 4},
+		{name: "not held, nothing queued: the first alone", want: 1},
+		{name: "held: what is queued and what comes until the hold", queued: 2, held: true, later: 3, want: 6},
+		{name: "held, nothing comes: the first alone", held: true, want: 1},
+		{name: "a closed queue ends it", queued: 2, close: true, want: 3},
+		{name: "a closed queue ends a hold", queued: 1, held: true, close: true, want: 2},
+		{name: "a full batch ends it", queued: maxBatch + 5, want: maxBatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &CDRStore{queue: make(chan writeReq, tt.queued+tt.later)}
+			for i := range tt.queued {
+				s.queue <- rec(fmt.Sprint("q", i))
+			}
+			if tt.close {
+				close(s.queue)
+			}
+			var hold chan time.Time
+			if tt.held {
+				hold = make(chan time.Time)
+				go func() {
+					for i := range tt.later {
+						s.queue <- rec(fmt.Sprint("l", i))
+					}
+					if !tt.close {
+						// The hold fires only once what came was taken:
+						// the queue is empty (its buffer has room for all).
+						for len(s.queue) > 0 {
+							runtime.Gosched()
+						}
+						hold <- time.Now()
+					}
+				}()
+			}
+			got := s.collect([]writeReq{rec("first")}, hold) // nil unless held
+			if len(got) != tt.want {
+				t.Fatalf("collected %d, want %d", len(got), tt.want)
+			}
+		})
 	}
 }
 

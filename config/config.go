@@ -29,6 +29,10 @@ type Config struct {
 	// refused: a truncated file would otherwise stop renewing (release)
 	// every number the organization rents.
 	AllowReleasingAllNumbers bool `yaml:"allow_releasing_all_numbers"`
+	// MemoryLimit is the soft limit on the process's memory (default 75%
+	// of the machine's; GOMEMLIMIT in the environment replaces the
+	// default, not a limit the file sets). Follows SIGHUP.
+	MemoryLimit MemoryLimit `yaml:"memory_limit"`
 
 	// Warnings are problems that do not stop the switch (weak passwords
 	// allowed with weak_password), as FILE:LINE: field: problem; serve

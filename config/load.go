@@ -214,6 +214,9 @@ func (c *Config) applyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
+	if !c.MemoryLimit.Set() {
+		c.MemoryLimit = DefaultMemoryLimit
+	}
 	for i := range c.Users {
 		if c.Users[i].MaxCalls == 0 {
 			c.Users[i].MaxCalls = DefaultMaxCalls
@@ -557,6 +560,9 @@ func (v *validator) validate(c *Config) {
 	}
 	if c.SIP.MaxSetupCalls < 0 {
 		v.fail("must be positive", "sip", "max_setup_calls")
+	}
+	if p := c.MemoryLimit.problem(); p != "" {
+		v.fail(p, "memory_limit")
 	}
 	switch c.SIP.ForwardCallerID {
 	case ForwardCalledNumber, ForwardOriginalCaller:

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -210,4 +211,43 @@ func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
 		return nil
 	}
 	return inv.overloadResponse(retryAfter)
+}
+
+// Past the limit every new INVITE is refused in front of sipgo and leaves
+// nothing behind: no INVITE remembered (only those handed to sipgo are),
+// nothing for sipgo to parse or keep a transaction for; what a flood costs
+// is the 503s, however many INVITEs it offers. Memory then grows with the
+// calls admitted, not with the calls offered.
+func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
+	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
+	r := newUDPRig(t, sw)
+	slot := sw.admission.acquire() // the limit is reached
+	// Within the socket's default receive buffer, so that all are read.
+	const flood = 100
+	for i := range flood {
+		r.send(strings.Replace(newInvite, "call-1@", fmt.Sprintf("flood-%d@", i), 1))
+	}
+	options := strings.Replace(strings.Replace(newInvite, "INVITE sip:", "OPTIONS sip:", 1), "1 INVITE", "1 OPTIONS", 1)
+	r.send(options)
+	if got := r.read(); got != options {
+		t.Fatalf("sipgo read %q, want only the OPTIONS after the flood", got)
+	}
+	buf := make([]byte, 4096)
+	for i := range flood {
+		n, _, err := r.phone.ReadFrom(buf)
+		if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 503 ") {
+			t.Fatalf("answer %d: %q, %v; want a 503", i, buf[:n], err)
+		}
+	}
+	if n := len(r.c.sent.cur) + len(r.c.sent.prev); n != 0 {
+		t.Fatalf("%d refused INVITEs remembered, want none", n)
+	}
+	slot.release()
+	r.send(newInvite)
+	if got := r.read(); got != newInvite {
+		t.Fatalf("sipgo read %q, want the INVITE admitted once there is room", got)
+	}
+	if n := len(r.c.sent.cur) + len(r.c.sent.prev); n != 1 {
+		t.Fatalf("%d INVITEs remembered, want the one handed to sipgo", n)
+	}
 }

@@ -226,10 +226,7 @@ func (sw *Switch) Start(ctx context.Context) error {
 		}
 	}
 
-	if sw.t1 != sip.T1 {
-		// sipgo's timers are its package's: one switch per process.
-		sip.SetTimers(sw.t1, max(sip.T2, sw.t1), sip.T4)
-	}
+	setTransactionTimers(sw.t1)
 	if udpConn != nil {
 		// Admission control reads the socket itself (the arrival stamps),
 		// under the edge's wrapper that notes each datagram's source.

@@ -4,36 +4,61 @@ import (
 	"bufio"
 	"context"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/config"
 )
 
-// memoryLimitShare is the part of the machine's (or the container's)
-// memory the Go runtime is asked to stay under: a soft limit, so the
-// collector runs harder near it instead of the process being killed.
-const memoryLimitShare = 0.75
+// memoryLimit is the soft memory limit in force for the config's
+// memory_limit: the file's when it sets one, else GOMEMLIMIT when the
+// environment sets it, else the default share of the machine's memory.
+// 0 means none could be derived (a share of memory the machine does not
+// report) and math.MaxInt64 none at all.
+func memoryLimit(limit config.MemoryLimit, env string, machine func() int64) (bytes int64, from string) {
+	if !limit.Set() && env != "" {
+		return -1, "GOMEMLIMIT" // the runtime read it at start
+	}
+	from = "default"
+	if limit.Set() {
+		from = "memory_limit"
+	}
+	if !limit.IsShare {
+		return limit.Of(0), from
+	}
+	return limit.Of(machine()), from
+}
 
-// setMemoryLimit sets a soft memory limit derived from the machine unless
-// GOMEMLIMIT is set in the environment (the runtime then already uses it).
-// It returns the limit in force, 0 when none could be derived.
-func setMemoryLimit(log *slog.Logger) int64 {
-	if v := os.Getenv("GOMEMLIMIT"); v != "" {
-		limit := debug.SetMemoryLimit(-1)
-		log.Info("memory limit from GOMEMLIMIT", "limit_mb", limit>>20)
-		return limit
-	}
-	total := machineMemory()
-	if total <= 0 {
+// envMemoryLimit is the limit the runtime took from GOMEMLIMIT at start
+// (math.MaxInt64 without it), so that a reload that drops memory_limit
+// from the file goes back to it.
+var envMemoryLimit = debug.SetMemoryLimit(-1)
+
+// applyMemoryLimit sets the runtime's soft memory limit from the config
+// (at start and on SIGHUP) and returns it, 0 when none could be derived.
+func applyMemoryLimit(log *slog.Logger, limit config.MemoryLimit) int64 {
+	bytes, from := memoryLimit(limit, os.Getenv("GOMEMLIMIT"), machineMemory)
+	switch {
+	case bytes < 0:
+		bytes = envMemoryLimit
+		debug.SetMemoryLimit(bytes)
+	case bytes == 0:
+		log.Warn("memory limit: the machine's memory is unknown; none set", "memory_limit", limit.String())
 		return 0
+	default:
+		debug.SetMemoryLimit(bytes)
 	}
-	limit := int64(float64(total) * memoryLimitShare)
-	debug.SetMemoryLimit(limit)
-	log.Info("memory limit", "limit_mb", limit>>20, "of_mb", total>>20)
-	return limit
+	if bytes == math.MaxInt64 {
+		log.Info("memory limit off", "from", from)
+	} else {
+		log.Info("memory limit", "limit_mb", bytes>>20, "from", from, "of_mb", machineMemory()>>20)
+	}
+	return bytes
 }
 
 // machineMemory is the memory this process may use: the cgroup's limit
@@ -139,10 +164,10 @@ const gcPercent = 200
 
 // startMemoryPolicy sets the collector's pace and the memory limit, and
 // returns memory when idle, until ctx ends.
-func startMemoryPolicy(ctx context.Context, log *slog.Logger) {
+func startMemoryPolicy(ctx context.Context, log *slog.Logger, limit config.MemoryLimit) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	setMemoryLimit(log)
+	applyMemoryLimit(log, limit)
 	go returnIdleMemory(ctx, idleCheck, debug.FreeOSMemory)
 }

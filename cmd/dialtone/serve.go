@@ -77,7 +77,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // serve runs the switch until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
 	raiseOpenFiles(cfg, log)
-	startMemoryPolicy(ctx, log)
+	startMemoryPolicy(ctx, log, cfg.MemoryLimit)
 	db, err := openDB(dir, false)
 	if err != nil {
 		return err
@@ -298,6 +298,9 @@ func reload(ctx context.Context, running *config.Config, org *directory.Organiza
 	// Before the switch logs the reload: from then on a revoked token is
 	// refused and a new one works.
 	auth.Reload(cfg)
+	if cfg.MemoryLimit.String() != running.MemoryLimit.String() || cfg.MemoryLimit.Set() != running.MemoryLimit.Set() {
+		applyMemoryLimit(log, cfg.MemoryLimit)
+	}
 	// The organization first: the switch follows its directory, and drops
 	// the registrations of the users it no longer has. It tells the meter
 	// the numbers, before the switch logs the reload.
