@@ -25,6 +25,8 @@ type overloadConn struct {
 	oob  []byte       // the arrival stamp's control message
 	wait func(arrived time.Time) time.Duration
 	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
+	// sources are the addresses handed to sipgo with the stamped reads.
+	sources *udpSources
 }
 
 // newOverloadConn wraps the listener; on Linux it asks the kernel to stamp
@@ -32,7 +34,7 @@ type overloadConn struct {
 func newOverloadConn(conn net.PacketConn, sw *Switch) *overloadConn {
 	c := &overloadConn{PacketConn: conn, sw: sw, wait: time.Since, sent: newRecentInvites()}
 	if uc, ok := conn.(*net.UDPConn); ok && stampArrivals(uc) {
-		c.udp, c.oob = uc, make([]byte, arrivalOOBSize)
+		c.udp, c.oob, c.sources = uc, make([]byte, arrivalOOBSize), newUDPSources()
 	}
 	return c
 }
@@ -61,7 +63,7 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				if late {
 					c.sw.metrics.OverLate.Inc()
 				}
-				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), addr)
+				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
 				continue
 			}
 		}
@@ -77,7 +79,7 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 		n, addr, err := c.PacketConn.ReadFrom(p)
 		return n, addr, 0, err
 	}
-	n, oobn, _, addr, err := c.udp.ReadMsgUDP(p, c.oob)
+	n, oobn, _, ap, err := c.udp.ReadMsgUDPAddrPort(p, c.oob)
 	if err != nil {
 		return n, nil, 0, err
 	}
@@ -85,7 +87,15 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 	if at := arrivalOf(c.oob[:oobn]); !at.IsZero() {
 		waited = max(0, c.wait(at))
 	}
-	return n, addr, waited, nil
+	return n, c.sources.of(ap), waited, nil
+}
+
+// replyAddr is the address to write a reply to a datagram from addr.
+func replyAddr(addr net.Addr) net.Addr {
+	if s, ok := addr.(*udpSource); ok {
+		return s.udp
+	}
+	return addr
 }
 
 // inviteHead is what a stateless 503 needs of a new INVITE.
