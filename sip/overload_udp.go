@@ -47,6 +47,9 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		c.sw.metrics.UDPWait.Observe(waited.Seconds())
+		if isStatelessAck(p[:n]) {
+			continue // it has nothing to acknowledge: see stateless_ack.go
+		}
 		// Without a limit nothing is refused, so there is nothing to
 		// read or remember: every INVITE goes straight on.
 		if !c.sw.admission.enabled() || !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
@@ -168,7 +171,7 @@ func (inv *inviteHead) overloadResponse(retryAfter int) []byte {
 	b.WriteString("\r\nTo: ")
 	b.Write(inv.to)
 	b.WriteString(";tag=")
-	b.WriteString(strconv.FormatUint(rand.Uint64(), 36))
+	b.WriteString(statelessTag())
 	b.WriteString("\r\nCall-ID: ")
 	b.Write(inv.callID)
 	b.WriteString("\r\nCSeq: ")
