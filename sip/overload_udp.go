@@ -114,23 +114,11 @@ func readNewInvite(msg []byte) *inviteHead {
 	if !bytes.HasPrefix(msg, []byte("INVITE ")) {
 		return nil
 	}
-	head, _, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
-	if !ok {
-		return nil
-	}
-	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the request line
 	var inv inviteHead
-	for len(rest) > 0 {
-		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			return nil // folded headers: leave it to the parser
-		}
-		value = bytes.TrimSpace(value)
-		// Every INVITE is read here (a retransmission must be known as
-		// one), so the names are compared without allocating.
-		switch name = bytes.TrimSpace(name); {
+	// Every INVITE is read here (a retransmission must be known as one),
+	// so the names are compared without allocating.
+	readable := readHeaders(msg, func(name, value []byte) bool {
+		switch {
 		case isHeader(name, "via", "v"):
 			inv.vias = append(inv.vias, value)
 		case isHeader(name, "from", "f"):
@@ -144,11 +132,36 @@ func readNewInvite(msg []byte) *inviteHead {
 		case isHeader(name, "authorization", ""), isHeader(name, "proxy-authorization", ""):
 			inv.credentials = true
 		}
-	}
-	if len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
+		return true
+	})
+	if !readable || len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
 		return nil
 	}
 	return &inv
+}
+
+// readHeaders calls fn with the name and value of each header line of a
+// datagram, in order, until fn returns false. It reports false when the
+// datagram cannot be read with certainty this way (no end of headers, a
+// line without a colon, a folded header), which is the parser's to judge.
+func readHeaders(msg []byte, fn func(name, value []byte) (more bool)) bool {
+	head, _, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if !ok {
+		return false
+	}
+	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			return false // folded headers: leave it to the parser
+		}
+		if !fn(bytes.TrimSpace(name), bytes.TrimSpace(value)) {
+			return true
+		}
+	}
+	return true
 }
 
 // isHeader reports whether name is the header's full or compact name, in

@@ -38,31 +38,26 @@ func isStatelessAck(msg []byte) bool {
 	if !bytes.HasPrefix(msg, []byte("ACK ")) {
 		return false
 	}
-	head, _, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
-	if !ok {
-		return false
-	}
-	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the request line
-	for len(rest) > 0 {
-		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			return false // folded headers: leave it to the parser
+	var tag []byte
+	readable := readHeaders(msg, func(name, value []byte) bool {
+		if isHeader(name, "to", "t") {
+			tag = toTag(value)
+			return false
 		}
-		if isHeader(bytes.TrimSpace(name), "to", "t") {
-			return bytes.HasPrefix(toTag(value), []byte(statelessTagPrefix))
-		}
-	}
-	return false
+		return true
+	})
+	return readable && bytes.HasPrefix(tag, []byte(statelessTagPrefix))
 }
 
-// toTag is the tag parameter of a To header value (outside its <URI>),
-// nil if it has none.
+// toTag is the tag parameter of a To header value written <URI>;params,
+// nil if it has none. Without the brackets it is nil too: which
+// parameters belong to the URI is then the parser's to judge.
 func toTag(to []byte) []byte {
-	if i := bytes.LastIndexByte(to, '>'); i >= 0 {
-		to = to[i:]
+	i := bytes.LastIndexByte(to, '>')
+	if i < 0 {
+		return nil
 	}
+	to = to[i:]
 	for {
 		i := bytes.IndexByte(to, ';')
 		if i < 0 {

@@ -28,6 +28,7 @@ func TestIsStatelessAck(t *testing.T) {
 		{"TAG in capitals, which sipgo does not take for the tag", strings.Replace(statelessAck, ";tag=sl.", ";TAG=sl.", 1), false},
 		{"a tag parameter after another", strings.Replace(statelessAck, ";tag=sl.", ";x=1;tag=sl.", 1), true},
 		{"the ACK for an answered call", strings.Replace(statelessAck, "tag=sl.3kq9z", dialogTag, 1), false},
+		{"a To without brackets is left to sipgo", strings.Replace(statelessAck, "<sip:+14155550199@127.0.0.1:5060>;tag", "sip:+14155550199@127.0.0.1:5060;tag", 1), false},
 		{"no To tag", strings.Replace(statelessAck, ";tag=sl.3kq9z", "", 1), false},
 		{"the tag inside the To URI", strings.Replace(statelessAck, "5060>;tag=sl.3kq9z", "5060;tag=sl.1>", 1), false},
 		{"a tag that only contains the prefix", strings.Replace(statelessAck, "tag=sl.", "tag=xsl.", 1), false},
