@@ -135,9 +135,11 @@ func (a *admission) settingUp() int64 { return a.inFlight.Load() }
 // not all come back in the same instant.
 func (sw *Switch) refuseOverload(req *sip.Request, tx sip.ServerTransaction) {
 	sw.metrics.Overload.Inc()
-	respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable",
-		sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(4))),
-		sip.NewHeader("Reason", `SIP;cause=503;text="overloaded: too many calls being set up"`))
+	res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil)
+	res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(4))))
+	res.AppendHeader(sip.NewHeader("Reason", `SIP;cause=503;text="overloaded: too many calls being set up"`))
+	tagStateless(res)
+	_ = tx.Respond(res)
 	// Stateless, as the refusals in front of the parser (overload_udp.go):
 	// the transaction ends with the 503 instead of being kept 64×T1 for
 	// the ACK, then T4 with a goroutine parked on it. Past the knee these

@@ -25,6 +25,8 @@ type overloadConn struct {
 	oob  []byte       // the arrival stamp's control message
 	wait func(arrived time.Time) time.Duration
 	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
+	// sources are the addresses handed to sipgo with the stamped reads.
+	sources *udpSources
 }
 
 // newOverloadConn wraps the listener; on Linux it asks the kernel to stamp
@@ -32,7 +34,7 @@ type overloadConn struct {
 func newOverloadConn(conn net.PacketConn, sw *Switch) *overloadConn {
 	c := &overloadConn{PacketConn: conn, sw: sw, wait: time.Since, sent: newRecentInvites()}
 	if uc, ok := conn.(*net.UDPConn); ok && stampArrivals(uc) {
-		c.udp, c.oob = uc, make([]byte, arrivalOOBSize)
+		c.udp, c.oob, c.sources = uc, make([]byte, arrivalOOBSize), newUDPSources()
 	}
 	return c
 }
@@ -45,6 +47,9 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		c.sw.metrics.UDPWait.Observe(waited.Seconds())
+		if isStatelessAck(p[:n]) {
+			continue // it has nothing to acknowledge: see stateless_ack.go
+		}
 		// Without a limit nothing is refused, so there is nothing to
 		// read or remember: every INVITE goes straight on.
 		if !c.sw.admission.enabled() || !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
@@ -61,7 +66,7 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				if late {
 					c.sw.metrics.OverLate.Inc()
 				}
-				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), addr)
+				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
 				continue
 			}
 		}
@@ -77,7 +82,7 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 		n, addr, err := c.PacketConn.ReadFrom(p)
 		return n, addr, 0, err
 	}
-	n, oobn, _, addr, err := c.udp.ReadMsgUDP(p, c.oob)
+	n, oobn, _, ap, err := c.udp.ReadMsgUDPAddrPort(p, c.oob)
 	if err != nil {
 		return n, nil, 0, err
 	}
@@ -85,7 +90,15 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 	if at := arrivalOf(c.oob[:oobn]); !at.IsZero() {
 		waited = max(0, c.wait(at))
 	}
-	return n, addr, waited, nil
+	return n, c.sources.of(ap), waited, nil
+}
+
+// replyAddr is the address to write a reply to a datagram from addr.
+func replyAddr(addr net.Addr) net.Addr {
+	if s, ok := addr.(*udpSource); ok {
+		return s.udp
+	}
+	return addr
 }
 
 // inviteHead is what a stateless 503 needs of a new INVITE.
@@ -101,23 +114,11 @@ func readNewInvite(msg []byte) *inviteHead {
 	if !bytes.HasPrefix(msg, []byte("INVITE ")) {
 		return nil
 	}
-	head, _, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
-	if !ok {
-		return nil
-	}
-	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the request line
 	var inv inviteHead
-	for len(rest) > 0 {
-		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			return nil // folded headers: leave it to the parser
-		}
-		value = bytes.TrimSpace(value)
-		// Every INVITE is read here (a retransmission must be known as
-		// one), so the names are compared without allocating.
-		switch name = bytes.TrimSpace(name); {
+	// Every INVITE is read here (a retransmission must be known as one),
+	// so the names are compared without allocating.
+	readable := readHeaders(msg, func(name, value []byte) bool {
+		switch {
 		case isHeader(name, "via", "v"):
 			inv.vias = append(inv.vias, value)
 		case isHeader(name, "from", "f"):
@@ -131,11 +132,36 @@ func readNewInvite(msg []byte) *inviteHead {
 		case isHeader(name, "authorization", ""), isHeader(name, "proxy-authorization", ""):
 			inv.credentials = true
 		}
-	}
-	if len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
+		return true
+	})
+	if !readable || len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
 		return nil
 	}
 	return &inv
+}
+
+// readHeaders calls fn with the name and value of each header line of a
+// datagram, in order, until fn returns false. It reports false when the
+// datagram cannot be read with certainty this way (no end of headers, a
+// line without a colon, a folded header), which is the parser's to judge.
+func readHeaders(msg []byte, fn func(name, value []byte) (more bool)) bool {
+	head, _, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if !ok {
+		return false
+	}
+	_, rest, _ := bytes.Cut(head, []byte("\r\n")) // past the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			return false // folded headers: leave it to the parser
+		}
+		if !fn(bytes.TrimSpace(name), bytes.TrimSpace(value)) {
+			return true
+		}
+	}
+	return true
 }
 
 // isHeader reports whether name is the header's full or compact name, in
@@ -158,7 +184,7 @@ func (inv *inviteHead) overloadResponse(retryAfter int) []byte {
 	b.WriteString("\r\nTo: ")
 	b.Write(inv.to)
 	b.WriteString(";tag=")
-	b.WriteString(strconv.FormatUint(rand.Uint64(), 36))
+	b.WriteString(statelessTag())
 	b.WriteString("\r\nCall-ID: ")
 	b.Write(inv.callID)
 	b.WriteString("\r\nCSeq: ")

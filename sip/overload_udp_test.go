@@ -251,3 +251,27 @@ func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("%d INVITEs remembered, want the one handed to sipgo", n)
 	}
 }
+
+// sipgo makes a string of every datagram's source; the listener hands it
+// the same address for every datagram from one phone, so that string is
+// built once, and it is the phone's address.
+func TestUDPListenerHandsOneAddressPerSource(t *testing.T) {
+	sw := &Switch{admission: newAdmission(0), metrics: newMetrics(nil, nil)}
+	r := newUDPRig(t, sw)
+	buf := make([]byte, 4096)
+	var addrs []net.Addr
+	for range 2 {
+		r.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\n\r\n")
+		_, addr, err := r.c.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, addr)
+	}
+	if addrs[0] != addrs[1] {
+		t.Errorf("two datagrams from one phone came with two addresses (%p, %p)", addrs[0], addrs[1])
+	}
+	if got, want := addrs[0].String(), r.phone.LocalAddr().String(); got != want {
+		t.Errorf("source %s, want the phone's %s", got, want)
+	}
+}

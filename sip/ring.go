@@ -95,9 +95,11 @@ func (n sipNetwork) forkInvites(r calls.RingRequest, h *orgdir.Hop, relay func(c
 	ringCtx, stopRinging := context.WithTimeout(sw.ctx, r.Timeout)
 	defer stopRinging()
 	// The caller's CANCEL ends the caller's dialog: stop ringing then.
+	// (The channel alone is captured: the request would go to the heap.)
+	hangUp := r.HangUp
 	go func() {
 		select {
-		case <-r.HangUp:
+		case <-hangUp:
 			stopRinging()
 		case <-ringCtx.Done():
 		}

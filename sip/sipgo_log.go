@@ -137,6 +137,8 @@ func hostOf(addr net.Addr) string {
 		return a.IP.String()
 	case *net.TCPAddr:
 		return a.IP.String()
+	case *udpSource:
+		return a.udp.IP.String()
 	}
 	h, _, err := net.SplitHostPort(addr.String())
 	if err != nil {

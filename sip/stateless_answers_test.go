@@ -3,6 +3,7 @@ package sip
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -84,8 +85,13 @@ func phoneRequest(method sip.RequestMethod) *sip.Request {
 // ended with it.
 func assertAnsweredAndEnded(t *testing.T, tx *siptest.ServerTxRecorder, want int) {
 	t.Helper()
-	if res := tx.Result(); len(res) != 1 || res[0].StatusCode != want {
+	res := tx.Result()
+	if len(res) != 1 || res[0].StatusCode != want {
 		t.Fatalf("responses %v, want %d", res, want)
+	}
+	// Its ACK is dropped as it arrives, by this tag (stateless_ack.go).
+	if tag, _ := res[0].To().Params.Get("tag"); !strings.HasPrefix(tag, statelessTagPrefix) {
+		t.Errorf("the %d's To tag is %q, want one of a stateless answer", want, tag)
 	}
 	select {
 	case <-tx.Done():

@@ -400,14 +400,17 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 		authHeader, challengeHeader, code, phrase = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
 	challenge := func(stale bool) {
-		respond(tx, req, code, phrase, sip.NewHeader(challengeHeader, sw.auth.challenge(stale)))
+		res := sip.NewResponseFromRequest(req, code, phrase, nil)
+		res.AppendHeader(sip.NewHeader(challengeHeader, sw.auth.challenge(stale)))
+		tagStateless(res)
+		_ = tx.Respond(res)
 		// The challenge is answered statelessly, as a proxy's auth module
 		// does: the transaction ends now instead of being kept 64×T1 for
 		// the ACK and then T4 with a goroutine parked on the ACK nobody
 		// reads (every call had one: 8 KB and the INVITE for 5 s). A
 		// challenge lost on the way is no loss: the phone retransmits its
-		// request and gets a new one; its ACK matches nothing and is
-		// dropped.
+		// request and gets a new one. Its ACK is dropped as it arrives, by
+		// the To tag (stateless_ack.go).
 		tx.Terminate()
 	}
 	var value string

@@ -30,18 +30,28 @@ func stampArrivals(c *net.UDPConn) bool {
 }
 
 // arrivalOf is the kernel's receive time in a datagram's control
-// messages; zero if there is none.
+// messages; zero if there is none, or if any message is malformed. It
+// walks them in place, as syscall.ParseSocketControlMessage does but
+// without the slice that allocates for every datagram read.
 func arrivalOf(oob []byte) time.Time {
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return time.Time{}
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SCM_TIMESTAMPNS &&
-			len(m.Data) >= int(unsafe.Sizeof(syscall.Timespec{})) {
-			ts := (*syscall.Timespec)(unsafe.Pointer(&m.Data[0]))
-			return time.Unix(ts.Unix())
+	var arrived time.Time
+	hdrLen := syscall.CmsgLen(0) // the header, aligned: where the data starts
+	for len(oob) >= hdrLen {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		if int(h.Len) < hdrLen || uint64(h.Len) > uint64(len(oob)) {
+			return time.Time{}
 		}
+		data := oob[hdrLen:h.Len]
+		if arrived.IsZero() && h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
+			len(data) >= int(unsafe.Sizeof(syscall.Timespec{})) {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&data[0]))
+			arrived = time.Unix(ts.Unix())
+		}
+		next := syscall.CmsgSpace(int(h.Len) - hdrLen) // the message, padded
+		if next >= len(oob) {
+			break
+		}
+		oob = oob[next:]
 	}
-	return time.Time{}
+	return arrived
 }
