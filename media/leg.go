@@ -1,7 +1,6 @@
 package media
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -38,6 +37,7 @@ const maxPacketSize = 4096
 // All methods are safe for concurrent use.
 type Leg struct {
 	pool        *Pool
+	pair        *pair // the sockets, the pool's between legs
 	port        int
 	reactor     *reactor
 	latchWindow time.Duration
@@ -73,6 +73,11 @@ type path struct {
 	pool  *Pool // whose ports are never a remote
 	peer  atomic.Pointer[remote]
 	learn learner // only the leg's reactor touches it
+	// lastSSRC is the SSRC of the last packet accepted, written by the
+	// leg's reactor only; stale is the previous leg's party on a reused
+	// socket (idle.go).
+	lastSSRC uint32
+	stale    staleSource
 }
 
 // remote is an immutable snapshot of where a path sends to.
@@ -153,17 +158,19 @@ func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable
 // hundred bytes for each of the two legs of every call up.
 func (l *Leg) logger() *slog.Logger { return l.pool.log.With("rtp_port", l.port) }
 
-func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
+func newLeg(p *Pool, pr *pair) *Leg {
 	l := &Leg{
 		pool:        p,
-		port:        port,
-		reactor:     r,
+		pair:        pr,
+		port:        pr.port,
+		reactor:     pr.reactor,
 		latchWindow: p.latchWindow,
 		timeout:     p.mediaTimeout,
 		timedOut:    make(chan struct{}),
 	}
-	l.rtp.sock, l.rtcp.sock = rtpSock, rtcpSock
+	l.rtp.sock, l.rtcp.sock = pr.rtp.share(), pr.rtcp.share()
 	l.rtp.pool, l.rtcp.pool = p, p
+	l.rtp.stale, l.rtcp.stale = pr.stale[0], pr.stale[1]
 	return l
 }
 
@@ -261,8 +268,9 @@ func (l *Leg) Stats() Stats {
 	}
 }
 
-// Close stops the leg's readers and media timeout, closes its sockets and
-// returns its ports to the pool. It is idempotent. It must not be called
+// Close stops the leg's readers and media timeout, closes its sockets (or,
+// WithIdlePairs, hands them back to the pool to keep) and returns its
+// ports to the pool. It is idempotent. It must not be called
 // from a Tap (which runs on a reader Close waits for).
 func (l *Leg) Close() error {
 	l.mu.Lock()
@@ -276,10 +284,11 @@ func (l *Leg) Close() error {
 	}
 	watches := l.takeWatches()
 	l.mu.Unlock()
-	l.unwatch(watches)
-	err := errors.Join(l.rtp.sock.close(), l.rtcp.sock.close())
-	l.pool.release(l)
-	if err != nil {
+	// No send of this leg is in flight once its handles are shut; the
+	// pool then keeps the sockets for a later leg or closes them.
+	l.rtp.sock.shut()
+	l.rtcp.sock.shut()
+	if err := l.pool.release(l, watches); err != nil {
 		return fmt.Errorf("close leg on port %d: %w", l.port, err)
 	}
 	return nil
@@ -406,12 +415,20 @@ func (l *Leg) handleRTP(raw []byte, src netip.AddrPort, pkt *rtp.Packet, s sink)
 		l.stats.invalid.Add(1)
 		return
 	}
+	var ssrc uint32
 	if muxedRTCP {
 		pkt = nil // not parsed: no sequence number to latch by
+		ssrc = rtcpSSRC(raw)
+	} else {
+		ssrc = pkt.SSRC
+	}
+	if l.rtp.stale.addr == src && l.refuseStale(&l.rtp, src, ssrc) {
+		return
 	}
 	if !l.accept(&l.rtp, src, pkt) {
 		return
 	}
+	l.rtp.lastSSRC = ssrc
 	if muxedRTCP {
 		l.stats.rtcpIn.Add(1)
 		l.stats.rtcpBytesIn.Add(uint64(n))
@@ -438,13 +455,40 @@ func (l *Leg) readRTCP(r *reactor, s sink) {
 			l.stats.invalid.Add(1)
 			continue
 		}
+		ssrc := rtcpSSRC(raw)
+		if l.rtcp.stale.addr == src && l.refuseStale(&l.rtcp, src, ssrc) {
+			continue
+		}
 		if !l.accept(&l.rtcp, src, nil) {
 			continue
 		}
+		l.rtcp.lastSSRC = ssrc
 		l.stats.rtcpIn.Add(1)
 		l.stats.rtcpBytesIn.Add(uint64(len(raw)))
 		s.onRTCP(raw)
 	}
+}
+
+// rtcpSSRC returns the sender SSRC of an RTCP packet (0 if it has none).
+func rtcpSSRC(b []byte) uint32 {
+	if len(b) < 8 {
+		return 0
+	}
+	return uint32(b[4])<<24 | uint32(b[5])<<16 | uint32(b[6])<<8 | uint32(b[7])
+}
+
+// refuseStale refuses, counted Refused, a packet of the stream the
+// previous leg on a reused socket was latched to (idle.go), unless it
+// comes from the address this leg's party gave in its SDP.
+func (l *Leg) refuseStale(p *path, src netip.AddrPort, ssrc uint32) bool {
+	if !p.stale.refuses(src, ssrc) {
+		return false
+	}
+	if r := p.peer.Load(); r != nil && r.addr == src {
+		return false
+	}
+	l.stats.refused.Add(1)
+	return true
 }
 
 // validRTCP checks the fixed header of the first packet of a compound

@@ -47,11 +47,14 @@ type reactor struct {
 	pkt    rtp.Packet
 }
 
-// watch is one socket of a leg and what to do with its packets.
+// watch is one socket of a leg and what to do with its packets. A watch
+// without a leg is an idle socket of the pool (idle.go): its packets are
+// read and dropped.
 type watch struct {
 	leg  *Leg
 	rtcp bool // the RTCP socket, else the RTP one
 	sink sink
+	sock *socket // for an idle socket's watch
 	slot uint32
 }
 
@@ -136,11 +139,24 @@ func (r *reactor) watch(s *socket, w *watch) error {
 func (r *reactor) unwatch(s *socket, w *watch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.watches[w.slot] != w {
-		return
+	if int(w.slot) >= len(r.watches) || r.watches[w.slot] != w {
+		return // not (or no longer) watching s
 	}
 	_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
 	r.release(w.slot)
+}
+
+// retire hands a socket that w watches to idle, the pool's watch that
+// drops its packets, without taking it out of the epoll set (no system
+// call); when it returns, no handler of w runs.
+func (r *reactor) retire(w, idle *watch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if int(w.slot) >= len(r.watches) || r.watches[w.slot] != w {
+		return
+	}
+	idle.slot = w.slot
+	r.watches[w.slot] = idle
 }
 
 func (r *reactor) release(slot uint32) {
@@ -184,7 +200,9 @@ func (r *reactor) poll(uintptr) bool {
 				continue // removed since epoll reported it
 			}
 			w := r.watches[slot]
-			if w.rtcp {
+			if w.leg == nil {
+				w.sock.discard(r.batch)
+			} else if w.rtcp {
 				w.leg.readRTCP(r, w.sink)
 			} else {
 				w.leg.readRTP(r, w.sink)

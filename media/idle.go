@@ -1,0 +1,237 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Idle pairs. Opening, binding and closing a call's four sockets (and
+// adding them to and taking them from a reactor's epoll set) is most of
+// what anchoring costs the switch per call, so a pool made WithIdlePairs
+// keeps the sockets of a closed leg bound, as an idle pair, and hands them
+// to a later leg. An idle pair stays in its reactor's epoll set, where a
+// watch without a leg reads and drops whatever arrives: nothing piles up
+// in its buffers, and retiring a leg's sockets is a pointer swap.
+//
+// What a reused pair must not do is hand the new call a packet meant for
+// the old one. So:
+//
+//   - a pair is reused only reuseAfter after its leg closed, picked at
+//     random among at least minReuseChoice pairs that waited that long
+//     (fewer, and a fresh pair is bound from the range as without the
+//     idle pairs: the port stays unguessable, and an idle pair is never
+//     handed straight back);
+//   - when it is, it leaves the epoll set and is drained, so it holds
+//     only what arrives from then on, as a freshly bound socket would;
+//   - for staleFor after the old leg closed, packets from the source the
+//     old leg was latched to that carry the SSRC it last sent with are
+//     refused (counted Refused), unless that source is the new party's
+//     own SDP address: the old party's late stream is told apart from a
+//     new call from the same host (a trunk, phones behind one NAT), and
+//     even from the same phone port, which sends with a new SSRC;
+//   - the strict latching of every leg (latch.go) applies as before.
+//
+// Descriptors: two per idle pair, at most the option's count, and in-use
+// plus idle pairs never exceed the range, so the switch never holds more
+// media descriptors than a full range of calls does.
+
+const (
+	// reuseAfter is how long an idle pair waits before it may be reused:
+	// well past the packets in flight when the old call ended, and a
+	// party that missed the first BYE has been sent it again.
+	reuseAfter = time.Second
+	// minReuseChoice is the fewest idle pairs a reused one is picked
+	// among at random.
+	minReuseChoice = 128
+	// staleFor is how long a reused pair refuses the old party's stream:
+	// as long as a SIP transaction lasts (64×T1), by when the old party
+	// has had every retransmission of its BYE.
+	staleFor = 32 * time.Second
+)
+
+// WithIdlePairs keeps the sockets of up to n closed legs bound for later
+// legs instead of closing them (default 0: every leg's sockets are opened
+// for it and closed with it). n is capped at the range's pairs. A pool
+// with idle pairs should be closed (Pool.Close) when it is no longer used.
+func WithIdlePairs(n int) PoolOption {
+	return func(p *Pool) { p.maxIdle = n }
+}
+
+// pair is a bound RTP/RTCP socket pair of the range and the reactor that
+// polls it. The pool keeps its own handles on the sockets (the legs send
+// through handles of their own, see socket.share) and closes them.
+type pair struct {
+	port      int
+	rtp, rtcp *socket
+	reactor   *reactor
+	// idle watches drop what arrives while the pair is idle; polled says
+	// they are in the reactor's epoll set.
+	idleRTP, idleRTCP watch
+	polled            bool
+	released          time.Time // when it went idle
+	// stale is what the last leg's party sent from (RTP, RTCP), for the
+	// next leg to refuse.
+	stale [2]staleSource
+}
+
+func newPair(port int, rtpSock, rtcpSock *socket, r *reactor) *pair {
+	pr := &pair{port: port, rtp: rtpSock, rtcp: rtcpSock, reactor: r}
+	pr.idleRTP.sock, pr.idleRTCP.sock = rtpSock, rtcpSock
+	return pr
+}
+
+// staleSource is the latched source and last SSRC of a closed leg's
+// socket, refused by the next leg on that socket until until.
+type staleSource struct {
+	addr  netip.AddrPort
+	ssrc  uint32
+	until int64 // unix nanoseconds
+}
+
+// refuses reports whether a packet from src with ssrc is the old party's.
+func (s *staleSource) refuses(src netip.AddrPort, ssrc uint32) bool {
+	return s.addr == src && s.ssrc == ssrc && s.until != 0 && time.Now().UnixNano() < s.until
+}
+
+// rest makes the pair of a closed leg idle: its sockets stay in (or join)
+// the reactor's epoll set with the dropping watches; w are the leg's
+// watches, nil for a socket it never started. When it returns, no handler
+// of the leg runs.
+func (pr *pair) rest(l *Leg, w [2]*watch, now time.Time) error {
+	idle := [2]*watch{&pr.idleRTP, &pr.idleRTCP}
+	for i, s := range [2]*socket{pr.rtp, pr.rtcp} {
+		if w[i] != nil {
+			pr.reactor.retire(w[i], idle[i])
+			continue
+		}
+		if err := pr.reactor.watch(s, idle[i]); err != nil {
+			pr.polled = true // what did join the set leaves it with close
+			return err
+		}
+	}
+	pr.polled = true
+	pr.released = now
+	until := now.Add(staleFor).UnixNano()
+	for i, p := range [2]*path{&l.rtp, &l.rtcp} {
+		pr.stale[i] = staleSource{}
+		if r := p.peer.Load(); r != nil && r.latched {
+			// lastSSRC was written by the reactor, before the retire or
+			// unwatch above took the reactor's lock.
+			pr.stale[i] = staleSource{addr: r.addr, ssrc: p.lastSSRC, until: until}
+		}
+	}
+	return nil
+}
+
+// wake takes an idle pair out of its reactor's epoll set and drains it,
+// for a new leg: packets wait in its buffers until the leg starts, as on a
+// freshly bound socket.
+func (pr *pair) wake() {
+	if pr.polled {
+		pr.reactor.unwatch(pr.rtp, &pr.idleRTP)
+		pr.reactor.unwatch(pr.rtcp, &pr.idleRTCP)
+		pr.polled = false
+	}
+	pr.rtp.drain()
+	pr.rtcp.drain()
+}
+
+// close takes the pair's sockets from their reactor (w are the watches of
+// the leg that had them, nil when it did not start them) and closes them.
+// Taking a watch that is not in the reactor does nothing.
+func (pr *pair) close(w [2]*watch) error {
+	for i, s := range [2]*socket{pr.rtp, pr.rtcp} {
+		if pr.polled {
+			pr.reactor.unwatch(s, [2]*watch{&pr.idleRTP, &pr.idleRTCP}[i])
+		}
+		if w[i] != nil {
+			pr.reactor.unwatch(s, w[i])
+		}
+	}
+	pr.polled = false
+	return errors.Join(pr.rtp.close(), pr.rtcp.close())
+}
+
+// takeIdle returns an idle pair to reuse, awake, or nil when a fresh one
+// should be bound. The caller holds p.mu.
+func (p *Pool) takeIdle(now time.Time) *pair {
+	n := len(p.idle)
+	if n == 0 {
+		return nil
+	}
+	// p.idle is in the order the pairs went idle, except that picks swap
+	// with the head, which stays among the ready ones: the ready pairs
+	// are still a prefix.
+	cutoff := now.Add(-p.reuseAfter)
+	ready := sort.Search(n, func(i int) bool { return p.idle[i].released.After(cutoff) })
+	var pr *pair
+	switch {
+	case ready >= p.minReuseChoice:
+		i := p.rand.IntN(ready)
+		p.idle[0], p.idle[i] = p.idle[i], p.idle[0]
+		pr = p.idle[0]
+		p.idle[0] = nil
+		p.idle = p.idle[1:]
+	case len(p.free) == 0:
+		// The range is used up: as takeRandom does, the older half,
+		// keeping the order.
+		i := p.rand.IntN(max(n/2, 1))
+		pr = p.idle[i]
+		p.idle = slices.Delete(p.idle, i, i+1)
+	default:
+		return nil
+	}
+	pr.wake()
+	return pr
+}
+
+// release takes back the pair of a closed leg whose watches were w: kept
+// idle when there is room, else closed and its port freed.
+func (p *Pool) release(l *Leg, w [2]*watch) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := l.pair
+	if p.inUse[l.port] != l {
+		return pr.close(w) // not the pool's leg any more; cannot happen
+	}
+	delete(p.inUse, l.port)
+	p.closed = p.closed.add(l.Stats())
+	if !p.shut && len(p.idle) < p.maxIdle {
+		if err := pr.rest(l, w, time.Now()); err == nil {
+			p.idle = append(p.idle, pr)
+			return nil
+		}
+	}
+	p.free = append(p.free, l.port)
+	return pr.close(w)
+}
+
+// Close closes the pool's idle pairs, and from now on Allocate returns
+// ErrClosed and each leg's sockets are closed with the leg. Legs still
+// open keep working until they close. Close is idempotent.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.shut = true
+	var errs []error
+	for _, pr := range p.idle {
+		errs = append(errs, pr.close([2]*watch{}))
+		p.free = append(p.free, pr.port)
+	}
+	p.idle = nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close pool: %w", err)
+	}
+	return nil
+}
+
+// Idle returns the number of idle pairs: bound, kept for later legs.
+func (p *Pool) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
