@@ -163,7 +163,7 @@ func TestIdlePairs(t *testing.T) {
 		pa := newPhone(t)
 		latchedAndClosed(t, p, pa)
 		b, got := endpointOn(t, p, newPhone(t)) // another SDP address on the same host
-		pa.ssrc++                              // a new stream from the old source
+		pa.ssrc++                               // a new stream from the old source
 		pa.sendRTP(b.Addr(), 0, payload)
 		if ssrc := <-got; ssrc != pa.ssrc {
 			t.Errorf("got SSRC %x", ssrc)
