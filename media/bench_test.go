@@ -140,14 +140,28 @@ func BenchmarkRelayHotPath(b *testing.B) {
 
 // BenchmarkCallMedia is what anchoring one call's media costs the switch
 // apart from its packets: two legs allocated, their remotes set, a relay
-// started and answered, then closed. A thousand other calls hold ports
+// started and answered, then closed. Other calls hold 40 % of the ports
 // meanwhile, as on a switch with calls up, so the pool picks among the
 // free pairs as it would there. cpu-ns/op counts the kernel's work on the
-// sockets (opening, binding, polling, closing them).
+// sockets (opening, binding, polling, closing them). "fresh" opens and
+// closes every leg's sockets; "idle-pairs" reuses them (WithIdlePairs),
+// without the second a pair waits before reuse: the loop runs far faster
+// than calls come, which would leave every pair waiting.
 func BenchmarkCallMedia(b *testing.B) {
-	pool := newTestPoolFrom(b, 20000, 2500, WithLogger(slog.New(slog.DiscardHandler)))
+	b.Run("fresh", func(b *testing.B) {
+		benchmarkCallMedia(b, newTestPoolFrom(b, 10000, 1000, WithLogger(slog.New(slog.DiscardHandler))))
+	})
+	b.Run("idle-pairs", func(b *testing.B) {
+		pool := newTestPoolFrom(b, 10000, 1000, WithLogger(slog.New(slog.DiscardHandler)), WithIdlePairs(1000))
+		pool.reuseAfter = 0
+		b.Cleanup(func() { pool.Close() })
+		benchmarkCallMedia(b, pool)
+	})
+}
+
+func benchmarkCallMedia(b *testing.B, pool *Pool) {
 	var held []*Leg
-	for range 1000 {
+	for range 400 {
 		held = append(held, must(pool.Allocate()))
 	}
 	defer func() {

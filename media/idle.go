@@ -63,25 +63,56 @@ func WithIdlePairs(n int) PoolOption {
 
 // pair is a bound RTP/RTCP socket pair of the range and the reactor that
 // polls it. The pool keeps its own handles on the sockets (the legs send
-// through handles of their own, see socket.share) and closes them.
+// through handles of their own, see Leg.socks) and closes them.
 type pair struct {
 	port      int
 	rtp, rtcp *socket
 	reactor   *reactor
-	// idle watches drop what arrives while the pair is idle; polled says
-	// they are in the reactor's epoll set.
-	idleRTP, idleRTCP watch
-	polled            bool
-	released          time.Time // when it went idle
+	// cur is what the reactor runs for each socket: a leg's watch, one of
+	// the pool's, or nil when the socket is not in its epoll set.
+	cur [2]*watch
+	// idle is nil until the pair first goes idle: a pool without idle
+	// pairs spends nothing on it.
+	idle *idleState
+}
+
+// idleState is what a pair needs once it has been idle.
+type idleState struct {
+	// drop reads and drops what arrives while the pair is idle; hold
+	// keeps it waiting between the pair's reuse and its leg's start.
+	drop, hold [2]watch
+	released   time.Time // when it went idle
 	// stale is what the last leg's party sent from (RTP, RTCP), for the
 	// next leg to refuse.
 	stale [2]staleSource
 }
 
 func newPair(port int, rtpSock, rtcpSock *socket, r *reactor) *pair {
-	pr := &pair{port: port, rtp: rtpSock, rtcp: rtcpSock, reactor: r}
-	pr.idleRTP.sock, pr.idleRTCP.sock = rtpSock, rtcpSock
-	return pr
+	return &pair{port: port, rtp: rtpSock, rtcp: rtcpSock, reactor: r}
+}
+
+func (pr *pair) sockets() [2]*socket { return [2]*socket{pr.rtp, pr.rtcp} }
+
+// set makes w what the reactor runs for socket i (0 RTP, 1 RTCP): a swap
+// in place when the socket is in the epoll set, no system call; nil takes
+// it out. Only the pair's owner (its leg, or the pool while it has no
+// leg) calls it.
+func (pr *pair) set(i int, w *watch) error {
+	s, old := pr.sockets()[i], pr.cur[i]
+	switch {
+	case old == w:
+		return nil
+	case old == nil:
+		if err := pr.reactor.watch(s, w); err != nil {
+			return err
+		}
+	case w == nil:
+		pr.reactor.unwatch(s, old)
+	default:
+		pr.reactor.swap(s, old, w)
+	}
+	pr.cur[i] = w
+	return nil
 }
 
 // staleSource is the latched source and last SSRC of a closed leg's
@@ -97,62 +128,53 @@ func (s *staleSource) refuses(src netip.AddrPort, ssrc uint32) bool {
 	return s.addr == src && s.ssrc == ssrc && s.until != 0 && time.Now().UnixNano() < s.until
 }
 
-// rest makes the pair of a closed leg idle: its sockets stay in (or join)
-// the reactor's epoll set with the dropping watches; w are the leg's
-// watches, nil for a socket it never started. When it returns, no handler
-// of the leg runs.
-func (pr *pair) rest(l *Leg, w [2]*watch, now time.Time) error {
-	idle := [2]*watch{&pr.idleRTP, &pr.idleRTCP}
-	for i, s := range [2]*socket{pr.rtp, pr.rtcp} {
-		if w[i] != nil {
-			pr.reactor.retire(w[i], idle[i])
-			continue
+// rest makes the pair of closed leg l idle: its sockets stay in (or join)
+// the reactor's epoll set with the dropping watches. When it returns, no
+// handler of the leg runs.
+func (pr *pair) rest(l *Leg, now time.Time) error {
+	st := pr.idle
+	if st == nil {
+		st = &idleState{}
+		for i, s := range pr.sockets() {
+			st.drop[i] = watch{sock: s}
+			st.hold[i] = watch{sock: s, hold: true}
 		}
-		if err := pr.reactor.watch(s, idle[i]); err != nil {
-			pr.polled = true // what did join the set leaves it with close
+		pr.idle = st
+	}
+	for i := range st.drop {
+		if err := pr.set(i, &st.drop[i]); err != nil {
 			return err
 		}
 	}
-	pr.polled = true
-	pr.released = now
+	st.released = now
 	until := now.Add(staleFor).UnixNano()
 	for i, p := range [2]*path{&l.rtp, &l.rtcp} {
-		pr.stale[i] = staleSource{}
+		st.stale[i] = staleSource{}
 		if r := p.peer.Load(); r != nil && r.latched {
-			// lastSSRC was written by the reactor, before the retire or
-			// unwatch above took the reactor's lock.
-			pr.stale[i] = staleSource{addr: r.addr, ssrc: p.lastSSRC, until: until}
+			// lastSSRC was written by the reactor, before the swap above
+			// took the reactor's lock.
+			st.stale[i] = staleSource{addr: r.addr, ssrc: p.lastSSRC, until: until}
 		}
 	}
 	return nil
 }
 
-// wake takes an idle pair out of its reactor's epoll set and drains it,
-// for a new leg: packets wait in its buffers until the leg starts, as on a
-// freshly bound socket.
+// wake readies an idle pair for a new leg: held (packets wait in its
+// buffers until the leg starts, as on a freshly bound socket), then
+// drained of what arrived before.
 func (pr *pair) wake() {
-	if pr.polled {
-		pr.reactor.unwatch(pr.rtp, &pr.idleRTP)
-		pr.reactor.unwatch(pr.rtcp, &pr.idleRTCP)
-		pr.polled = false
+	for i := range pr.idle.hold {
+		_ = pr.set(i, &pr.idle.hold[i]) // a swap: the pair is in the epoll set
 	}
 	pr.rtp.drain()
 	pr.rtcp.drain()
 }
 
-// close takes the pair's sockets from their reactor (w are the watches of
-// the leg that had them, nil when it did not start them) and closes them.
-// Taking a watch that is not in the reactor does nothing.
-func (pr *pair) close(w [2]*watch) error {
-	for i, s := range [2]*socket{pr.rtp, pr.rtcp} {
-		if pr.polled {
-			pr.reactor.unwatch(s, [2]*watch{&pr.idleRTP, &pr.idleRTCP}[i])
-		}
-		if w[i] != nil {
-			pr.reactor.unwatch(s, w[i])
-		}
+// close takes the pair's sockets from their reactor and closes them.
+func (pr *pair) close() error {
+	for i := range pr.cur {
+		_ = pr.set(i, nil)
 	}
-	pr.polled = false
 	return errors.Join(pr.rtp.close(), pr.rtcp.close())
 }
 
@@ -167,7 +189,7 @@ func (p *Pool) takeIdle(now time.Time) *pair {
 	// with the head, which stays among the ready ones: the ready pairs
 	// are still a prefix.
 	cutoff := now.Add(-p.reuseAfter)
-	ready := sort.Search(n, func(i int) bool { return p.idle[i].released.After(cutoff) })
+	ready := sort.Search(n, func(i int) bool { return p.idle[i].idle.released.After(cutoff) })
 	var pr *pair
 	switch {
 	case ready >= p.minReuseChoice:
@@ -189,25 +211,25 @@ func (p *Pool) takeIdle(now time.Time) *pair {
 	return pr
 }
 
-// release takes back the pair of a closed leg whose watches were w: kept
-// idle when there is room, else closed and its port freed.
-func (p *Pool) release(l *Leg, w [2]*watch) error {
+// release takes back the pair of a closed leg: kept idle when there is
+// room, else closed and its port freed.
+func (p *Pool) release(l *Leg) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pr := l.pair
 	if p.inUse[l.port] != l {
-		return pr.close(w) // not the pool's leg any more; cannot happen
+		return pr.close() // not the pool's leg any more; cannot happen
 	}
 	delete(p.inUse, l.port)
 	p.closed = p.closed.add(l.Stats())
 	if !p.shut && len(p.idle) < p.maxIdle {
-		if err := pr.rest(l, w, time.Now()); err == nil {
+		if err := pr.rest(l, time.Now()); err == nil {
 			p.idle = append(p.idle, pr)
 			return nil
 		}
 	}
 	p.free = append(p.free, l.port)
-	return pr.close(w)
+	return pr.close()
 }
 
 // Close closes the pool's idle pairs, and from now on Allocate returns
@@ -219,7 +241,7 @@ func (p *Pool) Close() error {
 	p.shut = true
 	var errs []error
 	for _, pr := range p.idle {
-		errs = append(errs, pr.close([2]*watch{}))
+		errs = append(errs, pr.close())
 		p.free = append(p.free, pr.port)
 	}
 	p.idle = nil

@@ -36,14 +36,16 @@ const maxPacketSize = 4096
 //
 // All methods are safe for concurrent use.
 type Leg struct {
-	pool        *Pool
-	pair        *pair // the sockets, the pool's between legs
-	port        int
-	reactor     *reactor
-	latchWindow time.Duration
-	timeout     time.Duration
+	pool    *Pool
+	pair    *pair // the sockets, the pool's between legs
+	port    int
+	timeout time.Duration
 
 	rtp, rtcp path
+	// socks are the leg's handles on its pair's sockets (rtp.sock and
+	// rtcp.sock): Close shuts them, so a closed leg never sends again,
+	// though the sockets may live on in the pool.
+	socks [2]socket
 
 	latchUntil atomic.Int64 // unix nanoseconds: a latched leg may move until then
 	hold       atomic.Bool
@@ -74,10 +76,10 @@ type path struct {
 	peer  atomic.Pointer[remote]
 	learn learner // only the leg's reactor touches it
 	// lastSSRC is the SSRC of the last packet accepted, written by the
-	// leg's reactor only; stale is the previous leg's party on a reused
-	// socket (idle.go).
+	// leg's reactor only; stale, when not nil, is the previous leg's
+	// party on a reused socket (idle.go).
 	lastSSRC uint32
-	stale    staleSource
+	stale    *staleSource
 }
 
 // remote is an immutable snapshot of where a path sends to.
@@ -160,17 +162,20 @@ func (l *Leg) logger() *slog.Logger { return l.pool.log.With("rtp_port", l.port)
 
 func newLeg(p *Pool, pr *pair) *Leg {
 	l := &Leg{
-		pool:        p,
-		pair:        pr,
-		port:        pr.port,
-		reactor:     pr.reactor,
-		latchWindow: p.latchWindow,
-		timeout:     p.mediaTimeout,
-		timedOut:    make(chan struct{}),
+		pool:     p,
+		pair:     pr,
+		port:     pr.port,
+		timeout:  p.mediaTimeout,
+		timedOut: make(chan struct{}),
 	}
-	l.rtp.sock, l.rtcp.sock = pr.rtp.share(), pr.rtcp.share()
+	l.socks[0].fd, l.socks[0].is6 = pr.rtp.fd, pr.rtp.is6
+	l.socks[1].fd, l.socks[1].is6 = pr.rtcp.fd, pr.rtcp.is6
+	l.rtp.sock, l.rtcp.sock = &l.socks[0], &l.socks[1]
 	l.rtp.pool, l.rtcp.pool = p, p
-	l.rtp.stale, l.rtcp.stale = pr.stale[0], pr.stale[1]
+	if st := pr.idle; st != nil {
+		// The pair rests again only after this leg has closed.
+		l.rtp.stale, l.rtcp.stale = &st.stale[0], &st.stale[1]
+	}
 	return l
 }
 
@@ -195,7 +200,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	l.latchUntil.Store(time.Now().Add(l.pool.latchWindow).UnixNano())
 	if addr == l.sdpRemote {
 		return
 	}
@@ -282,13 +287,13 @@ func (l *Leg) Close() error {
 	if l.timer != nil {
 		l.timer.Stop()
 	}
-	watches := l.takeWatches()
+	l.takeWatches() // the pool takes the sockets from the reactor
 	l.mu.Unlock()
 	// No send of this leg is in flight once its handles are shut; the
 	// pool then keeps the sockets for a later leg or closes them.
 	l.rtp.sock.shut()
 	l.rtcp.sock.shut()
-	if err := l.pool.release(l, watches); err != nil {
+	if err := l.pool.release(l); err != nil {
 		return fmt.Errorf("close leg on port %d: %w", l.port, err)
 	}
 	return nil
@@ -355,14 +360,15 @@ func (l *Leg) start(s sink, onTimeout func()) error {
 		return fmt.Errorf("start leg on port %d: %w", l.port, ErrLegInUse)
 	}
 	l.onTimeout = onTimeout
-	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	l.latchUntil.Store(time.Now().Add(l.pool.latchWindow).UnixNano())
 	rtpWatch := &watch{leg: l, sink: s}
-	if err := l.reactor.watch(l.rtp.sock, rtpWatch); err != nil {
+	held := l.pair.cur[0]
+	if err := l.pair.set(0, rtpWatch); err != nil {
 		return fmt.Errorf("start leg on port %d: %w", l.port, err)
 	}
 	rtcpWatch := &watch{leg: l, sink: s, rtcp: true}
-	if err := l.reactor.watch(l.rtcp.sock, rtcpWatch); err != nil {
-		l.reactor.unwatch(l.rtp.sock, rtpWatch)
+	if err := l.pair.set(1, rtcpWatch); err != nil {
+		_ = l.pair.set(0, held) // as it was
 		return fmt.Errorf("start leg on port %d: %w", l.port, err)
 	}
 	l.started = true
@@ -382,11 +388,10 @@ func (l *Leg) takeWatches() [2]*watch {
 // unwatch takes the leg's sockets from its reactor; when it returns, no
 // packet of the leg is being handled or will be.
 func (l *Leg) unwatch(w [2]*watch) {
-	if w[0] != nil {
-		l.reactor.unwatch(l.rtp.sock, w[0])
-	}
-	if w[1] != nil {
-		l.reactor.unwatch(l.rtcp.sock, w[1])
+	for i := range w {
+		if w[i] != nil {
+			_ = l.pair.set(i, nil)
+		}
 	}
 }
 
@@ -422,7 +427,7 @@ func (l *Leg) handleRTP(raw []byte, src netip.AddrPort, pkt *rtp.Packet, s sink)
 	} else {
 		ssrc = pkt.SSRC
 	}
-	if l.rtp.stale.addr == src && l.refuseStale(&l.rtp, src, ssrc) {
+	if l.rtp.stale != nil && l.rtp.stale.addr == src && l.refuseStale(&l.rtp, src, ssrc) {
 		return
 	}
 	if !l.accept(&l.rtp, src, pkt) {
@@ -456,7 +461,7 @@ func (l *Leg) readRTCP(r *reactor, s sink) {
 			continue
 		}
 		ssrc := rtcpSSRC(raw)
-		if l.rtcp.stale.addr == src && l.refuseStale(&l.rtcp, src, ssrc) {
+		if l.rtcp.stale != nil && l.rtcp.stale.addr == src && l.refuseStale(&l.rtcp, src, ssrc) {
 			continue
 		}
 		if !l.accept(&l.rtcp, src, nil) {

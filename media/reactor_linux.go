@@ -48,14 +48,19 @@ type reactor struct {
 }
 
 // watch is one socket of a leg and what to do with its packets. A watch
-// without a leg is an idle socket of the pool (idle.go): its packets are
-// read and dropped.
+// without a leg is the pool's (idle.go): an idle socket's, whose packets
+// are read and dropped, or a held one's (hold), whose packets must wait
+// for the leg that will start it: the first one mutes the socket in the
+// epoll set (level-triggered, it would be reported again and again) until
+// swap hands it to the leg.
 type watch struct {
-	leg  *Leg
-	rtcp bool // the RTCP socket, else the RTP one
-	sink sink
-	sock *socket // for an idle socket's watch
-	slot uint32
+	leg   *Leg
+	rtcp  bool // the RTCP socket, else the RTP one
+	sink  sink
+	sock  *socket // for the pool's watches
+	hold  bool
+	muted bool // under the reactor's mu
+	slot  uint32
 }
 
 var (
@@ -143,20 +148,37 @@ func (r *reactor) unwatch(s *socket, w *watch) {
 		return // not (or no longer) watching s
 	}
 	_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	w.muted = false
 	r.release(w.slot)
 }
 
-// retire hands a socket that w watches to idle, the pool's watch that
-// drops its packets, without taking it out of the epoll set (no system
-// call); when it returns, no handler of w runs.
-func (r *reactor) retire(w, idle *watch) {
+// swap makes w, in place of old, what runs for a socket in the epoll set,
+// without a system call (unless old had muted the socket: it is heard
+// again); when it returns, no handler of old runs.
+func (r *reactor) swap(s *socket, old, w *watch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if int(w.slot) >= len(r.watches) || r.watches[w.slot] != w {
+	if int(old.slot) >= len(r.watches) || r.watches[old.slot] != old {
 		return
 	}
-	idle.slot = w.slot
-	r.watches[w.slot] = idle
+	w.slot = old.slot
+	r.watches[w.slot] = w
+	if old.muted {
+		old.muted = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN}
+		ev.Fd, ev.Pad = int32(w.slot), int32(r.gens[w.slot])
+		_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, s.fd, &ev)
+	}
+}
+
+// mute stops the epoll set reporting a held socket (see watch.hold), so
+// its packets wait in it. The caller holds r.mu.
+func (r *reactor) mute(w *watch) {
+	ev := unix.EpollEvent{}
+	ev.Fd, ev.Pad = int32(w.slot), int32(r.gens[w.slot])
+	if unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, w.sock.fd, &ev) == nil {
+		w.muted = true
+	}
 }
 
 func (r *reactor) release(slot uint32) {
@@ -201,7 +223,11 @@ func (r *reactor) poll(uintptr) bool {
 			}
 			w := r.watches[slot]
 			if w.leg == nil {
-				w.sock.discard(r.batch)
+				if w.hold {
+					r.mute(w)
+				} else {
+					w.sock.discard(r.batch)
+				}
 			} else if w.rtcp {
 				w.leg.readRTCP(r, w.sink)
 			} else {

@@ -152,12 +152,6 @@ func (s *socket) shut() bool {
 	return true
 }
 
-// share returns a handle on the same descriptor with sends of its own:
-// each leg of a reused port pair sends through a handle that its Close
-// shuts, so a leg that is closed never sends again, even though the
-// descriptor lives on in the pool.
-func (s *socket) share() *socket { return &socket{fd: s.fd, is6: s.is6} }
-
 // drain discards every datagram the socket holds, reading each into a
 // one-byte buffer (MSG_TRUNC: the rest of it is dropped by the kernel).
 // Only a goroutine that owns the socket, with no reactor polling it, calls
