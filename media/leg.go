@@ -162,11 +162,10 @@ func (l *Leg) logger() *slog.Logger { return l.pool.log.With("rtp_port", l.port)
 
 func newLeg(p *Pool, pr *pair) *Leg {
 	l := &Leg{
-		pool:     p,
-		pair:     pr,
-		port:     pr.port,
-		timeout:  p.mediaTimeout,
-		timedOut: make(chan struct{}),
+		pool:    p,
+		pair:    pr,
+		port:    pr.port,
+		timeout: p.mediaTimeout,
 	}
 	l.socks[0].fd, l.socks[0].is6 = pr.rtp.fd, pr.rtp.is6
 	l.socks[1].fd, l.socks[1].is6 = pr.rtcp.fd, pr.rtcp.is6
@@ -249,8 +248,20 @@ func (l *Leg) OnHold() bool { return l.hold.Load() }
 func (l *Leg) TimedOut() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.timedOut == nil {
+		// Made when asked for: a relayed call waits on the Relay's.
+		l.timedOut = make(chan struct{})
+	}
 	return l.timedOut
 }
+
+// closedChan stands for the TimedOut channel of a leg that timed out
+// before anyone asked for it.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Stats returns a snapshot of the leg's counters. It may be called at any
 // time, during or after the call.
@@ -335,7 +346,7 @@ func (l *Leg) detach() error {
 	l.timer, l.onTimeout = nil, nil
 	if l.fired {
 		l.fired = false
-		l.timedOut = make(chan struct{})
+		l.timedOut = nil // a new one when asked for
 	}
 	return nil
 }
@@ -596,7 +607,11 @@ func (l *Leg) fire() {
 		return
 	}
 	l.fired = true
-	close(l.timedOut)
+	if l.timedOut == nil {
+		l.timedOut = closedChan
+	} else {
+		close(l.timedOut)
+	}
 	l.logger().Info("media timeout", "after", l.timeout, "remote", l.Remote())
 	if l.onTimeout != nil {
 		l.onTimeout()
