@@ -61,7 +61,6 @@ type Leg struct {
 	started    bool
 	closed     bool
 	armed      bool
-	timer      *time.Timer
 	lastActive time.Time
 	onTimeout  func()
 	timedOut   chan struct{}
@@ -294,10 +293,7 @@ func (l *Leg) Close() error {
 		l.mu.Unlock()
 		return nil
 	}
-	l.closed = true
-	if l.timer != nil {
-		l.timer.Stop()
-	}
+	l.closed = true // the watchdog forgets it
 	l.takeWatches() // the pool takes the sockets from the reactor
 	l.mu.Unlock()
 	// No send of this leg is in flight once its handles are shut; the
@@ -333,9 +329,6 @@ func (l *Leg) detach() error {
 		l.mu.Unlock()
 		return fmt.Errorf("detach leg on port %d: %w", l.port, ErrClosed)
 	}
-	if l.timer != nil {
-		l.timer.Stop()
-	}
 	watches := l.takeWatches()
 	l.mu.Unlock()
 	l.unwatch(watches)
@@ -343,7 +336,7 @@ func (l *Leg) detach() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.claimed, l.started, l.armed = false, false, false
-	l.timer, l.onTimeout = nil, nil
+	l.onTimeout = nil
 	if l.fired {
 		l.fired = false
 		l.timedOut = nil // a new one when asked for
@@ -559,8 +552,9 @@ func (l *Leg) send(p *path, raw []byte, packets, bytes *atomic.Uint64) error {
 	return nil
 }
 
-// armTimeout starts the media-timeout watchdog. It runs on a timer, not a
-// goroutine of its own, and stops when the leg closes or times out.
+// armTimeout starts checking the leg's media timeout: the pool's
+// watchdog looks at it every watchPeriod until the leg closes, times out
+// or is detached.
 func (l *Leg) armTimeout() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -569,26 +563,27 @@ func (l *Leg) armTimeout() {
 	}
 	l.armed = true
 	l.lastActive = time.Now()
-	l.timer = time.AfterFunc(l.watchPeriod(), l.watch)
+	l.pool.watchdog.add(l)
 }
 
 // watchPeriod is how often the watchdog looks: a quarter of the timeout,
 // at most a second, so a timeout is reported at most that late.
-func (l *Leg) watchPeriod() time.Duration {
-	return min(max(l.timeout/4, time.Millisecond), time.Second)
+func watchPeriod(timeout time.Duration) time.Duration {
+	return min(max(timeout/4, time.Millisecond), time.Second)
 }
 
+// watch checks the leg's media timeout for the watchdog, which forgets a
+// leg that closed, timed out or was detached.
 func (l *Leg) watch() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed || l.fired {
-		return
-	}
-	if l.checkTimeout(time.Now()) {
+	if !l.closed && !l.fired && l.armed {
+		if !l.checkTimeout(time.Now()) {
+			return
+		}
 		l.fire()
-		return
 	}
-	l.timer.Reset(l.watchPeriod())
+	l.pool.watchdog.remove(l)
 }
 
 // checkTimeout reports whether the media timeout has run out at now.

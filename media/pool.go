@@ -36,6 +36,7 @@ type Pool struct {
 	latchWindow  time.Duration
 	sockBuf      int
 	log          *slog.Logger
+	watchdog     watchdog // the media timeouts of the armed legs
 
 	// WithIdlePairs, and the rules of reuse (idle.go; tests shorten them)
 	maxIdle        int
@@ -117,6 +118,7 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 		p.addOwn(p.ip) // bound to every address: all of them are the switch's
 	}
 	p.maxIdle = min(max(p.maxIdle, 0), p.pairs)
+	p.watchdog.period = watchPeriod(p.mediaTimeout)
 	p.free = make([]int, 0, p.pairs)
 	for i := range p.pairs {
 		p.free = append(p.free, first+2*i)
