@@ -207,6 +207,32 @@ func TestIdlePairs(t *testing.T) {
 		}
 	})
 
+	t.Run("a reused leg detached from its relay goes on to an endpoint, then rests again", func(t *testing.T) {
+		p := newIdlePool(t, 2, 2)
+		first := relayed(t, p, newPhone(t), newPhone(t))
+		first.relay.Close()
+		c := relayed(t, p, newPhone(t), newPhone(t)) // both pairs reused
+		a, _, err := c.relay.Detach()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.pa.sendRTP(a.Addr(), 0, payload) // waits in the socket meanwhile
+		got := make(chan uint32, 4)
+		ep := must(NewEndpoint(a, PayloadPCMU))
+		ep.AddTap(TapFunc(func(_ Direction, pkt *rtp.Packet) { got <- pkt.SSRC }))
+		if err := ep.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if ssrc := <-got; ssrc != c.pa.ssrc {
+			t.Errorf("got SSRC %x", ssrc)
+		}
+		ep.Close()
+		c.b.Close()
+		if p.Idle() != 2 || p.InUse() != 0 {
+			t.Errorf("idle %d, in use %d", p.Idle(), p.InUse())
+		}
+	})
+
 	t.Run("the idle pairs are bounded; the others are closed", func(t *testing.T) {
 		p := newIdlePool(t, 4, 2)
 		var legs []*Leg
