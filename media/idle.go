@@ -183,8 +183,10 @@ func (pr *pair) close() error {
 }
 
 // takeIdle returns an idle pair to reuse, awake, or nil when a fresh one
-// should be bound. The caller holds p.mu.
-func (p *Pool) takeIdle(now time.Time) *pair {
+// should be bound. Short of fresh pairs (the range used up, or every free
+// port held by another program: force), it takes one that has not waited
+// its turn rather than fail. The caller holds p.mu.
+func (p *Pool) takeIdle(now time.Time, force bool) *pair {
 	n := len(p.idle)
 	if n == 0 {
 		return nil
@@ -202,8 +204,8 @@ func (p *Pool) takeIdle(now time.Time) *pair {
 		pr = p.idle[0]
 		p.idle[0] = nil
 		p.idle = p.idle[1:]
-	case len(p.free) == 0:
-		// The range is used up: as takeRandom does, the older half,
+	case len(p.free) == 0 || force:
+		// No fresh pair to bind: as takeRandom does, the older half,
 		// keeping the order.
 		i := p.rand.IntN(max(n/2, 1))
 		pr = p.idle[i]

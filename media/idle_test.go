@@ -326,6 +326,31 @@ func TestIdlePairsReuseRules(t *testing.T) {
 		}
 	})
 
+	t.Run("free ports all held by other programs: an idle pair rather than ErrPoolExhausted", func(t *testing.T) {
+		p := newTestPool(t, 3, WithIdlePairs(3))
+		t.Cleanup(func() { p.Close() })
+		a, b := must(p.Allocate()), must(p.Allocate())
+		defer b.Close()
+		third := p.first
+		for third == a.Port() || third == b.Port() {
+			third += 2
+		}
+		squat, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: third + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer squat.Close()
+		a.Close() // idle, and not yet its turn
+		c, err := p.Allocate()
+		if err != nil {
+			t.Fatalf("allocate with an idle pair and only a held port free: %v", err)
+		}
+		defer c.Close()
+		if c.Port() != a.Port() {
+			t.Errorf("got %d, want the idle %d", c.Port(), a.Port())
+		}
+	})
+
 	t.Run("many legs leak no pair and no socket", func(t *testing.T) {
 		p := newIdlePool(t, 8, 4)
 		for round := range 200 {

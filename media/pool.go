@@ -154,7 +154,7 @@ func (p *Pool) Allocate() (*Leg, error) {
 	if p.shut {
 		return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrClosed)
 	}
-	if pr := p.takeIdle(time.Now()); pr != nil {
+	if pr := p.takeIdle(time.Now(), false); pr != nil {
 		l := newLeg(p, pr)
 		p.inUse[pr.port] = l
 		return l, nil
@@ -177,6 +177,11 @@ func (p *Pool) Allocate() (*Leg, error) {
 		}
 		l := newLeg(p, newPair(port, rtpSock, rtcpSock, r))
 		p.inUse[port] = l
+		return l, nil
+	}
+	if pr := p.takeIdle(time.Now(), true); pr != nil {
+		l := newLeg(p, pr)
+		p.inUse[pr.port] = l
 		return l, nil
 	}
 	if lastErr != nil {
