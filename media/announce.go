@@ -63,14 +63,15 @@ func (r *Relay) Announce(ctx context.Context, samples []int16, ptA, ptB uint8) e
 	toA.taps, toA.dir, toA.mixed = &r.taps, FromB, true
 	toB.taps, toB.dir, toB.mixed = &r.taps, FromA, true
 
+	announcing, done := r.announceChans()
 	select {
-	case r.announcing <- struct{}{}:
-	case <-r.done:
+	case announcing <- struct{}{}:
+	case <-done:
 		return fmt.Errorf("announce: %w", ErrClosed)
 	case <-ctx.Done():
 		return fmt.Errorf("announce: %w", context.Cause(ctx))
 	}
-	defer func() { <-r.announcing }()
+	defer func() { <-announcing }()
 	r.mu.Lock()
 	closed := r.closed
 	r.mu.Unlock()
@@ -82,7 +83,7 @@ func (r *Relay) Announce(ctx context.Context, samples []int16, ptA, ptB uint8) e
 	defer cancel(nil)
 	go func() {
 		select {
-		case <-r.done:
+		case <-done:
 			cancel(ErrClosed)
 		case <-ctx.Done():
 		}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/cputime"
 	"github.com/pion/rtp"
 )
 
@@ -134,4 +136,64 @@ func BenchmarkRelayHotPath(b *testing.B) {
 		}
 		f.onRTP(raw, &pkt)
 	}
+}
+
+// BenchmarkCallMedia is what anchoring one call's media costs the switch
+// apart from its packets: two legs allocated, their remotes set, a relay
+// started and answered, then closed. Other calls hold 40 % of the ports
+// meanwhile, as on a switch with calls up, so the pool picks among the
+// free pairs as it would there. cpu-ns/op counts the kernel's work on the
+// sockets (opening, binding, polling, closing them). "fresh" opens and
+// closes every leg's sockets; "idle-pairs" reuses them (WithIdlePairs),
+// without the second a pair waits before reuse: the loop runs far faster
+// than calls come, which would leave every pair waiting.
+func BenchmarkCallMedia(b *testing.B) {
+	b.Run("fresh", func(b *testing.B) {
+		benchmarkCallMedia(b, newTestPoolFrom(b, 10000, 1000, WithLogger(slog.New(slog.DiscardHandler))))
+	})
+	b.Run("idle-pairs", func(b *testing.B) {
+		pool := newTestPoolFrom(b, 10000, 1000, WithLogger(slog.New(slog.DiscardHandler)), WithIdlePairs(1000))
+		pool.reuseAfter = 0
+		b.Cleanup(func() { pool.Close() })
+		benchmarkCallMedia(b, pool)
+	})
+}
+
+func benchmarkCallMedia(b *testing.B, pool *Pool) {
+	var held []*Leg
+	for range 400 {
+		held = append(held, must(pool.Allocate()))
+	}
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	remoteA := netip.MustParseAddrPort("127.0.0.1:4000")
+	remoteB := netip.MustParseAddrPort("127.0.0.1:4002")
+	b.ReportAllocs()
+	cpu := cputime.Process()
+	for b.Loop() {
+		a, err := pool.Allocate()
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, err := pool.Allocate()
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.SetSignalingSource(remoteA.Addr())
+		a.SetRemote(remoteA)
+		l.SetSignalingSource(remoteB.Addr())
+		l.SetRemote(remoteB)
+		r := must(NewRelay(a, l))
+		if err := r.Start(); err != nil {
+			b.Fatal(err)
+		}
+		r.Answered()
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(cputime.PerOp(cpu, b.N), "cpu-ns/op")
 }

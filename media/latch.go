@@ -127,7 +127,7 @@ type learner struct {
 	src  netip.AddrPort
 	ssrc uint32
 	seq  uint16
-	run  int
+	run  uint16 // up to latchRun
 }
 
 // observe counts pkt from src and reports whether the run is long enough
@@ -135,7 +135,7 @@ type learner struct {
 // last. Anything else starts a new run.
 func (s *learner) observe(src netip.AddrPort, pkt *rtp.Packet) bool {
 	if s.run > 0 && src == s.src && pkt.SSRC == s.ssrc && pkt.SequenceNumber == s.seq+1 {
-		s.run++
+		s.run = min(s.run+1, latchRun)
 	} else {
 		*s = learner{src: src, ssrc: pkt.SSRC, run: 1}
 	}

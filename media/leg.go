@@ -1,7 +1,6 @@
 package media
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -37,13 +36,16 @@ const maxPacketSize = 4096
 //
 // All methods are safe for concurrent use.
 type Leg struct {
-	pool        *Pool
-	port        int
-	reactor     *reactor
-	latchWindow time.Duration
-	timeout     time.Duration
+	pool    *Pool
+	pair    *pair // the sockets, the pool's between legs
+	port    int
+	timeout time.Duration
 
 	rtp, rtcp path
+	// socks are the leg's handles on its pair's sockets (rtp.sock and
+	// rtcp.sock): Close shuts them, so a closed leg never sends again,
+	// though the sockets may live on in the pool.
+	socks [2]socket
 
 	latchUntil atomic.Int64 // unix nanoseconds: a latched leg may move until then
 	hold       atomic.Bool
@@ -59,7 +61,6 @@ type Leg struct {
 	started    bool
 	closed     bool
 	armed      bool
-	timer      *time.Timer
 	lastActive time.Time
 	onTimeout  func()
 	timedOut   chan struct{}
@@ -73,6 +74,11 @@ type path struct {
 	pool  *Pool // whose ports are never a remote
 	peer  atomic.Pointer[remote]
 	learn learner // only the leg's reactor touches it
+	// lastSSRC is the SSRC of the last packet accepted, written by the
+	// leg's reactor only; stale, when not nil, is the previous leg's
+	// party on a reused socket (idle.go).
+	lastSSRC uint32
+	stale    *staleSource
 }
 
 // remote is an immutable snapshot of where a path sends to.
@@ -153,17 +159,21 @@ func (s Stats) Dropped() uint64 { return s.Foreign + s.Invalid + s.Undeliverable
 // hundred bytes for each of the two legs of every call up.
 func (l *Leg) logger() *slog.Logger { return l.pool.log.With("rtp_port", l.port) }
 
-func newLeg(p *Pool, port int, rtpSock, rtcpSock *socket, r *reactor) *Leg {
+func newLeg(p *Pool, pr *pair) *Leg {
 	l := &Leg{
-		pool:        p,
-		port:        port,
-		reactor:     r,
-		latchWindow: p.latchWindow,
-		timeout:     p.mediaTimeout,
-		timedOut:    make(chan struct{}),
+		pool:    p,
+		pair:    pr,
+		port:    pr.port,
+		timeout: p.mediaTimeout,
 	}
-	l.rtp.sock, l.rtcp.sock = rtpSock, rtcpSock
+	l.socks[0].fd, l.socks[0].is6 = pr.rtp.fd, pr.rtp.is6
+	l.socks[1].fd, l.socks[1].is6 = pr.rtcp.fd, pr.rtcp.is6
+	l.rtp.sock, l.rtcp.sock = &l.socks[0], &l.socks[1]
 	l.rtp.pool, l.rtcp.pool = p, p
+	if st := pr.idle; st != nil {
+		// The pair rests again only after this leg has closed.
+		l.rtp.stale, l.rtcp.stale = &st.stale[0], &st.stale[1]
+	}
 	return l
 }
 
@@ -188,7 +198,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	l.latchUntil.Store(time.Now().Add(l.pool.latchWindow).UnixNano())
 	if addr == l.sdpRemote {
 		return
 	}
@@ -237,8 +247,20 @@ func (l *Leg) OnHold() bool { return l.hold.Load() }
 func (l *Leg) TimedOut() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.timedOut == nil {
+		// Made when asked for: a relayed call waits on the Relay's.
+		l.timedOut = make(chan struct{})
+	}
 	return l.timedOut
 }
+
+// closedChan stands for the TimedOut channel of a leg that timed out
+// before anyone asked for it.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Stats returns a snapshot of the leg's counters. It may be called at any
 // time, during or after the call.
@@ -261,8 +283,9 @@ func (l *Leg) Stats() Stats {
 	}
 }
 
-// Close stops the leg's readers and media timeout, closes its sockets and
-// returns its ports to the pool. It is idempotent. It must not be called
+// Close stops the leg's readers and media timeout, closes its sockets (or,
+// WithIdlePairs, hands them back to the pool to keep) and returns its
+// ports to the pool. It is idempotent. It must not be called
 // from a Tap (which runs on a reader Close waits for).
 func (l *Leg) Close() error {
 	l.mu.Lock()
@@ -270,16 +293,14 @@ func (l *Leg) Close() error {
 		l.mu.Unlock()
 		return nil
 	}
-	l.closed = true
-	if l.timer != nil {
-		l.timer.Stop()
-	}
-	watches := l.takeWatches()
+	l.closed = true // the watchdog forgets it
+	l.takeWatches() // the pool takes the sockets from the reactor
 	l.mu.Unlock()
-	l.unwatch(watches)
-	err := errors.Join(l.rtp.sock.close(), l.rtcp.sock.close())
-	l.pool.release(l)
-	if err != nil {
+	// No send of this leg is in flight once its handles are shut; the
+	// pool then keeps the sockets for a later leg or closes them.
+	l.rtp.sock.shut()
+	l.rtcp.sock.shut()
+	if err := l.pool.release(l); err != nil {
 		return fmt.Errorf("close leg on port %d: %w", l.port, err)
 	}
 	return nil
@@ -308,9 +329,6 @@ func (l *Leg) detach() error {
 		l.mu.Unlock()
 		return fmt.Errorf("detach leg on port %d: %w", l.port, ErrClosed)
 	}
-	if l.timer != nil {
-		l.timer.Stop()
-	}
 	watches := l.takeWatches()
 	l.mu.Unlock()
 	l.unwatch(watches)
@@ -318,10 +336,10 @@ func (l *Leg) detach() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.claimed, l.started, l.armed = false, false, false
-	l.timer, l.onTimeout = nil, nil
+	l.onTimeout = nil
 	if l.fired {
 		l.fired = false
-		l.timedOut = make(chan struct{})
+		l.timedOut = nil // a new one when asked for
 	}
 	return nil
 }
@@ -346,14 +364,15 @@ func (l *Leg) start(s sink, onTimeout func()) error {
 		return fmt.Errorf("start leg on port %d: %w", l.port, ErrLegInUse)
 	}
 	l.onTimeout = onTimeout
-	l.latchUntil.Store(time.Now().Add(l.latchWindow).UnixNano())
+	l.latchUntil.Store(time.Now().Add(l.pool.latchWindow).UnixNano())
 	rtpWatch := &watch{leg: l, sink: s}
-	if err := l.reactor.watch(l.rtp.sock, rtpWatch); err != nil {
+	held := l.pair.cur[0]
+	if err := l.pair.set(0, rtpWatch); err != nil {
 		return fmt.Errorf("start leg on port %d: %w", l.port, err)
 	}
 	rtcpWatch := &watch{leg: l, sink: s, rtcp: true}
-	if err := l.reactor.watch(l.rtcp.sock, rtcpWatch); err != nil {
-		l.reactor.unwatch(l.rtp.sock, rtpWatch)
+	if err := l.pair.set(1, rtcpWatch); err != nil {
+		_ = l.pair.set(0, held) // as it was
 		return fmt.Errorf("start leg on port %d: %w", l.port, err)
 	}
 	l.started = true
@@ -373,11 +392,10 @@ func (l *Leg) takeWatches() [2]*watch {
 // unwatch takes the leg's sockets from its reactor; when it returns, no
 // packet of the leg is being handled or will be.
 func (l *Leg) unwatch(w [2]*watch) {
-	if w[0] != nil {
-		l.reactor.unwatch(l.rtp.sock, w[0])
-	}
-	if w[1] != nil {
-		l.reactor.unwatch(l.rtcp.sock, w[1])
+	for i := range w {
+		if w[i] != nil {
+			_ = l.pair.set(i, nil)
+		}
 	}
 }
 
@@ -406,12 +424,20 @@ func (l *Leg) handleRTP(raw []byte, src netip.AddrPort, pkt *rtp.Packet, s sink)
 		l.stats.invalid.Add(1)
 		return
 	}
+	var ssrc uint32
 	if muxedRTCP {
 		pkt = nil // not parsed: no sequence number to latch by
+		ssrc = rtcpSSRC(raw)
+	} else {
+		ssrc = pkt.SSRC
+	}
+	if l.rtp.stale != nil && l.rtp.stale.addr == src && l.refuseStale(&l.rtp, src, ssrc) {
+		return
 	}
 	if !l.accept(&l.rtp, src, pkt) {
 		return
 	}
+	l.rtp.lastSSRC = ssrc
 	if muxedRTCP {
 		l.stats.rtcpIn.Add(1)
 		l.stats.rtcpBytesIn.Add(uint64(n))
@@ -438,13 +464,40 @@ func (l *Leg) readRTCP(r *reactor, s sink) {
 			l.stats.invalid.Add(1)
 			continue
 		}
+		ssrc := rtcpSSRC(raw)
+		if l.rtcp.stale != nil && l.rtcp.stale.addr == src && l.refuseStale(&l.rtcp, src, ssrc) {
+			continue
+		}
 		if !l.accept(&l.rtcp, src, nil) {
 			continue
 		}
+		l.rtcp.lastSSRC = ssrc
 		l.stats.rtcpIn.Add(1)
 		l.stats.rtcpBytesIn.Add(uint64(len(raw)))
 		s.onRTCP(raw)
 	}
+}
+
+// rtcpSSRC returns the sender SSRC of an RTCP packet (0 if it has none).
+func rtcpSSRC(b []byte) uint32 {
+	if len(b) < 8 {
+		return 0
+	}
+	return uint32(b[4])<<24 | uint32(b[5])<<16 | uint32(b[6])<<8 | uint32(b[7])
+}
+
+// refuseStale refuses, counted Refused, a packet of the stream the
+// previous leg on a reused socket was latched to (idle.go), unless it
+// comes from the address this leg's party gave in its SDP.
+func (l *Leg) refuseStale(p *path, src netip.AddrPort, ssrc uint32) bool {
+	if !p.stale.refuses(src, ssrc) {
+		return false
+	}
+	if r := p.peer.Load(); r != nil && r.addr == src {
+		return false
+	}
+	l.stats.refused.Add(1)
+	return true
 }
 
 // validRTCP checks the fixed header of the first packet of a compound
@@ -499,8 +552,9 @@ func (l *Leg) send(p *path, raw []byte, packets, bytes *atomic.Uint64) error {
 	return nil
 }
 
-// armTimeout starts the media-timeout watchdog. It runs on a timer, not a
-// goroutine of its own, and stops when the leg closes or times out.
+// armTimeout starts checking the leg's media timeout: the pool's
+// watchdog looks at it every watchPeriod until the leg closes, times out
+// or is detached.
 func (l *Leg) armTimeout() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -509,26 +563,27 @@ func (l *Leg) armTimeout() {
 	}
 	l.armed = true
 	l.lastActive = time.Now()
-	l.timer = time.AfterFunc(l.watchPeriod(), l.watch)
+	l.pool.watchdog.add(l)
 }
 
 // watchPeriod is how often the watchdog looks: a quarter of the timeout,
 // at most a second, so a timeout is reported at most that late.
-func (l *Leg) watchPeriod() time.Duration {
-	return min(max(l.timeout/4, time.Millisecond), time.Second)
+func watchPeriod(timeout time.Duration) time.Duration {
+	return min(max(timeout/4, time.Millisecond), time.Second)
 }
 
+// watch checks the leg's media timeout for the watchdog, which forgets a
+// leg that closed, timed out or was detached.
 func (l *Leg) watch() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed || l.fired {
-		return
-	}
-	if l.checkTimeout(time.Now()) {
+	if !l.closed && !l.fired && l.armed {
+		if !l.checkTimeout(time.Now()) {
+			return
+		}
 		l.fire()
-		return
 	}
-	l.timer.Reset(l.watchPeriod())
+	l.pool.watchdog.remove(l)
 }
 
 // checkTimeout reports whether the media timeout has run out at now.
@@ -547,7 +602,11 @@ func (l *Leg) fire() {
 		return
 	}
 	l.fired = true
-	close(l.timedOut)
+	if l.timedOut == nil {
+		l.timedOut = closedChan
+	} else {
+		close(l.timedOut)
+	}
 	l.logger().Info("media timeout", "after", l.timeout, "remote", l.Remote())
 	if l.onTimeout != nil {
 		l.onTimeout()

@@ -36,12 +36,20 @@ type Pool struct {
 	latchWindow  time.Duration
 	sockBuf      int
 	log          *slog.Logger
+	watchdog     watchdog // the media timeouts of the armed legs
+
+	// WithIdlePairs, and the rules of reuse (idle.go; tests shorten them)
+	maxIdle        int
+	reuseAfter     time.Duration
+	minReuseChoice int
 
 	mu     sync.Mutex
 	rand   *rand.Rand // ChaCha8 seeded from crypto/rand: ports nobody can predict
-	free   []int      // RTP ports, oldest released first
+	free   []int      // RTP ports without sockets, oldest released first
+	idle   []*pair    // bound pairs kept for reuse, oldest first (idle.go)
 	inUse  map[int]*Leg
 	closed Stats // the counters of legs already closed
+	shut   bool  // Close was called
 }
 
 // PoolOption configures a Pool and the legs it allocates.
@@ -90,16 +98,18 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 	var seed [32]byte
 	_, _ = crand.Read(seed[:]) // never fails (crypto/rand)
 	p := &Pool{
-		ip:           ip.Unmap(),
-		first:        first,
-		pairs:        (maxPort - first + 1) / 2,
-		minPort:      minPort,
-		maxPort:      maxPort,
-		rand:         rand.New(rand.NewChaCha8(seed)),
-		mediaTimeout: DefaultMediaTimeout,
-		latchWindow:  DefaultLatchWindow,
-		log:          slog.Default(),
-		inUse:        map[int]*Leg{},
+		ip:             ip.Unmap(),
+		first:          first,
+		pairs:          (maxPort - first + 1) / 2,
+		minPort:        minPort,
+		maxPort:        maxPort,
+		rand:           rand.New(rand.NewChaCha8(seed)),
+		mediaTimeout:   DefaultMediaTimeout,
+		latchWindow:    DefaultLatchWindow,
+		reuseAfter:     reuseAfter,
+		minReuseChoice: minReuseChoice,
+		log:            slog.Default(),
+		inUse:          map[int]*Leg{},
 	}
 	for _, o := range opts {
 		o(p)
@@ -107,6 +117,8 @@ func NewPool(ip netip.Addr, minPort, maxPort int, opts ...PoolOption) (*Pool, er
 	if p.ip.IsUnspecified() {
 		p.addOwn(p.ip) // bound to every address: all of them are the switch's
 	}
+	p.maxIdle = min(max(p.maxIdle, 0), p.pairs)
+	p.watchdog.period = watchPeriod(p.mediaTimeout)
 	p.free = make([]int, 0, p.pairs)
 	for i := range p.pairs {
 		p.free = append(p.free, first+2*i)
@@ -124,7 +136,7 @@ func (p *Pool) Size() int { return p.pairs }
 func (p *Pool) Available() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.free)
+	return len(p.free) + len(p.idle)
 }
 
 // Allocate binds a free RTP/RTCP port pair picked at random and returns
@@ -134,10 +146,19 @@ func (p *Pool) Available() int {
 // not reach the next one), and nobody can guess the port a call will get
 // from the ones before it. A port that some other program holds is
 // skipped. Close the leg (or the Relay or Endpoint that owns it) to
-// return its ports.
+// return its ports. A pool WithIdlePairs hands out a kept pair instead
+// when enough of them have waited long enough (idle.go).
 func (p *Pool) Allocate() (*Leg, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.shut {
+		return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrClosed)
+	}
+	if pr := p.takeIdle(time.Now(), false); pr != nil {
+		l := newLeg(p, pr)
+		p.inUse[pr.port] = l
+		return l, nil
+	}
 	var lastErr error
 	for range len(p.free) {
 		port := p.takeRandom()
@@ -154,8 +175,13 @@ func (p *Pool) Allocate() (*Leg, error) {
 			p.free = append(p.free, port)
 			return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, err)
 		}
-		l := newLeg(p, port, rtpSock, rtcpSock, r)
+		l := newLeg(p, newPair(port, rtpSock, rtcpSock, r))
 		p.inUse[port] = l
+		return l, nil
+	}
+	if pr := p.takeIdle(time.Now(), true); pr != nil {
+		l := newLeg(p, pr)
+		p.inUse[pr.port] = l
 		return l, nil
 	}
 	if lastErr != nil {
@@ -205,16 +231,4 @@ func (p *Pool) Stats() Stats {
 		total = total.add(l.Stats())
 	}
 	return total
-}
-
-// release returns an RTP port to the pool; the leg has closed its sockets.
-func (p *Pool) release(l *Leg) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.inUse[l.port] != l {
-		return
-	}
-	delete(p.inUse, l.port)
-	p.closed = p.closed.add(l.Stats())
-	p.free = append(p.free, l.port)
 }

@@ -47,12 +47,20 @@ type reactor struct {
 	pkt    rtp.Packet
 }
 
-// watch is one socket of a leg and what to do with its packets.
+// watch is one socket of a leg and what to do with its packets. A watch
+// without a leg is the pool's (idle.go): an idle socket's, whose packets
+// are read and dropped, or a held one's (hold), whose packets must wait
+// for the leg that will start it: the first one mutes the socket in the
+// epoll set (level-triggered, it would be reported again and again) until
+// swap hands it to the leg.
 type watch struct {
-	leg  *Leg
-	rtcp bool // the RTCP socket, else the RTP one
-	sink sink
-	slot uint32
+	leg   *Leg
+	rtcp  bool // the RTCP socket, else the RTP one
+	sink  sink
+	sock  *socket // for the pool's watches
+	hold  bool
+	muted bool // under the reactor's mu
+	slot  uint32
 }
 
 var (
@@ -136,11 +144,41 @@ func (r *reactor) watch(s *socket, w *watch) error {
 func (r *reactor) unwatch(s *socket, w *watch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.watches[w.slot] != w {
-		return
+	if int(w.slot) >= len(r.watches) || r.watches[w.slot] != w {
+		return // not (or no longer) watching s
 	}
 	_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	w.muted = false
 	r.release(w.slot)
+}
+
+// swap makes w, in place of old, what runs for a socket in the epoll set,
+// without a system call (unless old had muted the socket: it is heard
+// again); when it returns, no handler of old runs.
+func (r *reactor) swap(s *socket, old, w *watch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if int(old.slot) >= len(r.watches) || r.watches[old.slot] != old {
+		return
+	}
+	w.slot = old.slot
+	r.watches[w.slot] = w
+	if old.muted {
+		old.muted = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN}
+		ev.Fd, ev.Pad = int32(w.slot), int32(r.gens[w.slot])
+		_ = unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, s.fd, &ev)
+	}
+}
+
+// mute stops the epoll set reporting a held socket (see watch.hold), so
+// its packets wait in it. The caller holds r.mu.
+func (r *reactor) mute(w *watch) {
+	ev := unix.EpollEvent{}
+	ev.Fd, ev.Pad = int32(w.slot), int32(r.gens[w.slot])
+	if unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, w.sock.fd, &ev) == nil {
+		w.muted = true
+	}
 }
 
 func (r *reactor) release(slot uint32) {
@@ -184,7 +222,13 @@ func (r *reactor) poll(uintptr) bool {
 				continue // removed since epoll reported it
 			}
 			w := r.watches[slot]
-			if w.rtcp {
+			if w.leg == nil {
+				if w.hold {
+					r.mute(w)
+				} else {
+					w.sock.discard(r.batch)
+				}
+			} else if w.rtcp {
 				w.leg.readRTCP(r, w.sink)
 			} else {
 				w.leg.readRTP(r, w.sink)

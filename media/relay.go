@@ -20,7 +20,8 @@ type Relay struct {
 
 	fromA, fromB *forwarder // the legs' sinks
 	// announcing holds a token while Announce runs: one at a time, and
-	// Detach waits for it before the legs change owner.
+	// Detach waits for it before the legs change owner. It and done are
+	// made by the first Announce (announceChans): most calls hear none.
 	announcing chan struct{}
 
 	mu       sync.Mutex
@@ -29,8 +30,8 @@ type Relay struct {
 	detached bool
 	silenced bool // Silence was called: Mute(false) no longer resumes forwarding
 
-	done     chan struct{} // closed by Close and Detach: stops Announce
-	doneOnce sync.Once
+	done    chan struct{} // closed by Close and Detach: stops Announce
+	stopped bool          // done is closed
 
 	timedOut     chan struct{}
 	timedOutOnce sync.Once
@@ -52,7 +53,7 @@ func NewRelay(a, b *Leg) (*Relay, error) {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("new relay: leg b: %w", err)
 	}
-	r := &Relay{a: a, b: b, timedOut: make(chan struct{}), done: make(chan struct{}), announcing: make(chan struct{}, 1)}
+	r := &Relay{a: a, b: b, timedOut: make(chan struct{})}
 	r.fromA = &forwarder{dir: FromA, to: b, taps: &r.taps}
 	r.fromB = &forwarder{dir: FromB, to: a, taps: &r.taps}
 	return r, nil
@@ -148,8 +149,13 @@ func (r *Relay) Detach() (a, b *Leg, err error) {
 	r.closed, r.detached = true, true
 	r.mu.Unlock()
 	r.stopAnnouncing()
-	r.announcing <- struct{}{} // wait for a running Announce to let go
-	<-r.announcing
+	r.mu.Lock()
+	announcing := r.announcing // nil: no Announce has run, and none will now
+	r.mu.Unlock()
+	if announcing != nil {
+		announcing <- struct{}{} // wait for a running Announce to let go
+		<-announcing
+	}
 	if err := errors.Join(r.a.detach(), r.b.detach()); err != nil {
 		return nil, nil, fmt.Errorf("detach relay: %w", err)
 	}
@@ -157,7 +163,33 @@ func (r *Relay) Detach() (a, b *Leg, err error) {
 }
 
 // stopAnnouncing ends an Announce in progress and refuses new ones.
-func (r *Relay) stopAnnouncing() { r.doneOnce.Do(func() { close(r.done) }) }
+func (r *Relay) stopAnnouncing() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	r.stopped = true
+	if r.done == nil {
+		r.done = closedChan
+		return
+	}
+	close(r.done)
+}
+
+// announceChans returns the announcing token and the done channel, made
+// on first use.
+func (r *Relay) announceChans() (announcing, done chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.announcing == nil {
+		r.announcing = make(chan struct{}, 1)
+	}
+	if r.done == nil {
+		r.done = make(chan struct{})
+	}
+	return r.announcing, r.done
+}
 
 // forwarder is the sink of one leg of a relay.
 type forwarder struct {

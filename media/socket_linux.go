@@ -121,10 +121,22 @@ func (s *socket) sendTo(b []byte, to *sockaddr) error {
 // close stops new sends, waits for those in flight and closes the
 // descriptor. The caller has removed the socket from its reactor first.
 func (s *socket) close() error {
+	if !s.shut() {
+		return nil // closed already
+	}
+	if err := unix.Close(s.fd); err != nil {
+		return fmt.Errorf("close socket: %w", err)
+	}
+	return nil
+}
+
+// shut stops new sends and waits for those in flight, leaving the
+// descriptor open; it reports whether this call shut the socket.
+func (s *socket) shut() bool {
 	for {
 		v := s.refs.Load()
 		if v&sockClosing != 0 {
-			return nil // closed already
+			return false
 		}
 		if s.refs.CompareAndSwap(v, v|sockClosing) {
 			break
@@ -137,10 +149,33 @@ func (s *socket) close() error {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
-	if err := unix.Close(s.fd); err != nil {
-		return fmt.Errorf("close socket: %w", err)
+	return true
+}
+
+// drain discards every datagram the socket holds, reading each into a
+// one-byte buffer (MSG_TRUNC: the rest of it is dropped by the kernel).
+// Only a goroutine that owns the socket, with no reactor polling it, calls
+// it.
+func (s *socket) drain() {
+	var b [1]byte
+	for range 1 << 16 { // bounded, as a queue is: an error that persists ends it
+		_, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), 1,
+			unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+		if errno == unix.EAGAIN || errno == unix.EBADF || errno == unix.ENOTSOCK {
+			return
+		}
 	}
-	return nil
+}
+
+// discard reads and drops what the socket holds, on its reactor: an idle
+// socket of the pool is read this way so that nothing piles up in it.
+func (s *socket) discard(b *recvBatch) {
+	for range 64 { // bounded: a flood of one socket must not stall the others
+		n, err := s.recvMany(b)
+		if err != nil || n < recvBatchSize {
+			return
+		}
+	}
 }
 
 // localAddr returns the address the socket is bound to.

@@ -204,10 +204,13 @@ func startRigSwitch(tb testing.TB, yaml string, minPort int, quiet *slog.Logger)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), minPort, 39999, media.WithLogger(quiet))
+	// Idle pairs kept for the whole range, as serve does.
+	pool, err := media.NewPool(netip.MustParseAddr("127.0.0.1"), minPort, 39999, media.WithLogger(quiet),
+		media.WithIdlePairs((39999-minPort+1)/2))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = pool.Close() })
 	sw, err := New(cfg, Options{Organization: organizationOf(tb, cfg), CDRs: discardCDRs{}, Logger: quiet, Media: pool})
 	if err != nil {
 		tb.Fatal(err)

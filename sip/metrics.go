@@ -121,7 +121,9 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_port_pairs", Help: "RTP/RTCP port pairs in the media pool."},
 				func() float64 { return float64(pool.Size()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_ports_in_use", Help: "RTP/RTCP port pairs held by calls."},
-				func() float64 { return float64(pool.InUse()) }))
+				func() float64 { return float64(pool.InUse()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_media_idle_pairs", Help: "RTP/RTCP port pairs kept bound between calls (two descriptors each)."},
+				func() float64 { return float64(pool.Idle()) }))
 	}
 	return m
 }

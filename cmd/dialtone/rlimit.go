@@ -12,12 +12,13 @@ import (
 // raiseOpenFiles lifts the open-files limit to its hard ceiling: every
 // TCP connection, call leg socket and recording is a descriptor, and
 // running out of them fails every new call. It logs the limit next to
-// sip.tcp_max_conns, which must leave room for the calls.
-func raiseOpenFiles(cfg *config.Config, log *slog.Logger) {
+// sip.tcp_max_conns, which must leave room for the calls, and returns it
+// (0 when it cannot be read).
+func raiseOpenFiles(cfg *config.Config, log *slog.Logger) uint64 {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		log.Warn("read the open files limit", "error", err)
-		return
+		return 0
 	}
 	if lim.Cur < lim.Max {
 		raised := lim
@@ -33,4 +34,5 @@ func raiseOpenFiles(cfg *config.Config, log *slog.Logger) {
 		log.Warn("sip.tcp_max_conns is over half the open files limit: connections could starve calls of descriptors",
 			"tcp_max_conns", cfg.SIP.TCPMaxConns, "limit", lim.Cur)
 	}
+	return lim.Cur
 }

@@ -8,5 +8,5 @@ import (
 	"github.com/dialtone/dialtone/config"
 )
 
-// raiseOpenFiles has no limit to raise here.
-func raiseOpenFiles(*config.Config, *slog.Logger) {}
+// raiseOpenFiles has no limit to raise here, nor one to tell.
+func raiseOpenFiles(*config.Config, *slog.Logger) uint64 { return 0 }

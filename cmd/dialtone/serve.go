@@ -76,7 +76,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serve runs the switch until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Duration, log *slog.Logger, stdout io.Writer) error {
-	raiseOpenFiles(cfg, log)
+	openFiles := raiseOpenFiles(cfg, log)
 	startMemoryPolicy(ctx, log, cfg.MemoryLimit)
 	db, err := openDB(dir, false)
 	if err != nil {
@@ -113,10 +113,11 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 	}
 	opts := sip.Options{Logger: log, CDRs: cdrs, Organization: org, DataDir: dir, Registrations: registrationStore{db}}
 	if *cfg.Media.Anchor {
-		pool, err := newMediaPool(cfg, log)
+		pool, err := newMediaPool(cfg, log, openFiles)
 		if err != nil {
 			return err
 		}
+		defer pool.Close()
 		opts.Media = pool
 	}
 	if meter != nil {
@@ -230,8 +231,11 @@ func serve(ctx context.Context, cfg *config.Config, dir string, grace time.Durat
 }
 
 // newMediaPool makes the RTP port pool on the media IP: the configured
-// one, else the SIP listen address.
-func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
+// one, else the SIP listen address. The pool keeps the sockets of ended
+// calls bound for later ones (media.WithIdlePairs), as many pairs as the
+// range holds, but never more descriptors than half of what the open
+// files limit leaves after sip.tcp_max_conns.
+func newMediaPool(cfg *config.Config, log *slog.Logger, openFiles uint64) (*media.Pool, error) {
 	ipText := cfg.Media.IP
 	if ipText == "" {
 		listen := cfg.SIP.UDP
@@ -246,11 +250,25 @@ func newMediaPool(cfg *config.Config, log *slog.Logger) (*media.Pool, error) {
 	}
 	pool, err := media.NewPool(ip, cfg.Media.PortMin, cfg.Media.PortMax,
 		media.WithMediaTimeout(cfg.Media.Timeout.Duration), media.WithLogger(log),
-		media.WithOwnAddresses(sipListenIPs(cfg)...))
+		media.WithOwnAddresses(sipListenIPs(cfg)...),
+		media.WithIdlePairs(idleMediaPairs(cfg, openFiles)))
 	if err != nil {
 		return nil, fmt.Errorf("media port pool: %w", err)
 	}
 	return pool, nil
+}
+
+// idleMediaPairs is how many port pairs the media pool keeps bound between
+// calls: the whole range (the pool caps it), unless the descriptors they
+// take would be over half of what the open files limit leaves after the
+// TCP connections; 0 (an unknown limit) keeps the whole range.
+func idleMediaPairs(cfg *config.Config, openFiles uint64) int {
+	pairs := (cfg.Media.PortMax - cfg.Media.PortMin + 1) / 2
+	if openFiles == 0 {
+		return pairs
+	}
+	left := int64(openFiles) - int64(cfg.SIP.TCPMaxConns)
+	return int(min(int64(pairs), max(left/4, 0))) // two descriptors a pair, half of what is left
 }
 
 // sipListenIPs are the addresses SIP listens on: SDP pointing at one of
