@@ -27,8 +27,8 @@
 // attended, StartBlindTransfer and StartAttendedTransfer), a re-INVITE's
 // new offer (FollowReoffer) and recording on demand (RecordOnDemand)
 // run in the call's goroutine, through its inbox. A leg the engine
-// places on the switch belongs to a call of its own (NewEngineCall):
-// Authorize, RingWith, KeepLegUp and FinishLeg are what it uses, and an
+// places on the switch belongs to a call of its own (newEngineCall):
+// Authorize, ringWith, keepLegUp and finishLeg are what it uses, and an
 // agent's *55 call is answered here and handed to the engine through
 // the Host.
 //
