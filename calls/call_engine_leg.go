@@ -8,7 +8,7 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
-// A leg the call engine drives (package sip's EngineLeg) belongs to a
+// A leg the call engine drives (dialogLeg) belongs to a
 // call of its own (newEngineCall), which authorizes it (Authorize), rings
 // it (ringWith), keeps it up and writes its CDR: these are the call's
 // parts it uses.
