@@ -23,10 +23,14 @@ func TestAStar55CallIsHandedToTheEngine(t *testing.T) {
 			type joined struct {
 				user, campaign string
 				leg            LegID
+				events         *stream
 			}
 			joins := make(chan joined, 1)
 			host.agentJoin = func(_ context.Context, user, campaign string, leg Leg) error {
-				joins <- joined{user, campaign, e.Adopt(leg)}
+				// Subscribed before the engine has the leg: its end
+				// may come at once.
+				events := subscribe(t.Context(), e, Filter{Legs: []LegID{leg.ID()}})
+				joins <- joined{user, campaign, e.Adopt(leg), events}
 				if refuse {
 					return errors.New("no such campaign")
 				}
@@ -43,7 +47,6 @@ func TestAStar55CallIsHandedToTheEngine(t *testing.T) {
 			case <-time.After(hangTimeout):
 				t.Fatal("the *55 call was not handed to the engine")
 			}
-			events := subscribe(t.Context(), e, Filter{Legs: []LegID{j.leg}})
 			if j.user != "1002" || j.campaign != "12" || string(j.leg) != c.Caller().CDR.LegID {
 				t.Fatalf("joined %+v, want bob's leg in campaign 12", j)
 			}
@@ -53,7 +56,7 @@ func TestAStar55CallIsHandedToTheEngine(t *testing.T) {
 				agent.await(t, "answer")
 				agent.hangUp()
 			}
-			ended := next(t, events, j.leg, EventLegEnded)
+			ended := next(t, j.events, j.leg, EventLegEnded)
 			awaitOver(t, over)
 			host.cdrs.mu.Lock()
 			cdr := host.cdrs.legs[0]
