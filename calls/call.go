@@ -101,10 +101,10 @@ func NewIncomingCall(host Host, in Dialog, o Origin, rt *orgdir.Route, set Setti
 	return c
 }
 
-// NewEngineCall is the call a leg the call engine places belongs to: it
+// newEngineCall is the call a leg the call engine places belongs to: it
 // has no incoming INVITE, so the outgoing one comes from user u with
 // callerID.
-func NewEngineCall(host Host, u *orgdir.User, callerID string, set Settings, log *slog.Logger) *Call {
+func newEngineCall(host Host, u *orgdir.User, callerID string, set Settings, log *slog.Logger) *Call {
 	id := uuid.NewString()
 	return newCall(host, id, Origin{From: u.Extension}, &orgdir.Route{Caller: u, CallerID: callerID}, set, log.With("call_id", id, "engine", true))
 }

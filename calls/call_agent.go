@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,8 +9,14 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
+// AgentJoin takes an agent's *55 call the switch answered: the call
+// engine adopts the leg and hands it to the dialer. An error hangs the
+// call up. It runs on the call's goroutine and must not wait for the
+// leg's progress.
+type AgentJoin func(ctx context.Context, user, campaignNumber string, leg Leg) error
+
 // joinAgent answers an agent's *55 call with the switch's own media and
-// hands the leg to the call engine (the host's agentLeg), then keeps it
+// hands the leg to the call engine (the host's AgentJoiner), then keeps it
 // up until either side hangs up.
 func (c *Call) joinAgent() {
 	host := c.host
@@ -34,15 +41,31 @@ func (c *Call) joinAgent() {
 	if sel.TelephoneEvent != nil {
 		te = sel.TelephoneEvent.PayloadType
 	}
-	run, hangUp := host.AgentLeg(c, a, sel.Codec.PayloadType, te)
+	e := newDialogLeg(host, c.a, a)
+	e.setPayloadTypes(sel.Codec.PayloadType, te)
 	c.a.CDR.Reason = billing.ReasonDialer
 	c.a.SetAnswered(time.Now())
 	c.releaseSetup()
 	acked := make(chan struct{})
 	c.sendAnswer(answer, acked)
 	if !c.awaitAck(acked) {
-		hangUp("no ACK")
+		e.Hangup("no ACK")
 	}
 	host.CountCall("2xx")
-	run()
+	c.runAgentLeg(e)
+}
+
+// runAgentLeg hands the agent's answered leg to the dialer and keeps it
+// up until either side hangs up.
+func (c *Call) runAgentLeg(e *dialogLeg) {
+	rt := c.rt
+	join := c.host.AgentJoiner()
+	if join == nil {
+		e.Hangup("no dialer")
+	} else if err := join(c.host.RunContext(), rt.Caller.Extension, rt.Campaign, e); err != nil {
+		c.log.Info("agent join refused", "user", rt.Caller.Extension, "campaign", rt.Campaign, "error", err)
+		e.Hangup(err.Error())
+	}
+	c.keepLegUp(e.l, e.stop)
+	e.ended(c)
 }

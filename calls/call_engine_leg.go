@@ -8,16 +8,16 @@ import (
 	"github.com/dialtone/dialtone/media"
 )
 
-// A leg the call engine drives (package sip's EngineLeg) belongs to a
-// call of its own (NewEngineCall), which authorizes it (Authorize), rings
-// it (RingWith), keeps it up and writes its CDR: these are the call's
+// A leg the call engine drives (dialogLeg) belongs to a
+// call of its own (newEngineCall), which authorizes it (Authorize), rings
+// it (ringWith), keeps it up and writes its CDR: these are the call's
 // parts it uses.
 
-// KeepLegUp keeps the answered leg l up until its party hangs up, stop
+// keepLegUp keeps the answered leg l up until its party hangs up, stop
 // is closed (the engine hangs it up), its credit runs out or the switch
 // shuts down; then it ends the leg (BYE unless the party left) at the
-// time the leg's bill ends. The CDR is FinishLeg's to write.
-func (c *Call) KeepLegUp(l *CallLeg, stop <-chan struct{}) {
+// time the leg's bill ends. The CDR is finishLeg's to write.
+func (c *Call) keepLegUp(l *CallLeg, stop <-chan struct{}) {
 	credit := newCreditClock(c.host.CreditMeter(), c.log, *l.CDR.AnsweredAt, c.Settings().MaxCallDuration)
 	defer credit.stop()
 	disposition := billing.Answered
@@ -55,9 +55,9 @@ wait:
 	l.EndAt(endedAt, disposition, StatusOK)
 }
 
-// FinishLeg copies media leg m's packet counters (nil: none) into l's
+// finishLeg copies media leg m's packet counters (nil: none) into l's
 // CDR and the metrics, and writes the CDR.
-func (c *Call) FinishLeg(l *CallLeg, m *media.Leg) {
+func (c *Call) finishLeg(l *CallLeg, m *media.Leg) {
 	c.countMedia(l, m)
 	c.finish(l)
 }

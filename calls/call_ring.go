@@ -12,13 +12,13 @@ import (
 // it returns the most telling final response. party is the extension of
 // the user whose phone answered (empty for the trunk).
 func (c *Call) ring(h *orgdir.Hop) (winner Dialog, party string, res *FinalResponse, err error) {
-	return c.RingWith(h, c.Offer, c.a, c.relayProvisional())
+	return c.ringWith(h, c.Offer, c.a, c.relayProvisional())
 }
 
-// RingWith rings a hop with an offer through the host's HopRinger, on
+// ringWith rings a hop with an offer through the host's HopRinger, on
 // behalf of the leg from (its hang-up stops the ringing), and passes
 // the responses before the final one to relay.
-func (c *Call) RingWith(h *orgdir.Hop, offer []byte, from *CallLeg, relay func(RingProgress)) (winner Dialog, party string, res *FinalResponse, err error) {
+func (c *Call) ringWith(h *orgdir.Hop, offer []byte, from *CallLeg, relay func(RingProgress)) (winner Dialog, party string, res *FinalResponse, err error) {
 	r := RingRequest{CallID: c.id, Origin: c.origin, Offer: offer, HangUp: from.Done(),
 		Timeout: c.ringTimeout(h), MaxForks: c.Settings().MaxForks}
 	if c.rt != nil {

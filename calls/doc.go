@@ -7,11 +7,14 @@
 // (Subscribe).
 //
 // It is written against a small Leg interface and package media, not
-// against SIP, and never imports package sip: the switch's legs are
-// adapted where the binary wires the two (cmd/dialtone), and the tests
-// drive the engine with fake legs. The checks of a hand-dialled call
-// (permission, caller ID, credit) are the Network's: the switch applies
-// its own rules when it places a leg.
+// against SIP, and never imports package sip; its tests drive it with
+// fake legs. It places its legs through a Network: HostNetwork is its
+// own, which places each leg as a call of its own on a Host (the
+// switch's, sip.Switch.CallHost) with the checks of a hand-dialled call
+// (the user, permission, caller ID, a registered phone, credit), and
+// rings it through the host's HopRinger (SIP on the switch); the leg
+// (dialogLeg) reports its progress as the engine reads it and writes its
+// CDR when it ends.
 //
 // # The calls phones and the trunk place
 //
@@ -27,10 +30,11 @@
 // attended, StartBlindTransfer and StartAttendedTransfer), a re-INVITE's
 // new offer (FollowReoffer) and recording on demand (RecordOnDemand)
 // run in the call's goroutine, through its inbox. A leg the engine
-// places on the switch belongs to a call of its own (NewEngineCall):
-// Authorize, RingWith, KeepLegUp and FinishLeg are what it uses, and an
-// agent's *55 call is answered here and handed to the engine through
-// the Host.
+// places on the switch belongs to a call of its own (newEngineCall):
+// Authorize, ringWith, keepLegUp and finishLeg are what it uses (the
+// host admits it, AdmitCall, so that shutdown waits for it), and an
+// agent's *55 call is answered here and handed, as a Leg, to the
+// engine's AgentJoin hook the Host holds.
 //
 // The call reaches the switch only through its Host (the network that
 // rings a hop, the directory, the meter, the media pool, the CDR writer,

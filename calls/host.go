@@ -50,10 +50,10 @@ type Host interface {
 	RecordingAnnouncement() []int16
 	// VoicemailBox is the mailboxes; nil: no call goes to voicemail.
 	VoicemailBox() Voicemail
-	// AgentLeg hands an agent's *55 call, answered with the switch's
-	// media port m (payload types pt and te), to the call engine: run
-	// keeps it up until either side hangs up, hangUp ends it first.
-	AgentLeg(c *Call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string))
+	// AgentJoiner is the dialer's hook an agent's *55 call is handed to
+	// once answered (nil: none). The switch holds it because its routing
+	// needs it too: *55 is an agent joining only while it is set.
+	AgentJoiner() AgentJoin
 
 	// LegStarted and LegEnded hand a leg's CDR to the CDR writer (and
 	// through it the meter): when the leg is placed, and once it ended.
@@ -85,6 +85,12 @@ type Host interface {
 	RunContext() context.Context
 	CallStarted()
 	CallDone()
+	// AdmitCall counts a leg the engine places in among the calls
+	// Shutdown waits for and hangs up, unless the switch is shutting
+	// down (ok is false: it places no new leg); done counts it out. It
+	// is the engine's admission: its legs have no INVITE the switch's
+	// admission control counted.
+	AdmitCall() (done func(), ok bool)
 	// AckTimeout is how long the switch's 2xx may go unacknowledged;
 	// ByeTimeout how long a BYE waits for its answer (shorter while
 	// the switch shuts down).

@@ -51,6 +51,10 @@ type fakeHost struct {
 	calls  sync.WaitGroup
 	// announcement is the recording announcement (nil: none configured).
 	announcement []int16
+	registered   map[string]bool // extensions with a phone registered
+	pool         *media.Pool     // nil: media goes end to end
+	stopping     bool            // shutting down: no engine leg is admitted
+	agentJoin    AgentJoin
 }
 
 func newFakeHost(t *testing.T, fwd savedForwarding) *fakeHost {
@@ -89,18 +93,16 @@ func (h *fakeHost) load(t *testing.T, yaml string) {
 func (h *fakeHost) HopRinger() HopRinger                          { return h.ringer }
 func (h *fakeHost) CallDirectory() *Directory                     { return h.dir.Load() }
 func (h *fakeHost) ForwardingOf(u *orgdir.User) config.Forwarding { return h.fwd.Of(u) }
-func (h *fakeHost) Registered(string) bool                        { return false }
+func (h *fakeHost) Registered(ext string) bool                    { return h.registered[ext] }
 func (h *fakeHost) CreditMeter() Meter                            { return h.meter }
 func (h *fakeHost) ClaimUserCall(*orgdir.User) (func(), bool)     { return func() {}, true }
-func (h *fakeHost) MediaPool() *media.Pool                        { return nil }
+func (h *fakeHost) MediaPool() *media.Pool                        { return h.pool }
 func (h *fakeHost) MediaAddr() string                             { return "127.0.0.1" }
 func (h *fakeHost) RecordingsDir() string                         { return "" }
 func (h *fakeHost) RecordingAnnouncement() []int16                { return h.announcement }
 func (h *fakeHost) VoicemailBox() Voicemail                       { return nil }
-func (h *fakeHost) AgentLeg(*Call, *media.Leg, uint8, uint8) (func(), func(string)) {
-	return func() {}, func(string) {}
-}
-func (h *fakeHost) LegStarted(*billing.CDR) {}
+func (h *fakeHost) AgentJoiner() AgentJoin                        { return h.agentJoin }
+func (h *fakeHost) LegStarted(*billing.CDR)                       {}
 func (h *fakeHost) LegEnded(c *billing.CDR) error {
 	h.cdrs.mu.Lock()
 	defer h.cdrs.mu.Unlock()
@@ -121,3 +123,10 @@ func (h *fakeHost) CallStarted()                              { h.calls.Add(1) }
 func (h *fakeHost) CallDone()                                 { h.calls.Done() }
 func (h *fakeHost) AckTimeout() time.Duration                 { return 32 * time.Second }
 func (h *fakeHost) ByeTimeout() time.Duration                 { return 5 * time.Second }
+func (h *fakeHost) AdmitCall() (func(), bool) {
+	if h.stopping {
+		return nil, false
+	}
+	h.calls.Add(1)
+	return h.calls.Done, true
+}

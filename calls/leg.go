@@ -67,7 +67,8 @@ type Origination struct {
 
 // Network places legs. It applies the rules of a call User dials by hand
 // and refuses with an error wrapping ErrRefused, or
-// billing.ErrInsufficientCredit when the balance cannot pay.
+// billing.ErrInsufficientCredit when the balance cannot pay. HostNetwork
+// is the engine's own, on the switch's Host; tests place fake legs.
 type Network interface {
 	Place(ctx context.Context, o Origination) (Leg, error)
 }
@@ -83,6 +84,6 @@ var (
 	// ErrStopping: the network is shutting down and places no new leg.
 	ErrStopping = errors.New("shutting down")
 	// ErrShuttingDown: the network stopped ringing a hop to shut down
-	// (the caller is told 503, Retry-After), or places no new leg.
+	// (the caller is told 503, Retry-After).
 	ErrShuttingDown = errors.New("ringing stopped: the switch is shutting down")
 )

@@ -102,6 +102,8 @@ type ringing struct {
 	answer   *fakeDialog
 	party    string
 	final    int // the final failure when answer is nil
+	// untilHangUp rings until the leg rung for hangs up (then 487).
+	untilHangUp bool
 }
 
 // fakeHopRinger rings hops as the test scripted, in order.
@@ -111,7 +113,7 @@ type fakeHopRinger struct {
 	rung   []string // the hops rung, as Hop.String says them
 }
 
-func (n *fakeHopRinger) RingHop(_ RingRequest, h *orgdir.Hop, relay func(RingProgress)) (Dialog, string, *FinalResponse, error) {
+func (n *fakeHopRinger) RingHop(rr RingRequest, h *orgdir.Hop, relay func(RingProgress)) (Dialog, string, *FinalResponse, error) {
 	n.mu.Lock()
 	n.rung = append(n.rung, h.String())
 	if len(n.script) == 0 {
@@ -123,6 +125,11 @@ func (n *fakeHopRinger) RingHop(_ RingRequest, h *orgdir.Hop, relay func(RingPro
 	n.mu.Unlock()
 	for _, code := range r.progress {
 		relay(RingProgress{Code: code, Reason: "Ringing"})
+	}
+	if r.untilHangUp {
+		<-rr.HangUp
+		res := &FinalResponse{StatusCode: StatusRequestTerminated, Reason: "Request Terminated"}
+		return nil, "", res, fmt.Errorf("canceled: %s", res)
 	}
 	if r.answer == nil {
 		res := &FinalResponse{StatusCode: r.final, Reason: "Busy Here"}

@@ -133,7 +133,7 @@ func (c *Call) startTransferLeg(h *orgdir.Hop, p, x *CallLeg, u *orgdir.User) {
 		// Ringing is not reported: RFC 3515 makes provisional NOTIFYs
 		// optional, and a transferor needs only the outcome.
 		noRelay := func(RingProgress) {}
-		winner, party, res, err := c.RingWith(h, offer, from, noRelay)
+		winner, party, res, err := c.ringWith(h, offer, from, noRelay)
 		result := func() {
 			t.Party = party
 			c.transferAnswered(winner, res, err, legs, t, tm, p, x)

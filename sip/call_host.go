@@ -20,6 +20,10 @@ var _ calls.Host = switchHost{}
 // callHost is the host of the switch's calls.
 func (sw *Switch) callHost() calls.Host { return switchHost{sw} }
 
+// CallHost is the switch as the call engine's legs see it: the engine
+// places its legs on it (calls.HostNetwork).
+func (sw *Switch) CallHost() calls.Host { return sw.callHost() }
+
 // HopRinger is the network that rings a call's hops: SIP INVITEs, forked
 // (sipNetwork).
 func (h switchHost) HopRinger() calls.HopRinger { return sipNetwork(h) }
@@ -67,9 +71,7 @@ func (h switchHost) CountNoAck() { h.sw.metrics.NoAck.Inc() }
 func (h switchHost) CountMedia(d billing.Direction, s media.Stats) {
 	h.sw.metrics.countMedia(d, s)
 }
-func (h switchHost) AgentLeg(c *calls.Call, m *media.Leg, pt, te uint8) (run func(), hangUp func(reason string)) {
-	return h.sw.agentLeg(c, m, pt, te)
-}
+func (h switchHost) AgentJoiner() calls.AgentJoin                 { return h.sw.agentJoinHook() }
 func (h switchHost) StoreDialog(l *calls.CallLeg)                 { h.sw.storeDialog(l) }
 func (h switchHost) ForgetDialog(l *calls.CallLeg)                { h.sw.forgetDialog(l) }
 func (h switchHost) LegByDialog(r *calls.Replaces) *calls.CallLeg { return h.sw.legByDialog(r) }
@@ -80,3 +82,17 @@ func (h switchHost) CallStarted()                                 { h.sw.calls.A
 func (h switchHost) CallDone()                                    { h.sw.calls.Done() }
 func (h switchHost) AckTimeout() time.Duration                    { return h.sw.ackTimeout() }
 func (h switchHost) ByeTimeout() time.Duration                    { return h.sw.byeTimeout() }
+
+// AdmitCall counts an engine leg in (see admit), and among the calls in
+// progress Shutdown reports.
+func (h switchHost) AdmitCall() (done func(), ok bool) {
+	sw := h.sw
+	if !sw.admit() {
+		return nil, false
+	}
+	sw.active.Add(1)
+	return func() {
+		sw.active.Add(-1)
+		sw.calls.Done()
+	}, true
+}

@@ -32,9 +32,10 @@
 //     media pool, CDR writer, metrics, per-user call limits and timeouts;
 //   - the SIP side of the switch's other users: message-waiting
 //     (SUBSCRIBE/NOTIFY) for the mailboxes, MESSAGE in and out for the
-//     texts, and the engine's SIP legs: Originate places a leg for the call
-//     engine (package calls) and *55 hands an answered phone call to it
-//     (EngineLeg, SetAgentJoin).
+//     texts, and the hook the call engine's *55 legs go to (SetAgentJoin:
+//     routing a *55 call needs to know it is set). The engine places its
+//     own legs on the switch's Host (CallHost, calls.HostNetwork); the
+//     switch only rings them (sipNetwork) and admits them (AdmitCall).
 //
 // What moved out, and where the switch now asks:
 //
@@ -87,8 +88,8 @@
 // prompts), billing (CDRs, leg facts, the credit the Meter interface asks
 // for), config and phone. It never imports the dialer or the texts: they
 // reach it through hooks it exposes (SetAgentJoin, SetMessageHandler),
-// and cmd/dialtone adapts its engine legs to calls.Leg so that package
-// calls never imports sip.
+// and the call engine places its legs on the Host it exposes (CallHost),
+// so that package calls never imports sip.
 //
 // # Concepts
 //

@@ -97,7 +97,7 @@ type Switch struct {
 	drainMu   sync.RWMutex // orders calls.Add before calls.Wait
 	draining  bool
 
-	agentJoin atomic.Pointer[AgentJoin] // *55 calls: the call engine's hook (leg_agent.go)
+	agentJoin atomic.Pointer[calls.AgentJoin] // *55 calls: the call engine's hook (leg_agent.go)
 
 	listeners []func() error
 	addrs     map[string]string // transport -> bound host:port

@@ -29,7 +29,9 @@ var _ dialer.Engine = (*dialerEngine)(nil)
 
 func newDialerEngine(sw *sip.Switch, db *bbolt.DB, log *slog.Logger) *dialerEngine {
 	d := &dialerEngine{db: db, log: log}
-	d.Engine = calls.New(switchNetwork{Switch: sw}, log, calls.WithCharges(d.charge))
+	// The engine places its legs itself, as calls of their own on the
+	// switch, which rings them over SIP.
+	d.Engine = calls.New(calls.HostNetwork{Host: sw.CallHost(), Log: log}, log, calls.WithCharges(d.charge))
 	return d
 }
 
@@ -64,9 +66,9 @@ func (d *dialerEngine) charge(legID string) string {
 // agentJoin is the switch's *55 hook: the engine adopts the answered leg
 // and the dialer makes it an agent's session. It runs on the call's
 // goroutine with no lock of the engine's held, as the dialer asks.
-func (d *dialerEngine) agentJoin(dial *dialer.Dialer) sip.AgentJoin {
-	return func(ctx context.Context, user, campaignNumber string, el *sip.EngineLeg) error {
-		id := d.Engine.Adopt(switchLeg(el))
+func (d *dialerEngine) agentJoin(dial *dialer.Dialer) calls.AgentJoin {
+	return func(ctx context.Context, user, campaignNumber string, leg calls.Leg) error {
+		id := d.Engine.Adopt(leg)
 		return dial.AgentJoined(ctx, user, campaignNumber, id)
 	}
 }

@@ -45,11 +45,11 @@
 //     is on, the meter's Credit and the registrations kept in bbolt; the
 //     mailboxes (voicemail.New, their index in bbolt); the numbers'
 //     rentals started.
-//  5. The webhook outbox; the dialer, driving package calls' engine over
-//     the switch (switch_network.go adapts the switch's legs to
-//     calls.Leg, so package calls never imports sip; dialer_engine.go
-//     adapts calls.Engine to dialer.Engine and reads each ended leg's
-//     charge back from its CDR); the texts service, installed as the
+//  5. The webhook outbox; the dialer, driving package calls' engine,
+//     which places its legs on the switch's Host (calls.HostNetwork on
+//     sw.CallHost(); dialer_engine.go adapts calls.Engine to
+//     dialer.Engine, reads each ended leg's charge back from its CDR and
+//     hands *55 legs to the dialer); the texts service, installed as the
 //     switch's MESSAGE handler.
 //  6. The HTTP API (api.New) with the console mounted at /, and /metrics
 //     there behind the token or on http.metrics_listen; then the welcome
