@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -43,7 +44,9 @@ func (d *dialerEngine) Originate(ctx context.Context, o dialer.Origination) (dia
 		Free: o.Tags[dialer.TagLead] == "",
 	})
 	if errors.Is(err, calls.ErrRefused) {
-		return "", fmt.Errorf("%w: %v", dialer.ErrRefused, err)
+		// The attempt's reason says "refused" once, then why.
+		why := strings.TrimPrefix(err.Error(), calls.ErrRefused.Error()+": ")
+		return "", fmt.Errorf("%w: %s", dialer.ErrRefused, why)
 	}
 	if errors.Is(err, calls.ErrStopping) {
 		return "", fmt.Errorf("%w: %v", dialer.ErrNoEngine, err)
