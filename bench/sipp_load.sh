@@ -216,11 +216,11 @@ goroutines() { metrics | awk '$1 == "go_goroutines" {printf "%d", $2}'; }
 # live: the heap in use right after a collection (pprof's gc=1 runs one).
 live() { curl -sf -H "Authorization: Bearer bench-token" -o /dev/null "http://127.0.0.1:$HTTP/debug/pprof/heap?gc=1"; heap; }
 sleep 1; heap0=$(heap); rss0=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g0=$(goroutines); live0=$(live)
-(cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size $BUFF -m "$N" -timeout 60s >/dev/null 2>&1) &
+(cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size $BUFF -m "$N" -timeout 120s >/dev/null 2>&1) &
 sleep 0.3
 # shellcheck disable=SC2046
 (cd "$work" && sipp "127.0.0.1:$SIP" $(auth_args "$SIP") -buff_size $BUFF \
-   -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -m "$N" -r 500 -d 15000 -timeout 60s >/dev/null 2>&1) &
+   -i 127.0.0.1 -ci 127.0.0.1 -cp "$(port)" -p "$(port)" -nostdin -m "$N" -r 500 -d $(( (N / 500 + 45) * 1000 )) -timeout 120s >/dev/null 2>&1) &
 HOLD_UAC=$!
 sleep $((N / 500 + 4))
 active=$(curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^dialtone_active_calls/ {printf "%d", $2}')
@@ -228,8 +228,20 @@ heap1=$(heap); rss1=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g
 if [ -n "${PROFILE:-}" ]; then # the heap with the calls up
   curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.held.pprof" "http://127.0.0.1:$HTTP/debug/pprof/heap"
 fi
-wait "$HOLD_UAC" 2>/dev/null || true
+per_call() { # label active rss heap goroutines live
+  echo "memory per established call, $1 (${2} calls up, media anchored): $(( ($3 - rss0) * 1024 / $2 )) bytes of anonymous RSS, $(( ($4 - heap0) / $2 )) bytes of Go heap ($(( ($6 - live0) / $2 )) right after a collection), $(awk -v a=$(($5 - g0)) -v n="$2" 'BEGIN {printf "%.1f", a / n}') goroutines"
+}
 if [ "${active:-0}" -gt 0 ]; then
-  echo "memory per established call (${active} calls up, media anchored): $(( (rss1 - rss0) * 1024 / active )) bytes of anonymous RSS, $(( (heap1 - heap0) / active )) bytes of Go heap ($(( (live1 - live0) / active )) right after a collection), $(awk -v a=$((g1 - g0)) -v n="$active" 'BEGIN {printf "%.1f", a / n}') goroutines"
+  per_call "4 s after the last was set up" "$active" "$rss1" "$heap1" "$g1" "$live1"
 fi
+# Again once the setup's SIP transactions have ended (they linger 64×T1,
+# 32 s, after each call is answered): what a call costs while it lasts.
+sleep 34
+active2=$(metrics | awk '/^dialtone_active_calls/ {printf "%d", $2}')
+heap2=$(heap); rss2=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g2=$(goroutines); live2=$(live)
+if [ "${active2:-0}" -gt 0 ]; then
+  per_call "38 s after, the setup transactions over" "$active2" "$rss2" "$heap2" "$g2" "$live2"
+fi
+kill "$HOLD_UAC" 2>/dev/null || true
+wait "$HOLD_UAC" 2>/dev/null || true
 kill -TERM $SWITCH_PID; wait $SWITCH_PID 2>/dev/null || true
