@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -72,6 +73,9 @@ type pair struct {
 	port      int
 	rtp, rtcp *socket
 	reactor   *reactor
+	// mu orders the changes of cur: a leg's detach and its Close (which
+	// hands the pair to the pool) may race, as a transfer and a hang-up.
+	mu sync.Mutex
 	// cur is what the reactor runs for each socket: a leg's watch, one of
 	// the pool's, or nil when the socket is not in its epoll set.
 	cur [2]*watch
@@ -102,6 +106,23 @@ func (pr *pair) sockets() [2]*socket { return [2]*socket{pr.rtp, pr.rtcp} }
 // it out. Only the pair's owner (its leg, or the pool while it has no
 // leg) calls it.
 func (pr *pair) set(i int, w *watch) error {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.setLocked(i, w)
+}
+
+// unset takes socket i out of the reactor if w is still what runs for
+// it: a leg's late detach must not take out the watch of the pool (or
+// of the pair's next leg) that replaced its own.
+func (pr *pair) unset(i int, w *watch) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.cur[i] == w {
+		_ = pr.setLocked(i, nil)
+	}
+}
+
+func (pr *pair) setLocked(i int, w *watch) error {
 	s, old := pr.sockets()[i], pr.cur[i]
 	switch {
 	case old == w:
@@ -205,9 +226,13 @@ func (p *Pool) takeIdle(now time.Time, force bool) *pair {
 		p.idle[0] = nil
 		p.idle = p.idle[1:]
 	case len(p.free) == 0 || force:
-		// No fresh pair to bind: as takeRandom does, the older half,
-		// keeping the order.
+		// No fresh pair to bind: one that waited its turn if any does,
+		// else, as takeRandom does, one of the older half; the order
+		// stays.
 		i := p.rand.IntN(max(n/2, 1))
+		if ready > 0 {
+			i = p.rand.IntN(ready)
+		}
 		pr = p.idle[i]
 		p.idle = slices.Delete(p.idle, i, i+1)
 	default:

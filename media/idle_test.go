@@ -3,7 +3,9 @@ package media
 import (
 	"bytes"
 	"net"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 	"golang.org/x/sys/unix"
@@ -233,6 +235,41 @@ func TestIdlePairs(t *testing.T) {
 		}
 	})
 
+	t.Run("a detach that comes after the leg went idle leaves the pair draining", func(t *testing.T) {
+		// A transfer's detach racing a hang-up's Close: the detach takes
+		// the leg's watches, Close hands the pair to the pool, and only
+		// then does the detach take the leg's sockets from the reactor.
+		p := newIdlePool(t, 1, 1)
+		a := must(p.Allocate())
+		ep := must(NewEndpoint(a, PayloadPCMU))
+		if err := ep.Start(); err != nil {
+			t.Fatal(err)
+		}
+		a.mu.Lock()
+		late := a.takeWatches()
+		a.mu.Unlock()
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		a.unwatch(late)
+		pr := p.idle[0]
+		if pr.cur[0] != &pr.idle.drop[0] || pr.cur[1] != &pr.idle.drop[1] {
+			t.Fatalf("idle pair runs %p, %p; want its drop watches", pr.cur[0], pr.cur[1])
+		}
+		next := newPhone(t)
+		for range 20 {
+			next.sendRTP(a.Addr(), 0, payload)
+		}
+		waitFor(t, "the idle pair to be read empty", func() bool { return pending(t, pr.rtp) == 0 })
+		b := must(p.Allocate())
+		defer b.Close()
+		ep2 := must(NewEndpoint(b, PayloadPCMU))
+		defer ep2.Close()
+		if err := ep2.Start(); err != nil {
+			t.Fatalf("the next leg on the pair does not start: %v", err)
+		}
+	})
+
 	t.Run("the idle pairs are bounded; the others are closed", func(t *testing.T) {
 		p := newIdlePool(t, 4, 2)
 		var legs []*Leg
@@ -300,6 +337,44 @@ func TestIdlePairsReuseRules(t *testing.T) {
 		defer b.Close()
 		if b.Port() == a.Port() {
 			t.Errorf("port %d reused with one pair to pick from", a.Port())
+		}
+	})
+
+	t.Run("the range used up: a pair that waited its turn before those that just went idle", func(t *testing.T) {
+		p := newTestPool(t, 5, WithIdlePairs(5))
+		t.Cleanup(func() { p.Close() })
+		p.minReuseChoice = 128 // never enough ready pairs to pick among
+		var legs []*Leg
+		for range 5 {
+			legs = append(legs, must(p.Allocate()))
+		}
+		defer legs[4].Close()
+		for _, l := range legs[:4] {
+			l.Close()
+		}
+		// The oldest has waited its turn; the other three just went idle.
+		age := func() *pair {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			pr := p.idle[len(p.idle)-1]
+			if pr.idle.released.Before(p.idle[0].idle.released) {
+				return pr
+			}
+			p.idle = slices.Insert(p.idle[:len(p.idle)-1], 0, pr)
+			pr.idle.released = pr.idle.released.Add(-time.Hour)
+			return pr
+		}
+		p.mu.Lock()
+		rested := p.idle[0]
+		rested.idle.released = rested.idle.released.Add(-time.Hour)
+		p.mu.Unlock()
+		for range 20 {
+			b := must(p.Allocate())
+			if b.Port() != rested.port {
+				t.Fatalf("port %d reused at once; want %d, which waited", b.Port(), rested.port)
+			}
+			b.Close()
+			rested = age()
 		}
 	})
 

@@ -394,7 +394,7 @@ func (l *Leg) takeWatches() [2]*watch {
 func (l *Leg) unwatch(w [2]*watch) {
 	for i := range w {
 		if w[i] != nil {
-			_ = l.pair.set(i, nil)
+			l.pair.unset(i, w[i])
 		}
 	}
 }
