@@ -47,6 +47,11 @@ type Organization struct {
 	fwd     *Forwardings
 	now     atomic.Pointer[Directory]
 
+	// changeMu orders the changes of the numbers and the forwarding
+	// rules (API, reload): each is checked against the directory the
+	// change before it published, so two requests adding one number, or
+	// a number added while a reload removes its owner, cannot both pass.
+	changeMu sync.Mutex
 	// notifyMu orders what NumbersChanged is told: each call reads the
 	// set as it is then, so the last call told has the last set.
 	notifyMu       sync.Mutex
@@ -89,8 +94,11 @@ func (o *Organization) Directory() *Directory { return o.now.Load() }
 // are kept (a later reload may grant them back) and logged. NumbersChanged
 // is told the new set.
 func (o *Organization) Reload(ctx context.Context, cfg *config.Config) {
+	o.changeMu.Lock()
 	o.numbers.Apply(cfg)
-	for _, r := range o.fwd.Refused(o.Directory()) {
+	refused := o.fwd.Refused(o.Directory())
+	o.changeMu.Unlock()
+	for _, r := range refused {
 		o.log.Warn("forwarding set through the API is no longer permitted; calls will not be forwarded there",
 			"user", r.User, "rule", r.Field, "target", r.Target, "reason", r.Reason, "permission", r.Rule)
 	}
@@ -117,6 +125,8 @@ func (o *Organization) ForwardingOf(u *User) config.Forwarding { return o.fwd.Of
 // them. Errors are ErrNotFound, ErrInvalid, a *ForwardingRefusedError or
 // the store's.
 func (o *Organization) SetForwarding(id string, f config.Forwarding) error {
+	o.changeMu.Lock()
+	defer o.changeMu.Unlock()
 	d := o.Directory()
 	u := d.User(id)
 	if u == nil {
@@ -141,11 +151,14 @@ func (o *Organization) Numbers() []ListedNumber { return o.numbers.List() }
 // rents it. It returns the number as stored (E.164, country, type).
 // Errors are those of Numbers.Add.
 func (o *Organization) AddNumber(ctx context.Context, n config.Number) (config.Number, error) {
+	o.changeMu.Lock()
 	n, err := o.numbers.Add(o.Directory(), n)
+	o.changeMu.Unlock()
 	if err != nil {
 		return n, err
 	}
-	if err := o.tellNumbers(ctx); err != nil {
+	// The meter is told even if the request that made the change is gone.
+	if err := o.tellNumbers(context.WithoutCancel(ctx)); err != nil {
 		o.log.Warn("rent number", "number", n.Number, "error", err)
 	}
 	o.log.Info("number added", "number", n.Number, "user", n.User, "group", n.Group)
@@ -155,11 +168,13 @@ func (o *Organization) AddNumber(ctx context.Context, n config.Number) (config.N
 // RemoveNumber removes a number added through the API: it stops ringing
 // and is not renewed. Errors are those of Numbers.Remove.
 func (o *Organization) RemoveNumber(ctx context.Context, number string) error {
+	o.changeMu.Lock()
 	e164, err := o.numbers.Remove(number)
+	o.changeMu.Unlock()
 	if err != nil {
 		return err
 	}
-	if err := o.tellNumbers(ctx); err != nil {
+	if err := o.tellNumbers(context.WithoutCancel(ctx)); err != nil {
 		o.log.Warn("release number", "number", e164, "error", err)
 	}
 	return nil
