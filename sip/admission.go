@@ -138,7 +138,7 @@ func (sw *Switch) refuseOverload(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil)
 	res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(4))))
 	res.AppendHeader(sip.NewHeader("Reason", `SIP;cause=503;text="overloaded: too many calls being set up"`))
-	tagStateless(res)
+	tagStateless(req, res)
 	_ = tx.Respond(res)
 	// Stateless, as the refusals in front of the parser (overload_udp.go):
 	// the transaction ends with the 503 instead of being kept 64×T1 for

@@ -24,8 +24,15 @@ func statelessTag() string {
 }
 
 // tagStateless gives a response the switch sends without a transaction
-// its kind of To tag.
-func tagStateless(res *sip.Response) {
+// its kind of To tag (in place of the one sipgo made), unless req was in a
+// dialog (a SUBSCRIBE refresh challenged): its To tag names the dialog
+// and stays.
+func tagStateless(req *sip.Request, res *sip.Response) {
+	if to := req.To(); to != nil {
+		if tag, ok := to.Params.Get("tag"); ok && tag != "" {
+			return
+		}
+	}
 	if to := res.To(); to != nil {
 		to.Params.Add("tag", statelessTag())
 	}

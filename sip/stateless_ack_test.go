@@ -103,3 +103,34 @@ func TestUDPListenerDropsTheAckForAStatelessAnswer(t *testing.T) {
 		t.Fatalf("sipgo read %q, want the dialog's ACK", got)
 	}
 }
+
+// A challenge of a request in a dialog (a SUBSCRIBE refresh) keeps the
+// dialog's To tag; one outside a dialog gets the stateless kind.
+func TestTagStatelessKeepsADialogsTag(t *testing.T) {
+	tests := []struct {
+		name, to  string
+		stateless bool
+	}{
+		{"outside a dialog", "<sip:1001@example.com>", true},
+		{"in a dialog", "<sip:1001@example.com>;tag=abc123", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := sip.NewRequest(sip.SUBSCRIBE, sip.Uri{User: "1001", Host: "example.com"})
+			to := &sip.ToHeader{Address: sip.Uri{User: "1001", Host: "example.com"}, Params: sip.NewParams()}
+			if tag, ok := strings.CutPrefix(tt.to, "<sip:1001@example.com>;tag="); ok {
+				to.Params.Add("tag", tag)
+			}
+			req.AppendHeader(to)
+			res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
+			tagStateless(req, res)
+			tag, _ := res.To().Params.Get("tag")
+			if got := strings.HasPrefix(tag, statelessTagPrefix); got != tt.stateless {
+				t.Errorf("To tag %q: stateless %v, want %v", tag, got, tt.stateless)
+			}
+			if !tt.stateless && tag != "abc123" {
+				t.Errorf("To tag %q, want the dialog's abc123", tag)
+			}
+		})
+	}
+}

@@ -402,7 +402,7 @@ func (sw *Switch) authenticate(req *sip.Request, tx sip.ServerTransaction, proxy
 	challenge := func(stale bool) {
 		res := sip.NewResponseFromRequest(req, code, phrase, nil)
 		res.AppendHeader(sip.NewHeader(challengeHeader, sw.auth.challenge(stale)))
-		tagStateless(res)
+		tagStateless(req, res)
 		_ = tx.Respond(res)
 		// The challenge is answered statelessly, as a proxy's auth module
 		// does: the transaction ends now instead of being kept 64×T1 for
