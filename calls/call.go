@@ -355,7 +355,7 @@ func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
 	c.host.StoreCall(c)
 	defer c.host.ForgetCall(c.id)
 	credit := newCreditClock(c.host.CreditMeter(), c.log, answered, c.Settings().MaxCallDuration)
-	defer credit.stop()
+	defer credit.Stop()
 	ackTimer := time.NewTimer(c.host.AckTimeout())
 	defer ackTimer.Stop()
 	noAck := ackTimer.C
@@ -378,10 +378,10 @@ func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
 			gone = c.hungUp(c.b)
 		case f := <-c.inbox:
 			f()
-			credit.poke() // a transfer may have brought legs in
+			credit.Poke() // a transfer may have brought legs in
 		case f := <-c.xferResult:
 			f()
-			credit.poke()
+			credit.Poke()
 		case <-noAck:
 			noAck = nil
 			if c.unacked(ackLeg) {

@@ -31,6 +31,3 @@ func (cc *creditClock) check(legs []*CallLeg) (endAt time.Time, end bool) {
 	}
 	return cc.Check(cl)
 }
-
-func (cc *creditClock) poke() { cc.Poke() }
-func (cc *creditClock) stop() { cc.Stop() }

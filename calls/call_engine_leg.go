@@ -19,7 +19,7 @@ import (
 // time the leg's bill ends. The CDR is finishLeg's to write.
 func (c *Call) keepLegUp(l *CallLeg, stop <-chan struct{}) {
 	credit := newCreditClock(c.host.CreditMeter(), c.log, *l.CDR.AnsweredAt, c.Settings().MaxCallDuration)
-	defer credit.stop()
+	defer credit.Stop()
 	disposition := billing.Answered
 	var cutAt time.Time
 	done := l.Dialog.Done()

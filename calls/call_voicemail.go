@@ -87,7 +87,7 @@ func (c *Call) answerEndpoint() (ep *media.Endpoint, ctx context.Context, ok boo
 	c.endpointCut = make(chan time.Time, 1)
 	go func() {
 		defer close(c.endpointCut)
-		defer credit.stop()
+		defer credit.Stop()
 		for {
 			select {
 			case <-c.a.Done():
