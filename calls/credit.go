@@ -74,32 +74,20 @@ type CreditLeg struct {
 type CreditClock struct {
 	meter CreditMeter // nil: no credit control, only the cap
 	log   *slog.Logger
-	now   func() time.Time
+	now   func() time.Time // time.Now; a test sets a fake one and reads Next instead of waiting for C
 	capAt time.Time // the call's answer + its longest length
 	timer *time.Timer
 	next  time.Time
 }
 
-// CreditClockOption configures a CreditClock.
-type CreditClockOption func(*CreditClock)
-
-// WithNow sets the time the clock reads (default time.Now; tests use a
-// fake one and read Next instead of waiting for C).
-func WithNow(now func() time.Time) CreditClockOption {
-	return func(cc *CreditClock) { cc.now = now }
-}
-
 // NewCreditClock starts the clock of a call answered at answered that may
 // last maxCall at most. meter nil: only the cap applies. It fires at once
 // so that the first Check looks at the legs.
-func NewCreditClock(meter CreditMeter, log *slog.Logger, answered time.Time, maxCall time.Duration, opts ...CreditClockOption) *CreditClock {
+func NewCreditClock(meter CreditMeter, log *slog.Logger, answered time.Time, maxCall time.Duration) *CreditClock {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cc := &CreditClock{meter: meter, log: log, now: time.Now, capAt: answered.Add(maxCall)}
-	for _, o := range opts {
-		o(cc)
-	}
 	cc.timer = time.NewTimer(0)
 	return cc
 }

@@ -132,7 +132,8 @@ func TestCreditClock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &sliceMeter{slice: slice, left: tt.left, granted: map[string]time.Duration{}}
 			clock := &fakeNow{}
-			cc := NewCreditClock(m, nil, answeredAt, tt.maxCal, WithNow(clock.now))
+			cc := NewCreditClock(m, nil, answeredAt, tt.maxCal)
+			cc.now = clock.now // the test reads Next instead of waiting for C
 			defer cc.Stop()
 			for _, tk := range tt.ticks {
 				clock.t = at(tk.now)
@@ -163,7 +164,8 @@ func TestCreditClock(t *testing.T) {
 // Without a meter only the cap ends the call.
 func TestCreditClockWithoutAMeterEndsAtTheCap(t *testing.T) {
 	clock := &fakeNow{t: answeredAt.Add(59 * time.Minute)}
-	cc := NewCreditClock(nil, nil, answeredAt, time.Hour, WithNow(clock.now))
+	cc := NewCreditClock(nil, nil, answeredAt, time.Hour)
+	cc.now = clock.now
 	defer cc.Stop()
 	legs := []CreditLeg{creditLeg("a", answeredAt, time.Minute)}
 	if _, end := cc.Check(legs); end || !cc.Next().Equal(answeredAt.Add(time.Hour)) {
