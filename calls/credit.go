@@ -75,7 +75,7 @@ type CreditClock struct {
 	meter CreditMeter // nil: no credit control, only the cap
 	log   *slog.Logger
 	now   func() time.Time // time.Now; a test sets a fake one and reads Next instead of waiting for C
-	capAt time.Time // the call's answer + its longest length
+	capAt time.Time        // the call's answer + its longest length
 	timer *time.Timer
 	next  time.Time
 }
