@@ -102,7 +102,7 @@
 //		}
 //	}
 //
-// The clock reads the time through WithNow, so its tests step a fake
-// clock and read Next instead of waiting. A Call runs one while it is up
+// The clock reads the time through its now (time.Now), so its tests set
+// a fake one and read Next instead of waiting. A Call runs one while it is up
 // (and one per voicemail caller, and per engine leg it keeps up).
 package calls
