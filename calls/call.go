@@ -137,12 +137,6 @@ func (c *Call) ID() string { return c.id }
 // Origin is what started the call; a transfer never changes it.
 func (c *Call) Origin() Origin { return c.origin }
 
-// Route is where the call was routed when it started.
-func (c *Call) Route() *orgdir.Route { return c.rt }
-
-// Caller is the leg that came in; nil for an engine call.
-func (c *Call) Caller() *CallLeg { return c.a }
-
 // Log is the call's logger, with its id.
 func (c *Call) Log() *slog.Logger { return c.log }
 

@@ -47,7 +47,7 @@ func TestAStar55CallIsHandedToTheEngine(t *testing.T) {
 			case <-time.After(hangTimeout):
 				t.Fatal("the *55 call was not handed to the engine")
 			}
-			if j.user != "1002" || j.campaign != "12" || string(j.leg) != c.Caller().CDR.LegID {
+			if j.user != "1002" || j.campaign != "12" || string(j.leg) != c.a.CDR.LegID {
 				t.Fatalf("joined %+v, want bob's leg in campaign 12", j)
 			}
 			if refuse {
