@@ -113,16 +113,6 @@ func (a *admission) refuseBeforeParsing(waited time.Duration, answersChallenge b
 	return false, false
 }
 
-// mayRefuse is the read loop's test before it looks inside a datagram: can
-// any new INVITE be refused now. A limit of zero or less admits everything.
-func (a *admission) mayRefuse(waited time.Duration) bool {
-	if a.limit <= 0 {
-		return false
-	}
-	n := a.inFlight.Load()
-	return n >= int64(a.limit) || waited > maxSocketWait && n >= a.busyFor()
-}
-
 // enabled reports whether the switch refuses anything: a limit of zero or
 // less admits everything.
 func (a *admission) enabled() bool { return a.limit > 0 }

@@ -60,15 +60,13 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, addr, nil // a re-INVITE, or one sipgo should judge
 		}
 		now, key := time.Now(), c.sent.key(inv)
-		if c.sw.admission.mayRefuse(waited) && !c.sent.has(key, now) {
-			if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse {
-				c.sw.metrics.Overload.Inc()
-				if late {
-					c.sw.metrics.OverLate.Inc()
-				}
-				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
-				continue
+		if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse && !c.sent.has(key, now) {
+			c.sw.metrics.Overload.Inc()
+			if late {
+				c.sw.metrics.OverLate.Inc()
 			}
+			_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
+			continue
 		}
 		c.sent.add(key, now)
 		return n, addr, nil
