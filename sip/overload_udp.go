@@ -194,10 +194,21 @@ func (inv *inviteHead) overloadResponse(retryAfter int) []byte {
 }
 
 // hasTag reports whether a To header value carries a tag parameter
-// (outside its <URI>, where a ;tag would belong to the URI).
+// (outside its <URI>, where a ;tag would belong to the URI), in any case.
+// Every INVITE read is asked, so it compares in place, without lowering
+// a copy.
 func hasTag(to []byte) bool {
 	if i := bytes.LastIndexByte(to, '>'); i >= 0 {
 		to = to[i:]
 	}
-	return bytes.Contains(bytes.ToLower(to), []byte(";tag="))
+	for {
+		i := bytes.IndexByte(to, ';')
+		if i < 0 {
+			return false
+		}
+		to = to[i+1:]
+		if len(to) >= len("tag=") && bytes.EqualFold(to[:len("tag=")], []byte("tag=")) {
+			return true
+		}
+	}
 }

@@ -275,3 +275,33 @@ func TestUDPListenerHandsOneAddressPerSource(t *testing.T) {
 		t.Errorf("source %s, want the phone's %s", got, want)
 	}
 }
+
+// A new INVITE is told from a re-INVITE by its To tag, in any case, with
+// or without brackets around the URI (without them, the tag is taken as
+// the header's: the parser judges such an INVITE). Every INVITE read is
+// asked, so it must not allocate.
+func TestHasTag(t *testing.T) {
+	tests := []struct {
+		to   string
+		want bool
+	}{
+		{"<sip:bob@example.com>", false},
+		{"<sip:bob@example.com>;tag=xyz", true},
+		{"<sip:bob@example.com>;TAG=xyz", true},
+		{"<sip:bob@example.com>;foo=1;Tag=xyz", true},
+		{"<sip:bob@example.com;tag=u>", false},
+		{"<sip:bob@example.com>;tagx=1", false},
+		{"<sip:bob@example.com>;tag", false},
+		{"sip:bob@example.com;tag=xyz", true},
+		{`"Bob" <sip:bob@example.com> ; tag=xyz`, false},
+	}
+	for _, tt := range tests {
+		if got := hasTag([]byte(tt.to)); got != tt.want {
+			t.Errorf("hasTag(%q) = %t, want %t", tt.to, got, tt.want)
+		}
+	}
+	to := []byte("<sip:bob@example.com>;Tag=xyz")
+	if n := testing.AllocsPerRun(100, func() { _ = hasTag(to) }); n != 0 {
+		t.Errorf("hasTag allocates %v times per call, want 0", n)
+	}
+}
