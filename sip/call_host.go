@@ -17,12 +17,10 @@ type switchHost struct{ sw *Switch }
 
 var _ calls.Host = switchHost{}
 
-// callHost is the host of the switch's calls.
-func (sw *Switch) callHost() calls.Host { return switchHost{sw} }
-
-// CallHost is the switch as the call engine's legs see it: the engine
-// places its legs on it (calls.HostNetwork).
-func (sw *Switch) CallHost() calls.Host { return sw.callHost() }
+// CallHost is the host of the switch's calls, and the switch as the call
+// engine's legs see it: the engine places its legs on it
+// (calls.HostNetwork).
+func (sw *Switch) CallHost() calls.Host { return switchHost{sw} }
 
 // HopRinger is the network that rings a call's hops: SIP INVITEs, forked
 // (sipNetwork).
