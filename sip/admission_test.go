@@ -27,7 +27,7 @@ func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
 			for i, step := range tt.steps {
 				switch step {
 				case 'a', 'r':
-					s := a.acquire()
+					s := a.acquireFor(false)
 					if admitted := s != nil; admitted != (step == 'a') {
 						t.Fatalf("step %d: admitted %t, want %t (%d setting up)", i, admitted, step == 'a', a.settingUp())
 					}
@@ -53,7 +53,7 @@ func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
 // place frees up, the next INVITE goes on to authentication.
 func TestInviteOverTheSetupLimitIsRefusedBeforeAuthentication(t *testing.T) {
 	sw := newStatelessTestSwitch(t, "  max_setup_calls: 1\n")
-	busy := sw.admission.acquire() // a call being set up
+	busy := sw.admission.acquireFor(false) // a call being set up
 
 	answer := func() *sip.Response {
 		t.Helper()

@@ -132,7 +132,7 @@ func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
 	if got := read(); got != newInvite {
 		t.Fatalf("sipgo read %q, want the INVITE", got)
 	}
-	slot := sw.admission.acquire() // the INVITE's call, being set up: the limit is reached
+	slot := sw.admission.acquireFor(false) // the INVITE's call, being set up: the limit is reached
 	defer slot.release()
 	r.waited = 2 * maxSocketWait
 	other := strings.Replace(newInvite, "call-1@", "call-2@", 1)
@@ -221,7 +221,7 @@ func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
 func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
 	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
 	r := newUDPRig(t, sw)
-	slot := sw.admission.acquire() // the limit is reached
+	slot := sw.admission.acquireFor(false) // the limit is reached
 	// Within the socket's default receive buffer, so that all are read.
 	const flood = 100
 	for i := range flood {
