@@ -46,7 +46,6 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		c.sw.metrics.UDPWait.Observe(waited.Seconds())
 		if isStatelessAck(p[:n]) {
 			continue // it has nothing to acknowledge: see stateless_ack.go
 		}
@@ -87,6 +86,9 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 	var waited time.Duration
 	if at := arrivalOf(c.oob[:oobn]); !at.IsZero() {
 		waited = max(0, c.wait(at))
+		// Only stamped waits: a datagram the kernel did not stamp did
+		// not wait zero, its wait is unknown.
+		c.sw.metrics.UDPWait.Observe(waited.Seconds())
 	}
 	return n, c.sources.of(ap), waited, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const newInvite = "INVITE sip:+14155550199@127.0.0.1:5060 SIP/2.0\r\n" +
@@ -303,5 +304,55 @@ func TestHasTag(t *testing.T) {
 	to := []byte("<sip:bob@example.com>;Tag=xyz")
 	if n := testing.AllocsPerRun(100, func() { _ = hasTag(to) }); n != 0 {
 		t.Errorf("hasTag allocates %v times per call, want 0", n)
+	}
+}
+
+// dgramSocket hides that a listener is a *net.UDPConn, as any other
+// net.PacketConn sipgo could be handed: the kernel stamps nothing on it.
+type dgramSocket struct{ net.PacketConn }
+
+// The socket-wait histogram holds the waits the kernel stamped, not a
+// zero for every datagram it did not: those waits are unknown.
+func TestUDPWaitObservesOnlyStampedArrivals(t *testing.T) {
+	for _, stamped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stamped %t", stamped), func(t *testing.T) {
+			sw := &Switch{admission: newAdmission(0), metrics: newMetrics(nil, nil)}
+			server, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			_ = server.SetReadDeadline(time.Now().Add(10 * time.Second)) // a hang guard, not a threshold
+			conn := server
+			if !stamped {
+				conn = dgramSocket{server}
+			}
+			c := newOverloadConn(conn, sw)
+			if stamped && c.udp == nil {
+				t.Skip("the kernel does not stamp arrivals here")
+			}
+			phone, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer phone.Close()
+			if _, err := phone.WriteTo([]byte(newInvite), server.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.ReadFrom(make([]byte, 4096)); err != nil {
+				t.Fatal(err)
+			}
+			var m dto.Metric
+			if err := sw.metrics.UDPWait.Write(&m); err != nil {
+				t.Fatal(err)
+			}
+			want := uint64(0)
+			if stamped {
+				want = 1
+			}
+			if got := m.GetHistogram().GetSampleCount(); got != want {
+				t.Errorf("waits observed %d, want %d", got, want)
+			}
+		})
 	}
 }
