@@ -25,6 +25,7 @@ type overloadConn struct {
 	oob  []byte       // the arrival stamp's control message
 	wait func(arrived time.Time) time.Duration
 	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
+	inv  inviteHead     // the INVITE being read, reused: every INVITE is read
 	// sources are the addresses handed to sipgo with the stamped reads.
 	sources *udpSources
 }
@@ -54,8 +55,8 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if !c.sw.admission.enabled() || !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
 			return n, addr, nil
 		}
-		inv := readNewInvite(p[:n])
-		if inv == nil {
+		inv := &c.inv
+		if !inv.read(p[:n]) {
 			return n, addr, nil // a re-INVITE, or one sipgo should judge
 		}
 		now, key := time.Now(), c.sent.key(inv)
@@ -108,13 +109,14 @@ type inviteHead struct {
 	credentials            bool // Authorization or Proxy-Authorization: it answers a challenge
 }
 
-// readNewInvite reads the headers of a new INVITE (no To tag); nil for
-// anything else or anything it cannot read with certainty.
-func readNewInvite(msg []byte) *inviteHead {
+// read reads the headers of a new INVITE (no To tag) into inv, reusing
+// its Via slice; false for anything else or anything it cannot read with
+// certainty. What it holds points into msg.
+func (inv *inviteHead) read(msg []byte) bool {
+	*inv = inviteHead{vias: inv.vias[:0]}
 	if !bytes.HasPrefix(msg, []byte("INVITE ")) {
-		return nil
+		return false
 	}
-	var inv inviteHead
 	// Every INVITE is read here (a retransmission must be known as one),
 	// so the names are compared without allocating.
 	readable := readHeaders(msg, func(name, value []byte) bool {
@@ -134,10 +136,7 @@ func readNewInvite(msg []byte) *inviteHead {
 		}
 		return true
 	})
-	if !readable || len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
-		return nil
-	}
-	return &inv
+	return readable && len(inv.vias) > 0 && inv.from != nil && inv.to != nil && inv.callID != nil && inv.cseq != nil && !hasTag(inv.to)
 }
 
 // readHeaders calls fn with the name and value of each header line of a

@@ -207,8 +207,8 @@ func (r *udpRig) read() string {
 // statelessOverloadResponse is the 503 the listener sends for msg, or nil
 // when msg is not a new INVITE it can read with certainty.
 func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
-	inv := readNewInvite(msg)
-	if inv == nil {
+	var inv inviteHead
+	if !inv.read(msg) {
 		return nil
 	}
 	return inv.overloadResponse(retryAfter)
@@ -354,5 +354,18 @@ func TestUDPWaitObservesOnlyStampedArrivals(t *testing.T) {
 				t.Errorf("waits observed %d, want %d", got, want)
 			}
 		})
+	}
+}
+
+// Every INVITE the listener hands sipgo is read in front of it (to know a
+// retransmission), so reading one reuses the listener's buffers.
+func TestReadingAnInviteCostsNoAllocation(t *testing.T) {
+	msg := []byte(newInvite)
+	var inv inviteHead
+	if !inv.read(msg) {
+		t.Fatal("the INVITE is not read")
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = inv.read(msg) }); n != 0 {
+		t.Errorf("reading an INVITE allocates %v times, want 0", n)
 	}
 }
