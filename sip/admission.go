@@ -36,12 +36,9 @@ type setupSlot struct {
 	once sync.Once
 }
 
-// acquire admits a new call, or returns nil when too many are being set
-// up. A limit of zero or less admits everything.
-func (a *admission) acquire() *setupSlot { return a.acquireFor(false) }
-
-// acquireFor is acquire for an INVITE that answers the switch's digest
-// challenge or not: one that does may use the reserve above the limit.
+// acquireFor admits a new call, or returns nil when too many are being
+// set up. An INVITE that answers the switch's digest challenge may use
+// the reserve above the limit. A limit of zero or less admits everything.
 func (a *admission) acquireFor(answersChallenge bool) *setupSlot {
 	if n := a.inFlight.Add(1); a.limit > 0 && n > a.limitFor(answersChallenge) {
 		a.inFlight.Add(-1)
@@ -111,16 +108,6 @@ func (a *admission) refuseBeforeParsing(waited time.Duration, answersChallenge b
 		return true, true
 	}
 	return false, false
-}
-
-// mayRefuse is the read loop's test before it looks inside a datagram: can
-// any new INVITE be refused now. A limit of zero or less admits everything.
-func (a *admission) mayRefuse(waited time.Duration) bool {
-	if a.limit <= 0 {
-		return false
-	}
-	n := a.inFlight.Load()
-	return n >= int64(a.limit) || waited > maxSocketWait && n >= a.busyFor()
 }
 
 // enabled reports whether the switch refuses anything: a limit of zero or

@@ -1,15 +1,11 @@
 package sip
 
 import (
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/emiago/sipgo/siptest"
-
-	"github.com/dialtone/dialtone/config"
 )
 
 func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
@@ -31,7 +27,7 @@ func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
 			for i, step := range tt.steps {
 				switch step {
 				case 'a', 'r':
-					s := a.acquire()
+					s := a.acquireFor(false)
 					if admitted := s != nil; admitted != (step == 'a') {
 						t.Fatalf("step %d: admitted %t, want %t (%d setting up)", i, admitted, step == 'a', a.settingUp())
 					}
@@ -56,29 +52,14 @@ func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
 // expensive work: no digest challenge (407) is computed for it. Once a
 // place frees up, the next INVITE goes on to authentication.
 func TestInviteOverTheSetupLimitIsRefusedBeforeAuthentication(t *testing.T) {
-	cfg, err := config.Parse([]byte("sip:\n  max_setup_calls: 1\n"+minimalConfig), "o.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, err := New(cfg, Options{Organization: organizationOf(t, cfg), CDRs: discardCDRs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	busy := sw.admission.acquire() // a call being set up
+	sw := newStatelessTestSwitch(t, "  max_setup_calls: 1\n")
+	busy := sw.admission.acquireFor(false) // a call being set up
 
 	answer := func() *sip.Response {
 		t.Helper()
-		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1"})
-		req.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK"+sip.GenerateTagN(8)))
-		from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"}, Params: sip.NewParams()}
-		from.Params.Add("tag", sip.GenerateTagN(8))
-		req.AppendHeader(from)
-		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1"}, Params: sip.NewParams()})
-		callID := sip.CallIDHeader(sip.GenerateTagN(12))
-		req.AppendHeader(&callID)
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
-		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}})
-		req.SetSource("127.0.0.1:5070")
+		req := phoneRequest(sip.INVITE) // to 1002
+		req.Recipient.User = "1002"
+		req.To().Address.User = "1002"
 		tx := siptest.NewServerTxRecorder(req)
 		sw.handleInvite(req, tx)
 		res := tx.Result()

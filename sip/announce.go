@@ -33,10 +33,10 @@ func (sw *Switch) setAnnouncement(cfg *config.Config) {
 	sw.announcement.Store(&samples)
 }
 
-// recordingAnnouncement is the prompt to play when a recording starts,
-// nil when none is configured.
-func (sw *Switch) recordingAnnouncement() []int16 {
-	if p := sw.announcement.Load(); p != nil {
+// RecordingAnnouncement is the prompt to play when a recording starts,
+// nil when none is configured (calls.Host).
+func (h switchHost) RecordingAnnouncement() []int16 {
+	if p := h.sw.announcement.Load(); p != nil {
 		return *p
 	}
 	return nil

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"time"
 
 	"github.com/dialtone/dialtone/billing"
 	"github.com/dialtone/dialtone/calls"
@@ -17,12 +16,10 @@ type switchHost struct{ sw *Switch }
 
 var _ calls.Host = switchHost{}
 
-// callHost is the host of the switch's calls.
-func (sw *Switch) callHost() calls.Host { return switchHost{sw} }
-
-// CallHost is the switch as the call engine's legs see it: the engine
-// places its legs on it (calls.HostNetwork).
-func (sw *Switch) CallHost() calls.Host { return sw.callHost() }
+// CallHost is the host of the switch's calls, and the switch as the call
+// engine's legs see it: the engine places its legs on it
+// (calls.HostNetwork).
+func (sw *Switch) CallHost() calls.Host { return switchHost{sw} }
 
 // HopRinger is the network that rings a call's hops: SIP INVITEs, forked
 // (sipNetwork).
@@ -59,7 +56,6 @@ func (h switchHost) ClaimUserCall(u *user) (release func(), ok bool) {
 func (h switchHost) MediaPool() *media.Pool          { return h.sw.media }
 func (h switchHost) MediaAddr() string               { return h.sw.mediaIP }
 func (h switchHost) RecordingsDir() string           { return h.sw.dataDir }
-func (h switchHost) RecordingAnnouncement() []int16  { return h.sw.recordingAnnouncement() }
 func (h switchHost) VoicemailBox() calls.Voicemail   { return h.sw.voicemail }
 func (h switchHost) LegStarted(cdr *billing.CDR)     { h.sw.cdrs.Started(cdr) }
 func (h switchHost) LegEnded(cdr *billing.CDR) error { return h.sw.cdrs.Ended(cdr) }
@@ -72,16 +68,12 @@ func (h switchHost) CountMedia(d billing.Direction, s media.Stats) {
 	h.sw.metrics.countMedia(d, s)
 }
 func (h switchHost) AgentJoiner() calls.AgentJoin                 { return h.sw.agentJoinHook() }
-func (h switchHost) StoreDialog(l *calls.CallLeg)                 { h.sw.storeDialog(l) }
-func (h switchHost) ForgetDialog(l *calls.CallLeg)                { h.sw.forgetDialog(l) }
 func (h switchHost) LegByDialog(r *calls.Replaces) *calls.CallLeg { return h.sw.legByDialog(r) }
 func (h switchHost) StoreCall(c *calls.Call)                      { h.sw.callsByID.Store(c.ID(), c) }
 func (h switchHost) ForgetCall(id string)                         { h.sw.callsByID.Delete(id) }
 func (h switchHost) RunContext() context.Context                  { return h.sw.ctx }
 func (h switchHost) CallStarted()                                 { h.sw.calls.Add(1) }
 func (h switchHost) CallDone()                                    { h.sw.calls.Done() }
-func (h switchHost) AckTimeout() time.Duration                    { return h.sw.ackTimeout() }
-func (h switchHost) ByeTimeout() time.Duration                    { return h.sw.byeTimeout() }
 
 // AdmitCall counts an engine leg in (see admit), and among the calls in
 // progress Shutdown reports.

@@ -11,17 +11,17 @@ import (
 // whose INVITE it received by the dialog's UAS id (sw.uas), a leg it
 // placed by the UAC id (sw.uac), as sipgo computes them from a request.
 
-// storeDialog makes l's dialog findable.
-func (sw *Switch) storeDialog(l *calls.CallLeg) {
-	if m := sw.dialogsOf(l); m != nil {
+// StoreDialog makes l's dialog findable (calls.Host).
+func (h switchHost) StoreDialog(l *calls.CallLeg) {
+	if m := h.sw.dialogsOf(l); m != nil {
 		m.Store(l.Dialog.DialogID(), l)
 	}
 }
 
-// forgetDialog forgets l's dialog, so in-dialog requests that come late
-// get 481.
-func (sw *Switch) forgetDialog(l *calls.CallLeg) {
-	if m := sw.dialogsOf(l); m != nil && l.Dialog.DialogID() != "" {
+// ForgetDialog forgets l's dialog, so in-dialog requests that come late
+// get 481 (calls.Host).
+func (h switchHost) ForgetDialog(l *calls.CallLeg) {
+	if m := h.sw.dialogsOf(l); m != nil && l.Dialog.DialogID() != "" {
 		m.Delete(l.Dialog.DialogID())
 	}
 }

@@ -29,9 +29,6 @@ func refusalHeaders(e *callError) []sip.Header {
 	return hdrs
 }
 
-// refuse and asCallError are package calls' (Refuse, RefusalOf): the
-// call loop refuses calls, and sip only says its refusals as SIP.
-var (
-	refuse      = calls.Refuse
-	asCallError = calls.RefusalOf
-)
+// asCallError is package calls' RefusalOf: the call loop refuses calls,
+// and sip only says its refusals as SIP.
+var asCallError = calls.RefusalOf

@@ -18,9 +18,10 @@ const (
 	defaultT1 = 500 * time.Millisecond
 )
 
-// byeTimeout is how long the switch waits for the answer to its BYE.
-func (sw *Switch) byeTimeout() time.Duration {
-	if sw.shuttingDown() {
+// ByeTimeout is how long the switch waits for the answer to its BYE
+// (calls.Host).
+func (h switchHost) ByeTimeout() time.Duration {
+	if h.sw.shuttingDown() {
 		return shutdownByeTimeout
 	}
 	return byeTimeout
@@ -29,6 +30,6 @@ func (sw *Switch) byeTimeout() time.Duration {
 // shuttingDown reports whether the switch is hanging up every call.
 func (sw *Switch) shuttingDown() bool { return sw.ctx != nil && sw.ctx.Err() != nil }
 
-// ackTimeout is how long a 2xx the switch sent may go unacknowledged
-// before the call is ended: 64×T1 (RFC 3261 §13.3.1.4).
-func (sw *Switch) ackTimeout() time.Duration { return 64 * sw.t1 }
+// AckTimeout is how long a 2xx the switch sent may go unacknowledged
+// before the call is ended: 64×T1 (RFC 3261 §13.3.1.4; calls.Host).
+func (h switchHost) AckTimeout() time.Duration { return 64 * h.sw.t1 }

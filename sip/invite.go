@@ -64,7 +64,7 @@ func (sw *Switch) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	in := sw.newInboundLeg(req, tx)
 	// The settings are a copy: the call does not keep the directory.
-	c := calls.NewIncomingCall(sw.callHost(), in, originOf(req), rt, sw.directory().Settings, sw.log)
+	c := calls.NewIncomingCall(sw.CallHost(), in, originOf(req), rt, sw.directory().Settings, sw.log)
 	c.OnSetupDone(setup.release)
 	c.ParsedOffer = offer
 	sw.active.Add(1)

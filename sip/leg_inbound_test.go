@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/calls"
 )
 
 // An inbound leg refused before its dialog exists answers on the
@@ -16,7 +18,7 @@ func TestAnInboundLegRefusesWithTheHeadersOfItsRefusal(t *testing.T) {
 		retryAfter  string
 		wantStartLn string
 	}{
-		{"a reason", refuse(486, "Busy Here", "concurrent call limit reached"), `SIP;cause=486;text="concurrent call limit reached"`, "", "SIP/2.0 486 Busy Here"},
+		{"a reason", calls.Refuse(486, "Busy Here", "concurrent call limit reached"), `SIP;cause=486;text="concurrent call limit reached"`, "", "SIP/2.0 486 Busy Here"},
 		{"try again later", &callError{Code: 503, Phrase: "Service Unavailable", RetryAfter: 30}, "", "30", "SIP/2.0 503 Service Unavailable"},
 		{"nothing to add", &callError{Code: 480, Phrase: "Temporarily Unavailable"}, "", "", "SIP/2.0 480 Temporarily Unavailable"},
 	} {
@@ -52,7 +54,7 @@ func headerValue(res *sip.Response, name string) string {
 // What only the other side can do fails rather than sending anything.
 func TestAnOutboundLegCannotBeRefusedOrRelayedTo(t *testing.T) {
 	out := &outboundLeg{}
-	if err := out.Refuse(refuse(486, "Busy Here", "")); err != errWrongSide {
+	if err := out.Refuse(calls.Refuse(486, "Busy Here", "")); err != errWrongSide {
 		t.Errorf("Refuse: %v, want errWrongSide", err)
 	}
 	if err := out.Provisional(180, "Ringing", nil); err != errWrongSide {

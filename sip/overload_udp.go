@@ -25,6 +25,7 @@ type overloadConn struct {
 	oob  []byte       // the arrival stamp's control message
 	wait func(arrived time.Time) time.Duration
 	sent *recentInvites // INVITEs handed to sipgo: never refuse their retransmissions
+	inv  inviteHead     // the INVITE being read, reused: every INVITE is read
 	// sources are the addresses handed to sipgo with the stamped reads.
 	sources *udpSources
 }
@@ -46,7 +47,6 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		c.sw.metrics.UDPWait.Observe(waited.Seconds())
 		if isStatelessAck(p[:n]) {
 			continue // it has nothing to acknowledge: see stateless_ack.go
 		}
@@ -55,20 +55,18 @@ func (c *overloadConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if !c.sw.admission.enabled() || !bytes.HasPrefix(p[:n], []byte("INVITE ")) {
 			return n, addr, nil
 		}
-		inv := readNewInvite(p[:n])
-		if inv == nil {
+		inv := &c.inv
+		if !inv.read(p[:n]) {
 			return n, addr, nil // a re-INVITE, or one sipgo should judge
 		}
 		now, key := time.Now(), c.sent.key(inv)
-		if c.sw.admission.mayRefuse(waited) && !c.sent.has(key, now) {
-			if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse {
-				c.sw.metrics.Overload.Inc()
-				if late {
-					c.sw.metrics.OverLate.Inc()
-				}
-				_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
-				continue
+		if refuse, late := c.sw.admission.refuseBeforeParsing(waited, inv.credentials); refuse && !c.sent.has(key, now) {
+			c.sw.metrics.Overload.Inc()
+			if late {
+				c.sw.metrics.OverLate.Inc()
 			}
+			_, _ = c.PacketConn.WriteTo(inv.overloadResponse(1+rand.IntN(4)), replyAddr(addr))
+			continue
 		}
 		c.sent.add(key, now)
 		return n, addr, nil
@@ -89,6 +87,9 @@ func (c *overloadConn) read(p []byte) (int, net.Addr, time.Duration, error) {
 	var waited time.Duration
 	if at := arrivalOf(c.oob[:oobn]); !at.IsZero() {
 		waited = max(0, c.wait(at))
+		// Only stamped waits: a datagram the kernel did not stamp did
+		// not wait zero, its wait is unknown.
+		c.sw.metrics.UDPWait.Observe(waited.Seconds())
 	}
 	return n, c.sources.of(ap), waited, nil
 }
@@ -108,13 +109,14 @@ type inviteHead struct {
 	credentials            bool // Authorization or Proxy-Authorization: it answers a challenge
 }
 
-// readNewInvite reads the headers of a new INVITE (no To tag); nil for
-// anything else or anything it cannot read with certainty.
-func readNewInvite(msg []byte) *inviteHead {
+// read reads the headers of a new INVITE (no To tag) into inv, reusing
+// its Via slice; false for anything else or anything it cannot read with
+// certainty. What it holds points into msg.
+func (inv *inviteHead) read(msg []byte) bool {
+	*inv = inviteHead{vias: inv.vias[:0]}
 	if !bytes.HasPrefix(msg, []byte("INVITE ")) {
-		return nil
+		return false
 	}
-	var inv inviteHead
 	// Every INVITE is read here (a retransmission must be known as one),
 	// so the names are compared without allocating.
 	readable := readHeaders(msg, func(name, value []byte) bool {
@@ -134,10 +136,7 @@ func readNewInvite(msg []byte) *inviteHead {
 		}
 		return true
 	})
-	if !readable || len(inv.vias) == 0 || inv.from == nil || inv.to == nil || inv.callID == nil || inv.cseq == nil || hasTag(inv.to) {
-		return nil
-	}
-	return &inv
+	return readable && len(inv.vias) > 0 && inv.from != nil && inv.to != nil && inv.callID != nil && inv.cseq != nil && !hasTag(inv.to)
 }
 
 // readHeaders calls fn with the name and value of each header line of a
@@ -196,10 +195,21 @@ func (inv *inviteHead) overloadResponse(retryAfter int) []byte {
 }
 
 // hasTag reports whether a To header value carries a tag parameter
-// (outside its <URI>, where a ;tag would belong to the URI).
+// (outside its <URI>, where a ;tag would belong to the URI), in any case.
+// Every INVITE read is asked, so it compares in place, without lowering
+// a copy.
 func hasTag(to []byte) bool {
 	if i := bytes.LastIndexByte(to, '>'); i >= 0 {
 		to = to[i:]
 	}
-	return bytes.Contains(bytes.ToLower(to), []byte(";tag="))
+	for {
+		i := bytes.IndexByte(to, ';')
+		if i < 0 {
+			return false
+		}
+		to = to[i+1:]
+		if len(to) >= len("tag=") && bytes.EqualFold(to[:len("tag=")], []byte("tag=")) {
+			return true
+		}
+	}
 }

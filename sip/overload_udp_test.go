@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const newInvite = "INVITE sip:+14155550199@127.0.0.1:5060 SIP/2.0\r\n" +
@@ -132,7 +133,7 @@ func TestUDPRetransmittedInviteIsNotRefused(t *testing.T) {
 	if got := read(); got != newInvite {
 		t.Fatalf("sipgo read %q, want the INVITE", got)
 	}
-	slot := sw.admission.acquire() // the INVITE's call, being set up: the limit is reached
+	slot := sw.admission.acquireFor(false) // the INVITE's call, being set up: the limit is reached
 	defer slot.release()
 	r.waited = 2 * maxSocketWait
 	other := strings.Replace(newInvite, "call-1@", "call-2@", 1)
@@ -206,8 +207,8 @@ func (r *udpRig) read() string {
 // statelessOverloadResponse is the 503 the listener sends for msg, or nil
 // when msg is not a new INVITE it can read with certainty.
 func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
-	inv := readNewInvite(msg)
-	if inv == nil {
+	var inv inviteHead
+	if !inv.read(msg) {
 		return nil
 	}
 	return inv.overloadResponse(retryAfter)
@@ -221,7 +222,7 @@ func statelessOverloadResponse(msg []byte, retryAfter int) []byte {
 func TestUDPFloodOfRefusedInvitesLeavesNothingBehind(t *testing.T) {
 	sw := &Switch{admission: newAdmission(1), metrics: newMetrics(nil, nil)}
 	r := newUDPRig(t, sw)
-	slot := sw.admission.acquire() // the limit is reached
+	slot := sw.admission.acquireFor(false) // the limit is reached
 	// Within the socket's default receive buffer, so that all are read.
 	const flood = 100
 	for i := range flood {
@@ -273,5 +274,98 @@ func TestUDPListenerHandsOneAddressPerSource(t *testing.T) {
 	}
 	if got, want := addrs[0].String(), r.phone.LocalAddr().String(); got != want {
 		t.Errorf("source %s, want the phone's %s", got, want)
+	}
+}
+
+// A new INVITE is told from a re-INVITE by its To tag, in any case, with
+// or without brackets around the URI (without them, the tag is taken as
+// the header's: the parser judges such an INVITE). Every INVITE read is
+// asked, so it must not allocate.
+func TestHasTag(t *testing.T) {
+	tests := []struct {
+		to   string
+		want bool
+	}{
+		{"<sip:bob@example.com>", false},
+		{"<sip:bob@example.com>;tag=xyz", true},
+		{"<sip:bob@example.com>;TAG=xyz", true},
+		{"<sip:bob@example.com>;foo=1;Tag=xyz", true},
+		{"<sip:bob@example.com;tag=u>", false},
+		{"<sip:bob@example.com>;tagx=1", false},
+		{"<sip:bob@example.com>;tag", false},
+		{"sip:bob@example.com;tag=xyz", true},
+		{`"Bob" <sip:bob@example.com> ; tag=xyz`, false},
+	}
+	for _, tt := range tests {
+		if got := hasTag([]byte(tt.to)); got != tt.want {
+			t.Errorf("hasTag(%q) = %t, want %t", tt.to, got, tt.want)
+		}
+	}
+	to := []byte("<sip:bob@example.com>;Tag=xyz")
+	if n := testing.AllocsPerRun(100, func() { _ = hasTag(to) }); n != 0 {
+		t.Errorf("hasTag allocates %v times per call, want 0", n)
+	}
+}
+
+// dgramSocket hides that a listener is a *net.UDPConn, as any other
+// net.PacketConn sipgo could be handed: the kernel stamps nothing on it.
+type dgramSocket struct{ net.PacketConn }
+
+// The socket-wait histogram holds the waits the kernel stamped, not a
+// zero for every datagram it did not: those waits are unknown.
+func TestUDPWaitObservesOnlyStampedArrivals(t *testing.T) {
+	for _, stamped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stamped %t", stamped), func(t *testing.T) {
+			sw := &Switch{admission: newAdmission(0), metrics: newMetrics(nil, nil)}
+			server, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			_ = server.SetReadDeadline(time.Now().Add(10 * time.Second)) // a hang guard, not a threshold
+			conn := server
+			if !stamped {
+				conn = dgramSocket{server}
+			}
+			c := newOverloadConn(conn, sw)
+			if stamped && c.udp == nil {
+				t.Skip("the kernel does not stamp arrivals here")
+			}
+			phone, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer phone.Close()
+			if _, err := phone.WriteTo([]byte(newInvite), server.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.ReadFrom(make([]byte, 4096)); err != nil {
+				t.Fatal(err)
+			}
+			var m dto.Metric
+			if err := sw.metrics.UDPWait.Write(&m); err != nil {
+				t.Fatal(err)
+			}
+			want := uint64(0)
+			if stamped {
+				want = 1
+			}
+			if got := m.GetHistogram().GetSampleCount(); got != want {
+				t.Errorf("waits observed %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// Every INVITE the listener hands sipgo is read in front of it (to know a
+// retransmission), so reading one reuses the listener's buffers.
+func TestReadingAnInviteCostsNoAllocation(t *testing.T) {
+	msg := []byte(newInvite)
+	var inv inviteHead
+	if !inv.read(msg) {
+		t.Fatal("the INVITE is not read")
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = inv.read(msg) }); n != 0 {
+		t.Errorf("reading an INVITE allocates %v times, want 0", n)
 	}
 }

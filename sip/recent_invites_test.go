@@ -8,7 +8,10 @@ import (
 func TestRecentInvitesRememberForOneToTwoSpans(t *testing.T) {
 	r := newRecentInvites()
 	t0 := time.Unix(1000, 0)
-	inv := readNewInvite([]byte(newInvite))
+	inv := &inviteHead{}
+	if !inv.read([]byte(newInvite)) {
+		t.Fatal("the INVITE is not read")
+	}
 	other := *inv
 	other.callID = []byte("call-2@127.0.0.1")
 	r.add(r.key(inv), t0)

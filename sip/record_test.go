@@ -58,7 +58,7 @@ trunks:
 // as routing leaves it: the number looked up in the directory of the
 // moment.
 func recordedCall(sw *Switch) bool {
-	return sw.callHost().CallDirectory().Records(sw.directory().Number("+14155550100"), "1002", "1001")
+	return sw.CallHost().CallDirectory().Records(sw.directory().Number("+14155550100"), "1002", "1001")
 }
 
 func TestWhetherACallIsRecordedFollowsAReload(t *testing.T) {

@@ -65,7 +65,7 @@ func startedCall(sw *Switch) *calls.Call {
 	callID := sip.CallIDHeader("settings-test")
 	req.AppendHeader(&callID)
 	in := &inboundLeg{req: req}
-	return calls.NewIncomingCall(sw.callHost(), in, originOf(req), &route{}, sw.directory().Settings, sw.log)
+	return calls.NewIncomingCall(sw.CallHost(), in, originOf(req), &route{}, sw.directory().Settings, sw.log)
 }
 
 func TestSIPSettingsFollowAReloadForCallsStartedAfterIt(t *testing.T) {

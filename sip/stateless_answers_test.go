@@ -43,7 +43,7 @@ func TestChallengeTransactionEndsOnceAnswered(t *testing.T) {
 // and the goroutines parked on their ACKs were most of the heap.
 func TestOverloadRefusalEndsItsTransaction(t *testing.T) {
 	sw := newStatelessTestSwitch(t, "  max_setup_calls: 1\n")
-	busy := sw.admission.acquire() // a call being set up
+	busy := sw.admission.acquireFor(false) // a call being set up
 	defer busy.release()
 	req := phoneRequest(sip.INVITE)
 	tx := siptest.NewServerTxRecorder(req)

@@ -83,7 +83,7 @@ type Switch struct {
 	mediaIP string
 	dataDir string
 
-	voicemail Voicemail // nil: no voicemail (SetVoicemail)
+	voicemail calls.Voicemail // nil: no voicemail (SetVoicemail)
 
 	announcement atomic.Pointer[[]int16] // the recording announcement; swapped on reload
 	mwi          mwiSubs

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // arrivalOOBSize holds one SCM_TIMESTAMPNS control message.
@@ -30,28 +32,23 @@ func stampArrivals(c *net.UDPConn) bool {
 }
 
 // arrivalOf is the kernel's receive time in a datagram's control
-// messages; zero if there is none, or if any message is malformed. It
-// walks them in place, as syscall.ParseSocketControlMessage does but
-// without the slice that allocates for every datagram read.
+// messages; zero if there is none, or if any message is malformed. One
+// message at a time (unix.ParseOneSocketControlMessage), as
+// syscall.ParseSocketControlMessage reads them but without the slice
+// that allocates for every datagram read.
 func arrivalOf(oob []byte) time.Time {
 	var arrived time.Time
-	hdrLen := syscall.CmsgLen(0) // the header, aligned: where the data starts
-	for len(oob) >= hdrLen {
-		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		if int(h.Len) < hdrLen || uint64(h.Len) > uint64(len(oob)) {
+	for len(oob) >= unix.CmsgLen(0) {
+		h, data, rest, err := unix.ParseOneSocketControlMessage(oob)
+		if err != nil {
 			return time.Time{}
 		}
-		data := oob[hdrLen:h.Len]
-		if arrived.IsZero() && h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
-			len(data) >= int(unsafe.Sizeof(syscall.Timespec{})) {
-			ts := (*syscall.Timespec)(unsafe.Pointer(&data[0]))
+		if arrived.IsZero() && h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS &&
+			len(data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
 			arrived = time.Unix(ts.Unix())
 		}
-		next := syscall.CmsgSpace(int(h.Len) - hdrLen) // the message, padded
-		if next >= len(oob) {
-			break
-		}
-		oob = oob[next:]
+		oob = rest
 	}
 	return arrived
 }
