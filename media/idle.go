@@ -86,7 +86,9 @@ type staleSource struct {
 
 // refuses reports whether a packet from src with ssrc is the old party's.
 func (s *staleSource) refuses(src netip.AddrPort, ssrc uint32) bool {
-	return s.addr == src && s.ssrc == ssrc && s.until != 0 && time.Now().UnixNano() < s.until
+	// A pair whose last leg never latched has a zero staleSource: its
+	// addr matches no source, so no clock is read for it.
+	return s.addr == src && s.ssrc == ssrc && time.Now().UnixNano() < s.until
 }
 
 // rest makes the pair of closed leg l idle: its sockets stay in (or join)
