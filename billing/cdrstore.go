@@ -22,23 +22,19 @@ var (
 	bucketOpenLegs = []byte("legs_open")   // leg id -> CDR JSON of a leg that has started
 )
 
-// legPoster charges an ended leg inside the transaction that stores its
-// CDR, so the CDR, its charge and the balance change commit together
-// (*Meter). The transaction never leaves the package.
-type legPoster interface {
-	postLeg(tx *bbolt.Tx, cdr *CDR) (afterCommit func(), err error)
-}
-
 // CDRStore writes CDRs to bbolt through one writer goroutine that groups
 // everything queued into a single transaction (group commit): one fsync
 // covers hundreds of legs at high call rates, and the single writer keeps
 // a leg's "started" record ordered before its CDR.
 type CDRStore struct {
-	db     *bbolt.DB
-	poster legPoster
-	log    *slog.Logger
-	queue  chan writeReq
-	done   chan struct{}
+	db *bbolt.DB
+	// meter charges each ended leg inside the transaction that stores
+	// its CDR (Meter.postLeg), so the CDR, its charge and the balance
+	// change commit together; the transaction never leaves the package.
+	meter *Meter
+	log   *slog.Logger
+	queue chan writeReq
+	done  chan struct{}
 
 	// closeMu orders sends on queue before Close closes it: a leg that
 	// ends after Close gets ErrCDRStoreClosed, never a panic that would
@@ -78,10 +74,7 @@ func OpenCDRStore(db *bbolt.DB, meter *Meter, log *slog.Logger) (*CDRStore, erro
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &CDRStore{db: db, log: log, queue: make(chan writeReq, 4096), done: make(chan struct{})}
-	if meter != nil {
-		s.poster = meter
-	}
+	s := &CDRStore{db: db, meter: meter, log: log, queue: make(chan writeReq, 4096), done: make(chan struct{})}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketCDRs, bucketCDRIndex, bucketOpenLegs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -144,7 +137,7 @@ func (s *CDRStore) Started(cdr *CDR) {
 	}
 }
 
-// Ended writes a leg's final CDR (rated and charged by the poster) and
+// Ended writes a leg's final CDR (rated and charged by the meter) and
 // returns once it is durable. Writing the same leg twice changes nothing.
 func (s *CDRStore) Ended(cdr *CDR) error {
 	errc := make(chan error, 1)
@@ -289,8 +282,8 @@ func (s *CDRStore) commit(batch []writeReq) ([]func(), error) {
 			if cdrs.Get(id) != nil {
 				continue // idempotent: a replayed CDR is not charged twice
 			}
-			if s.poster != nil {
-				f, err := s.poster.postLeg(tx, &r.cdr)
+			if s.meter != nil {
+				f, err := s.meter.postLeg(tx, &r.cdr)
 				if err != nil {
 					// The CDR is kept even when it cannot be rated: losing
 					// the record would be worse than an unrated leg, which

@@ -49,9 +49,6 @@ type Meter struct {
 	gauges  []prometheus.Collector
 }
 
-// The CDR store charges each ended leg through the meter.
-var _ legPoster = (*Meter)(nil)
-
 // NewMeter opens the ledger in db for cfg's organization, loads balances
 // and posts the configured starting balance once (id "initial:<org>").
 func NewMeter(db *bbolt.DB, cfg *config.Config, deck *Deck, opts ...Option) (*Meter, error) {

@@ -89,8 +89,9 @@ const (
 // Errors an Engine's Originate wraps.
 var (
 	// ErrRefused: the leg breaks a rule of a hand-dialled call
-	// (permission, caller ID, destination).
-	ErrRefused = errors.New("refused")
+	// (permission, caller ID, destination). It is the engine's own, so
+	// the engine's refusal passes on as it is, saying "refused" once.
+	ErrRefused = calls.ErrRefused
 	// ErrNoCredit: the balance cannot pay for the leg. It is the meter's
 	// own error, so the engine passes the meter's refusal on as it is.
 	ErrNoCredit = billing.ErrInsufficientCredit

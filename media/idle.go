@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -66,24 +65,6 @@ func WithIdlePairs(n int) PoolOption {
 	return func(p *Pool) { p.maxIdle = n }
 }
 
-// pair is a bound RTP/RTCP socket pair of the range and the reactor that
-// polls it. The pool keeps its own handles on the sockets (the legs send
-// through handles of their own, see Leg.socks) and closes them.
-type pair struct {
-	port      int
-	rtp, rtcp *socket
-	reactor   *reactor
-	// mu orders the changes of cur: a leg's detach and its Close (which
-	// hands the pair to the pool) may race, as a transfer and a hang-up.
-	mu sync.Mutex
-	// cur is what the reactor runs for each socket: a leg's watch, one of
-	// the pool's, or nil when the socket is not in its epoll set.
-	cur [2]*watch
-	// idle is nil until the pair first goes idle: a pool without idle
-	// pairs spends nothing on it.
-	idle *idleState
-}
-
 // idleState is what a pair needs once it has been idle.
 type idleState struct {
 	// drop reads and drops what arrives while the pair is idle; hold
@@ -93,51 +74,6 @@ type idleState struct {
 	// stale is what the last leg's party sent from (RTP, RTCP), for the
 	// next leg to refuse.
 	stale [2]staleSource
-}
-
-func newPair(port int, rtpSock, rtcpSock *socket, r *reactor) *pair {
-	return &pair{port: port, rtp: rtpSock, rtcp: rtcpSock, reactor: r}
-}
-
-func (pr *pair) sockets() [2]*socket { return [2]*socket{pr.rtp, pr.rtcp} }
-
-// set makes w what the reactor runs for socket i (0 RTP, 1 RTCP): a swap
-// in place when the socket is in the epoll set, no system call; nil takes
-// it out. Only the pair's owner (its leg, or the pool while it has no
-// leg) calls it.
-func (pr *pair) set(i int, w *watch) error {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	return pr.setLocked(i, w)
-}
-
-// unset takes socket i out of the reactor if w is still what runs for
-// it: a leg's late detach must not take out the watch of the pool (or
-// of the pair's next leg) that replaced its own.
-func (pr *pair) unset(i int, w *watch) {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	if pr.cur[i] == w {
-		_ = pr.setLocked(i, nil)
-	}
-}
-
-func (pr *pair) setLocked(i int, w *watch) error {
-	s, old := pr.sockets()[i], pr.cur[i]
-	switch {
-	case old == w:
-		return nil
-	case old == nil:
-		if err := pr.reactor.watch(s, w); err != nil {
-			return err
-		}
-	case w == nil:
-		pr.reactor.unwatch(s, old)
-	default:
-		pr.reactor.swap(s, old, w)
-	}
-	pr.cur[i] = w
-	return nil
 }
 
 // staleSource is the latched source and last SSRC of a closed leg's
@@ -150,7 +86,9 @@ type staleSource struct {
 
 // refuses reports whether a packet from src with ssrc is the old party's.
 func (s *staleSource) refuses(src netip.AddrPort, ssrc uint32) bool {
-	return s.addr == src && s.ssrc == ssrc && s.until != 0 && time.Now().UnixNano() < s.until
+	// A pair whose last leg never latched has a zero staleSource: its
+	// addr matches no source, so no clock is read for it.
+	return s.addr == src && s.ssrc == ssrc && time.Now().UnixNano() < s.until
 }
 
 // rest makes the pair of closed leg l idle: its sockets stay in (or join)
@@ -193,14 +131,6 @@ func (pr *pair) wake() {
 	}
 	pr.rtp.drain()
 	pr.rtcp.drain()
-}
-
-// close takes the pair's sockets from their reactor and closes them.
-func (pr *pair) close() error {
-	for i := range pr.cur {
-		_ = pr.set(i, nil)
-	}
-	return errors.Join(pr.rtp.close(), pr.rtcp.close())
 }
 
 // takeIdle returns an idle pair to reuse, awake, or nil when a fresh one

@@ -155,9 +155,7 @@ func (p *Pool) Allocate() (*Leg, error) {
 		return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrClosed)
 	}
 	if pr := p.takeIdle(time.Now(), false); pr != nil {
-		l := newLeg(p, pr)
-		p.inUse[pr.port] = l
-		return l, nil
+		return p.lend(pr), nil
 	}
 	var lastErr error
 	for range len(p.free) {
@@ -175,19 +173,23 @@ func (p *Pool) Allocate() (*Leg, error) {
 			p.free = append(p.free, port)
 			return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, err)
 		}
-		l := newLeg(p, newPair(port, rtpSock, rtcpSock, r))
-		p.inUse[port] = l
-		return l, nil
+		return p.lend(newPair(port, rtpSock, rtcpSock, r)), nil
 	}
 	if pr := p.takeIdle(time.Now(), true); pr != nil {
-		l := newLeg(p, pr)
-		p.inUse[pr.port] = l
-		return l, nil
+		return p.lend(pr), nil
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("allocate rtp ports on %s: %w (last bind error: %w)", p.ip, ErrPoolExhausted, lastErr)
 	}
 	return nil, fmt.Errorf("allocate rtp ports on %s: %w", p.ip, ErrPoolExhausted)
+}
+
+// lend makes a leg of pair pr, in use until the leg closes. The caller
+// holds p.mu.
+func (p *Pool) lend(pr *pair) *Leg {
+	l := newLeg(p, pr)
+	p.inUse[pr.port] = l
+	return l
 }
 
 // takeRandom removes a random pair from the older half of the free list

@@ -99,12 +99,13 @@ func (p *Parsed) Rewrite(ip string, rtpPort int) ([]byte, error) {
 	if p.sd == nil {
 		return nil, fmt.Errorf("rewrite sdp: %w: rewritten already", ErrInvalidSDP)
 	}
-	if err := checkRewriteTarget(ip, rtpPort); err != nil {
+	addr, err := checkRewriteTarget(ip, rtpPort)
+	if err != nil {
 		return nil, err
 	}
 	sd := p.sd
 	p.sd = nil
-	return rewrite(sd, ip, rtpPort)
+	return rewrite(sd, addr, rtpPort)
 }
 
 // describe is Parse of a parsed body.
@@ -233,31 +234,32 @@ func Negotiable(offer, answer []byte) error {
 // Rewrite what each party sends before the other party sees it: A's offer
 // with B leg's port (B sends to it), B's answer with A leg's port.
 func Rewrite(body []byte, ip string, rtpPort int) ([]byte, error) {
-	if err := checkRewriteTarget(ip, rtpPort); err != nil {
+	addr, err := checkRewriteTarget(ip, rtpPort)
+	if err != nil {
 		return nil, err
 	}
 	sd, err := unmarshal(body)
 	if err != nil {
 		return nil, err
 	}
-	return rewrite(sd, ip, rtpPort)
+	return rewrite(sd, addr, rtpPort)
 }
 
-func checkRewriteTarget(ip string, rtpPort int) error {
+// checkRewriteTarget parses the address a body is rewritten to, once.
+func checkRewriteTarget(ip string, rtpPort int) (netip.Addr, error) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || addr.Unmap().IsUnspecified() {
-		return fmt.Errorf("rewrite sdp: %w: ip %q", ErrInvalidAddress, ip)
+		return netip.Addr{}, fmt.Errorf("rewrite sdp: %w: ip %q", ErrInvalidAddress, ip)
 	}
 	if rtpPort < 1 || rtpPort > 65534 {
-		return fmt.Errorf("rewrite sdp: %w: port %d", ErrInvalidAddress, rtpPort)
+		return netip.Addr{}, fmt.Errorf("rewrite sdp: %w: port %d", ErrInvalidAddress, rtpPort)
 	}
-	return nil
+	return addr.Unmap(), nil
 }
 
-// rewrite rewrites a parsed body in place and writes it out; ip and
+// rewrite rewrites a parsed body in place and writes it out; addr and
 // rtpPort passed checkRewriteTarget.
-func rewrite(sd *sdp.SessionDescription, ip string, rtpPort int) ([]byte, error) {
-	addr := netip.MustParseAddr(ip).Unmap()
+func rewrite(sd *sdp.SessionDescription, addr netip.Addr, rtpPort int) ([]byte, error) {
 	audio := firstAudio(sd)
 	if audio == nil {
 		return nil, fmt.Errorf("rewrite sdp: %w", ErrNoAudio)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -43,11 +42,6 @@ func (d *dialerEngine) Originate(ctx context.Context, o dialer.Origination) (dia
 		// The agent's own session leg (the dialer rings the agent) is free.
 		Free: o.Tags[dialer.TagLead] == "",
 	})
-	if errors.Is(err, calls.ErrRefused) {
-		// The attempt's reason says "refused" once, then why.
-		why := strings.TrimPrefix(err.Error(), calls.ErrRefused.Error()+": ")
-		return "", fmt.Errorf("%w: %s", dialer.ErrRefused, why)
-	}
 	if errors.Is(err, calls.ErrStopping) {
 		return "", fmt.Errorf("%w: %v", dialer.ErrNoEngine, err)
 	}

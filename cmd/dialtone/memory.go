@@ -19,7 +19,8 @@ import (
 // memory_limit: the file's when it sets one, else GOMEMLIMIT when the
 // environment sets it, else the default share of the machine's memory.
 // 0 means none could be derived (a share of memory the machine does not
-// report) and math.MaxInt64 none at all.
+// report), math.MaxInt64 none at all, and -1 GOMEMLIMIT's (the runtime's
+// own reading of it, envMemoryLimit).
 func memoryLimit(limit config.MemoryLimit, env string, machine func() int64) (bytes int64, from string) {
 	if !limit.Set() && env != "" {
 		return -1, "GOMEMLIMIT" // the runtime read it at start
@@ -42,7 +43,8 @@ var envMemoryLimit = debug.SetMemoryLimit(-1)
 // applyMemoryLimit sets the runtime's soft memory limit from the config
 // (at start and on SIGHUP) and returns it, 0 when none could be derived.
 func applyMemoryLimit(log *slog.Logger, limit config.MemoryLimit) int64 {
-	bytes, from := memoryLimit(limit, os.Getenv("GOMEMLIMIT"), machineMemory)
+	total := machineMemory() // read once: for the share and the log line
+	bytes, from := memoryLimit(limit, os.Getenv("GOMEMLIMIT"), func() int64 { return total })
 	switch {
 	case bytes < 0:
 		bytes = envMemoryLimit
@@ -56,7 +58,7 @@ func applyMemoryLimit(log *slog.Logger, limit config.MemoryLimit) int64 {
 	if bytes == math.MaxInt64 {
 		log.Info("memory limit off", "from", from)
 	} else {
-		log.Info("memory limit", "limit_mb", bytes>>20, "from", from, "of_mb", machineMemory()>>20)
+		log.Info("memory limit", "limit_mb", bytes>>20, "from", from, "of_mb", total>>20)
 	}
 	return bytes
 }
