@@ -211,7 +211,7 @@ kill -TERM "$SWITCH_PID"; wait "$SWITCH_PID" 2>/dev/null || true
 echo "exit on SIGTERM right after a 3 s burst at ${burst} cps: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
 # Memory per established call: a fresh switch, N calls held up
-# (HOLD_CALLS=0 skips it: sipp's -m 0 would place calls without end).
+# (HOLD_CALLS=0 skips it, instead of starting a switch to hold no call).
 N=${HOLD_CALLS:-1000}
 [ "$N" -gt 0 ] || exit 0
 start_switch
