@@ -13,6 +13,8 @@
 #   bench/overload.sh                     (make bench runs it)
 #   CLEAN_RATE=1000 MULTS="1.5 2" DURATION=10 MAX_SETUP=200 bench/overload.sh
 #   BIN=/tmp/dialtone-base bench/overload.sh    (another build, back to back)
+#   GOMEMLIMIT=300MiB bench/overload.sh         (a memory limit: the config sets
+#     no memory_limit, so the environment's replaces the default 75 %)
 #   PROFILE=/tmp/prof bench/overload.sh         (keeps per step the switch's
 #     CPU profile, a 2 s runtime trace, its heap when the step ends, its log
 #     and /metrics, sipp's statistics, the UDP sockets' drops from ss -uamn)

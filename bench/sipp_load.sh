@@ -17,6 +17,8 @@
 #
 #   bench/sipp_load.sh            (make bench runs it)
 #   RATES="500 1000" STEP_SECS=5 KAMAILIO=0 bench/sipp_load.sh
+#   RATES="1000 2000 3000" DIRECT=0 KAMAILIO=0 IDLE_SECS=0 HOLD_CALLS=1000 bench/sipp_load.sh
+#     (dialtone alone, no minute of idle RSS; HOLD_CALLS calls held, 0 skips that step)
 #   BIN=/path/to/other/dialtone bench/sipp_load.sh   (compare two builds)
 #   PROFILE=/tmp/cpu bench/sipp_load.sh   (a CPU profile per step: /tmp/cpu.<rate>.pprof, the heap with the calls held: /tmp/cpu.held.pprof)
 set -euo pipefail
@@ -208,8 +210,10 @@ t0=$(date +%s.%N)
 kill -TERM "$SWITCH_PID"; wait "$SWITCH_PID" 2>/dev/null || true
 echo "exit on SIGTERM right after a 3 s burst at ${burst} cps: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
-# Memory per established call: a fresh switch, N calls held up.
+# Memory per established call: a fresh switch, N calls held up
+# (HOLD_CALLS=0 skips it, instead of starting a switch to hold no call).
 N=${HOLD_CALLS:-1000}
+[ "$N" -gt 0 ] || exit 0
 start_switch
 heap() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inuse_bytes/ {printf "%d", $2}'; }
 goroutines() { metrics | awk '$1 == "go_goroutines" {printf "%d", $2}'; }
@@ -234,8 +238,9 @@ per_call() { # label active rss heap goroutines live
 if [ "${active:-0}" -gt 0 ]; then
   per_call "4 s after the last was set up" "$active" "$rss1" "$heap1" "$g1" "$live1"
 fi
-# Again once the setup's SIP transactions have ended (they linger 64×T1,
-# 32 s, after each call is answered): what a call costs while it lasts.
+# Again once the setup's SIP transactions have ended (the caller's INVITE
+# lingers 64×T1, 32 s, after each call is answered, the callee's 16×T1):
+# what a call costs while it lasts.
 sleep 34
 active2=$(metrics | awk '/^dialtone_active_calls/ {printf "%d", $2}')
 heap2=$(heap); rss2=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g2=$(goroutines); live2=$(live)

@@ -33,8 +33,9 @@
 //
 //  1. The process: the open-files limit raised to its ceiling (every TCP
 //     connection, call socket and recording is a descriptor); the
-//     collector's pace and a soft memory limit from the machine's memory
-//     (unless GOMEMLIMIT is set), memory returned when idle.
+//     collector's pace and the soft memory limit (memory_limit, by
+//     default a share of the machine's memory unless GOMEMLIMIT is set;
+//     set again on SIGHUP), memory returned when idle.
 //  2. The bbolt file, one for everything; the Prometheus registry.
 //  3. The meter (billing.Meter: credit, ledger, rentals, texts) and the
 //     CDR store, which rates and charges each leg as its CDR is stored.
