@@ -154,8 +154,8 @@ func (s *socket) shut() bool {
 
 // drain discards every datagram the socket holds, reading each into a
 // one-byte buffer (MSG_TRUNC: the rest of it is dropped by the kernel).
-// Only a goroutine that owns the socket, with no reactor polling it, calls
-// it.
+// Only a goroutine that owns the socket calls it, while no handler reads
+// it: none is watching, or the watch is a hold, which never reads.
 func (s *socket) drain() {
 	var b [1]byte
 	for range 1 << 16 { // bounded, as a queue is: an error that persists ends it
