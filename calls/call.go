@@ -268,6 +268,9 @@ func (c *Call) Run() (up func(), answered <-chan struct{}) {
 		c.finish(c.a)
 		return nil, nil
 	}
+	// The offer as the dialog keeps it: the INVITE as received, which
+	// held it until now, goes once its transaction ends.
+	c.a.SDP = c.a.Dialog.SDP()
 	host.StoreDialog(c.a)
 
 	limit, err := c.Authorize(c.a.Dialog.Context(), c.a)

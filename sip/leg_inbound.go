@@ -13,19 +13,27 @@ import (
 // inboundLeg is a leg whose INVITE the switch received: until Accept it
 // is the INVITE's transaction, then a server dialog.
 type inboundLeg struct {
+	// req is the INVITE: as received until Accept, then the server
+	// dialog's copy, so the one received goes with its transaction.
 	req    *sip.Request
-	tx     sip.ServerTransaction
+	tx     sip.ServerTransaction // invite, but for tests' fakes
 	ua     *sipgo.DialogUA
 	server *sipgo.DialogServerSession // set by Accept
+	invite inviteTx                   // in the leg: one allocation less a call
 }
 
-// newInboundLeg wraps an INVITE the switch will answer as a B2BUA.
+// newInboundLeg wraps an INVITE the switch will answer as a B2BUA. The
+// leg and its dialog hold the transaction through an inviteTx, which
+// lets go of it when it ends.
 func (sw *Switch) newInboundLeg(req *sip.Request, tx sip.ServerTransaction) *inboundLeg {
 	ua := sw.dialogUA[strings.ToLower(req.Transport())]
 	if ua == nil {
 		ua = sw.dialogUA["udp"]
 	}
-	return &inboundLeg{req: req, tx: tx, ua: ua}
+	l := &inboundLeg{req: req, ua: ua}
+	l.invite.wrap(tx)
+	l.tx = &l.invite
+	return l
 }
 
 func (l *inboundLeg) DialogID() string {
@@ -57,7 +65,7 @@ func (l *inboundLeg) Accept() error {
 	if err != nil {
 		return err
 	}
-	l.server = server
+	l.server, l.req = server, server.InviteRequest
 	return nil
 }
 
