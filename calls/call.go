@@ -39,7 +39,9 @@ type Call struct {
 	// xferResult takes a blind transfer's outcome. Unbuffered: it is
 	// taken only while the call is up, so an outcome is never left
 	// behind in a buffer after the call ended (with its target answered
-	// and never hung up, or its legs never written).
+	// and never hung up, or its legs never written). Made by the call's
+	// first blind transfer: until then the call does not wait on it (a
+	// channel and a parked select's entry, 192 bytes a call held).
 	xferResult chan func()
 	xferLegs   []*CallLeg    // the legs of the blind transfer ringing now
 	ended      chan struct{} // closed (by endCall) to end the call from its inbox
@@ -57,13 +59,15 @@ type Call struct {
 	// setupDone frees the call's place in admission control once it
 	// rings or is answered; nil: the call has none (engine calls, tests).
 	setupDone func()
+
+	life callLife // once answered (Run)
 }
 
 // newCall is a call on a host: its id, origin and route, and the
 // settings it keeps. It has no legs yet.
 func newCall(host Host, id string, o Origin, rt *orgdir.Route, set Settings, log *slog.Logger) *Call {
 	return &Call{host: host, id: id, origin: o, rt: rt, log: log,
-		inbox: make(chan func(), 4), xferResult: make(chan func()), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
+		inbox: make(chan func(), 4), ended: make(chan struct{}), finished: make(chan struct{}), set: &set}
 }
 
 // NewIncomingCall is the call a phone's or the trunk's INVITE starts:
@@ -197,8 +201,12 @@ func (c *Call) finish(l *CallLeg) {
 		}
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 	}
-	c.log.Info("leg ended", "leg_id", l.CDR.LegID, "direction", l.CDR.Direction, "endpoint", l.CDR.Endpoint,
-		"class", l.CDR.BillingClass, "disposition", l.CDR.Disposition, "code", l.CDR.SIPCode, "billable_seconds", l.CDR.BillableSecs)
+	// Attrs, not key-value pairs: every call logs this line per leg, and
+	// each value boxed into an interface would be an allocation.
+	c.log.LogAttrs(context.Background(), slog.LevelInfo, "leg ended", slog.String("leg_id", l.CDR.LegID),
+		slog.String("direction", string(l.CDR.Direction)), slog.String("endpoint", string(l.CDR.Endpoint)),
+		slog.String("class", string(l.CDR.BillingClass)), slog.String("disposition", string(l.CDR.Disposition)),
+		slog.Int("code", l.CDR.SIPCode), slog.Int64("billable_seconds", l.CDR.BillableSecs))
 }
 
 func codeClass(code int) string { return fmt.Sprintf("%dxx", code/100) }
@@ -247,8 +255,8 @@ func (c *Call) limitUser() (release func(), ok bool) {
 // its end and ends both legs, and answered, closed once the caller has
 // the answer: the switch's INVITE handler runs up in a goroutine of its
 // own and returns, so what waits while the call is up is that goroutine,
-// whose stack (up's frames only, not the SIP stack's, the handler's and
-// Run's) the runtime shrinks from 8 to 4 KB.
+// whose stack holds the call's own frames only, not the SIP stack's, the
+// handler's and Run's (2 KB: see waitEnd).
 func (c *Call) Run() (up func(), answered <-chan struct{}) {
 	host := c.host
 	release, ok := c.limitUser()
@@ -334,72 +342,194 @@ func (c *Call) Run() (up func(), answered <-chan struct{}) {
 	c.releaseSetup()
 	c.sendAnswer(answer, acked)
 	host.CountCall("2xx")
-	c.log.Info("call answered", "from", c.a.CDR.From, "to", c.b.CDR.To, "first_grant", limit)
-	answeredAt := *c.a.CDR.AnsweredAt
-	return func() {
-		defer release()
-		defer c.closeMedia()
-		c.up(answeredAt, c.a)
-	}, acked
+	c.log.LogAttrs(context.Background(), slog.LevelInfo, "call answered", slog.String("from", c.a.CDR.From),
+		slog.String("to", c.b.CDR.To), slog.Duration("first_grant", limit))
+	c.startLife(*c.a.CDR.AnsweredAt, c.a, release)
+	return c.live, acked
 }
 
-// up runs an answered call until it ends: a party hangs up, the credit or
-// the media runs out, the caller never acknowledges the answer (ackLeg is
-// the leg the switch sent its 2xx to; nil: none to wait for), or the
+// callLife is what an answered call keeps while it is up, and how it
+// ended. It is the call's (not on the stack of the goroutine that waits
+// for the end) so that this goroutine's frames stay small (see waitEnd).
+type callLife struct {
+	answered time.Time
+	ackLeg   *CallLeg // the leg the switch sent its 2xx to; nil: none to wait for
+	release  func()   // frees the call's place in the user's calls
+	credit   *creditClock
+	ackTimer *time.Timer      // nil once the ACK's wait is over
+	noAck    <-chan time.Time // ackTimer's, while the ACK is waited for
+	end      callEnd
+	over     bool // the call ended before its goroutine waited
+}
+
+// callEnd is how an answered call ended: the leg whose party hung up
+// (nil: the switch ended it), the disposition, and when the credit or the
+// cap ended it.
+type callEnd struct {
+	gone        *CallLeg
+	disposition billing.Disposition
+	endAt       time.Time
+}
+
+// callEvent is what woke an answered call's goroutine.
+type callEvent uint8
+
+const (
+	eventCallerGone callEvent = iota
+	eventCalleeGone
+	eventWork // a transfer's step
+	eventNoAck
+	eventCredit
+	eventMediaTimeout
+	eventShutdown
+	eventEnded // handed over to another call, or nobody left
+)
+
+// startLife makes an answered call one the switch finds by its id,
+// starts its clocks (its credit, the wait for the caller's ACK) and
+// looks at its credit a first time. It runs on Run's goroutine: the
+// meter's work needs more stack than waiting does (see waitEnd).
+func (c *Call) startLife(answered time.Time, ackLeg *CallLeg, release func()) {
+	c.host.StoreCall(c)
+	w := &c.life
+	w.answered, w.ackLeg, w.release = answered, ackLeg, release
+	w.end.disposition = billing.Answered
+	w.credit = newCreditClock(c.host.CreditMeter(), c.log, answered, c.Settings().MaxCallDuration)
+	w.ackTimer = time.NewTimer(c.host.AckTimeout())
+	if ackLeg != nil {
+		w.noAck = w.ackTimer.C
+	}
+	// The clock fires at once for its first look: take it here (the
+	// check re-arms the clock, and a timer reset drops what it had not
+	// delivered yet).
+	w.over = c.handle(w, eventCredit, nil)
+}
+
+// live runs an answered call until it ends: a party hangs up, the credit
+// or the media runs out, the caller never acknowledges the answer, or the
 // switch shuts down. Transfers replace legs meanwhile, through the call's
 // inbox.
-func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
-	c.host.StoreCall(c)
-	defer c.host.ForgetCall(c.id)
-	credit := newCreditClock(c.host.CreditMeter(), c.log, answered, c.Settings().MaxCallDuration)
-	defer credit.Stop()
-	ackTimer := time.NewTimer(c.host.AckTimeout())
-	defer ackTimer.Stop()
-	noAck := ackTimer.C
-	if ackLeg == nil {
-		noAck = nil
+func (c *Call) live() {
+	if !c.life.over {
+		c.waitEnd(&c.life)
 	}
-	disposition := billing.Answered
-	var endAt time.Time // when the credit or the cap ended the call
-	var gone *CallLeg
-	for gone == nil {
+	c.endLife(&c.life)
+}
+
+// endLife hangs up a call that ended, stops its clocks, forgets it, frees
+// its media and its place in the user's calls.
+func (c *Call) endLife(w *callLife) {
+	defer w.release()
+	defer c.closeMedia()
+	defer c.host.ForgetCall(c.id)
+	defer w.credit.Stop()
+	defer w.stopAckTimer()
+	c.hangUp(w.end, w.ackLeg)
+}
+
+// stopAckTimer stops the wait for the caller's ACK and lets its timer go.
+func (w *callLife) stopAckTimer() {
+	if w.ackTimer != nil {
+		w.ackTimer.Stop()
+	}
+	w.ackTimer, w.noAck = nil, nil
+}
+
+// waitEnd waits for what the call must do until the call ends. A held
+// call's goroutine is parked here for as long as the call lasts, and a
+// goroutine's stack, once grown, stays grown while it is parked: the
+// runtime halves a stack only when what it has in use, plus 800 bytes it
+// keeps in reserve, is under a quarter of it (224 bytes of a 4 KB stack,
+// less than a select's own frame). So this goroutine does little else:
+// the call's state is in c.life, not in its frames, the work that needs
+// stack (the credit meter's renewals, a transfer's steps) runs aside,
+// and it starts at 2 KB and stays there, half what it would grow to.
+func (c *Call) waitEnd(w *callLife) {
+	for {
 		var mediaTimeout <-chan struct{}
 		if c.Relay != nil {
 			mediaTimeout = c.Relay.TimedOut()
 		}
-		stop := false
+		var ev callEvent
+		var f func()
 		select {
 		case <-c.a.Done():
-			gone = c.hungUp(c.a)
+			ev = eventCallerGone
 		case <-c.b.Done():
-			gone = c.hungUp(c.b)
-		case f := <-c.inbox:
-			f()
-			credit.Poke() // a transfer may have brought legs in
-		case f := <-c.xferResult:
-			f()
-			credit.Poke()
-		case <-noAck:
-			noAck = nil
-			if c.unacked(ackLeg) {
-				c.noAck(ackLeg)
-				stop = true
-			}
-		case <-credit.C():
-			if at, end := credit.check(c.creditLegs()); end {
-				endAt, disposition, stop = at, c.CutoffDisposition(at.Sub(answered)), true
-			}
+			ev = eventCalleeGone
+		case f = <-c.inbox:
+			ev = eventWork
+		case f = <-c.xferResult:
+			ev = eventWork
+		case <-w.noAck:
+			ev = eventNoAck
+		case <-w.credit.C():
+			ev = eventCredit
 		case <-mediaTimeout:
-			disposition, stop = billing.MediaTimeout, true
+			ev = eventMediaTimeout
 		case <-c.host.RunContext().Done():
-			stop = true
+			ev = eventShutdown
 		case <-c.ended:
-			stop = true // handed over to another call, or nobody left
+			ev = eventEnded
 		}
-		if stop {
-			break
+		var ended bool
+		if ev == eventWork || ev == eventCredit {
+			ended = c.handleAside(w, ev, f)
+		} else {
+			ended = c.handle(w, ev, f) // light, or the call ends
+		}
+		if ended {
+			return
 		}
 	}
+}
+
+// handleAside runs handle on a goroutine of its own and waits for it.
+// What it handles is seldom (a renewal a minute or so, a transfer's
+// step), so a goroutine each time costs little.
+func (c *Call) handleAside(w *callLife, ev callEvent, f func()) (ended bool) {
+	done := make(chan bool, 1)
+	go func() { done <- c.handle(w, ev, f) }()
+	return <-done
+}
+
+// handle does what woke the call's goroutine and reports whether the
+// call ended (w.end says how).
+func (c *Call) handle(w *callLife, ev callEvent, f func()) (ended bool) {
+	switch ev {
+	case eventCallerGone:
+		w.end.gone = c.hungUp(c.a)
+		return w.end.gone != nil
+	case eventCalleeGone:
+		w.end.gone = c.hungUp(c.b)
+		return w.end.gone != nil
+	case eventWork:
+		f()
+		w.credit.Poke() // a transfer may have brought legs in
+		return false
+	case eventNoAck:
+		w.stopAckTimer()
+		if c.unacked(w.ackLeg) {
+			c.noAck(w.ackLeg)
+			return true
+		}
+		return false
+	case eventCredit:
+		at, end := w.credit.check(c.creditLegs())
+		if end {
+			w.end.endAt, w.end.disposition = at, c.CutoffDisposition(at.Sub(w.answered))
+		}
+		return end
+	case eventMediaTimeout:
+		w.end.disposition = billing.MediaTimeout
+		return true
+	}
+	return true // shut down, or ended
+}
+
+// hangUp ends the legs of a call that ended as end says.
+func (c *Call) hangUp(end callEnd, ackLeg *CallLeg) {
+	gone, disposition := end.gone, end.disposition
 	if gone != nil && c.Relay != nil {
 		// Before the announcement stops: its end would resume relaying,
 		// and the party who hung up must not be heard again.
@@ -435,7 +565,7 @@ func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
 			continue
 		}
 		if disposition == billing.CreditExhausted {
-			l.EndAt(endAt, disposition, StatusOK)
+			l.EndAt(end.endAt, disposition, StatusOK)
 		} else {
 			l.EndAt(endedAt, disposition, StatusOK)
 		}
@@ -450,7 +580,8 @@ func (c *Call) up(answered time.Time, ackLeg *CallLeg) {
 	}
 	c.xferLegs = nil
 	c.finishAll(legs...)
-	c.log.Info("call ended", "disposition", disposition, "hung_up_by", c.hangupSide(gone))
+	c.log.LogAttrs(context.Background(), slog.LevelInfo, "call ended", slog.String("disposition", string(disposition)),
+		slog.String("hung_up_by", c.hangupSide(gone)))
 }
 
 // hungUp handles a party's BYE: it ends the call, unless a blind transfer

@@ -81,9 +81,13 @@ func (c *Call) blindTransfer(x *CallLeg, u *orgdir.User, dialed string) {
 	c.startTransferLeg(h, p, x, u)
 }
 
-// startTransferLeg places the legs of a transfer to hop h for peer p.
+// startTransferLeg places the legs of a transfer to hop h for peer p. It
+// runs as the call's work, so it may make the call's xferResult.
 func (c *Call) startTransferLeg(h *orgdir.Hop, p, x *CallLeg, u *orgdir.User) {
 	host := c.host
+	if c.xferResult == nil {
+		c.xferResult = make(chan func())
+	}
 	var legs []*CallLeg // what the transfer adds, in order
 	var t *CallLeg
 	if h.Trunk != nil {
