@@ -506,10 +506,28 @@ func codecs(m *sdp.MediaDescription) []Codec {
 		if !ok {
 			c = Codec{PayloadType: pt, Channels: 1} // dynamic, unnamed
 		}
-		c.Fmtp = fmtps[pt]
+		// A call keeps its offer's Description while it lasts: its
+		// strings are not to be slices of the parsed body, which they
+		// would keep whole.
+		c.Name = ownName(c.Name)
+		c.Fmtp = strings.Clone(fmtps[pt])
 		out = append(out, c)
 	}
 	return out
+}
+
+// knownNames are the encoding names a Description takes without a copy.
+var knownNames = []string{"PCMU", "PCMA", "telephone-event", "G722", "G729", "opus", "GSM"}
+
+// ownName is name as a string of its own: a constant for the usual
+// names as SDP spells them, else a copy.
+func ownName(name string) string {
+	for _, k := range knownNames {
+		if name == k {
+			return k
+		}
+	}
+	return strings.Clone(name)
 }
 
 // staticPT returns c's payload type if c is the static format RFC 3551
@@ -524,9 +542,11 @@ func (c Codec) staticPT() uint8 {
 func mode(sd *sdp.SessionDescription, m *sdp.MediaDescription) Mode {
 	find := func(attrs []sdp.Attribute) Mode {
 		for _, a := range attrs {
-			switch Mode(a.Key) {
-			case SendRecv, SendOnly, RecvOnly, Inactive:
-				return Mode(a.Key)
+			// The constant, not a.Key: a slice of the parsed body (see codecs).
+			for _, md := range [...]Mode{SendRecv, SendOnly, RecvOnly, Inactive} {
+				if a.Key == string(md) {
+					return md
+				}
 			}
 		}
 		return ""
