@@ -132,7 +132,7 @@ func (s *CDRStore) recoverInterrupted() error {
 
 // Started records that a leg is up, without waiting for the disk.
 func (s *CDRStore) Started(cdr *CDR) {
-	if !s.enqueue(writeReq{cdr: *cdr}) {
+	if !s.enqueue(&writeReq{cdr: *cdr}) {
 		s.log.Error("leg started after the CDR store closed", "leg_id", cdr.LegID)
 	}
 }
@@ -141,20 +141,22 @@ func (s *CDRStore) Started(cdr *CDR) {
 // returns once it is durable. Writing the same leg twice changes nothing.
 func (s *CDRStore) Ended(cdr *CDR) error {
 	errc := make(chan error, 1)
-	if !s.enqueue(writeReq{cdr: *cdr, ended: true, errc: errc}) {
+	if !s.enqueue(&writeReq{cdr: *cdr, ended: true, errc: errc}) {
 		return fmt.Errorf("write cdr %s: %w", cdr.LegID, ErrCDRStoreClosed)
 	}
 	return <-errc
 }
 
-// enqueue hands r to the writer unless the store is closed.
-func (s *CDRStore) enqueue(r writeReq) bool {
+// enqueue hands r to the writer unless the store is closed. r is a
+// pointer so the CDR is copied once on the way, not once more into the
+// call's arguments: the goroutines that end legs stay in a small stack.
+func (s *CDRStore) enqueue(r *writeReq) bool {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
 		return false
 	}
-	s.queue <- r
+	s.queue <- *r
 	return true
 }
 

@@ -181,25 +181,42 @@ func (c *Call) Refuse(ce *Refusal) {
 	c.host.CountCall(codeClass(ce.Code))
 }
 
-// finish writes a leg's CDR; it retries because a lost CDR is lost money.
+// finish writes a leg's CDR, then counts and logs the leg. A leg is
+// finished once.
 func (c *Call) finish(l *CallLeg) {
 	if !l.Finished.CompareAndSwap(false, true) {
 		return
 	}
+	c.writeCDR(l)
+	c.legEnded(l)
+}
+
+// writeCDR hands the CDR of a leg the caller took (Finished) to the CDR
+// writer and waits until it is durable; it retries because a lost CDR is
+// lost money, and records in the leg when it was lost all the same.
+func (c *Call) writeCDR(l *CallLeg) {
 	// The dialog is over for the switch: forget it, so in-dialog requests
 	// that come late get 481.
 	c.host.ForgetDialog(l)
-	c.host.CountLeg(l.CDR.Disposition)
 	for attempt := 0; ; attempt++ {
 		err := c.host.LegEnded(&l.CDR)
 		if err == nil {
-			break
+			return
 		}
 		c.log.Error("write CDR", "leg_id", l.CDR.LegID, "attempt", attempt, "error", err)
 		if attempt == 4 {
+			l.cdrLost = true
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+}
+
+// legEnded counts a finished leg, and logs it unless its CDR was lost.
+func (c *Call) legEnded(l *CallLeg) {
+	c.host.CountLeg(l.CDR.Disposition)
+	if l.cdrLost {
+		return
 	}
 	// Attrs, not key-value pairs: every call logs this line per leg, and
 	// each value boxed into an interface would be an allocation.
@@ -632,14 +649,28 @@ func (c *Call) peerOf(l *CallLeg) *CallLeg {
 	return c.a
 }
 
-// finishAll writes legs' CDRs concurrently so they share a commit.
+// finishAll writes legs' CDRs concurrently so they share a commit. The
+// goroutines only wait for the CDR writer: the legs are counted and
+// logged here once they are done, since logging is deep enough to grow
+// a new goroutine's stack twice (each growth copies the stack).
 func (c *Call) finishAll(legs ...*CallLeg) {
 	var wg sync.WaitGroup
+	var mine [4]bool
+	took := mine[:0] // which legs this call finishes
 	for _, l := range legs {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.finish(l) }()
+		ok := l.Finished.CompareAndSwap(false, true)
+		took = append(took, ok)
+		if ok {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.writeCDR(l) }()
+		}
 	}
 	wg.Wait()
+	for i, l := range legs {
+		if took[i] {
+			c.legEnded(l)
+		}
+	}
 }
 
 // creditLegs are the legs the call's credit clock watches.

@@ -30,6 +30,9 @@ type CallLeg struct {
 	// Finished is set when the leg's CDR is handed over: a transferor's
 	// BYE that races the transfer's completion must not end it twice.
 	Finished atomic.Bool
+	// cdrLost: the CDR writer failed every attempt to write the leg's
+	// CDR; written and read only by whoever finished the leg.
+	cdrLost bool
 	// Party is the extension of the user whose phone is at the far end of
 	// the dialog: the caller who authenticated, or the user whose contact
 	// answered (of a group, the one who took the call); empty for a
