@@ -53,8 +53,10 @@ func BenchmarkHeldCall(b *testing.B) {
 	}
 	b.StopTimer()
 	report := func(after footprint, prefix string) {
-		b.ReportMetric(float64(after.heap-before.heap)/float64(held), prefix+"heap-B/call")
-		b.ReportMetric(float64(after.stack-before.stack)/float64(held), prefix+"stack-B/call")
+		// Signed: a heap that ends smaller than it began (the rig's own
+		// start-up freed meanwhile) must show as such, not wrap around.
+		b.ReportMetric(float64(int64(after.heap)-int64(before.heap))/float64(held), prefix+"heap-B/call")
+		b.ReportMetric(float64(int64(after.stack)-int64(before.stack))/float64(held), prefix+"stack-B/call")
 		b.ReportMetric(float64(after.goroutines-before.goroutines)/float64(held), prefix+"goroutines/call")
 	}
 	report(measureFootprint(), "")
