@@ -509,20 +509,24 @@ func codecs(m *sdp.MediaDescription) []Codec {
 		// A call keeps its offer's Description while it lasts: its
 		// strings are not to be slices of the parsed body, which they
 		// would keep whole.
-		c.Name = ownName(c.Name)
+		c.Name = ownName(pt, c.Name)
 		c.Fmtp = strings.Clone(fmtps[pt])
 		out = append(out, c)
 	}
 	return out
 }
 
-// knownNames are the encoding names a Description takes without a copy.
-var knownNames = []string{"PCMU", "PCMA", "telephone-event", "G722", "G729", "opus", "GSM"}
+// dynamicNames are the encoding names without a static payload type
+// that a Description takes without a copy.
+var dynamicNames = [...]string{"telephone-event", "opus"}
 
-// ownName is name as a string of its own: a constant for the usual
-// names as SDP spells them, else a copy.
-func ownName(name string) string {
-	for _, k := range knownNames {
+// ownName is payload type pt's name as a string of its own: RFC 3551's
+// (staticCodecs) or a usual dynamic one as SDP spells it, else a copy.
+func ownName(pt uint8, name string) string {
+	if s, ok := staticCodecs[pt]; ok && s.Name == name {
+		return s.Name
+	}
+	for _, k := range dynamicNames {
 		if name == k {
 			return k
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pion/sdp/v3"
 )
@@ -458,4 +459,48 @@ func FuzzAnswer(f *testing.F) {
 			t.Fatalf("re-answer does not parse: %v\n%s", err, again)
 		}
 	})
+}
+
+// A call keeps its offer's Description for as long as it lasts, so the
+// Description's strings are never slices of the parsed body's attribute
+// values: a slice would keep the whole body alive with it.
+func TestDescriptionStringsAreNotSlicesOfTheBody(t *testing.T) {
+	body := []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 0 97 101 98\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:97 iLBC/8000\r\na=fmtp:97 mode=30\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=rtpmap:98 opus/48000/2\r\na=sendonly\r\n")
+	sd, err := unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := describe(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBody := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		for _, m := range sd.MediaDescriptions {
+			for _, a := range m.Attributes {
+				for _, v := range []string{a.Key, a.Value} {
+					if start := uintptr(unsafe.Pointer(unsafe.StringData(v))); v != "" && p >= start && p < start+uintptr(len(v)) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if len(d.Codecs) != 4 {
+		t.Fatalf("codecs %v, want 4", d.Codecs)
+	}
+	for _, c := range d.Codecs {
+		if inBody(c.Name) || inBody(c.Fmtp) {
+			t.Errorf("codec %s (fmtp %q) is a slice of the body", c.Name, c.Fmtp)
+		}
+	}
+	if d.Mode != SendOnly || inBody(string(d.Mode)) {
+		t.Errorf("mode %q: want sendonly, not a slice of the body", d.Mode)
+	}
 }
