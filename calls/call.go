@@ -412,8 +412,8 @@ func (c *Call) startLife(answered time.Time, ackLeg *CallLeg, release func()) {
 	w.answered, w.ackLeg, w.release = answered, ackLeg, release
 	w.end.disposition = billing.Answered
 	w.credit = newCreditClock(c.host.CreditMeter(), c.log, answered, c.Settings().MaxCallDuration)
-	w.ackTimer = time.NewTimer(c.host.AckTimeout())
 	if ackLeg != nil {
+		w.ackTimer = time.NewTimer(c.host.AckTimeout())
 		w.noAck = w.ackTimer.C
 	}
 	// The clock fires at once for its first look: take it here (the
@@ -655,21 +655,18 @@ func (c *Call) peerOf(l *CallLeg) *CallLeg {
 // a new goroutine's stack twice (each growth copies the stack).
 func (c *Call) finishAll(legs ...*CallLeg) {
 	var wg sync.WaitGroup
-	var mine [4]bool
-	took := mine[:0] // which legs this call finishes
+	var buf [4]*CallLeg
+	mine := buf[:0] // the legs this call finishes (see finish)
 	for _, l := range legs {
-		ok := l.Finished.CompareAndSwap(false, true)
-		took = append(took, ok)
-		if ok {
+		if l.Finished.CompareAndSwap(false, true) {
+			mine = append(mine, l)
 			wg.Add(1)
 			go func() { defer wg.Done(); c.writeCDR(l) }()
 		}
 	}
 	wg.Wait()
-	for i, l := range legs {
-		if took[i] {
-			c.legEnded(l)
-		}
+	for _, l := range mine {
+		c.legEnded(l)
 	}
 }
 
