@@ -21,6 +21,8 @@
 #     (dialtone alone, no minute of idle RSS; HOLD_CALLS calls held, 0 skips that step)
 #   BIN=/path/to/other/dialtone bench/sipp_load.sh   (compare two builds)
 #   PROFILE=/tmp/cpu bench/sipp_load.sh   (a CPU profile per step: /tmp/cpu.<rate>.pprof, the heap with the calls held: /tmp/cpu.held.pprof)
+#   SWITCHES=/tmp/sw bench/sipp_load.sh   (why the switch's threads left the CPU in each step, from perf's
+#     sched_switch: /tmp/sw.<rate>.data, summarized by bench/switch_reasons.py; needs perf and STEP_SECS >= 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,6 +37,10 @@ BUFF=4194304                 # sipp's socket buffers (-buff_size)
 BIN=${BIN:-bin/dialtone}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/dialtone
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 1; }
+if [ -n "${SWITCHES:-}" ]; then
+  command -v perf >/dev/null || { echo "SWITCHES needs perf: apt-get install linux-perf" >&2; exit 1; }
+  [ "$STEP_SECS" -ge 4 ] || { echo "SWITCHES needs STEP_SECS >= 4 (it records from 1 s into a step to 1 s before its end)" >&2; exit 1; }
+fi
 KAM_BIN=$(command -v kamailio || true)
 [ "$KAMAILIO" = 1 ] || KAM_BIN=""
 
@@ -165,9 +171,20 @@ for r in $RATES; do
     curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.$r.pprof" \
       "http://127.0.0.1:$HTTP/debug/pprof/profile?seconds=$((STEP_SECS > 1 ? STEP_SECS - 1 : 1))" &
   fi
+  perf_pid=""
+  if [ -n "${SWITCHES:-}" ]; then # context switches of the switch's threads, from 1 s into the step
+    sw_secs=$((STEP_SECS - 2))
+    (sleep 1 && exec perf record -q -e sched:sched_switch -g -p "$SWITCH_PID" -o "$SWITCHES.$r.data" -- sleep "$sw_secs" >/dev/null 2>&1) &
+    perf_pid=$!
+  fi
   b0=$(cdr_commits); sd0=$(port_drops "$SIP")
   # shellcheck disable=SC2046
   s=$(measure "$r" "$SWITCH_PID" -- "$TRUNK" "127.0.0.1:$SIP" $(auth_args "$SIP"))
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    echo "why the switch's threads left the CPU at $r calls/s ($sw_secs s):" >&2
+    perf script -i "$SWITCHES.$r.data" 2>/dev/null | "$ROOT/bench/switch_reasons.py" --calls $((r * sw_secs)) --top 8 >&2
+  fi
   [[ $s == ok* ]] && best_switch=$r
   sip_drops="$sip_drops $r:$(( $(port_drops "$SIP") - sd0 ))"
   batches="$batches $(cdr_commits | awk -v b0="$b0" '{ split(b0, a); c = $1 - a[1]; printf "%s:%.0f", r, c ? ($2 - a[2]) / c : 0 }' r="$r")"
@@ -217,8 +234,13 @@ N=${HOLD_CALLS:-1000}
 start_switch
 heap() { curl -sf -H "Authorization: Bearer bench-token" "http://127.0.0.1:$HTTP/metrics" | awk '/^go_memstats_heap_inuse_bytes/ {printf "%d", $2}'; }
 goroutines() { metrics | awk '$1 == "go_goroutines" {printf "%d", $2}'; }
-# live: the heap in use right after a collection (pprof's gc=1 runs one).
-live() { curl -sf -H "Authorization: Bearer bench-token" -o /dev/null "http://127.0.0.1:$HTTP/debug/pprof/heap?gc=1"; heap; }
+# live: right after a collection (pprof's gc=1 runs one), the heap's spans
+# in use and the bytes of the objects in them ("inuse objects"): the
+# difference is spans the collector left part-used, which it never compacts.
+live() {
+  curl -sf -H "Authorization: Bearer bench-token" -o /dev/null "http://127.0.0.1:$HTTP/debug/pprof/heap?gc=1"
+  metrics | awk '$1 == "go_memstats_heap_inuse_bytes" {i = $2} $1 == "go_memstats_heap_alloc_bytes" {a = $2} END {printf "%d %d", i, a}'
+}
 sleep 1; heap0=$(heap); rss0=$(awk '/^RssAnon/ {print $2}' "/proc/$SWITCH_PID/status"); g0=$(goroutines); live0=$(live)
 (cd "$work" && sipp -sn uas -i 127.0.0.1 -p "$TRUNK" -ci 127.0.0.1 -cp "$(port)" -nostdin -buff_size $BUFF -m "$N" -timeout 120s >/dev/null 2>&1) &
 sleep 0.3
@@ -233,7 +255,8 @@ if [ -n "${PROFILE:-}" ]; then # the heap with the calls up
   curl -sf -H "Authorization: Bearer bench-token" -o "$PROFILE.held.pprof" "http://127.0.0.1:$HTTP/debug/pprof/heap"
 fi
 per_call() { # label active rss heap goroutines live
-  echo "memory per established call, $1 (${2} calls up, media anchored): $(( ($3 - rss0) * 1024 / $2 )) bytes of anonymous RSS, $(( ($4 - heap0) / $2 )) bytes of Go heap ($(( ($6 - live0) / $2 )) right after a collection), $(awk -v a=$(($5 - g0)) -v n="$2" 'BEGIN {printf "%.1f", a / n}') goroutines"
+  local inuse=${6% *} objects=${6#* }
+  echo "memory per established call, $1 (${2} calls up, media anchored): $(( ($3 - rss0) * 1024 / $2 )) bytes of anonymous RSS, $(( ($4 - heap0) / $2 )) bytes of Go heap ($(( (inuse - ${live0% *}) / $2 )) right after a collection, $(( (objects - ${live0#* }) / $2 )) of it in live objects), $(awk -v a=$(($5 - g0)) -v n="$2" 'BEGIN {printf "%.1f", a / n}') goroutines"
 }
 if [ "${active:-0}" -gt 0 ]; then
   per_call "4 s after the last was set up" "$active" "$rss1" "$heap1" "$g1" "$live1"
