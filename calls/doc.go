@@ -32,7 +32,8 @@
 // run in the call's goroutine, through its inbox. A leg the engine
 // places on the switch belongs to a call of its own (newEngineCall):
 // Authorize, ringWith, keepLegUp and finishLeg are what it uses (the
-// host admits it, AdmitCall, so that shutdown waits for it), and an
+// host admits it, AdmitCall, under the same admission control as a
+// phone's INVITE, and so that shutdown waits for it), and an
 // agent's *55 call is answered here and handed, as a Leg, to the
 // engine's AgentJoin hook the Host holds.
 //

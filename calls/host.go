@@ -85,12 +85,14 @@ type Host interface {
 	RunContext() context.Context
 	CallStarted()
 	CallDone()
-	// AdmitCall counts a leg the engine places in among the calls
-	// Shutdown waits for and hangs up, unless the switch is shutting
-	// down (ok is false: it places no new leg); done counts it out. It
-	// is the engine's admission: its legs have no INVITE the switch's
-	// admission control counted.
-	AdmitCall() (done func(), ok bool)
+	// AdmitCall admits a leg the engine places: it takes one of the
+	// places admission control gives calls being set up, as an INVITE
+	// from a phone or a trunk does, and counts the leg among the calls
+	// Shutdown waits for and hangs up. It refuses with ErrStopping while
+	// the switch shuts down and ErrOverloaded when every place is taken.
+	// setupDone frees the place (the callee has the INVITE, or the leg
+	// failed; more calls do nothing); done counts the leg out.
+	AdmitCall() (done, setupDone func(), err error)
 	// AckTimeout is how long the switch's 2xx may go unacknowledged;
 	// ByeTimeout how long a BYE waits for its answer (shorter while
 	// the switch shuts down).

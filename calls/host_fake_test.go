@@ -54,6 +54,8 @@ type fakeHost struct {
 	registered   map[string]bool // extensions with a phone registered
 	pool         *media.Pool     // nil: media goes end to end
 	stopping     bool            // shutting down: no engine leg is admitted
+	overloaded   bool            // every place for a call in setup is taken
+	settingUp    atomic.Int32    // engine legs admitted whose setup is not done
 	agentJoin    AgentJoin
 }
 
@@ -123,10 +125,15 @@ func (h *fakeHost) CallStarted()                              { h.calls.Add(1) }
 func (h *fakeHost) CallDone()                                 { h.calls.Done() }
 func (h *fakeHost) AckTimeout() time.Duration                 { return 32 * time.Second }
 func (h *fakeHost) ByeTimeout() time.Duration                 { return 5 * time.Second }
-func (h *fakeHost) AdmitCall() (func(), bool) {
+func (h *fakeHost) AdmitCall() (done, setupDone func(), err error) {
 	if h.stopping {
-		return nil, false
+		return nil, nil, ErrStopping
+	}
+	if h.overloaded {
+		return nil, nil, ErrOverloaded
 	}
 	h.calls.Add(1)
-	return h.calls.Done, true
+	h.settingUp.Add(1)
+	var once sync.Once
+	return h.calls.Done, func() { once.Do(func() { h.settingUp.Add(-1) }) }, nil
 }

@@ -83,6 +83,10 @@ var (
 	ErrNotAnswered = errors.New("leg not answered")
 	// ErrStopping: the network is shutting down and places no new leg.
 	ErrStopping = errors.New("shutting down")
+	// ErrOverloaded: the switch is setting up as many calls as its
+	// admission control allows (sip.max_setup_calls), the engine's legs
+	// counted with the phones' and trunks' INVITEs; try again shortly.
+	ErrOverloaded = errors.New("the switch is setting up too many calls")
 	// ErrShuttingDown: the network stopped ringing a hop to shut down
 	// (the caller is told 503, Retry-After).
 	ErrShuttingDown = errors.New("ringing stopped: the switch is shutting down")

@@ -32,8 +32,9 @@ var _ Network = HostNetwork{}
 // (the directory's RouteOrigination), the user's phones are registered
 // for a call to them, and the meter grants the first slice of credit. A
 // refusal wraps ErrRefused, no credit billing.ErrInsufficientCredit, a
-// switch shutting down ErrStopping. It returns once the leg rings; its
-// progress comes from the leg.
+// switch shutting down ErrStopping, one setting up as many calls as its
+// admission control allows ErrOverloaded. It returns once the leg rings;
+// its progress comes from the leg.
 func (n HostNetwork) Place(ctx context.Context, o Origination) (Leg, error) {
 	host := n.Host
 	dir := host.CallDirectory()
@@ -61,11 +62,12 @@ func (n HostNetwork) Place(ctx context.Context, o Origination) (Leg, error) {
 		// trunk, so billing.Classify makes it free access.
 		facts.Peer = billing.EndpointTrunk
 	}
-	done, ok := host.AdmitCall()
-	if !ok {
-		return nil, fmt.Errorf("originate: %w", ErrStopping)
+	done, setupDone, err := host.AdmitCall()
+	if err != nil {
+		return nil, fmt.Errorf("originate: %w", err)
 	}
 	c := newEngineCall(host, u, o.CallerID, dir.Settings, n.Log)
+	c.OnSetupDone(setupDone)
 	l := c.NewLeg(facts)
 	l.CDR.Reason = o.Reason
 	l.CDR.CallerID, l.CDR.User = o.CallerID, u.Extension
@@ -77,6 +79,7 @@ func (n HostNetwork) Place(ctx context.Context, o Origination) (Leg, error) {
 	}
 	m, offer, err := c.placeMedia(ctx, l)
 	if err != nil {
+		c.releaseSetup()
 		done()
 		return nil, err
 	}
@@ -132,6 +135,9 @@ func (e *dialogLeg) place(c *Call, h *orgdir.Hop, offer []byte) {
 	var once sync.Once
 	early := false
 	provisional := func(p RingProgress) {
+		// The callee has the INVITE (100 Trying, ringing): the switch's
+		// part of the setup is done, as for a phone's call.
+		c.releaseSetup()
 		if !p.Relayed() {
 			return
 		}
@@ -145,6 +151,7 @@ func (e *dialogLeg) place(c *Call, h *orgdir.Hop, offer []byte) {
 		once.Do(func() { e.emit(Progress{Kind: ProgressRinging}) })
 	}
 	winner, party, res, err := c.ringWith(h, offer, l, provisional)
+	c.releaseSetup() // answered or failed, whether or not anything came before
 	if err != nil {
 		disp, code := RingFailure(res, err)
 		if e.hungUp() {

@@ -206,3 +206,40 @@ func TestOriginateRefusedOrWithoutCredit(t *testing.T) {
 		t.Errorf("rang %v", hops)
 	}
 }
+
+// An engine leg takes a place in the switch's admission control like a
+// phone's INVITE: refused with ErrOverloaded when none is free (nothing
+// rung), and its place freed once the callee rings or the placement
+// fails, so a dialer cannot hold the switch's setups past its limit.
+func TestOriginateTakesASetupPlaceUntilTheCalleeRings(t *testing.T) {
+	r := newPlaceRun(t, ringing{progress: []int{180}, untilHangUp: true})
+	r.host.overloaded = true
+	if _, err := r.Originate(t.Context(), Origination{User: "1002", To: "1001", CallerID: "+14155550101"}); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("every place taken: %v, want ErrOverloaded", err)
+	}
+	if hops := r.ringer.hops(); len(hops) != 0 {
+		t.Fatalf("rang %v while overloaded", hops)
+	}
+
+	r.host.overloaded = false
+	id, err := r.Originate(t.Context(), Origination{User: "1002", To: "1001", CallerID: "+14155550101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(t, r.events, id, EventRinging)
+	if n := r.host.settingUp.Load(); n != 0 {
+		t.Errorf("%d engine legs still in setup once the callee rings, want 0", n)
+	}
+	if err := r.Hangup(t.Context(), id, "done"); err != nil {
+		t.Fatal(err)
+	}
+	next(t, r.events, id, EventLegEnded)
+
+	r.host.meter = brokeMeter{}
+	if _, err := r.Originate(t.Context(), Origination{User: "1002", To: "+14155559999", CallerID: "+14155550101"}); !errors.Is(err, billing.ErrInsufficientCredit) {
+		t.Fatalf("no credit: %v", err)
+	}
+	if n := r.host.settingUp.Load(); n != 0 {
+		t.Errorf("%d engine legs still in setup after a placement failed, want 0", n)
+	}
+}

@@ -79,6 +79,9 @@ type run struct {
 	pacer    Pacer
 	ledger   *pacing.AbandonLedger // persons answered and abandons (abandon_ledger.go)
 	pred     *predictiveState      // predictive calls between answer and agent
+	// overloadedUntil: the switch refused a lead's call for overload
+	// (ErrOverloaded); the campaign dials nothing until then.
+	overloadedUntil time.Time
 }
 
 // session is a live agent session with what only lives in memory.

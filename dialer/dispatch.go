@@ -24,7 +24,7 @@ const ReasonDialer = "dialer"
 // dispatchLocked gives each ready agent of a running campaign the next
 // eligible lead in list order, as many as the pacer says.
 func (d *Dialer) dispatchLocked(r *run) {
-	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning || d.stopping {
+	if r == nil || d.opts.Engine == nil || r.c.State != CampaignRunning || d.stopping || r.backingOff(d.now()) {
 		return
 	}
 	if r.c.Mode == ModePredictive {
@@ -48,8 +48,8 @@ func (d *Dialer) dispatchLocked(r *run) {
 				break // nothing to dial for now: the agent waits, ready
 			}
 			dialled := d.dialLocked(r, s, l, now)
-			if r.c.State != CampaignRunning || d.stopping {
-				return // paused itself (credit), or the switch is stopping
+			if r.c.State != CampaignRunning || d.stopping || r.backingOff(now) {
+				return // paused itself (credit), the switch is stopping or overloaded
 			}
 			if dialled {
 				n--
@@ -219,6 +219,14 @@ func (d *Dialer) originateFailedLocked(r *run, l *Lead, a *Attempt, err error) {
 	case errors.Is(err, ErrRefused):
 		a.Outcome, a.Reason = OutcomeBlocked, err.Error()
 		d.finishAttemptLocked(r, a, nil)
+	case errors.Is(err, ErrOverloaded):
+		// The switch turned the call away before dialling it, as it
+		// turns away INVITEs past its setup limit: the lead is as it
+		// was (interrupted attempts count for nothing) and the campaign
+		// waits a moment instead of offering the next lead at once.
+		a.Outcome, a.Reason = OutcomeInterrupted, err.Error()
+		d.finishAttemptLocked(r, a, nil)
+		d.backOffLocked(r)
 	case errors.Is(err, ErrNoEngine):
 		// The switch is stopping: the lead never left, as after a
 		// restart, and nothing more is dialled.
@@ -247,4 +255,34 @@ func (d *Dialer) closeLeadLocked(r *run, l *Lead, state, reason string) {
 		*l = prev
 		d.log.Error("dialer: save lead", "lead", l.ID, "error", err)
 	}
+}
+
+// overloadBackoff is how long a campaign waits after the switch refused
+// one of its calls for overload: the switch's own 503s ask callers to
+// retry after 1–4 s, and its setups take milliseconds, so a second gives
+// it room without leaving agents idle for long.
+const overloadBackoff = time.Second
+
+// backingOff reports whether the campaign waits out an overload.
+func (r *run) backingOff(now time.Time) bool { return now.Before(r.overloadedUntil) }
+
+// backOffLocked holds r's dialling for overloadBackoff, then dispatches
+// again (the next event may come later than that).
+func (d *Dialer) backOffLocked(r *run) {
+	if r.backingOff(d.now()) {
+		return // a wake-up is on its way
+	}
+	r.overloadedUntil = d.now().Add(overloadBackoff)
+	d.log.Warn("dialer: the switch is overloaded; dialling again shortly", "campaign", r.c.ID, "after", overloadBackoff)
+	id := r.c.ID
+	d.clock.AfterFunc(overloadBackoff, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.ctx.Err() != nil {
+			return
+		}
+		if r := d.campaigns[id]; r != nil {
+			d.dispatchLocked(r)
+		}
+	})
 }

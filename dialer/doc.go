@@ -70,6 +70,13 @@
 //     pay pauses the campaign (reason credit) instead of being marked
 //     blocked like a lead the agent may not call: a top-up fixes the one,
 //     not the other.
+//   - An overloaded switch is not a failed lead: Originate wraps
+//     ErrOverloaded when the switch's admission control
+//     (sip.max_setup_calls) has no place for another call in setup, as it
+//     answers a phone's INVITE 503. The attempt is interrupted (it never
+//     left, so it does not count), the lead stays pending, and the
+//     campaign dials nothing for a second: offering the next lead at once
+//     would only be turned away too.
 //   - Locking: the dialer calls the Engine while holding its own lock (a
 //     leg's events must not be handled before the dialer knows the leg),
 //     so the Engine must not wait for an event to be consumed and must call

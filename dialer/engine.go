@@ -95,6 +95,11 @@ var (
 	// ErrNoCredit: the balance cannot pay for the leg. It is the meter's
 	// own error, so the engine passes the meter's refusal on as it is.
 	ErrNoCredit = billing.ErrInsufficientCredit
+	// ErrOverloaded: the switch is setting up as many calls as its
+	// admission control allows (sip.max_setup_calls). The lead was not
+	// dialled: it stays pending, the attempt counts for nothing, and the
+	// campaign dials again after overloadBackoff.
+	ErrOverloaded = calls.ErrOverloaded
 	// ErrNoEngine: the switch runs without a call engine the dialer can
 	// drive; campaigns and leads can be managed, not dialled.
 	ErrNoEngine = errors.New("the call engine is not available: campaigns can be edited but not run")

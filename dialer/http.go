@@ -50,6 +50,9 @@ func writeError(w http.ResponseWriter, err error) {
 		code = http.StatusForbidden
 	case errors.Is(err, ErrNoEngine):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrOverloaded):
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
 	case errors.Is(err, ErrNoCredit):
 		code = http.StatusPaymentRequired
 	case errors.Is(err, ErrRefused):

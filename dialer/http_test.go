@@ -2,6 +2,8 @@ package dialer
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +187,31 @@ func TestAPIWithoutEngine(t *testing.T) {
 	}
 	if code, out := api.do("POST", "/v1/campaigns/"+id+"/start", "", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("start without an engine: %d %v", code, out)
+	}
+}
+
+// Each kind of error answers with its status; an overloaded switch also
+// says when to try again.
+func TestErrorStatuses(t *testing.T) {
+	tests := []struct {
+		err        error
+		code       int
+		retryAfter string
+	}{
+		{fmt.Errorf("%w: bad phone", ErrInvalid), http.StatusBadRequest, ""},
+		{fmt.Errorf("ring agent 1001: %w", ErrRefused), http.StatusForbidden, ""},
+		{fmt.Errorf("ring agent 1001: %w", ErrNoCredit), http.StatusPaymentRequired, ""},
+		{fmt.Errorf("ring agent 1001: originate: %w", ErrOverloaded), http.StatusServiceUnavailable, "1"},
+		{ErrNoEngine, http.StatusServiceUnavailable, ""},
+		{errors.New("disk on fire"), http.StatusInternalServerError, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			writeError(w, tt.err)
+			if w.Code != tt.code || w.Header().Get("Retry-After") != tt.retryAfter {
+				t.Errorf("status %d, Retry-After %q; want %d, %q", w.Code, w.Header().Get("Retry-After"), tt.code, tt.retryAfter)
+			}
+		})
 	}
 }

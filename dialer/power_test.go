@@ -412,6 +412,48 @@ func TestNoCreditPausesTheCampaign(t *testing.T) {
 	}
 }
 
+// A switch at its setup limit turns a lead's call away before dialling
+// it (ErrOverloaded): the lead stays as it was, the attempt counts for
+// nothing, the campaign does not run through its other leads meanwhile,
+// and it dials the same lead once the back-off is over.
+func TestAnOverloadedSwitchDelaysTheLeadWithoutSpendingIt(t *testing.T) {
+	h := newHarness(t)
+	c := h.campaign(nil)
+	h.leads(c.ID, "+12125558001", "+12125558002")
+	refused := 0
+	h.eng.refuse = func(o Origination) error {
+		if o.Tags[TagLead] == "" {
+			return nil // an agent's own leg
+		}
+		refused++
+		return fmt.Errorf("originate: %w", ErrOverloaded)
+	}
+	h.startCampaign(c.ID)
+	h.join(c, "1001")
+	if refused != 1 {
+		t.Fatalf("the switch was offered %d leads while overloaded, want 1", refused)
+	}
+	for _, phone := range []string{"+12125558001", "+12125558002"} {
+		if l := h.lead(c.ID, phone); l.State != LeadPending || l.Attempts != 0 {
+			t.Fatalf("lead %s after the refusal: %+v, want pending with no attempt counted", phone, l)
+		}
+	}
+	st, _ := h.d.Stats(c.ID)
+	if st.State != CampaignRunning || st.Attempts[OutcomeInterrupted] != 1 {
+		t.Fatalf("campaign %s, attempts %v: want running, one interrupted", st.State, st.Attempts)
+	}
+
+	h.eng.refuse = nil
+	h.clock.Advance(overloadBackoff / 2)
+	if ds := h.eng.dials(); len(ds) != 0 {
+		t.Fatalf("dialled %+v before the back-off was over", ds)
+	}
+	h.clock.Advance(overloadBackoff / 2)
+	if d := h.lastDial("1001"); d.To != "+12125558001" {
+		t.Fatalf("after the back-off 1001 dialled %s, want the lead the switch turned away", d.To)
+	}
+}
+
 func TestPermissionsAreAHandDialledCallsRules(t *testing.T) {
 	h := newHarness(t)
 	c := h.campaign(func(r *CampaignRequest) { r.Agents = []string{"1001", "1003", "1009"} })

@@ -36,6 +36,9 @@ func (r *run) predictive() *predictiveState {
 func (d *Dialer) dispatchPredictiveLocked(r *run) {
 	d.connectWaitingLocked(r)
 	now := d.now()
+	if r.backingOff(now) {
+		return // the waiting persons were offered to agents; no new dials
+	}
 	st := r.paceState(now)
 	n := r.pacer.Dials(st)
 	taking := 0
@@ -68,7 +71,7 @@ func (d *Dialer) dialForCampaignLocked(r *run, now time.Time) bool {
 		if a := d.placeLocked(r, s.User, "", l, now); a != nil {
 			return true
 		}
-		if r.c.State != CampaignRunning || d.stopping {
+		if r.c.State != CampaignRunning || d.stopping || r.backingOff(now) {
 			return false
 		}
 	}

@@ -294,3 +294,33 @@ func TestPredictiveAMDDropsTheMessageAfterTheBeep(t *testing.T) {
 		t.Fatalf("attempt %+v", a)
 	}
 }
+
+// The predictive dialer meets the switch's setup limit as the power
+// dialer does: one lead offered, turned away (ErrOverloaded) without
+// counting, none of the other lines dialled until the back-off is over.
+func TestPredictiveBacksOffAnOverloadedSwitch(t *testing.T) {
+	h := newHarness(t)
+	c := predictiveCampaign(h, nil)
+	h.leads(c.ID, "+12125551001", "+12125551002", "+12125551003")
+	refused := 0
+	h.eng.refuse = func(o Origination) error {
+		if o.Tags[TagLead] == "" {
+			return nil
+		}
+		refused++
+		return fmt.Errorf("originate: %w", ErrOverloaded)
+	}
+	h.startCampaign(c.ID)
+	h.join(c, "1001")
+	if refused != 1 {
+		t.Fatalf("the switch was offered %d leads while overloaded, want 1", refused)
+	}
+	if l := h.lead(c.ID, "+12125551001"); l.Attempts != 0 || l.State != LeadPending {
+		t.Fatalf("lead %+v, want pending with no attempt counted", l)
+	}
+	h.eng.refuse = nil
+	h.clock.Advance(overloadBackoff)
+	if ds := h.eng.dials(); len(ds) == 0 || ds[0].To != "+12125551001" {
+		t.Fatalf("after the back-off dialled %+v, want the lead turned away first", ds)
+	}
+}

@@ -1,11 +1,14 @@
 package sip
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/emiago/sipgo/siptest"
+
+	"github.com/dialtone/dialtone/calls"
 )
 
 func TestAdmissionBoundsCallsBeingSetUp(t *testing.T) {
@@ -90,4 +93,42 @@ func TestInviteOverTheSetupLimitIsRefusedBeforeAuthentication(t *testing.T) {
 	if got := sw.admission.settingUp(); got != 0 {
 		t.Errorf("the challenged INVITE kept its place: %d setting up", got)
 	}
+}
+
+// A leg the engine places (the dialer's) meets the same limit as a
+// phone's INVITE: refused with calls.ErrOverloaded (and counted) while
+// every place is taken, admitted once one frees up, holding its place
+// until setupDone.
+func TestEngineLegsMeetTheSetupLimit(t *testing.T) {
+	sw := newStatelessTestSwitch(t, "  max_setup_calls: 1\n")
+	host := sw.CallHost()
+	busy := sw.admission.acquireFor(false) // a phone's call being set up
+
+	if _, _, err := host.AdmitCall(); !errors.Is(err, calls.ErrOverloaded) {
+		t.Fatalf("at the limit: %v, want ErrOverloaded", err)
+	}
+	if got := counterValue(t, sw.metrics.Overload); got != 1 {
+		t.Errorf("refusals counted %v, want 1", got)
+	}
+	if got := sw.admission.settingUp(); got != 1 {
+		t.Errorf("a refused engine leg holds a place: %d setting up", got)
+	}
+
+	busy.release()
+	done, setupDone, err := host.AdmitCall()
+	if err != nil {
+		t.Fatalf("under the limit: %v", err)
+	}
+	if got := sw.admission.settingUp(); got != 1 {
+		t.Errorf("an admitted engine leg: %d setting up, want 1", got)
+	}
+	if next := sw.admission.acquireFor(false); next != nil {
+		t.Errorf("a phone's INVITE was admitted past the engine leg holding the only place")
+	}
+	setupDone()
+	setupDone() // a second call frees nothing more
+	if got := sw.admission.settingUp(); got != 0 {
+		t.Errorf("after setupDone: %d setting up, want 0", got)
+	}
+	done()
 }

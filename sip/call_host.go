@@ -75,16 +75,25 @@ func (h switchHost) RunContext() context.Context                  { return h.sw.
 func (h switchHost) CallStarted()                                 { h.sw.calls.Add(1) }
 func (h switchHost) CallDone()                                    { h.sw.calls.Done() }
 
-// AdmitCall counts an engine leg in (see admit), and among the calls in
-// progress Shutdown reports.
-func (h switchHost) AdmitCall() (done func(), ok bool) {
+// AdmitCall admits an engine leg under the admission control a phone's
+// or a trunk's INVITE meets (a place among sip.max_setup_calls until the
+// callee has the INVITE: a dialer cannot set up calls past the limit the
+// switch keeps for its own sake), and counts it among the calls in
+// progress Shutdown reports (see admit).
+func (h switchHost) AdmitCall() (done, setupDone func(), err error) {
 	sw := h.sw
 	if !sw.admit() {
-		return nil, false
+		return nil, nil, calls.ErrStopping
+	}
+	slot := sw.admission.acquireFor(false)
+	if slot == nil {
+		sw.calls.Done()
+		sw.metrics.Overload.Inc()
+		return nil, nil, calls.ErrOverloaded
 	}
 	sw.active.Add(1)
 	return func() {
 		sw.active.Add(-1)
 		sw.calls.Done()
-	}, true
+	}, slot.release, nil
 }

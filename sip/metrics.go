@@ -91,7 +91,7 @@ func newMetrics(reg *registrar, pool *media.Pool) *Metrics {
 			Name: "dialtone_calls_unacknowledged_total", Help: "Calls hung up because the caller never acknowledged the 2xx (64×T1).",
 		}),
 		Overload: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up, or the switch was behind reading them.",
+			Name: "dialtone_overload_refused_total", Help: "New INVITEs refused with 503 and Retry-After because too many calls were being set up, or the switch was behind reading them; and engine legs (the dialer's) refused for the first reason.",
 		}),
 		OverLate: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dialtone_overload_refused_late_total", Help: "Of the refused INVITEs, those refused because they waited too long in the UDP socket before the switch read them.",
