@@ -123,10 +123,10 @@ func (m *CallMedia) AnchorAnswer(pool *media.Pool, ip string, callerSDP, sdpB []
 	return answer, nil
 }
 
-// CloseRelay closes the call's relay, if any, and returns its two media
+// closeRelay closes the call's relay, if any, and returns its two media
 // legs, whose counters then include the last packets in flight (nil, nil
 // without a relay).
-func (m *CallMedia) CloseRelay(log *slog.Logger) (a, b *media.Leg) {
+func (m *CallMedia) closeRelay(log *slog.Logger) (a, b *media.Leg) {
 	if m.Relay == nil {
 		return nil, nil
 	}
@@ -138,11 +138,11 @@ func (m *CallMedia) CloseRelay(log *slog.Logger) (a, b *media.Leg) {
 	return a, b
 }
 
-// CloseRecording finishes the call's recording, if any, and returns what
+// closeRecording finishes the call's recording, if any, and returns what
 // the legs' CDRs keep of it (nil without one). It does not need the
 // relay: a recorded consultation call whose media an attended transfer
 // took over still has its file to finish.
-func (m *CallMedia) CloseRecording(log *slog.Logger) *billing.Recording {
+func (m *CallMedia) closeRecording(log *slog.Logger) *billing.Recording {
 	if m.Recorder == nil {
 		return nil
 	}
@@ -221,12 +221,12 @@ func SignalingSource(hostport string) netip.Addr {
 	return ip.Unmap()
 }
 
-// StartRecorder taps the relay with a stereo WAV recorder (caller left,
+// startRecorder taps the relay with a stereo WAV recorder (caller left,
 // callee right) under dataDir, named after the caller's leg; false when
 // there is no relay, no data directory or the file cannot be made. The
 // caller plays the recording announcement after it: the recording proves
 // it.
-func (m *CallMedia) StartRecorder(dataDir, legID string, log *slog.Logger) bool {
+func (m *CallMedia) startRecorder(dataDir, legID string, log *slog.Logger) bool {
 	if m.Relay == nil || dataDir == "" {
 		return false
 	}
@@ -268,7 +268,7 @@ func (m *CallMedia) NewRelay(ctx context.Context, log *slog.Logger, first, secon
 	}
 	relay.Answered()
 	if ann != nil {
-		m.PlayAnnouncement(ctx, log, relay, ann, nil)
+		m.playAnnouncement(ctx, log, relay, ann, nil)
 	}
 	return nil
 }

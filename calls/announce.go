@@ -37,7 +37,7 @@ func (m *CallMedia) AnnounceRecording(ctx context.Context, log *slog.Logger, sam
 		return
 	}
 	m.Relay.Mute(true) // Announce unmutes when it ends
-	m.PlayAnnouncement(ctx, log, m.Relay, &Announcement{Samples: samples, PtA: ptA, PtB: ptB, Why: "recording started"}, ready)
+	m.playAnnouncement(ctx, log, m.Relay, &Announcement{Samples: samples, PtA: ptA, PtB: ptB, Why: "recording started"}, ready)
 }
 
 // TransferAnnouncement is what to play on the relay a transfer is about
@@ -66,13 +66,13 @@ func (m *CallMedia) TransferAnnouncement(log *slog.Logger, samples []int16, p, t
 	return &Announcement{Samples: samples, PtA: ptP, PtB: ptT, Why: "transfer"}
 }
 
-// PlayAnnouncement plays ann on relay, which the caller has muted, once
+// playAnnouncement plays ann on relay, which the caller has muted, once
 // ready is closed (nil: at once), in a goroutine of its own: the call's
 // loop goes on taking hang-ups and transfers meanwhile. The prompt ends
-// with ctx, with the call (StopAnnouncement), when the relay closes or
+// with ctx, with the call (stopAnnouncement), when the relay closes or
 // detaches in a transfer, or when another announcement replaces it.
-func (m *CallMedia) PlayAnnouncement(ctx context.Context, log *slog.Logger, relay *media.Relay, ann *Announcement, ready <-chan struct{}) {
-	m.StopAnnouncement()
+func (m *CallMedia) playAnnouncement(ctx context.Context, log *slog.Logger, relay *media.Relay, ann *Announcement, ready <-chan struct{}) {
+	m.stopAnnouncement()
 	ctx, cancel := context.WithCancel(ctx)
 	m.announceCancel = cancel
 	go func() {
@@ -96,8 +96,8 @@ func (m *CallMedia) PlayAnnouncement(ctx context.Context, log *slog.Logger, rela
 	}()
 }
 
-// StopAnnouncement ends an announcement still playing (a party hung up).
-func (m *CallMedia) StopAnnouncement() {
+// stopAnnouncement ends an announcement still playing (a party hung up).
+func (m *CallMedia) stopAnnouncement() {
 	if m.announceCancel != nil {
 		m.announceCancel()
 		m.announceCancel = nil

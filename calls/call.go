@@ -85,7 +85,7 @@ func NewIncomingCall(host Host, in Dialog, o Origin, rt *orgdir.Route, set Setti
 		}
 		a.Peer = RoutePeer(rt)
 	}
-	c.a = c.NewLeg(a)
+	c.a = c.newLeg(a)
 	c.a.SetDialog(in)
 	c.a.CDR.From = o.From
 	c.a.CDR.To = o.Dialed
@@ -126,11 +126,11 @@ func RoutePeer(r *orgdir.Route) billing.Endpoint {
 	}
 }
 
-// NewLeg records a new leg of the call; billing decides its class from
+// newLeg records a new leg of the call; billing decides its class from
 // its facts.
-func (c *Call) NewLeg(f billing.LegFacts) *CallLeg {
+func (c *Call) newLeg(f billing.LegFacts) *CallLeg {
 	l := &CallLeg{}
-	l.InitCallLeg(c.id, f)
+	l.initCallLeg(c.id, f)
 	l.owner.Store(c)
 	return l
 }
@@ -557,7 +557,7 @@ func (c *Call) hangUp(end callEnd, ackLeg *CallLeg) {
 	// for the wait.
 	endedAt := time.Now()
 	c.dropUnacked(ackLeg)
-	c.StopAnnouncement() // before the BYEs: a hang-up ends it at once
+	c.stopAnnouncement() // before the BYEs: a hang-up ends it at once
 	close(c.finished)
 	byeCtx, cancel := context.WithTimeout(context.Background(), c.host.ByeTimeout())
 	defer cancel()
@@ -713,7 +713,7 @@ func (c *Call) newOutgoingLeg(h *orgdir.Hop) *CallLeg {
 	if rt.InTrunk != nil {
 		f.Peer = billing.EndpointTrunk
 	}
-	b := c.NewLeg(f)
+	b := c.newLeg(f)
 	b.CDR.ParentLegID = c.a.CDR.LegID
 	b.CDR.Reason = h.Reason
 	b.CDR.CallerID = h.CallerID

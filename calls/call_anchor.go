@@ -25,10 +25,10 @@ func (c *Call) anchorAnswer(sdpB []byte, from string) ([]byte, error) {
 // closeMedia releases the call's ports and copies the packet counters and
 // the recording into the legs' CDRs.
 func (c *Call) closeMedia() {
-	a, b := c.CloseRelay(c.log)
+	a, b := c.closeRelay(c.log)
 	c.countMedia(c.a, a)
 	c.countMedia(c.b, b)
-	if rec := c.CloseRecording(c.log); rec != nil {
+	if rec := c.closeRecording(c.log); rec != nil {
 		for _, l := range append([]*CallLeg{c.a, c.b}, c.riders...) {
 			if l != nil {
 				l.CDR.Recording = rec
@@ -87,7 +87,7 @@ func (c *Call) record(ready <-chan struct{}) bool {
 	if c.Recorder != nil {
 		return true
 	}
-	if !c.StartRecorder(c.host.RecordingsDir(), c.a.CDR.LegID, c.log) {
+	if !c.startRecorder(c.host.RecordingsDir(), c.a.CDR.LegID, c.log) {
 		return false
 	}
 	c.announceRecording(ready) // after the tap: the recording proves it

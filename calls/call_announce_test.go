@@ -41,14 +41,14 @@ func TestATransferAnnouncesTheRecordingToTheNewParty(t *testing.T) {
 				host.announcement = media.DefaultRecordingAnnouncement()
 			}
 			c := &Call{host: host, id: "c", log: host.log}
-			p := c.NewLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
+			p := c.newLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
 			p.SDP = []byte(tt.transferee)
-			x := c.NewLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
+			x := c.newLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointTrunk})
 			c.a, c.b = p, x
 			if tt.transfereeIsB {
 				c.a, c.b = x, p
 			}
-			target := c.NewLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
+			target := c.newLeg(billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 			target.SDP = []byte(tt.target)
 			if tt.recorded {
 				rec, err := media.OpenRecorder(filepath.Join(t.TempDir(), "call.wav"))

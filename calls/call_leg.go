@@ -55,10 +55,10 @@ type CallLeg struct {
 // another call); in-dialog requests (re-INVITE, REFER) go to it.
 func (l *CallLeg) Owner() *Call { return l.owner.Load() }
 
-// InitCallLeg records a new leg's facts; billing decides its class from
+// initCallLeg records a new leg's facts; billing decides its class from
 // them. It initializes in place because a CallLeg holds atomics, which
-// must not be copied (a call's legs come from Call.NewLeg).
-func (l *CallLeg) InitCallLeg(callID string, f billing.LegFacts) {
+// must not be copied (a call's legs come from Call.newLeg).
+func (l *CallLeg) initCallLeg(callID string, f billing.LegFacts) {
 	l.CDR = billing.CDR{
 		LegID:        NewLegID(),
 		CallID:       callID,

@@ -13,7 +13,7 @@ import (
 
 func TestCallLegRecordsFactsAndEnds(t *testing.T) {
 	var l CallLeg
-	l.InitCallLeg("call-1", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
+	l.initCallLeg("call-1", billing.LegFacts{Direction: billing.Outbound, Endpoint: billing.EndpointTrunk, Peer: billing.EndpointPhone})
 	if l.CDR.CallID != "call-1" || l.CDR.LegID == "" || l.CDR.Reason != billing.ReasonDirect {
 		t.Fatalf("CDR = %+v", l.CDR)
 	}
@@ -28,7 +28,7 @@ func TestCallLegRecordsFactsAndEnds(t *testing.T) {
 		t.Errorf("ended %+v", l.CDR)
 	}
 	var other CallLeg
-	other.InitCallLeg("call-1", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone})
+	other.initCallLeg("call-1", billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone})
 	if other.CDR.LegID == l.CDR.LegID {
 		t.Error("two legs share an id")
 	}
@@ -48,10 +48,10 @@ func TestCallMediaAnchorsAndCloses(t *testing.T) {
 		if got, err := m.AnchorAnswer(nil, "", offer, answer, "203.0.113.9:5060"); err != nil || string(got) != string(answer) {
 			t.Fatalf("answer %q, err %v", got, err)
 		}
-		if a, b := m.CloseRelay(quiet); a != nil || b != nil {
+		if a, b := m.closeRelay(quiet); a != nil || b != nil {
 			t.Error("closed a relay it never had")
 		}
-		if m.CloseRecording(quiet) != nil {
+		if m.closeRecording(quiet) != nil {
 			t.Error("closed a recording it never had")
 		}
 	})
@@ -71,7 +71,7 @@ func TestCallMediaAnchorsAndCloses(t *testing.T) {
 		if d, err := media.Parse(got); err != nil || d.Remote.Port() != uint16(m.Relay.A().Port()) {
 			t.Fatalf("the caller gets %q (err %v), want the A side", got, err)
 		}
-		a, b := m.CloseRelay(quiet)
+		a, b := m.closeRelay(quiet)
 		if a == nil || b == nil || m.Relay != nil {
 			t.Fatal("the relay's legs are not returned")
 		}
@@ -81,7 +81,7 @@ func TestCallMediaAnchorsAndCloses(t *testing.T) {
 		if err := m.AnchorOffer(pool, "127.0.0.1", offer, "198.51.100.7:5060"); err != nil {
 			t.Fatal(err)
 		}
-		defer m.CloseRelay(quiet)
+		defer m.closeRelay(quiet)
 		g729 := []byte("v=0\r\no=- 1 2 IN IP4 203.0.113.9\r\ns=-\r\nc=IN IP4 203.0.113.9\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
 		_, err := m.AnchorAnswer(pool, "127.0.0.1", offer, g729, "203.0.113.9:5060")
 		var r *Refusal

@@ -21,7 +21,7 @@ func callTo(h *fakeHost, ext, number string) *Call {
 		rt.Targets = []*orgdir.User{dir.User(ext)}
 	}
 	c := &Call{host: h, id: "c", origin: Origin{From: "+12125550123"}, rt: rt, log: h.log}
-	c.a = c.NewLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
+	c.a = c.newLeg(billing.LegFacts{Direction: billing.Inbound, Endpoint: billing.EndpointPhone, Peer: billing.EndpointPhone})
 	return c
 }
 
@@ -112,7 +112,7 @@ func TestReplacesNamesOnlyTheTransferorsOwnDialogs(t *testing.T) {
 	bob := newFakeHost(t, nil).CallDirectory().User("bob")
 	dialog := func(ep billing.Endpoint, party string) *CallLeg {
 		l := &CallLeg{}
-		l.InitCallLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
+		l.initCallLeg("c", billing.LegFacts{Direction: billing.Inbound, Endpoint: ep, Peer: billing.EndpointPhone})
 		l.Party = party
 		return l
 	}

@@ -68,7 +68,7 @@ func (n HostNetwork) Place(ctx context.Context, o Origination) (Leg, error) {
 	}
 	c := newEngineCall(host, u, o.CallerID, dir.Settings, n.Log)
 	c.OnSetupDone(setupDone)
-	l := c.NewLeg(facts)
+	l := c.newLeg(facts)
 	l.CDR.Reason = o.Reason
 	l.CDR.CallerID, l.CDR.User = o.CallerID, u.Extension
 	l.CDR.CampaignID, l.CDR.LeadID, l.CDR.AttemptID = o.Tags["campaign_id"], o.Tags["lead_id"], o.Tags["attempt_id"]

@@ -50,7 +50,7 @@ func (c *Call) notifyRefer(x *CallLeg, code int, reason string) {
 
 // transferLeg describes a leg a transfer adds, in this call.
 func (c *Call) transferLeg(f billing.LegFacts, parent *CallLeg, u *orgdir.User) *CallLeg {
-	l := c.NewLeg(f)
+	l := c.newLeg(f)
 	l.CDR.Reason = billing.ReasonTransfer
 	l.CDR.ParentLegID = parent.CDR.LegID
 	if u != nil {

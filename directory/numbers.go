@@ -37,10 +37,10 @@ type Numbers struct {
 	publish func(merged *config.Config)
 }
 
-// NewNumbers loads the numbers rented through the API from store (nil:
-// kept in memory only); publish is told each new set (see Numbers). Apply
-// the config before anything else.
-func NewNumbers(store NumberStore, publish func(merged *config.Config)) (*Numbers, error) {
+// newNumbers loads the numbers rented through the API from store (nil:
+// kept in memory only); publish is told each new set (see Numbers). Its
+// apply takes the config before anything else.
+func newNumbers(store NumberStore, publish func(merged *config.Config)) (*Numbers, error) {
 	n := &Numbers{store: store, publish: publish}
 	if store != nil {
 		saved, err := store.LoadNumbers()
@@ -52,8 +52,8 @@ func NewNumbers(store NumberStore, publish func(merged *config.Config)) (*Number
 	return n, nil
 }
 
-// Apply takes the numbers of a new config (start, reload) and publishes.
-func (n *Numbers) Apply(cfg *config.Config) {
+// apply takes the numbers of a new config (start, reload) and publishes.
+func (n *Numbers) apply(cfg *config.Config) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.cfg = cfg

@@ -26,13 +26,13 @@ func (m *memNumbers) DeleteNumber(e164 string) error {
 func numbersOf(t *testing.T, store NumberStore) (*Numbers, func() *Directory) {
 	t.Helper()
 	var current *Directory
-	n, err := NewNumbers(store, func(merged *config.Config) {
+	n, err := newNumbers(store, func(merged *config.Config) {
 		current = New(merged, func(u, p string) string { return "" })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.Apply(testConfig())
+	n.apply(testConfig())
 	return n, func() *Directory { return current }
 }
 
@@ -122,7 +122,7 @@ func TestAReloadKeepsTheAPIsNumbers(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.Numbers = cfg.Numbers[:1]
-	nums.Apply(cfg)
+	nums.apply(cfg)
 	if got := len(nums.All()); got != 2 || dir().Number("+14155550111") == nil || dir().Number("+14155550199") != nil {
 		t.Fatalf("after the reload: %d numbers, %+v", got, nums.List())
 	}

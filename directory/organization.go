@@ -70,10 +70,10 @@ func NewOrganization(cfg *config.Config, opts OrganizationOptions) (*Organizatio
 	}
 	o := &Organization{ha1: opts.HA1, log: opts.Logger, numbersChanged: opts.NumbersChanged}
 	var err error
-	if o.numbers, err = NewNumbers(opts.Numbers, o.publish); err != nil {
+	if o.numbers, err = newNumbers(opts.Numbers, o.publish); err != nil {
 		return nil, err
 	}
-	o.numbers.Apply(cfg)
+	o.numbers.apply(cfg)
 	if o.fwd, err = LoadForwardings(opts.Forwarding, o.Directory()); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (o *Organization) Directory() *Directory { return o.now.Load() }
 // is told the new set.
 func (o *Organization) Reload(ctx context.Context, cfg *config.Config) {
 	o.changeMu.Lock()
-	o.numbers.Apply(cfg)
+	o.numbers.apply(cfg)
 	refused := o.fwd.Refused(o.Directory())
 	o.changeMu.Unlock()
 	for _, r := range refused {

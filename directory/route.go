@@ -77,7 +77,7 @@ func (d *Directory) RouteFromTrunk(t *Trunk, dialed, from string) (*Route, error
 
 // RouteFromPhone routes a call user u places.
 func (d *Directory) RouteFromPhone(u *User, in Dialing) (*Route, error) {
-	dialed, callerID, err := ChooseCallerID(u, in.Dialed, in.Identity)
+	dialed, callerID, err := chooseCallerID(u, in.Dialed, in.Identity)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +139,11 @@ func (d *Directory) RouteDialed(u *User, dialed, callerID string) (*Route, error
 	return r, nil
 }
 
-// ChooseCallerID picks the caller ID a call presents: the user's default
+// chooseCallerID picks the caller ID a call presents: the user's default
 // (the first configured), another verified one named by the identity the
 // request asked for or the dial prefix, never an unverified one. It
 // returns the dialed string without the prefix.
-func ChooseCallerID(u *User, dialed string, asked *AskedIdentity) (rest, callerID string, err error) {
+func chooseCallerID(u *User, dialed string, asked *AskedIdentity) (rest, callerID string, err error) {
 	callerID = u.DefaultCallerID()
 	if strings.HasPrefix(dialed, CallerIDPrefix) && len(dialed) > len(CallerIDPrefix)+1 {
 		n := int(dialed[len(CallerIDPrefix)] - '0')
