@@ -56,6 +56,25 @@ func (e *fakeEngine) Originate(_ context.Context, o Origination) (LegID, error) 
 	return leg, nil
 }
 
+// overloadLeads makes the engine turn every lead's call away as a switch
+// at its setup limit does (an agent's own leg still rings); refused is
+// how many it turned away so far.
+func (h *harness) overloadLeads() (refused func() int) {
+	n := 0 // under h.eng.mu: Originate calls refuse with it held
+	h.eng.refuse = func(o Origination) error {
+		if o.Tags[TagLead] == "" {
+			return nil
+		}
+		n++
+		return fmt.Errorf("originate: %w", ErrOverloaded)
+	}
+	return func() int {
+		h.eng.mu.Lock()
+		defer h.eng.mu.Unlock()
+		return n
+	}
+}
+
 func (e *fakeEngine) Bridge(_ context.Context, a, b LegID) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

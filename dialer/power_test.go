@@ -420,18 +420,11 @@ func TestAnOverloadedSwitchDelaysTheLeadWithoutSpendingIt(t *testing.T) {
 	h := newHarness(t)
 	c := h.campaign(nil)
 	h.leads(c.ID, "+12125558001", "+12125558002")
-	refused := 0
-	h.eng.refuse = func(o Origination) error {
-		if o.Tags[TagLead] == "" {
-			return nil // an agent's own leg
-		}
-		refused++
-		return fmt.Errorf("originate: %w", ErrOverloaded)
-	}
+	refused := h.overloadLeads()
 	h.startCampaign(c.ID)
 	h.join(c, "1001")
-	if refused != 1 {
-		t.Fatalf("the switch was offered %d leads while overloaded, want 1", refused)
+	if n := refused(); n != 1 {
+		t.Fatalf("the switch was offered %d leads while overloaded, want 1", n)
 	}
 	for _, phone := range []string{"+12125558001", "+12125558002"} {
 		if l := h.lead(c.ID, phone); l.State != LeadPending || l.Attempts != 0 {

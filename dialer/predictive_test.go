@@ -302,18 +302,11 @@ func TestPredictiveBacksOffAnOverloadedSwitch(t *testing.T) {
 	h := newHarness(t)
 	c := predictiveCampaign(h, nil)
 	h.leads(c.ID, "+12125551001", "+12125551002", "+12125551003")
-	refused := 0
-	h.eng.refuse = func(o Origination) error {
-		if o.Tags[TagLead] == "" {
-			return nil
-		}
-		refused++
-		return fmt.Errorf("originate: %w", ErrOverloaded)
-	}
+	refused := h.overloadLeads()
 	h.startCampaign(c.ID)
 	h.join(c, "1001")
-	if refused != 1 {
-		t.Fatalf("the switch was offered %d leads while overloaded, want 1", refused)
+	if n := refused(); n != 1 {
+		t.Fatalf("the switch was offered %d leads while overloaded, want 1", n)
 	}
 	if l := h.lead(c.ID, "+12125551001"); l.Attempts != 0 || l.State != LeadPending {
 		t.Fatalf("lead %+v, want pending with no attempt counted", l)

@@ -49,9 +49,10 @@ func TestDialerMeetsTheSetupLimit(t *testing.T) {
 
 	id := sw.newCampaign(t, []string{"1002"}, leadBusy)
 	holdThePlace()
-	code, body := sw.api("POST", "/v1/campaigns/"+id+"/agents/1002", nil)
-	if code != 503 || !strings.Contains(string(body), "too many calls") {
-		t.Fatalf("an agent joining with no place free: %d %s, want 503 (too many calls)", code, body)
+	res, body := sw.apiResponse("POST", "/v1/campaigns/"+id+"/agents/1002", nil)
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), "too many calls") {
+		t.Fatalf("an agent joining with no place free: %d (Retry-After %q) %s, want 503, Retry-After 1 (too many calls)",
+			res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 	settingUp(0) // the held call rang out
 

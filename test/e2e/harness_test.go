@@ -346,6 +346,13 @@ func (s *switchProc) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.sipPor
 // api calls the HTTP API with the test token.
 func (s *switchProc) api(method, path string, body io.Reader, hdr ...string) (int, []byte) {
 	s.t.Helper()
+	res, b := s.apiResponse(method, path, body, hdr...)
+	return res.StatusCode, b
+}
+
+// apiResponse is api's request with the whole response: its headers too.
+func (s *switchProc) apiResponse(method, path string, body io.Reader, hdr ...string) (*http.Response, []byte) {
+	s.t.Helper()
 	req, err := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", s.httpPort, path), body)
 	if err != nil {
 		s.t.Fatal(err)
@@ -360,7 +367,7 @@ func (s *switchProc) api(method, path string, body io.Reader, hdr ...string) (in
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return res, b
 }
 
 // balance returns the organization's balance and available credit.
